@@ -1,0 +1,222 @@
+"""The one error tree of medcom-adapter.
+
+Every error the library raises on purpose is a :class:`MedComError`. Each carries a stable
+machine ``code`` (never reworded; safe to match on), a human ``message``, an optional
+``location`` (element path and line, or a field name) and the MedCom negative-receipt
+reason (``RefuseCode``) a receiver should answer with when the error concerns an inbound
+message.
+
+Blame is explicit, as in h11: *local* errors mean we (or our caller) built something
+invalid; *remote* errors mean a peer sent us something invalid. Only remote errors lead to
+a negative receipt; local errors are bugs or bad requests to fix before sending.
+
+::
+
+    MedComError
+    ├── LocalError                      we or our caller are at fault
+    │   ├── InvalidValue                 a model value breaks a rule     local.invalid-value
+    │   ├── UnsupportedInVersion         the chosen version cannot carry this content
+    │   │                                local.unsupported-in-version
+    │   └── OutboundInvalid              a message we built fails our    local.schema
+    │                                    schema (issues attached)
+    └── RemoteError                     a peer's message is at fault
+        ├── MalformedMessage             not well-formed XML, bad        remote.malformed
+        │                                encoding, truncated, empty
+        ├── UnsafeMessage                DTD / entity declarations       remote.unsafe
+        ├── MessageTooLarge              over the configured size limit  remote.too-large
+        ├── UnknownMessage               namespace, letter or version    remote.unknown-version
+        │                                we do not know
+        ├── InboundInvalid               fails the schema of its version remote.schema
+        └── InconsistentMessage          valid XML, broken MedCom rule   remote.inconsistent
+                                         (bad CPR date, GLN check digit,
+                                         base64, size mismatch, ...)
+
+``LocalError.as_remote()`` turns a value error found while reading a peer's message into the
+matching remote error, so parsers can reuse the model's validation and still blame the
+sender.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class RefuseCode(StrEnum):
+    """MedCom's reasons for a negative receipt (XCTL02 RefuseCode / CONTRL FTX qualifier)."""
+
+    NOT_SPECIFIED = "ikke_specificeret"
+    UNKNOWN_LOCATION_NUMBER = "ukendt_lokationsnummer"
+    RECEIVER_ID_PROBLEM = "problem_med_modtagerID"
+    VERSION_PROBLEM = "problem_med_version"
+    SYNTAX_ERROR = "syntaksfejl"
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """Where a problem is: an element path (``HospitalReferral/Patient/...``) and/or a line."""
+
+    path: str | None = None
+    line: int | None = None
+
+    def __str__(self) -> str:
+        parts = [p for p in (self.path, f"line {self.line}" if self.line else None) if p]
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    """One finding of a validation: stable code, location, message.
+
+    ``warning`` findings do not make a message invalid (e.g. a location number with a wrong
+    GS1 check digit in a received message: routable, but worth telling its sender).
+    """
+
+    code: str
+    message: str
+    path: str | None = None
+    line: int | None = None
+    warning: bool = False
+
+    def __str__(self) -> str:
+        where = Location(self.path, self.line)
+        return f"[{self.code}] {where}: {self.message}" if str(where) else self.message
+
+
+class MedComError(Exception):
+    """Base of every error medcom-adapter raises on purpose."""
+
+    code: str = "medcom"
+    receipt_reason: RefuseCode = RefuseCode.NOT_SPECIFIED
+
+    def __init__(self, message: str, *, location: Location | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.location = location
+
+    def __str__(self) -> str:
+        return f"{self.message} ({self.location})" if self.location and str(self.location) else (
+            self.message
+        )
+
+
+class LocalError(MedComError):
+    """We, or the code calling us, built something invalid."""
+
+    code = "local"
+
+    def as_remote(self) -> RemoteError:
+        """The same problem, blamed on the peer whose message contained it."""
+        return InconsistentMessage(self.message, location=self.location)
+
+
+class InvalidValue(LocalError, ValueError):
+    """A model value breaks a MedCom rule (identifier format, length, cardinality...)."""
+
+    code = "local.invalid-value"
+
+
+class UnsupportedInVersion(LocalError):
+    """The chosen message version has no way to carry part of the model."""
+
+    code = "local.unsupported-in-version"
+
+
+class _IssuesMixin:
+    issues: tuple[Issue, ...]
+
+    @staticmethod
+    def _summary(prefix: str, issues: Sequence[Issue]) -> str:
+        first = str(issues[0]) if issues else "no detail"
+        more = f" (+{len(issues) - 1} more)" if len(issues) > 1 else ""
+        return f"{prefix}: {first}{more}"
+
+
+class OutboundInvalid(LocalError, _IssuesMixin):
+    """A message we built does not validate against its schema."""
+
+    code = "local.schema"
+
+    def __init__(self, issues: Sequence[Issue]) -> None:
+        self.issues = tuple(issues)
+        first = self.issues[0] if self.issues else None
+        super().__init__(
+            self._summary("built message is invalid", self.issues),
+            location=Location(first.path, first.line) if first else None,
+        )
+
+
+class RemoteError(MedComError):
+    """A peer sent something invalid; answer with a negative receipt."""
+
+    code = "remote"
+
+
+class MalformedMessage(RemoteError):
+    """Not well-formed: not XML, truncated, wrong or mixed encoding, empty."""
+
+    code = "remote.malformed"
+    receipt_reason = RefuseCode.SYNTAX_ERROR
+
+
+class UnsafeMessage(RemoteError):
+    """Contains constructs we never process (DTDs, entity declarations)."""
+
+    code = "remote.unsafe"
+    receipt_reason = RefuseCode.SYNTAX_ERROR
+
+
+class MessageTooLarge(RemoteError):
+    """Larger than the configured limit (default 100 MB, as on VANS)."""
+
+    code = "remote.too-large"
+    receipt_reason = RefuseCode.NOT_SPECIFIED
+
+
+class UnknownMessage(RemoteError):
+    """A namespace, letter type or VersionCode we do not support."""
+
+    code = "remote.unknown-version"
+    receipt_reason = RefuseCode.VERSION_PROBLEM
+
+
+class InboundInvalid(RemoteError, _IssuesMixin):
+    """A received message does not validate against the schema of its version."""
+
+    code = "remote.schema"
+    receipt_reason = RefuseCode.SYNTAX_ERROR
+
+    def __init__(self, issues: Sequence[Issue]) -> None:
+        self.issues = tuple(issues)
+        first = self.issues[0] if self.issues else None
+        super().__init__(
+            self._summary("message is invalid", self.issues),
+            location=Location(first.path, first.line) if first else None,
+        )
+
+
+class InconsistentMessage(RemoteError):
+    """Schema-valid, but breaks a MedCom rule the schema cannot express."""
+
+    code = "remote.inconsistent"
+    receipt_reason = RefuseCode.NOT_SPECIFIED
+
+
+__all__ = [
+    "InboundInvalid",
+    "InconsistentMessage",
+    "InvalidValue",
+    "Issue",
+    "LocalError",
+    "Location",
+    "MalformedMessage",
+    "MedComError",
+    "MessageTooLarge",
+    "OutboundInvalid",
+    "RefuseCode",
+    "RemoteError",
+    "UnknownMessage",
+    "UnsafeMessage",
+    "UnsupportedInVersion",
+]
