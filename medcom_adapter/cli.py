@@ -1,0 +1,150 @@
+"""``medcom-adapter``: validate, show and build MedCom messages from the command line.
+
+Exit codes: 0 success (all files valid), 1 a file is invalid or a request was refused,
+2 usage or I/O error. Errors are one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+from medcom_adapter.errors import Issue, MedComError
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        result: int = args.run(args)
+        return result
+    except MedComError as exc:
+        print(f"medcom-adapter: {exc.code}: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    except OSError as exc:
+        print(f"medcom-adapter: {exc.strerror or exc}: {exc.filename or ''}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="medcom-adapter", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    validate = commands.add_parser("validate", help="validate message files")
+    validate.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    validate.add_argument("--format", choices=("text", "json"), default="text")
+    validate.set_defaults(run=_validate)
+
+    show = commands.add_parser("show", help="show a message for a person to read")
+    show.add_argument("file", type=Path, metavar="FILE")
+    show.add_argument("--reveal", action="store_true", help="show full CPR numbers")
+    show.set_defaults(run=_show)
+
+    build = commands.add_parser("build", help="build messages from a request")
+    kinds = build.add_subparsers(dest="kind", required=True)
+    referral = kinds.add_parser("referral", help="XREF01 referral (+ XBIN per attachment)")
+    referral.add_argument("--request", type=Path, required=True, metavar="REQ.json")
+    referral.add_argument("--out", type=Path, required=True, metavar="DIR")
+    referral.add_argument("--attach", type=Path, action="append", default=[],
+                          metavar="FILE.pdf", help="add a PDF attachment (repeatable)")
+    referral.add_argument("--encoding", default="ISO-8859-1", choices=("ISO-8859-1", "UTF-8"))
+    referral.set_defaults(run=_build_referral)
+    return parser
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from medcom_adapter.oioxml.emessage import check
+
+    worst = EXIT_OK
+    for path in args.files:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            _report_io(args.format, path, exc)
+            worst = EXIT_USAGE
+            continue
+        result = check(data)
+        kind = result.versions[0].type_code if result.versions else None
+        version = "+".join(dict.fromkeys(v.code for v in result.versions)) or None
+        if args.format == "json":
+            print(json.dumps({
+                "file": str(path), "valid": result.valid, "kind": kind, "version": version,
+                "errors": [_issue_json(i) for i in result.issues],
+            }, ensure_ascii=False))
+        else:
+            verdict = "valid  " if result.valid else "INVALID"
+            print(f"{verdict} {path}  {kind or '?'} {version or ''}".rstrip())
+            for issue in result.issues:
+                print(f"    {'warning: ' if issue.warning else ''}{issue}")
+        if not result.valid and worst == EXIT_OK:
+            worst = EXIT_INVALID
+    return worst
+
+
+def _report_io(fmt: str, path: Path, exc: OSError) -> None:
+    message = exc.strerror or str(exc)
+    if fmt == "json":
+        print(json.dumps({"file": str(path), "valid": False, "kind": None, "version": None,
+                          "errors": [{"code": "io", "path": None, "line": None,
+                                      "message": message}]}))
+    else:
+        print(f"ERROR   {path}: {message}", file=sys.stderr)
+
+
+def _issue_json(issue: Issue) -> dict[str, object]:
+    return {"code": issue.code, "path": issue.path, "line": issue.line,
+            "message": issue.message, "severity": "warning" if issue.warning else "error"}
+
+
+def _show(args: argparse.Namespace) -> int:
+    from medcom_adapter import render
+    from medcom_adapter.oioxml.emessage import parse
+
+    document = parse(args.file.read_bytes())
+    sys.stdout.write(render.document(document, reveal=args.reveal))
+    return EXIT_OK
+
+
+def _build_referral(args: argparse.Namespace) -> int:
+    from medcom_adapter.model.codes import ObjectCode, ObjectExtensionCode
+    from medcom_adapter.model.ids import IdSource
+    from medcom_adapter.model.request import referral_request
+    from medcom_adapter.oioxml.outbound import Attachment, build_referral
+
+    try:
+        raw = json.loads(args.request.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        print(f"medcom-adapter: {args.request}: not JSON: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    ids = IdSource()
+    request = referral_request(raw, now=datetime.now(), letter_id=ids.letter_id())
+    base = args.request.parent
+    attachments = [
+        Attachment(a.description, (base / a.file).read_bytes(), a.extension, a.object_code)
+        for a in request.attachments
+    ] + [
+        Attachment(path.stem, path.read_bytes(), ObjectExtensionCode.PDF, ObjectCode.IMAGE)
+        for path in args.attach
+    ]
+    package = build_referral(
+        request.referral, tuple(attachments),
+        referral_version=request.referral_version, binary_version=request.binary_version,
+        acknowledgement=request.acknowledgement, ids=ids, encoding=args.encoding,
+    )
+    args.out.mkdir(parents=True, exist_ok=True)
+    for file in package.files:
+        target = args.out / file.file_name
+        target.write_bytes(file.data)
+        print(f"wrote {target}  {file.version.type_code} {file.version.code}"
+              f"  envelope {file.envelope_id}  letter {file.letter_id}  {len(file.data)} bytes")
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,339 @@
+"""Element writers and readers shared by every OIOXML letter.
+
+Writers emit whatever the model holds, in MedCom's element order, and leave it to the
+version's schema to reject what that version cannot carry, so no model content is silently
+dropped. Readers run on schema-valid trees; a value that breaks a model rule is reported as
+the sender's fault, with the element's path.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime, time
+from typing import TypeVar
+
+from lxml import etree
+
+from medcom_adapter.errors import InvalidValue, Location, MedComError
+from medcom_adapter.model.codes import IdentifierCode, MedicalSpeciality, TelephoneCode
+from medcom_adapter.model.identifiers import Cpr, InvalidIdentifier, LocationNumber
+from medcom_adapter.model.letters import (
+    BinaryRef,
+    LetterHeader,
+    ObjectId,
+    Reference,
+    SupplementaryRef,
+    UrlRef,
+)
+from medcom_adapter.model.parties import (
+    Address,
+    CcReceiver,
+    Organisation,
+    Patient,
+    Telephone,
+    person_id,
+)
+from medcom_adapter.model.text import Break, FormattedText, Inline, Space, Style, Styled
+from medcom_adapter.oioxml.schemas import element_path, line_of
+from medcom_adapter.oioxml.versions import ObjectIdForm, Version
+
+T = TypeVar("T")
+Element = etree._Element
+
+
+class Writer:
+    """Appends MedCom elements in one namespace."""
+
+    def __init__(self, namespace: str) -> None:
+        self.ns = namespace
+
+    def el(self, parent: Element, name: str, text: str | None = None) -> Element:
+        child = etree.SubElement(parent, f"{{{self.ns}}}{name}")
+        if text is not None:
+            child.text = text
+        return child
+
+    def opt(self, parent: Element, name: str, text: str | None) -> None:
+        if text is not None:
+            self.el(parent, name, text)
+
+    def datetime(self, parent: Element, name: str, value: datetime) -> None:
+        holder = self.el(parent, name)
+        self.el(holder, "Date", value.date().isoformat())
+        self.el(holder, "Time", value.strftime("%H:%M"))
+
+    def letter(self, parent: Element, header: LetterHeader, version: Version) -> Element:
+        letter = self.el(parent, "Letter")
+        self.el(letter, "Identifier", header.identifier)
+        self.el(letter, "VersionCode", version.code)
+        self.el(letter, "StatisticalCode", header.statistical_code or version.type_code)
+        self.datetime(letter, "Authorisation", header.authorised)
+        self.el(letter, "TypeCode", version.type_code)
+        self.el(letter, "StatusCode", header.status.value)
+        return letter
+
+    def address(self, parent: Element, address: Address) -> None:
+        self.opt(parent, "StreetName", address.street)
+        self.opt(parent, "SuburbName", address.suburb)
+        self.opt(parent, "DistrictName", address.district)
+        self.opt(parent, "PostCodeIdentifier", address.postcode)
+
+    def organisation(self, parent: Element, name: str, org: Organisation) -> Element:
+        holder = self.el(parent, name)
+        self.el(holder, "EANIdentifier", str(org.ean))
+        self.el(holder, "Identifier", org.identifier)
+        self.el(holder, "IdentifierCode", org.identifier_code.value)
+        self.opt(holder, "OrganisationName", org.name)
+        self.opt(holder, "DepartmentName", org.department)
+        self.opt(holder, "UnitName", org.unit)
+        self.address(holder, org.address)
+        self.opt(holder, "TelephoneSubscriberIdentifier", org.phone)
+        self.opt(holder, "MedicalSpecialityCode", org.speciality and org.speciality.value)
+        return holder
+
+    def cc_receiver(self, parent: Element, name: str, cc: CcReceiver) -> None:
+        holder = self.el(parent, name)
+        self.el(holder, "Identifier", cc.identifier)
+        self.el(holder, "IdentifierCode", cc.identifier_code.value)
+        self.opt(holder, "OrganisationName", cc.name)
+        self.opt(holder, "DepartmentName", cc.department)
+        self.opt(holder, "UnitName", cc.unit)
+        self.address(holder, cc.address)
+        self.opt(holder, "TelephoneSubscriberIdentifier", cc.phone)
+
+    def patient(self, parent: Element, patient: Patient) -> Element:
+        holder = self.el(parent, "Patient")
+        id_element = "CivilRegistrationNumber" if isinstance(patient.id, Cpr) else (
+            "AlternativeIdentifier"
+        )
+        self.el(holder, id_element, str(patient.id))
+        self.el(holder, "PersonSurnameName", patient.surname)
+        self.opt(holder, "PersonGivenName", patient.given_name)
+        self.opt(holder, "PersonTitle", patient.title)
+        self.address(holder, patient.address)
+        for phone in patient.phones:
+            tel = self.el(holder, "TelephoneSubscriber")
+            self.el(tel, "TelephoneSubscriberIdentifier", phone.number)
+            self.el(tel, "TelephoneSubscriberCode", phone.kind.value)
+        self.opt(holder, "EmailIdentifier", patient.email)
+        return holder
+
+    def formatted(self, parent: Element, name: str, text: FormattedText | None) -> None:
+        if text is not None:
+            self._inline(self.el(parent, name), text.content)
+
+    def _inline(self, holder: Element, parts: tuple[Inline, ...]) -> None:
+        last: Element | None = None
+        for part in parts:
+            if isinstance(part, str):
+                if last is None:
+                    holder.text = (holder.text or "") + part
+                else:
+                    last.tail = (last.tail or "") + part
+                continue
+            if isinstance(part, Break):
+                last = self.el(holder, "Break")
+            elif isinstance(part, Space):
+                last = self.el(holder, "Space")
+            else:
+                last = self.el(holder, part.style.value)
+                self._inline(last, part.content)
+
+    def reference(self, parent: Element, ref: Reference, form: ObjectIdForm) -> None:
+        holder = self.el(parent, "Reference")
+        self.el(holder, "RefDescription", ref.description)
+        target = ref.target
+        if isinstance(target, UrlRef):
+            self.el(holder, "URL", target.url)
+        elif isinstance(target, SupplementaryRef):
+            self.el(holder, "SUP", "true")
+        else:
+            bin_ = self.el(holder, "BIN")
+            self.el(bin_, "ObjectIdentifier", spell_id(target.object_id.value, form))
+            self.el(bin_, "ObjectCode", target.object_code.value)
+            self.el(bin_, "ObjectExtensionCode", target.extension.value)
+            self.el(bin_, "OriginalObjectSize", str(target.size))
+
+
+def spell_id(value: str, form: ObjectIdForm) -> str:
+    """A UUID-shaped id as a version writes it: 32 hex digits, or a dashed UUID."""
+    try:
+        as_uuid = uuid.UUID(value)
+    except ValueError:
+        return value  # an opaque id from a peer; the schema judges it
+    return as_uuid.hex if form is ObjectIdForm.HEX32 else str(as_uuid).upper()
+
+
+class Reader:
+    """Reads children of one MedCom element; failures point at the element."""
+
+    def __init__(self, element: Element) -> None:
+        self.element = element
+        self.ns = etree.QName(element).namespace
+
+    def child(self, name: str) -> Element | None:
+        return self.element.find(f"{{{self.ns}}}{name}")
+
+    def children(self, name: str) -> list[Element]:
+        return self.element.findall(f"{{{self.ns}}}{name}")
+
+    def sub(self, name: str) -> Reader | None:
+        found = self.child(name)
+        return Reader(found) if found is not None else None
+
+    def text(self, name: str) -> str:
+        found = self.child(name)
+        if found is None:
+            raise InvalidValue(f"missing {name}", location=Location(element_path(self.element)))
+        return found.text or ""
+
+    def opt(self, name: str) -> str | None:
+        found = self.child(name)
+        return None if found is None else (found.text or "")
+
+    def at(self, name: str) -> Element:
+        """The named child, or this element when it is absent (for error locations)."""
+        found = self.child(name)
+        return self.element if found is None else found
+
+    def value(self, name: str, convert: Callable[[str], T]) -> T:
+        with blame(self.at(name)):
+            return convert(self.text(name))
+
+    def opt_value(self, name: str, convert: Callable[[str], T]) -> T | None:
+        raw = self.opt(name)
+        if raw is None:
+            return None
+        with blame(self.at(name)):
+            return convert(raw)
+
+    def datetime(self, name: str) -> datetime:
+        holder = self.sub(name)
+        if holder is None:
+            raise InvalidValue(f"missing {name}", location=Location(element_path(self.element)))
+        day = holder.value("Date", date.fromisoformat)
+        clock = holder.value("Time", time.fromisoformat)
+        return datetime.combine(day, clock)
+
+    def address(self) -> Address:
+        return Address(
+            street=self.opt("StreetName"),
+            suburb=self.opt("SuburbName"),
+            district=self.opt("DistrictName"),
+            postcode=self.opt("PostCodeIdentifier"),
+        )
+
+    def letter(self) -> LetterHeader:
+        from medcom_adapter.model.codes import LetterStatus
+
+        letter = self.sub("Letter")
+        assert letter is not None  # schema-valid
+        statistical = letter.text("StatisticalCode")
+        return LetterHeader(
+            identifier=letter.text("Identifier"),
+            authorised=letter.datetime("Authorisation"),
+            status=letter.value("StatusCode", LetterStatus),
+            statistical_code=None if statistical == letter.text("TypeCode") else statistical,
+        )
+
+    def organisation(self) -> Organisation:
+        with blame(self.element):
+            return Organisation(
+                ean=self.value("EANIdentifier", LocationNumber),
+                identifier=self.text("Identifier"),
+                identifier_code=self.value("IdentifierCode", IdentifierCode),
+                name=self.opt("OrganisationName"),
+                department=self.opt("DepartmentName"),
+                unit=self.opt("UnitName"),
+                address=self.address(),
+                phone=self.opt("TelephoneSubscriberIdentifier"),
+                speciality=self.opt_value("MedicalSpecialityCode", MedicalSpeciality),
+            )
+
+    def cc_receiver(self) -> CcReceiver:
+        with blame(self.element):
+            return CcReceiver(
+                identifier=self.text("Identifier"),
+                identifier_code=self.value("IdentifierCode", IdentifierCode),
+                name=self.opt("OrganisationName"),
+                department=self.opt("DepartmentName"),
+                unit=self.opt("UnitName"),
+                address=self.address(),
+                phone=self.opt("TelephoneSubscriberIdentifier"),
+            )
+
+    def patient(self) -> Patient:
+        cpr = self.opt_value("CivilRegistrationNumber", Cpr)
+        pid = cpr if cpr is not None else self.value("AlternativeIdentifier", person_id)
+        phones = tuple(
+            Telephone(tel.text("TelephoneSubscriberIdentifier"),
+                      tel.value("TelephoneSubscriberCode", TelephoneCode))
+            for tel in (Reader(e) for e in self.children("TelephoneSubscriber"))
+        )
+        with blame(self.element):
+            return Patient(
+                id=pid,
+                surname=self.text("PersonSurnameName"),
+                given_name=self.opt("PersonGivenName"),
+                title=self.opt("PersonTitle"),
+                address=self.address(),
+                phones=phones,
+                email=self.opt("EmailIdentifier"),
+            )
+
+    def formatted(self, name: str) -> FormattedText | None:
+        found = self.child(name)
+        return None if found is None else FormattedText(_read_inline(found))
+
+    def reference(self) -> Reference:
+        description = self.text("RefDescription")
+        if (url := self.opt("URL")) is not None:
+            return Reference(description, UrlRef(url))
+        if self.child("SUP") is not None:
+            return Reference(description, SupplementaryRef())
+        from medcom_adapter.model.codes import ObjectCode, ObjectExtensionCode
+
+        bin_ = self.sub("BIN")
+        assert bin_ is not None  # schema-valid: URL | SUP | BIN
+        target = BinaryRef(
+            object_id=bin_.value("ObjectIdentifier", ObjectId),
+            object_code=bin_.value("ObjectCode", ObjectCode),
+            extension=bin_.value("ObjectExtensionCode", ObjectExtensionCode),
+            size=bin_.value("OriginalObjectSize", int),
+        )
+        return Reference(description, target)
+
+
+def _read_inline(element: Element) -> tuple[Inline, ...]:
+    parts: list[Inline] = [element.text or ""]
+    for child in element:
+        if not isinstance(child.tag, str):  # comments / processing instructions
+            parts.append(child.tail or "")
+            continue
+        name = etree.QName(child).localname
+        if name == "Break":
+            parts.append(Break())
+        elif name == "Space":
+            parts.append(Space())
+        else:
+            with blame(child):
+                parts.append(Styled(Style(name), _read_inline(child)))
+        parts.append(child.tail or "")
+    return tuple(parts)
+
+
+@contextmanager
+def blame(element: Element) -> Iterator[None]:
+    """Re-raise model errors found in a peer's message as remote errors at ``element``."""
+    try:
+        yield
+    except (InvalidValue, InvalidIdentifier, ValueError) as exc:
+        if isinstance(exc, MedComError) and exc.location is not None:
+            location = exc.location
+        else:
+            location = Location(element_path(element), line_of(element))
+        message = getattr(exc, "message", None) or str(exc)
+        error = InvalidValue(message, location=location).as_remote()
+        raise error from None

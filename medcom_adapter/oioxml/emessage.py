@@ -1,0 +1,256 @@
+"""The Emessage envelope: whole OIOXML files in and out.
+
+``parse`` takes bytes from a peer and returns a :class:`Document` (the model plus the
+version each letter was in), raising a RemoteError for anything wrong. ``build`` takes the
+model and the versions to write and returns bytes, raising a LocalError when the result
+would not be valid. ``check`` validates without raising, for the CLI and certification.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+from lxml import etree
+
+from medcom_adapter.errors import (
+    InboundInvalid,
+    Issue,
+    MedComError,
+    OutboundInvalid,
+    RemoteError,
+    UnknownMessage,
+    UnsupportedInVersion,
+)
+from medcom_adapter.model.codes import AcknowledgementCode
+from medcom_adapter.model.correspondence import ClinicalEmail
+from medcom_adapter.model.identifiers import LocationNumber
+from medcom_adapter.model.letters import BinaryLetter, Referral
+from medcom_adapter.model.message import Emessage, Envelope, Letter
+from medcom_adapter.model.receipts import Receipt
+from medcom_adapter.oioxml import safe_xml, schemas, xbin, xctl, xdis91, xref01
+from medcom_adapter.oioxml.common import Element, Reader, Writer, blame
+from medcom_adapter.oioxml.versions import (
+    NAMESPACES,
+    VERSIONS,
+    Kind,
+    Version,
+    by_code,
+    by_letter,
+)
+
+DEFAULT_ENCODING = "ISO-8859-1"
+
+Write = Callable[[Writer, Element, Letter, Version], None]
+Read = Callable[[Reader, Version], Letter]
+
+# Kind -> (model class, writer, reader)
+_CODECS: dict[Kind, tuple[type, Callable[..., None], Read]] = {
+    Kind.REFERRAL: (Referral, xref01.write, xref01.read),
+    Kind.BINARY: (BinaryLetter, xbin.write, xbin.read),
+    Kind.REFERRAL_ATTACHMENT: (BinaryLetter, xbin.write, xbin.read),
+    Kind.CORRESPONDENCE: (ClinicalEmail, xdis91.write, xdis91.read),
+    Kind.NEGATIVE_VANS_RECEIPT: (Receipt, xctl.write, xctl.read),
+    Kind.NEGATIVE_RECEIPT: (Receipt, xctl.write, xctl.read),
+    Kind.POSITIVE_RECEIPT: (Receipt, xctl.write, xctl.read),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """An OIOXML file as read: the model, each letter's version, the declared encoding."""
+
+    message: Emessage
+    versions: tuple[Version, ...]
+    encoding: str = DEFAULT_ENCODING
+
+    @property
+    def namespace(self) -> str:
+        return self.versions[0].namespace
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """What ``check`` found: the versions it recognised and every issue."""
+
+    versions: tuple[Version, ...] = ()
+    issues: tuple[Issue, ...] = field(default=())
+    document: Document | None = None
+
+    @property
+    def valid(self) -> bool:
+        return not any(not issue.warning for issue in self.issues)
+
+
+def build(
+    message: Emessage,
+    versions: Version | str | tuple[Version | str, ...],
+    *,
+    encoding: str = DEFAULT_ENCODING,
+    validate: bool = True,
+) -> bytes:
+    """Serialise ``message``, one version per letter (or one for all), and validate it."""
+    resolved = _resolve_versions(message, versions)
+    namespace = resolved[0].namespace
+    if any(v.namespace != namespace for v in resolved):
+        raise UnsupportedInVersion(
+            "all letters of one Emessage must share a namespace: "
+            + ", ".join(f"{v.code} ({v.namespace})" for v in resolved)
+        )
+    w = Writer(namespace)
+    root = etree.Element(f"{{{namespace}}}Emessage", nsmap=cast(Any, {None: namespace}))
+    _write_envelope(w, root, message.envelope)
+    for letter, version in zip(message.letters, resolved, strict=True):
+        model_class, write, _ = _CODECS[version.kind]
+        if not isinstance(letter, model_class):
+            raise UnsupportedInVersion(
+                f"{version.code} writes a {model_class.__name__}, not a {type(letter).__name__}"
+            )
+        write(w, root, letter, version)
+    tree = root.getroottree()
+    if validate:
+        issues = schemas.validate(tree, resolved[0].schema_folder)
+        if issues:
+            raise OutboundInvalid(issues)
+    # not pretty-printed: indentation would add text to mixed-content formatted text
+    return cast(bytes, etree.tostring(tree, encoding=encoding, xml_declaration=True))
+
+
+def _resolve_versions(
+    message: Emessage, versions: Version | str | tuple[Version | str, ...]
+) -> tuple[Version, ...]:
+    given = versions if isinstance(versions, tuple) else (versions,) * len(message.letters)
+    if len(given) != len(message.letters):
+        raise UnsupportedInVersion(
+            f"{len(message.letters)} letters but {len(given)} versions given"
+        )
+    return tuple(v if isinstance(v, Version) else by_code(v) for v in given)
+
+
+def _write_envelope(w: Writer, root: Element, envelope: Envelope) -> None:
+    holder = w.el(root, "Envelope")
+    w.datetime(holder, "Sent", envelope.sent)
+    w.el(holder, "Identifier", envelope.identifier)
+    w.el(holder, "AcknowledgementCode", envelope.acknowledgement.value)
+
+
+def parse(
+    data: bytes, *, validate: bool = True, max_bytes: int = safe_xml.DEFAULT_MAX_BYTES
+) -> Document:
+    """Read an OIOXML file from a peer. Raises a RemoteError naming what and where."""
+    tree = safe_xml.load(data, max_bytes=max_bytes)
+    versions = detect(tree)
+    if validate:
+        issues = schemas.validate(tree, versions[0].schema_folder)
+        if issues:
+            raise InboundInvalid(issues)
+    return Document(_read(tree, versions), versions, tree.docinfo.encoding or "UTF-8")
+
+
+def detect(tree: etree._ElementTree) -> tuple[Version, ...]:
+    """The version of each letter, from the namespace, letter element and VersionCode."""
+    root = tree.getroot()
+    name = etree.QName(root)
+    if name.localname != "Emessage":
+        raise UnknownMessage(f"root element is {name.localname!r}, not an OIOXML Emessage")
+    namespace = name.namespace or ""
+    found: list[Version] = []
+    for child in root:
+        if not isinstance(child.tag, str):
+            continue
+        local = etree.QName(child).localname
+        if local in ("Envelope", "Local_Elements"):
+            continue
+        version = by_letter(namespace, local)
+        stated = Reader(child).sub("Letter")
+        code = stated.opt("VersionCode") if stated else None
+        if code is not None and code != version.code:
+            raise UnknownMessage(
+                f"{local} in namespace {namespace} is {version.code}, but says {code!r}"
+            )
+        found.append(version)
+    if not found:
+        if namespace not in NAMESPACES:
+            raise UnknownMessage(f"unknown OIOXML namespace {namespace!r}")
+        raise UnknownMessage("Emessage holds no letter")
+    return tuple(found)
+
+
+def _read(tree: etree._ElementTree, versions: tuple[Version, ...]) -> Emessage:
+    for version in versions:
+        if version.kind not in _CODECS:
+            raise UnknownMessage(
+                f"{version.code} is recognised and schema-checked, but not yet read into the model"
+            )
+    root = Reader(tree.getroot())
+    envelope = root.sub("Envelope")
+    assert envelope is not None  # schema-valid
+    with blame(envelope.element):
+        head = Envelope(
+            identifier=envelope.text("Identifier"),
+            sent=envelope.datetime("Sent"),
+            acknowledgement=envelope.value("AcknowledgementCode", AcknowledgementCode),
+        )
+    letters = [
+        child for child in root.element
+        if isinstance(child.tag, str)
+        and etree.QName(child).localname not in ("Envelope", "Local_Elements")
+    ]
+    return Emessage(
+        head,
+        tuple(_CODECS[v.kind][2](Reader(e), v) for e, v in zip(letters, versions, strict=True)),
+    )
+
+
+def check(data: bytes, *, max_bytes: int = safe_xml.DEFAULT_MAX_BYTES) -> CheckResult:
+    """Validate a file completely (schema and MedCom rules) and report, never raise."""
+    try:
+        tree = safe_xml.load(data, max_bytes=max_bytes)
+        versions = detect(tree)
+    except RemoteError as exc:
+        return CheckResult(issues=(_issue(exc),))
+    issues = schemas.validate(tree, versions[0].schema_folder)
+    if issues:
+        return CheckResult(versions, tuple(issues))
+    if any(v.kind not in _CODECS for v in versions):
+        return CheckResult(versions, ())  # schema-valid; no model rules for this kind yet
+    try:
+        document = Document(_read(tree, versions), versions, tree.docinfo.encoding or "UTF-8")
+    except MedComError as exc:
+        return CheckResult(versions, (_issue(exc),))
+    return CheckResult(versions, tuple(_advisories(tree)), document)
+
+
+def _advisories(tree: etree._ElementTree) -> list[Issue]:
+    """Findings that do not invalidate a message but that its sender should fix."""
+    found = []
+    for element in tree.getroot().iter("{*}EANIdentifier"):
+        parent = element.getparent()
+        if parent is None or etree.QName(parent).localname not in ("Sender", "Receiver"):
+            continue
+        if etree.QName(parent.getparent()).localname in _RECEIPT_LETTERS:
+            continue  # receipts may name a VANS provider instead of a GLN
+        if LocationNumber(element.text or "?").gln is None:
+            found.append(Issue(
+                "medcom.gln-check-digit",
+                f"location number {element.text} is not a valid GLN (GS1 check digit)",
+                schemas.element_path(element), schemas.line_of(element), warning=True,
+            ))
+    return found
+
+
+_RECEIPT_LETTERS = frozenset(
+    v.letter_element for v in VERSIONS if v.kind in (
+        Kind.NEGATIVE_VANS_RECEIPT, Kind.NEGATIVE_RECEIPT, Kind.POSITIVE_RECEIPT)
+)
+
+
+def _issue(exc: MedComError) -> Issue:
+    location = exc.location
+    return Issue(
+        exc.code,
+        exc.message,
+        location.path if location else None,
+        location.line if location else None,
+    )

@@ -1,0 +1,102 @@
+"""Our schemas in ``xsd/``: compiled once per process, and validation reported as Issues.
+
+Each folder under ``xsd/`` holds one OIOXML namespace set (``emessage.xsd`` is its entry).
+Issues carry a stable code, a readable element path (``Emessage/HospitalReferral/Patient/
+PersonSurnameName``) and the line, with MedCom's namespace stripped from the message.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+from pathlib import Path
+from typing import Any, cast
+
+from lxml import etree
+
+from medcom_adapter.errors import Issue
+
+XSD_DIR_ENV = "MEDCOM_XSD_DIR"
+
+# libxml2 error type -> our stable issue code
+_CODES = {
+    "SCHEMAV_ELEMENT_CONTENT": "xsd.structure",
+    "SCHEMAV_CVC_COMPLEX_TYPE_2_3": "xsd.structure",
+    "SCHEMAV_CVC_COMPLEX_TYPE_2_4": "xsd.structure",
+    "SCHEMAV_CVC_ELT_1": "xsd.structure",
+    "SCHEMAV_CVC_ENUMERATION_VALID": "xsd.code",
+    "SCHEMAV_CVC_PATTERN_VALID": "xsd.pattern",
+    "SCHEMAV_CVC_LENGTH_VALID": "xsd.length",
+    "SCHEMAV_CVC_MINLENGTH_VALID": "xsd.length",
+    "SCHEMAV_CVC_MAXLENGTH_VALID": "xsd.length",
+    "SCHEMAV_CVC_DATATYPE_VALID_1_2_1": "xsd.datatype",
+    "SCHEMAV_CVC_MININCLUSIVE_VALID": "xsd.datatype",
+    "SCHEMAV_CVC_MAXINCLUSIVE_VALID": "xsd.datatype",
+}
+_NS_IN_MESSAGE = re.compile(r"\{[^}]*\}")
+
+
+def xsd_dir() -> Path:
+    """Where our schemas are: ``$MEDCOM_XSD_DIR`` or the checkout's ``xsd/``."""
+    override = os.environ.get(XSD_DIR_ENV)
+    return Path(override) if override else Path(__file__).resolve().parents[2] / "xsd"
+
+
+@functools.cache
+def schema(folder: str) -> etree.XMLSchema:
+    """The compiled schema of one namespace set (cached for the life of the process)."""
+    path = xsd_dir() / folder / "emessage.xsd"
+    return etree.XMLSchema(etree.parse(str(path)))
+
+
+def validate(tree: etree._ElementTree, folder: str) -> list[Issue]:
+    """Validate ``tree`` against ``xsd/<folder>``; an empty list means valid."""
+    compiled = schema(folder)
+    if compiled.validate(tree):
+        return []
+    issues: list[Issue] = []
+    seen_paths: set[str | None] = set()
+    for entry in cast(list[Any], compiled.error_log):
+        path = _readable_path(tree, entry.path)
+        if path in seen_paths:  # libxml2 reports follow-on errors for the same element
+            continue
+        seen_paths.add(path)
+        code = _CODES.get(entry.type_name, "xsd.invalid")
+        message = _NS_IN_MESSAGE.sub("", entry.message)
+        issues.append(Issue(code, message, path, entry.line or None))
+    return issues
+
+
+def _readable_path(tree: etree._ElementTree, xpath: str | None) -> str | None:
+    if not xpath:
+        return None
+    try:
+        found = tree.xpath(xpath)
+    except etree.XPathError:
+        return xpath
+    if not isinstance(found, list) or not found or not isinstance(found[0], etree._Element):
+        return xpath
+    return element_path(found[0])
+
+
+def line_of(element: etree._Element) -> int | None:
+    """The element's source line, when the tree came from parsed text."""
+    line = element.sourceline
+    return line if isinstance(line, int) else None
+
+
+def element_path(element: etree._Element) -> str:
+    """``Emessage/HospitalReferral/Reference[2]/BIN``: local names, index where ambiguous."""
+    steps: list[str] = []
+    node: etree._Element | None = element
+    while node is not None:
+        name = etree.QName(node).localname
+        parent = node.getparent()
+        if parent is not None:
+            same = [c for c in parent if c.tag == node.tag]
+            if len(same) > 1:
+                name += f"[{same.index(node) + 1}]"
+        steps.append(name)
+        node = parent
+    return "/".join(reversed(steps))
