@@ -1,0 +1,103 @@
+"""The command line: exit codes, JSON output, build -> validate -> show."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from medcom_adapter.cli import main
+from tests.conftest import FIXTURES
+
+REQUEST = FIXTURES / "requests" / "referral-bup.json"
+
+
+@pytest.fixture
+def built(tmp_path: Path) -> list[Path]:
+    assert main(["build", "referral", "--request", str(REQUEST), "--out", str(tmp_path)]) == 0
+    return sorted(tmp_path.glob("*.xml"))
+
+
+def test_build_writes_referral_and_binary(built: list[Path]) -> None:
+    names = [p.name.split("_")[0] for p in built]
+    assert names == ["XBIN01", "XREF01"]
+
+
+def test_validate_json_reports_each_file(
+    built: list[Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["validate", "--format", "json", *map(str, built)]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(x["kind"], x["version"], x["valid"]) for x in lines] == [
+        ("XBIN01", "XB0131X", True), ("XREF01", "XH0131R", True)]
+    assert all(x["errors"] == [] for x in lines)
+
+
+def test_validate_invalid_file_exits_1_and_names_the_element(
+    tmp_path: Path, built: list[Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    referral = built[1].read_bytes().replace(b"<Priority>elektiv", b"<Priority>snart")
+    broken = tmp_path / "broken.xml"
+    broken.write_bytes(referral)
+    assert main(["validate", "--format", "json", str(broken)]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["valid"] is False
+    error = report["errors"][0]
+    assert error["code"] == "xsd.code"
+    assert error["path"].endswith("AdditionalInformation/Priority")
+    assert isinstance(error["line"], int)
+
+
+def test_validate_missing_file_exits_2(tmp_path: Path) -> None:
+    assert main(["validate", str(tmp_path / "nope.xml")]) == 2
+
+
+def test_usage_error_exits_2() -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["validate"])
+    assert caught.value.code == 2
+
+
+def test_show_masks_cpr_unless_revealed(
+    built: list[Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["show", str(built[1])]) == 0
+    out = capsys.readouterr().out
+    assert "250947-xxxx" in out and "2509479989" not in out
+    assert "Henvisningsskema BUP" in out and "pdf" in out
+    assert "Vedvarende angst" in out
+    assert main(["show", "--reveal", str(built[1])]) == 0
+    assert "2509479989" in capsys.readouterr().out
+
+
+def test_show_of_invalid_file_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.xml"
+    bad.write_bytes(b"<Emessage")
+    proc = subprocess.run([sys.executable, "-m", "medcom_adapter", "show", str(bad)],
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 1
+    assert "remote.malformed" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_bad_request_names_the_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    request = json.loads(REQUEST.read_text(encoding="utf-8"))
+    request["patient"]["id"] = "3102479989"
+    shutil.copy(REQUEST.parent / "henvisningsskema-bup.pdf", tmp_path)
+    path = tmp_path / "req.json"
+    path.write_text(json.dumps(request), encoding="utf-8")
+    assert main(["build", "referral", "--request", str(path), "--out", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err
+    assert "patient.id" in err and "3102479989" not in err
+
+
+def test_attach_option_adds_a_pdf(tmp_path: Path) -> None:
+    extra = tmp_path / "bilag.pdf"
+    extra.write_bytes(b"%PDF-1.4\n%%EOF\n")
+    out = tmp_path / "out"
+    assert main(["build", "referral", "--request", str(REQUEST), "--out", str(out),
+                 "--attach", str(extra)]) == 0
+    assert len(list(out.glob("XBIN01_*.xml"))) == 2
