@@ -1,0 +1,37 @@
+# Quick start: `make run` (build, validate and show a sample referral) and `make test`.
+# Both create .venv and install what they need on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+OUT := out/sample
+
+.PHONY: run test lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	rm -rf $(OUT)
+	$(BIN)/medcom-adapter build referral --request fixtures/requests/referral-bup.json --out $(OUT)
+	$(BIN)/medcom-adapter validate $(OUT)/*.xml
+	$(BIN)/medcom-adapter show $(OUT)/XREF01_*.xml
+	$(BIN)/medcom-adapter show $(OUT)/XBIN01_*.xml
+
+test: $(STAMP)
+	$(BIN)/pytest
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache
