@@ -81,7 +81,7 @@ def _correspondence(km: ClinicalEmail, reveal: bool) -> list[str]:
 
 def _referral(r: Referral, reveal: bool) -> list[str]:
     out = [*_section("From", _organisation(r.sender))]
-    out.append(f"  Referrer: {_join(r.referrer.name, r.referrer.title)}")
+    out.append(f"  Referrer: {_join(r.referrer.name, r.referrer.title, sep=', ')}")
     out += _section("To", _organisation(r.receiver))
     if r.answer_cc:
         out += _section("Copy of answer to", _cc(r.answer_cc))

@@ -16,9 +16,9 @@ from typing import TypeVar
 
 from lxml import etree
 
-from medcom_adapter.errors import InvalidValue, Location, MedComError
+from medcom_adapter.errors import InvalidValue, Location, MedComError, RemoteError
 from medcom_adapter.model.codes import IdentifierCode, MedicalSpeciality, TelephoneCode
-from medcom_adapter.model.identifiers import Cpr, InvalidIdentifier, LocationNumber
+from medcom_adapter.model.identifiers import Cpr, LocationNumber
 from medcom_adapter.model.letters import (
     BinaryRef,
     LetterHeader,
@@ -171,13 +171,18 @@ class Reader:
 
     def __init__(self, element: Element) -> None:
         self.element = element
-        self.ns = etree.QName(element).namespace
+        # one pass over the children instead of a find() per field
+        self._index: dict[str, list[Element]] = {}
+        for child in element.iterchildren(etree.Element):  # elements only, no comments
+            tag = child.tag
+            self._index.setdefault(tag[tag.rfind("}") + 1:], []).append(child)
 
     def child(self, name: str) -> Element | None:
-        return self.element.find(f"{{{self.ns}}}{name}")
+        found = self._index.get(name)
+        return found[0] if found else None
 
     def children(self, name: str) -> list[Element]:
-        return self.element.findall(f"{{{self.ns}}}{name}")
+        return self._index.get(name, [])
 
     def sub(self, name: str) -> Reader | None:
         found = self.child(name)
@@ -199,15 +204,22 @@ class Reader:
         return self.element if found is None else found
 
     def value(self, name: str, convert: Callable[[str], T]) -> T:
-        with blame(self.at(name)):
-            return convert(self.text(name))
+        found = self.child(name)
+        if found is None:
+            raise InvalidValue(f"missing {name}", location=Location(element_path(self.element)))
+        try:
+            return convert(found.text or "")
+        except ValueError as exc:
+            raise _blamed(exc, found) from None
 
     def opt_value(self, name: str, convert: Callable[[str], T]) -> T | None:
-        raw = self.opt(name)
-        if raw is None:
+        found = self.child(name)
+        if found is None:
             return None
-        with blame(self.at(name)):
-            return convert(raw)
+        try:
+            return convert(found.text or "")
+        except ValueError as exc:
+            raise _blamed(exc, found) from None
 
     def datetime(self, name: str) -> datetime:
         holder = self.sub(name)
@@ -329,11 +341,14 @@ def blame(element: Element) -> Iterator[None]:
     """Re-raise model errors found in a peer's message as remote errors at ``element``."""
     try:
         yield
-    except (InvalidValue, InvalidIdentifier, ValueError) as exc:
-        if isinstance(exc, MedComError) and exc.location is not None:
-            location = exc.location
-        else:
-            location = Location(element_path(element), line_of(element))
-        message = getattr(exc, "message", None) or str(exc)
-        error = InvalidValue(message, location=location).as_remote()
-        raise error from None
+    except ValueError as exc:  # InvalidValue is a ValueError too
+        raise _blamed(exc, element) from None
+
+
+def _blamed(exc: ValueError, element: Element) -> RemoteError:
+    if isinstance(exc, MedComError) and exc.location is not None:
+        location = exc.location
+    else:
+        location = Location(element_path(element), line_of(element))
+    message = exc.message if isinstance(exc, MedComError) else str(exc)
+    return InvalidValue(message, location=location).as_remote()
