@@ -119,7 +119,9 @@ def test_gln_valid(value: str) -> None:
     assert str(Gln(value)) == value
 
 
-@pytest.mark.parametrize("value", ["5790000121527", "579000012152", "57900001215260", "579000012152A"])
+@pytest.mark.parametrize(
+    "value", ["5790000121527", "579000012152", "57900001215260", "579000012152A"]
+)
 def test_gln_invalid(value: str) -> None:
     with pytest.raises(InvalidIdentifier):
         Gln(value)
