@@ -39,11 +39,13 @@ def _parser() -> argparse.ArgumentParser:
     validate = commands.add_parser("validate", help="validate message files")
     validate.add_argument("files", nargs="+", type=Path, metavar="FILE")
     validate.add_argument("--format", choices=("text", "json"), default="text")
+    _max_bytes_option(validate)
     validate.set_defaults(run=_validate)
 
     show = commands.add_parser("show", help="show a message for a person to read")
     show.add_argument("file", type=Path, metavar="FILE")
     show.add_argument("--reveal", action="store_true", help="show full CPR numbers")
+    _max_bytes_option(show)
     show.set_defaults(run=_show)
 
     build = commands.add_parser("build", help="build messages from a request")
@@ -58,8 +60,15 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _max_bytes_option(parser: argparse.ArgumentParser) -> None:
+    from medcom_adapter.oioxml.safe_xml import DEFAULT_MAX_BYTES
+
+    parser.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES, metavar="N",
+                        help="refuse larger messages (default %(default)s, as on VANS)")
+
+
 def _validate(args: argparse.Namespace) -> int:
-    from medcom_adapter.oioxml.emessage import check
+    from medcom_adapter.detect import check
 
     worst = EXIT_OK
     for path in args.files:
@@ -69,7 +78,7 @@ def _validate(args: argparse.Namespace) -> int:
             _report_io(args.format, path, exc)
             worst = EXIT_USAGE
             continue
-        result = check(data)
+        result = check(data, max_bytes=args.max_bytes)
         kind = result.versions[0].type_code if result.versions else None
         version = "+".join(dict.fromkeys(v.code for v in result.versions)) or None
         if args.format == "json":
@@ -104,9 +113,9 @@ def _issue_json(issue: Issue) -> dict[str, object]:
 
 def _show(args: argparse.Namespace) -> int:
     from medcom_adapter import render
-    from medcom_adapter.oioxml.emessage import parse
+    from medcom_adapter.detect import parse
 
-    document = parse(args.file.read_bytes())
+    document = parse(args.file.read_bytes(), max_bytes=args.max_bytes)
     sys.stdout.write(render.document(document, reveal=args.reveal))
     return EXIT_OK
 

@@ -101,3 +101,8 @@ def test_attach_option_adds_a_pdf(tmp_path: Path) -> None:
     assert main(["build", "referral", "--request", str(REQUEST), "--out", str(out),
                  "--attach", str(extra)]) == 0
     assert len(list(out.glob("XBIN01_*.xml"))) == 2
+
+
+def test_max_bytes_is_configurable(built: list[Path], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", "--format", "json", "--max-bytes", "100", str(built[0])]) == 1
+    assert json.loads(capsys.readouterr().out)["errors"][0]["code"] == "remote.too-large"
