@@ -25,7 +25,7 @@ from medcom_adapter.errors import (
 )
 from medcom_adapter.model.codes import AcknowledgementCode
 from medcom_adapter.model.correspondence import ClinicalEmail
-from medcom_adapter.model.identifiers import LocationNumber
+from medcom_adapter.model.identifiers import LocationNumber, SorId
 from medcom_adapter.model.letters import BinaryLetter, Referral
 from medcom_adapter.model.message import Emessage, Envelope, Letter
 from medcom_adapter.model.receipts import Receipt
@@ -224,6 +224,26 @@ def check(data: bytes, *, max_bytes: int = safe_xml.DEFAULT_MAX_BYTES) -> CheckR
 
 def _advisories(tree: etree._ElementTree) -> list[Issue]:
     """Findings that do not invalidate a message but that its sender should fix."""
+    return _gln_advisories(tree) + _sor_advisories(tree)
+
+
+def _sor_advisories(tree: etree._ElementTree) -> list[Issue]:
+    found = []
+    for code in tree.getroot().iter("{*}IdentifierCode"):
+        if code.text != "sorkode":
+            continue
+        identifier = code.getprevious()
+        value = identifier.text if identifier is not None else None
+        if value and value.isascii() and value.isdigit() and not SorId(value).passes_verhoeff:
+            found.append(Issue(
+                "medcom.sor-check-digit",
+                f"SOR id {value} fails its Verhoeff check digit",
+                schemas.element_path(identifier), schemas.line_of(identifier), warning=True,
+            ))
+    return found
+
+
+def _gln_advisories(tree: etree._ElementTree) -> list[Issue]:
     found = []
     for element in tree.getroot().iter("{*}EANIdentifier"):
         parent = element.getparent()

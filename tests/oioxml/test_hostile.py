@@ -181,3 +181,11 @@ def test_large_payload_within_limit_is_handled() -> None:
     data = build(Emessage(Envelope("E", samples.WHEN), (large,)), "XB0131X")
     parsed = parse(data).message.letters[0]
     assert parsed.objects[0].size == 20_000_000  # type: ignore[union-attr]
+
+
+def test_sor_id_failing_its_check_digit_is_a_warning() -> None:
+    data = valid_binary().replace(b"953741000016009", b"953741000016008")
+    result = check(data)
+    assert result.valid
+    assert [(i.code, i.path) for i in result.issues] == [
+        ("medcom.sor-check-digit", "Emessage/BinaryLetter/Sender/Identifier")]
