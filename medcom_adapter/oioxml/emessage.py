@@ -233,7 +233,9 @@ def _sor_advisories(tree: etree._ElementTree) -> list[Issue]:
         if code.text != "sorkode":
             continue
         identifier = code.getprevious()
-        value = identifier.text if identifier is not None else None
+        if identifier is None:
+            continue
+        value = identifier.text
         if value and value.isascii() and value.isdigit() and not SorId(value).passes_verhoeff:
             found.append(Issue(
                 "medcom.sor-check-digit",
