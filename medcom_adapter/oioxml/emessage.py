@@ -16,6 +16,7 @@ from lxml import etree
 
 from medcom_adapter.errors import (
     InboundInvalid,
+    InvalidValue,
     Issue,
     MedComError,
     OutboundInvalid,
@@ -235,11 +236,14 @@ def _sor_advisories(tree: etree._ElementTree) -> list[Issue]:
         identifier = code.getprevious()
         if identifier is None:
             continue
-        value = identifier.text
-        if value and value.isascii() and value.isdigit() and not SorId(value).passes_verhoeff:
+        value = identifier.text or ""
+        try:
+            problem = None if SorId(value).passes_verhoeff else "fails its Verhoeff check digit"
+        except InvalidValue as exc:
+            problem = exc.message
+        if problem:
             found.append(Issue(
-                "medcom.sor-check-digit",
-                f"SOR id {value} fails its Verhoeff check digit",
+                "medcom.sor-check-digit", f"SOR id {value}: {problem}",
                 schemas.element_path(identifier), schemas.line_of(identifier), warning=True,
             ))
     return found

@@ -189,3 +189,9 @@ def test_sor_id_failing_its_check_digit_is_a_warning() -> None:
     assert result.valid
     assert [(i.code, i.path) for i in result.issues] == [
         ("medcom.sor-check-digit", "Emessage/BinaryLetter/Sender/Identifier")]
+
+
+def test_malformed_sor_id_is_a_warning_not_a_crash() -> None:
+    data = valid_binary().replace(b"953741000016009", b"0123")
+    (issue,) = check(data).issues
+    assert issue.code == "medcom.sor-check-digit" and issue.warning
