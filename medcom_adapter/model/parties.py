@@ -74,11 +74,12 @@ _IDENTIFIER_RULES: dict[IdentifierCode, Callable[[str], object] | None] = {
 }
 
 
-def check_identifier(identifier: str, code: IdentifierCode) -> None:
-    """Raise InvalidValue when ``identifier`` is not a valid number of kind ``code``."""
+def check_identifier(identifier: str, code: IdentifierCode) -> str:
+    """``identifier`` if it is a valid number of kind ``code``; InvalidValue if not."""
     rule = _IDENTIFIER_RULES[code]
     if rule is not None:
         rule(identifier)
+    return identifier
 
 
 @dataclass(frozen=True, slots=True)

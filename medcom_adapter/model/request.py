@@ -34,6 +34,7 @@ from medcom_adapter.model.parties import (
     Referrer,
     Relative,
     Telephone,
+    check_identifier,
     person_id,
 )
 from medcom_adapter.model.text import FormattedText
@@ -207,7 +208,7 @@ def _organisation(o: _Obj | None, path: str) -> Organisation:
     if o is None:
         raise InvalidValue("required", location=Location(path))
     identifier_code = o.req("identifier_code", codes.IdentifierCode)
-    org = o.req("identifier", lambda v: _checked_identifier(v, identifier_code))
+    org = o.req("identifier", lambda v: check_identifier(_string(v), identifier_code))
     result = Organisation(
         ean=o.req("ean", lambda v: LocationNumber.of(Gln(_string(v)))),
         identifier=org,
@@ -223,19 +224,12 @@ def _organisation(o: _Obj | None, path: str) -> Organisation:
     return result
 
 
-def _checked_identifier(value: Any, code: codes.IdentifierCode) -> str:
-    from medcom_adapter.model.parties import check_identifier
-
-    check_identifier(_string(value), code)
-    return str(value)
-
-
 def _cc(o: _Obj | None) -> CcReceiver | None:
     if o is None:
         return None
     code = o.req("identifier_code", codes.IdentifierCode)
     cc = CcReceiver(
-        identifier=o.req("identifier", lambda v: _checked_identifier(v, code)),
+        identifier=o.req("identifier", lambda v: check_identifier(_string(v), code)),
         identifier_code=code,
         name=o.get("name", _string),
         department=o.get("department", _string),

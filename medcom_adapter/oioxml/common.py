@@ -33,6 +33,7 @@ from medcom_adapter.model.parties import (
     Organisation,
     Patient,
     Telephone,
+    check_identifier,
     person_id,
 )
 from medcom_adapter.model.text import Break, FormattedText, Inline, Space, Style, Styled
@@ -251,11 +252,12 @@ class Reader:
         )
 
     def organisation(self) -> Organisation:
+        code = self.value("IdentifierCode", IdentifierCode)
         with blame(self.element):
             return Organisation(
                 ean=self.value("EANIdentifier", LocationNumber),
-                identifier=self.text("Identifier"),
-                identifier_code=self.value("IdentifierCode", IdentifierCode),
+                identifier=self.value("Identifier", lambda v: check_identifier(v, code)),
+                identifier_code=code,
                 name=self.opt("OrganisationName"),
                 department=self.opt("DepartmentName"),
                 unit=self.opt("UnitName"),
@@ -265,10 +267,11 @@ class Reader:
             )
 
     def cc_receiver(self) -> CcReceiver:
+        code = self.value("IdentifierCode", IdentifierCode)
         with blame(self.element):
             return CcReceiver(
-                identifier=self.text("Identifier"),
-                identifier_code=self.value("IdentifierCode", IdentifierCode),
+                identifier=self.value("Identifier", lambda v: check_identifier(v, code)),
+                identifier_code=code,
                 name=self.opt("OrganisationName"),
                 department=self.opt("DepartmentName"),
                 unit=self.opt("UnitName"),

@@ -191,7 +191,9 @@ def test_sor_id_failing_its_check_digit_is_a_warning() -> None:
         ("medcom.sor-check-digit", "Emessage/BinaryLetter/Sender/Identifier")]
 
 
-def test_malformed_sor_id_is_a_warning_not_a_crash() -> None:
+def test_malformed_sor_id_is_an_error_naming_the_element() -> None:
     data = valid_binary().replace(b"953741000016009", b"0123")
     (issue,) = check(data).issues
-    assert issue.code == "medcom.sor-check-digit" and issue.warning
+    assert issue.code == "remote.inconsistent" and not issue.warning
+    assert issue.path == "Emessage/BinaryLetter/Sender/Identifier"
+    assert "SOR id" in issue.message
