@@ -313,12 +313,19 @@ _VERHOEFF_D: Final = (
     (6, 5, 9, 8, 7, 1, 0, 4, 3, 2), (7, 6, 5, 9, 8, 2, 1, 0, 4, 3),
     (8, 7, 6, 5, 9, 3, 2, 1, 0, 4), (9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
 )
-_VERHOEFF_P: Final = (
-    (0, 1, 2, 3, 4, 5, 6, 7, 8, 9), (1, 5, 7, 6, 2, 8, 3, 0, 9, 4),
-    (5, 8, 0, 3, 7, 9, 6, 1, 4, 2), (8, 9, 1, 6, 0, 4, 3, 5, 2, 7),
-    (9, 4, 5, 3, 1, 2, 7, 6, 8, 0), (4, 2, 8, 6, 5, 7, 3, 9, 0, 1),
-    (2, 7, 9, 3, 8, 0, 6, 4, 1, 5), (7, 0, 4, 6, 9, 1, 3, 2, 5, 8),
-)
+# Row k of the permutation table is sigma applied k times; derived rather than typed out,
+# since one mistyped row still gives one check digit per number but misses transpositions.
+_VERHOEFF_SIGMA: Final = (1, 5, 7, 6, 2, 8, 3, 0, 9, 4)
+
+
+def _verhoeff_rows() -> tuple[tuple[int, ...], ...]:
+    rows = [tuple(range(10))]
+    for _ in range(7):
+        rows.append(tuple(_VERHOEFF_SIGMA[x] for x in rows[-1]))
+    return tuple(rows)
+
+
+_VERHOEFF_P: Final = _verhoeff_rows()
 
 
 def _passes_verhoeff(digits: str) -> bool:
@@ -332,8 +339,9 @@ def _passes_verhoeff(digits: str) -> bool:
 class SorId:
     """A SOR id (Sundhedsvæsenets Organisationsregister): 6-18 digits, no leading zero.
 
-    The Verhoeff check digit is offered, not enforced: MedCom's own test data has SOR ids
-    that fail it, and rejecting them would make those test partners unreachable.
+    The Verhoeff check digit is offered (``passes_verhoeff``), not enforced, so that no
+    partner is refused on our arithmetic alone. (A mistyped Verhoeff table once made ids from
+    MedCom's own examples look invalid; with the correct table they all pass.)
     """
 
     value: str
