@@ -19,7 +19,12 @@ from medcom_adapter.model.codes import (
     TelephoneCode,
     Transport,
 )
-from medcom_adapter.model.identifiers import Cpr, Gln
+from medcom_adapter.model.correspondence import (
+    ClinicalEmail,
+    CorrespondencePriority,
+    EpisodeOfCareStatus,
+)
+from medcom_adapter.model.identifiers import Cpr, Gln, LocationNumber
 from medcom_adapter.model.letters import (
     BinaryLetter,
     BinaryObject,
@@ -152,4 +157,27 @@ def binary_letter(*, with_patient: bool = True) -> BinaryLetter:
         contents=None if with_patient else "Systempost",
         objects=(BinaryObject(ObjectId(COURSE_ID), ObjectCode.IMAGE, ObjectExtensionCode.PDF,
                               PDF),),
+    )
+
+
+def clinical_email() -> ClinicalEmail:
+    """A KM from the PPR unit to the child's GP, with every optional element."""
+    gp = Organisation(
+        ean=LocationNumber.of(Gln("5790000121526")), identifier="079741",
+        identifier_code=IdentifierCode.PROVIDER_NUMBER, name="Lægehuset Eksempel",
+        department="Læge", unit="Hans Testlæge", address=Address("Vej 9", None, "By", "9999"),
+    )
+    return ClinicalEmail(
+        letter=LetterHeader("K0000001", WHEN),
+        sender=PPR,
+        receiver=gp,
+        patient=Patient(Cpr("2509479989"), "Elmer", "Bruno Test",
+                        address=Address("Testvej 3", "Sydby", "Eksempelby", "9999")),
+        patient_status=EpisodeOfCareStatus.INACTIVE,
+        occupation="Elev",
+        episode_of_care=COURSE_ID,
+        priority=CorrespondencePriority.HIGH,
+        subject="Forløb i PPR efter §126a",
+        texts=(FormattedText.plain("Kære læge\nVi har haft Bruno i forløb."), DANISH),
+        references=(Reference("Skoleudtalelse", UrlRef("https://example.invalid/u")),),
     )
