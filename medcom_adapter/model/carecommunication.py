@@ -1,0 +1,216 @@
+"""The FHIR CareCommunication message (MedCom 5.0), as the adapter models it.
+
+One message carries the whole thread: every text and attachment segment so far, each with
+its id, time, author and the organisation that added it, and one history event
+(Provenance) per message of the thread. Reply keeps the thread id; forward starts a new one.
+Times carry a time zone, as FHIR requires.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from medcom_adapter.errors import InvalidValue
+from medcom_adapter.model.parties import PersonId
+
+
+class Category(StrEnum):
+    """MedCom CareCommunication categories (CodeSystem medcom-careCommunication-categoryCodes)."""
+
+    ALCOHOL_AND_DRUG_TREATMENT = "alcohol-and-drug-treatment"
+    ASSISTIVE_DEVICES = "assistive-devices"
+    CARE_COORDINATION = "carecoordination"
+    DECEASE = "decease"
+    DISCHARGE = "discharge"
+    EXAMINATION_RESULTS = "examination-results"
+    HEALTHCARE = "healthcare"
+    HOME_CARE_ASSESSMENT = "home-care-assessment"
+    MEDICINE = "medicine"
+    NURSING = "nursing"
+    OUTPATIENT = "outpatient"
+    PSYCHIATRY_SOCIAL_DISABILITY = "psychiatry-social-disability"
+    REGARDING_REFERRAL = "regarding-referral"
+    TELEMEDICINE = "telemedicine"
+    TRAINING = "training"
+    OTHER = "other"
+    ACUTE_AMBULANT = "acute-ambulant"
+    EXTENDED_CARE_RESPONSIBILITY = "extended-care-responsibility"
+
+
+class Activity(StrEnum):
+    NEW = "new-message"
+    REPLY = "reply-message"
+    FORWARD = "forward-message"
+
+
+class Priority(StrEnum):
+    ROUTINE = "routine"
+    ASAP = "asap"
+
+
+ATTACHMENT_TYPES = frozenset(
+    {"application/pdf", "image/gif", "image/jpeg", "image/png", "image/tiff", "image/bmp"}
+)
+
+
+def _aware(value: datetime, what: str) -> None:
+    if value.tzinfo is None:
+        raise InvalidValue(f"{what} needs a time zone (FHIR dateTime with time)")
+
+
+@dataclass(frozen=True, slots=True)
+class Party:
+    """An organisation as MedCom messaging names it: SOR id and GLN, both required."""
+
+    sor: str
+    gln: str
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Coding:
+    system: str
+    code: str
+
+
+@dataclass(frozen=True, slots=True)
+class Author:
+    """A person writing for an organisation (PractitionerRole + Practitioner)."""
+
+    family: str | None
+    given: tuple[str, ...] = ()
+    role: Coding | None = None  # a MedCom PractitionerRoles code, e.g. sygeplejerske
+    role_text: str | None = None  # or a free-text role
+    organisation: Party | None = None
+
+    def __post_init__(self) -> None:
+        if (self.role is None) == (self.role_text is None):
+            raise InvalidValue("an author has a role code or a role text, exactly one (cc-7)")
+
+
+@dataclass(frozen=True, slots=True)
+class CareTeam:
+    name: str
+    organisation: Party
+
+
+@dataclass(frozen=True, slots=True)
+class CarePatient:
+    id: PersonId
+    family: str
+    given: tuple[str, ...] = ()
+    deceased: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TextSegment:
+    """A piece of text added by one message of the thread."""
+
+    id: str  # urn:uuid of the segment
+    time: datetime
+    author: Author
+    assigner: Party  # the organisation that added the segment
+    text: str
+    phone: str | None = None
+
+    def __post_init__(self) -> None:
+        _aware(self.time, "a segment time")
+
+
+@dataclass(frozen=True, slots=True)
+class AttachmentSegment:
+    """An attached file (or link); in replies earlier attachments come back without data."""
+
+    id: str
+    time: datetime
+    assigner: Party
+    title: str
+    content_type: str | None = None  # a link (url only) may have none
+    data: bytes | None = None
+    url: str | None = None
+    created: datetime | None = None
+    author: Author | None = None
+    phone: str | None = None
+
+    def __post_init__(self) -> None:
+        _aware(self.time, "an attachment time")
+        if self.content_type is not None and self.content_type not in ATTACHMENT_TYPES:
+            raise InvalidValue(f"attachment type {self.content_type!r} is not allowed by MedCom")
+
+
+Segment = TextSegment | AttachmentSegment
+
+
+@dataclass(frozen=True, slots=True)
+class Predecessor:
+    """The message a reply or forward answers: a FHIR MessageHeader id, or an OIOXML/EDIFACT
+    letter named ``<lokationsnummer>#<brevid>``."""
+
+    message_id: str | None = None
+    oioxml_identifier: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.message_id is None) == (self.oioxml_identifier is None):
+            raise InvalidValue("a predecessor is a FHIR message id or an OIOXML identifier")
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One message of the thread (a Provenance): who sent it, when, what it added."""
+
+    message_id: str  # the MessageHeader.id of that message
+    activity: Activity
+    occurred: datetime
+    agent: Party
+    segment_ids: tuple[str, ...]
+    predecessor: Predecessor | None = None
+    recorded: datetime | None = None
+
+    def __post_init__(self) -> None:
+        _aware(self.occurred, "a history time")
+
+
+@dataclass(frozen=True, slots=True)
+class EpisodeOfCareRef:
+    """Encounter.episodeOfCare.identifier: a local UUID (system = issuer's SOR URL) or LPR3."""
+
+    value: str
+    system: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CareCommunication:
+    bundle_id: str  # new for every send, also a resend
+    message_id: str  # MessageHeader.id
+    timestamp: datetime
+    sender: Party
+    receiver: Party
+    patient: CarePatient
+    thread_id: str  # Communication.identifier, urn:uuid
+    category: Category
+    segments: tuple[Segment, ...]
+    history: tuple[Event, ...]
+    topic: str | None = None
+    priority: Priority | None = None
+    episode_of_care: EpisodeOfCareRef | None = None
+    sender_detail: Author | CareTeam | None = None  # a more specific sender
+    recipient_detail: Author | CareTeam | None = None  # a more specific receiver
+    definition_version: str = "5.0"
+
+    def __post_init__(self) -> None:
+        _aware(self.timestamp, "the bundle timestamp")
+        if self.priority is not None and self.category is not Category.REGARDING_REFERRAL:
+            raise InvalidValue("priority is only allowed with category regarding-referral (cc-5)")
+        if self.category is Category.OTHER and not self.topic:
+            raise InvalidValue("category other needs a topic (cc-6)")
+        if not any(isinstance(s, TextSegment) for s in self.segments):
+            raise InvalidValue("a CareCommunication carries at least one text segment")
+        if not self.history:
+            raise InvalidValue("a CareCommunication carries its history (Provenance)")
+
+    @property
+    def latest(self) -> Event:
+        """This message's own history event."""
+        return next(e for e in self.history if e.message_id == self.message_id)
