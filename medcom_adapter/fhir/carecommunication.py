@@ -8,14 +8,28 @@ reports anything it cannot make sense of as the sender's error, with a FHIRPath-
 
 from __future__ import annotations
 
-import uuid
-from datetime import datetime
-from html import escape
 from typing import Any
 
 import pybase64
 
-from medcom_adapter.errors import InconsistentMessage, InvalidValue, Location
+from medcom_adapter.errors import InconsistentMessage, InvalidValue
+from medcom_adapter.fhir.bundle import (
+    ACTIVITY_SYSTEM,
+    EVENT_SYSTEM,
+    IG,
+    ORGANIZATION_PROFILE,
+    SOR_URL,
+    BundleWriter,
+    Index,
+    Json,
+    destination,
+    error,
+    extension,
+    fhir_time,
+    first,
+    parse_time,
+    read_party,
+)
 from medcom_adapter.model.carecommunication import (
     Activity,
     AttachmentSegment,
@@ -27,7 +41,6 @@ from medcom_adapter.model.carecommunication import (
     Coding,
     EpisodeOfCareRef,
     Event,
-    Party,
     Predecessor,
     Priority,
     TextSegment,
@@ -35,16 +48,11 @@ from medcom_adapter.model.carecommunication import (
 from medcom_adapter.model.identifiers import Cpr, DeCpr, XeCpr
 from medcom_adapter.model.parties import AlternativeId, PersonId, person_id
 
-Json = dict[str, Any]
-
-BASE = "https://medcomfhir.dk/ig/carecommunication"  # fullUrl base, as MedCom's examples
-SOR = "urn:oid:1.2.208.176.1.1"
-GLN = "https://www.gs1.org/gln"
+BASE = f"{IG}/carecommunication"  # fullUrl base, as in MedCom's examples
 CPR = "urn:oid:1.2.208.176.1.2"
 X_ECPR = "urn:oid:1.2.208.176.1.6.1.1"
 D_ECPR = "urn:oid:1.2.208.176.1.6.1.3"
-SOR_URL = "https://sor2.sum.dsdn.dk/#id="
-_SD = "http://medcomfhir.dk/ig"
+_SD = IG
 PROFILES = {
     "Bundle": f"{_SD}/carecommunication/StructureDefinition/medcom-careCommunication-message",
     "MessageHeader":
@@ -54,7 +62,7 @@ PROFILES = {
     "Provenance":
         f"{_SD}/carecommunication/StructureDefinition/medcom-careCommunication-provenance",
     "Patient": f"{_SD}/core/StructureDefinition/medcom-core-patient",
-    "Organization": f"{_SD}/messaging/StructureDefinition/medcom-messaging-organization",
+    "Organization": ORGANIZATION_PROFILE,
     "PractitionerRole": f"{_SD}/core/StructureDefinition/medcom-core-practitionerrole",
     "Practitioner": f"{_SD}/core/StructureDefinition/medcom-core-practitioner",
     "Encounter": f"{_SD}/core/StructureDefinition/medcom-core-encounter",
@@ -62,11 +70,7 @@ PROFILES = {
 }
 DEFINITION = (f"{_SD}/messagedefinitions/MessageDefinition/"
               "MedComCareCommunicationMessageDefinition|{version}")
-EVENT_SYSTEM = f"{_SD}/terminology/CodeSystem/medcom-messaging-eventCodes"
-DESTINATION_USE = f"{_SD}/messaging/StructureDefinition/medcom-messaging-destinationUseExtension"
-DESTINATION_USE_SYSTEM = f"{_SD}/terminology/CodeSystem/medcom-messaging-destinationUse"
 CATEGORY_SYSTEM = f"{_SD}/terminology/CodeSystem/medcom-careCommunication-categoryCodes"
-ACTIVITY_SYSTEM = f"{_SD}/terminology/CodeSystem/medcom-messaging-activityCodes"
 EXT = f"{_SD}/core/StructureDefinition/medcom-core-"
 EXT_DATETIME, EXT_IDENTIFIER = EXT + "datetime-extension", EXT + "identifier-extension"
 EXT_PRACTITIONER, EXT_CONTACT = EXT + "practitioner-extension", EXT + "contact-extension"
@@ -76,37 +80,14 @@ PRIORITY_SYSTEM = "http://hl7.org/fhir/request-priority"
 
 # --------------------------------------------------------------------------- writing
 
-class _Writer:
-    """Collects the Bundle's resources, one per distinct party/author, with stable ids."""
+class _Writer(BundleWriter):
+    """Adds authors and care teams to the shared writer, one resource each."""
 
     def __init__(self, bundle_id: str) -> None:
-        self._namespace = uuid.uuid5(uuid.NAMESPACE_URL, f"urn:bundle:{bundle_id}")
-        self.entries: list[Json] = []
-        self._refs: dict[object, str] = {}
-
-    def new_id(self, key: str) -> str:
-        return str(uuid.uuid5(self._namespace, key))
-
-    def add(self, resource: Json, summary: str) -> str:
-        kind, rid = resource["resourceType"], resource["id"]
-        resource["meta"] = {"profile": [PROFILES[kind]]}
-        resource["text"] = {"status": "generated", "div": _div(summary)}
-        self.entries.append({"fullUrl": f"{BASE}/{kind}/{rid}", "resource": _ordered(resource)})
-        return f"{kind}/{rid}"
-
-    def party(self, party: Party) -> str:
-        if party not in self._refs:
-            identifiers = [{"system": GLN, "value": party.gln}, {"system": SOR, "value": party.sor}]
-            resource: Json = {"resourceType": "Organization",
-                              "id": self.new_id(f"org:{party.sor}:{party.gln}:{party.name}"),
-                              "identifier": identifiers}
-            if party.name is not None:
-                resource["name"] = party.name
-            self._refs[party] = self.add(resource, party.name or f"SOR {party.sor}")
-        return self._refs[party]
+        super().__init__(bundle_id, BASE, PROFILES)
 
     def author(self, author: Author) -> str:
-        if author not in self._refs:
+        if author not in self.refs:
             key = repr(author)
             name: Json = {}
             if author.family is not None:
@@ -122,16 +103,16 @@ class _Writer:
             role["code"] = [{"coding": [{"system": author.role.system, "code": author.role.code}]}
                             if author.role else {"text": author.role_text}]
             label = author.role.code if author.role else author.role_text
-            self._refs[author] = self.add(role, label or "")
-        return self._refs[author]
+            self.refs[author] = self.add(role, label or "")
+        return self.refs[author]
 
     def care_team(self, team: CareTeam) -> str:
-        if team not in self._refs:
+        if team not in self.refs:
             resource = {"resourceType": "CareTeam", "id": self.new_id(f"team:{team!r}"),
                         "name": team.name,
                         "managingOrganization": [{"reference": self.party(team.organisation)}]}
-            self._refs[team] = self.add(resource, team.name)
-        return self._refs[team]
+            self.refs[team] = self.add(resource, team.name)
+        return self.refs[team]
 
     def detail(self, detail: Author | CareTeam) -> str:
         return self.care_team(detail) if isinstance(detail, CareTeam) else self.author(detail)
@@ -141,7 +122,6 @@ def to_bundle(cc: CareCommunication) -> Json:
     """The message Bundle for ``cc`` (FHIR JSON object model)."""
     w = _Writer(cc.bundle_id)
     header: Json = {"resourceType": "MessageHeader", "id": cc.message_id}
-    w.entries.append({})  # the MessageHeader comes first; filled in below
     patient_ref = w.add(_patient(cc.patient, w.new_id("patient")), cc.patient.family)
     communication_id = w.new_id("communication")
     communication = _communication(cc, w, communication_id, patient_ref)
@@ -151,27 +131,19 @@ def to_bundle(cc: CareCommunication) -> Json:
         w.add(_provenance(event, w), f"{event.activity.value} {event.occurred.isoformat()}")
     header.update({
         "eventCoding": {"system": EVENT_SYSTEM, "code": "care-communication-message"},
-        "destination": [{
-            "extension": [{"url": DESTINATION_USE, "valueCoding": {
-                "system": DESTINATION_USE_SYSTEM, "code": "primary"}}],
-            "endpoint": SOR_URL + cc.receiver.sor,
-            "receiver": {"reference": receiver},
-        }],
+        "destination": [destination(cc.receiver, receiver)],
         "sender": {"reference": sender},
         "source": {"endpoint": SOR_URL + cc.sender.sor},
         "focus": [{"reference": communication_ref}],
         "definition": DEFINITION.format(version=cc.definition_version),
     })
-    header["meta"] = {"profile": [PROFILES["MessageHeader"]]}
-    header["text"] = {"status": "generated", "div": _div(f"CareCommunication {cc.message_id}")}
-    w.entries[0] = {"fullUrl": f"{BASE}/MessageHeader/{cc.message_id}",
-                    "resource": _ordered(header)}
+    w.add(header, f"CareCommunication {cc.message_id}", at=0)  # the MessageHeader comes first
     return {
         "resourceType": "Bundle",
         "id": cc.bundle_id,
         "meta": {"profile": [PROFILES["Bundle"]]},
         "type": "message",
-        "timestamp": _time(cc.timestamp),
+        "timestamp": fhir_time(cc.timestamp),
         "entry": w.entries,
     }
 
@@ -231,7 +203,7 @@ def _communication(cc: CareCommunication, w: _Writer, rid: str, patient_ref: str
 
 def _payload(segment: TextSegment | AttachmentSegment, w: _Writer) -> Json:
     extensions: list[Json] = [
-        {"url": EXT_DATETIME, "valueDateTime": _time(segment.time)},
+        {"url": EXT_DATETIME, "valueDateTime": fhir_time(segment.time)},
         {"url": EXT_IDENTIFIER, "valueIdentifier": {
             "value": segment.id, "assigner": {"reference": w.party(segment.assigner)}}},
     ]
@@ -252,7 +224,7 @@ def _payload(segment: TextSegment | AttachmentSegment, w: _Writer) -> Json:
         attachment["url"] = segment.url
     attachment["title"] = segment.title
     if segment.created is not None:
-        attachment["creation"] = _time(segment.created)
+        attachment["creation"] = fhir_time(segment.created)
     return {"extension": extensions, "contentAttachment": attachment}
 
 
@@ -268,67 +240,15 @@ def _provenance(event: Event, w: _Writer) -> Json:
         "resourceType": "Provenance",
         "id": w.new_id(f"provenance:{event.message_id}"),
         "target": [{"reference": f"MessageHeader/{event.message_id}"}],
-        "occurredDateTime": _time(event.occurred),
-        "recorded": _time(event.recorded or event.occurred),
+        "occurredDateTime": fhir_time(event.occurred),
+        "recorded": fhir_time(event.recorded or event.occurred),
         "activity": {"coding": [{"system": ACTIVITY_SYSTEM, "code": event.activity.value}]},
         "agent": [{"who": {"reference": w.party(event.agent)}}],
         "entity": entities,
     }
 
 
-_ORDER = ("resourceType", "id", "meta", "text", "extension", "identifier")
-
-
-def _ordered(resource: Json) -> Json:
-    # FHIR JSON has no required order, but readers (and people) expect id/meta/text first
-    head = {k: resource[k] for k in _ORDER if k in resource}
-    return {**head, **{k: v for k, v in resource.items() if k not in head}}
-
-
-def _div(summary: str) -> str:
-    return f'<div xmlns="http://www.w3.org/1999/xhtml"><p>{escape(summary)}</p></div>'
-
-
-def _time(value: datetime) -> str:
-    return value.isoformat()
-
-
 # --------------------------------------------------------------------------- reading
-
-class _Index:
-    """Resources of a Bundle by fullUrl and by ``Type/id``, for resolving references."""
-
-    def __init__(self, bundle: Json) -> None:
-        self.by_ref: dict[str, tuple[int, Json]] = {}
-        entries = bundle.get("entry")
-        if not isinstance(entries, list) or not entries:
-            raise _error("a message Bundle has entries", "Bundle.entry")
-        for i, entry in enumerate(entries):
-            resource = entry.get("resource") if isinstance(entry, dict) else None
-            if not isinstance(resource, dict):
-                raise _error("entry without a resource", f"Bundle.entry[{i}]")
-            kind, rid = resource.get("resourceType"), resource.get("id")
-            if isinstance(entry.get("fullUrl"), str):
-                self.by_ref[entry["fullUrl"]] = (i, resource)
-            if isinstance(kind, str) and isinstance(rid, str):
-                self.by_ref.setdefault(f"{kind}/{rid}", (i, resource))
-        self.entries = entries
-
-    def resolve(self, reference: Any, path: str, kinds: tuple[str, ...]) -> Json:
-        ref = reference.get("reference") if isinstance(reference, dict) else None
-        if not isinstance(ref, str):
-            raise _error("missing reference", path)
-        found = self.by_ref.get(ref) or self.by_ref.get("/".join(ref.rsplit("/", 2)[-2:]))
-        if found is None:
-            raise _error(f"reference {ref!r} is not in the Bundle", path)
-        if found[1].get("resourceType") not in kinds:
-            raise _error(f"reference {ref!r} is not a {' or '.join(kinds)}", path)
-        return found[1]
-
-    def of_type(self, kind: str) -> list[tuple[int, Json]]:
-        return [(i, e["resource"]) for i, e in enumerate(self.entries)
-                if e["resource"].get("resourceType") == kind]
-
 
 def from_bundle(bundle: Json) -> CareCommunication:
     """Read a CareCommunication message Bundle. InconsistentMessage names what and where."""
@@ -337,19 +257,17 @@ def from_bundle(bundle: Json) -> CareCommunication:
     except InvalidValue as exc:  # model rules broken by the sender
         raise InconsistentMessage(exc.message, location=exc.location) from None
     except (KeyError, IndexError, TypeError, AttributeError, ValueError) as exc:
-        raise _error(f"unexpected structure: {exc}", "Bundle") from None
+        raise error(f"unexpected structure: {exc}", "Bundle") from None
 
 
 def _read(bundle: Json) -> CareCommunication:
-    index = _Index(bundle)
-    header = index.entries[0]["resource"]
-    if header.get("resourceType") != "MessageHeader":
-        raise _error("the first entry must be the MessageHeader", "Bundle.entry[0]")
+    index = Index(bundle)
+    header = index.header()
     hp = "Bundle.entry[0].resource(MessageHeader)"
-    communication = index.resolve(_first(header.get("focus"), f"{hp}.focus"), f"{hp}.focus[0]",
+    communication = index.resolve(first(header.get("focus"), f"{hp}.focus"), f"{hp}.focus[0]",
                                   ("Communication",))
     cp = "Communication"
-    destination = _first(header.get("destination"), f"{hp}.destination")
+    primary = first(header.get("destination"), f"{hp}.destination")
     patient = index.resolve(communication.get("subject"), f"{cp}.subject", ("Patient",))
     encounter = (index.resolve(communication["encounter"], f"{cp}.encounter", ("Encounter",))
                  if "encounter" in communication else None)
@@ -357,18 +275,18 @@ def _read(bundle: Json) -> CareCommunication:
     return CareCommunication(
         bundle_id=bundle["id"],
         message_id=header["id"],
-        timestamp=_parse_time(bundle.get("timestamp"), "Bundle.timestamp"),
-        sender=_party(index.resolve(header.get("sender"), f"{hp}.sender", ("Organization",))),
-        receiver=_party(index.resolve(destination.get("receiver"), f"{hp}.destination[0].receiver",
-                                      ("Organization",))),
+        timestamp=parse_time(bundle.get("timestamp"), "Bundle.timestamp"),
+        sender=read_party(index.resolve(header.get("sender"), f"{hp}.sender", ("Organization",))),
+        receiver=read_party(index.resolve(primary.get("receiver"),
+                                          f"{hp}.destination[0].receiver", ("Organization",))),
         patient=_read_patient(patient),
-        thread_id=_first(communication.get("identifier"), f"{cp}.identifier")["value"],
-        category=Category(_first(_first(communication.get("category"), f"{cp}.category")
+        thread_id=first(communication.get("identifier"), f"{cp}.identifier")["value"],
+        category=Category(first(first(communication.get("category"), f"{cp}.category")
                                  .get("coding"), f"{cp}.category.coding")["code"]),
         topic=(communication.get("topic") or {}).get("text"),
         priority=Priority(communication["priority"]) if "priority" in communication else None,
         episode_of_care=_episode(encounter),
-        sender_detail=_detail(index, _extension(communication, EXT_SENDER, "valueReference"),
+        sender_detail=_detail(index, extension(communication, EXT_SENDER, "valueReference"),
                               f"{cp}.extension(sender)"),
         recipient_detail=_detail(index, (communication.get("recipient") or [None])[0],
                                  f"{cp}.recipient[0]"),
@@ -379,19 +297,11 @@ def _read(bundle: Json) -> CareCommunication:
     )
 
 
-def _party(org: Json) -> Party:
-    systems = {i.get("system"): i.get("value") for i in org.get("identifier") or []}
-    if not systems.get(SOR) or not systems.get(GLN):
-        raise _error("a messaging organisation has both a SOR id and a GLN",
-                     f"Organization/{org.get('id')}.identifier")
-    return Party(sor=systems[SOR], gln=systems[GLN], name=org.get("name"))
-
-
 def _read_patient(patient: Json) -> CarePatient:
-    identifier = _first(patient.get("identifier"), "Patient.identifier")
+    identifier = first(patient.get("identifier"), "Patient.identifier")
     name = next((n for n in patient.get("name") or [] if n.get("use") == "official"), None)
     if name is None:
-        raise _error("the patient has an official name", "Patient.name")
+        raise error("the patient has an official name", "Patient.name")
     return CarePatient(
         id=_person(identifier.get("system"), identifier.get("value")),
         family=name.get("family", ""),
@@ -402,40 +312,40 @@ def _read_patient(patient: Json) -> CarePatient:
 
 def _person(system: Any, value: Any) -> PersonId:
     if not isinstance(value, str):
-        raise _error("patient identifier without value", "Patient.identifier.value")
+        raise error("patient identifier without value", "Patient.identifier.value")
     pid = person_id(value)
     expected = {CPR: Cpr, X_ECPR: XeCpr}.get(system) if isinstance(system, str) else None
     if expected is not None and not isinstance(pid, expected):
-        raise _error(f"identifier does not fit its system {system}", "Patient.identifier")
+        raise error(f"identifier does not fit its system {system}", "Patient.identifier")
     if isinstance(system, str) and system.startswith(D_ECPR) and not isinstance(
             pid, DeCpr | AlternativeId):
-        raise _error("identifier does not fit its D-eCPR system", "Patient.identifier")
+        raise error("identifier does not fit its D-eCPR system", "Patient.identifier")
     return pid
 
 
 def _episode(encounter: Json | None) -> EpisodeOfCareRef | None:
     if encounter is None:
         return None
-    identifier = _first(encounter.get("episodeOfCare"), "Encounter.episodeOfCare")["identifier"]
+    identifier = first(encounter.get("episodeOfCare"), "Encounter.episodeOfCare")["identifier"]
     return EpisodeOfCareRef(identifier["value"], identifier.get("system"))
 
 
-def _detail(index: _Index, reference: Any, path: str) -> Author | CareTeam | None:
+def _detail(index: Index, reference: Any, path: str) -> Author | CareTeam | None:
     if reference is None:
         return None
     resource = index.resolve(reference, path, ("PractitionerRole", "CareTeam"))
     if resource["resourceType"] == "CareTeam":
-        org = index.resolve(_first(resource.get("managingOrganization"), path), path,
+        org = index.resolve(first(resource.get("managingOrganization"), path), path,
                             ("Organization",))
-        return CareTeam(resource.get("name", ""), _party(org))
+        return CareTeam(resource.get("name", ""), read_party(org))
     return _author(index, resource, path)
 
 
-def _author(index: _Index, role: Json, path: str) -> Author:
+def _author(index: Index, role: Json, path: str) -> Author:
     practitioner = index.resolve(role.get("practitioner"), f"{path}.practitioner",
                                  ("Practitioner",))
     name = (practitioner.get("name") or [{}])[0]
-    code = _first(role.get("code"), f"{path}.code")
+    code = first(role.get("code"), f"{path}.code")
     coding = (code.get("coding") or [None])[0]
     organisation = role.get("organization")
     return Author(
@@ -443,47 +353,47 @@ def _author(index: _Index, role: Json, path: str) -> Author:
         given=tuple(name.get("given") or ()),
         role=Coding(coding["system"], coding["code"]) if coding else None,
         role_text=code.get("text") if not coding else None,
-        organisation=_party(index.resolve(organisation, f"{path}.organization",
+        organisation=read_party(index.resolve(organisation, f"{path}.organization",
                                           ("Organization",))) if organisation else None,
     )
 
 
-def _segment(index: _Index, payload: Json, path: str) -> TextSegment | AttachmentSegment:
-    identifier = _extension(payload, EXT_IDENTIFIER, "valueIdentifier")
+def _segment(index: Index, payload: Json, path: str) -> TextSegment | AttachmentSegment:
+    identifier = extension(payload, EXT_IDENTIFIER, "valueIdentifier")
     if identifier is None:
-        raise _error("segment without identifier extension", f"{path}.extension")
-    time = _parse_time(_extension(payload, EXT_DATETIME, "valueDateTime"), f"{path}.extension")
-    assigner = _party(index.resolve(identifier.get("assigner"), f"{path}.assigner",
+        raise error("segment without identifier extension", f"{path}.extension")
+    time = parse_time(extension(payload, EXT_DATETIME, "valueDateTime"), f"{path}.extension")
+    assigner = read_party(index.resolve(identifier.get("assigner"), f"{path}.assigner",
                                     ("Organization",)))
-    role = _extension(payload, EXT_PRACTITIONER, "valueReference")
+    role = extension(payload, EXT_PRACTITIONER, "valueReference")
     author = (_author(index, index.resolve(role, path, ("PractitionerRole",)), path)
               if role else None)
-    contact = _extension(payload, EXT_CONTACT, "valueContactPoint")
+    contact = extension(payload, EXT_CONTACT, "valueContactPoint")
     phone = contact.get("value") if contact else None
     if "contentString" in payload:
         if author is None:
-            raise _error("a text segment names its author", f"{path}.extension")
+            raise error("a text segment names its author", f"{path}.extension")
         return TextSegment(identifier["value"], time, author, assigner, payload["contentString"],
                            phone)
     attachment = payload.get("contentAttachment")
     if not isinstance(attachment, dict):
-        raise _error("payload is neither text nor attachment", path)
+        raise error("payload is neither text nor attachment", path)
     data = attachment.get("data")
     return AttachmentSegment(
         id=identifier["value"], time=time, assigner=assigner,
         title=attachment.get("title", ""), content_type=attachment.get("contentType"),
         data=pybase64.b64decode(data, validate=True) if data is not None else None,
         url=attachment.get("url"),
-        created=_parse_time(attachment["creation"], f"{path}.contentAttachment.creation")
+        created=parse_time(attachment["creation"], f"{path}.contentAttachment.creation")
         if "creation" in attachment else None,
         author=author, phone=phone,
     )
 
 
-def _event(index: _Index, provenance: Json, i: int) -> Event:
+def _event(index: Index, provenance: Json, i: int) -> Event:
     path = f"Bundle.entry[{i}].resource(Provenance)"
-    target = _first(provenance.get("target"), f"{path}.target").get("reference", "")
-    agent = index.resolve(_first(provenance.get("agent"), f"{path}.agent").get("who"),
+    target = first(provenance.get("target"), f"{path}.target").get("reference", "")
+    agent = index.resolve(first(provenance.get("agent"), f"{path}.agent").get("who"),
                           f"{path}.agent[0].who", ("Organization",))
     sources, predecessor = [], None
     for entity in provenance.get("entity") or []:
@@ -494,42 +404,15 @@ def _event(index: _Index, provenance: Json, i: int) -> Event:
                            else Predecessor(oioxml_identifier=what["identifier"]["value"]))
         else:
             sources.append(what["identifier"]["value"])
-    occurred = _parse_time(provenance.get("occurredDateTime"), f"{path}.occurredDateTime")
+    occurred = parse_time(provenance.get("occurredDateTime"), f"{path}.occurredDateTime")
     recorded = provenance.get("recorded")
-    recorded_at = _parse_time(recorded, f"{path}.recorded") if recorded else None
+    recorded_at = parse_time(recorded, f"{path}.recorded") if recorded else None
     return Event(
         message_id=target.rpartition("/")[2],
-        activity=Activity(_first(provenance["activity"]["coding"], path)["code"]),
+        activity=Activity(first(provenance["activity"]["coding"], path)["code"]),
         occurred=occurred,
-        agent=_party(agent),
+        agent=read_party(agent),
         segment_ids=tuple(sources),
         predecessor=predecessor,
         recorded=None if recorded_at == occurred else recorded_at,  # the usual case: same time
     )
-
-
-def _extension(element: Json, url: str, value_key: str) -> Any:
-    return next((e.get(value_key) for e in element.get("extension") or []
-                 if e.get("url") == url), None)
-
-
-def _first(items: Any, path: str) -> Any:
-    if not isinstance(items, list) or not items:
-        raise _error("required element is missing", path)
-    return items[0]
-
-
-def _parse_time(value: Any, path: str) -> datetime:
-    if not isinstance(value, str):
-        raise _error("missing time", path)
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise _error(f"{value!r} is not a FHIR dateTime", path) from None
-    if parsed.tzinfo is None:
-        raise _error("a FHIR dateTime with a time needs a time zone", path)
-    return parsed
-
-
-def _error(message: str, path: str) -> InconsistentMessage:
-    return InconsistentMessage(message, location=Location(path))
