@@ -158,6 +158,15 @@ def _patient(patient: CarePatient, rid: str) -> Json:
                       "name": [name]}
     if patient.deceased is not None:
         resource["deceasedBoolean"] = patient.deceased
+    address: Json = {}
+    if patient.address_lines:
+        address["line"] = list(patient.address_lines)
+    if patient.city is not None:
+        address["city"] = patient.city
+    if patient.postal_code is not None:
+        address["postalCode"] = patient.postal_code
+    if address:
+        resource["address"] = [address]
     return resource
 
 
@@ -189,9 +198,9 @@ def _communication(cc: CareCommunication, w: _Writer, rid: str, patient_ref: str
         if cc.episode_of_care.system is not None:
             identifier = {"system": cc.episode_of_care.system, **identifier}
         encounter = {"resourceType": "Encounter", "id": w.new_id("encounter"),
-                     "status": "unknown",
+                     "status": cc.episode_of_care.status,
                      "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode",
-                               "code": "AMB"},
+                               "code": cc.episode_of_care.class_code},
                      "subject": {"reference": patient_ref},
                      "episodeOfCare": [{"identifier": identifier}]}
         resource["encounter"] = {"reference": w.add(encounter, "Episode of care")}
@@ -302,11 +311,15 @@ def _read_patient(patient: Json) -> CarePatient:
     name = next((n for n in patient.get("name") or [] if n.get("use") == "official"), None)
     if name is None:
         raise error("the patient has an official name", "Patient.name")
+    address = (patient.get("address") or [{}])[0]
     return CarePatient(
         id=_person(identifier.get("system"), identifier.get("value")),
         family=name.get("family", ""),
         given=tuple(name.get("given") or ()),
         deceased=patient.get("deceasedBoolean"),
+        address_lines=tuple(address.get("line") or ()),
+        city=address.get("city"),
+        postal_code=address.get("postalCode"),
     )
 
 
@@ -327,7 +340,9 @@ def _episode(encounter: Json | None) -> EpisodeOfCareRef | None:
     if encounter is None:
         return None
     identifier = first(encounter.get("episodeOfCare"), "Encounter.episodeOfCare")["identifier"]
-    return EpisodeOfCareRef(identifier["value"], identifier.get("system"))
+    return EpisodeOfCareRef(identifier["value"], identifier.get("system"),
+                            encounter.get("status", "unknown"),
+                            (encounter.get("class") or {}).get("code", "AMB"))
 
 
 def _detail(index: Index, reference: Any, path: str) -> Author | CareTeam | None:

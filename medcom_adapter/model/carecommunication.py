@@ -102,6 +102,9 @@ class CarePatient:
     family: str
     given: tuple[str, ...] = ()
     deceased: bool | None = None
+    address_lines: tuple[str, ...] = ()
+    city: str | None = None
+    postal_code: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,10 +177,13 @@ class Event:
 
 @dataclass(frozen=True, slots=True)
 class EpisodeOfCareRef:
-    """Encounter.episodeOfCare.identifier: a local UUID (system = issuer's SOR URL) or LPR3."""
+    """The Encounter of a message: its episode-of-care identifier (a local UUID with the
+    issuer's SOR URL as system, or an LPR3 UUID) and the encounter's status and class."""
 
     value: str
     system: str | None = None
+    status: str = "unknown"  # FHIR EncounterStatus, e.g. in-progress, finished
+    class_code: str = "AMB"  # v3 ActCode, e.g. AMB (ambulatory), IMP (inpatient)
 
 
 @dataclass(frozen=True, slots=True)
