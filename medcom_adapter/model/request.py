@@ -8,46 +8,32 @@ files are named by the request and read by the caller.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
 
 from medcom_adapter.errors import InvalidValue, Location
 from medcom_adapter.model import codes
-from medcom_adapter.model.identifiers import Gln, LocationNumber
+from medcom_adapter.model.json_reading import (
+    AttachmentRequest,
+    JsonObject,
+    as_string,
+    as_text,
+    read_address,
+    read_attachment,
+    read_letter,
+    read_organisation,
+    read_patient,
+)
 from medcom_adapter.model.letters import (
     ClinicalInformation,
     Diagnosis,
     EpisodeOfCare,
-    LetterHeader,
     Reference,
     Referral,
     SupplementaryRef,
     UrlRef,
 )
-from medcom_adapter.model.parties import (
-    Address,
-    CcReceiver,
-    Organisation,
-    Patient,
-    Referrer,
-    Relative,
-    Telephone,
-    check_identifier,
-    person_id,
-)
-from medcom_adapter.model.text import FormattedText
-
-T = TypeVar("T")
-
-
-@dataclass(frozen=True, slots=True)
-class AttachmentRequest:
-    file: str
-    description: str
-    extension: codes.ObjectExtensionCode
-    object_code: codes.ObjectCode
+from medcom_adapter.model.parties import CcReceiver, Referrer, Relative, check_identifier
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,99 +45,28 @@ class ReferralRequest:
     acknowledgement: codes.AcknowledgementCode
 
 
-class _Obj:
-    """A JSON object being read; remembers its path and which keys were used."""
-
-    def __init__(self, data: object, path: str) -> None:
-        if not isinstance(data, Mapping):
-            raise InvalidValue("expected an object", location=Location(path or "request"))
-        self.data: Mapping[str, Any] = data
-        self.path = path
-        self.used: set[str] = set()
-
-    def _at(self, key: str) -> str:
-        return f"{self.path}.{key}" if self.path else key
-
-    def get(self, key: str, convert: Callable[[Any], T], *, required: bool = False) -> T | None:
-        self.used.add(key)
-        if key not in self.data or self.data[key] is None:
-            if required:
-                raise InvalidValue("required", location=Location(self._at(key)))
-            return None
-        try:
-            return convert(self.data[key])
-        except InvalidValue as exc:
-            if exc.location is not None and exc.location.path:
-                raise
-            raise InvalidValue(exc.message, location=Location(self._at(key))) from None
-        except (ValueError, TypeError) as exc:
-            raise InvalidValue(str(exc), location=Location(self._at(key))) from None
-
-    def req(self, key: str, convert: Callable[[Any], T]) -> T:
-        value = self.get(key, convert, required=True)
-        assert value is not None
-        return value
-
-    def obj(self, key: str) -> _Obj | None:
-        self.used.add(key)
-        raw = self.data.get(key)
-        return None if raw is None else _Obj(raw, self._at(key))
-
-    def objs(self, key: str) -> list[_Obj]:
-        self.used.add(key)
-        raw = self.data.get(key) or []
-        if not isinstance(raw, list):
-            raise InvalidValue("expected a list", location=Location(self._at(key)))
-        return [_Obj(item, f"{self._at(key)}[{i}]") for i, item in enumerate(raw)]
-
-    def done(self) -> None:
-        unknown = sorted(set(self.data) - self.used)
-        if unknown:
-            raise InvalidValue(
-                f"unknown key(s): {', '.join(unknown)}",
-                location=Location(self._at(unknown[0])),
-            )
-
-
-def _string(value: Any) -> str:
-    if not isinstance(value, str):
-        raise InvalidValue(f"expected text, got {type(value).__name__}")
-    return value
-
-
-def _text(value: Any) -> FormattedText:
-    return FormattedText.plain(_string(value))
-
-
-def _minute(value: Any) -> datetime:
-    parsed = datetime.fromisoformat(_string(value))
-    if parsed.tzinfo is not None:
-        raise InvalidValue("give local Danish time without a zone, e.g. 2026-11-22T10:15")
-    return parsed.replace(second=0, microsecond=0)
-
-
 def referral_request(data: object, *, now: datetime, letter_id: str) -> ReferralRequest:
     """Read a referral request. ``now`` and ``letter_id`` fill what the request leaves out."""
-    top = _Obj(data, "")
+    top = JsonObject(data, "")
     versions = top.obj("versions")
     letter = top.obj("letter")
     request = ReferralRequest(
         referral=Referral(
-            letter=_letter(letter, now, letter_id),
+            letter=read_letter(letter, now, letter_id),
             episodes=tuple(
                 _episode(o) for o in top.objs("episodes_of_care")
             ),
-            sender=_organisation(top.obj("sender"), "sender"),
+            sender=read_organisation(top.obj("sender"), "sender"),
             referrer=_referrer(top.obj("referrer")),
-            receiver=_organisation(top.obj("receiver"), "receiver"),
+            receiver=read_organisation(top.obj("receiver"), "receiver"),
             answer_cc=_cc(top.obj("answer_cc")),
-            patient=_patient(top.obj("patient")),
+            patient=read_patient(top.obj("patient")),
             relative=_relative(top.obj("relative")),
             priority=top.get("priority", codes.Priority),
             referral_status=top.get("referral_status", codes.ReferralStatus),
             transport=top.get("transport", codes.Transport),
-            supplementary=top.get("supplementary", _text),
-            clinical_reason=top.get("clinical_reason", _text),
+            supplementary=top.get("supplementary", as_text),
+            clinical_reason=top.get("clinical_reason", as_text),
             hospital_choice=top.get("hospital_choice", codes.HospitalChoice),
             diagnosis=_diagnosis(top.obj("diagnosis")),
             additional_diagnoses=tuple(
@@ -160,9 +75,9 @@ def referral_request(data: object, *, now: datetime, letter_id: str) -> Referral
             clinical_information=_clinical(top.obj("clinical_information")),
             references=tuple(_reference(o) for o in top.objs("references")),
         ),
-        attachments=tuple(_attachment(o) for o in top.objs("attachments")),
-        referral_version=versions.get("referral", _string) if versions else None,
-        binary_version=versions.get("binary", _string) if versions else None,
+        attachments=tuple(read_attachment(o) for o in top.objs("attachments")),
+        referral_version=versions.get("referral", as_string) if versions else None,
+        binary_version=versions.get("binary", as_string) if versions else None,
         acknowledgement=top.get("acknowledgement", codes.AcknowledgementCode)
         or codes.AcknowledgementCode.PLUS_POSITIVE,
     )
@@ -172,150 +87,84 @@ def referral_request(data: object, *, now: datetime, letter_id: str) -> Referral
     return request
 
 
-def _letter(o: _Obj | None, now: datetime, letter_id: str) -> LetterHeader:
-    if o is None:
-        return LetterHeader(letter_id, now.replace(second=0, microsecond=0))
-    header = LetterHeader(
-        identifier=o.get("identifier", _string) or letter_id,
-        authorised=o.get("authorised", _minute) or now.replace(second=0, microsecond=0),
-        status=o.get("status", codes.LetterStatus) or codes.LetterStatus.NEW,
-        statistical_code=o.get("statistical_code", _string),
-    )
-    o.done()
-    return header
-
-
-def _episode(o: _Obj) -> EpisodeOfCare:
-    episode = EpisodeOfCare(identifier=o.req("identifier", _string), type=o.get("type", _string))
+def _episode(o: JsonObject) -> EpisodeOfCare:
+    episode = EpisodeOfCare(o.req("identifier", as_string), o.get("type", as_string))
     o.done()
     return episode
 
 
-def _address(o: _Obj | None) -> Address:
-    if o is None:
-        return Address()
-    address = Address(
-        street=o.get("street", _string),
-        suburb=o.get("suburb", _string),
-        district=o.get("district", _string),
-        postcode=o.get("postcode", _string),
-    )
-    o.done()
-    return address
-
-
-def _organisation(o: _Obj | None, path: str) -> Organisation:
-    if o is None:
-        raise InvalidValue("required", location=Location(path))
-    identifier_code = o.req("identifier_code", codes.IdentifierCode)
-    org = o.req("identifier", lambda v: check_identifier(_string(v), identifier_code))
-    result = Organisation(
-        ean=o.req("ean", lambda v: LocationNumber.of(Gln(_string(v)))),
-        identifier=org,
-        identifier_code=identifier_code,
-        name=o.get("name", _string),
-        department=o.get("department", _string),
-        unit=o.get("unit", _string),
-        address=_address(o.obj("address")),
-        phone=o.get("phone", _string),
-        speciality=o.get("speciality", codes.MedicalSpeciality),
-    )
-    o.done()
-    return result
-
-
-def _cc(o: _Obj | None) -> CcReceiver | None:
+def _cc(o: JsonObject | None) -> CcReceiver | None:
     if o is None:
         return None
     code = o.req("identifier_code", codes.IdentifierCode)
     cc = CcReceiver(
-        identifier=o.req("identifier", lambda v: check_identifier(_string(v), code)),
+        identifier=o.req("identifier", lambda v: check_identifier(as_string(v), code)),
         identifier_code=code,
-        name=o.get("name", _string),
-        department=o.get("department", _string),
-        unit=o.get("unit", _string),
-        address=_address(o.obj("address")),
-        phone=o.get("phone", _string),
+        name=o.get("name", as_string),
+        department=o.get("department", as_string),
+        unit=o.get("unit", as_string),
+        address=read_address(o.obj("address")),
+        phone=o.get("phone", as_string),
     )
     o.done()
     return cc
 
 
-def _referrer(o: _Obj | None) -> Referrer:
+def _referrer(o: JsonObject | None) -> Referrer:
     if o is None:
         raise InvalidValue("required", location=Location("referrer"))
     referrer = Referrer(
-        name=o.req("name", _string),
-        title=o.get("title", _string),
-        identifier=o.get("identifier", _string),
+        name=o.req("name", as_string),
+        title=o.get("title", as_string),
+        identifier=o.get("identifier", as_string),
         identifier_code=o.get("identifier_code", codes.IdentifierCode),
     )
     o.done()
     return referrer
 
 
-def _patient(o: _Obj | None) -> Patient:
-    if o is None:
-        raise InvalidValue("required", location=Location("patient"))
-    phones = []
-    for p in o.objs("phones"):
-        phones.append(Telephone(p.req("number", _string), p.req("kind", codes.TelephoneCode)))
-        p.done()
-    patient = Patient(
-        id=o.req("id", lambda v: person_id(_string(v))),
-        surname=o.req("surname", _string),
-        given_name=o.get("given_name", _string),
-        title=o.get("title", _string),
-        address=_address(o.obj("address")),
-        phones=tuple(phones),
-        email=o.get("email", _string),
-    )
-    o.done()
-    return patient
-
-
-def _relative(o: _Obj | None) -> Relative | None:
+def _relative(o: JsonObject | None) -> Relative | None:
     if o is None:
         return None
     relative = Relative(
         relation=o.req("relation", codes.RelationCode),
-        surname=o.req("surname", _string),
-        given_name=o.get("given_name", _string),
-        person_id=o.get("person_id", _string),
+        surname=o.req("surname", as_string),
+        given_name=o.get("given_name", as_string),
+        person_id=o.get("person_id", as_string),
     )
     o.done()
     return relative
 
 
-def _diagnosis(o: _Obj | None) -> Diagnosis | None:
+def _diagnosis(o: JsonObject | None) -> Diagnosis | None:
     if o is None:
         return None
     diagnosis = Diagnosis(
-        text=o.req("text", _string),
+        text=o.req("text", as_string),
         type=o.req("type", codes.DiagnoseTypeCode),
-        code=o.get("code", _string),
+        code=o.get("code", as_string),
         description=o.get("description", codes.DiagnoseDescriptionCode),
     )
     o.done()
     return diagnosis
 
 
-def _clinical(o: _Obj | None) -> ClinicalInformation:
+def _clinical(o: JsonObject | None) -> ClinicalInformation:
     if o is None:
         return ClinicalInformation()
     clinical = ClinicalInformation(
-        cave=o.get("cave", _text),
-        anamnesis=o.get("anamnesis", _text),
-        examination=o.get("examination", _text),
-        actual_medicine=o.get("actual_medicine", _text),
+        cave=o.get("cave", as_text),
+        anamnesis=o.get("anamnesis", as_text),
+        examination=o.get("examination", as_text),
+        actual_medicine=o.get("actual_medicine", as_text),
     )
     o.done()
     return clinical
 
 
-def _reference(o: _Obj) -> Reference:
-    description = o.req("description", _string)
-    url = o.get("url", _string)
+def _reference(o: JsonObject) -> Reference:
+    description = o.req("description", as_string)
+    url = o.get("url", as_string)
     supplementary = o.get("supplementary", bool)
     o.done()
     if (url is None) == (not supplementary):
@@ -323,12 +172,3 @@ def _reference(o: _Obj) -> Reference:
     return Reference(description, UrlRef(url) if url is not None else SupplementaryRef())
 
 
-def _attachment(o: _Obj) -> AttachmentRequest:
-    attachment = AttachmentRequest(
-        file=o.req("file", _string),
-        description=o.req("description", _string),
-        extension=o.get("extension", codes.ObjectExtensionCode) or codes.ObjectExtensionCode.PDF,
-        object_code=o.get("object_code", codes.ObjectCode) or codes.ObjectCode.IMAGE,
-    )
-    o.done()
-    return attachment
