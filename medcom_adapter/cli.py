@@ -57,6 +57,13 @@ def _parser() -> argparse.ArgumentParser:
                           metavar="FILE.pdf", help="add a PDF attachment (repeatable)")
     referral.add_argument("--encoding", default="ISO-8859-1", choices=("ISO-8859-1", "UTF-8"))
     referral.set_defaults(run=_build_referral)
+
+    km = kinds.add_parser("km", help="correspondence: XDIS91 (+ XBIN01s) or FHIR CareCommunication")
+    km.add_argument("--request", type=Path, required=True, metavar="REQ.json")
+    km.add_argument("--out", type=Path, required=True, metavar="DIR")
+    km.add_argument("--format", choices=("xdis91", "fhir"), default="xdis91")
+    km.add_argument("--encoding", default="ISO-8859-1", choices=("ISO-8859-1", "UTF-8"))
+    km.set_defaults(run=_build_km)
     return parser
 
 
@@ -153,6 +160,45 @@ def _build_referral(args: argparse.Namespace) -> int:
         print(f"wrote {target}  {file.version.type_code} {file.version.code}"
               f"  envelope {file.envelope_id}  letter {file.letter_id}  {len(file.data)} bytes")
     return EXIT_OK
+
+
+def _build_km(args: argparse.Namespace) -> int:
+    from medcom_adapter.fhir.carecommunication import to_bundle
+    from medcom_adapter.km import compose_km, km_as_fhir
+    from medcom_adapter.model.ids import IdSource
+    from medcom_adapter.model.km_request import km_request
+    from medcom_adapter.oioxml.emessage import build
+
+    raw = _read_json(args.request)
+    if raw is None:
+        return EXIT_USAGE
+    ids = IdSource()
+    request = km_request(raw, now=datetime.now(), letter_id=ids.letter_id())
+    files = {a.file: (args.request.parent / a.file).read_bytes() for a in request.attachments}
+    message, binaries = compose_km(request, files, ids)
+    if args.format == "xdis91":
+        out = [(f"XDIS91_{message.envelope.identifier}.xml",
+                build(message, "XD9134L", encoding=args.encoding))]
+        out += [(f"XBIN01_{b.envelope.identifier}.xml",
+                 build(b, "XB0131X", encoding=args.encoding)) for b in binaries]
+    else:
+        cc = km_as_fhir(request, message, binaries)
+        out = [(f"CareCommunication_{cc.bundle_id}.json",
+                json.dumps(to_bundle(cc), ensure_ascii=False, indent=1).encode("utf-8"))]
+    args.out.mkdir(parents=True, exist_ok=True)
+    for name, data in out:
+        (args.out / name).write_bytes(data)
+        print(f"wrote {args.out / name}  {len(data)} bytes")
+    return EXIT_OK
+
+
+def _read_json(path: Path) -> object | None:
+    try:
+        result: object = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        print(f"medcom-adapter: {path}: not JSON: {exc}", file=sys.stderr)
+        return None
+    return result
 
 
 if __name__ == "__main__":

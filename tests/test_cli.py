@@ -106,3 +106,41 @@ def test_attach_option_adds_a_pdf(tmp_path: Path) -> None:
 def test_max_bytes_is_configurable(built: list[Path], capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", "--format", "json", "--max-bytes", "100", str(built[0])]) == 1
     assert json.loads(capsys.readouterr().out)["errors"][0]["code"] == "remote.too-large"
+
+
+KM_REQUEST = FIXTURES / "requests" / "km-gp.json"
+
+
+def test_build_km_as_xdis91_with_its_attachment(tmp_path: Path) -> None:
+    assert main(["build", "km", "--request", str(KM_REQUEST), "--out", str(tmp_path)]) == 0
+    names = sorted(p.name.split("_")[0] for p in tmp_path.glob("*.xml"))
+    assert names == ["XBIN01", "XDIS91"]
+    assert main(["validate", *map(str, tmp_path.glob("*.xml"))]) == 0
+
+
+def test_build_km_as_fhir(tmp_path: Path) -> None:
+    from medcom_adapter.fhir.carecommunication import from_bundle
+    from medcom_adapter.model.carecommunication import AttachmentSegment, Category
+
+    assert main(["build", "km", "--request", str(KM_REQUEST), "--out", str(tmp_path),
+                 "--format", "fhir"]) == 0
+    (path,) = tmp_path.glob("CareCommunication_*.json")
+    cc = from_bundle(json.loads(path.read_text(encoding="utf-8")))
+    assert cc.category is Category.CARE_COORDINATION
+    assert cc.receiver.sor == "265161000016000" and cc.sender.sor == "953741000016009"
+    assert cc.segments[0].author is not None and cc.segments[0].author.family == "Testsen"
+    assert any(isinstance(s, AttachmentSegment) and s.data for s in cc.segments)
+    assert cc.latest.message_id == cc.message_id
+
+
+def test_km_request_without_sor_for_fhir_is_explained(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    request = json.loads(KM_REQUEST.read_text(encoding="utf-8"))
+    del request["receiver"]["sor"]
+    shutil.copy(KM_REQUEST.parent / "henvisningsskema-bup.pdf", tmp_path)
+    path = tmp_path / "req.json"
+    path.write_text(json.dumps(request), encoding="utf-8")
+    assert main(["build", "km", "--request", str(path), "--out", str(tmp_path / "o"),
+                 "--format", "fhir"]) == 1
+    assert "SOR" in capsys.readouterr().err

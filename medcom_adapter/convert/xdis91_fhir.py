@@ -37,6 +37,7 @@ from medcom_adapter.model.carecommunication import (
     EpisodeOfCareRef,
     Event,
     Party,
+    Priority,
     Segment,
     TextSegment,
 )
@@ -104,8 +105,14 @@ def to_fhir(
     *,
     sor_of: SorLookup = _no_lookup,
     thread_id: str | None = None,
+    category: Category = Category.OTHER,
+    author: Author | None = None,
 ) -> CareCommunication:
-    """The CareCommunication for an XDIS91 Emessage and the binary letters it references."""
+    """The CareCommunication for an XDIS91 Emessage and the binary letters it references.
+
+    ``category`` and ``author`` are what a sender knows beyond XDIS91 (MedCom's converter,
+    knowing neither, uses ``other`` and the organisation with role "ukendt").
+    """
     (km,) = message.letters
     if not isinstance(km, ClinicalEmail):
         raise ConversionError("expected an XDIS91 letter")
@@ -113,14 +120,15 @@ def to_fhir(
     sent = message.envelope.sent.replace(tzinfo=DANISH_TIME)
     authorised = km.letter.authorised.replace(tzinfo=DANISH_TIME)
     sender = _party(km.sender, sor_of, joined=True)
-    author = Author(family=sender.name, role_text=UNKNOWN_ROLE)
+    author = author or Author(family=sender.name, role_text=UNKNOWN_ROLE)
+    referral = category is Category.REGARDING_REFERRAL
     phone = km.sender.phone or NO_PHONE
 
     def segment_id() -> str:
         return f"urn:uuid:{uuid.uuid4()}"
 
     texts = [t.to_plain() for t in km.texts] or [""]
-    if km.priority is CorrespondencePriority.HIGH:
+    if km.priority is CorrespondencePriority.HIGH and not referral:
         texts[-1] = f"{texts[-1]}\n{HIGH_PRIORITY}" if texts[-1] else HIGH_PRIORITY
     segments: list[Segment] = [
         TextSegment(segment_id(), authorised, author, sender, text, phone) for text in texts
@@ -147,13 +155,20 @@ def to_fhir(
             city=patient.address.district, postal_code=patient.address.postcode,
         ),
         thread_id=thread_id or f"urn:uuid:{uuid.uuid4()}",
-        category=Category.OTHER,
-        topic=km.subject or NO_TOPIC,
+        category=category,
+        topic=km.subject or (NO_TOPIC if category is Category.OTHER else None),
+        priority=_fhir_priority(km.priority) if referral else None,
         episode_of_care=episode,
         segments=tuple(segments),
         history=(Event(km.letter.identifier, Activity.NEW, sent, sender,
                        tuple(s.id for s in segments)),),
     )
+
+
+def _fhir_priority(priority: CorrespondencePriority | None) -> Priority | None:
+    if priority is None:
+        return None
+    return Priority.ASAP if priority is CorrespondencePriority.HIGH else Priority.ROUTINE
 
 
 def _party(org: Organisation, sor_of: SorLookup, *, joined: bool) -> Party:
