@@ -6,7 +6,6 @@ from typing import Any
 
 from medcom_adapter.errors import InconsistentMessage, InvalidValue
 from medcom_adapter.fhir.bundle import (
-    ACTIVITY_SYSTEM,
     EVENT_SYSTEM,
     IG,
     ORGANIZATION_PROFILE,
@@ -19,6 +18,7 @@ from medcom_adapter.fhir.bundle import (
     fhir_time,
     first,
     parse_time,
+    provenance,
     read_party,
 )
 from medcom_adapter.model.acknowledgement import AckCode, AckEvent, Acknowledgement, OutcomeIssue
@@ -68,19 +68,11 @@ def to_bundle(ack: Acknowledgement) -> Json:
 
 
 def _provenance(event: AckEvent, w: BundleWriter) -> Json:
-    resource: Json = {
-        "resourceType": "Provenance",
-        "id": w.new_id(f"provenance:{event.message_id}"),
-        "target": [{"reference": f"MessageHeader/{event.message_id}"}],
-        "occurredDateTime": fhir_time(event.occurred),
-        "recorded": fhir_time(event.recorded or event.occurred),
-        "activity": {"coding": [{"system": ACTIVITY_SYSTEM, "code": event.activity}]},
-        "agent": [{"who": {"reference": w.party(event.agent)}}],
-    }
-    if event.predecessor is not None:
-        resource["entity"] = [{"role": "revision",
-                               "what": {"reference": f"MessageHeader/{event.predecessor}"}}]
-    return resource
+    entities = ([{"role": "revision", "what": {"reference": f"MessageHeader/{event.predecessor}"}}]
+                if event.predecessor is not None else [])
+    return provenance(w, message_id=event.message_id, activity=event.activity,
+                      occurred=event.occurred, recorded=event.recorded, agent=event.agent,
+                      entities=entities)
 
 
 def _issue(issue: OutcomeIssue) -> Json:

@@ -67,6 +67,25 @@ class BundleWriter:
         return self.refs[party]
 
 
+def provenance(
+    w: BundleWriter, *, message_id: str, activity: str, occurred: datetime,
+    recorded: datetime | None, agent: Party, entities: list[Json],
+) -> Json:
+    """A Provenance: one message of the history (``recorded`` defaults to ``occurred``)."""
+    resource: Json = {
+        "resourceType": "Provenance",
+        "id": w.new_id(f"provenance:{message_id}"),
+        "target": [{"reference": f"MessageHeader/{message_id}"}],
+        "occurredDateTime": fhir_time(occurred),
+        "recorded": fhir_time(recorded or occurred),
+        "activity": {"coding": [{"system": ACTIVITY_SYSTEM, "code": activity}]},
+        "agent": [{"who": {"reference": w.party(agent)}}],
+    }
+    if entities:
+        resource["entity"] = entities
+    return resource
+
+
 def destination(receiver: Party, reference: str) -> Json:
     """MessageHeader.destination for the primary receiver."""
     return {

@@ -14,7 +14,6 @@ import pybase64
 
 from medcom_adapter.errors import InconsistentMessage, InvalidValue
 from medcom_adapter.fhir.bundle import (
-    ACTIVITY_SYSTEM,
     EVENT_SYSTEM,
     IG,
     ORGANIZATION_PROFILE,
@@ -28,6 +27,7 @@ from medcom_adapter.fhir.bundle import (
     fhir_time,
     first,
     parse_time,
+    provenance,
     read_party,
 )
 from medcom_adapter.model.carecommunication import (
@@ -245,16 +245,9 @@ def _provenance(event: Event, w: _Writer) -> Json:
         what = ({"reference": f"MessageHeader/{pred.message_id}"} if pred.message_id
                 else {"identifier": {"value": pred.oioxml_identifier}})
         entities.append({"role": "revision", "what": what})
-    return {
-        "resourceType": "Provenance",
-        "id": w.new_id(f"provenance:{event.message_id}"),
-        "target": [{"reference": f"MessageHeader/{event.message_id}"}],
-        "occurredDateTime": fhir_time(event.occurred),
-        "recorded": fhir_time(event.recorded or event.occurred),
-        "activity": {"coding": [{"system": ACTIVITY_SYSTEM, "code": event.activity.value}]},
-        "agent": [{"who": {"reference": w.party(event.agent)}}],
-        "entity": entities,
-    }
+    return provenance(w, message_id=event.message_id, activity=event.activity.value,
+                      occurred=event.occurred, recorded=event.recorded, agent=event.agent,
+                      entities=entities)
 
 
 # --------------------------------------------------------------------------- reading
