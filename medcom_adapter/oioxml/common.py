@@ -172,18 +172,24 @@ class Reader:
 
     def __init__(self, element: Element) -> None:
         self.element = element
-        # one pass over the children instead of a find() per field
-        self._index: dict[str, list[Element]] = {}
-        for child in element.iterchildren(etree.Element):  # elements only, no comments
-            tag = child.tag
-            self._index.setdefault(tag[tag.rfind("}") + 1:], []).append(child)
+        tag = element.tag
+        self._prefix = tag[: tag.rfind("}") + 1]  # "{namespace}", shared by the children
+        # one pass over the children instead of a find() per field (a hot path)
+        index: dict[object, list[Element]] = {}
+        for child in element:
+            key = child.tag  # comments get a non-string key and are never looked up
+            if key in index:
+                index[key].append(child)
+            else:
+                index[key] = [child]
+        self._index = index
 
     def child(self, name: str) -> Element | None:
-        found = self._index.get(name)
+        found = self._index.get(self._prefix + name)
         return found[0] if found else None
 
     def children(self, name: str) -> list[Element]:
-        return self._index.get(name, [])
+        return self._index.get(self._prefix + name, [])
 
     def sub(self, name: str) -> Reader | None:
         found = self.child(name)

@@ -230,7 +230,8 @@ def _advisories(tree: etree._ElementTree) -> list[Issue]:
 
 def _sor_advisories(tree: etree._ElementTree) -> list[Issue]:
     found = []
-    for code in tree.getroot().iter("{*}IdentifierCode"):
+    root = tree.getroot()
+    for code in root.iter(f"{{{etree.QName(root).namespace}}}IdentifierCode"):
         if code.text != "sorkode":
             continue
         identifier = code.getprevious()
@@ -251,7 +252,8 @@ def _sor_advisories(tree: etree._ElementTree) -> list[Issue]:
 
 def _gln_advisories(tree: etree._ElementTree) -> list[Issue]:
     found = []
-    for element in tree.getroot().iter("{*}EANIdentifier"):
+    root = tree.getroot()
+    for element in root.iter(f"{{{etree.QName(root).namespace}}}EANIdentifier"):
         parent = element.getparent()
         if parent is None or etree.QName(parent).localname not in ("Sender", "Receiver"):
             continue

@@ -8,6 +8,7 @@ have one.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from lxml import etree
@@ -35,7 +36,7 @@ def load(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> etree._ElementTr
         raise MessageTooLarge(f"message is {len(data)} bytes; the limit is {max_bytes}")
     if not bytes(data[:4096]).strip():
         raise MalformedMessage("message is empty")
-    if _declares_doctype(bytes(data[:_PROLOG_SCAN])):
+    if _declares_doctype(bytes(data)):
         raise UnsafeMessage("document has a DOCTYPE; MedCom messages never declare one")
     try:
         root = etree.fromstring(bytes(data), _PARSER)
@@ -54,16 +55,20 @@ def load(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> etree._ElementTr
     return tree
 
 
-# A DOCTYPE can only come before the root element; look for it in the prolog, in the
-# byte forms of the encodings XML allows without a declaration (UTF-8/Latin-1 and UTF-16).
+# A DOCTYPE can only come before the root element, so only the prolog is searched.
 _PROLOG_SCAN = 64 * 1024
-_DOCTYPE_FORMS = tuple(
-    "<!DOCTYPE".encode(codec) for codec in ("ascii", "utf-16-le", "utf-16-be")
-)
+_ROOT_START = re.compile(rb"<[A-Za-z_]")
+_ROOT_START_TEXT = re.compile(r"<[A-Za-z_]")
 
 
-def _declares_doctype(prolog: bytes) -> bool:
-    return any(form in prolog for form in _DOCTYPE_FORMS)
+def _declares_doctype(data: bytes) -> bool:
+    head = data[:_PROLOG_SCAN]
+    if b"\x00" in head[:4]:  # UTF-16 (with or without a byte order mark)
+        text = head.decode("utf-16", errors="ignore")
+        match = _ROOT_START_TEXT.search(text)
+        return "<!DOCTYPE" in (text[: match.start()] if match else text)
+    match = _ROOT_START.search(head)
+    return b"<!DOCTYPE" in (head[: match.start()] if match else head)
 
 
 def _has_entity_nodes(root: etree._Element) -> bool:
