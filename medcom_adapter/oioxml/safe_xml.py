@@ -65,10 +65,10 @@ def _declares_doctype(data: bytes) -> bool:
     head = data[:_PROLOG_SCAN]
     if b"\x00" in head[:4]:  # UTF-16 (with or without a byte order mark)
         text = head.decode("utf-16", errors="ignore")
-        match = _ROOT_START_TEXT.search(text)
-        return "<!DOCTYPE" in (text[: match.start()] if match else text)
-    match = _ROOT_START.search(head)
-    return b"<!DOCTYPE" in (head[: match.start()] if match else head)
+        root = _ROOT_START_TEXT.search(text)
+        return "<!DOCTYPE" in (text[: root.start()] if root else text)
+    start = _ROOT_START.search(head)
+    return b"<!DOCTYPE" in (head[: start.start()] if start else head)
 
 
 def _has_entity_nodes(root: etree._Element) -> bool:
