@@ -379,8 +379,9 @@ def _segment(index: Index, payload: Json, path: str) -> TextSegment | Attachment
     contact = extension(payload, EXT_CONTACT, "valueContactPoint")
     phone = contact.get("value") if contact else None
     if "contentString" in payload:
-        if author is None:
-            raise error("a text segment names its author", f"{path}.extension")
+        if author is None or phone is None:
+            raise error("a text segment names its author and contact phone",
+                        f"{path}.extension")
         return TextSegment(identifier["value"], time, author, assigner, payload["contentString"],
                            phone)
     attachment = payload.get("contentAttachment")

@@ -50,7 +50,7 @@ class NewAttachment:
 
 
 def _segments(
-    *, text: str, author: Author, party: Party, now: datetime, phone: str | None,
+    *, text: str, author: Author, party: Party, now: datetime, phone: str,
     attachments: Iterable[NewAttachment], new_id: NewId,
 ) -> tuple[Segment, ...]:
     first: Segment = TextSegment(f"urn:uuid:{new_id()}", now, author, party, text, phone)
@@ -64,8 +64,8 @@ def _segments(
 
 def new_message(
     *, sender: Party, receiver: Party, patient: CarePatient, category: Category, text: str,
-    author: Author, now: datetime, topic: str | None = None, priority: Priority | None = None,
-    episode_of_care: EpisodeOfCareRef | None = None, phone: str | None = None,
+    author: Author, phone: str, now: datetime, topic: str | None = None,
+    priority: Priority | None = None, episode_of_care: EpisodeOfCareRef | None = None,
     attachments: Iterable[NewAttachment] = (), sender_detail: Author | CareTeam | None = None,
     recipient_detail: Author | CareTeam | None = None, new_id: NewId = _uuid,
 ) -> CareCommunication:
@@ -82,8 +82,8 @@ def new_message(
 
 
 def reply(
-    previous: CareCommunication, *, text: str, author: Author, now: datetime,
-    phone: str | None = None, attachments: Iterable[NewAttachment] = (),
+    previous: CareCommunication, *, text: str, author: Author, phone: str, now: datetime,
+    attachments: Iterable[NewAttachment] = (),
     sender_detail: Author | CareTeam | None = None, new_id: NewId = _uuid,
 ) -> CareCommunication:
     """Answer ``previous`` (which must be the latest message of its thread)."""
@@ -104,8 +104,8 @@ def reply(
 
 
 def forward(
-    previous: CareCommunication, *, to: Party, text: str, author: Author, now: datetime,
-    segment_ids: Iterable[str] | None = None, phone: str | None = None,
+    previous: CareCommunication, *, to: Party, text: str, author: Author, phone: str,
+    now: datetime, segment_ids: Iterable[str] | None = None,
     new_id: NewId = _uuid,
 ) -> CareCommunication:
     """Forward ``previous`` (all segments, or the ones named) to ``to`` as a new thread."""

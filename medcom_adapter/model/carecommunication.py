@@ -116,7 +116,7 @@ class TextSegment:
     author: Author
     assigner: Party  # the organisation that added the segment
     text: str
-    phone: str | None = None
+    phone: str  # the author's contact phone (required by MedCom for text)
 
     def __post_init__(self) -> None:
         _aware(self.time, "a segment time")

@@ -30,10 +30,14 @@ PPR = Party("953741000016009", "5790000123452", "PPR Eksempel Kommune")
 GP = Party("265161000016000", "5790000121526", "Lægehuset Eksempel")
 OTHER = Party("330461000016004", "5790000987658", "Eksempel Regionshospital")
 PSYCHOLOGIST = Author("Testsen", ("Sara",), role_text="Psykolog", organisation=PPR)
-DOCTOR = Author("Testlæge", ("Hans",), role=Coding(
-    "http://medcomfhir.dk/ig/terminology/CodeSystem/medcom-core-PractitionerRoles", "laege"))
+DOCTOR = Author(
+    "Testlæge",
+    ("Hans",),
+    role=Coding(
+        "http://medcomfhir.dk/ig/terminology/CodeSystem/medcom-core-PractitionerRoles", "laege"
+    ),
+)
 CHILD = CarePatient(Cpr("2509479989"), "Elmer", ("Bruno", "Test"))
-
 
 
 _NUMBERS = itertools.count(1)
@@ -50,13 +54,21 @@ def round_trips(message: CareCommunication) -> None:
 
 def first() -> CareCommunication:
     return new_message(
-        sender=PPR, receiver=GP, patient=CHILD, category=Category.REGARDING_REFERRAL,
-        priority=Priority.ASAP, text="Bruno er henvist til BUP.\nVi foreslår en samtale.",
-        author=PSYCHOLOGIST, now=T0, phone="70100000",
-        episode_of_care=EpisodeOfCareRef("8f0c4a52-3d1e-4a8b-9c7e-2b5d6f1a0e93",
-                                         "https://sor2.sum.dsdn.dk/#id=953741000016009"),
+        sender=PPR,
+        receiver=GP,
+        patient=CHILD,
+        category=Category.REGARDING_REFERRAL,
+        priority=Priority.ASAP,
+        text="Bruno er henvist til BUP.\nVi foreslår en samtale.",
+        author=PSYCHOLOGIST,
+        now=T0,
+        phone="70100000",
+        episode_of_care=EpisodeOfCareRef(
+            "8f0c4a52-3d1e-4a8b-9c7e-2b5d6f1a0e93", "https://sor2.sum.dsdn.dk/#id=953741000016009"
+        ),
         attachments=[NewAttachment("Henvisning", "application/pdf", b"%PDF-1.4 test")],
-        sender_detail=PSYCHOLOGIST, new_id=next_id,
+        sender_detail=PSYCHOLOGIST,
+        new_id=next_id,
     )
 
 
@@ -70,8 +82,14 @@ def test_new_message() -> None:
 
 def test_reply_keeps_thread_and_repeats_attachments_without_data() -> None:
     original = first()
-    answer = reply(original, text="Tak, jeg ringer.", author=DOCTOR,
-                   now=T0 + timedelta(hours=2), new_id=next_id)
+    answer = reply(
+        original,
+        text="Tak, jeg ringer.",
+        author=DOCTOR,
+        phone="44527000",
+        now=T0 + timedelta(hours=2),
+        new_id=next_id,
+    )
     round_trips(answer)
     assert answer.thread_id == original.thread_id
     assert (answer.sender, answer.receiver) == (GP, PPR)
@@ -87,8 +105,16 @@ def test_reply_keeps_thread_and_repeats_attachments_without_data() -> None:
 def test_forward_starts_a_new_thread_with_selected_segments() -> None:
     original = first()
     text_id = original.segments[0].id
-    onward = forward(original, to=OTHER, text="Til orientering.", author=DOCTOR,
-                     now=T0 + timedelta(days=1), segment_ids=[text_id], new_id=next_id)
+    onward = forward(
+        original,
+        to=OTHER,
+        text="Til orientering.",
+        author=DOCTOR,
+        phone="44527000",
+        now=T0 + timedelta(days=1),
+        segment_ids=[text_id],
+        new_id=next_id,
+    )
     round_trips(onward)
     assert onward.thread_id != original.thread_id
     assert onward.receiver == OTHER and onward.sender == GP
@@ -96,7 +122,15 @@ def test_forward_starts_a_new_thread_with_selected_segments() -> None:
     assert not any(isinstance(s, AttachmentSegment) for s in onward.segments)
     assert onward.latest.activity is Activity.FORWARD
     with pytest.raises(InvalidValue, match="no such segment"):
-        forward(original, to=OTHER, text="x", author=DOCTOR, now=T0, segment_ids=["nope"])
+        forward(
+            original,
+            to=OTHER,
+            text="x",
+            author=DOCTOR,
+            phone="44527000",
+            now=T0,
+            segment_ids=["nope"],
+        )
 
 
 def test_resend_has_new_bundle_id_and_times_but_same_message() -> None:
@@ -110,11 +144,37 @@ def test_resend_has_new_bundle_id_and_times_but_same_message() -> None:
 
 def test_model_rules() -> None:
     with pytest.raises(InvalidValue, match="cc-5"):
-        new_message(sender=PPR, receiver=GP, patient=CHILD, category=Category.OTHER,
-                    topic="Emne", priority=Priority.ASAP, text="x", author=DOCTOR, now=T0)
+        new_message(
+            sender=PPR,
+            receiver=GP,
+            patient=CHILD,
+            category=Category.OTHER,
+            topic="Emne",
+            priority=Priority.ASAP,
+            text="x",
+            author=DOCTOR,
+            phone="44527000",
+            now=T0,
+        )
     with pytest.raises(InvalidValue, match="cc-6"):
-        new_message(sender=PPR, receiver=GP, patient=CHILD, category=Category.OTHER,
-                    text="x", author=DOCTOR, now=T0)
+        new_message(
+            sender=PPR,
+            receiver=GP,
+            patient=CHILD,
+            category=Category.OTHER,
+            text="x",
+            author=DOCTOR,
+            phone="44527000",
+            now=T0,
+        )
     with pytest.raises(InvalidValue, match="time zone"):
-        new_message(sender=PPR, receiver=GP, patient=CHILD, category=Category.HEALTHCARE,
-                    text="x", author=DOCTOR, now=T0.replace(tzinfo=None))
+        new_message(
+            sender=PPR,
+            receiver=GP,
+            patient=CHILD,
+            category=Category.HEALTHCARE,
+            text="x",
+            author=DOCTOR,
+            phone="44527000",
+            now=T0.replace(tzinfo=None),
+        )
