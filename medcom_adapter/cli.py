@@ -86,8 +86,7 @@ def _validate(args: argparse.Namespace) -> int:
             worst = EXIT_USAGE
             continue
         result = check(data, max_bytes=args.max_bytes)
-        kind = result.versions[0].type_code if result.versions else None
-        version = "+".join(dict.fromkeys(v.code for v in result.versions)) or None
+        kind, version = result.kind, result.version
         if args.format == "json":
             print(json.dumps({
                 "file": str(path), "valid": result.valid, "kind": kind, "version": version,
@@ -122,8 +121,8 @@ def _show(args: argparse.Namespace) -> int:
     from medcom_adapter import render
     from medcom_adapter.detect import parse
 
-    document = parse(args.file.read_bytes(), max_bytes=args.max_bytes)
-    sys.stdout.write(render.document(document, reveal=args.reveal))
+    message = parse(args.file.read_bytes(), max_bytes=args.max_bytes)
+    sys.stdout.write(render.any_message(message, reveal=args.reveal))
     return EXIT_OK
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from medcom_adapter.model.acknowledgement import Acknowledgement
+from medcom_adapter.model.carecommunication import CareCommunication, Party, TextSegment
 from medcom_adapter.model.correspondence import ClinicalEmail
 from medcom_adapter.model.identifiers import Cpr
 from medcom_adapter.model.letters import (
@@ -22,6 +24,58 @@ from medcom_adapter.model.parties import CcReceiver, Organisation, Patient
 from medcom_adapter.model.receipts import Receipt, Refusal
 from medcom_adapter.model.text import FormattedText
 from medcom_adapter.oioxml.emessage import Document
+
+
+def any_message(message: object, *, reveal: bool = False) -> str:
+    """A rendering of whatever ``detect.parse`` returned."""
+    if isinstance(message, Document):
+        return document(message, reveal=reveal)
+    if isinstance(message, CareCommunication):
+        return care_communication(message, reveal=reveal)
+    if isinstance(message, Acknowledgement):
+        return acknowledgement(message)
+    return f"{type(message).__name__}\n"
+
+
+def care_communication(cc: CareCommunication, *, reveal: bool = False) -> str:
+    lines = [f"CareCommunication {cc.definition_version}  bundle {cc.bundle_id}  "
+             f"message {cc.message_id}  {cc.timestamp.isoformat()}",
+             f"From: {_party(cc.sender)}", f"To: {_party(cc.receiver)}"]
+    pid = str(cc.patient.id) if reveal else f"{str(cc.patient.id)[:6]}-xxxx"
+    lines.append(f"Patient: {_join(*cc.patient.given, cc.patient.family)}  {pid}"
+                 + ("  (deceased)" if cc.patient.deceased else ""))
+    lines.append(f"Thread {cc.thread_id}  category {cc.category.value}"
+                 + (f"  topic {cc.topic}" if cc.topic else "")
+                 + (f"  priority {cc.priority.value}" if cc.priority else ""))
+    if cc.episode_of_care:
+        lines.append(f"Episode of care: {cc.episode_of_care.value}")
+    for segment in cc.segments:
+        lines.append("")
+        who = segment.author and _join(*segment.author.given, segment.author.family or "")
+        head = f"{segment.time.isoformat()}  {who or ''}  ({segment.assigner.name or ''})"
+        if isinstance(segment, TextSegment):
+            lines += [head, *(f"  {line}" for line in segment.text.split("\n"))]
+        else:
+            size = _size(len(segment.data)) if segment.data is not None else "sent earlier"
+            lines += [head, f"  attachment {segment.title}: {segment.content_type or 'link'} "
+                            f"{segment.url or size}"]
+    lines.append("")
+    lines += [f"History: {e.activity.value} {e.occurred.isoformat()} by {_party(e.agent)}"
+              for e in cc.history]
+    return "\n".join(lines) + "\n"
+
+
+def acknowledgement(ack: Acknowledgement) -> str:
+    lines = [f"Acknowledgement ({ack.code.value}) of message {ack.acknowledged_id}",
+             f"From: {_party(ack.sender)}", f"To: {_party(ack.receiver)}"]
+    for issue in ack.issues:
+        code = issue.details.code if issue.details else issue.code
+        lines.append(f"  {issue.severity}: {code} {issue.text or ''}".rstrip())
+    return "\n".join(lines) + "\n"
+
+
+def _party(party: Party) -> str:
+    return f"{party.name or '(no name)'}  SOR {party.sor}  GLN {party.gln}"
 
 
 def document(doc: Document, *, reveal: bool = False) -> str:

@@ -144,3 +144,16 @@ def test_km_request_without_sor_for_fhir_is_explained(
     assert main(["build", "km", "--request", str(path), "--out", str(tmp_path / "o"),
                  "--format", "fhir"]) == 1
     assert "SOR" in capsys.readouterr().err
+
+
+def test_validate_and_show_fhir(capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.conftest import official
+
+    xml = sorted(official("fhir", "carecommunication-5.0.2").glob("Bundle-*.xml"))[0]
+    assert main(["validate", "--format", "json", str(xml)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert (report["kind"], report["version"]) == ("CareCommunication", "5.0")
+    assert report["valid"] is True
+    assert main(["show", str(xml)]) == 0
+    out = capsys.readouterr().out
+    assert "CareCommunication 5.0" in out and "-xxxx" in out

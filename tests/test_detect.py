@@ -6,6 +6,7 @@ import pytest
 
 from medcom_adapter.detect import Syntax, check, parse, sniff
 from medcom_adapter.errors import MalformedMessage, UnknownMessage
+from tests.conftest import official
 
 
 @pytest.mark.parametrize(
@@ -30,8 +31,33 @@ def test_not_a_message(data: bytes) -> None:
     assert not check(data).valid
 
 
-def test_edifact_and_fhir_are_named_as_not_yet_supported() -> None:
-    with pytest.raises(UnknownMessage, match="edifact"):
+def test_edifact_is_named_as_not_yet_supported() -> None:
+    with pytest.raises(UnknownMessage, match="EDIFACT"):
         parse(b"UNA:+.? 'UNB+UNOC:3+1:14+2:14+050115:1202+K1'")
-    (issue,) = check(b'{"resourceType": "Bundle"}').issues
-    assert issue.code == "remote.unknown-version" and "fhir" in issue.message
+    (issue,) = check(b"UNB+UNOC:3+5790000121526:14").issues
+    assert issue.code == "remote.unknown-version"
+
+
+def test_fhir_that_is_not_a_message_is_reported() -> None:
+    report = check(b'{"resourceType": "Patient", "id": "p1"}')
+    assert not report.valid
+    assert report.issues[0].code == "fhir.not-a-message"
+
+
+def test_fhir_json_and_xml_twins_read_to_the_same_model() -> None:
+    folder = official("fhir", "carecommunication-5.0.2")
+    for json_path in sorted(folder.glob("Bundle-*.json")):
+        xml_path = json_path.with_suffix(".xml")
+        from_json, from_xml = check(json_path.read_bytes()), check(xml_path.read_bytes())
+        assert from_json.valid and from_xml.valid, (from_json.issues, from_xml.issues)
+        assert (from_json.kind, from_json.version) == ("CareCommunication", "5.0")
+        assert from_json.message == from_xml.message
+
+
+def test_legacy_fhir_is_named_by_version() -> None:
+    folder = official("fhir", "legacy-v4")
+    for path in sorted(folder.rglob("*.json")):
+        report = check(path.read_bytes())
+        assert not report.valid
+        assert [i.code for i in report.issues if not i.warning] == ["fhir.unsupported-version"]
+        assert "4." in report.issues[0].message
