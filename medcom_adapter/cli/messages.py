@@ -1,41 +1,18 @@
-"""``medcom-adapter``: validate, show and build MedCom messages from the command line.
-
-Exit codes: 0 success (all files valid), 1 a file is invalid or a request was refused,
-2 usage or I/O error. Errors are one line on stderr, never a traceback.
-"""
+"""Commands on message files: ``validate``, ``show``, ``build referral``, ``build km``."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
-from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-from medcom_adapter.errors import Issue, MedComError
-
-EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = _parser()
-    args = parser.parse_args(argv)
-    try:
-        result: int = args.run(args)
-        return result
-    except MedComError as exc:
-        print(f"medcom-adapter: {exc.code}: {exc}", file=sys.stderr)
-        return EXIT_INVALID
-    except OSError as exc:
-        print(f"medcom-adapter: {exc.strerror or exc}: {exc.filename or ''}", file=sys.stderr)
-        return EXIT_USAGE
+from medcom_adapter.cli.common import EXIT_INVALID, EXIT_OK, EXIT_USAGE, read_json
+from medcom_adapter.errors import Issue
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="medcom-adapter", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     validate = commands.add_parser("validate", help="validate message files")
     validate.add_argument("files", nargs="+", type=Path, metavar="FILE")
     validate.add_argument("--format", choices=("text", "json"), default="text")
@@ -64,7 +41,6 @@ def _parser() -> argparse.ArgumentParser:
     km.add_argument("--format", choices=("xdis91", "fhir"), default="xdis91")
     km.add_argument("--encoding", default="ISO-8859-1", choices=("ISO-8859-1", "UTF-8"))
     km.set_defaults(run=_build_km)
-    return parser
 
 
 def _max_bytes_option(parser: argparse.ArgumentParser) -> None:
@@ -168,7 +144,7 @@ def _build_km(args: argparse.Namespace) -> int:
     from medcom_adapter.model.km_request import km_request
     from medcom_adapter.oioxml.emessage import build
 
-    raw = _read_json(args.request)
+    raw = read_json(args.request)
     if raw is None:
         return EXIT_USAGE
     ids = IdSource()
@@ -189,16 +165,3 @@ def _build_km(args: argparse.Namespace) -> int:
         (args.out / name).write_bytes(data)
         print(f"wrote {args.out / name}  {len(data)} bytes")
     return EXIT_OK
-
-
-def _read_json(path: Path) -> object | None:
-    try:
-        result: object = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        print(f"medcom-adapter: {path}: not JSON: {exc}", file=sys.stderr)
-        return None
-    return result
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -1,0 +1,41 @@
+"""``medcom-adapter``: validate, show, build and convert MedCom messages from the command line.
+
+Exit codes: 0 success (all files valid), 1 a file is invalid or a request was refused,
+2 usage or I/O error. Errors are one line on stderr, never a traceback.
+
+Each command group lives in its own module with a ``register(commands)`` function; this
+module only assembles them and turns errors into exit codes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from medcom_adapter.cli import messages
+from medcom_adapter.cli.common import EXIT_INVALID, EXIT_USAGE
+from medcom_adapter.errors import MedComError
+
+COMMAND_GROUPS = (messages,)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        result: int = args.run(args)
+        return result
+    except MedComError as exc:
+        print(f"medcom-adapter: {exc.code}: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    except OSError as exc:
+        print(f"medcom-adapter: {exc.strerror or exc}: {exc.filename or ''}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="medcom-adapter", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    for group in COMMAND_GROUPS:
+        group.register(commands)
+    return parser
