@@ -1,0 +1,152 @@
+"""The journal's contract: what workers, the service and the CLI may ask of any store.
+
+Records are append-only: a message's bytes never change once stored; what changes is its
+status, recorded as a new history row. Implementations encrypt bodies, attachments and
+person ids at rest and keep a hash chain (see the package's implementations); callers hand
+over and get back plaintext values in memory only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Protocol
+
+from medcom_adapter.model.classification import Classification
+from medcom_adapter.model.parties import PersonId
+
+
+class Direction(StrEnum):
+    OUTBOUND = "outbound"
+    INBOUND = "inbound"
+
+
+class Status(StrEnum):
+    """A message's state. Outbound: draft -> queued -> sent -> acknowledged | rejected |
+    timed_out -> resent ... ; failed when it cannot be sent at all. Inbound: received ->
+    delivered | duplicate | refused (answered with a negative receipt / fatal-error ack)."""
+
+    DRAFT = "draft"
+    QUEUED = "queued"
+    SENT = "sent"
+    ACKNOWLEDGED = "acknowledged"
+    REJECTED = "rejected"
+    TIMED_OUT = "timed_out"
+    RESENT = "resent"
+    FAILED = "failed"
+    RECEIVED = "received"
+    DELIVERED = "delivered"
+    DUPLICATE = "duplicate"
+    REFUSED = "refused"
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A binary carried with a message (XBIN letter, FHIR attachment): stored encrypted."""
+
+    object_id: str
+    content_type: str
+    data: bytes
+    title: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NewMessage:
+    """What is appended: the exact bytes plus what is needed to find them again.
+
+    ``envelope_id`` is the OIOXML Envelope/Identifier, VANSEnvelope or Bundle.id;
+    ``message_id`` the Letter/Identifier or MessageHeader.id. ``answers`` is the journal id
+    of the message a receipt or acknowledgement answers.
+    """
+
+    direction: Direction
+    kind: str  # XREF01, XBIN01, XDIS91, XCTL03, CareCommunication, Acknowledgement, ...
+    version: str  # XH0131R, 5.0, ...
+    data: bytes
+    envelope_id: str
+    message_id: str
+    sender_ean: str | None = None
+    receiver_ean: str | None = None
+    sender_sor: str | None = None
+    receiver_sor: str | None = None
+    patient: PersonId | None = None
+    episode_id: str | None = None  # forløbs-ID / episode-of-care id
+    answers: int | None = None
+    attachments: tuple[Attachment, ...] = ()
+    classification: Classification | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChange:
+    status: Status
+    at: datetime
+    reason: str | None = None  # e.g. the refuse code and text of a negative receipt
+
+
+@dataclass(frozen=True, slots=True)
+class StoredMessage:
+    id: int
+    message: NewMessage
+    stored_at: datetime
+    digest: str  # SHA-256 of ``message.data``, hex
+    history: tuple[StatusChange, ...]
+    answered_by: tuple[int, ...] = ()  # receipts and acknowledgements of this message
+
+    @property
+    def status(self) -> Status:
+        return self.history[-1].status
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """Filters for :meth:`Journal.find`; unset fields do not filter."""
+
+    patient: PersonId | None = None
+    episode_id: str | None = None
+    status: Status | None = None
+    kind: str | None = None
+    direction: Direction | None = None
+    envelope_id: str | None = None
+    message_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    limit: int = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyReport:
+    checked: int
+    first_broken: int | None = None  # journal id of the first entry whose digest/chain fails
+    problems: tuple[str, ...] = field(default=())
+
+    @property
+    def intact(self) -> bool:
+        return self.first_broken is None and not self.problems
+
+
+class Journal(Protocol):
+    """Any journal store. Every method commits durably before it returns."""
+
+    def append(self, message: NewMessage, status: Status, *, actor: str = "system") -> int:
+        """Store a message with its first status; returns its journal id."""
+        ...
+
+    def set_status(self, id: int, status: Status, *, reason: str | None = None) -> None: ...
+
+    def get(self, id: int, *, actor: str = "system") -> StoredMessage:
+        """The stored message; raises KeyError when there is none. Reads are audited."""
+        ...
+
+    def find(self, query: Query, *, actor: str = "system") -> Sequence[StoredMessage]: ...
+
+    def claim(self, status: Status, limit: int, *, lease_seconds: float = 60.0) -> Sequence[int]:
+        """Ids in ``status`` not leased by another process, leased to this one (outbox)."""
+        ...
+
+    def classifications(self, since: date, until: date) -> Sequence[Classification]: ...
+
+    def verify(self) -> VerifyReport: ...
+
+    def close(self) -> None: ...
