@@ -23,7 +23,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from medcom_adapter.convert.xdis91_fhir import DANISH_TIME, ConversionError, _local, _oioxml_id
+from medcom_adapter.convert.xdis91_fhir import (
+    DANISH_TIME,
+    ConversionError,
+    local_minute,
+    oioxml_id,
+)
 from medcom_adapter.model.acknowledgement import AckCode, AckEvent, Acknowledgement
 from medcom_adapter.model.carecommunication import CareCommunication, Party
 from medcom_adapter.model.codes import AcknowledgementCode
@@ -110,7 +115,7 @@ def to_oioxml(ack: Acknowledgement, original: Original, *, ids: IdSource | None 
     ids = ids or IdSource()
     receipt = Receipt(
         kind=ReceiptKind.POSITIVE,
-        identifier=_oioxml_id(ack.message_id, ids),
+        identifier=oioxml_id(ack.message_id, ids),
         sender_ean=ack.sender.gln,
         receiver_ean=ack.receiver.gln,
         original_envelope_id=original.envelope_id,
@@ -119,6 +124,6 @@ def to_oioxml(ack: Acknowledgement, original: Original, *, ids: IdSource | None 
         letters=(OriginalLetter(ack.acknowledged_id, original.version_code),),
     )
     # receipts themselves are never receipted: minuspositivkvitt
-    envelope = Envelope(_oioxml_id(ack.bundle_id, ids), _local(ack.timestamp),
+    envelope = Envelope(oioxml_id(ack.bundle_id, ids), local_minute(ack.timestamp),
                         AcknowledgementCode.MINUS_POSITIVE)
     return Emessage(envelope, (receipt,))
