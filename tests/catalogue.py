@@ -264,7 +264,6 @@ def invalid_fixtures(valid: dict[str, Fixture]) -> list[Fixture]:
     ctl = valid["oioxml/XCTL02-XC0230Q-syntaksfejl.xml"]
     new = valid["fhir/CareCommunication-5.0-new-every-optional-element.json"]
     other = valid["fhir/CareCommunication-5.0-category-other.json"]
-    ok = valid["fhir/Acknowledgement-2.0-ok.json"]
     fatal = valid["fhir/Acknowledgement-2.0-fatal-error.json"]
 
     def drop_category(b: Json) -> None:
@@ -286,8 +285,8 @@ def invalid_fixtures(valid: dict[str, Fixture]) -> list[Fixture]:
                       if e["resource"]["resourceType"] != "OperationOutcome"]
         del _resource(b, "MessageHeader")["response"]["details"]
 
-    def wrong_acked_id(b: Json) -> None:
-        _resource(b, "MessageHeader")["response"]["identifier"] = "ikke-den-rigtige"
+    def unknown_severity(b: Json) -> None:
+        _resource(b, "OperationOutcome")["issue"][0]["severity"] = "serious"
 
     def bad_thread_id(b: Json) -> None:
         _resource(b, "Communication")["identifier"][0]["value"] = "urn:uuid:not-a-uuid"
@@ -326,9 +325,9 @@ def invalid_fixtures(valid: dict[str, Fixture]) -> list[Fixture]:
         _fhir_broken(fatal, "Acknowledgement-fatal-error-without-outcome", no_outcome,
                      "medcom-acknowledgement-1",
                      "Bundle.entry[0].resource(MessageHeader).response.code"),
-        _fhir_broken(ok, "Acknowledgement-response-names-another-message", wrong_acked_id,
-                     "medcom.ack-response-identifier",
-                     "Bundle.entry[0].resource(MessageHeader).response.identifier"),
+        _fhir_broken(fatal, "Acknowledgement-issue-severity-unknown", unknown_severity,
+                     "fhir.binding",
+                     "Bundle.entry[5].resource(OperationOutcome).issue[0].severity"),
     ]
 
 
