@@ -13,6 +13,10 @@ Every function returns a new :class:`Outbound`; nothing here does I/O or reads a
 caller passes ``now``). The journal keeps the states; the edge maps them to its own.
 A send whose outcome is unknown (the transport failed mid-way) stays ``queued``: sending the
 same bytes again is safe, because an identical envelope is a duplicate at the receiver.
+
+The journal's statuses map one to one (``queued``, ``sent``, ``acknowledged``, ``rejected``,
+``timed_out``); ``gave_up`` is the journal's ``failed``, and a :func:`resend` is recorded as
+``resent`` followed by ``queued`` for the new attempt.
 """
 
 from __future__ import annotations
