@@ -127,5 +127,22 @@ def markdown() -> str:
     return "\n".join(lines) + "\n"
 
 
+def write_into(path: str) -> None:
+    """Replace the table between ``<!-- codes:start -->`` and ``<!-- codes:end -->``."""
+    from pathlib import Path
+
+    doc = Path(path)
+    text = doc.read_text(encoding="utf-8")
+    head, _, rest = text.partition("<!-- codes:start -->\n")
+    _, _, tail = rest.partition("<!-- codes:end -->")
+    doc.write_text(f"{head}<!-- codes:start -->\n{markdown()}<!-- codes:end -->{tail}",
+                   encoding="utf-8")
+
+
 if __name__ == "__main__":
-    print(markdown(), end="")
+    import sys
+
+    if sys.argv[1:2] == ["--write"]:  # python -m medcom_adapter.certify.codes --write DOC.md
+        write_into(sys.argv[2])
+    else:
+        print(markdown(), end="")
