@@ -132,6 +132,12 @@ def _fhir_kind(bundle: dict[str, Any]) -> tuple[str | None, str | None]:
     version = definition.rpartition("|")[2] if isinstance(definition, str) else None
     kinds = {"care-communication-message": "CareCommunication",
              "acknowledgement-message": "Acknowledgement"}
+    if version is None and isinstance(event, str):
+        # no definition to state it (Acknowledgement 2.0 has none): the one version we support
+        from medcom_adapter.fhir.profiles import registry
+
+        rows = [r for r in registry().messages if r.event == event]
+        version = rows[0].version if len(rows) == 1 else None
     return (kinds.get(event, event) if isinstance(event, str) else None), version
 
 
