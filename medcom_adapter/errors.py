@@ -151,7 +151,7 @@ class OutboundInvalid(LocalError, _IssuesMixin):
 
 
 class ResendRefused(LocalError):
-    """MedCom's reliable-messaging rules do not allow this resend (see ``reliable``)."""
+    """MedCom's reliable-messaging rules forbid this resend (limit, not due, not deliberate)."""
 
     code = "local.resend-refused"
 
