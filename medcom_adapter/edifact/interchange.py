@@ -158,6 +158,9 @@ def build(
         if not isinstance(letter, model_class):
             raise UnsupportedInVersion(
                 f"{v.code} writes a {model_class.__name__}, not a {type(letter).__name__}")
+        if not isinstance(letter, Receipt) and letter.letter.statistical_code is not None:
+            raise UnsupportedInVersion("EDIFACT carries no statistical code (UNH names the "
+                                       "letter type)")
         unh = Segment.of("UNH", _letter_id(letter), (
             v.message_type, versions.MESSAGE_VERSION, versions.MESSAGE_RELEASE, v.agency,
             v.code), v.type_code)
