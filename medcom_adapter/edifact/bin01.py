@@ -91,8 +91,8 @@ def write(letter: BinaryLetter, version: EdifactVersion) -> list[Segment]:
     out = [Segment.of("BGM", "OBJ", None, "9", "NA"), dtm("137", head.authorised)]
     out += [marker("S01"), *organisation("SSP", letter.sender), Segment.of("SEQ", None, "1"),
             *spr(letter.sender, version.type_code)]
-    out += [marker("S01"), *organisation("PO", letter.receiver, phone=False),
-            Segment.of("SEQ", None, "2")]
+    out += [marker("S01"), *organisation("PO", letter.receiver),
+            Segment.of("SEQ", None, "2"), *spr(letter.receiver, version.type_code)]
     out += [marker("S02"), Segment.of("GIS", code_of(STATUS, head.status, "letter status")),
             Segment.of("RFF", ("SRI", head.identifier)), dtm("182", head.authorised)]
     out.append(marker("S07"))

@@ -282,15 +282,18 @@ def adr(value: Address) -> list[Segment]:
                        value.district, value.postcode)]
 
 
-def organisation(role: str, org: Organisation, *, phone: bool = True) -> list[Segment]:
+def organisation(role: str, org: Organisation) -> list[Segment]:
+    # MedCom's converter writes no CON for a receiver; we do when there is a number, so
+    # nothing in the model is lost (its reader ignores it)
     out = [nad(role, identification(org.identifier, org.identifier_code), org.name,
                org.department, org.unit), *adr(org.address)]
-    if phone and org.phone is not None:
+    if org.phone is not None:
         out.append(Segment.of("CON", None, (org.phone, "TE")))
     return out
 
 
 def spr(org: Organisation, type_code: str) -> list[Segment]:
+    """The organisation's speciality; MedCom states the sender's, we state any we have."""
     if org.speciality is None:
         return []
     try:

@@ -91,8 +91,8 @@ def write(km: ClinicalEmail, version: EdifactVersion) -> list[Segment]:
     out = [Segment.of("BGM", "EPI", None, "9", "NA"), dtm("137", head.authorised)]
     out += [marker("S01"), *organisation("SSP", km.sender), Segment.of("SEQ", None, "1"),
             *spr(km.sender, version.type_code)]
-    out += [marker("S01"), *organisation("PO", km.receiver, phone=False),
-            Segment.of("SEQ", None, "2")]
+    out += [marker("S01"), *organisation("PO", km.receiver),
+            Segment.of("SEQ", None, "2"), *spr(km.receiver, version.type_code)]
     out += [marker("S02"), Segment.of("GIS", code_of(STATUS, head.status, "letter status")),
             Segment.of("RFF", ("SRI", head.identifier))]
     if km.priority is not None:

@@ -213,8 +213,8 @@ def write(referral: Referral, version: EdifactVersion) -> list[Segment]:
     out = [Segment.of("BGM", "HNV", None, "9", "NA"), dtm("137", letter.authorised)]
     out += [marker("S01"), *organisation("PO", referral.sender),
             Segment.of("SEQ", None, "1"), *spr(referral.sender, version.type_code)]
-    out += [marker("S01"), *organisation("SSP", referral.receiver, phone=False),
-            Segment.of("SEQ", None, "2")]
+    out += [marker("S01"), *organisation("SSP", referral.receiver),
+            Segment.of("SEQ", None, "2"), *spr(referral.receiver, version.type_code)]
     out += [marker("S01"), *_write_referrer(referral.referrer),
             Segment.of("RFF", ("AHL", "1")), Segment.of("SEQ", None, "3")]
     if referral.answer_cc is not None:
