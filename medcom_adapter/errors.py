@@ -30,9 +30,22 @@ a negative receipt; local errors are bugs or bad requests to fix before sending.
         ├── UnknownMessage               namespace, letter or version    remote.unknown-version
         │                                we do not know
         ├── InboundInvalid               fails the schema of its version remote.schema
-        └── InconsistentMessage          valid XML, broken MedCom rule   remote.inconsistent
-                                         (bad CPR date, GLN check digit,
-                                         base64, size mismatch, ...)
+        ├── InconsistentMessage          valid XML, broken MedCom rule   remote.inconsistent
+        │                                (bad CPR date, GLN check digit,
+        │                                base64, size mismatch, ...)
+        └── EdifactError                 an EDIFACT interchange is at fault; each names its
+            │                            segment number, line and column
+            ├── EdifactSyntaxError       bad segment tag, release         remote.edifact.syntax
+            │                            character, unterminated segment
+            ├── EdifactCharsetError      not UNOC (ISO-8859-1) or bytes   remote.edifact.charset
+            │                            its character set cannot carry
+            ├── EdifactCountError        UNT / UNZ / UNP counts or        remote.edifact.count
+            │                            references that do not match
+            ├── EdifactTruncated         binary object or interchange     remote.edifact.truncated
+            │                            ends early
+            └── EdifactStructureError    a segment missing, unexpected    remote.edifact.structure
+                                         or holding a value MedCom's
+                                         mapping does not know
 
 ``LocalError.as_remote()`` turns a value error found while reading a peer's message into the
 matching remote error, so parsers can reuse the model's validation and still blame the
@@ -212,7 +225,67 @@ class InconsistentMessage(RemoteError):
     receipt_reason = RefuseCode.NOT_SPECIFIED
 
 
+class EdifactError(RemoteError):
+    """An EDIFACT interchange is at fault. ``segment`` is the segment's number in the
+    interchange (UNB is 1), ``line`` and ``column`` are 1-based positions in the file."""
+
+    code = "remote.edifact"
+    receipt_reason = RefuseCode.SYNTAX_ERROR
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        segment: int | None = None,
+        tag: str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+    ) -> None:
+        self.segment, self.tag, self.line, self.column = segment, tag, line, column
+        path = " ".join(p for p in (f"segment {segment}" if segment else "",
+                                      f"({tag})" if tag else "") if p)
+        if column:
+            path = f"{path}, column {column}" if path else f"column {column}"
+        super().__init__(message, location=Location(path or None, line))
+
+
+class EdifactSyntaxError(EdifactError):
+    """Not EDIFACT as MedCom writes it: bad tag, release character, separators."""
+
+    code = "remote.edifact.syntax"
+
+
+class EdifactCharsetError(EdifactError):
+    """A character set other than UNOC (ISO-8859-1), or bytes the declared set lacks."""
+
+    code = "remote.edifact.charset"
+
+
+class EdifactCountError(EdifactError):
+    """UNT, UNZ or UNP states a count or reference the interchange does not have."""
+
+    code = "remote.edifact.count"
+
+
+class EdifactTruncated(EdifactError):
+    """The interchange (or a binary object inside it) ends before it should."""
+
+    code = "remote.edifact.truncated"
+
+
+class EdifactStructureError(EdifactError):
+    """A segment is missing, unexpected, or holds a value MedCom's mapping does not know."""
+
+    code = "remote.edifact.structure"
+
+
 __all__ = [
+    "EdifactCharsetError",
+    "EdifactCountError",
+    "EdifactError",
+    "EdifactStructureError",
+    "EdifactSyntaxError",
+    "EdifactTruncated",
     "InboundInvalid",
     "InconsistentMessage",
     "InvalidValue",
