@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from medcom_adapter.journal import chain
+from medcom_adapter.journal.clock import Clock, utc_now
 from medcom_adapter.journal.interface import (
     UNFINISHED,
     AuditEntry,
@@ -27,12 +28,6 @@ from medcom_adapter.journal.interface import (
 )
 from medcom_adapter.model.classification import Classification
 from medcom_adapter.model.parties import PersonId
-
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(slots=True)
