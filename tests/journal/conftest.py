@@ -19,6 +19,7 @@ from medcom_adapter.journal.interface import Journal
 from medcom_adapter.journal.memory import MemoryJournal
 from medcom_adapter.journal.sqlstore import SqlJournal
 
+ROOT = Path(__file__).resolve().parents[2]
 POSTGRES_ENV = "MEDCOM_TEST_POSTGRES_URL"
 POSTGRES_URL = os.environ.get(POSTGRES_ENV)
 NO_POSTGRES = f"no PostgreSQL server configured: set {POSTGRES_ENV}=postgresql://... to run"
