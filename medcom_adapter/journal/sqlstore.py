@@ -16,7 +16,6 @@ from medcom_adapter.journal.clock import Clock, utc_now
 from medcom_adapter.journal.crypto import Keyring
 from medcom_adapter.journal.db import Db, Row, marks
 from medcom_adapter.journal.interface import (
-    UNFINISHED,
     AuditEntry,
     NewMessage,
     PurgeReport,
@@ -24,6 +23,7 @@ from medcom_adapter.journal.interface import (
     Status,
     StoredMessage,
     VerifyReport,
+    unfinished,
 )
 from medcom_adapter.journal.migrations import migrate
 from medcom_adapter.journal.verify import verify_rows
@@ -154,10 +154,11 @@ class SqlJournal:
               actor: str = "system") -> PurgeReport:
         with self.db.transaction(write=True):
             old = self.db.rows(
-                "SELECT id, status FROM messages WHERE stored_at < ? AND purged_at IS NULL "
-                "ORDER BY id" + self.db.dialect.lock_rows, (chain.timestamp(before),))
-            kept = tuple(id for id, status in old if Status(status) in UNFINISHED)
-            purged = tuple(id for id, status in old if Status(status) not in UNFINISHED)
+                "SELECT id, status, answers FROM messages WHERE stored_at < ? AND purged_at IS "
+                "NULL ORDER BY id" + self.db.dialect.lock_rows, (chain.timestamp(before),))
+            keep = {id for id, status, answers in old if unfinished(Status(status), answers)}
+            kept = tuple(id for id, *_ in old if id in keep)
+            purged = tuple(id for id, *_ in old if id not in keep)
             if not dry_run:
                 self._erase(purged)
                 self._log(actor, "purge", purged, f"before {chain.timestamp(before)}")

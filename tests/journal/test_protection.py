@@ -14,9 +14,17 @@ from medcom_adapter.journal.interface import Query, Status
 from medcom_adapter.journal.sqlite import SqliteDb
 from medcom_adapter.journal.sqlstore import SqlJournal
 from tests.journal.conftest import POSTGRES_URL, Clock, Opener
-from tests.journal.samples import CPR, OTHER_CPR, PDF_SENTENCE, referral
+from tests.journal.samples import (
+    BUILT_CPR,
+    CPR,
+    OTHER_CPR,
+    PDF_SENTENCE,
+    built_referral,
+    referral,
+)
 
-SECRETS = (CPR.value.encode(), PDF_SENTENCE, b"Henvisningsskema")
+SECRETS = (CPR.value.encode(), BUILT_CPR.value.encode(), PDF_SENTENCE, b"Henvisningsskema",
+           b"Elmer")
 
 
 def flip_a_byte(journal: SqlJournal, table: str, column: str, key: str, id: int) -> None:
@@ -38,6 +46,7 @@ def test_sqlite_file_holds_no_cpr_and_no_pdf_text(tmp_path: Path, keys: Keyring,
     journal = SqlJournal(SqliteDb(path), keys, clock=clock)
     for n in range(1, 4):
         journal.append(referral(n), Status.QUEUED)
+    journal.append(built_referral(), Status.QUEUED)
     assert journal.find(Query(patient=CPR))[0].message.attachments[0].data.count(PDF_SENTENCE)
     journal.close()
     raw = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.is_file())
@@ -53,6 +62,7 @@ def test_postgres_dump_holds_no_cpr_and_no_pdf_text(postgres_url: str, keys: Key
 
     journal = SqlJournal(PostgresDb(postgres_url), keys)
     journal.append(referral(1), Status.QUEUED)
+    journal.append(built_referral(), Status.QUEUED)
     journal.close()
     schema = postgres_url.rsplit("%3D", 1)[1]
     assert POSTGRES_URL
