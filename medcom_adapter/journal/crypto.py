@@ -47,12 +47,9 @@ class Key:
     def line(self) -> str:
         return f"{self.id}:{base64.b64encode(self.secret).decode()}"
 
-    @property
-    def _index_key(self) -> bytes:
+    def index_key(self) -> bytes:
+        """A subkey for the person index, so the index never reuses the encryption key."""
         return hmac.new(self.secret, b"medcom-journal person index", hashlib.sha256).digest()
-
-    def index(self, value: str) -> str:
-        return hmac.new(self._index_key, value.encode(), hashlib.sha256).hexdigest()
 
 
 def new_key() -> Key:
@@ -68,29 +65,34 @@ class Keyring:
             raise JournalKeyError("no journal key configured")
         self.keys = {k.id: k for k in keys}
         self.current = keys[-1]
+        self._aead = {k.id: AESGCM(k.secret) for k in keys}
+        self._index = {k.id: hmac.new(k.index_key(), digestmod=hashlib.sha256) for k in keys}
 
     def encrypt(self, plain: bytes, where: str) -> bytes:
         nonce = secrets.token_bytes(_NONCE)
-        return nonce + AESGCM(self.current.secret).encrypt(nonce, plain, where.encode())
+        return nonce + self._aead[self.current.id].encrypt(nonce, plain, where.encode())
 
     def decrypt(self, key_id: str, sealed: bytes, where: str) -> bytes:
         try:
-            key = self.keys[key_id]
+            aead = self._aead[key_id]
         except KeyError:
             raise JournalKeyError(f"{where} is encrypted under key {key_id!r}, "
                                   "which is not in the keyring") from None
         try:
-            return AESGCM(key.secret).decrypt(sealed[:_NONCE], sealed[_NONCE:], where.encode())
+            return aead.decrypt(sealed[:_NONCE], sealed[_NONCE:], where.encode())
         except InvalidTag:
             raise JournalCorrupt(f"{where} fails authentication: changed outside the journal"
                                  ) from None
 
-    def index(self, value: str) -> str:
-        return self.current.index(value)
+    def index(self, value: str, key_id: str | None = None) -> str:
+        """The keyed hash of a person id under the current key (or ``key_id``'s)."""
+        mac = self._index[key_id or self.current.id].copy()
+        mac.update(value.encode())
+        return mac.hexdigest()
 
     def indexes(self, value: str) -> list[str]:
         """The index of ``value`` under every key (rows not yet rotated carry old ones)."""
-        return [k.index(value) for k in self.keys.values()]
+        return [self.index(value, id) for id in self.keys]
 
 
 def parse_keys(text: str, source: str) -> tuple[Key, ...]:

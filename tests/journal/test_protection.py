@@ -81,6 +81,9 @@ def test_person_ids_are_indexed_by_keyed_hash_only(sql_journal: SqlJournal) -> N
     assert index == sql_journal.keys.index(CPR.value)
     other = Keyring((Key("other", bytes(32)),))
     assert other.index(CPR.value) != index  # without the key the index cannot be rebuilt
+    import hashlib
+
+    assert hashlib.sha256(CPR.value.encode()).hexdigest() != index
 
 
 def test_verify_detects_one_flipped_byte_in_a_body(sql_journal: SqlJournal) -> None:
