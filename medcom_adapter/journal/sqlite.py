@@ -28,8 +28,10 @@ class SqliteDb:
         self.path = path
         self._connection = sqlite3.connect(path, isolation_level=None, timeout=30.0,
                                            check_same_thread=False)
+        # 64 MB of page cache: appends touch several indexes with random keys (digests,
+        # person index), which at a million rows no longer fit SQLite's 2 MB default.
         for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON",
-                       "busy_timeout=30000"):
+                       "busy_timeout=30000", "cache_size=-65536"):
             self._connection.execute(f"PRAGMA {pragma}")
 
     def rows(self, sql: str, params: Params = ()) -> list[Row]:
