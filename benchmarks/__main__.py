@@ -19,12 +19,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 
-from benchmarks import edifact_parse, fhir_validate, referral_build_validate, startup
+from benchmarks import edifact_parse, fhir_validate, journal, referral_build_validate, startup
 
 BENCHMARKS: tuple[ModuleType, ...] = (
     referral_build_validate,
     fhir_validate,
     edifact_parse,
+    journal,
     startup,
 )
 

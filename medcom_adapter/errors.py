@@ -47,6 +47,16 @@ a negative receipt; local errors are bugs or bad requests to fix before sending.
                                          or holding a value MedCom's
                                          mapping does not know
 
+The local journal's errors are local errors too::
+
+    LocalError
+    └── JournalError                    the journal cannot do what was  local.journal
+        │                               asked (bad URL, missing driver)
+        ├── JournalKeyError              no key, or a row is under a key local.journal-key
+        │                                we do not hold
+        └── JournalCorrupt               a stored row fails its          local.journal-corrupt
+                                         authentication (tampering)
+
 ``LocalError.as_remote()`` turns a value error found while reading a peer's message into the
 matching remote error, so parsers can reuse the model's validation and still blame the
 sender.
@@ -137,6 +147,24 @@ class UnsupportedInVersion(LocalError):
     """The chosen message version has no way to carry part of the model."""
 
     code = "local.unsupported-in-version"
+
+
+class JournalError(LocalError):
+    """The local journal cannot do what was asked (unknown URL scheme, driver missing...)."""
+
+    code = "local.journal"
+
+
+class JournalKeyError(JournalError):
+    """No journal key is configured, or a row is encrypted under a key we do not hold."""
+
+    code = "local.journal-key"
+
+
+class JournalCorrupt(JournalError):
+    """A stored row fails authenticated decryption: it was changed outside the journal."""
+
+    code = "local.journal-corrupt"
 
 
 class _IssuesMixin:

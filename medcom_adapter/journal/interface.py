@@ -49,6 +49,12 @@ UNFINISHED = frozenset({
 })
 
 
+def unfinished(status: Status, answers: int | None) -> bool:
+    """Whether ``purge`` must keep a message: a receipt or acknowledgement (``answers`` set)
+    is finished once received; anything else while its status is in ``UNFINISHED``."""
+    return status in UNFINISHED and not (status is Status.RECEIVED and answers is not None)
+
+
 @dataclass(frozen=True, slots=True)
 class Attachment:
     """A binary carried with a message (XBIN letter, FHIR attachment): stored encrypted."""
@@ -175,7 +181,11 @@ class Journal(Protocol):
         """Ids in ``status`` not leased by another process, leased to this one (outbox)."""
         ...
 
-    def classifications(self, since: date, until: date) -> Sequence[Classification]: ...
+    def classifications(
+        self, since: date, until: date, *, actor: str = "system"
+    ) -> Sequence[Classification]:
+        """Referral classifications by referral date (inclusive), audited as an export."""
+        ...
 
     def verify(self) -> VerifyReport: ...
 

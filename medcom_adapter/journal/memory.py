@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from medcom_adapter.journal import chain
+from medcom_adapter.journal.clock import Clock, utc_now
 from medcom_adapter.journal.interface import (
-    UNFINISHED,
     AuditEntry,
     NewMessage,
     PurgeReport,
@@ -24,15 +24,10 @@ from medcom_adapter.journal.interface import (
     StatusChange,
     StoredMessage,
     VerifyReport,
+    unfinished,
 )
 from medcom_adapter.model.classification import Classification
 from medcom_adapter.model.parties import PersonId
-
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(slots=True)
@@ -136,8 +131,9 @@ class MemoryJournal:
         with self._lock:
             old = [(id, r) for id, r in self._records.items()
                    if r.stored_at < before and r.purged_at is None]
-            kept = tuple(id for id, r in old if r.history[-1].status in UNFINISHED)
-            purged = tuple(id for id, r in old if r.history[-1].status not in UNFINISHED)
+            keep = {id for id, r in old if unfinished(r.history[-1].status, r.message.answers)}
+            kept = tuple(id for id, _ in old if id in keep)
+            purged = tuple(id for id, _ in old if id not in keep)
             if not dry_run:
                 now = self._clock()
                 for id in purged:

@@ -14,7 +14,7 @@ from uuid import UUID
 
 from medcom_adapter.errors import InvalidValue
 from medcom_adapter.model.identifiers import SorId
-from medcom_adapter.model.parties import PersonId
+from medcom_adapter.model.parties import Organisation, PersonId
 
 
 class Henvisning(StrEnum):
@@ -57,3 +57,25 @@ class Classification:
             raise InvalidValue("a referral is classified with at least one henvisning class")
         if len(set(self.classes)) != len(self.classes):
             raise InvalidValue("a henvisning class is recorded once per referral")
+
+
+# Receivers whose henvisning class is plain from their MedCom speciality code.
+_BY_SPECIALITY = {
+    "boerne_ungdomspsykiatri": Henvisning.CHILD_PSYCHIATRY,
+    "boernepsykiatri": Henvisning.CHILD_PSYCHIATRY,
+    "almen_medicin": Henvisning.GENERAL_PRACTITIONER,
+}
+_CHILD_PSYCHIATRY_NAMES = ("børne- og ungdomspsykiatri", "børne og ungdomspsykiatri",
+                           "børne- og ungepsykiatri")
+
+
+def default_henvisning(receiver: Organisation) -> tuple[Henvisning, ...]:
+    """The class a referral to ``receiver`` gets unless the sender chooses otherwise: child
+    psychiatry for a BUP department, general practice for a GP; empty when not obvious."""
+    if receiver.speciality is not None and str(receiver.speciality) in _BY_SPECIALITY:
+        return (_BY_SPECIALITY[str(receiver.speciality)],)
+    names = " ".join(n for n in (receiver.name, receiver.department, receiver.unit) if n)
+    words = names.casefold().replace(",", " ").split()
+    if any(n in names.casefold() for n in _CHILD_PSYCHIATRY_NAMES) or "bup" in words:
+        return (Henvisning.CHILD_PSYCHIATRY,)
+    return ()

@@ -1,14 +1,28 @@
-"""One journal test suite, run against every engine."""
+"""One journal test suite, run against every engine.
+
+PostgreSQL runs when ``MEDCOM_TEST_POSTGRES_URL`` names a server (``.ci/run`` starts one);
+each test gets a schema of its own there, dropped afterwards.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+import uuid
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
+from medcom_adapter.journal.crypto import Key, Keyring
 from medcom_adapter.journal.interface import Journal
 from medcom_adapter.journal.memory import MemoryJournal
+from medcom_adapter.journal.sqlstore import SqlJournal
+
+ROOT = Path(__file__).resolve().parents[2]
+POSTGRES_ENV = "MEDCOM_TEST_POSTGRES_URL"
+POSTGRES_URL = os.environ.get(POSTGRES_ENV)
+NO_POSTGRES = f"no PostgreSQL server configured: set {POSTGRES_ENV}=postgresql://... to run"
 
 
 class Clock:
@@ -29,11 +43,81 @@ def clock() -> Clock:
     return Clock()
 
 
-ENGINES = ["memory"]
+@pytest.fixture
+def keys() -> Keyring:
+    return Keyring((Key("test-1", bytes(range(32))),))
 
 
-@pytest.fixture(params=ENGINES)
-def journal(request: pytest.FixtureRequest, clock: Clock) -> Iterator[Journal]:
-    store = MemoryJournal(clock=clock)
-    yield store
-    store.close()
+def with_schema(url: str, schema: str) -> str:
+    joiner = "&" if "?" in url else "?"
+    return f"{url}{joiner}options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A URL whose connections see a fresh, empty schema."""
+    if not POSTGRES_URL:
+        pytest.skip(NO_POSTGRES)
+    import psycopg
+
+    schema = f"journal_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+        admin.execute(f"CREATE SCHEMA {schema}")
+    yield with_schema(POSTGRES_URL, schema)
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+        admin.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+Opener = Callable[[], Journal]
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def open_store(engine: str, clock: Clock, keys: Keyring, tmp_path: Path,
+               request: pytest.FixtureRequest) -> Iterator[Opener]:
+    """Opens (and reopens) one journal of the engine under test; closes them afterwards."""
+    opened: list[Journal] = []
+    if engine == "memory":
+        shared = MemoryJournal(clock=clock)
+
+        def opener() -> Journal:
+            return shared
+    elif engine == "sqlite":
+        from medcom_adapter.journal.sqlite import SqliteDb
+
+        def opener() -> Journal:
+            return SqlJournal(SqliteDb(tmp_path / "journal.sqlite3"), keys, clock=clock)
+    else:
+        from medcom_adapter.journal.postgres import PostgresDb
+
+        url = request.getfixturevalue("postgres_url")
+
+        def opener() -> Journal:
+            return SqlJournal(PostgresDb(url), keys, clock=clock)
+
+    def tracked() -> Journal:
+        opened.append(opener())
+        return opened[-1]
+
+    yield tracked
+    for journal in opened:
+        journal.close()
+
+
+@pytest.fixture
+def journal(open_store: Opener) -> Journal:
+    return open_store()
+
+
+@pytest.fixture
+def sql_journal(engine: str, open_store: Opener) -> SqlJournal:
+    """The journal under test, for the engines that store rows (not the memory one)."""
+    if engine == "memory":
+        pytest.skip("the memory journal stores no rows")
+    journal = open_store()
+    assert isinstance(journal, SqlJournal)
+    return journal

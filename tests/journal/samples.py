@@ -45,3 +45,24 @@ def receipt(answers: int, n: int = 900) -> NewMessage:
         data=f"<Emessage><Receipt>{n}</Receipt></Emessage>".encode(),
         envelope_id=f"RCP{n:08d}", message_id=f"RCL{n:08d}", answers=answers,
     )
+
+
+BUILT_CPR = Cpr("2509479989")  # the patient of tests.samples.full_referral
+
+
+def built_referral() -> NewMessage:
+    """A real XREF01 as our builder writes it (its patient is ``BUILT_CPR``), with the PDF."""
+    from medcom_adapter.model.message import Emessage, Envelope
+    from medcom_adapter.oioxml.emessage import build
+    from tests import samples
+
+    data = build(Emessage(Envelope("ENVBUILT1", samples.WHEN), (samples.full_referral(),)),
+                 "XH0131R")
+    assert BUILT_CPR.value.encode() in data
+    return NewMessage(
+        direction=Direction.OUTBOUND, kind="XREF01", version="XH0131R", data=data,
+        envelope_id="ENVBUILT1", message_id="L0000002", patient=BUILT_CPR, episode_id=str(COURSE),
+        attachments=(Attachment("OBJ-1", "application/pdf", PDF, "Henvisningsskema"),),
+        classification=Classification(COURSE, date(2024, 3, 1), BUILT_CPR, UNIT,
+                                      (Henvisning.CHILD_PSYCHIATRY, Henvisning.OTHER)),
+    )

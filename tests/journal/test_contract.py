@@ -205,3 +205,16 @@ def test_verify_detects_a_changed_body_in_memory(clock: Clock) -> None:
     del journal._records[second]
     assert journal.verify().first_broken == second
     assert first == 1
+
+
+def test_purge_erases_received_receipts_but_keeps_undelivered_messages(
+    journal: Journal, clock: Clock
+) -> None:
+    sent = journal.append(referral(1), Status.SENT)
+    answer = journal.append(receipt(sent), Status.RECEIVED)
+    journal.set_status(sent, Status.ACKNOWLEDGED)
+    inbound = journal.append(
+        dataclasses.replace(receipt(sent, 901), answers=None, kind="XDIS91"), Status.RECEIVED)
+    clock.advance(days=1)
+    report = journal.purge(clock.now)
+    assert (report.purged, report.kept) == ((sent, answer), (inbound,))

@@ -1,0 +1,144 @@
+"""Encryption at rest for the journal: AES-256-GCM per value, keyed person-id index.
+
+A keyring holds one or more named 256-bit keys; the last is current. Every encrypted value
+is ``nonce || ciphertext+tag`` under the current key, with the row it belongs to as
+associated data, so a value copied into another row or column fails to decrypt. Rows store
+the id of their key, so keys rotate by re-encrypting rows (``rotate_key``).
+
+Person ids are never stored in plaintext: lookups go through an HMAC-SHA256 of the id under
+a subkey of the row's key (``index``). Keys come from ``MEDCOM_JOURNAL_KEY`` (one
+``id:base64`` per line or separated by ``;``) or from a key file (``MEDCOM_JOURNAL_KEY_FILE``,
+default ``journal.key`` in the data directory, created with mode 0600 when absent).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from medcom_adapter.errors import JournalCorrupt, JournalKeyError
+
+KEY_ENV = "MEDCOM_JOURNAL_KEY"
+KEY_FILE_ENV = "MEDCOM_JOURNAL_KEY_FILE"
+_NONCE = 12
+
+
+@dataclass(frozen=True, slots=True)
+class Key:
+    id: str
+    secret: bytes
+
+    def __post_init__(self) -> None:
+        if len(self.secret) != 32:
+            raise JournalKeyError(f"journal key {self.id!r} is not 256 bits")
+        if not self.id or any(c in self.id for c in ":; \n"):
+            raise JournalKeyError(f"journal key id {self.id!r} is empty or has : ; or space")
+
+    def line(self) -> str:
+        return f"{self.id}:{base64.b64encode(self.secret).decode()}"
+
+    def index_key(self) -> bytes:
+        """A subkey for the person index, so the index never reuses the encryption key."""
+        return hmac.new(self.secret, b"medcom-journal person index", hashlib.sha256).digest()
+
+
+def new_key() -> Key:
+    stamp = datetime.now(UTC).strftime("%Y%m%d")
+    return Key(f"{stamp}-{secrets.token_hex(4)}", secrets.token_bytes(32))
+
+
+class Keyring:
+    """The keys a journal may decrypt with; encrypts under the last one."""
+
+    def __init__(self, keys: tuple[Key, ...]) -> None:
+        if not keys:
+            raise JournalKeyError("no journal key configured")
+        self.keys = {k.id: k for k in keys}
+        self.current = keys[-1]
+        self._aead = {k.id: AESGCM(k.secret) for k in keys}
+        self._index = {k.id: hmac.new(k.index_key(), digestmod=hashlib.sha256) for k in keys}
+
+    def encrypt(self, plain: bytes, where: str) -> bytes:
+        nonce = secrets.token_bytes(_NONCE)
+        return nonce + self._aead[self.current.id].encrypt(nonce, plain, where.encode())
+
+    def decrypt(self, key_id: str, sealed: bytes, where: str) -> bytes:
+        try:
+            aead = self._aead[key_id]
+        except KeyError:
+            raise JournalKeyError(f"{where} is encrypted under key {key_id!r}, "
+                                  "which is not in the keyring") from None
+        try:
+            return aead.decrypt(sealed[:_NONCE], sealed[_NONCE:], where.encode())
+        except InvalidTag:
+            raise JournalCorrupt(f"{where} fails authentication: changed outside the journal"
+                                 ) from None
+
+    def index(self, value: str, key_id: str | None = None) -> str:
+        """The keyed hash of a person id under the current key (or ``key_id``'s)."""
+        mac = self._index[key_id or self.current.id].copy()
+        mac.update(value.encode())
+        return mac.hexdigest()
+
+    def indexes(self, value: str) -> list[str]:
+        """The index of ``value`` under every key (rows not yet rotated carry old ones)."""
+        return [self.index(value, id) for id in self.keys]
+
+
+def parse_keys(text: str, source: str) -> tuple[Key, ...]:
+    keys = []
+    for part in text.splitlines():
+        part = part.strip()
+        if not part or part.startswith("#"):
+            continue
+        id, sep, encoded = part.partition(":")
+        try:
+            secret = base64.b64decode(encoded, validate=True)
+        except ValueError:
+            secret = b""
+        if not sep or not secret:
+            raise JournalKeyError(f"{source}: a key is 'id:base64 of 32 bytes'")
+        keys.append(Key(id.strip(), secret))
+    return tuple(keys)
+
+
+def key_file(data_dir: Path, env: Mapping[str, str] | None = None) -> Path:
+    env = os.environ if env is None else env
+    return Path(env[KEY_FILE_ENV]) if env.get(KEY_FILE_ENV) else data_dir / "journal.key"
+
+
+def load_keyring(data_dir: Path, env: Mapping[str, str] | None = None, *,
+                 create: bool = True) -> Keyring:
+    """The configured keyring; a fresh key file is made when none is configured."""
+    env = os.environ if env is None else env
+    if env.get(KEY_ENV):
+        return Keyring(parse_keys(env[KEY_ENV].replace(";", "\n"), KEY_ENV))
+    path = key_file(data_dir, env)
+    if not path.exists():
+        if not create:
+            raise JournalKeyError(f"no journal key: set {KEY_ENV} or {KEY_FILE_ENV}")
+        write_keys(path, (new_key(),))
+    return Keyring(parse_keys(path.read_text(encoding="ascii"), str(path)))
+
+
+def write_keys(path: Path, keys: tuple[Key, ...]) -> None:
+    """Replace the key file atomically, readable by its owner only."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".new")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as out:
+        out.write("# medcom-adapter journal keys: id:base64; the last one is current\n")
+        out.writelines(k.line() + "\n" for k in keys)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(temporary, path)

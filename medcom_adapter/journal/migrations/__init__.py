@@ -1,0 +1,56 @@
+"""Versioned schema migrations, run when a journal opens.
+
+Each migration is a module ``mNNN_*.py`` listed in ``MIGRATIONS``; its statements use
+``{blob}``, ``{bigint}`` and ``{serial}`` for the engine's types, and may add statements for
+one engine only. Applied versions are rows of ``schema_version``; opening a journal applies
+the missing ones in order, each in one transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from medcom_adapter.errors import JournalError
+from medcom_adapter.journal.db import Db
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    version: int
+    title: str
+    statements: tuple[str, ...]
+    engine_statements: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+def _all() -> tuple[Migration, ...]:
+    from medcom_adapter.journal.migrations import m001_initial
+
+    return (m001_initial.MIGRATION,)
+
+
+MIGRATIONS = _all()
+
+
+def migrate(db: Db, migrations: tuple[Migration, ...] = MIGRATIONS) -> list[int]:
+    """Apply what is missing; the versions applied now."""
+    db.script("CREATE TABLE IF NOT EXISTS schema_version "
+              "(version INTEGER PRIMARY KEY, title TEXT NOT NULL, applied_at TEXT NOT NULL)")
+    applied = []
+    for migration in migrations:
+        with db.transaction(write=True):
+            if db.dialect.take_turns:  # processes starting together
+                db.rows(db.dialect.take_turns)
+            if db.rows("SELECT 1 FROM schema_version WHERE version = ?", (migration.version,)):
+                continue
+            for statement in (*migration.statements,
+                              *migration.engine_statements.get(db.dialect.name, ())):
+                db.script(statement.format(**db.dialect.types()))
+            db.run("INSERT INTO schema_version VALUES (?, ?, ?)", (
+                migration.version, migration.title, datetime.now(UTC).isoformat()))
+            applied.append(migration.version)
+    newest = db.rows("SELECT MAX(version) FROM schema_version")[0][0]
+    if newest is not None and newest > migrations[-1].version:
+        raise JournalError(f"the journal's schema is version {newest}, newer than this "
+                           f"program knows ({migrations[-1].version}): upgrade medcom-adapter")
+    return applied

@@ -1,0 +1,56 @@
+"""Key rotation: re-encrypt rows under the keyring's current key, a batch per commit.
+
+Appends go on meanwhile (they already use the current key). Once no row names an old key,
+the old key can be removed from the keyring.
+"""
+
+from __future__ import annotations
+
+from medcom_adapter.journal.crypto import Keyring
+from medcom_adapter.journal.db import Db
+from medcom_adapter.journal.rows import where
+
+_BATCH = 500
+
+
+def rotate(db: Db, keys: Keyring) -> int:
+    """How many messages were re-encrypted."""
+    changed = 0
+    while True:
+        with db.transaction(write=True):
+            batch = db.rows("SELECT id, key_id, body, person FROM messages WHERE key_id <> ? "
+                            "ORDER BY id LIMIT ?" + db.dialect.lock_rows,
+                            (keys.current.id, _BATCH))
+            if not batch:
+                return changed
+            for id, key_id, body, person in batch:
+                _message(db, keys, id, key_id, body, person)
+            changed += len(batch)
+
+
+def _message(db: Db, keys: Keyring, id: int, key_id: str, body: bytes | None,
+             person: bytes | None) -> None:
+    def reseal(sealed: bytes | None, place: str) -> bytes | None:
+        if sealed is None:
+            return None
+        return keys.encrypt(keys.decrypt(key_id, bytes(sealed), place), place)
+
+    plain_person = None if person is None else keys.decrypt(
+        key_id, bytes(person), where("messages", "person", id)).decode()
+    db.run("UPDATE messages SET key_id = ?, body = ?, person = ?, person_index = ? "
+           "WHERE id = ?", (
+               keys.current.id, reseal(body, where("messages", "body", id)),
+               reseal(person, where("messages", "person", id)),
+               None if plain_person is None else keys.index(plain_person), id))
+    for n, title, data in db.rows(
+            "SELECT position, title, data FROM attachments WHERE message = ?", (id,)):
+        db.run("UPDATE attachments SET title = ?, data = ? WHERE message = ? AND position = ?",
+               (reseal(title, where("attachments", "title", id, n)),
+                reseal(data, where("attachments", "data", id, n)), id, n))
+    for (sealed,) in db.rows("SELECT person FROM classifications WHERE message = ?", (id,)):
+        place = where("classifications", "person", id)
+        patient = keys.decrypt(key_id, bytes(sealed), place)
+        db.run("UPDATE classifications SET person = ?, person_index = ? WHERE message = ?",
+               (keys.encrypt(patient, place), keys.index(patient.decode()), id))
+
+

@@ -1,0 +1,142 @@
+"""Messages to table rows and back, sealing content and person ids on the way in.
+
+Associated data names the table, column and row of each ciphertext, so a ciphertext moved
+to another row or column no longer decrypts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from medcom_adapter.journal import chain
+from medcom_adapter.journal.crypto import Keyring
+from medcom_adapter.journal.db import Row
+from medcom_adapter.journal.interface import (
+    Attachment,
+    Direction,
+    NewMessage,
+    Status,
+    StatusChange,
+    StoredMessage,
+)
+from medcom_adapter.model.classification import Classification, Henvisning
+from medcom_adapter.model.identifiers import SorId
+from medcom_adapter.model.parties import person_id
+
+MESSAGE_COLUMNS = (
+    "id", "direction", "kind", "version", "envelope_id", "message_id", "sender_ean",
+    "receiver_ean", "sender_sor", "receiver_sor", "episode_id", "answers", "stored_at",
+    "stored_by", "digest", "attachment_digests", "link", "key_id", "body", "person",
+    "person_index", "status", "lease_until", "purged_at",
+)
+ATTACHMENT_COLUMNS = ("message", "position", "object_id", "content_type", "title", "data")
+CLASSIFICATION_COLUMNS = (
+    "message", "course_id", "referred_on", "unit", "classes", "person", "person_index")
+
+
+def insert(table: str, columns: Sequence[str]) -> str:
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+
+
+def where(table: str, column: str, id: int, position: int | None = None) -> str:
+    return f"{table}.{column}:{id}" + ("" if position is None else f":{position}")
+
+
+def message_row(id: int, entry: chain.Entry, link: str, message: NewMessage, status: Status,
+                actor: str, keys: Keyring) -> Row:
+    person = None if message.patient is None else str(message.patient)
+    return (
+        id, entry.direction, entry.kind, entry.version, entry.envelope_id, entry.message_id,
+        entry.sender_ean, entry.receiver_ean, entry.sender_sor, entry.receiver_sor,
+        entry.episode_id, entry.answers, entry.stored_at, actor, entry.digest,
+        ",".join(entry.attachment_digests), link, keys.current.id,
+        keys.encrypt(message.data, where("messages", "body", id)),
+        None if person is None else keys.encrypt(person.encode(), where("messages", "person", id)),
+        None if person is None else keys.index(person), status.value, None, None,
+    )
+
+
+def attachment_rows(id: int, message: NewMessage, keys: Keyring) -> list[Row]:
+    return [
+        (id, n, a.object_id, a.content_type,
+         None if a.title is None
+         else keys.encrypt(a.title.encode(), where("attachments", "title", id, n)),
+         keys.encrypt(a.data, where("attachments", "data", id, n)))
+        for n, a in enumerate(message.attachments)
+    ]
+
+
+def classification_row(id: int, c: Classification, keys: Keyring) -> Row:
+    person = str(c.patient)
+    return (id, str(c.course_id), c.referred_on.isoformat(), c.unit.value,
+            ",".join(h.value for h in c.classes),
+            keys.encrypt(person.encode(), where("classifications", "person", id)),
+            keys.index(person))
+
+
+def entry(row: dict[str, Any]) -> chain.Entry:
+    """The chain entry as stored (what ``verify`` checks the links against)."""
+    digests = row["attachment_digests"]
+    return chain.Entry(
+        id=row["id"], direction=row["direction"], kind=row["kind"], version=row["version"],
+        envelope_id=row["envelope_id"], message_id=row["message_id"],
+        sender_ean=row["sender_ean"], receiver_ean=row["receiver_ean"],
+        sender_sor=row["sender_sor"], receiver_sor=row["receiver_sor"],
+        episode_id=row["episode_id"], answers=row["answers"], stored_at=row["stored_at"],
+        digest=row["digest"], attachment_digests=tuple(digests.split(",")) if digests else (),
+    )
+
+
+def as_dict(row: Row, columns: Sequence[str] = MESSAGE_COLUMNS) -> dict[str, Any]:
+    return dict(zip(columns, row, strict=True))
+
+
+def open_attachment(row: Row, keys: Keyring, key_id: str) -> Attachment:
+    id, n, object_id, content_type, title, data = row
+    return Attachment(
+        object_id, content_type,
+        keys.decrypt(key_id, bytes(data), where("attachments", "data", id, n)),
+        None if title is None
+        else keys.decrypt(key_id, bytes(title), where("attachments", "title", id, n)).decode(),
+    )
+
+
+def open_classification(row: Row, keys: Keyring, key_id: str) -> Classification:
+    id, course, referred_on, unit, classes, person, _ = row
+    patient = keys.decrypt(key_id, bytes(person), where("classifications", "person", id))
+    return Classification(UUID(course), date.fromisoformat(referred_on),
+                          person_id(patient.decode()), SorId(unit),
+                          tuple(Henvisning(c) for c in classes.split(",")))
+
+
+def stored(row: dict[str, Any], keys: Keyring, *, attachments: Sequence[Row],
+           history: Sequence[Row], answered_by: Sequence[int],
+           classification: Row | None) -> StoredMessage:
+    id, key_id = row["id"], row["key_id"]
+    body = b"" if row["body"] is None else keys.decrypt(
+        key_id, bytes(row["body"]), where("messages", "body", id))
+    person = None if row["person"] is None else keys.decrypt(
+        key_id, bytes(row["person"]), where("messages", "person", id)).decode()
+    message = NewMessage(
+        direction=Direction(row["direction"]), kind=row["kind"], version=row["version"],
+        data=body, envelope_id=row["envelope_id"], message_id=row["message_id"],
+        sender_ean=row["sender_ean"], receiver_ean=row["receiver_ean"],
+        sender_sor=row["sender_sor"], receiver_sor=row["receiver_sor"],
+        patient=None if person is None else person_id(person),
+        episode_id=row["episode_id"], answers=row["answers"],
+        attachments=tuple(open_attachment(a, keys, key_id) for a in attachments),
+        classification=None if classification is None
+        else open_classification(classification, keys, key_id),
+    )
+    return StoredMessage(
+        id, message, moment(row["stored_at"]), row["digest"],
+        tuple(StatusChange(Status(s), moment(at), reason) for s, at, reason in history),
+        tuple(answered_by), None if row["purged_at"] is None else moment(row["purged_at"]),
+    )
+
+
+def moment(text: str) -> datetime:
+    return datetime.fromisoformat(text)

@@ -1,0 +1,274 @@
+"""The journal over SQL: one implementation for SQLite and PostgreSQL.
+
+Appends take the ``journal_head`` row first (locked in PostgreSQL; SQLite's write
+transaction is exclusive anyway), so ids are gapless and each entry's chain link follows the
+one before it even when several processes append at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from medcom_adapter.journal import chain, rows
+from medcom_adapter.journal.clock import Clock, utc_now
+from medcom_adapter.journal.crypto import Keyring
+from medcom_adapter.journal.db import Db, Row, marks
+from medcom_adapter.journal.interface import (
+    AuditEntry,
+    NewMessage,
+    PurgeReport,
+    Query,
+    Status,
+    StoredMessage,
+    VerifyReport,
+    unfinished,
+)
+from medcom_adapter.journal.migrations import migrate
+from medcom_adapter.journal.verify import verify_rows
+from medcom_adapter.model.classification import Classification
+from medcom_adapter.model.parties import PersonId
+
+_SELECT = f"SELECT {', '.join(rows.MESSAGE_COLUMNS)} FROM messages"
+_CHUNK = 500  # ids per IN list
+
+
+class SqlJournal:
+    """The :class:`~medcom_adapter.journal.interface.Journal` protocol over a ``Db``."""
+
+    def __init__(self, db: Db, keys: Keyring, *, clock: Clock = utc_now) -> None:
+        self.db, self.keys, self._clock = db, keys, clock
+        migrate(db)
+
+    def append(self, message: NewMessage, status: Status, *, actor: str = "system") -> int:
+        return self.append_many((message,), status, actor=actor)[0]
+
+    def append_many(
+        self, messages: Sequence[NewMessage], status: Status, *, actor: str = "system"
+    ) -> Sequence[int]:
+        with self.db.transaction(write=True):
+            last, link = self.db.rows(
+                "SELECT last_id, link FROM journal_head WHERE id = 1" + self.db.dialect.lock_rows
+            )[0]
+            self._check_answers(messages, last)
+            now, at = self._clock(), chain.timestamp(self._clock())
+            batch: dict[str, list[Row]] = {"m": [], "a": [], "c": [], "h": []}
+            for n, message in enumerate(messages, start=last + 1):
+                entry = chain.entry_for(n, message, now)
+                link = chain.link(link, entry)
+                batch["m"].append(
+                    rows.message_row(n, entry, link, message, status, actor, self.keys))
+                batch["a"] += rows.attachment_rows(n, message, self.keys)
+                if message.classification is not None:
+                    batch["c"].append(
+                        rows.classification_row(n, message.classification, self.keys))
+                batch["h"].append((n, status.value, at, None))
+            self.db.run_many(rows.insert("messages", rows.MESSAGE_COLUMNS), batch["m"])
+            self.db.run_many(rows.insert("attachments", rows.ATTACHMENT_COLUMNS), batch["a"])
+            self.db.run_many(
+                rows.insert("classifications", rows.CLASSIFICATION_COLUMNS), batch["c"])
+            self.db.run_many(_HISTORY, batch["h"])
+            self.db.run("UPDATE journal_head SET last_id = ?, link = ? WHERE id = 1",
+                        (last + len(messages), link))
+        return range(last + 1, last + 1 + len(messages))
+
+    def _check_answers(self, messages: Sequence[NewMessage], last: int) -> None:
+        wanted = {m.answers for m in messages if m.answers is not None}
+        known = {id for chunk in _chunks(sorted(wanted)) for (id,) in self.db.rows(
+            f"SELECT id FROM messages WHERE id IN ({marks(len(chunk))})", chunk)}
+        for n, message in enumerate(messages, start=last + 1):
+            if message.answers is not None and message.answers not in known:
+                raise KeyError(message.answers)
+            known.add(n)
+
+    def set_status(self, id: int, status: Status, *, reason: str | None = None) -> None:
+        with self.db.transaction(write=True):
+            changed = self.db.run(
+                "UPDATE messages SET status = ?, lease_until = NULL WHERE id = ?",
+                (status.value, id))
+            if not changed:
+                raise KeyError(id)
+            self.db.run(_HISTORY, (id, status.value, chain.timestamp(self._clock()), reason))
+
+    def get(self, id: int, *, actor: str = "system") -> StoredMessage:
+        with self.db.transaction(write=True):
+            found = self._load(self.db.rows(_SELECT + " WHERE id = ?", (id,)))
+            if not found:
+                raise KeyError(id)
+            self._log(actor, "read", (id,))
+        return found[0]
+
+    def find(self, query: Query, *, actor: str = "system") -> Sequence[StoredMessage]:
+        sql, params = self._where(query)
+        with self.db.transaction(write=True):
+            found = self._load(self.db.rows(
+                f"{_SELECT}{sql} ORDER BY id LIMIT ?", (*params, query.limit)))
+            self._log(actor, "find", tuple(s.id for s in found), _describe(query))
+        return found
+
+    def export(self, patient: PersonId, *, actor: str) -> Sequence[StoredMessage]:
+        indexes = self.keys.indexes(str(patient))
+        with self.db.transaction(write=True):
+            found = self._load(self.db.rows(
+                f"{_SELECT} WHERE person_index IN ({marks(len(indexes))}) ORDER BY id", indexes))
+            self._log(actor, "export", tuple(s.id for s in found))
+        return found
+
+    def claim(self, status: Status, limit: int, *, lease_seconds: float = 60.0) -> Sequence[int]:
+        now = self._clock()
+        with self.db.transaction(write=True):
+            ids = [id for (id,) in self.db.rows(
+                "SELECT id FROM messages WHERE status = ? AND (lease_until IS NULL OR "
+                "lease_until <= ?) ORDER BY id LIMIT ?" + self.db.dialect.skip_locked,
+                (status.value, chain.timestamp(now), limit))]
+            if ids:
+                self.db.run(
+                    f"UPDATE messages SET lease_until = ? WHERE id IN ({marks(len(ids))})",
+                    (chain.timestamp(now + timedelta(seconds=lease_seconds)), *ids))
+        return ids
+
+    def classifications(
+        self, since: date, until: date, *, actor: str = "system"
+    ) -> Sequence[Classification]:
+        columns = ", ".join(f"c.{c}" for c in rows.CLASSIFICATION_COLUMNS)
+        with self.db.transaction(write=True):
+            found = self.db.rows(
+                f"SELECT {columns}, m.key_id FROM classifications c JOIN messages m "
+                "ON m.id = c.message WHERE c.referred_on BETWEEN ? AND ? ORDER BY c.message",
+                (since.isoformat(), until.isoformat()))
+            self._log(actor, "classifications", tuple(r[0] for r in found),
+                      f"{since.isoformat()}..{until.isoformat()}")
+        return [rows.open_classification(r[:-1], self.keys, r[-1]) for r in found]
+
+    def audit_log(self, *, since: datetime | None = None) -> Sequence[AuditEntry]:
+        sql = "SELECT at, actor, action, message_ids, detail FROM audit_log"
+        params: tuple[str, ...] = ()
+        if since is not None:
+            sql, params = sql + " WHERE at >= ?", (chain.timestamp(since),)
+        return [AuditEntry(rows.moment(at), actor, action,
+                           tuple(int(i) for i in ids.split(",") if i), detail)
+                for at, actor, action, ids, detail in self.db.rows(sql + " ORDER BY id", params)]
+
+    def purge(self, before: datetime, *, dry_run: bool = False,
+              actor: str = "system") -> PurgeReport:
+        with self.db.transaction(write=True):
+            old = self.db.rows(
+                "SELECT id, status, answers FROM messages WHERE stored_at < ? AND purged_at IS "
+                "NULL ORDER BY id" + self.db.dialect.lock_rows, (chain.timestamp(before),))
+            keep = {id for id, status, answers in old if unfinished(Status(status), answers)}
+            kept = tuple(id for id, *_ in old if id in keep)
+            purged = tuple(id for id, *_ in old if id not in keep)
+            if not dry_run:
+                self._erase(purged)
+                self._log(actor, "purge", purged, f"before {chain.timestamp(before)}")
+        return PurgeReport(purged, kept, dry_run)
+
+    def _erase(self, ids: Sequence[int]) -> None:
+        now = chain.timestamp(self._clock())
+        for chunk in _chunks(ids):
+            where = f"IN ({marks(len(chunk))})"
+            self.db.run("UPDATE messages SET body = NULL, person = NULL, person_index = NULL, "
+                        f"purged_at = ? WHERE id {where}", (now, *chunk))
+            self.db.run(f"DELETE FROM attachments WHERE message {where}", chunk)
+            self.db.run(f"DELETE FROM classifications WHERE message {where}", chunk)
+
+    def rotate_key(self) -> int:
+        from medcom_adapter.journal.rotate import rotate
+
+        changed = rotate(self.db, self.keys)
+        with self.db.transaction(write=True):
+            self._log("system", "rotate-key", (), f"{changed} messages now under "
+                      f"{self.keys.current.id}")
+        return changed
+
+    def verify(self) -> VerifyReport:
+        with self.db.transaction(write=False):
+            head = self.db.rows("SELECT link FROM journal_head WHERE id = 1")[0][0]
+            return verify_rows(self._all_rows(), head, self.keys, self._attachments)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def _all_rows(self) -> Iterator[dict[str, Any]]:
+        after = 0
+        while batch := self.db.rows(f"{_SELECT} WHERE id > ? ORDER BY id LIMIT 1000", (after,)):
+            yield from (rows.as_dict(r) for r in batch)
+            after = batch[-1][0]
+
+    def _attachments(self, ids: Sequence[int]) -> dict[int, list[Row]]:
+        found: dict[int, list[Row]] = {id: [] for id in ids}
+        for chunk in _chunks(ids):
+            for row in self.db.rows(
+                f"SELECT {', '.join(rows.ATTACHMENT_COLUMNS)} FROM attachments "
+                f"WHERE message IN ({marks(len(chunk))}) ORDER BY message, position", chunk):
+                found[row[0]].append(row)
+        return found
+
+    def _load(self, found: list[Row]) -> list[StoredMessage]:
+        ids = [r[0] for r in found]
+        attachments = self._attachments(ids)
+        history: dict[int, list[Row]] = {id: [] for id in ids}
+        answered: dict[int, list[int]] = {id: [] for id in ids}
+        classified: dict[int, Row] = {}
+        for chunk in _chunks(ids):
+            inside = f"IN ({marks(len(chunk))})"
+            for id, *change in self.db.rows("SELECT message, status, at, reason FROM "
+                                            f"status_history WHERE message {inside} ORDER BY id",
+                                            chunk):
+                history[id].append(tuple(change))
+            for answers, id in self.db.rows(
+                    f"SELECT answers, id FROM messages WHERE answers {inside} ORDER BY id", chunk):
+                answered[answers].append(id)
+            for row in self.db.rows(f"SELECT {', '.join(rows.CLASSIFICATION_COLUMNS)} FROM "
+                                    f"classifications WHERE message {inside}", chunk):
+                classified[row[0]] = row
+        return [rows.stored(rows.as_dict(r), self.keys, attachments=attachments[r[0]],
+                            history=history[r[0]], answered_by=answered[r[0]],
+                            classification=classified.get(r[0])) for r in found]
+
+    def _where(self, q: Query) -> tuple[str, list[object]]:
+        clauses: list[str] = []
+        params: list[object] = []
+        if q.patient is not None:
+            indexes = self.keys.indexes(str(q.patient))
+            clauses.append(f"person_index IN ({marks(len(indexes))})")
+            params += indexes
+        for column, value in (("episode_id", q.episode_id), ("status", q.status),
+                              ("kind", q.kind), ("direction", q.direction),
+                              ("envelope_id", q.envelope_id), ("message_id", q.message_id)):
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                params.append(str(value))
+        if q.since is not None:
+            clauses.append("stored_at >= ?")
+            params.append(chain.timestamp(q.since))
+        if q.until is not None:
+            clauses.append("stored_at < ?")
+            params.append(chain.timestamp(q.until))
+        return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+    def _log(self, actor: str, action: str, ids: tuple[int, ...],
+             detail: str | None = None) -> None:
+        self.db.run("INSERT INTO audit_log (at, actor, action, message_ids, detail) "
+                    "VALUES (?, ?, ?, ?, ?)", (chain.timestamp(self._clock()), actor, action,
+                                               ",".join(map(str, ids)), detail))
+
+
+_HISTORY = "INSERT INTO status_history (message, status, at, reason) VALUES (?, ?, ?, ?)"
+
+
+def _chunks(ids: Sequence[int]) -> Iterator[Sequence[int]]:
+    for start in range(0, len(ids), _CHUNK):
+        yield ids[start:start + _CHUNK]
+
+
+def _describe(q: Query) -> str:
+    """The filters of a query, for the audit log: a person id is named, never shown."""
+    shown = {"patient": "(person)" if q.patient is not None else None,
+             "episode": q.episode_id, "status": q.status, "kind": q.kind,
+             "direction": q.direction, "envelope": q.envelope_id, "letter": q.message_id,
+             "since": q.since and chain.timestamp(q.since),
+             "until": q.until and chain.timestamp(q.until)}
+    return " ".join(f"{k}={v}" for k, v in shown.items() if v is not None) or "all"
+

@@ -1,0 +1,198 @@
+"""``medcom-adapter journal ...`` on a SQLite journal in a temporary data directory."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from medcom_adapter.cli import main
+from medcom_adapter.journal.crypto import load_keyring
+from medcom_adapter.journal.factory import open_journal
+from medcom_adapter.journal.interface import Journal, Status
+from tests.journal.samples import BUILT_CPR, CPR, OTHER_CPR, PDF, built_referral, receipt, referral
+
+
+@pytest.fixture
+def data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    for name in ("MEDCOM_JOURNAL_URL", "MEDCOM_JOURNAL_KEY", "MEDCOM_JOURNAL_KEY_FILE",
+                 "MEDCOM_JOURNAL_RETENTION_DAYS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("MEDCOM_DATA_DIR", str(tmp_path / "data"))
+    yield tmp_path / "data"
+
+
+@pytest.fixture
+def filled(data: Path) -> dict[str, int]:
+    journal: Journal = open_journal()
+    sent = journal.append(referral(1), Status.SENT)
+    answer = journal.append(receipt(sent), Status.RECEIVED)
+    journal.set_status(sent, Status.ACKNOWLEDGED)
+    other = journal.append(referral(2, patient=OTHER_CPR, classified=False), Status.QUEUED)
+    built = journal.append(built_referral(), Status.SENT)
+    journal.close()
+    return {"sent": sent, "answer": answer, "other": other, "built": built}
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    code = main(["journal", "--actor", "tester", *args])
+    return code, capsys.readouterr().out
+
+
+def test_list_table_masks_cpr_unless_revealed(filled: dict[str, int],
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = run(capsys, "list")
+    assert code == 0
+    lines = out.splitlines()
+    assert len(lines) == 5 and "STATUS" in lines[0]
+    assert "020190xxxx" in out and CPR.value not in out
+    assert "acknowledged" in lines[1] and "boerne-ungdomspsykiatri" in lines[1]
+    _, out = run(capsys, "list", "--reveal", "--patient", CPR.value)
+    assert CPR.value in out and len(out.splitlines()) == 2
+
+
+def test_list_json_has_status_and_classification(filled: dict[str, int],
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = run(capsys, "list", "--format", "json", "--status", "queued")
+    assert code == 0
+    (record,) = [json.loads(line) for line in out.splitlines()]
+    assert record["id"] == filled["other"] and record["status"] == "queued"
+    assert record["patient"] == "251248xxxx" and record["classification"] is None
+    _, out = run(capsys, "list", "--format", "json", "--kind", "XREF01", "--from", "2000-01-01",
+                 "--to", "2999-12-31", "--direction", "outbound")
+    first = json.loads(out.splitlines()[0])
+    assert first["classification"]["henvisning"] == [
+        {"code": "boerne-ungdomspsykiatri", "display": "Børne- og ungdomspsykiatri"}]
+    assert first["answered_by"] == [filled["answer"]]
+    _, out = run(capsys, "list", "--format", "json", "--to", "2000-01-01")
+    assert out == ""
+
+
+def test_show_gives_history_attachments_and_receipts(filled: dict[str, int],
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = run(capsys, "show", str(filled["sent"]))
+    assert code == 0
+    assert "status acknowledged" in out and "Børne- og ungdomspsykiatri" in out
+    assert f"{len(PDF)} bytes  Henvisningsskema" in out
+    assert f"message {filled['answer']}: XCTL01" in out
+    lines = out.splitlines()
+    start = lines.index("Status history:")
+    assert [line.split()[1] for line in lines[start + 1:start + 3]] == ["sent", "acknowledged"]
+    assert CPR.value not in out
+    assert main(["journal", "show", "999"]) == 1
+
+
+def test_verify_reports_intact_then_broken(filled: dict[str, int], data: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "verify") == (0, "intact: 4 entries, every digest and chain link holds\n")
+    import sqlite3
+
+    db = sqlite3.connect(data / "journal.sqlite3")
+    db.execute("UPDATE messages SET kind = 'XREF02' WHERE id = ?", (filled["answer"],))
+    db.commit()
+    db.close()
+    code, out = run(capsys, "verify")
+    assert code == 1 and f"first broken entry is message {filled['answer']}" in out
+
+
+def test_export_zip_holds_originals_attachments_renderings_manifest(
+    filled: dict[str, int], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "child.zip"
+    code, out = run(capsys, "export", "--patient", CPR.value, "--out", str(target))
+    assert code == 0 and "1 messages" in out
+    with zipfile.ZipFile(target) as archive:
+        names = archive.namelist()
+        manifest = json.loads(archive.read("manifest.json"))
+        (entry,) = manifest["messages"]
+        assert archive.read(entry["files"]["message"]) == referral(1).data
+        assert archive.read(entry["attachments"][0]["file"]) == PDF
+        assert entry["attachments"][0]["file"].endswith("Henvisningsskema.pdf")
+        assert archive.read(entry["files"]["rendering"]).startswith(b"XREF01")
+    assert entry["patient"] == CPR.value and entry["status"] == "acknowledged"
+    assert all(CPR.value not in name for name in names)
+    run(capsys, "export", "--patient", BUILT_CPR.value, "--out", str(target))
+    with zipfile.ZipFile(target) as archive:
+        (entry,) = json.loads(archive.read("manifest.json"))["messages"]
+        rendering = archive.read(entry["files"]["rendering"]).decode()
+        assert archive.read(entry["files"]["message"]) == built_referral().data
+    assert entry["files"]["message"].endswith(".xml")
+    assert "XREF01 XH0131R  letter L0000002" in rendering and BUILT_CPR.value in rendering
+    journal = open_journal()
+    assert journal.audit_log()[-1].action == "export"
+    assert journal.audit_log()[-1].actor == "tester"
+    journal.close()
+
+
+def test_export_classifications_csv_and_json(filled: dict[str, int], tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = run(capsys, "export-classifications", "--from", "2024-01-01",
+                    "--to", "2024-12-31")
+    assert code == 0
+    rows = list(csv.DictReader(io.StringIO(out)))
+    course = str(referral(1).classification.course_id)  # type: ignore[union-attr]
+    assert rows[0] == {"forloebs_id": course, "dato": "2024-03-01", "cpr": CPR.value,
+                       "sor_id": "1234561000016000", "henvisning_kode": "boerne-ungdomspsykiatri",
+                       "henvisning": "Børne- og ungdomspsykiatri"}
+    assert [(r["cpr"], r["henvisning"]) for r in rows[1:]] == [  # one row per class
+        (BUILT_CPR.value, "Børne- og ungdomspsykiatri"), (BUILT_CPR.value, "Andet")]
+    target = tmp_path / "c.json"
+    run(capsys, "export-classifications", "--from", "2024-01-01", "--to", "2024-12-31",
+        "--format", "json", "--out", str(target))
+    record, built = json.loads(target.read_text(encoding="utf-8"))
+    assert [h["code"] for h in built["henvisning"]] == ["boerne-ungdomspsykiatri", "andet"]
+    assert record["cpr"] == CPR.value and record["henvisning"][0]["display"].startswith("Børne")
+    _, out = run(capsys, "export-classifications", "--from", "2025-01-01", "--to", "2025-12-31")
+    assert out.splitlines() == ["forloebs_id,dato,cpr,sor_id,henvisning_kode,henvisning"]
+
+
+def test_purge_dry_run_then_for_real_keeps_the_unanswered(
+    filled: dict[str, int], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, out = run(capsys, "purge", "--before", "2999-01-01", "--dry-run")
+    assert code == 0 and out.startswith("would erase 2 messages")  # the XREF01 and its receipt
+    assert f"kept: {filled['other']}" in out
+    code, out = run(capsys, "purge", "--before", "2999-01-01")
+    assert out.startswith("erased 2 messages")
+    journal = open_journal()
+    assert journal.get(filled["sent"]).purged_at is not None
+    assert journal.get(filled["other"]).message.data == referral(2, patient=OTHER_CPR).data
+    journal.close()
+    assert run(capsys, "verify")[0] == 0
+    assert main(["journal", "purge"]) == 1  # neither --before nor a retention period
+    monkeypatch.setenv("MEDCOM_JOURNAL_RETENTION_DAYS", "3650")
+    assert run(capsys, "purge", "--dry-run")[1].startswith("would erase 0 messages")
+
+
+def test_rotate_key_with_a_key_file(filled: dict[str, int], data: Path,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    before = load_keyring(data).current.id
+    code, out = run(capsys, "rotate-key")
+    assert code == 0 and "re-encrypted 4 messages" in out and before in out
+    ring = load_keyring(data)
+    assert list(ring.keys) == [ring.current.id] and ring.current.id != before
+    assert run(capsys, "verify")[0] == 0
+    _, out = run(capsys, "list", "--patient", CPR.value)
+    assert len(out.splitlines()) == 2
+
+
+def test_rotate_key_with_keys_in_the_environment(
+    data: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from medcom_adapter.journal.crypto import new_key
+
+    first, second = new_key(), new_key()
+    monkeypatch.setenv("MEDCOM_JOURNAL_KEY", first.line())
+    journal = open_journal()
+    journal.append(referral(1), Status.SENT)
+    journal.close()
+    monkeypatch.setenv("MEDCOM_JOURNAL_KEY", f"{first.line()};{second.line()}")
+    code, out = run(capsys, "rotate-key")
+    assert code == 0 and f"re-encrypted 1 messages under key {second.id}" in out
+    monkeypatch.setenv("MEDCOM_JOURNAL_KEY", second.line())
+    assert run(capsys, "verify")[0] == 0

@@ -1,0 +1,44 @@
+"""A separate process working on a shared journal: ``python -m tests.journal.worker``.
+
+``append URL NAME N``: appends N referrals (singly and in small batches) named NAME-n.
+``claim URL``: claims queued messages until none is left, marks each sent, prints their ids.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+
+from medcom_adapter.journal.factory import open_journal
+from medcom_adapter.journal.interface import Status
+from tests.journal.samples import referral
+
+
+def main(command: str, url: str, *rest: str) -> None:
+    journal = open_journal(url)
+    if command == "append":
+        name, count = rest[0], int(rest[1])
+        pending = []
+        for n in range(count):
+            message = dataclasses.replace(referral(n), envelope_id=f"{name}-{n}")
+            if n % 3:
+                journal.append(message, Status.QUEUED)
+            else:
+                pending.append(message)
+            if len(pending) == 4:
+                journal.append_many(pending, Status.QUEUED)
+                pending = []
+        journal.append_many(pending, Status.QUEUED)
+    else:
+        claimed: list[int] = []
+        while ids := journal.claim(Status.QUEUED, 3):
+            for id in ids:
+                journal.set_status(id, Status.SENT)
+            claimed += ids
+        print(json.dumps(claimed))
+    journal.close()
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])
