@@ -17,8 +17,16 @@ a negative receipt; local errors are bugs or bad requests to fix before sending.
     │   ├── InvalidValue                 a model value breaks a rule     local.invalid-value
     │   ├── UnsupportedInVersion         the chosen version cannot carry this content
     │   │                                local.unsupported-in-version
-    │   └── OutboundInvalid              a message we built fails our    local.schema
-    │                                    schema (issues attached)
+    │   ├── OutboundInvalid              a message we built fails our    local.schema
+    │   │                                schema (issues attached)
+    │   ├── UnknownReceiver              no receivers-directory entry     local.unknown-receiver
+    │   │                                for a location number
+    │   ├── ReceiverDoesNotAccept        the receiver is not registered   local.receiver-refuses
+    │   │                                for this message type/version
+    │   ├── InvalidConfiguration         a receivers directory, network   local.configuration
+    │   │                                or mailbox setting is wrong
+    │   └── TransportFailure             a file could not be handed to    local.transport
+    │                                    or taken from the network
     └── RemoteError                     a peer's message is at fault
         ├── MalformedMessage             not well-formed XML, bad        remote.malformed
         │                                encoding, truncated, empty
@@ -147,6 +155,30 @@ class OutboundInvalid(LocalError, _IssuesMixin):
         )
 
 
+class UnknownReceiver(LocalError):
+    """No entry in the receivers directory for the location number or SOR id given."""
+
+    code = "local.unknown-receiver"
+
+
+class ReceiverDoesNotAccept(LocalError):
+    """The receiver is not registered for the message type and version: refused before sending."""
+
+    code = "local.receiver-refuses"
+
+
+class InvalidConfiguration(LocalError):
+    """A receivers directory, network or mailbox setting is missing or wrong."""
+
+    code = "local.configuration"
+
+
+class TransportFailure(LocalError):
+    """A file could not be handed to, or taken from, the network (disk, folder, peer)."""
+
+    code = "local.transport"
+
+
 class RemoteError(MedComError):
     """A peer sent something invalid; answer with a negative receipt."""
 
@@ -206,6 +238,7 @@ class InconsistentMessage(RemoteError):
 __all__ = [
     "InboundInvalid",
     "InconsistentMessage",
+    "InvalidConfiguration",
     "InvalidValue",
     "Issue",
     "LocalError",
@@ -214,9 +247,12 @@ __all__ = [
     "MedComError",
     "MessageTooLarge",
     "OutboundInvalid",
+    "ReceiverDoesNotAccept",
     "RefuseCode",
     "RemoteError",
+    "TransportFailure",
     "UnknownMessage",
+    "UnknownReceiver",
     "UnsafeMessage",
     "UnsupportedInVersion",
 ]
