@@ -19,11 +19,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 
-from benchmarks import fhir_validate, referral_build_validate
+from benchmarks import fhir_validate, referral_build_validate, startup
 
 BENCHMARKS: tuple[ModuleType, ...] = (
     referral_build_validate,
     fhir_validate,
+    startup,
 )
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
