@@ -32,10 +32,14 @@ class Address:
         return self.kind in ("XCTL01", "XCTL02", "XCTL03")
 
 
+# Addressing comes before any binary content, so the head of a file is enough to route it.
+_HEAD = 32 * 1024
+
+
 def read_address(data: bytes) -> Address | None:
     """The routing facts of an OIOXML file; None when not even those can be read."""
     try:
-        root = etree.fromstring(data, _LENIENT)
+        root = etree.fromstring(bytes(data[:_HEAD]), _LENIENT)
     except (etree.XMLSyntaxError, ValueError):
         return None
     if root is None or _local(root) != "Emessage":

@@ -74,6 +74,7 @@ class _Receiving:
     accepted: list[str] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
     receipts_sent: int = 0
+    reads_letters: bool = False  # whether handle needs the parsed message (to reply)
 
     def _receive(self, data: bytes, now: datetime) -> tuple[list[Outgoing], Emessage | None]:
         """Receipt ``data``; the message when it is new, valid and not a receipt."""
@@ -86,10 +87,11 @@ class _Receiving:
         if result.error is not None:
             self.refused.extend(i for i, _ in (address.letters if address else ()))
             return out, None
-        message = emessage.parse(data).message
         new = [i for i, _ in (address.letters if address else ()) if i not in self.accepted]
         self.accepted.extend(new)
-        return out, message if new else None
+        if not new or not self.reads_letters:
+            return out, None
+        return out, emessage.parse(data).message
 
 
 @dataclass
@@ -107,6 +109,7 @@ class GpSystem(_Receiving):
 
     reply_text: str | None = GP_REPLY
     replies_sent: int = 0
+    reads_letters: bool = True
 
     def handle(self, data: bytes, now: datetime) -> list[Outgoing]:
         out, message = self._receive(data, now)

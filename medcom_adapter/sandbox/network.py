@@ -115,15 +115,18 @@ class Network:
                 self.trace.append(Hop(*hop, "held"))
             else:
                 self.trace.append(Hop(*hop, "delivered"))
-                moved += self._deliver(destination, copy.data, queue)
+                moved += self._deliver(destination, copy.data, queue,
+                                       f"{address.kind}_{address.envelope_id}.xml")
         return moved
 
     def _deliver(
-        self, destination: str, data: bytes, queue: deque[tuple[bytes, str | None]]
+        self, destination: str, data: bytes, queue: deque[tuple[bytes, str | None]],
+        name: str | None = None,
     ) -> int:
         if destination in self._mailboxes:
-            address = read_address(data)
-            name = f"{address.kind}_{address.envelope_id}.xml" if address else "unreadable.xml"
+            if name is None:
+                address = read_address(data)
+                name = f"{address.kind}_{address.envelope_id}.xml" if address else "file.xml"
             self._mailboxes[destination].deposit(name, data)
             return 1
         counterpart = self._counterparts[destination]

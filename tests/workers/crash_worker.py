@@ -1,6 +1,9 @@
 """The worker the crash test kills: outbox and inbox over a mailbox folder, forever.
 
-``python -m tests.workers.crash_worker DIR [--until-quiet]``; prints ``ready`` once set up.
+``python -m tests.workers.crash_worker DIR [--kill-at N | --until-quiet]``. With
+``--kill-at N`` it SIGKILLs itself just before its N-th durable step (a journal write, a
+publish to the mailbox, a settle or a hook call), so the crash test hits every kind of
+point deterministically; if it runs out of work first, it is killed from outside.
 Every hook call appends the delivery id to ``DIR/hook.log`` (fsynced), so the test can see
 each delivery the hook was given.
 """
@@ -8,6 +11,7 @@ each delivery the hook was given.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -23,13 +27,29 @@ from tests.workers.durable_journal import DurableJournal
 PPR = "5790000123452"
 
 
-def main(root: Path, until_quiet: bool) -> None:
-    journal = DurableJournal(root / "journal.log")
+class _Countdown:
+    def __init__(self, n: int | None) -> None:
+        self.n = n
+
+    def tick(self) -> None:
+        if self.n is not None:
+            self.n -= 1
+            if self.n <= 0:
+                os.kill(os.getpid(), signal.SIGKILL)
+
+
+def main(root: Path, until_quiet: bool, kill_at: int | None) -> None:
+    countdown = _Countdown(kill_at)
+    journal = DurableJournal(root / "journal.log", before_write=countdown.tick)
     directory = Directory.load(FIXTURES / "network" / "receivers.json")
     mailbox = VansMailbox(root / "net" / PPR)
+    send, settle = mailbox.send, mailbox.settle
+    mailbox.send = lambda parcel: (countdown.tick(), send(parcel))[1]  # type: ignore[method-assign]
+    mailbox.settle = lambda r: (countdown.tick(), settle(r))[1]  # type: ignore[method-assign]
     log = os.open(root / "hook.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
 
     def hook(delivery: Delivery) -> None:
+        countdown.tick()
         os.write(log, f"{delivery.delivery_id}\n".encode())
         os.fsync(log)
 
@@ -45,4 +65,5 @@ def main(root: Path, until_quiet: bool) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]), "--until-quiet" in sys.argv)
+    kill_at = int(sys.argv[sys.argv.index("--kill-at") + 1]) if "--kill-at" in sys.argv else None
+    main(Path(sys.argv[1]), "--until-quiet" in sys.argv, kill_at)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import pickle
 import struct
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from medcom_adapter.journal.interface import NewMessage, Status
@@ -17,8 +17,9 @@ _LENGTH = struct.Struct(">I")
 
 
 class DurableJournal(MemoryJournal):
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, before_write: Callable[[], None] = lambda: None) -> None:
         super().__init__()
+        self._before_write = before_write
         self._path = path
         self._replaying = True
         ops, complete = _read(path)
@@ -45,6 +46,7 @@ class DurableJournal(MemoryJournal):
     def _write(self, op: tuple[object, ...]) -> None:
         if self._replaying:
             return
+        self._before_write()
         record = pickle.dumps(op)
         os.write(self._fd, _LENGTH.pack(len(record)) + record)
         os.fsync(self._fd)
