@@ -25,8 +25,11 @@ a negative receipt; local errors are bugs or bad requests to fix before sending.
     │   │                                for this message type/version
     │   ├── InvalidConfiguration         a receivers directory, network   local.configuration
     │   │                                or mailbox setting is wrong
-    │   └── TransportFailure             a file could not be handed to    local.transport
-    │                                    or taken from the network
+    │   ├── TransportFailure             a file could not be handed to    local.transport
+    │   │                                or taken from the network
+    │   └── ResendRefused                MedCom's resend rules forbid    local.resend-refused
+    │                                    this resend (limit, not due,
+    │                                    not deliberate, acknowledged)
     └── RemoteError                     a peer's message is at fault
         ├── MalformedMessage             not well-formed XML, bad        remote.malformed
         │                                encoding, truncated, empty
@@ -179,6 +182,12 @@ class TransportFailure(LocalError):
     code = "local.transport"
 
 
+class ResendRefused(LocalError):
+    """MedCom's reliable-messaging rules forbid this resend (limit, not due, not deliberate)."""
+
+    code = "local.resend-refused"
+
+
 class RemoteError(MedComError):
     """A peer sent something invalid; answer with a negative receipt."""
 
@@ -250,6 +259,7 @@ __all__ = [
     "ReceiverDoesNotAccept",
     "RefuseCode",
     "RemoteError",
+    "ResendRefused",
     "TransportFailure",
     "UnknownMessage",
     "UnknownReceiver",

@@ -13,7 +13,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from medcom_adapter.cli import convert, messages, network
+from medcom_adapter.cli import certify, convert, messages, network
 from medcom_adapter.cli.common import EXIT_INVALID, EXIT_USAGE
 from medcom_adapter.errors import MedComError
 
@@ -21,6 +21,7 @@ COMMAND_GROUPS = (
     messages,
     convert,
     network,
+    certify,
 )
 
 

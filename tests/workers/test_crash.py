@@ -24,6 +24,7 @@ from tests.workers.durable_journal import DurableJournal
 
 PPR, GP = "5790000123452", "5790000121526"
 RUNS = 30
+KMS = 8
 LETTERS = ("XDIS91", "XREF01", "XBIN02")
 
 
@@ -61,7 +62,7 @@ def test_killing_the_worker_anywhere_loses_nothing_and_doubles_nothing(tmp_path:
     journal = DurableJournal(tmp_path / "journal.log")
     km = json.loads((requests / "km-gp.json").read_text(encoding="utf-8"))
     km["attachments"] = []
-    for _ in range(3):
+    for _ in range(KMS):
         queue_km(journal, directory, km, files=requests)
     queue_referral(journal, directory,
                    json.loads((requests / "referral-bup.json").read_text(encoding="utf-8")),
@@ -86,7 +87,8 @@ def test_killing_the_worker_anywhere_loses_nothing_and_doubles_nothing(tmp_path:
         process.stdout.close()
         assert process.returncode == -signal.SIGKILL
         network.step()
-    assert self_killed >= RUNS // 3, "most kills land at a chosen durable step"
+    print(f"{self_killed} of {RUNS} runs killed at a chosen durable step")
+    assert self_killed >= 10, "kills land at chosen durable steps, not only when idle"
     for _ in range(20):  # now let it finish
         process = worker(tmp_path, until_quiet=True)
         assert process.wait(timeout=60) == 0
@@ -102,9 +104,9 @@ def test_killing_the_worker_anywhere_loses_nothing_and_doubles_nothing(tmp_path:
         assert provider.published[f"{stored.message.kind} {stored.message.envelope_id}"] == 1
 
     gp = network._counterparts[GP]
-    assert isinstance(gp, GpSystem) and gp.replies_sent == 3
+    assert isinstance(gp, GpSystem) and gp.replies_sent == KMS
     replies = [s for s in journal.find(Query(direction=Direction.INBOUND, kind="XDIS91"))]
-    assert len(replies) == 3 and {s.status for s in replies} == {Status.DELIVERED}
+    assert len(replies) == KMS and {s.status for s in replies} == {Status.DELIVERED}
     hook_calls = (tmp_path / "hook.log").read_text().split()
     assert sorted(set(hook_calls)) == sorted(f"{GP}:{s.message.message_id}" for s in replies)
     for reply in replies:  # each answered with a positive receipt that went out
