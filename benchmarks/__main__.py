@@ -19,13 +19,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 
-from benchmarks import edifact_parse, fhir_validate, journal, referral_build_validate, startup
+from benchmarks import (
+    edifact_parse,
+    end_to_end,
+    fhir_validate,
+    journal,
+    referral_build_validate,
+    startup,
+)
 
 BENCHMARKS: tuple[ModuleType, ...] = (
     referral_build_validate,
     fhir_validate,
     edifact_parse,
     journal,
+    end_to_end,
     startup,
 )
 

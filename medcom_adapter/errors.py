@@ -19,6 +19,14 @@ a negative receipt; local errors are bugs or bad requests to fix before sending.
     │   │                                local.unsupported-in-version
     │   ├── OutboundInvalid              a message we built fails our    local.schema
     │   │                                schema (issues attached)
+    │   ├── UnknownReceiver              no receivers-directory entry     local.unknown-receiver
+    │   │                                for a location number
+    │   ├── ReceiverDoesNotAccept        the receiver is not registered   local.receiver-refuses
+    │   │                                for this message type/version
+    │   ├── InvalidConfiguration         a receivers directory, network   local.configuration
+    │   │                                or mailbox setting is wrong
+    │   ├── TransportFailure             a file could not be handed to    local.transport
+    │   │                                or taken from the network
     │   └── ResendRefused                MedCom's resend rules forbid    local.resend-refused
     │                                    this resend (limit, not due,
     │                                    not deliberate, acknowledged)
@@ -191,6 +199,30 @@ class OutboundInvalid(LocalError, _IssuesMixin):
         )
 
 
+class UnknownReceiver(LocalError):
+    """No entry in the receivers directory for the location number or SOR id given."""
+
+    code = "local.unknown-receiver"
+
+
+class ReceiverDoesNotAccept(LocalError):
+    """The receiver is not registered for the message type and version: refused before sending."""
+
+    code = "local.receiver-refuses"
+
+
+class InvalidConfiguration(LocalError):
+    """A receivers directory, network or mailbox setting is missing or wrong."""
+
+    code = "local.configuration"
+
+
+class TransportFailure(LocalError):
+    """A file could not be handed to, or taken from, the network (disk, folder, peer)."""
+
+    code = "local.transport"
+
+
 class ResendRefused(LocalError):
     """MedCom's reliable-messaging rules forbid this resend (limit, not due, not deliberate)."""
 
@@ -316,6 +348,7 @@ __all__ = [
     "EdifactTruncated",
     "InboundInvalid",
     "InconsistentMessage",
+    "InvalidConfiguration",
     "InvalidValue",
     "Issue",
     "LocalError",
@@ -324,10 +357,13 @@ __all__ = [
     "MedComError",
     "MessageTooLarge",
     "OutboundInvalid",
+    "ReceiverDoesNotAccept",
     "RefuseCode",
     "RemoteError",
     "ResendRefused",
+    "TransportFailure",
     "UnknownMessage",
+    "UnknownReceiver",
     "UnsafeMessage",
     "UnsupportedInVersion",
 ]
