@@ -17,8 +17,12 @@ a negative receipt; local errors are bugs or bad requests to fix before sending.
     │   ├── InvalidValue                 a model value breaks a rule     local.invalid-value
     │   ├── UnsupportedInVersion         the chosen version cannot carry this content
     │   │                                local.unsupported-in-version
-    │   └── OutboundInvalid              a message we built fails our    local.schema
-    │                                    schema (issues attached)
+    │   ├── OutboundInvalid              a message we built fails our    local.schema
+    │   │                                schema (issues attached)
+    │   ├── LaunchRefused                a launch URL is forged, expired local.launch-refused
+    │   │                                or already used (service)
+    │   └── UploadRefused                an upload is too large or not   local.upload-refused
+    │                                    the type it claims (service)
     └── RemoteError                     a peer's message is at fault
         ├── MalformedMessage             not well-formed XML, bad        remote.malformed
         │                                encoding, truncated, empty
@@ -147,6 +151,22 @@ class OutboundInvalid(LocalError, _IssuesMixin):
         )
 
 
+class LaunchRefused(LocalError):
+    """A launch URL that cannot open a page: ``reason`` is ``invalid``, ``expired`` or ``used``."""
+
+    code = "local.launch-refused"
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class UploadRefused(LocalError):
+    """An uploaded file is over the size limit or its content is not the type required."""
+
+    code = "local.upload-refused"
+
+
 class RemoteError(MedComError):
     """A peer sent something invalid; answer with a negative receipt."""
 
@@ -208,6 +228,7 @@ __all__ = [
     "InconsistentMessage",
     "InvalidValue",
     "Issue",
+    "LaunchRefused",
     "LocalError",
     "Location",
     "MalformedMessage",
@@ -219,4 +240,5 @@ __all__ = [
     "UnknownMessage",
     "UnsafeMessage",
     "UnsupportedInVersion",
+    "UploadRefused",
 ]
