@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 OUT := out/sample
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench fuzz clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,12 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
+
+fuzz: $(STAMP)
+	for target in check parse receipt acknowledgement referral-request km-request; do \
+		$(BIN)/python -m tests.fuzz.atheris_run $$target -max_total_time=$${FUZZ_SECONDS:-300} \
+			-artifact_prefix=out/fuzz/ || exit 1; \
+	done
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

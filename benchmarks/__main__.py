@@ -1,6 +1,75 @@
-"""``python -m benchmarks``: run every benchmark and print its report."""
+"""``python -m benchmarks``: run every benchmark, print each report and write RESULTS.md.
 
-from benchmarks import referral_build_validate
+Each benchmark module has a ``main()`` that prints its report: the floor it measured in the
+same run, our figure as a ratio to that floor, absolute medians for information, and whether
+its target was met. ``RESULTS.md`` collects those reports with the machine and the date, so
+it can be regenerated at any time (``make bench``). ``--only NAME`` runs a subset.
+"""
 
-for bench in (referral_build_validate,):
-    bench.main()
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import os
+import platform
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from types import ModuleType
+
+from benchmarks import fhir_validate, referral_build_validate, startup
+
+BENCHMARKS: tuple[ModuleType, ...] = (
+    referral_build_validate,
+    fhir_validate,
+    startup,
+)
+
+RESULTS = Path(__file__).with_name("RESULTS.md")
+
+
+class _Tee(io.StringIO):
+    """Keeps what a benchmark prints for the report while showing it on the terminal."""
+
+    def write(self, text: str) -> int:
+        if sys.__stdout__ is not None:
+            sys.__stdout__.write(text)
+            sys.__stdout__.flush()
+        return super().write(text)
+
+
+def _name(module: ModuleType) -> str:
+    return module.__name__.rpartition(".")[2]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--only", action="append", choices=[_name(b) for b in BENCHMARKS],
+                        help="run only this benchmark (repeatable); RESULTS.md is not written")
+    args = parser.parse_args(argv)
+    chosen = [b for b in BENCHMARKS if not args.only or _name(b) in args.only]
+    sections = []
+    for bench in chosen:
+        tee = _Tee()
+        started = time.perf_counter()
+        with contextlib.redirect_stdout(tee):
+            bench.main()
+        took = time.perf_counter() - started
+        doc = (bench.__doc__ or "").strip().split("\n")[0]
+        sections.append(f"## {_name(bench)}\n\n{doc}\n\n```\n{tee.getvalue().rstrip()}\n```\n"
+                        f"\n(run took {took:.0f} s)\n")
+    if not args.only:
+        head = (f"# Benchmark results\n\nWritten by `make bench` (`python -m benchmarks`) on "
+                f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC: {platform.python_implementation()} "
+                f"{platform.python_version()}, {platform.machine()}, {os.cpu_count()} cpu, "
+                f"{platform.platform(terse=True)}.\n\nEvery figure is a ratio to a floor measured "
+                f"in the same run; absolute medians are for information only.\n")
+        RESULTS.write_text("\n".join([head, *sections]), encoding="utf-8")
+        print(f"wrote {RESULTS}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

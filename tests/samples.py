@@ -55,7 +55,7 @@ COURSE_ID = "8f0c4a52-3d1e-4a8b-9c7e-2b5d6f1a0e93"
 PDF = b"%PDF-1.4\n% invented test form\n" + bytes(range(256)) * 4 + b"\n%%EOF\n"
 
 PPR = Organisation(
-    ean=Gln("5790000123452"),
+    ean=LocationNumber("5790000123452"),
     identifier="953741000016009",
     identifier_code=IdentifierCode.SOR,
     name="Eksempel Kommune",
@@ -66,7 +66,7 @@ PPR = Organisation(
     speciality=MedicalSpeciality("psykolog"),
 )
 BUP = Organisation(
-    ean=Gln("5790000987658"),
+    ean=LocationNumber("5790000987658"),
     identifier="6630361",
     identifier_code=IdentifierCode.HOSPITAL_DEPARTMENT,
     name="Eksempel Regionshospital",

@@ -93,7 +93,7 @@ class ConversionError(LocalError):
     code = "local.conversion"
 
 
-def _no_lookup(org: Organisation) -> str | None:
+def sor_in_letter(org: Organisation) -> str | None:
     return org.identifier if org.identifier_code is IdentifierCode.SOR else None
 
 
@@ -103,7 +103,7 @@ def to_fhir(
     message: Emessage,
     binaries: Sequence[BinaryLetter] = (),
     *,
-    sor_of: SorLookup = _no_lookup,
+    sor_of: SorLookup = sor_in_letter,
     thread_id: str | None = None,
     category: Category = Category.OTHER,
     author: Author | None = None,
@@ -221,7 +221,7 @@ def to_oioxml(
 ) -> OioxmlMessages:
     """The XDIS91 and XBIN01 letters for a CareCommunication."""
     ids = ids or IdSource()
-    sent = _local(cc.timestamp)
+    sent = local_minute(cc.timestamp)
     own = set(cc.latest.segment_ids)
     texts: list[FormattedText] = []
     references: list[Reference] = []
@@ -245,12 +245,12 @@ def to_oioxml(
                                _EXTENSIONS.get(segment.content_type or "",
                                                ObjectExtensionCode.PDF), segment.data)
             references.append(obj.reference(segment.title))
-            letter = BinaryLetter(LetterHeader(ids.letter_id(), _local(segment.time)), sender,
+            letter = BinaryLetter(LetterHeader(ids.letter_id(), local_minute(segment.time)), sender,
                                   receiver, (obj,), _binary_patient(patient))
             binaries.append(Emessage(Envelope(ids.envelope_id(), sent), (letter,)))
     texts, priority = _priority(texts, cc)
     km = ClinicalEmail(
-        letter=LetterHeader(_oioxml_id(cc.message_id, ids), _local(cc.latest.occurred)),
+        letter=LetterHeader(oioxml_id(cc.message_id, ids), local_minute(cc.latest.occurred)),
         sender=sender, receiver=receiver, patient=patient,
         patient_status=status_code or _status(cc),
         texts=tuple(_fit_ten(texts)),
@@ -259,7 +259,7 @@ def to_oioxml(
         subject=_subject(cc),
         references=tuple(references),
     )
-    envelope = Envelope(_oioxml_id(cc.bundle_id, ids), sent)
+    envelope = Envelope(oioxml_id(cc.bundle_id, ids), sent)
     return OioxmlMessages(Emessage(envelope, (km,)), tuple(binaries))
 
 
@@ -329,9 +329,9 @@ def _object_id(segment_id: str) -> ObjectId:
     return ObjectId(value) if len(value) in (32, 36) else ObjectId.new()
 
 
-def _oioxml_id(value: str, ids: IdSource) -> str:
+def oioxml_id(value: str, ids: IdSource) -> str:
     return value if len(value) <= 14 else ids.envelope_id()
 
 
-def _local(value: datetime) -> datetime:
+def local_minute(value: datetime) -> datetime:
     return value.astimezone(DANISH_TIME).replace(tzinfo=None, second=0, microsecond=0)

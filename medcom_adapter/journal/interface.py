@@ -42,6 +42,13 @@ class Status(StrEnum):
     REFUSED = "refused"
 
 
+# Statuses in which a message is not finished: still owed a receipt (outbound) or not yet
+# sent or delivered. ``purge`` never erases these.
+UNFINISHED = frozenset({
+    Status.DRAFT, Status.QUEUED, Status.SENT, Status.RESENT, Status.TIMED_OUT, Status.RECEIVED,
+})
+
+
 @dataclass(frozen=True, slots=True)
 class Attachment:
     """A binary carried with a message (XBIN letter, FHIR attachment): stored encrypted."""
@@ -93,6 +100,7 @@ class StoredMessage:
     digest: str  # SHA-256 of ``message.data``, hex
     history: tuple[StatusChange, ...]
     answered_by: tuple[int, ...] = ()  # receipts and acknowledgements of this message
+    purged_at: datetime | None = None  # body, attachments and person erased by retention
 
     @property
     def status(self) -> Status:
@@ -113,6 +121,28 @@ class Query:
     since: datetime | None = None
     until: datetime | None = None
     limit: int = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One row of the append-only audit log: who read or exported what, and when.
+
+    ``detail`` never holds a person id in plaintext."""
+
+    at: datetime
+    actor: str
+    action: str  # read, find, export, classifications, purge, rotate-key
+    message_ids: tuple[int, ...] = ()
+    detail: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PurgeReport:
+    """What ``purge`` erased (or would erase), and what it kept because a receipt is owed."""
+
+    purged: tuple[int, ...]
+    kept: tuple[int, ...]  # old enough, but still awaiting a receipt or not yet finished
+    dry_run: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,3 +180,27 @@ class Journal(Protocol):
     def verify(self) -> VerifyReport: ...
 
     def close(self) -> None: ...
+
+    def append_many(
+        self, messages: Sequence[NewMessage], status: Status, *, actor: str = "system"
+    ) -> Sequence[int]:
+        """Store several messages in one durable commit (bulk loads, batched inboxes)."""
+        ...
+
+    def export(self, patient: PersonId, *, actor: str) -> Sequence[StoredMessage]:
+        """Everything stored about one person, audited as an export."""
+        ...
+
+    def audit_log(self, *, since: datetime | None = None) -> Sequence[AuditEntry]: ...
+
+    def purge(self, before: datetime, *, dry_run: bool = False,
+              actor: str = "system") -> PurgeReport:
+        """Erase bodies, attachments and person ids of messages stored before ``before``.
+
+        A message still awaiting a receipt (queued, sent, resent, timed out) is never
+        erased. The chain skeleton (ids, digests, links) stays, so ``verify`` still holds."""
+        ...
+
+    def rotate_key(self) -> int:
+        """Re-encrypt every row under the current key; returns how many rows changed."""
+        ...

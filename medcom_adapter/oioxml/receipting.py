@@ -140,7 +140,8 @@ def _salvage(data: bytes, *, max_bytes: int) -> _Head | None:
         root = etree.fromstring(data, _LENIENT)
     except (etree.XMLSyntaxError, ValueError):
         return None
-    if root is None or etree.QName(root).localname != "Emessage":
+    # _local, not etree.QName: the lenient parser may hand back tags QName refuses
+    if root is None or _local(root) != "Emessage":
         return None
 
     def text(element: etree._Element | None, *path: str, limit: int = 35) -> str | None:

@@ -13,6 +13,7 @@ from medcom_adapter.convert.xdis91_fhir import (
     to_oioxml,
 )
 from medcom_adapter.fhir.carecommunication import from_bundle, to_bundle
+from medcom_adapter.fhir.validate import validate_message
 from medcom_adapter.model.carecommunication import AttachmentSegment, Category, TextSegment
 from medcom_adapter.model.codes import ObjectCode, ObjectExtensionCode
 from medcom_adapter.model.correspondence import (
@@ -64,7 +65,9 @@ def test_xdis91_to_fhir_follows_the_mapping() -> None:
     assert attachment.data == samples.PDF and attachment.content_type == "application/pdf"
     assert cc.episode_of_care is not None
     assert cc.episode_of_care.value == samples.COURSE_ID
-    assert from_bundle(to_bundle(cc)) == cc  # a valid Bundle we can read back
+    bundle = to_bundle(cc)
+    assert [str(i) for i in validate_message(bundle) if not i.warning] == []
+    assert from_bundle(bundle) == cc  # a valid Bundle we can read back
 
 
 def test_round_trip_keeps_content() -> None:

@@ -91,7 +91,11 @@ def test_receipts_are_never_receipted() -> None:
     assert result.receipt is None and "never receipted" in result.reason
 
 
-@pytest.mark.parametrize("data", [b"", b"garbage", b"<Emessage><Envelope/></Emessage>"])
+@pytest.mark.parametrize("data", [
+    b"", b"garbage", b"<Emessage><Envelope/></Emessage>",
+    # found by fuzzing: a "}" in the namespace gives a tag lxml's QName refuses
+    b'<Emessage xmlns="http://x/}}2005/08/07/"><Envelope/></Emessage>',
+])
 def test_unaddressable_input_is_explained(data: bytes) -> None:
     result = answer(data, now=NOW)
     assert result.receipt is None and result.reason and result.error is not None
@@ -113,3 +117,47 @@ def test_medcom_receipt_examples_read_back() -> None:
         (receipt,) = document.message.letters
         assert isinstance(receipt, Receipt)
         assert receipt.kind.value == "X" + name.split("_")[0]
+
+
+def _official_schema() -> etree.XMLSchema:
+    schema_path = official("oioxml", "xsd", "2005", "08", "07", "EMessage.xsd")
+    return etree.XMLSchema(etree.parse(str(schema_path)))
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [lambda d: d.replace(b"<Priority>akut<", b"<Priority>nu<"),
+     lambda d: d[: len(d) - 40],
+     lambda d: d.replace(b"2509479989", b"3102479989")],
+    ids=["schema", "truncated", "impossible-cpr"],
+)
+def test_negative_receipts_we_build_validate_against_medcom(
+    damage: Callable[[bytes], bytes],
+) -> None:
+    built = answer(damage(referral_bytes()), now=NOW).build()
+    assert b"NegativeReceipt" in built
+    schema = _official_schema()
+    assert schema.validate(etree.fromstring(built).getroottree()), schema.error_log
+
+
+@pytest.mark.parametrize("kind", list(ReceiptKind))
+def test_every_receipt_kind_we_build_validates_against_medcom(kind: ReceiptKind) -> None:
+    from medcom_adapter.model.receipts import OriginalLetter, Refusal
+    from medcom_adapter.model.text import FormattedText
+
+    refusal = (Refusal(RefuseCode.SYNTAX_ERROR, FormattedText.plain("Fejl i Priority"))
+               if kind.negative else None)
+    receipt = Receipt(
+        kind=kind, identifier="R1", sender_ean="5790000121526", receiver_ean="5790000123452",
+        original_envelope_id="ENV42", original_sender_ean="5790000123452",
+        original_receiver_ean="5790000121526", refusal=refusal,
+        letters=(OriginalLetter("L1", "XD9134L", refusal),),
+    )
+    version = {ReceiptKind.NEGATIVE_VANS: "XC0130Q", ReceiptKind.NEGATIVE: "XC0230Q",
+               ReceiptKind.POSITIVE: "XC0330Q"}[kind]
+    message = Emessage(Envelope("E1", NOW.replace(second=0),
+                                AcknowledgementCode.MINUS_POSITIVE), (receipt,))
+    built = build(message, version)
+    schema = _official_schema()
+    assert schema.validate(etree.fromstring(built).getroottree()), schema.error_log
+    assert parse(built).message == message

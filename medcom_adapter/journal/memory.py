@@ -1,0 +1,190 @@
+"""A journal held in memory: same behaviour as the durable stores, nothing on disk.
+
+For tests of workers and the service, and for trying things out. Nothing is encrypted (no
+byte of it outlives the process); the hash chain and audit log are kept as in the durable
+stores so ``verify`` and audit tests mean the same thing here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from medcom_adapter.journal import chain
+from medcom_adapter.journal.interface import (
+    UNFINISHED,
+    AuditEntry,
+    NewMessage,
+    PurgeReport,
+    Query,
+    Status,
+    StatusChange,
+    StoredMessage,
+    VerifyReport,
+)
+from medcom_adapter.model.classification import Classification
+from medcom_adapter.model.parties import PersonId
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(slots=True)
+class _Record:
+    message: NewMessage
+    stored_at: datetime
+    entry: chain.Entry
+    link: str
+    history: list[StatusChange]
+    answered_by: list[int] = field(default_factory=list)
+    lease_until: datetime | None = None
+    purged_at: datetime | None = None
+
+
+class MemoryJournal:
+    """The :class:`~medcom_adapter.journal.interface.Journal` protocol, in memory."""
+
+    def __init__(self, *, clock: Clock = utc_now) -> None:
+        self._clock = clock
+        self._records: dict[int, _Record] = {}
+        self._audit: list[AuditEntry] = []
+        self._head = chain.GENESIS
+        self._lock = threading.RLock()
+
+    def append(self, message: NewMessage, status: Status, *, actor: str = "system") -> int:
+        return self.append_many((message,), status, actor=actor)[0]
+
+    def append_many(
+        self, messages: Sequence[NewMessage], status: Status, *, actor: str = "system"
+    ) -> Sequence[int]:
+        with self._lock:
+            for message in messages:
+                if message.answers is not None and message.answers not in self._records:
+                    raise KeyError(message.answers)
+            ids = []
+            for message in messages:
+                id = len(self._records) + 1
+                now = self._clock()
+                entry = chain.entry_for(id, message, now)
+                self._head = chain.link(self._head, entry)
+                self._records[id] = _Record(
+                    message, now, entry, self._head, [StatusChange(status, now)]
+                )
+                if message.answers is not None:
+                    self._records[message.answers].answered_by.append(id)
+                ids.append(id)
+            return ids
+
+    def set_status(self, id: int, status: Status, *, reason: str | None = None) -> None:
+        with self._lock:
+            record = self._records[id]
+            record.history.append(StatusChange(status, self._clock(), reason))
+            record.lease_until = None
+
+    def get(self, id: int, *, actor: str = "system") -> StoredMessage:
+        with self._lock:
+            stored = self._stored(id)
+            self._log(actor, "read", (id,))
+            return stored
+
+    def find(self, query: Query, *, actor: str = "system") -> Sequence[StoredMessage]:
+        with self._lock:
+            found = [self._stored(id) for id, r in self._records.items() if _matches(query, r)]
+            found = found[: query.limit]
+            self._log(actor, "find", tuple(s.id for s in found))
+            return found
+
+    def export(self, patient: PersonId, *, actor: str) -> Sequence[StoredMessage]:
+        with self._lock:
+            found = [self._stored(id) for id, r in self._records.items()
+                     if r.message.patient == patient]
+            self._log(actor, "export", tuple(s.id for s in found))
+            return found
+
+    def claim(self, status: Status, limit: int, *, lease_seconds: float = 60.0) -> Sequence[int]:
+        with self._lock:
+            now = self._clock()
+            free = [id for id, r in self._records.items() if r.history[-1].status == status
+                    and (r.lease_until is None or r.lease_until <= now)][:limit]
+            for id in free:
+                self._records[id].lease_until = now + timedelta(seconds=lease_seconds)
+            return free
+
+    def classifications(
+        self, since: date, until: date, *, actor: str = "system"
+    ) -> Sequence[Classification]:
+        with self._lock:
+            found = [(id, r.message.classification) for id, r in self._records.items()
+                     if r.message.classification is not None
+                     and since <= r.message.classification.referred_on <= until]
+            self._log(actor, "classifications", tuple(id for id, _ in found),
+                      f"{since.isoformat()}..{until.isoformat()}")
+            return [c for _, c in found]
+
+    def audit_log(self, *, since: datetime | None = None) -> Sequence[AuditEntry]:
+        with self._lock:
+            return [a for a in self._audit if since is None or a.at >= since]
+
+    def purge(self, before: datetime, *, dry_run: bool = False,
+              actor: str = "system") -> PurgeReport:
+        with self._lock:
+            old = [(id, r) for id, r in self._records.items()
+                   if r.stored_at < before and r.purged_at is None]
+            kept = tuple(id for id, r in old if r.history[-1].status in UNFINISHED)
+            purged = tuple(id for id, r in old if r.history[-1].status not in UNFINISHED)
+            if not dry_run:
+                now = self._clock()
+                for id in purged:
+                    record = self._records[id]
+                    record.message = dataclasses.replace(
+                        record.message, data=b"", attachments=(), patient=None,
+                        classification=None)
+                    record.purged_at = now
+                self._log(actor, "purge", purged, f"before {chain.timestamp(before)}")
+            return PurgeReport(purged, kept, dry_run)
+
+    def rotate_key(self) -> int:
+        return 0  # nothing here is encrypted
+
+    def verify(self) -> VerifyReport:
+        with self._lock:
+            problems: list[tuple[int, str]] = []
+            entries = []
+            for id, r in self._records.items():
+                entry = r.entry
+                if r.purged_at is None:
+                    entry = chain.entry_for(id, r.message, r.stored_at)
+                    if entry.digest != r.entry.digest:
+                        problems.append((id, f"message {id}: body digest differs"))
+                entries.append((entry, r.link))
+            return chain.report(entries, self._head, problems)
+
+    def close(self) -> None:
+        pass
+
+    def _stored(self, id: int) -> StoredMessage:
+        r = self._records[id]
+        return StoredMessage(id, r.message, r.stored_at, r.entry.digest, tuple(r.history),
+                             tuple(r.answered_by), r.purged_at)
+
+    def _log(self, actor: str, action: str, ids: tuple[int, ...],
+             detail: str | None = None) -> None:
+        self._audit.append(AuditEntry(self._clock(), actor, action, ids, detail))
+
+
+def _matches(q: Query, r: _Record) -> bool:
+    m = r.message
+    wanted = (
+        (q.patient, m.patient), (q.episode_id, m.episode_id), (q.kind, m.kind),
+        (q.status, r.history[-1].status), (q.direction, m.direction),
+        (q.envelope_id, m.envelope_id), (q.message_id, m.message_id),
+    )
+    return (all(want is None or want == have for want, have in wanted)
+            and (q.since is None or r.stored_at >= q.since)
+            and (q.until is None or r.stored_at < q.until))
