@@ -25,6 +25,7 @@ from medcom_adapter.service import compose
 from medcom_adapter.service.apikeys import ApiKey
 from medcom_adapter.service.auth import require
 from medcom_adapter.service.context import Kind, LaunchContext
+from medcom_adapter.service.filing import filing_zip
 from medcom_adapter.service.receivers import find
 from medcom_adapter.service.state import ServiceState, state
 from medcom_adapter.service.uploads import check_upload
@@ -311,15 +312,12 @@ async def search(body: SearchIn, request: Request,
     200: {"content": {"application/zip": {}}}, 401: {}, 403: {}, 404: {}})
 async def export(journal_id: Annotated[int, Path(ge=1, le=2**53)], request: Request,
                  key: Annotated[ApiKey, Depends(require("export"))]) -> Response:
-    """The filing export (ZIP) of the message's patient, from the journal's exporter."""
+    """The filing export (ZIP) of everything about this message's patient."""
     s = state(request)
     stored = s.read(journal_id, actor=_actor(key))
-    exporter = getattr(s.journal, "export_patient", None)
     if stored is None or stored.message.patient is None:
         raise HTTPException(404, "no such message")
-    if exporter is None:
-        raise HTTPException(404, "this journal offers no filing export")
-    data: bytes = exporter(stored.message.patient, actor=_actor(key))
+    data = filing_zip(s.journal.export(stored.message.patient, actor=_actor(key)))
     name = f"journal-{journal_id}.zip"
     return Response(data, media_type="application/zip",
                     headers={"content-disposition": f'attachment; filename="{name}"'})

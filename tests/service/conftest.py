@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from medcom_adapter.journal.memory import MemoryJournal
 from medcom_adapter.service import Settings, create_app
 from tests.conftest import FIXTURES
-from tests.service.fake_journal import FakeJournal
 
 PDF = (FIXTURES / "requests" / "henvisningsskema-bup.pdf").read_bytes()
 CPR = "2509479989"  # MedCom test person
@@ -44,11 +44,14 @@ class Clock:
 @dataclass
 class Harness:
     client: TestClient
-    journal: FakeJournal
+    journal: MemoryJournal
     settings: Settings
     clock: Clock
     key: str  # every scope
     key_id: str
+
+    def actors(self) -> set[str]:
+        return {entry.actor for entry in self.journal.audit_log()}
 
     def auth(self, key: str | None = None) -> dict[str, str]:
         return {"Authorization": f"Bearer {key or self.key}"}
@@ -82,6 +85,6 @@ def harness() -> Iterator[Harness]:
     clock = Clock()
     settings = Settings(clock=clock, max_upload_bytes=64 * 1024)
     key, secret = settings.api_keys.add("sbsys-test")
-    journal = FakeJournal()
+    journal = MemoryJournal(clock=clock)
     with TestClient(create_app(journal, settings)) as client:
         yield Harness(client, journal, settings, clock, secret, key.id)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from medcom_adapter.fhir.carecommunication import to_bundle
 from medcom_adapter.fhir.threads import new_message
-from medcom_adapter.journal.interface import Direction, NewMessage, Status
+from medcom_adapter.journal.interface import Direction, Journal, NewMessage, Status
 from medcom_adapter.model.carecommunication import (
     Author,
     CareCommunication,
@@ -17,10 +17,9 @@ from medcom_adapter.model.carecommunication import (
 )
 from medcom_adapter.model.parties import person_id
 from tests.service.conftest import CONTEXT, CPR, GP_FHIR
-from tests.service.fake_journal import FakeJournal
 
 
-def inbound_care_communication(journal: FakeJournal) -> tuple[int, CareCommunication]:
+def inbound_care_communication(journal: Journal) -> tuple[int, CareCommunication]:
     gp = Party(GP_FHIR, "5790000121526", "Lægehuset Eksempel")
     unit = Party(CONTEXT["unit"]["sor"], CONTEXT["unit"]["ean"], CONTEXT["unit"]["name"])
     cc = new_message(

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
+import zipfile
 
 import pytest
 
 from medcom_adapter.detect import check
 from medcom_adapter.fhir.carecommunication import from_bundle
-from medcom_adapter.journal.interface import Direction, Status
+from medcom_adapter.journal.interface import Direction, Query, Status
 from medcom_adapter.model.classification import Henvisning
 from tests.service.conftest import BUP, CONTEXT, CPR, GP_FHIR, GP_XDIS91, PDF, Harness, b64
 from tests.service.inbound import inbound_care_communication
@@ -103,7 +105,7 @@ def test_referral_is_built_validated_and_queued_with_its_classification(harness:
     body = response.json()
     assert body["status"] == "queued" and body["kind"] == "XREF01"
     assert [f.split("_")[0] for f in body["files"]] == ["XREF01", "XBIN01"]
-    stored = harness.journal.rows[body["id"]]
+    stored = harness.journal.get(body["id"])
     assert stored.status is Status.QUEUED
     assert stored.message.direction is Direction.OUTBOUND
     assert str(stored.message.patient) == CPR
@@ -121,7 +123,7 @@ def test_referral_classification_can_be_overridden(harness: Harness) -> None:
     body = referral_body(classification=["almen-praksis", "civilsamfund"])
     response = harness.client.post("/api/referrals", json=body, headers=harness.auth())
     assert response.status_code == 201
-    classification = harness.journal.rows[response.json()["id"]].message.classification
+    classification = harness.journal.get(response.json()["id"]).message.classification
     assert classification is not None
     assert classification.classes == (Henvisning.GENERAL_PRACTITIONER, Henvisning.CIVIL_SOCIETY)
 
@@ -139,7 +141,7 @@ def test_referral_errors_name_the_field(harness: Harness, change: dict[str, obje
                                    headers=harness.auth())
     assert response.status_code == 422
     assert field in response.json()["errors"], response.json()
-    assert not harness.journal.rows
+    assert not harness.journal.find(Query())
 
 
 @pytest.mark.parametrize(("data", "expected"), [
@@ -179,7 +181,7 @@ def test_km_to_a_fhir_receiver_is_a_care_communication(harness: Harness) -> None
     response = harness.client.post("/api/km", json=km_body(attachments=[attachment]),
                                    headers=harness.auth())
     assert response.status_code == 201, response.text
-    stored = harness.journal.rows[response.json()["id"]]
+    stored = harness.journal.get(response.json()["id"])
     assert stored.message.kind == "CareCommunication"
     report = check(stored.message.data)
     assert report.valid, report.issues
@@ -193,7 +195,7 @@ def test_km_to_an_xdis91_receiver_carries_xbin01_attachments(harness: Harness) -
     body = km_body(receiver_sor=GP_XDIS91, attachments=[attachment])
     response = harness.client.post("/api/km", json=body, headers=harness.auth())
     assert response.status_code == 201, response.text
-    stored = harness.journal.rows[response.json()["id"]]
+    stored = harness.journal.get(response.json()["id"])
     assert stored.message.kind == "XDIS91" and check(stored.message.data).valid
     assert [check(a.data).kind for a in stored.message.attachments] == ["XBIN01"]
 
@@ -203,7 +205,7 @@ def test_km_reply_stays_in_the_thread_and_goes_back_to_the_sender(harness: Harne
     response = harness.client.post("/api/km", json=km_body(receiver_sor="", reply_to=inbound_id),
                                    headers=harness.auth())
     assert response.status_code == 201, response.text
-    reply = from_bundle(json.loads(harness.journal.rows[response.json()["id"]].message.data))
+    reply = from_bundle(json.loads(harness.journal.get(response.json()["id"]).message.data))
     assert reply.thread_id == previous.thread_id
     assert reply.receiver == previous.sender
     assert len(reply.history) == 2
@@ -246,27 +248,29 @@ def test_status_search_and_every_read_is_audited(harness: Harness) -> None:
                                headers=harness.auth()).status_code == 422
     assert harness.client.post("/api/messages/search", json={"patient_cpr": "3213000000"},
                                headers=harness.auth()).status_code == 422
-    actors = {actor for actor, _ in harness.journal.reads}
-    assert actors == {"api:sbsys-test"}
-    assert len(harness.journal.reads) >= 5
+    reads = [e for e in harness.journal.audit_log() if e.actor == "api:sbsys-test"]
+    assert {e.action for e in reads} >= {"read", "find"}
+    assert len(reads) == 4 and journal_id in reads[0].message_ids
 
 
-def test_export_comes_from_the_journal_when_it_offers_one(harness: Harness) -> None:
+def test_export_is_a_zip_of_everything_about_the_patient(harness: Harness) -> None:
     sent = harness.client.post("/api/referrals", json=referral_body(), headers=harness.auth())
-    path = f"/api/messages/{sent.json()['id']}/export"
-    assert harness.client.get(path, headers=harness.auth()).status_code == 404
-    calls = []
-
-    def export_patient(patient: object, *, actor: str) -> bytes:
-        calls.append((str(patient), actor))
-        return b"PK\x05\x06" + bytes(18)
-
-    harness.journal.export_patient = export_patient  # type: ignore[attr-defined]
-    response = harness.client.get(path, headers=harness.auth())
+    inbound_id, _ = inbound_care_communication(harness.journal)
+    response = harness.client.get(f"/api/messages/{sent.json()['id']}/export",
+                                  headers=harness.auth())
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/zip"
-    assert response.content.startswith(b"PK")
-    assert calls == [(CPR, "api:sbsys-test")]
+    archive = zipfile.ZipFile(io.BytesIO(response.content))
+    manifest = json.loads(archive.read("manifest.json"))["messages"]
+    assert [m["id"] for m in manifest] == [sent.json()["id"], inbound_id]
+    assert manifest[0]["classification"] == ["Børne- og ungdomspsykiatri"]
+    pdf_name = next(n for n in manifest[0]["files"] if "bilag" in n)
+    assert check(archive.read(pdf_name)).kind == "XBIN01"
+    assert all(CPR not in name for name in archive.namelist())
+    assert "Angst og skolevægring" in archive.read(manifest[0]["files"][1]).decode()
+    assert any(e.action == "export" for e in harness.journal.audit_log())
+    missing = harness.client.get("/api/messages/999/export", headers=harness.auth())
+    assert missing.status_code == 404
 
 
 def test_inbound_correspondence_can_be_polled(harness: Harness) -> None:
