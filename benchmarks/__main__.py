@@ -19,12 +19,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 
-from benchmarks import fhir_validate, referral_build_validate, startup
+from benchmarks import fhir_validate, referral_build_validate, service, startup
 
 BENCHMARKS: tuple[ModuleType, ...] = (
     referral_build_validate,
     fhir_validate,
     startup,
+    service,
 )
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
