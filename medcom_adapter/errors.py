@@ -19,6 +19,9 @@ a negative receipt; local errors are bugs or bad requests to fix before sending.
     │   │                                local.unsupported-in-version
     │   ├── OutboundInvalid              a message we built fails our    local.schema
     │   │                                schema (issues attached)
+    │   ├── ResendRefused                MedCom's resend rules forbid    local.resend-refused
+    │   │                                this resend (limit, not due,
+    │   │                                not deliberate, acknowledged)
     │   ├── LaunchRefused                a launch URL is forged, expired local.launch-refused
     │   │                                or already used (service)
     │   └── UploadRefused                an upload is too large or not   local.upload-refused
@@ -151,6 +154,12 @@ class OutboundInvalid(LocalError, _IssuesMixin):
         )
 
 
+class ResendRefused(LocalError):
+    """MedCom's reliable-messaging rules do not allow this resend (see ``reliable``)."""
+
+    code = "local.resend-refused"
+
+
 class LaunchRefused(LocalError):
     """A launch URL that cannot open a page: ``reason`` is ``invalid``, ``expired`` or ``used``."""
 
@@ -237,6 +246,7 @@ __all__ = [
     "OutboundInvalid",
     "RefuseCode",
     "RemoteError",
+    "ResendRefused",
     "UnknownMessage",
     "UnsafeMessage",
     "UnsupportedInVersion",
