@@ -25,6 +25,7 @@ from benchmarks import (
     fhir_validate,
     journal,
     referral_build_validate,
+    service,
     startup,
 )
 
@@ -34,6 +35,7 @@ BENCHMARKS: tuple[ModuleType, ...] = (
     edifact_parse,
     journal,
     end_to_end,
+    service,
     startup,
 )
 

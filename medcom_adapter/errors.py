@@ -27,9 +27,13 @@ a negative receipt; local errors are bugs or bad requests to fix before sending.
     │   │                                or mailbox setting is wrong
     │   ├── TransportFailure             a file could not be handed to    local.transport
     │   │                                or taken from the network
-    │   └── ResendRefused                MedCom's resend rules forbid    local.resend-refused
-    │                                    this resend (limit, not due,
-    │                                    not deliberate, acknowledged)
+    │   ├── ResendRefused                MedCom's resend rules forbid    local.resend-refused
+    │   │                                this resend (limit, not due,
+    │   │                                not deliberate, acknowledged)
+    │   ├── LaunchRefused                a launch URL is forged, expired local.launch-refused
+    │   │                                or already used (service)
+    │   └── UploadRefused                an upload is too large or not   local.upload-refused
+    │                                    the type it claims (service)
     └── RemoteError                     a peer's message is at fault
         ├── MalformedMessage             not well-formed XML, bad        remote.malformed
         │                                encoding, truncated, empty
@@ -229,6 +233,22 @@ class ResendRefused(LocalError):
     code = "local.resend-refused"
 
 
+class LaunchRefused(LocalError):
+    """A launch URL that cannot open a page: ``reason`` is ``invalid``, ``expired`` or ``used``."""
+
+    code = "local.launch-refused"
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class UploadRefused(LocalError):
+    """An uploaded file is over the size limit or its content is not the type required."""
+
+    code = "local.upload-refused"
+
+
 class RemoteError(MedComError):
     """A peer sent something invalid; answer with a negative receipt."""
 
@@ -351,6 +371,7 @@ __all__ = [
     "InvalidConfiguration",
     "InvalidValue",
     "Issue",
+    "LaunchRefused",
     "LocalError",
     "Location",
     "MalformedMessage",
@@ -366,4 +387,5 @@ __all__ = [
     "UnknownReceiver",
     "UnsafeMessage",
     "UnsupportedInVersion",
+    "UploadRefused",
 ]
