@@ -1,10 +1,9 @@
-# Quick start: `make run` (build, validate and show a sample referral) and `make test`.
+# Quick start: `make run` (the whole flow on the local sandbox network) and `make test`.
 # Both create .venv and install what they need on first use.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
-OUT := out/sample
 
 .PHONY: run test lint bench fuzz clean
 
@@ -15,11 +14,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	rm -rf $(OUT)
-	$(BIN)/medcom-adapter build referral --request fixtures/requests/referral-bup.json --out $(OUT)
-	$(BIN)/medcom-adapter validate $(OUT)/*.xml
-	$(BIN)/medcom-adapter show $(OUT)/XREF01_*.xml
-	$(BIN)/medcom-adapter show $(OUT)/XBIN01_*.xml
+	$(BIN)/medcom-adapter demo
 
 test: $(STAMP)
 	$(BIN)/pytest
