@@ -4,7 +4,9 @@ The single entry point for "here are some bytes, what are they?" (``validate``, 
 later certification and the inbox). OIOXML is read fully: kind and version from the
 namespace, letter element and VersionCode. FHIR (JSON or XML) is validated against our
 MedCom profiles and read into the model. EDIFACT is recognised and named as not yet
-supported rather than reported as "not XML".
+supported rather than reported as "not XML". Transport envelopes (VANSEnvelope, ehmiSBDH)
+are validated and opened: the report's ``carried`` is the report of the message inside, and
+``parse`` gives an :class:`Enveloped` (the envelope and the parsed message it carries).
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from medcom_adapter.oioxml import emessage
 from medcom_adapter.oioxml.safe_xml import DEFAULT_MAX_BYTES
 
 FHIR_NAMESPACE = b"http://hl7.org/fhir"
+VANS_NAMESPACE = b"urn:oio:medcom:vans-envelope:1.0.4"
+SBDH_NAMESPACE = b"http://www.unece.org/cefact/namespaces/StandardBusinessDocumentHeader"
 
 
 class Syntax(StrEnum):
@@ -52,10 +56,11 @@ def _is_fhir_xml(data: bytes) -> bool:
 class Report:
     """What a file is and what is wrong with it; ``message`` is the model when it read."""
 
-    kind: str | None = None  # e.g. XREF01, XDIS91, CareCommunication, Acknowledgement
-    version: str | None = None  # e.g. XH0131R, 5.0
+    kind: str | None = None  # e.g. XREF01, XDIS91, CareCommunication, VANSEnvelope, SBDH
+    version: str | None = None  # e.g. XH0131R, 5.0, 1.0.4
     issues: tuple[Issue, ...] = field(default=())
     message: Any = None
+    carried: Report | None = None  # for an envelope: the report of the message inside
 
     @property
     def valid(self) -> bool:
@@ -72,6 +77,9 @@ def check(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Report:
         return Report(issues=(_issue(exc),))
     if syntax is Syntax.FHIR_JSON or _is_fhir_xml(data):
         return _check_fhir(data, max_bytes)
+    envelope = _envelope_kind(data)
+    if envelope is not None:
+        return _check_envelope(envelope, data, max_bytes)
     result = emessage.check(data, max_bytes=max_bytes)
     kind = result.versions[0].type_code if result.versions else None
     version = "+".join(dict.fromkeys(v.code for v in result.versions)) or None
@@ -83,6 +91,9 @@ def parse(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Any:
     syntax = sniff(data)
     if syntax is Syntax.EDIFACT:
         raise UnknownMessage("EDIFACT messages are recognised but not yet supported")
+    envelope = _envelope_kind(data) if syntax is Syntax.XML else None
+    if envelope is not None:
+        return _parse_envelope(envelope, data, max_bytes)
     if syntax is Syntax.XML and not _is_fhir_xml(data):
         return emessage.parse(data, max_bytes=max_bytes)
     report = _check_fhir(data, max_bytes)
@@ -121,6 +132,12 @@ def _fhir_kind(bundle: dict[str, Any]) -> tuple[str | None, str | None]:
     version = definition.rpartition("|")[2] if isinstance(definition, str) else None
     kinds = {"care-communication-message": "CareCommunication",
              "acknowledgement-message": "Acknowledgement"}
+    if version is None and isinstance(event, str):
+        # no definition to state it (Acknowledgement 2.0 has none): the one version we support
+        from medcom_adapter.fhir.profiles import registry
+
+        rows = [r for r in registry().messages if r.event == event]
+        version = rows[0].version if len(rows) == 1 else None
     return (kinds.get(event, event) if isinstance(event, str) else None), version
 
 
@@ -140,3 +157,61 @@ def _issue(exc: MedComError) -> Issue:
     location = exc.location
     return Issue(exc.code, exc.message, location.path if location else None,
                  location.line if location else None)
+
+
+# --------------------------------------------------------------------------------------------
+# Envelopes
+
+
+@dataclass(frozen=True, slots=True)
+class Enveloped:
+    """A transport envelope and the message it carries (None for a VANS receipt)."""
+
+    envelope: Any  # VansEnvelope | Sbdh
+    message: Any = None
+
+
+_ENVELOPE_HEAD = 4096
+
+
+def _envelope_kind(data: bytes) -> str | None:
+    # the root element declares the envelope's namespace in the first lines
+    head = bytes(data[:_ENVELOPE_HEAD])
+    if VANS_NAMESPACE in head:
+        return "VANSEnvelope"
+    if SBDH_NAMESPACE in head:
+        return "SBDH"
+    return None
+
+
+def _open(kind: str, data: bytes, max_bytes: int) -> tuple[str, Any, bytes | None]:
+    """(version, envelope, carried bytes) of a valid envelope; RemoteError otherwise."""
+    if kind == "VANSEnvelope":
+        from medcom_adapter.envelopes import vans
+
+        envelope: Any = vans.parse(data, max_bytes=max_bytes)
+        carried = envelope.message.data if envelope.message is not None else None
+        return "1.0.4", envelope, carried
+    from medcom_adapter.envelopes import sbdh
+
+    document = sbdh.parse(data, max_bytes=max_bytes)
+    return sbdh.PROFILE_VERSION, document, document.content
+
+
+def _check_envelope(kind: str, data: bytes, max_bytes: int) -> Report:
+    try:
+        version, envelope, carried = _open(kind, data, max_bytes)
+    except MedComError as exc:
+        from medcom_adapter.errors import InboundInvalid
+
+        issues = exc.issues if isinstance(exc, InboundInvalid) else (_issue(exc),)
+        return Report(kind, None, tuple(issues))
+    if carried is None:
+        return Report(kind, version, (), Enveloped(envelope))
+    inner = check(carried, max_bytes=max_bytes)
+    return Report(kind, version, inner.issues, Enveloped(envelope, inner.message), inner)
+
+
+def _parse_envelope(kind: str, data: bytes, max_bytes: int) -> Enveloped:
+    _, envelope, carried = _open(kind, data, max_bytes)
+    return Enveloped(envelope, parse(carried, max_bytes=max_bytes) if carried else None)

@@ -17,8 +17,11 @@ a negative receipt; local errors are bugs or bad requests to fix before sending.
     │   ├── InvalidValue                 a model value breaks a rule     local.invalid-value
     │   ├── UnsupportedInVersion         the chosen version cannot carry this content
     │   │                                local.unsupported-in-version
-    │   └── OutboundInvalid              a message we built fails our    local.schema
-    │                                    schema (issues attached)
+    │   ├── OutboundInvalid              a message we built fails our    local.schema
+    │   │                                schema (issues attached)
+    │   └── ResendRefused                MedCom's resend rules forbid    local.resend-refused
+    │                                    this resend (limit, not due,
+    │                                    not deliberate, acknowledged)
     └── RemoteError                     a peer's message is at fault
         ├── MalformedMessage             not well-formed XML, bad        remote.malformed
         │                                encoding, truncated, empty
@@ -175,6 +178,12 @@ class OutboundInvalid(LocalError, _IssuesMixin):
         )
 
 
+class ResendRefused(LocalError):
+    """MedCom's reliable-messaging rules forbid this resend (limit, not due, not deliberate)."""
+
+    code = "local.resend-refused"
+
+
 class RemoteError(MedComError):
     """A peer sent something invalid; answer with a negative receipt."""
 
@@ -244,6 +253,7 @@ __all__ = [
     "OutboundInvalid",
     "RefuseCode",
     "RemoteError",
+    "ResendRefused",
     "UnknownMessage",
     "UnsafeMessage",
     "UnsupportedInVersion",

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from medcom_adapter.detect import Enveloped
+from medcom_adapter.envelopes.sbdh import Sbdh
+from medcom_adapter.envelopes.vans import VansEnvelope
 from medcom_adapter.model.acknowledgement import Acknowledgement
 from medcom_adapter.model.carecommunication import CareCommunication, Party, TextSegment
 from medcom_adapter.model.correspondence import ClinicalEmail
@@ -34,6 +37,9 @@ def any_message(message: object, *, reveal: bool = False) -> str:
         return care_communication(message, reveal=reveal)
     if isinstance(message, Acknowledgement):
         return acknowledgement(message)
+    if isinstance(message, Enveloped):
+        inner = any_message(message.message, reveal=reveal) if message.message is not None else ""
+        return envelope(message.envelope, reveal=reveal) + ("\n" + inner if inner else "")
     return f"{type(message).__name__}\n"
 
 
@@ -250,3 +256,47 @@ def _size(n: int) -> str:
 
 def _join(*parts: str | None, sep: str = " ") -> str:
     return sep.join(p for p in parts if p)
+
+
+def envelope(value: object, *, reveal: bool = False) -> str:
+    """A VANSEnvelope or ehmiSBDH: addresses, ids, what it carries (patient id masked)."""
+    if isinstance(value, VansEnvelope):
+        lines = [f"VANSEnvelope 1.0.4  envelope {value.envelope_id}  {value.sent.isoformat()}",
+                 f"From: {value.sender.kind.value} {value.sender.id}  "
+                 f"To: {value.receiver.kind.value} {value.receiver.id}"]
+        if value.message is not None:
+            meta = value.message.meta
+            transport = meta.transport
+            lines.append(
+                f"Message {meta.identifier}  {meta.document.format.value} {meta.document.name}"
+                + (f" {meta.document.version}" if meta.document.version else "")
+                + f"  {_size(meta.document.size)}"
+                + (f"  {transport.kind.value}" if transport and transport.kind else "")
+                + (f"  {transport.mime_type}" if transport and transport.mime_type else ""))
+        elif value.receipt is not None:
+            receipt = value.receipt
+            lines.append(f"Receipt {receipt.kind.value} for envelope "
+                         f"{receipt.original_envelope_id}"
+                         + (f" (message {receipt.original.identifier})"
+                            if receipt.original else ""))
+            if receipt.error is not None:
+                code = f"{receipt.error.code}: " if receipt.error.code is not None else ""
+                lines.append(f"Error: {code}{receipt.error.description}")
+        return "\n".join(lines) + "\n"
+    if isinstance(value, Sbdh):
+        patient = value.patient
+        shown = patient if reveal or patient is None else f"{patient[:6]}-xxxx"
+        request = value.receipt_request
+        lines = [f"ehmiSBDH  envelope {value.instance_id}  {value.created.isoformat()}",
+                 f"From: {value.sender} (SOR {value.sender_sor})  "
+                 f"To: {value.receiver} (SOR {value.receiver_sor})",
+                 f"Document {value.standard} {value.type_version}  {value.mime_type}  "
+                 f"{_size(len(value.content))}",
+                 f"Message {value.message_id}  bundle {value.message_envelope_id}  "
+                 f"statistics {value.statistical_information}"]
+        if shown is not None:
+            lines.append(f"Patient: {shown}")
+        if request is not None:
+            lines.append(f"Envelope receipt requested by {request.expected_response.isoformat()}")
+        return "\n".join(lines) + "\n"
+    return f"{type(value).__name__}\n"

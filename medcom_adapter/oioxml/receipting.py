@@ -5,8 +5,9 @@
 - A message we refuse gets a negative receipt (XCTL02) whatever it asked for, with the
   refuse code of the error and a short text saying what and where.
 - Receipts are never receipted.
-- Bytes that could not be parsed are read leniently for the envelope id and the parties;
-  without an envelope id there is nothing to answer to, and the caller is told why.
+- Bytes that could not be parsed are read leniently, up to the damage, for the envelope id,
+  the parties and the letters; without them there is nothing to answer to, and the caller
+  is told why.
 """
 
 from __future__ import annotations
@@ -27,11 +28,6 @@ from medcom_adapter.oioxml.safe_xml import DEFAULT_MAX_BYTES
 
 RECEIPT_VERSIONS = {ReceiptKind.NEGATIVE: "XC0230Q", ReceiptKind.POSITIVE: "XC0330Q"}
 _REFUSE_TEXT_LIMIT = 350  # one EDIFACT FTX worth; enough to say what and where
-
-_LENIENT = etree.XMLParser(
-    recover=True, resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True
-)
-
 
 @dataclass(frozen=True, slots=True)
 class Answer:
@@ -133,40 +129,93 @@ _RECEIPT_ELEMENTS = frozenset({"NegativeVansReceipt", "NegativeReceipt", "Positi
 
 
 def _salvage(data: bytes, *, max_bytes: int) -> _Head | None:
-    """Envelope id, parties and letters of a broken message, as far as they can be read."""
+    """Envelope id, parties and letters of a broken message, as far as they can be read.
+
+    A pull parser reads up to the first fatal error (truncation, a NUL byte, nesting beyond
+    any sane depth, ...): the envelope and the letters' heads come first in every MedCom
+    message, so what precedes the damage is usually enough to address a receipt.
+    """
     if len(data) > max_bytes:
         return None
-    try:
-        root = etree.fromstring(data, _LENIENT)
-    except (etree.XMLSyntaxError, ValueError):
-        return None
-    # _local, not etree.QName: the lenient parser may hand back tags QName refuses
-    if root is None or _local(root) != "Emessage":
-        return None
-
-    def text(element: etree._Element | None, *path: str, limit: int = 35) -> str | None:
-        for step in path:
-            if element is None:
-                return None
-            element = next((c for c in element if _local(c) == step), None)
-        value = element.text.strip() if element is not None and element.text else None
-        return value if value and len(value) <= limit else None  # what a receipt can carry
-
-    children = [c for c in root if isinstance(c.tag, str)]
-    envelope = next((c for c in children if _local(c) == "Envelope"), None)
-    letters = [c for c in children if _local(c) not in ("Envelope", "Local_Elements")]
-    first = letters[0] if letters else None
-    return _Head(
-        envelope_id=text(envelope, "Identifier", limit=14),
-        sender_ean=text(first, "Sender", "EANIdentifier"),
-        receiver_ean=text(first, "Receiver", "EANIdentifier"),
-        letters=tuple(
-            (letter_id, text(letter, "Letter", "VersionCode", limit=7) or "ukendt")
-            for letter in letters
-            if (letter_id := text(letter, "Letter", "Identifier", limit=14))
-        ),
-        is_receipt=any(_local(c) in _RECEIPT_ELEMENTS for c in letters),
+    parser = etree.XMLPullParser(
+        events=("start", "end"), recover=True, resolve_entities=False, no_network=True,
+        load_dtd=False, huge_tree=True,
     )
+    found = _Found()
+    try:
+        for at in range(0, len(data), _CHUNK):
+            parser.feed(data[at : at + _CHUNK])
+            if not found.take(parser.read_events()):
+                break
+        parser.close()
+        found.take(parser.read_events())
+    except (etree.XMLSyntaxError, ValueError):
+        found.take(parser.read_events())
+    return found.head()
+
+
+_CHUNK = 64 * 1024
+_WANTED = {("Envelope", "Identifier"): 14, ("Letter", "Identifier"): 14,
+           ("Letter", "VersionCode"): 7, ("Sender", "EANIdentifier"): 35,
+           ("Receiver", "EANIdentifier"): 35}
+
+
+class _Found:
+    """What the pull parser has seen of the envelope and each letter's head."""
+
+    def __init__(self) -> None:
+        self.path: list[str] = []
+        self.root_ok: bool | None = None
+        self.envelope_id: str | None = None
+        self.letters: list[dict[tuple[str, str], str]] = []
+        self.kinds: list[str] = []
+
+    def take(self, events: object) -> bool:
+        """Consume parser events; False once the root is known not to be an Emessage."""
+        for event, element in events:  # type: ignore[attr-defined]
+            name = _local(element)
+            if event == "start":
+                self.path.append(name)
+                if len(self.path) == 1:
+                    self.root_ok = name == "Emessage"
+                elif len(self.path) == 2 and name not in ("Envelope", "Local_Elements"):
+                    self.letters.append({})
+                    self.kinds.append(name)
+                continue
+            self._end(element)
+            self.path.pop()
+            if len(self.path) >= 2:
+                element.clear()  # keep memory flat on large bodies
+        return self.root_ok is not False
+
+    def _end(self, element: etree._Element) -> None:
+        if self.root_ok is not True or len(self.path) not in (3, 4):
+            return
+        step = (self.path[-2], self.path[-1])
+        limit = _WANTED.get(step)
+        text = (element.text or "").strip()
+        if limit is None or not text or len(text) > limit:  # what a receipt can carry
+            return
+        if len(self.path) == 3 and step == ("Envelope", "Identifier"):
+            self.envelope_id = self.envelope_id or text
+        elif len(self.path) == 4 and self.letters and step[0] != "Envelope":
+            self.letters[-1].setdefault(step, text)
+
+    def head(self) -> _Head | None:
+        if self.root_ok is not True:
+            return None
+        first = self.letters[0] if self.letters else {}
+        return _Head(
+            envelope_id=self.envelope_id,
+            sender_ean=first.get(("Sender", "EANIdentifier")),
+            receiver_ean=first.get(("Receiver", "EANIdentifier")),
+            letters=tuple(
+                (letter_id, letter.get(("Letter", "VersionCode"), "ukendt"))
+                for letter in self.letters
+                if (letter_id := letter.get(("Letter", "Identifier")))
+            ),
+            is_receipt=any(kind in _RECEIPT_ELEMENTS for kind in self.kinds),
+        )
 
 
 def _local(element: etree._Element) -> str:

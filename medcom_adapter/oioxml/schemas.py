@@ -44,15 +44,20 @@ def xsd_dir() -> Path:
 
 
 @functools.cache
-def schema(folder: str) -> etree.XMLSchema:
-    """The compiled schema of one namespace set (cached for the life of the process)."""
-    path = xsd_dir() / folder / "emessage.xsd"
+def schema(folder: str, entry_file: str = "emessage.xsd") -> etree.XMLSchema:
+    """The compiled schema of one namespace set (cached for the life of the process).
+
+    ``entry_file`` names the file to start from: ``emessage.xsd`` for OIOXML folders, the
+    envelope's own file for ``envelopes/...`` folders."""
+    path = xsd_dir() / folder / entry_file
     return etree.XMLSchema(etree.parse(str(path)))
 
 
-def validate(tree: etree._ElementTree, folder: str) -> list[Issue]:
-    """Validate ``tree`` against ``xsd/<folder>``; an empty list means valid."""
-    compiled = schema(folder)
+def validate(
+    tree: etree._ElementTree, folder: str, entry_file: str = "emessage.xsd"
+) -> list[Issue]:
+    """Validate ``tree`` against ``xsd/<folder>/<entry_file>``; an empty list means valid."""
+    compiled = schema(folder, entry_file)
     if compiled.validate(tree):
         return []
     issues: list[Issue] = []

@@ -1,0 +1,418 @@
+"""EHMI ehmiSBDH: the envelope of a MedCom message on the EHMI eDelivery network.
+
+A ``StandardBusinessDocument`` is a header and the base64 payload (``bc:BinaryContent``).
+The header names the endpoints as ``0088:<GLN>``, identifies the document (Standard,
+TypeVersion, the envelope's own UUID ``InstanceIdentifier``, creation time) and carries
+MedCom's business scopes: DOCUMENTID, PROCESSID, PATIENTID, SENDERID/RECEIVERID (SOR ids),
+MESSAGEIDENTIFIER (MessageHeader.id), MESSAGEENVELOPEIDENTIFIER (Bundle.id),
+StatisticalInformation and the ``EHMI-ReceiptAcknowledgement`` request for an envelope
+receipt. Reliable messaging on EHMI keys on (InstanceIdentifier, MESSAGEIDENTIFIER), as
+VANS keys on (EnvelopeIdentifier, MetaInformation/Identifier).
+
+API (stable)::
+
+    build(document: Sbdh, *, validate: bool = True) -> bytes
+    parse(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Sbdh
+    check(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> SbdhCheck
+    for_fhir(data: bytes, *, created: datetime, instance_id: str,
+             patient: str | None = None, receipt: bool = True) -> Sbdh
+
+``Sbdh`` exposes the scopes as properties (``message_id``, ``message_envelope_id``,
+``sender_sor``, ``receiver_sor``, ``patient``, ``statistical_information``,
+``receipt_request``). The patient scope may hold a CPR number; it is kept out of ``repr``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any, cast
+
+import pybase64
+from lxml import etree
+
+from medcom_adapter.envelopes import fhir_payload
+from medcom_adapter.errors import (
+    InboundInvalid,
+    InconsistentMessage,
+    InvalidValue,
+    Issue,
+    Location,
+    MedComError,
+    OutboundInvalid,
+    UnknownMessage,
+)
+from medcom_adapter.model.identifiers import Gln
+from medcom_adapter.oioxml import safe_xml, schemas
+from medcom_adapter.oioxml.safe_xml import DEFAULT_MAX_BYTES
+
+NAMESPACE = "http://www.unece.org/cefact/namespaces/StandardBusinessDocumentHeader"
+CONTENT_NAMESPACE = "http://peppol.eu/xsd/ticc/envelope/1.0"
+PROFILE_VERSION = "2.0"  # the dk-ehmi-sbdh profile these rules follow
+SCHEMA_FOLDER = "envelopes/ehmi-sbdh-2.0"
+SCHEMA_ENTRY = "sbdh.xsd"
+AUTHORITY = "iso6523-actorid-upis"
+GLN_SCHEME = "0088"
+PROCESS_ID = "urn:ehmi:sdn-emergence"
+RECEIPT_TIMEOUT = timedelta(milliseconds=600000)  # TimeToAcknowledgeReceipt, fixed by EHMI
+_S = f"{{{NAMESPACE}}}"
+_BC = f"{{{CONTENT_NAMESPACE}}}"
+_WHITESPACE = b" \t\r\n"
+_SERVICE_ATTRIBUTES = (  # fixed by EHMI; written out as MedCom's samples do
+    ("IsNonRepudiationRequired", "false"), ("IsAuthenticationRequired", "false"),
+    ("IsNonRepudiationOfReceiptRequired", "false"), ("IsIntelligibleCheckRequired", "false"),
+    ("IsApplicationErrorResponseRequested", "false"),
+    ("TimeToAcknowledgeReceipt", str(int(RECEIPT_TIMEOUT.total_seconds() * 1000))),
+    ("TimeToAcknowledgeAcceptance", "0"), ("TimeToPerform", "0"), ("Recurrence", "0"),
+)
+
+
+class ScopeType(StrEnum):
+    DOCUMENT_ID = "DOCUMENTID"
+    PROCESS_ID = "PROCESSID"
+    PATIENT_ID = "PATIENTID"
+    SENDER_ID = "SENDERID"
+    RECEIVER_ID = "RECEIVERID"
+    MESSAGE_ID = "MESSAGEIDENTIFIER"
+    MESSAGE_ENVELOPE_ID = "MESSAGEENVELOPEIDENTIFIER"
+    STATISTICAL_INFORMATION = "StatisticalInformation"
+    XDS_METADATA = "XDS-METADATA"
+    ORIGINAL_MESSAGE_ID = "ORIGINALMESSAGEIDENTIFIER"
+    ORIGINAL_MESSAGE_ENVELOPE_ID = "ORIGINALMESSAGEENVELOPEIDENTIFIER"
+    ORIGINAL_MESSAGE_STANDARD = "ORIGINALMESSAGESTANDARD"
+    ORIGINAL_MESSAGE_VERSION = "ORIGINALMESSAGEVERSION"
+    ORIGINAL_ENVELOPE_ID = "ORIGINALENVELOPEIDENTIFIER"
+    RECEIPT_ACKNOWLEDGEMENT = "EHMI-ReceiptAcknowledgement"
+
+
+class ScopeOwner(StrEnum):
+    MESSAGING = "dk-medcom-messaging"
+    DOCUMENT_REFERENCE = "dk-medcom-DocumentReference"
+
+
+class ServiceName(StrEnum):
+    RECEIPT_REQUEST = "EHMI-ReceiptAcknowledgement-Request"
+    RECEIPT_RESPONSE = "EHMI-ReceiptAcknowledgement-Response"
+
+
+class TransactionType(StrEnum):
+    REQUESTING = "RequestingServiceTransaction"
+    RESPONDING = "RespondingServiceTransaction"
+
+
+@dataclass(frozen=True, slots=True)
+class Correlation:
+    """Which document a receipt request (or receipt) concerns and when the answer is due."""
+
+    requesting_created: datetime
+    requesting_instance_id: str
+    expected_response: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class BusinessService:
+    name: ServiceName
+    transaction: TransactionType | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    type: ScopeType
+    instance: str = field(repr=False)  # may be a CPR number (PATIENTID)
+    owner: ScopeOwner = ScopeOwner.MESSAGING
+    correlation: Correlation | None = None
+    service: BusinessService | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Sbdh:
+    sender: str  # ISO 6523 actor id, e.g. 0088:5790000121526
+    receiver: str
+    standard: str  # e.g. acknowledgement-message
+    type_version: str
+    instance_id: str  # the envelope id
+    created: datetime
+    scopes: tuple[Scope, ...]
+    content: bytes = field(repr=False)  # the carried message, decoded
+    mime_type: str = "application/fhir+json"
+    encoding: str | None = "UTF-8"
+    type: str = "Bundle"
+
+    def __post_init__(self) -> None:
+        if self.created.tzinfo is None:
+            raise InvalidValue("CreationDateAndTime needs a time zone")
+
+    def scope(self, kind: ScopeType) -> str | None:
+        """The (whitespace-trimmed) InstanceIdentifier of the first scope of ``kind``."""
+        return next((s.instance.strip() for s in self.scopes if s.type is kind), None)
+
+    @property
+    def sender_gln(self) -> str | None:
+        return _gln(self.sender)
+
+    @property
+    def receiver_gln(self) -> str | None:
+        return _gln(self.receiver)
+
+    @property
+    def message_id(self) -> str | None:
+        return self.scope(ScopeType.MESSAGE_ID)
+
+    @property
+    def message_envelope_id(self) -> str | None:
+        return self.scope(ScopeType.MESSAGE_ENVELOPE_ID)
+
+    @property
+    def sender_sor(self) -> str | None:
+        return self.scope(ScopeType.SENDER_ID)
+
+    @property
+    def receiver_sor(self) -> str | None:
+        return self.scope(ScopeType.RECEIVER_ID)
+
+    @property
+    def patient(self) -> str | None:
+        return self.scope(ScopeType.PATIENT_ID)
+
+    @property
+    def statistical_information(self) -> str | None:
+        return self.scope(ScopeType.STATISTICAL_INFORMATION)
+
+    @property
+    def receipt_request(self) -> Correlation | None:
+        """The correlation of the envelope-receipt request, when one is asked for."""
+        for s in self.scopes:
+            if (s.type is ScopeType.RECEIPT_ACKNOWLEDGEMENT and s.service is not None
+                    and s.service.name is ServiceName.RECEIPT_REQUEST):
+                return s.correlation
+        return None
+
+
+def actor_id(gln: str) -> str:
+    """``0088:<GLN>``, the ISO 6523 form EHMI addresses endpoints by (GS1 check digit
+    checked: InvalidValue when wrong)."""
+    return f"{GLN_SCHEME}:{Gln(gln)}"
+
+
+def _gln(actor: str) -> str | None:
+    scheme, _, value = actor.strip().partition(":")
+    return value if scheme == GLN_SCHEME else None
+
+
+@dataclass(frozen=True, slots=True)
+class SbdhCheck:
+    document: Sbdh | None
+    issues: tuple[Issue, ...] = ()
+
+    @property
+    def valid(self) -> bool:
+        return not any(not i.warning for i in self.issues)
+
+
+# --------------------------------------------------------------------------------------------
+# Building
+
+
+def for_fhir(
+    data: bytes,
+    *,
+    created: datetime,
+    instance_id: str,
+    patient: str | None = None,
+    receipt: bool = True,
+) -> Sbdh:
+    """The ehmiSBDH for one of our FHIR messages, every scope taken from the message.
+
+    ``patient`` is the PATIENTID scope value (a CPR, or the pseudonym the profile asks for);
+    left out when None. ``receipt`` asks for an envelope receipt within EHMI's 10 minutes."""
+    facts = fhir_payload.read_message(data)
+    doc = facts.document
+    scopes = [
+        Scope(ScopeType.DOCUMENT_ID, doc.document_id),
+        Scope(ScopeType.PROCESS_ID, PROCESS_ID),
+        *([Scope(ScopeType.PATIENT_ID, patient)] if patient is not None else []),
+        Scope(ScopeType.SENDER_ID, facts.sender_sor),
+        Scope(ScopeType.RECEIVER_ID, facts.receiver_sor),
+        Scope(ScopeType.MESSAGE_ID, facts.message_id),
+        Scope(ScopeType.MESSAGE_ENVELOPE_ID, facts.bundle_id),
+        Scope(ScopeType.STATISTICAL_INFORMATION, doc.statistical_information),
+    ]
+    if receipt:
+        scopes.append(receipt_request(instance_id, created))
+    return Sbdh(
+        sender=actor_id(facts.sender_gln), receiver=actor_id(facts.receiver_gln),
+        standard=doc.sbdh_standard, type_version=doc.sbdh_version, instance_id=instance_id,
+        created=created, scopes=tuple(scopes), content=data, mime_type=facts.mime_type,
+    )
+
+
+def receipt_request(instance_id: str, created: datetime) -> Scope:
+    """The scope asking for an envelope receipt of document ``instance_id``."""
+    return Scope(
+        ScopeType.RECEIPT_ACKNOWLEDGEMENT, "Request",
+        correlation=Correlation(created, instance_id, created + RECEIPT_TIMEOUT),
+        service=BusinessService(ServiceName.RECEIPT_REQUEST, TransactionType.REQUESTING),
+    )
+
+
+def build(document: Sbdh, *, validate: bool = True) -> bytes:
+    """The document as UTF-8 XML bytes, validated against our schema unless told not to."""
+    root = etree.Element(_S + "StandardBusinessDocument",
+                         nsmap=cast(Any, {None: NAMESPACE, "bc": CONTENT_NAMESPACE}))
+    header = _el(root, "StandardBusinessDocumentHeader")
+    _el(header, "HeaderVersion", "1.0")
+    for name, actor in (("Sender", document.sender), ("Receiver", document.receiver)):
+        _el(_el(header, name), "Identifier", actor).set("Authority", AUTHORITY)
+    ident = _el(header, "DocumentIdentification")
+    _el(ident, "Standard", document.standard)
+    _el(ident, "TypeVersion", document.type_version)
+    _el(ident, "InstanceIdentifier", document.instance_id)
+    _el(ident, "Type", document.type)
+    _el(ident, "MultipleType", "false")
+    _el(ident, "CreationDateAndTime", document.created.isoformat())
+    scopes = _el(header, "BusinessScope")
+    for scope in document.scopes:
+        _write_scope(_el(scopes, "Scope"), scope)
+    content = etree.SubElement(root, _BC + "BinaryContent")
+    content.set("mimeType", document.mime_type)
+    if document.encoding is not None:
+        content.set("encoding", document.encoding)
+    content.text = pybase64.b64encode(document.content).decode("ascii")
+    tree = root.getroottree()
+    if validate:
+        issues = schemas.validate(tree, SCHEMA_FOLDER, SCHEMA_ENTRY)
+        if issues:
+            raise OutboundInvalid(issues)
+    return etree.tostring(tree, encoding="UTF-8", xml_declaration=True)
+
+
+def _el(parent: etree._Element, name: str, text: str | None = None) -> etree._Element:
+    element = etree.SubElement(parent, _S + name)
+    if text is not None:
+        element.text = text
+    return element
+
+
+def _write_scope(holder: etree._Element, scope: Scope) -> None:
+    _el(holder, "Type", scope.type.value)
+    _el(holder, "InstanceIdentifier", scope.instance)
+    _el(holder, "Identifier", scope.owner.value)
+    if scope.correlation is not None:
+        c = _el(holder, "CorrelationInformation")
+        correlation = scope.correlation
+        _el(c, "RequestingDocumentCreationDateTime", _time_text(correlation.requesting_created))
+        _el(c, "RequestingDocumentInstanceIdentifier", correlation.requesting_instance_id)
+        _el(c, "ExpectedResponseDateTime", _time_text(correlation.expected_response))
+    if scope.service is not None:
+        s = _el(holder, "BusinessService")
+        _el(s, "BusinessServiceName", scope.service.name.value)
+        transaction = _el(s, "ServiceTransaction")
+        if scope.service.transaction is not None:
+            transaction.set("TypeOfServiceTransaction", scope.service.transaction.value)
+        for name, value in _SERVICE_ATTRIBUTES:
+            transaction.set(name, value)
+
+
+def _time_text(value: datetime) -> str:
+    return value.isoformat(timespec="seconds")
+
+
+# --------------------------------------------------------------------------------------------
+# Reading
+
+
+def parse(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Sbdh:
+    """A received ehmiSBDH; a RemoteError saying what is wrong and where otherwise."""
+    tree = safe_xml.load(data, max_bytes=max_bytes)
+    root = tree.getroot()
+    if root.tag != _S + "StandardBusinessDocument":
+        raise UnknownMessage(f"not an ehmiSBDH: root element is {root.tag}")
+    issues = schemas.validate(tree, SCHEMA_FOLDER, SCHEMA_ENTRY)
+    if issues:
+        raise InboundInvalid(issues)
+    header = root[0]
+    ident = _child(header, "DocumentIdentification")
+    content = root[1]
+    return Sbdh(
+        sender=_text(_child(_child(header, "Sender"), "Identifier")),
+        receiver=_text(_child(_child(header, "Receiver"), "Identifier")),
+        standard=_text(_child(ident, "Standard")),
+        type_version=_text(_child(ident, "TypeVersion")),
+        instance_id=_text(_child(ident, "InstanceIdentifier")),
+        created=_time(_child(ident, "CreationDateAndTime")),
+        type=_text(_child(ident, "Type")),
+        scopes=tuple(_read_scope(s) for s in _child(header, "BusinessScope")
+                     if isinstance(s.tag, str)),
+        content=_decode(content),
+        mime_type=content.get("mimeType") or "",
+        encoding=content.get("encoding"),
+    )
+
+
+def check(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> SbdhCheck:
+    """Validate and read without raising."""
+    try:
+        return SbdhCheck(parse(data, max_bytes=max_bytes))
+    except InboundInvalid as exc:
+        return SbdhCheck(None, exc.issues)
+    except MedComError as exc:
+        where = exc.location
+        return SbdhCheck(None, (Issue(exc.code, exc.message, where.path if where else None,
+                                      where.line if where else None),))
+
+
+def _read_scope(element: etree._Element) -> Scope:
+    correlation = element.find(_S + "CorrelationInformation")
+    service = element.find(_S + "BusinessService")
+    transaction = service.find(_S + "ServiceTransaction") if service is not None else None
+    kind = transaction.get("TypeOfServiceTransaction") if transaction is not None else None
+    return Scope(
+        ScopeType(_text(_child(element, "Type"))),
+        _text(_child(element, "InstanceIdentifier")),
+        ScopeOwner(_text(_child(element, "Identifier"))),
+        None if correlation is None else Correlation(
+            _time(_child(correlation, "RequestingDocumentCreationDateTime")),
+            _text(_child(correlation, "RequestingDocumentInstanceIdentifier")),
+            _time(_child(correlation, "ExpectedResponseDateTime")),
+        ),
+        None if service is None else BusinessService(
+            ServiceName(_text(_child(service, "BusinessServiceName"))),
+            TransactionType(kind) if kind else None,
+        ),
+    )
+
+
+def _child(parent: etree._Element, name: str) -> etree._Element:
+    found = parent.find(_S + name)
+    if found is None:  # unreachable after schema validation; a clear error all the same
+        raise _at(parent, f"missing {name}")
+    return found
+
+
+def _text(element: etree._Element) -> str:
+    return (element.text or "").strip()
+
+
+def _time(element: etree._Element) -> datetime:
+    value = _text(element)
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise _at(element, f"{value!r} is not a date and time") from None
+    if parsed.tzinfo is None:
+        raise _at(element, "a time without a time zone")
+    return parsed
+
+
+def _at(element: etree._Element, message: str) -> InconsistentMessage:
+    return InconsistentMessage(message, location=Location(schemas.element_path(element),
+                                                          schemas.line_of(element)))
+
+
+def _decode(element: etree._Element) -> bytes:
+    try:
+        raw = (element.text or "").encode("ascii")
+        return pybase64.b64decode(raw.translate(None, _WHITESPACE), validate=True)
+    except ValueError:
+        raise _at(element, "BinaryContent is not valid base64") from None

@@ -1,0 +1,25 @@
+"""The vendor documentation stays current: its code table and fixture catalogue."""
+
+from __future__ import annotations
+
+import json
+
+from medcom_adapter.certify.codes import markdown
+from tests.catalogue import ROOT
+from tests.conftest import ROOT as REPO
+
+DOC = (REPO / "docs" / "certification.md").read_text(encoding="utf-8")
+
+
+def _section(name: str) -> str:
+    return DOC.split(f"<!-- {name}:start -->\n")[1].split(f"<!-- {name}:end -->")[0]
+
+
+def test_code_table_is_generated_from_the_code() -> None:
+    assert _section("codes") == markdown(), "regenerate: python -m medcom_adapter.certify.codes"
+
+
+def test_catalogue_table_lists_every_fixture() -> None:
+    rows = json.loads((ROOT / "manifest.json").read_text(encoding="utf-8"))["fixtures"]
+    listed = [line.split("`")[1] for line in _section("catalogue").splitlines()[2:]]
+    assert listed == [r["file"] for r in rows]
