@@ -64,11 +64,12 @@ class SqlJournal:
                     batch["c"].append(
                         rows.classification_row(n, message.classification, self.keys))
                 batch["h"].append((n, status.value, at, None))
-            self.db.run_many(rows.insert("messages", rows.MESSAGE_COLUMNS), batch["m"])
-            self.db.run_many(rows.insert("attachments", rows.ATTACHMENT_COLUMNS), batch["a"])
-            self.db.run_many(
-                rows.insert("classifications", rows.CLASSIFICATION_COLUMNS), batch["c"])
-            self.db.run_many(_HISTORY, batch["h"])
+            for sql, found in ((rows.insert("messages", rows.MESSAGE_COLUMNS), batch["m"]),
+                               (rows.insert("attachments", rows.ATTACHMENT_COLUMNS), batch["a"]),
+                               (rows.insert("classifications", rows.CLASSIFICATION_COLUMNS),
+                                batch["c"]), (_HISTORY, batch["h"])):
+                if found:  # an empty batch would still cost PostgreSQL a round trip
+                    self.db.run_many(sql, found)
             self.db.run("UPDATE journal_head SET last_id = ?, link = ? WHERE id = 1",
                         (last + len(messages), link))
         return range(last + 1, last + 1 + len(messages))
