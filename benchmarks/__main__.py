@@ -19,13 +19,24 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 
-from benchmarks import fhir_validate, journal, referral_build_validate, startup
+from benchmarks import (
+    edifact_parse,
+    end_to_end,
+    fhir_validate,
+    journal,
+    referral_build_validate,
+    service,
+    startup,
+)
 
 BENCHMARKS: tuple[ModuleType, ...] = (
     referral_build_validate,
     fhir_validate,
-    startup,
+    edifact_parse,
     journal,
+    end_to_end,
+    service,
+    startup,
 )
 
 RESULTS = Path(__file__).with_name("RESULTS.md")

@@ -3,19 +3,22 @@
 The single entry point for "here are some bytes, what are they?" (``validate``, ``show``,
 later certification and the inbox). OIOXML is read fully: kind and version from the
 namespace, letter element and VersionCode. FHIR (JSON or XML) is validated against our
-MedCom profiles and read into the model. EDIFACT is recognised and named as not yet
-supported rather than reported as "not XML". Transport envelopes (VANSEnvelope, ehmiSBDH)
-are validated and opened: the report's ``carried`` is the report of the message inside, and
-``parse`` gives an :class:`Enveloped` (the envelope and the parsed message it carries).
+MedCom profiles and read into the model. EDIFACT (REF01, BIN01, DIS91, CONTRL) is read fully
+too: kind and version from UNH, every count checked. Transport envelopes (VANSEnvelope,
+ehmiSBDH) are validated and opened: the report's ``carried`` is the report of the message
+inside, and ``parse`` gives an :class:`Enveloped` (the envelope and the parsed message it
+carries).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from medcom_adapter.errors import Issue, MalformedMessage, MedComError, UnknownMessage
+from medcom_adapter.errors import Issue, MalformedMessage, MedComError, MessageTooLarge
+from medcom_adapter.model.ids import IdSource
 from medcom_adapter.oioxml import emessage
 from medcom_adapter.oioxml.safe_xml import DEFAULT_MAX_BYTES
 
@@ -71,10 +74,10 @@ def check(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Report:
     """Validate a message of any supported syntax and report; never raises for bad input."""
     try:
         syntax = sniff(data)
-        if syntax is Syntax.EDIFACT:
-            raise UnknownMessage("EDIFACT messages are recognised but not yet supported")
     except MedComError as exc:
         return Report(issues=(_issue(exc),))
+    if syntax is Syntax.EDIFACT:
+        return _check_edifact(data, max_bytes)
     if syntax is Syntax.FHIR_JSON or _is_fhir_xml(data):
         return _check_fhir(data, max_bytes)
     envelope = _envelope_kind(data)
@@ -90,7 +93,10 @@ def parse(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Any:
     """The model of a received message; the RemoteError that says why not otherwise."""
     syntax = sniff(data)
     if syntax is Syntax.EDIFACT:
-        raise UnknownMessage("EDIFACT messages are recognised but not yet supported")
+        from medcom_adapter.edifact import interchange
+
+        _check_size(data, max_bytes)
+        return interchange.parse(data)
     envelope = _envelope_kind(data) if syntax is Syntax.XML else None
     if envelope is not None:
         return _parse_envelope(envelope, data, max_bytes)
@@ -102,6 +108,25 @@ def parse(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Any:
 
         raise InboundInvalid(report.issues)
     return report.message
+
+
+def _check_edifact(data: bytes, max_bytes: int) -> Report:
+    from medcom_adapter.edifact import interchange
+
+    try:
+        _check_size(data, max_bytes)
+    except MedComError as exc:
+        return Report(issues=(_issue(exc),))
+    result = interchange.check(data)
+    kind = result.versions[0].type_code if result.versions else None
+    version = "+".join(dict.fromkeys(v.code for v in result.versions)) or None
+    return Report(kind, version, result.issues, result.document)
+
+
+def _check_size(data: bytes, max_bytes: int) -> None:
+    if len(data) > max_bytes:
+        raise MessageTooLarge(f"message is {len(data):,} bytes, over the limit of "
+                              f"{max_bytes:,}")
 
 
 def _check_fhir(data: bytes, max_bytes: int) -> Report:
@@ -215,3 +240,16 @@ def _check_envelope(kind: str, data: bytes, max_bytes: int) -> Report:
 def _parse_envelope(kind: str, data: bytes, max_bytes: int) -> Enveloped:
     _, envelope, carried = _open(kind, data, max_bytes)
     return Enveloped(envelope, parse(carried, max_bytes=max_bytes) if carried else None)
+
+
+def answer(data: bytes, *, now: datetime, ids: IdSource | None = None,
+           max_bytes: int = DEFAULT_MAX_BYTES) -> Any:
+    """The receipt a received message is owed, in its own syntax: CONTRL for EDIFACT, XCTL
+    for OIOXML. Returns that syntax's ``Answer`` (``receipt``, ``reason``, ``build()``)."""
+    if sniff(data) is Syntax.EDIFACT:
+        from medcom_adapter.edifact import receipting as edifact_receipting
+
+        return edifact_receipting.answer(data, now=now, ids=ids)
+    from medcom_adapter.oioxml import receipting
+
+    return receipting.answer(data, now=now, ids=ids, max_bytes=max_bytes)

@@ -19,9 +19,21 @@ a negative receipt; local errors are bugs or bad requests to fix before sending.
     │   │                                local.unsupported-in-version
     │   ├── OutboundInvalid              a message we built fails our    local.schema
     │   │                                schema (issues attached)
-    │   └── ResendRefused                MedCom's resend rules forbid    local.resend-refused
-    │                                    this resend (limit, not due,
-    │                                    not deliberate, acknowledged)
+    │   ├── UnknownReceiver              no receivers-directory entry     local.unknown-receiver
+    │   │                                for a location number
+    │   ├── ReceiverDoesNotAccept        the receiver is not registered   local.receiver-refuses
+    │   │                                for this message type/version
+    │   ├── InvalidConfiguration         a receivers directory, network   local.configuration
+    │   │                                or mailbox setting is wrong
+    │   ├── TransportFailure             a file could not be handed to    local.transport
+    │   │                                or taken from the network
+    │   ├── ResendRefused                MedCom's resend rules forbid    local.resend-refused
+    │   │                                this resend (limit, not due,
+    │   │                                not deliberate, acknowledged)
+    │   ├── LaunchRefused                a launch URL is forged, expired local.launch-refused
+    │   │                                or already used (service)
+    │   └── UploadRefused                an upload is too large or not   local.upload-refused
+    │                                    the type it claims (service)
     └── RemoteError                     a peer's message is at fault
         ├── MalformedMessage             not well-formed XML, bad        remote.malformed
         │                                encoding, truncated, empty
@@ -30,9 +42,22 @@ a negative receipt; local errors are bugs or bad requests to fix before sending.
         ├── UnknownMessage               namespace, letter or version    remote.unknown-version
         │                                we do not know
         ├── InboundInvalid               fails the schema of its version remote.schema
-        └── InconsistentMessage          valid XML, broken MedCom rule   remote.inconsistent
-                                         (bad CPR date, GLN check digit,
-                                         base64, size mismatch, ...)
+        ├── InconsistentMessage          valid XML, broken MedCom rule   remote.inconsistent
+        │                                (bad CPR date, GLN check digit,
+        │                                base64, size mismatch, ...)
+        └── EdifactError                 an EDIFACT interchange is at fault; each names its
+            │                            segment number, line and column
+            ├── EdifactSyntaxError       bad segment tag, release         remote.edifact.syntax
+            │                            character, unterminated segment
+            ├── EdifactCharsetError      not UNOC (ISO-8859-1) or bytes   remote.edifact.charset
+            │                            its character set cannot carry
+            ├── EdifactCountError        UNT / UNZ / UNP counts or        remote.edifact.count
+            │                            references that do not match
+            ├── EdifactTruncated         binary object or interchange     remote.edifact.truncated
+            │                            ends early
+            └── EdifactStructureError    a segment missing, unexpected    remote.edifact.structure
+                                         or holding a value MedCom's
+                                         mapping does not know
 
 The local journal's errors are local errors too::
 
@@ -178,10 +203,50 @@ class OutboundInvalid(LocalError, _IssuesMixin):
         )
 
 
+class UnknownReceiver(LocalError):
+    """No entry in the receivers directory for the location number or SOR id given."""
+
+    code = "local.unknown-receiver"
+
+
+class ReceiverDoesNotAccept(LocalError):
+    """The receiver is not registered for the message type and version: refused before sending."""
+
+    code = "local.receiver-refuses"
+
+
+class InvalidConfiguration(LocalError):
+    """A receivers directory, network or mailbox setting is missing or wrong."""
+
+    code = "local.configuration"
+
+
+class TransportFailure(LocalError):
+    """A file could not be handed to, or taken from, the network (disk, folder, peer)."""
+
+    code = "local.transport"
+
+
 class ResendRefused(LocalError):
     """MedCom's reliable-messaging rules forbid this resend (limit, not due, not deliberate)."""
 
     code = "local.resend-refused"
+
+
+class LaunchRefused(LocalError):
+    """A launch URL that cannot open a page: ``reason`` is ``invalid``, ``expired`` or ``used``."""
+
+    code = "local.launch-refused"
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class UploadRefused(LocalError):
+    """An uploaded file is over the size limit or its content is not the type required."""
+
+    code = "local.upload-refused"
 
 
 class RemoteError(MedComError):
@@ -240,21 +305,87 @@ class InconsistentMessage(RemoteError):
     receipt_reason = RefuseCode.NOT_SPECIFIED
 
 
+class EdifactError(RemoteError):
+    """An EDIFACT interchange is at fault. ``segment`` is the segment's number in the
+    interchange (UNB is 1), ``line`` and ``column`` are 1-based positions in the file."""
+
+    code = "remote.edifact"
+    receipt_reason = RefuseCode.SYNTAX_ERROR
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        segment: int | None = None,
+        tag: str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+    ) -> None:
+        self.segment, self.tag, self.line, self.column = segment, tag, line, column
+        path = " ".join(p for p in (f"segment {segment}" if segment else "",
+                                      f"({tag})" if tag else "") if p)
+        if column:
+            path = f"{path}, column {column}" if path else f"column {column}"
+        super().__init__(message, location=Location(path or None, line))
+
+
+class EdifactSyntaxError(EdifactError):
+    """Not EDIFACT as MedCom writes it: bad tag, release character, separators."""
+
+    code = "remote.edifact.syntax"
+
+
+class EdifactCharsetError(EdifactError):
+    """A character set other than UNOC (ISO-8859-1), or bytes the declared set lacks."""
+
+    code = "remote.edifact.charset"
+
+
+class EdifactCountError(EdifactError):
+    """UNT, UNZ or UNP states a count or reference the interchange does not have."""
+
+    code = "remote.edifact.count"
+
+
+class EdifactTruncated(EdifactError):
+    """The interchange (or a binary object inside it) ends before it should."""
+
+    code = "remote.edifact.truncated"
+
+
+class EdifactStructureError(EdifactError):
+    """A segment is missing, unexpected, or holds a value MedCom's mapping does not know."""
+
+    code = "remote.edifact.structure"
+
+
 __all__ = [
+    "EdifactCharsetError",
+    "EdifactCountError",
+    "EdifactError",
+    "EdifactStructureError",
+    "EdifactSyntaxError",
+    "EdifactTruncated",
     "InboundInvalid",
     "InconsistentMessage",
+    "InvalidConfiguration",
     "InvalidValue",
     "Issue",
+    "LaunchRefused",
     "LocalError",
     "Location",
     "MalformedMessage",
     "MedComError",
     "MessageTooLarge",
     "OutboundInvalid",
+    "ReceiverDoesNotAccept",
     "RefuseCode",
     "RemoteError",
     "ResendRefused",
+    "TransportFailure",
     "UnknownMessage",
+    "UnknownReceiver",
     "UnsafeMessage",
     "UnsupportedInVersion",
+    "UploadRefused",
 ]

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from medcom_adapter.detect import Enveloped
+from medcom_adapter.edifact.interchange import EdifactDocument
+from medcom_adapter.edifact.versions import EdifactVersion
 from medcom_adapter.envelopes.sbdh import Sbdh
 from medcom_adapter.envelopes.vans import VansEnvelope
 from medcom_adapter.model.acknowledgement import Acknowledgement
@@ -27,11 +29,12 @@ from medcom_adapter.model.parties import CcReceiver, Organisation, Patient
 from medcom_adapter.model.receipts import Receipt, Refusal
 from medcom_adapter.model.text import FormattedText
 from medcom_adapter.oioxml.emessage import Document
+from medcom_adapter.oioxml.versions import Version
 
 
 def any_message(message: object, *, reveal: bool = False) -> str:
     """A rendering of whatever ``detect.parse`` returned."""
-    if isinstance(message, Document):
+    if isinstance(message, Document | EdifactDocument):
         return document(message, reveal=reveal)
     if isinstance(message, CareCommunication):
         return care_communication(message, reveal=reveal)
@@ -84,12 +87,13 @@ def _party(party: Party) -> str:
     return f"{party.name or '(no name)'}  SOR {party.sor}  GLN {party.gln}"
 
 
-def document(doc: Document, *, reveal: bool = False) -> str:
+def document(doc: Document | EdifactDocument, *, reveal: bool = False) -> str:
     env = doc.message.envelope
     lines = [
         f"Envelope {env.identifier}  sent {env.sent:%Y-%m-%d %H:%M}  ({env.acknowledgement.value})",
     ]
-    for letter, version in zip(doc.message.letters, doc.versions, strict=True):
+    found: tuple[Version | EdifactVersion, ...] = doc.versions
+    for letter, version in zip(doc.message.letters, found, strict=True):
         lines.append("")
         if isinstance(letter, Receipt):
             lines.append(f"{version.type_code} {version.code}  receipt {letter.identifier}")

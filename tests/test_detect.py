@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from medcom_adapter.detect import Syntax, check, parse, sniff
-from medcom_adapter.errors import MalformedMessage, UnknownMessage
+from medcom_adapter.errors import EdifactTruncated, MalformedMessage
 from tests.conftest import official
 
 
@@ -31,11 +31,13 @@ def test_not_a_message(data: bytes) -> None:
     assert not check(data).valid
 
 
-def test_edifact_is_named_as_not_yet_supported() -> None:
-    with pytest.raises(UnknownMessage, match="EDIFACT"):
+def test_edifact_is_read() -> None:
+    with pytest.raises(EdifactTruncated, match="UNZ"):
         parse(b"UNA:+.? 'UNB+UNOC:3+1:14+2:14+050115:1202+K1'")
     (issue,) = check(b"UNB+UNOC:3+5790000121526:14").issues
-    assert issue.code == "remote.unknown-version"
+    assert issue.code == "remote.edifact.truncated"
+    report = check(official("oioxml", "examples", "DIS91_1.edi").read_bytes())
+    assert report.valid and (report.kind, report.version) == ("DIS91", "D9134L")
 
 
 def test_fhir_that_is_not_a_message_is_reported() -> None:

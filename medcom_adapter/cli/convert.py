@@ -31,12 +31,21 @@ class Options:
 
 
 @dataclass(frozen=True, slots=True)
+class Source:
+    """The input: its kind as ``detect`` names it, the model read from it, its bytes."""
+
+    kind: str
+    message: Any
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
 class Output:
     name: str  # a file name without personal data
     data: bytes
 
 
-Converter = Callable[[Any, Options], list[Output]]
+Converter = Callable[[Source, Options], list[Output]]
 
 
 def _fhir_bytes(bundle: dict[str, Any], options: Options) -> tuple[str, bytes]:
@@ -47,7 +56,7 @@ def _fhir_bytes(bundle: dict[str, Any], options: Options) -> tuple[str, bytes]:
     return "json", wire.dump_json(bundle)
 
 
-def _xdis91_to_fhir(document: Any, options: Options) -> list[Output]:
+def _xdis91_to_fhir(source: Source, options: Options) -> list[Output]:
     from medcom_adapter.convert.xdis91_fhir import sor_in_letter, to_fhir
     from medcom_adapter.fhir.carecommunication import to_bundle
     from medcom_adapter.model.parties import Organisation
@@ -56,25 +65,25 @@ def _xdis91_to_fhir(document: Any, options: Options) -> list[Output]:
         return options.sor.get(str(org.ean)) or sor_in_letter(org)
 
     binaries = [letter for b in options.binaries for letter in b.message.letters]
-    cc = to_fhir(document.message, binaries, sor_of=sor_of)
+    cc = to_fhir(source.message.message, binaries, sor_of=sor_of)
     ext, data = _fhir_bytes(to_bundle(cc), options)
     return [Output(f"CareCommunication_{cc.bundle_id}.{ext}", data)]
 
 
-def _xctl03_to_fhir(document: Any, options: Options) -> list[Output]:
+def _xctl03_to_fhir(source: Source, options: Options) -> list[Output]:
     from medcom_adapter.convert.xctl_ack import to_fhir
     from medcom_adapter.fhir.acknowledgement import to_bundle
 
-    ack = to_fhir(document.message, sor_of=options.sor.get)
+    ack = to_fhir(source.message.message, sor_of=options.sor.get)
     ext, data = _fhir_bytes(to_bundle(ack), options)
     return [Output(f"Acknowledgement_{ack.bundle_id}.{ext}", data)]
 
 
-def _care_communication_to_oioxml(cc: Any, options: Options) -> list[Output]:
+def _care_communication_to_oioxml(source: Source, options: Options) -> list[Output]:
     from medcom_adapter.convert.xdis91_fhir import to_oioxml
     from medcom_adapter.oioxml.emessage import build
 
-    result = to_oioxml(cc)
+    result = to_oioxml(source.message)
     km = result.correspondence
     out = [Output(f"XDIS91_{km.envelope.identifier}.xml",
                   build(km, "XD9134L", encoding=options.encoding))]
@@ -83,7 +92,7 @@ def _care_communication_to_oioxml(cc: Any, options: Options) -> list[Output]:
     return out
 
 
-def _ack_to_oioxml(ack: Any, options: Options) -> list[Output]:
+def _ack_to_oioxml(source: Source, options: Options) -> list[Output]:
     from medcom_adapter.convert.xctl_ack import Original, to_oioxml
     from medcom_adapter.convert.xdis91_fhir import ConversionError
     from medcom_adapter.oioxml.emessage import build
@@ -91,10 +100,26 @@ def _ack_to_oioxml(ack: Any, options: Options) -> list[Output]:
     if options.original_envelope is None:
         raise ConversionError("an XCTL03 names the envelope id of the acknowledged OIOXML "
                               "message, which FHIR does not carry: give --original-envelope ID")
-    message = to_oioxml(ack, Original(options.original_envelope, options.original_version))
+    original = Original(options.original_envelope, options.original_version)
+    message = to_oioxml(source.message, original)
     return [Output(f"XCTL03_{message.envelope.identifier}.xml",
                    build(message, "XC0330Q", encoding=options.encoding))]
 
+
+def _edifact_to_oioxml(source: Source, options: Options) -> list[Output]:
+    from medcom_adapter.convert.edifact_oioxml import to_oioxml_files
+
+    return [Output(name, data) for name, data in to_oioxml_files(source.data)]
+
+
+def _oioxml_to_edifact(source: Source, options: Options) -> list[Output]:
+    from medcom_adapter.convert.edifact_oioxml import to_edifact_files
+
+    return [Output(name, data) for name, data in to_edifact_files(source.data)]
+
+
+_EDIFACT_TWINS = {"REF01": "XREF01", "BIN01": "XBIN01", "DIS91": "XDIS91",
+                  "CTL01": "XCTL01", "CTL02": "XCTL02", "CTL03": "XCTL03"}
 
 # (input kind as medcom_adapter.detect names it, target) -> converter
 CONVERTERS: dict[tuple[str, str], Converter] = {
@@ -102,6 +127,8 @@ CONVERTERS: dict[tuple[str, str], Converter] = {
     ("XCTL03", "fhir"): _xctl03_to_fhir,
     ("CareCommunication", "oioxml"): _care_communication_to_oioxml,
     ("Acknowledgement", "oioxml"): _ack_to_oioxml,
+    **{(edifact, "oioxml"): _edifact_to_oioxml for edifact in _EDIFACT_TWINS},
+    **{(oioxml, "edifact"): _oioxml_to_edifact for oioxml in _EDIFACT_TWINS.values()},
 }
 
 
@@ -137,7 +164,7 @@ def _convert(args: argparse.Namespace) -> int:
     source = _read(args.file)
     if source is None:
         return EXIT_INVALID
-    kind, model = source
+    kind = source.kind
     converter = CONVERTERS.get((kind, args.target))
     if converter is None:
         known = ", ".join(sorted({k for k, t in CONVERTERS if t == args.target}))
@@ -149,12 +176,12 @@ def _convert(args: argparse.Namespace) -> int:
         binary = _read(path)
         if binary is None:
             return EXIT_INVALID
-        binaries.append(binary[1])
+        binaries.append(binary.message)
     options = Options(sor=sor, binaries=tuple(binaries),
                       original_envelope=args.original_envelope,
                       original_version=args.original_version,
                       fhir_format=args.fhir_format, encoding=args.encoding)
-    outputs = converter(model, options)
+    outputs = converter(source, options)
     if args.out is None:
         if len(outputs) > 1:
             print(f"medcom-adapter: {args.file} converts to {len(outputs)} messages "
@@ -169,15 +196,16 @@ def _convert(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _read(path: Path) -> tuple[str, Any] | None:
-    """Kind and read model of a valid message file; None after saying why not."""
+def _read(path: Path) -> Source | None:
+    """Kind, read model and bytes of a valid message file; None after saying why not."""
     from medcom_adapter.detect import check
 
-    report = check(path.read_bytes())
+    data = path.read_bytes()
+    report = check(data)
     if not report.valid or report.message is None or report.kind is None:
         print(f"medcom-adapter: {path}: not a valid message to convert", file=sys.stderr)
         for issue in report.issues:
             if not issue.warning:
                 print(f"    {issue}", file=sys.stderr)
         return None
-    return report.kind, report.message
+    return Source(report.kind, report.message, data)

@@ -1,0 +1,234 @@
+"""Commands that move messages: ``demo``, ``send``, ``poll``, ``run``, ``resend``, ``sandbox``.
+
+``send`` queues a request and hands what is queued to the VANS mailbox; ``poll`` takes in
+what arrived, answers it, delivers it to the hook and sends what is due; ``run`` polls and
+sends until stopped; ``sandbox`` plays the VANS network over mailbox folders; ``demo`` runs
+the whole flow in-process on the sandbox and prints a summary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import signal
+import sys
+import time
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from medcom_adapter.cli.common import EXIT_OK, EXIT_USAGE, read_json
+from medcom_adapter.errors import InvalidConfiguration
+
+_ROOT = Path(__file__).resolve().parents[2]
+RECEIVERS = _ROOT / "fixtures" / "network" / "receivers.json"
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    demo = commands.add_parser("demo", help="the whole flow on the local sandbox network")
+    demo.add_argument("--faults", metavar="SPEC", help="e.g. seed=7,duplicate=0.2,reorder=0.2")
+    demo.add_argument("--journal", metavar="URL", default="memory:",
+                      help="journal URL (default: in memory)")
+    demo.set_defaults(run=_demo)
+
+    send = commands.add_parser("send", help="queue a request and send what is queued")
+    send.add_argument("kind", choices=("referral", "km", "queued"))
+    send.add_argument("--request", type=Path, metavar="REQ.json")
+    _common(send)
+    send.set_defaults(run=_send)
+
+    poll = commands.add_parser("poll", help="take in, answer and deliver what arrived; send")
+    _common(poll)
+    _hook_options(poll)
+    poll.set_defaults(run=_poll)
+
+    run = commands.add_parser("run", help="poll and send until stopped")
+    _common(run)
+    _hook_options(run)
+    run.add_argument("--interval", type=float, default=5.0, metavar="SECONDS")
+    run.set_defaults(run=_run)
+
+    resend = commands.add_parser("resend", help="send a timed-out message again (new envelope)")
+    resend.add_argument("id", type=int, metavar="JOURNAL_ID")
+    _common(resend)
+    resend.set_defaults(run=_resend)
+
+    sandbox = commands.add_parser("sandbox", help="play the VANS network over mailbox folders")
+    sandbox.add_argument("--root", type=Path, required=True, metavar="DIR",
+                         help="one mailbox folder per location number: DIR/<EAN>/{in,out}")
+    sandbox.add_argument("--mailbox", action="append", default=[], metavar="EAN",
+                         help="a location number served by a mailbox, not a counterpart")
+    sandbox.add_argument("--receivers", type=Path, default=RECEIVERS, metavar="FILE")
+    sandbox.add_argument("--faults", metavar="SPEC")
+    sandbox.add_argument("--interval", type=float, default=0.5, metavar="SECONDS")
+    sandbox.add_argument("--steps", type=int, metavar="N", help="stop after N steps")
+    sandbox.set_defaults(run=_sandbox)
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--mailbox", type=Path, required=True, metavar="DIR",
+                        help="the VANS provider client's mailbox folder")
+    parser.add_argument("--naming", default="{kind}_{envelope_id}.{ext}", metavar="PATTERN",
+                        help="out-file name pattern (%(default)s)")
+    parser.add_argument("--layout", default="default", choices=("default", "kmd"))
+    parser.add_argument("--journal", metavar="URL", help="journal URL (default: the configured"
+                        " store, SQLite in .medcom/)")
+    parser.add_argument("--receivers", type=Path, default=RECEIVERS, metavar="FILE")
+
+
+def _hook_options(parser: argparse.ArgumentParser) -> None:
+    hook = parser.add_mutually_exclusive_group()
+    hook.add_argument("--hook", metavar="MODULE:FUNCTION", help="Python entry point")
+    hook.add_argument("--webhook", metavar="URL", help="POST each delivery as JSON")
+    hook.add_argument("--deliver-to", type=Path, metavar="DIR", help="one file per delivery")
+
+
+def open_journal(url: str | None) -> Any:
+    """The journal ``url`` names; the configured default store when None."""
+    try:
+        factory = importlib.import_module("medcom_adapter.journal.factory")
+    except ImportError:
+        if url in (None, "memory:"):
+            from medcom_adapter.journal.memory import MemoryJournal
+
+            return MemoryJournal()
+        raise InvalidConfiguration(f"journal {url!r}: only memory: is available") from None
+    return factory.open_journal(url)
+
+
+def _setup(args: argparse.Namespace) -> tuple[Any, Any, Any]:
+    from medcom_adapter.transport.directory import Directory
+    from medcom_adapter.transport.dnhf import DnhfTransport
+    from medcom_adapter.transport.vans_mailbox import LAYOUTS, FileNaming, VansMailbox
+
+    directory = Directory.load(args.receivers)
+    mailbox = VansMailbox(args.mailbox, naming=FileNaming(args.naming),
+                          layout=LAYOUTS[args.layout])
+    transport = DnhfTransport(mailbox, directory) if directory.dnhf else mailbox
+    return open_journal(args.journal), directory, (mailbox, transport)
+
+
+def _hook(args: argparse.Namespace) -> Any:
+    from medcom_adapter.workers.hooks import FolderHook, Webhook, python_hook
+
+    if args.hook:
+        return python_hook(args.hook)
+    if args.webhook:
+        return Webhook(args.webhook)
+    if args.deliver_to:
+        return FolderHook(args.deliver_to)
+    raise InvalidConfiguration("say where deliveries go: --hook, --webhook or --deliver-to")
+
+
+def _send(args: argparse.Namespace) -> int:
+    from medcom_adapter.workers.outbox import Outbox
+    from medcom_adapter.workers.submit import queue_km, queue_referral
+
+    journal, directory, (_, transport) = _setup(args)
+    if args.kind != "queued":
+        if args.request is None:
+            print("medcom-adapter: send referral|km needs --request", file=sys.stderr)
+            return EXIT_USAGE
+        raw = read_json(args.request)
+        if raw is None:
+            return EXIT_USAGE
+        queue = queue_referral if args.kind == "referral" else queue_km
+        queued = queue(journal, directory, raw, files=args.request.parent)
+        print(f"queued {', '.join(f'#{i}' for i in queued.ids)} for {queued.receiver}"
+              + (f" via {queued.via}" if queued.via else ""))
+    result = Outbox(journal, transport, directory).run_once()
+    print(f"sent {result.sent}, failed {result.failed}, deferred {result.deferred}")
+    return EXIT_OK
+
+
+def _poll_once(journal: Any, directory: Any, boxes: Any, hook: Any) -> str:
+    from medcom_adapter.workers.inbox import Inbox
+    from medcom_adapter.workers.outbox import Outbox
+
+    mailbox, transport = boxes
+    taken = Inbox(journal, mailbox, hook).run_once()
+    outbox = Outbox(journal, transport, directory)
+    sent = outbox.run_once()
+    overdue = outbox.overdue()
+    return (f"delivered {taken.delivered}, receipts {taken.receipts}, duplicates"
+            f" {taken.duplicates}, refused {taken.refused}, deferred {taken.deferred};"
+            f" sent {sent.sent}, failed {sent.failed}; timed out {len(overdue)}")
+
+
+def _poll(args: argparse.Namespace) -> int:
+    journal, directory, boxes = _setup(args)
+    print(_poll_once(journal, directory, boxes, _hook(args)))
+    return EXIT_OK
+
+
+def _run(args: argparse.Namespace) -> int:
+    journal, directory, boxes = _setup(args)
+    hook = _hook(args)
+    stop = _stop_flag()
+    while not stop:
+        line = _poll_once(journal, directory, boxes, hook)
+        if not line.startswith("delivered 0, receipts 0, duplicates 0, refused 0, deferred 0;"
+                               " sent 0, failed 0; timed out 0"):
+            print(line, flush=True)
+        time.sleep(args.interval)
+    return EXIT_OK
+
+
+def _resend(args: argparse.Namespace) -> int:
+    from medcom_adapter.workers.outbox import Outbox
+
+    journal, directory, (_, transport) = _setup(args)
+    new_id = Outbox(journal, transport, directory).resend(args.id)
+    print(f"#{args.id} resent as #{new_id}")
+    return EXIT_OK
+
+
+def _sandbox(args: argparse.Namespace) -> int:
+    from medcom_adapter.sandbox.faults import FaultPlan
+    from medcom_adapter.sandbox.standard import standard_network
+    from medcom_adapter.transport.directory import Directory
+    from medcom_adapter.transport.vans_mailbox import VansMailbox
+
+    directory = Directory.load(args.receivers)
+    eans = args.mailbox or [directory.receivers[0].ean]
+    mailboxes = {ean: VansMailbox(args.root / ean).provider for ean in eans}
+    faults = FaultPlan.parse(args.faults) if args.faults else None
+    network = standard_network(directory, mailboxes, faults=faults)
+    print(f"sandbox VANS network: mailboxes {', '.join(eans)} under {args.root};"
+          f" counterparts for the other {len(directory.receivers)} directory entries", flush=True)
+    stop = _stop_flag()
+    steps = 0
+    while not stop and (args.steps is None or steps < args.steps):
+        seen = len(network.trace)
+        network.step()
+        steps += 1
+        for hop in network.trace[seen:]:
+            print(f"{hop.kind} {hop.envelope_id} {hop.sender} -> {hop.receiver}: {hop.fate}",
+                  flush=True)
+        if args.steps is None:
+            time.sleep(args.interval)
+    return EXIT_OK
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from medcom_adapter.sandbox.demo import run_demo, summary
+    from medcom_adapter.sandbox.faults import FaultPlan
+
+    journal = open_journal(args.journal)
+    faults = FaultPlan.parse(args.faults) if args.faults else None
+    print("medcom-adapter demo: a PPR unit on the local sandbox VANS network"
+          f" (journal: {args.journal or 'default'})")
+    summary(run_demo(journal, faults=faults), sys.stdout)
+    return EXIT_OK
+
+
+def _stop_flag() -> list[bool]:
+    """A list that becomes truthy on SIGTERM or SIGINT (a clean stop between polls)."""
+    flag: list[bool] = []
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        flag.append(True)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    return flag
+

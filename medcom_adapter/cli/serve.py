@@ -1,0 +1,117 @@
+"""``serve``: the HTTP service for case systems and PPR staff; ``api-key``: its keys.
+
+API keys live hashed in a JSON file (default ``api-keys.json`` in the data directory,
+``MEDCOM_DATA_DIR``, default ``.medcom``); a new key is printed once and never stored.
+``MEDCOM_SERVICE_SECRET`` (hex) fixes the launch-token secret, so several processes behind
+one address accept each other's URLs; without it each process makes its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+from pathlib import Path
+from typing import Any
+
+from medcom_adapter.cli.common import EXIT_OK, EXIT_USAGE
+
+SECRET_ENV = "MEDCOM_SERVICE_SECRET"
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    serve = commands.add_parser("serve", help="run the HTTP service (API and pages)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--journal", metavar="URL",
+                       help="journal URL (sqlite:///..., postgresql://..., memory:); "
+                            "default MEDCOM_JOURNAL_URL or the embedded SQLite journal")
+    serve.add_argument("--keys", type=Path, metavar="FILE", help="API key file")
+    serve.add_argument("--receivers", type=Path, metavar="FILE",
+                       help="receivers directory (JSON); default the bundled example")
+    serve.add_argument("--https", action="store_true",
+                       help="served over TLS (directly or by a proxy): Secure cookies, HSTS")
+    serve.set_defaults(run=_serve)
+
+    keys = commands.add_parser("api-key", help="manage the service's API keys")
+    actions = keys.add_subparsers(dest="action", required=True)
+    add = actions.add_parser("add", help="make a key for a case system (printed once)")
+    add.add_argument("name", help="the case system, e.g. sbsys-eksempel-kommune")
+    add.add_argument("--scope", action="append", dest="scopes", metavar="SCOPE",
+                     help="launch, send, read, export, inbound (repeatable; default all)")
+    revoke = actions.add_parser("revoke", help="revoke a key by its id")
+    revoke.add_argument("key_id")
+    listing = actions.add_parser("list", help="list keys (ids, names, scopes; never secrets)")
+    for p in (add, revoke, listing):
+        p.add_argument("--keys", type=Path, metavar="FILE", help="API key file")
+    keys.set_defaults(run=_keys)
+
+
+def _keys_file(given: Path | None) -> Path:
+    return given or Path(os.environ.get("MEDCOM_DATA_DIR") or ".medcom") / "api-keys.json"
+
+
+def _keys(args: argparse.Namespace) -> int:
+    from medcom_adapter.service.apikeys import SCOPES, ApiKeys
+
+    path = _keys_file(args.keys)
+    store = ApiKeys.load(path)
+    if args.action == "list":
+        for key in store.all():
+            state = "revoked" if key.revoked else "active"
+            print(f"{key.id}  {key.name}  {','.join(key.scopes)}  {state}")
+        return EXIT_OK
+    if args.action == "revoke":
+        try:
+            store.revoke(args.key_id)
+        except KeyError:
+            print(f"medcom-adapter: no API key {args.key_id}")
+            return EXIT_USAGE
+        store.save(path)
+        print(f"revoked {args.key_id}")
+        return EXIT_OK
+    try:
+        key, secret = store.add(args.name, tuple(args.scopes or SCOPES))
+    except ValueError as exc:
+        print(f"medcom-adapter: {exc}")
+        return EXIT_USAGE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    store.save(path)
+    print(f"key id {key.id} for {key.name} ({', '.join(key.scopes)}); the key, shown once:")
+    print(secret)
+    return EXIT_OK
+
+
+def open_journal(url: str | None) -> Any:
+    """The configured journal; the in-memory one until the journal factory is installed."""
+    try:
+        factory = importlib.import_module("medcom_adapter.journal.factory")
+    except ImportError:
+        if url not in (None, "memory:"):
+            raise SystemExit(f"medcom-adapter: journal {url} is not available") from None
+        from medcom_adapter.journal.memory import MemoryJournal
+
+        return MemoryJournal()
+    return factory.open_journal(url)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from medcom_adapter.service import Settings, create_app
+    from medcom_adapter.service.apikeys import ApiKeys
+    from medcom_adapter.service.receivers import load_receivers
+
+    settings = Settings(api_keys=ApiKeys.load(_keys_file(args.keys)), https=args.https)
+    if args.receivers:
+        settings.receivers = load_receivers(args.receivers)
+    if os.environ.get(SECRET_ENV):
+        settings.secret = bytes.fromhex(os.environ[SECRET_ENV])
+    journal = open_journal(args.journal)
+    try:
+        # Access logs carry paths only: no path of ours holds a person id.
+        uvicorn.run(create_app(journal, settings), host=args.host, port=args.port,
+                    server_header=False)
+    finally:
+        journal.close()
+    return EXIT_OK

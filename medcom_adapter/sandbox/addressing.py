@@ -1,0 +1,87 @@
+"""What a VANS provider reads from a file to route it: kind, envelope id and parties.
+
+Read leniently (a damaged file is still routed, so its receiver can refuse it), without
+DTDs, entities or network access, and never beyond the addressing elements.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lxml import etree
+
+from medcom_adapter.errors import UnknownMessage
+from medcom_adapter.oioxml.versions import by_code
+
+_LENIENT = etree.XMLParser(
+    recover=True, resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    kind: str  # XREF01, XBIN02, XCTL03, ... (or the letter element when the version is unknown)
+    envelope_id: str | None
+    sender: str | None
+    receiver: str | None
+    letters: tuple[tuple[str, str], ...] = ()  # (letter id, version code)
+    receiver_identifier: tuple[str, str] | None = None  # (IdentifierCode, Identifier)
+
+    @property
+    def is_receipt(self) -> bool:
+        return self.kind in ("XCTL01", "XCTL02", "XCTL03")
+
+
+# Addressing comes before any binary content, so the head of a file is enough to route it.
+_HEAD = 32 * 1024
+
+
+def read_address(data: bytes) -> Address | None:
+    """The routing facts of an OIOXML file; None when not even those can be read."""
+    try:
+        root = etree.fromstring(bytes(data[:_HEAD]), _LENIENT)
+    except (etree.XMLSyntaxError, ValueError):
+        return None
+    if root is None or _local(root) != "Emessage":
+        return None
+    children = [c for c in root if isinstance(c.tag, str)]
+    envelope = _child(root, "Envelope")
+    letters = [c for c in children if _local(c) not in ("Envelope", "Local_Elements")]
+    if not letters:
+        return None
+    first = letters[0]
+    version = _text(first, "Letter", "VersionCode")
+    try:
+        kind = by_code(version).type_code if version else _local(first)
+    except UnknownMessage:
+        kind = _local(first)
+    code, ident = _text(first, "Receiver", "IdentifierCode"), _text(first, "Receiver", "Identifier")
+    return Address(
+        kind=kind,
+        envelope_id=_text(envelope, "Identifier"),
+        sender=_text(first, "Sender", "EANIdentifier"),
+        receiver=_text(first, "Receiver", "EANIdentifier"),
+        letters=tuple(
+            (letter_id, _text(letter, "Letter", "VersionCode") or "ukendt")
+            for letter in letters if (letter_id := _text(letter, "Letter", "Identifier"))
+        ),
+        receiver_identifier=(code, ident) if code and ident else None,
+    )
+
+
+def _child(element: etree._Element | None, name: str) -> etree._Element | None:
+    if element is None:
+        return None
+    return next((c for c in element if _local(c) == name), None)
+
+
+def _text(element: etree._Element | None, *path: str) -> str | None:
+    for step in path:
+        element = _child(element, step)
+    value = element.text.strip() if element is not None and element.text else None
+    return value if value and len(value) <= 35 else None
+
+
+def _local(element: etree._Element) -> str:
+    tag = element.tag
+    return tag.rpartition("}")[2] if isinstance(tag, str) else ""

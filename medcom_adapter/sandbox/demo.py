@@ -1,0 +1,110 @@
+"""The main job on the embedded defaults: a PPR unit's day on the sandbox network.
+
+A referral with its PDF form goes to BUP via DNHF (classified under §126a), a KM goes to
+the child's GP, receipts and the GP's reply come back, and everything is journaled. The
+summary names what was sent, to whom, its status and classification; CPR numbers are
+masked.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TextIO
+
+from medcom_adapter.errors import UnknownReceiver
+from medcom_adapter.journal.interface import Direction, Journal, Query, StoredMessage
+from medcom_adapter.model.identifiers import Cpr
+from medcom_adapter.sandbox.faults import FaultPlan
+from medcom_adapter.sandbox.harness import Harness
+from medcom_adapter.transport.directory import Directory
+from medcom_adapter.workers.submit import Queued, queue_km, queue_referral
+
+PACKAGE_ROOT = Path(__file__).resolve().parents[2]
+REQUESTS = PACKAGE_ROOT / "fixtures" / "requests"
+RECEIVERS = PACKAGE_ROOT / "fixtures" / "network" / "receivers.json"
+UNIT_EAN = "5790000123452"
+
+
+@dataclass(frozen=True, slots=True)
+class DemoResult:
+    referral: Queued
+    km: Queued
+    journal: Journal
+    harness: Harness
+
+
+def run_demo(
+    journal: Journal, *, requests: Path = REQUESTS, receivers: Path = RECEIVERS,
+    faults: FaultPlan | None = None, clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> DemoResult:
+    directory = Directory.load(receivers)
+    harness = Harness(journal, directory, unit_ean=UNIT_EAN, faults=faults, clock=clock)
+    referral = queue_referral(journal, directory, _json(requests / "referral-bup.json"),
+                              files=requests)
+    km = queue_km(journal, directory, _json(requests / "km-gp.json"), files=requests)
+    harness.pump(200)
+    return DemoResult(referral, km, journal, harness)
+
+
+def summary(result: DemoResult, out: TextIO) -> None:
+    journal, directory = result.journal, result.harness.directory
+    write = out.write
+    write("Sent\n")
+    for label, queued in (("Referral", result.referral), ("KM (XDIS91)", result.km)):
+        via = f" via {queued.via}" if queued.via else ""
+        write(f"  {label} to {queued.receiver}{via}\n")
+        for id in queued.ids:
+            stored = journal.get(id)
+            answers = ", ".join(f"{journal.get(a).message.kind} #{a}" for a in stored.answered_by)
+            answered = f"  answered by {answers}" if answers else ""
+            write(f"    {_line(stored, directory)}{answered}\n")
+        classification = journal.get(queued.ids[0]).message.classification
+        if classification is not None:
+            classes = ", ".join(c.display for c in classification.classes)
+            write(f"    §126a henvisning: {classes} (forløb {classification.course_id})\n")
+    write("Received\n")
+    inbound = journal.find(Query(direction=Direction.INBOUND))
+    for stored in inbound:
+        answers = ", ".join(f"{journal.get(a).message.kind} #{a} {journal.get(a).status.value}"
+                            for a in stored.answered_by
+                            if journal.get(a).message.direction is Direction.OUTBOUND)
+        write(f"  {_line(stored, directory, inbound=True)}"
+              f"{'  we answered ' + answers if answers else ''}\n")
+    counts: dict[str, int] = {}
+    for stored in journal.find(Query(limit=100_000)):
+        counts[stored.status.value] = counts.get(stored.status.value, 0) + 1
+    write("Journal: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+    verify = getattr(journal, "verify", None)
+    if verify is not None:
+        write(f"; chain {'intact' if verify().intact else 'BROKEN'}")
+    write("\n")
+
+
+def _line(stored: StoredMessage, directory: Directory, *, inbound: bool = False) -> str:
+    m = stored.message
+    party = m.sender_ean if inbound else m.receiver_ean
+    who = f"{'from' if inbound else 'to'} {_name(directory, party)}"
+    patient = f"  patient {_masked(m.patient)}" if m.patient is not None else ""
+    reason = stored.history[-1].reason
+    status = stored.status.value + (f" ({reason})" if reason else "")
+    return (f"#{stored.id} {m.kind} {m.version} envelope {m.envelope_id} {who}:"
+            f" {status}{patient}")
+
+
+def _name(directory: Directory, ean: str | None) -> str:
+    try:
+        return f"{directory.by_ean(ean or '').name} ({ean})"
+    except UnknownReceiver:
+        return ean or "?"
+
+
+def _masked(patient: object) -> str:
+    return patient.masked() if isinstance(patient, Cpr) else f"{str(patient)[:6]}-xxxx"
+
+
+def _json(path: Path) -> object:
+    return json.loads(path.read_text(encoding="utf-8"))

@@ -1,0 +1,57 @@
+"""One PPR unit on the sandbox network, in-process: journal, mailbox, outbox, inbox.
+
+Used by the demo, the end-to-end tests and the benchmark. :meth:`Harness.pump` runs outbox,
+network and inbox in turn until nothing moves, so one call carries a message out, through
+its counterpart and back with its receipts and replies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from medcom_adapter.journal.interface import Journal
+from medcom_adapter.model.ids import IdSource
+from medcom_adapter.sandbox.faults import FaultPlan
+from medcom_adapter.sandbox.network import Network
+from medcom_adapter.sandbox.standard import standard_network
+from medcom_adapter.transport.directory import Directory
+from medcom_adapter.transport.dnhf import DnhfTransport
+from medcom_adapter.transport.memory import MemoryTransport
+from medcom_adapter.workers.hooks import CollectingHook, Hook
+from medcom_adapter.workers.inbox import Inbox
+from medcom_adapter.workers.outbox import Outbox, OutboxSettings
+
+
+class Harness:
+    def __init__(
+        self, journal: Journal, directory: Directory, *, unit_ean: str,
+        faults: FaultPlan | None = None, hook: Hook | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        settings: OutboxSettings | None = None, gp_replies: bool = True,
+        ids: IdSource | None = None,
+    ) -> None:
+        self.journal = journal
+        self.directory = directory
+        self.mailbox = MemoryTransport()
+        self.hook = hook or CollectingHook()
+        self.network: Network = standard_network(
+            directory, {unit_ean: self.mailbox.provider}, faults=faults,
+            clock=lambda: clock().astimezone().replace(tzinfo=None), gp_replies=gp_replies,
+            ids=ids)
+        transport = DnhfTransport(self.mailbox, directory) if directory.dnhf else self.mailbox
+        self.outbox = Outbox(journal, transport, directory, clock=clock, settings=settings,
+                             ids=ids)
+        self.inbox = Inbox(journal, self.mailbox, self.hook, clock=clock, ids=ids)
+
+    def pump(self, rounds: int = 50) -> int:
+        """Run outbox, network and inbox until quiet; returns the rounds taken."""
+        for n in range(1, rounds + 1):
+            sent = self.outbox.run_once().sent
+            moved = self.network.step()
+            taken = self.inbox.run_once()
+            busy = sent or moved or taken.delivered or taken.receipts or taken.duplicates \
+                or taken.refused
+            if not busy and self.network.idle:
+                return n
+        return rounds

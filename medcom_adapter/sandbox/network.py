@@ -1,0 +1,135 @@
+"""The sandbox VANS network: routes files between mailboxes and counterparts by EAN.
+
+One :meth:`Network.step` collects every file published in every attached mailbox, reads
+where it is going (as a VANS provider does) and delivers it, through the fault plan, to the
+receiver's mailbox or counterpart; a counterpart's answers travel the same way in the same
+step. A file for a location number nobody is attached as is answered with a negative VANS
+receipt (XCTL01, ``ukendt_lokationsnummer``) to its sender. Everything is deterministic for
+a given seed and traffic, and ``trace`` records every hop.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from medcom_adapter.errors import RefuseCode
+from medcom_adapter.model.ids import IdSource
+from medcom_adapter.model.receipts import ReceiptKind
+from medcom_adapter.sandbox.addressing import read_address
+from medcom_adapter.sandbox.counterparts import Counterpart, Outgoing, receipt_file
+from medcom_adapter.sandbox.faults import FaultPlan, Faults
+from medcom_adapter.transport.interface import ProviderSide
+
+SANDBOX_VANS_EAN = "5790000333332"  # the sandbox provider's own (invented) location number
+
+
+@dataclass(frozen=True, slots=True)
+class Hop:
+    step: int
+    kind: str
+    envelope_id: str | None
+    sender: str | None
+    receiver: str | None
+    fate: str  # delivered, held, dropped, unknown-receiver, unroutable
+
+
+class Network:
+    def __init__(
+        self, *, faults: FaultPlan | None = None, vans_ean: str = SANDBOX_VANS_EAN,
+        clock: Callable[[], datetime] = datetime.now, ids: IdSource | None = None,
+    ) -> None:
+        self.vans_ean = vans_ean
+        self.faults = Faults(faults)
+        self.clock = clock
+        self.ids = ids or IdSource()
+        self.trace: list[Hop] = []
+        self._mailboxes: dict[str, ProviderSide] = {}
+        self._counterparts: dict[str, Counterpart] = {}
+        self._held: list[tuple[int, str, bytes]] = []  # (due step, destination, data)
+        self._step = 0
+
+    def attach(self, ean: str, provider: ProviderSide) -> None:
+        """Connect a mailbox (the adapter's, or anyone's) as location number ``ean``."""
+        self._mailboxes[ean] = provider
+
+    def add(self, counterpart: Counterpart) -> None:
+        self._counterparts[counterpart.ean] = counterpart
+
+    def reaches(self, ean: str) -> bool:
+        return ean in self._mailboxes or ean in self._counterparts
+
+    @property
+    def idle(self) -> bool:
+        return not self._held
+
+    def step(self) -> int:
+        """Move everything that can move now; returns how many files were delivered."""
+        self._step += 1
+        queue: deque[tuple[bytes, str | None]] = deque()
+        due = [h for h in self._held if h[0] <= self._step]
+        self._held = [h for h in self._held if h[0] > self._step]
+        moved = 0
+        for _, destination, data in due:
+            moved += self._deliver(destination, data, queue)
+        for ean in sorted(self._mailboxes):
+            for _, data in self._mailboxes[ean].collect():
+                queue.append((data, None))
+        while queue:
+            data, to = queue.popleft()
+            moved += self._route(data, to, queue)
+        return moved
+
+    def run(self, max_steps: int = 100) -> int:
+        """Step until nothing moves and nothing is held back; returns the steps taken."""
+        for n in range(1, max_steps + 1):
+            if not self.step() and self.idle:
+                return n
+        return max_steps
+
+    def _route(self, data: bytes, to: str | None, queue: deque[tuple[bytes, str | None]]) -> int:
+        address = read_address(data)
+        if address is None or (to or address.receiver) is None:
+            self.trace.append(Hop(self._step, "?", None, None, None, "unroutable"))
+            return 0
+        destination = to or address.receiver
+        assert destination is not None
+        hop = (self._step, address.kind, address.envelope_id, address.sender, destination)
+        if not self.reaches(destination):
+            self.trace.append(Hop(*hop, "unknown-receiver"))
+            if not address.is_receipt and address.sender and self.reaches(address.sender):
+                queue.append((receipt_file(
+                    ReceiptKind.NEGATIVE_VANS, address, sender=self.vans_ean, now=self.clock(),
+                    ids=self.ids, code=RefuseCode.UNKNOWN_LOCATION_NUMBER,
+                    text=f"Modtageren {destination} er ukendt på VANS-netværket"), None))
+            return 0
+        copies = self.faults.apply(address.kind, data)
+        if not copies:
+            self.trace.append(Hop(*hop, "dropped"))
+        moved = 0
+        for copy in copies:
+            if copy.after_steps:
+                self._held.append((self._step + copy.after_steps, destination, copy.data))
+                self.trace.append(Hop(*hop, "held"))
+            else:
+                self.trace.append(Hop(*hop, "delivered"))
+                moved += self._deliver(destination, copy.data, queue,
+                                       f"{address.kind}_{address.envelope_id}.xml")
+        return moved
+
+    def _deliver(
+        self, destination: str, data: bytes, queue: deque[tuple[bytes, str | None]],
+        name: str | None = None,
+    ) -> int:
+        if destination in self._mailboxes:
+            if name is None:
+                address = read_address(data)
+                name = f"{address.kind}_{address.envelope_id}.xml" if address else "file.xml"
+            self._mailboxes[destination].deposit(name, data)
+            return 1
+        counterpart = self._counterparts[destination]
+        answers: list[Outgoing] = counterpart.handle(data, self.clock())
+        queue.extend((a.data, a.to) for a in answers)
+        return 1

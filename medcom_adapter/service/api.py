@@ -1,0 +1,347 @@
+"""The JSON API for case systems (documented by the OpenAPI document at /openapi.json).
+
+CPR numbers travel only in request and response bodies, never in paths or query strings:
+looking up a patient's messages is a POST for that reason.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from medcom_adapter.errors import InvalidValue, UploadRefused
+from medcom_adapter.journal.interface import Direction, StoredMessage
+from medcom_adapter.journal.interface import Query as JournalQuery
+from medcom_adapter.model.classification import Henvisning
+from medcom_adapter.model.parties import person_id
+from medcom_adapter.service import compose
+from medcom_adapter.service.apikeys import ApiKey
+from medcom_adapter.service.auth import require
+from medcom_adapter.service.context import Kind, LaunchContext
+from medcom_adapter.service.filing import filing_zip
+from medcom_adapter.service.receivers import find
+from medcom_adapter.service.state import ServiceState, state
+from medcom_adapter.service.uploads import check_upload
+
+router = APIRouter(prefix="/api", tags=["api"])
+Text = Annotated[str, Field(min_length=1, max_length=200)]
+PDF_ONLY = frozenset({"application/pdf"})
+KM_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg", "image/gif",
+                      "image/tiff", "image/bmp"})
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Address(_Strict):
+    street: Text | None = None
+    postcode: Annotated[str, Field(pattern=r"^[0-9]{4}$")] | None = None
+    district: Text | None = None
+
+
+class PatientIn(_Strict):
+    cpr: Annotated[str, Field(min_length=10, max_length=10, description="CPR or eCPR")]
+    given_name: Text | None = None
+    surname: Text
+    address: Address | None = None
+
+
+class UnitIn(_Strict):
+    sor: Annotated[str, Field(pattern=r"^[1-9][0-9]{5,17}$")]
+    ean: Annotated[str, Field(pattern=r"^[0-9]{13}$")]
+    name: Text | None = None
+
+
+class WorkerIn(_Strict):
+    name: Text
+    title: Text | None = None
+    phone: Annotated[str, Field(max_length=25)] | None = None
+
+
+class ContextIn(_Strict):
+    patient: PatientIn
+    unit: UnitIn
+    worker: WorkerIn
+    episode_id: Annotated[str, Field(description="forløbs-ID (UUID)", max_length=36)]
+
+
+class LaunchIn(ContextIn):
+    kind: Literal["referral", "km"]
+
+
+class LaunchOut(BaseModel):
+    url: str
+    expires: datetime
+
+
+class FileIn(_Strict):
+    title: Text
+    data_base64: Annotated[str, Field(description="the file, base64")]
+
+
+class RelativeIn(_Strict):
+    relation: Literal["mor", "far", "uspec_paaroerende"]
+    surname: Text
+    given_name: Text | None = None
+
+
+class ReferralIn(ContextIn):
+    receiver_sor: str
+    reason: Annotated[str, Field(min_length=1, max_length=10000)]
+    priority: Literal["elektiv", "akut", "saerlige_forhold"] = "elektiv"
+    diagnosis_code: Annotated[str, Field(max_length=20)] | None = None
+    diagnosis_text: Text | None = None
+    relative: RelativeIn | None = None
+    classification: list[Henvisning] | None = Field(
+        None, description="henvisning classes; default from the receiver (BUP: child psychiatry)")
+    form: FileIn | None = Field(None, description="the region's referral form, PDF")
+
+
+class KmIn(ContextIn):
+    receiver_sor: str
+    text: Annotated[str, Field(min_length=1, max_length=10000)]
+    topic: Annotated[str, Field(max_length=70)] | None = None
+    category: str = "other"
+    priority: Literal["rutine", "høj_prioritet"] = "rutine"
+    attachments: list[FileIn] = Field(default_factory=list, max_length=5)
+    reply_to: int | None = Field(None, description="journal id of a received KM answered")
+
+
+class StatusChangeOut(BaseModel):
+    status: str
+    at: datetime
+    reason: str | None
+
+
+class MessageOut(BaseModel):
+    id: int
+    direction: str
+    kind: str
+    version: str
+    status: str
+    envelope_id: str
+    message_id: str
+    episode_id: str | None
+    receiver_sor: str | None
+    sender_sor: str | None
+    classification: list[str]
+    history: list[StatusChangeOut]
+    answered_by: list[int]
+
+
+class QueuedOut(BaseModel):
+    id: int
+    status: str
+    kind: str
+    files: list[str]
+
+
+class SearchIn(_Strict):
+    patient_cpr: Annotated[str, Field(min_length=10, max_length=10)] | None = None
+    episode_id: Annotated[str, Field(max_length=36)] | None = None
+
+
+class InboundOut(BaseModel):
+    id: int
+    kind: str
+    version: str
+    patient_cpr: str | None
+    episode_id: str | None
+    sender_sor: str | None
+    data_base64: str
+
+
+class ErrorsOut(BaseModel):
+    errors: dict[str, str]
+
+
+def _context(body: ContextIn, kind: Kind, key: ApiKey) -> LaunchContext:
+    address = body.patient.address or Address()
+    try:
+        return LaunchContext(
+            patient_id=body.patient.cpr, patient_given_name=body.patient.given_name,
+            patient_surname=body.patient.surname, unit_sor=body.unit.sor,
+            unit_ean=body.unit.ean, worker_name=body.worker.name,
+            episode_id=body.episode_id, kind=kind, case_system=key.name,
+            unit_name=body.unit.name, worker_title=body.worker.title,
+            worker_phone=body.worker.phone, patient_street=address.street,
+            patient_postcode=address.postcode, patient_district=address.district,
+        )
+    except InvalidValue as exc:
+        where = exc.location.path if exc.location and exc.location.path else "context"
+        raise _unprocessable({where: exc.message}) from None
+
+
+def _unprocessable(errors: dict[str, str]) -> HTTPException:
+    return HTTPException(422, {"errors": errors})
+
+
+def _file(f: FileIn, where: str, allowed: frozenset[str], s: ServiceState) -> compose.Upload:
+    try:
+        data = base64.b64decode(f.data_base64, validate=True)
+    except (binascii.Error, ValueError):
+        raise _unprocessable({where: "not valid base64"}) from None
+    try:
+        content_type = check_upload(data, max_bytes=s.settings.max_upload_bytes,
+                                    allowed=allowed, what=f.title)
+    except UploadRefused as exc:
+        raise _unprocessable({where: exc.message}) from None
+    return compose.Upload(f.title, content_type, data)
+
+
+def message_out(m: StoredMessage) -> MessageOut:
+    c = m.message.classification
+    return MessageOut(
+        id=m.id, direction=m.message.direction.value, kind=m.message.kind,
+        version=m.message.version, status=m.status.value, envelope_id=m.message.envelope_id,
+        message_id=m.message.message_id, episode_id=m.message.episode_id,
+        receiver_sor=m.message.receiver_sor, sender_sor=m.message.sender_sor,
+        classification=[h.value for h in c.classes] if c else [],
+        history=[StatusChangeOut(status=h.status.value, at=h.at, reason=h.reason)
+                 for h in m.history],
+        answered_by=list(m.answered_by),
+    )
+
+
+def _actor(key: ApiKey) -> str:
+    return f"api:{key.name}"
+
+
+@router.post("/launch", response_model=LaunchOut, status_code=201,
+             responses={401: {}, 403: {}, 422: {"model": ErrorsOut}})
+async def launch(body: LaunchIn, request: Request,
+                 key: Annotated[ApiKey, Depends(require("launch"))]) -> LaunchOut:
+    """A one-time URL that opens the referral or KM page for this context in a browser."""
+    s = state(request)
+    token, expires = s.tokens.issue(_context(body, Kind(body.kind), key))
+    return LaunchOut(url=str(request.url_for("launch_page", token=token)), expires=expires)
+
+
+@router.post("/referrals", response_model=QueuedOut, status_code=201,
+             responses={401: {}, 403: {}, 422: {"model": ErrorsOut}})
+async def send_referral(body: ReferralIn, request: Request,
+                        key: Annotated[ApiKey, Depends(require("send"))]) -> QueuedOut:
+    """Build, validate and queue a referral (XREF01 + XBIN01 with the form)."""
+    s = state(request)
+    ctx = _context(body, Kind.REFERRAL, key)
+    receiver = find(s.settings.receivers, body.receiver_sor)
+    form = _file(body.form, "form", PDF_ONLY, s) if body.form else None
+    classes = tuple(body.classification or ((receiver.default_class,) if receiver else ()))
+    fields = compose.ReferralFields(
+        receiver_sor=body.receiver_sor, reason=body.reason, priority=body.priority,
+        diagnosis_code=body.diagnosis_code, diagnosis_text=body.diagnosis_text,
+        relative_relation=body.relative.relation if body.relative else None,
+        relative_given_name=body.relative.given_name if body.relative else None,
+        relative_surname=body.relative.surname if body.relative else None,
+        classes=classes, form=form)
+    return _queue(s, key, lambda: compose.referral(ctx, fields, receiver, now=s.settings.clock()))
+
+
+@router.post("/km", response_model=QueuedOut, status_code=201,
+             responses={401: {}, 403: {}, 404: {}, 422: {"model": ErrorsOut}})
+async def send_km(body: KmIn, request: Request,
+                  key: Annotated[ApiKey, Depends(require("send"))]) -> QueuedOut:
+    """Build, validate and queue a correspondence message (CareCommunication or XDIS91)."""
+    s = state(request)
+    ctx = _context(body, Kind.KM, key)
+    previous = None
+    if body.reply_to is not None:
+        previous = s.read(body.reply_to, actor=_actor(key))
+        if (previous is None or previous.message.direction is not Direction.INBOUND
+                or previous.message.kind != compose.FHIR_KM
+                or previous.message.patient != ctx.patient):
+            raise HTTPException(404, "no received CareCommunication for this patient with that id")
+    sor = body.receiver_sor
+    if previous is not None and previous.message.sender_sor:
+        sor = previous.message.sender_sor
+    uploads = tuple(_file(a, f"attachments[{i}]", KM_TYPES, s)
+                    for i, a in enumerate(body.attachments))
+    fields = compose.KmFields(receiver_sor=sor, text=body.text, topic=body.topic,
+                              category=body.category, priority=body.priority,
+                              attachments=uploads, reply_to=previous)
+    receiver = find(s.settings.receivers, sor)
+    return _queue(s, key, lambda: compose.km(ctx, fields, receiver, now=s.settings.clock()))
+
+
+def _queue(s: ServiceState, key: ApiKey, build: Any) -> QueuedOut:
+    try:
+        outgoing: compose.Outgoing = build()
+    except compose.FieldErrors as exc:
+        raise _unprocessable(exc.errors) from None
+    journal_id = s.queue(outgoing, actor=_actor(key))
+    return QueuedOut(id=journal_id, status="queued", kind=outgoing.message.kind,
+                     files=[name for name, _ in outgoing.files])
+
+
+@router.get("/messages/{journal_id}", response_model=MessageOut,
+            responses={401: {}, 403: {}, 404: {}})
+async def read_status(journal_id: Annotated[int, Path(ge=1, le=2**53)], request: Request,
+                      key: Annotated[ApiKey, Depends(require("read"))]) -> MessageOut:
+    """A message's status and history (receipts and acknowledgements by journal id)."""
+    stored = state(request).read(journal_id, actor=_actor(key))
+    if stored is None:
+        raise HTTPException(404, "no such message")
+    return message_out(stored)
+
+
+@router.post("/messages/search", response_model=list[MessageOut],
+             responses={401: {}, 403: {}, 422: {"model": ErrorsOut}})
+async def search(body: SearchIn, request: Request,
+                 key: Annotated[ApiKey, Depends(require("read"))]) -> list[MessageOut]:
+    """A patient's messages (by CPR in the body), or a course's (by forløbs-ID)."""
+    if body.patient_cpr is None and body.episode_id is None:
+        raise _unprocessable({"": "give patient_cpr or episode_id"})
+    try:
+        patient = person_id(body.patient_cpr) if body.patient_cpr else None
+    except InvalidValue as exc:
+        raise _unprocessable({"patient_cpr": exc.message}) from None
+    found = state(request).search(JournalQuery(patient=patient, episode_id=body.episode_id),
+                                  actor=_actor(key))
+    return [message_out(m) for m in found]
+
+
+@router.get("/messages/{journal_id}/export", responses={
+    200: {"content": {"application/zip": {}}}, 401: {}, 403: {}, 404: {}})
+async def export(journal_id: Annotated[int, Path(ge=1, le=2**53)], request: Request,
+                 key: Annotated[ApiKey, Depends(require("export"))]) -> Response:
+    """The filing export (ZIP) of everything about this message's patient."""
+    s = state(request)
+    stored = s.read(journal_id, actor=_actor(key))
+    if stored is None or stored.message.patient is None:
+        raise HTTPException(404, "no such message")
+    data = filing_zip(s.journal.export(stored.message.patient, actor=_actor(key)))
+    name = f"journal-{journal_id}.zip"
+    return Response(data, media_type="application/zip",
+                    headers={"content-disposition": f'attachment; filename="{name}"'})
+
+
+@router.get("/inbound", response_model=list[InboundOut], responses={401: {}, 403: {}})
+async def inbound(request: Request, key: Annotated[ApiKey, Depends(require("inbound"))],
+                  after: Annotated[int, Query(ge=0, le=2**53)] = 0,
+                  limit: Annotated[int, Query(ge=1, le=100)] = 20,
+                  ) -> list[InboundOut]:
+    """Received correspondence for case systems that poll: messages with id > ``after``."""
+    s = state(request)
+    found: list[StoredMessage] = []
+    for kind in ("XDIS91", compose.FHIR_KM):
+        found += s.search(JournalQuery(direction=Direction.INBOUND, kind=kind), actor=_actor(key))
+    found = sorted((m for m in found if m.id > after), key=lambda m: m.id)[:limit]
+    return [InboundOut(id=m.id, kind=m.message.kind, version=m.message.version,
+                       patient_cpr=str(m.message.patient) if m.message.patient else None,
+                       episode_id=m.message.episode_id, sender_sor=m.message.sender_sor,
+                       data_base64=base64.b64encode(m.message.data).decode("ascii"))
+            for m in found]
+
+
+def errors_response(exc: StarletteHTTPException) -> JSONResponse:
+    detail: Any = exc.detail
+    return JSONResponse(detail if isinstance(detail, dict) else {"detail": detail},
+                        status_code=exc.status_code, headers=getattr(exc, "headers", None))

@@ -1,0 +1,41 @@
+"""The ASGI application: pages for PPR staff and the JSON API for case systems."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from medcom_adapter.journal.interface import Journal
+from medcom_adapter.service import api, pages
+from medcom_adapter.service.security import BodyLimit, SecurityHeaders
+from medcom_adapter.service.sessions import Sessions
+from medcom_adapter.service.settings import Settings
+from medcom_adapter.service.state import ServiceState
+from medcom_adapter.service.tokens import LaunchTokens
+
+STATIC = Path(__file__).with_name("static")
+
+
+def create_app(journal: Journal, settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    app = FastAPI(
+        title="medcom-adapter",
+        summary="Henvisninger og korrespondancemeddelelser fra PPR via MedCom",
+        version="1",
+        docs_url=None, redoc_url=None,  # the interactive pages need scripts our CSP forbids
+    )
+    app.state.service = ServiceState(
+        journal, settings,
+        LaunchTokens(settings.secret, settings.launch_ttl_seconds, settings.clock),
+        Sessions(settings.session_ttl_seconds, settings.clock),
+    )
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    pages.install_error_pages(app)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    body_limit = settings.max_upload_bytes * (settings.max_attachments + 1) * 4 // 3 + 2**20
+    app.add_middleware(BodyLimit, max_bytes=body_limit)
+    app.add_middleware(SecurityHeaders, https=settings.https)
+    return app

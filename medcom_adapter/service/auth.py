@@ -1,0 +1,34 @@
+"""API-key authentication for case systems: ``Authorization: Bearer mca_<id>_<secret>``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from medcom_adapter.service.apikeys import ApiKey
+from medcom_adapter.service.state import state
+
+_bearer = HTTPBearer(auto_error=False,
+                     description="API key issued by `medcom-adapter serve keys add`")
+
+
+def require(scope: str) -> Callable[..., Coroutine[Any, Any, ApiKey]]:
+    """A dependency giving the caller's key: 401 without a live key, 403 without ``scope``."""
+
+    async def dependency(
+        request: Request,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> ApiKey:
+        keys = state(request).settings.api_keys
+        key = keys.find(credentials.credentials) if credentials is not None else None
+        if key is None:
+            raise HTTPException(401, "missing, unknown or revoked API key",
+                                headers={"WWW-Authenticate": "Bearer"})
+        if scope not in key.scopes:
+            raise HTTPException(403, f"this API key lacks the scope {scope!r}")
+        return key
+
+    return dependency

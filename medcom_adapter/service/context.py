@@ -1,0 +1,67 @@
+"""What a case system hands over when a worker presses the button: patient, unit, worker, course.
+
+Held in memory only (the launch store and the page session); the CPR number never leaves
+the process except inside the messages built for it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from uuid import UUID
+
+from medcom_adapter.errors import InvalidValue, Location
+from medcom_adapter.model.identifiers import Gln, SorId
+from medcom_adapter.model.parties import PersonId, person_id
+
+
+class Kind(StrEnum):
+    REFERRAL = "referral"
+    KM = "km"
+
+
+@dataclass(frozen=True, slots=True)
+class LaunchContext:
+    patient_id: str = field(repr=False)
+    patient_given_name: str | None
+    patient_surname: str
+    unit_sor: str
+    unit_ean: str
+    worker_name: str
+    episode_id: str  # forløbs-ID (a UUID)
+    kind: Kind
+    case_system: str  # name of the API key that launched it (for the audit trail)
+    unit_name: str | None = None
+    worker_title: str | None = None
+    worker_phone: str | None = None
+    patient_street: str | None = None
+    patient_postcode: str | None = None
+    patient_district: str | None = None
+
+    def __post_init__(self) -> None:
+        for name, check in (("patient.cpr", person_id), ("unit.sor", SorId),
+                            ("unit.ean", Gln), ("episode_id", UUID)):
+            try:
+                check(getattr(self, _ATTR[name]))
+            except (InvalidValue, ValueError) as exc:
+                raise InvalidValue(str(exc).split(" (")[0] if isinstance(exc, InvalidValue)
+                                   else "not a UUID", location=Location(name)) from None
+
+    @property
+    def patient(self) -> PersonId:
+        return person_id(self.patient_id)
+
+    @property
+    def patient_display(self) -> str:
+        """The patient's name and masked CPR, for page headers."""
+        name = " ".join(p for p in (self.patient_given_name, self.patient_surname) if p)
+        return f"{name} ({self.patient_id[:6]}-xxxx)"
+
+    @property
+    def actor(self) -> str:
+        """Who reads the journal on this context's behalf (recorded in the audit log)."""
+        return f"web:{self.case_system}:{self.worker_name}"
+
+
+_ATTR = {"patient.cpr": "patient_id", "unit.sor": "unit_sor", "unit.ean": "unit_ean",
+         "episode_id": "episode_id"}

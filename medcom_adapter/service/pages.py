@@ -1,0 +1,382 @@
+"""Server-rendered pages for PPR staff: launch, forms, preview, status, the unit's journal.
+
+No JavaScript: every step is a plain form. A page session starts when a launch URL is
+redeemed; each form carries the session's CSRF token. CPR numbers are posted in bodies
+(search) and never appear in a URL.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, HTTPException, Request
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from medcom_adapter.errors import InvalidValue, LaunchRefused, UploadRefused
+from medcom_adapter.journal.interface import Direction, Query, StoredMessage
+from medcom_adapter.model.carecommunication import Category
+from medcom_adapter.model.classification import Henvisning
+from medcom_adapter.model.parties import person_id
+from medcom_adapter.service import compose, labels
+from medcom_adapter.service.api import KM_TYPES, PDF_ONLY, errors_response
+from medcom_adapter.service.context import Kind, LaunchContext
+from medcom_adapter.service.receivers import accepting, find
+from medcom_adapter.service.sessions import Session
+from medcom_adapter.service.state import ServiceState, state
+from medcom_adapter.service.uploads import check_upload
+
+COOKIE = "mca_session"
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
+templates.env.globals["labels"] = labels
+
+
+class _NoSession(Exception):
+    pass
+
+
+def _session(request: Request) -> Session:
+    session = state(request).sessions.get(request.cookies.get(COOKIE))
+    if session is None:
+        raise _NoSession
+    return session
+
+
+@dataclass(frozen=True, slots=True)
+class Submitted:
+    """A posted form read whole and closed: text fields and (file name, bytes) uploads."""
+
+    fields: dict[str, list[str]]
+    files: dict[str, list[tuple[str, bytes]]]
+
+    def get(self, name: str) -> str:
+        return (self.fields.get(name) or [""])[0]
+
+    def getlist(self, name: str) -> list[str]:
+        return self.fields.get(name, [])
+
+
+async def _form(request: Request, session: Session) -> Submitted:
+    """The posted form after its CSRF token is checked; each file read up to the limit + 1."""
+    limit = state(request).settings.max_upload_bytes
+    fields: dict[str, list[str]] = {}
+    files: dict[str, list[tuple[str, bytes]]] = {}
+    async with request.form(max_files=10, max_fields=50) as form:
+        for name, item in form.multi_items():
+            if isinstance(item, UploadFile):
+                if item.filename:
+                    files.setdefault(name, []).append((item.filename, await item.read(limit + 1)))
+            else:
+                fields.setdefault(name, []).append(item)
+    token = (fields.get("csrf") or [""])[0]
+    if not secrets.compare_digest(token.encode(), session.csrf.encode()):
+        raise HTTPException(403, "Formularen kunne ikke godkendes (CSRF). Genindlæs siden.")
+    return Submitted(fields, files)
+
+
+def _page(request: Request, name: str, session: Session | None, status: int = 200,
+          **values: Any) -> HTMLResponse:
+    return templates.TemplateResponse(
+        request, name, {"session": session, "ctx": session.context if session else None,
+                        **values}, status_code=status)
+
+
+@router.get("/launch/{token}", name="launch_page")
+async def launch_page(token: str, request: Request) -> Response:
+    s = state(request)
+    try:
+        context = s.tokens.redeem(token)
+    except LaunchRefused as exc:
+        return _page(request, "launch_error.html", None, status=410 if exc.reason != "invalid"
+                     else 400, reason=exc.reason)
+    session = s.sessions.start(context)
+    target = "/henvisning" if context.kind is Kind.REFERRAL else "/km"
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(COOKIE, session.id, httponly=True, samesite="lax",
+                        secure=s.settings.https, path="/")
+    return response
+
+
+# -- referral ---------------------------------------------------------------------------
+
+def _referral_values(s: ServiceState, session: Session) -> dict[str, Any]:
+    receivers = accepting(s.settings.receivers, "XREF01")
+    return {"receivers": receivers, "classes": list(Henvisning),
+            "values": {"priority": "elektiv", "receiver": receivers[0].sor if receivers else "",
+                       "classes": [receivers[0].default_class.value] if receivers else []}}
+
+
+@router.get("/henvisning")
+async def referral_form(request: Request) -> Response:
+    session = _session(request)
+    s = state(request)
+    page = _referral_values(s, session)
+    draft = session.drafts.get(request.query_params.get("kladde", ""))
+    if draft is not None and draft["kind"] == "referral":
+        page["values"] = draft["values"]
+    return _page(request, "referral.html", session, **page)
+
+
+@router.post("/henvisning")
+async def referral_submit(request: Request) -> Response:
+    session = _session(request)
+    s = state(request)
+    form = await _form(request, session)
+    values: dict[str, Any] = {k: form.get(k) for k in (
+        "receiver", "reason", "priority", "diagnosis_code", "diagnosis_text",
+        "relative_relation", "relative_given_name", "relative_surname")}
+    values["classes"] = form.getlist("classes")
+    receiver = find(s.settings.receivers, str(values["receiver"]))
+    errors: dict[str, str] = {}
+    upload = None
+    try:
+        upload = _upload(form.files.get("form", [])[:1], "Henvisningsskemaet", PDF_ONLY, s)
+    except UploadRefused as exc:
+        errors["form"] = exc.message
+    try:
+        classes = tuple(Henvisning(c) for c in values["classes"])
+    except ValueError:
+        classes = ()
+    fields = compose.ReferralFields(
+        receiver_sor=str(values["receiver"]), reason=str(values["reason"]),
+        priority=str(values["priority"]), diagnosis_code=str(values["diagnosis_code"]),
+        diagnosis_text=str(values["diagnosis_text"]),
+        relative_relation=str(values["relative_relation"]) or None,
+        relative_given_name=str(values["relative_given_name"]),
+        relative_surname=str(values["relative_surname"]), classes=classes,
+        form=compose.Upload(receiver.form if receiver and receiver.form else "Henvisningsskema",
+                            upload.content_type, upload.data) if upload else None)
+    try:
+        outgoing = compose.referral(session.context, fields, receiver, now=s.settings.clock())
+    except compose.FieldErrors as exc:
+        errors = {**exc.errors, **errors}
+    if errors:
+        page = _referral_values(s, session)
+        page["values"] = values
+        return _page(request, "referral.html", session, status=422, errors=errors, **page)
+    return _draft(session, "referral", values, outgoing, {
+        "Modtager": outgoing.receiver,
+        "Prioritet": labels.PRIORITY.get(fields.priority, fields.priority),
+        "Årsag": fields.reason,
+        "Diagnose": " ".join(p for p in (fields.diagnosis_code, fields.diagnosis_text) if p)
+        or "Ingen",
+        "Pårørende": " ".join(p for p in (labels.RELATION.get(fields.relative_relation or "", ""),
+                                          fields.relative_given_name, fields.relative_surname)
+                              if p) or "Ingen",
+        "Henvisningskategori": ", ".join(c.display for c in classes),
+        "Bilag": fields.form.title if fields.form else "Ingen",
+    })
+
+
+def _upload(files: list[tuple[str, bytes]], what: str, allowed: frozenset[str],
+            s: ServiceState) -> compose.Upload | None:
+    if not files:
+        return None
+    filename, data = files[0]
+    content_type = check_upload(data, max_bytes=s.settings.max_upload_bytes, allowed=allowed,
+                                what=what)
+    return compose.Upload(Path(filename).stem[:60] or what, content_type, data)
+
+
+def _draft(session: Session, kind: str, values: dict[str, Any], outgoing: compose.Outgoing,
+           summary: dict[str, str]) -> Response:
+    draft_id = secrets.token_urlsafe(12)
+    session.drafts[draft_id] = {"kind": kind, "values": values, "outgoing": outgoing,
+                                "summary": summary}
+    return RedirectResponse(f"/forhaandsvisning/{draft_id}", status_code=303)
+
+
+# -- KM -------------------------------------------------------------------------------------
+
+def _km_values(s: ServiceState, session: Session) -> dict[str, Any]:
+    ctx = session.context
+    receivers = tuple(r for r in s.settings.receivers
+                      if {"XDIS91", compose.FHIR_KM} & set(r.accepts))
+    threads = [m for m in s.search(Query(patient=ctx.patient, direction=Direction.INBOUND,
+                                         kind=compose.FHIR_KM), actor=ctx.actor)]
+    return {"receivers": receivers, "categories": list(Category), "threads": threads,
+            "values": {"priority": "rutine", "category": Category.OTHER.value,
+                       "receiver": receivers[0].sor if receivers else "", "reply_to": ""}}
+
+
+@router.get("/km")
+async def km_form(request: Request) -> Response:
+    session = _session(request)
+    page = _km_values(state(request), session)
+    draft = session.drafts.get(request.query_params.get("kladde", ""))
+    if draft is not None and draft["kind"] == "km":
+        page["values"] = draft["values"]
+    return _page(request, "km.html", session, **page)
+
+
+@router.post("/km")
+async def km_submit(request: Request) -> Response:
+    session = _session(request)
+    s = state(request)
+    ctx = session.context
+    form = await _form(request, session)
+    values = {k: form.get(k) for k in (
+        "receiver", "topic", "text", "category", "priority", "reply_to")}
+    errors: dict[str, str] = {}
+    uploads: list[compose.Upload] = []
+    for item in form.files.get("attachments", [])[: s.settings.max_attachments + 1]:
+        try:
+            upload = _upload([item], f"Bilaget {item[0]}", KM_TYPES, s)
+        except UploadRefused as exc:
+            errors["attachments"] = exc.message
+            continue
+        if upload is not None:
+            uploads.append(upload)
+    if len(uploads) > s.settings.max_attachments:
+        errors["attachments"] = f"Højst {s.settings.max_attachments} bilag."
+    previous = None
+    if values["reply_to"]:
+        previous = next((m for m in _km_values(s, session)["threads"]
+                         if str(m.id) == values["reply_to"]), None)
+        if previous is None:
+            errors["reply_to"] = "Den valgte tråd findes ikke for dette barn."
+    sor = previous.message.sender_sor if previous and previous.message.sender_sor \
+        else values["receiver"]
+    receiver = find(s.settings.receivers, sor or "")
+    fields = compose.KmFields(receiver_sor=sor or "", text=values["text"],
+                              topic=values["topic"] or None, category=values["category"],
+                              priority=values["priority"], attachments=tuple(uploads),
+                              reply_to=previous)
+    try:
+        outgoing = compose.km(ctx, fields, receiver, now=s.settings.clock())
+    except compose.FieldErrors as exc:
+        errors = {**exc.errors, **errors}
+    if errors:
+        page = _km_values(s, session)
+        page["values"] = values
+        return _page(request, "km.html", session, status=422, errors=errors, **page)
+    return _draft(session, "km", values, outgoing, {
+        "Modtager": outgoing.receiver,
+        "Form": "FHIR-korrespondance" if outgoing.message.kind == compose.FHIR_KM
+        else "XDIS91-korrespondance",
+        "Svar på": f"Meddelelse {previous.id}" if previous else "Ny tråd",
+        "Kategori": labels.CATEGORY.get(fields.category, fields.category),
+        "Emne": fields.topic or "Intet",
+        "Prioritet": labels.PRIORITY.get(fields.priority, fields.priority),
+        "Tekst": fields.text,
+        "Bilag": ", ".join(u.title for u in uploads) or "Ingen",
+    })
+
+
+# -- preview, status, journal -----------------------------------------------------------
+
+@router.get("/forhaandsvisning/{draft_id}")
+async def preview(draft_id: str, request: Request) -> Response:
+    session = _session(request)
+    draft = session.drafts.get(draft_id)
+    if draft is None:
+        raise HTTPException(404, "Kladden findes ikke længere. Udfyld formularen igen.")
+    return _page(request, "preview.html", session, draft_id=draft_id, draft=draft,
+                 files=[(name, _shown(data)) for name, data in draft["outgoing"].files])
+
+
+def _shown(data: bytes, limit: int = 20000) -> str:
+    text = data.decode("utf-8") if data.startswith(b"{") else data.decode("iso-8859-1")
+    if "ISO-8859-1" not in text[:100] and not data.startswith(b"{"):
+        text = data.decode("utf-8", errors="replace")
+    if len(text) <= limit:
+        return text
+    return text[:limit] + f"\n… ({len(text) - limit:,} tegn mere, bl.a. bilagets indhold)"
+
+
+@router.post("/forhaandsvisning/{draft_id}")
+async def send(draft_id: str, request: Request) -> Response:
+    session = _session(request)
+    await _form(request, session)
+    draft = session.drafts.pop(draft_id, None)
+    if draft is None:
+        raise HTTPException(404, "Kladden findes ikke længere (allerede sendt?).")
+    journal_id = state(request).queue(draft["outgoing"], actor=session.context.actor)
+    return RedirectResponse(f"/status/{journal_id}", status_code=303)
+
+
+def _visible(ctx: LaunchContext, m: StoredMessage) -> bool:
+    """A worker sees the unit's own messages and those about the launched child."""
+    return m.message.patient == ctx.patient or ctx.unit_sor in (
+        m.message.sender_sor, m.message.receiver_sor)
+
+
+@router.get("/status/{journal_id}")
+async def status(journal_id: int, request: Request) -> Response:
+    session = _session(request)
+    s = state(request)
+    stored = s.read(journal_id, actor=session.context.actor) if 0 < journal_id < 2**53 else None
+    if stored is None or not _visible(session.context, stored):
+        raise HTTPException(404, "Meddelelsen findes ikke.")
+    answers = [a for a in (s.read(i, actor=session.context.actor) for i in stored.answered_by)
+               if a is not None]
+    receiver = find(s.settings.receivers, stored.message.receiver_sor or "")
+    return _page(request, "status.html", session, m=stored, answers=answers,
+                 receiver=receiver.label if receiver else stored.message.receiver_sor)
+
+
+@router.get("/journal")
+async def journal(request: Request) -> Response:
+    session = _session(request)
+    ctx = session.context
+    found = state(request).search(Query(patient=ctx.patient), actor=ctx.actor)
+    return _page(request, "journal.html", session, messages=_newest(found),
+                 searched="Dette barn", values={})
+
+
+@router.post("/journal")
+async def journal_search(request: Request) -> Response:
+    session = _session(request)
+    ctx = session.context
+    form = await _form(request, session)
+    cpr = form.get("cpr").strip().replace("-", "")
+    episode = form.get("episode_id").strip()
+    values = {"episode_id": episode}
+    if not cpr and not episode:
+        return _page(request, "journal.html", session, status=422, messages=[], values=values,
+                     errors={"cpr": "Skriv et CPR-nummer eller et forløbs-ID."}, searched=None)
+    try:
+        patient = person_id(cpr) if cpr else None
+    except InvalidValue:
+        return _page(request, "journal.html", session, status=422, messages=[], values=values,
+                     errors={"cpr": "CPR-nummeret er ugyldigt (10 cifre, gyldig dato)."},
+                     searched=None)
+    found = state(request).search(Query(patient=patient, episode_id=episode or None),
+                                  actor=ctx.actor)
+    mine = [m for m in found if ctx.unit_sor in (m.message.sender_sor, m.message.receiver_sor)]
+    return _page(request, "journal.html", session, messages=_newest(mine), values=values,
+                 searched="Søgeresultat")
+
+
+def _newest(found: Any) -> list[StoredMessage]:
+    return sorted(found, key=lambda m: m.id, reverse=True)
+
+
+def install_error_pages(app: FastAPI) -> None:
+    """Pages get Danish error pages; the API keeps JSON errors."""
+
+    @app.exception_handler(_NoSession)
+    async def no_session(request: Request, exc: _NoSession) -> Response:
+        return _page(request, "error.html", None, status=401,
+                     title="Sessionen er udløbet",
+                     message="Åbn siden igen fra fagsystemet for at fortsætte.")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if request.url.path.startswith("/api/"):
+            return errors_response(exc)
+        if request.url.path.startswith("/static/"):
+            return await http_exception_handler(request, exc)
+        detail = _DANISH.get(str(exc.detail), str(exc.detail))
+        return _page(request, "error.html", None, status=exc.status_code,
+                     title="Siden kan ikke vises", message=detail)
+
+
+_DANISH = {"Not Found": "Siden findes ikke.", "Method Not Allowed": "Handlingen er ikke tilladt."}

@@ -1,0 +1,36 @@
+"""What the service is configured with; one value object shared by the CLI, tests and benchmarks."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from medcom_adapter.service.apikeys import ApiKeys
+from medcom_adapter.service.receivers import Receiver, load_receivers
+
+DEFAULT_RECEIVERS = Path(__file__).resolve().parents[2] / "fixtures" / "receivers.json"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(slots=True)
+class Settings:
+    """``secret`` signs launch tokens (random per process unless given, so a restart voids
+    outstanding URLs). ``https`` marks cookies Secure and sends HSTS: set it whenever the
+    service is reached over TLS (directly or behind a proxy)."""
+
+    api_keys: ApiKeys = field(default_factory=ApiKeys)
+    receivers: tuple[Receiver, ...] = field(
+        default_factory=lambda: load_receivers(DEFAULT_RECEIVERS))
+    secret: bytes = field(default_factory=lambda: secrets.token_bytes(32))
+    launch_ttl_seconds: float = 300.0  # a launch URL must be opened within minutes
+    session_ttl_seconds: float = 1800.0  # a worker's page session, idle timeout
+    max_upload_bytes: int = 10 * 1024 * 1024
+    max_attachments: int = 5
+    https: bool = False
+    clock: Callable[[], datetime] = _now

@@ -1,0 +1,44 @@
+"""What every request handler shares: the journal, settings, launch tokens and sessions.
+
+``queue`` is the service's only write: a validated message appended as ``queued`` for the
+outbox worker. Reads go through ``read``/``search`` so that every one is audited by the
+journal under the actor who asked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from fastapi import Request
+
+from medcom_adapter.journal.interface import Journal, Query, Status, StoredMessage
+from medcom_adapter.service.compose import Outgoing
+from medcom_adapter.service.sessions import Sessions
+from medcom_adapter.service.settings import Settings
+from medcom_adapter.service.tokens import LaunchTokens
+
+
+@dataclass(slots=True)
+class ServiceState:
+    journal: Journal
+    settings: Settings
+    tokens: LaunchTokens
+    sessions: Sessions
+
+    def queue(self, outgoing: Outgoing, *, actor: str) -> int:
+        return self.journal.append(outgoing.message, Status.QUEUED, actor=actor)
+
+    def read(self, journal_id: int, *, actor: str) -> StoredMessage | None:
+        try:
+            return self.journal.get(journal_id, actor=actor)
+        except KeyError:
+            return None
+
+    def search(self, query: Query, *, actor: str) -> Sequence[StoredMessage]:
+        return self.journal.find(query, actor=actor)
+
+
+def state(request: Request) -> ServiceState:
+    result: ServiceState = request.app.state.service
+    return result

@@ -1,0 +1,126 @@
+"""Requests -> built, validated messages -> journal (``queued``). Nothing is sent here.
+
+A referral for BUP is addressed to DNHF with its attachments as the department wants them
+(:mod:`medcom_adapter.transport.dnhf`) and recorded with its §126a classification; a KM
+goes straight to the GP, as XDIS91 (+ XBIN01s). The receivers directory is asked first, so
+a message the receiver does not take is refused before anything is stored.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from medcom_adapter.journal.interface import Attachment, Direction, Journal, NewMessage, Status
+from medcom_adapter.km import compose_km
+from medcom_adapter.model.classification import Classification, Henvisning
+from medcom_adapter.model.identifiers import SorId
+from medcom_adapter.model.ids import IdSource
+from medcom_adapter.model.km_request import km_request
+from medcom_adapter.model.letters import BinaryLetter
+from medcom_adapter.model.parties import PersonId
+from medcom_adapter.model.request import referral_request
+from medcom_adapter.oioxml import emessage
+from medcom_adapter.oioxml.outbound import Attachment as FileAttachment
+from medcom_adapter.oioxml.outbound import OutboundFile, build_referral
+from medcom_adapter.oioxml.versions import by_code
+from medcom_adapter.transport.directory import Directory
+from medcom_adapter.transport.dnhf import route_referral
+
+_MIME = {"pdf": "application/pdf"}
+
+
+@dataclass(frozen=True, slots=True)
+class Queued:
+    """What was queued: journal ids in sending order (the letter first, then binaries)."""
+
+    ids: tuple[int, ...]
+    receiver: str  # the receiving organisation's name
+    via: str | None = None  # e.g. DNHF
+
+
+def queue_referral(
+    journal: Journal, directory: Directory, request: object, *, files: Path,
+    classes: Sequence[Henvisning] = (Henvisning.CHILD_PSYCHIATRY,),
+    now: Callable[[], datetime] = datetime.now, ids: IdSource | None = None,
+) -> Queued:
+    """Queue a referral to BUP via DNHF; ``files`` is where its attachments are."""
+    ids = ids or IdSource()
+    read = referral_request(request, now=now(), letter_id=ids.letter_id())
+    addressed, route = route_referral(directory, read.referral,
+                                      referral_version=read.referral_version)
+    attachments = tuple(
+        FileAttachment(a.description, (files / a.file).read_bytes(), a.extension, a.object_code)
+        for a in read.attachments)
+    package = build_referral(addressed, attachments, referral_version=route.referral_version,
+                             binary_version=route.binary_version,
+                             acknowledgement=read.acknowledgement, ids=ids)
+    course = next((e.identifier for e in read.referral.episodes), None)
+    classification = Classification(
+        course_id=uuid.UUID(course) if course else uuid.uuid4(),
+        referred_on=read.referral.letter.authorised.date(),
+        patient=read.referral.patient.id, unit=SorId(_sender_sor(directory, package.referral)),
+        classes=tuple(classes),
+    )
+    entries = [_entry(f, read.referral.patient.id, course, route.department.sor,
+                      classification if f is package.referral else None)
+               for f in package.files]
+    stored = journal.append_many(entries, Status.QUEUED)
+    return Queued(tuple(stored), route.department.name, via=route.hub.name)
+
+
+def queue_km(
+    journal: Journal, directory: Directory, request: object, *, files: Path,
+    now: Callable[[], datetime] = datetime.now, ids: IdSource | None = None,
+) -> Queued:
+    """Queue a KM as XDIS91 with one XBIN01 per attachment."""
+    ids = ids or IdSource()
+    read = km_request(request, now=now(), letter_id=ids.letter_id())
+    receiver = directory.by_ean(str(read.km.receiver.ean))
+    receiver.check("XDIS91", "XD9134L")
+    data = {a.file: (files / a.file).read_bytes() for a in read.attachments}
+    if data:
+        receiver.check("XBIN01", "XB0131X")
+    message, binaries = compose_km(read, data, ids)
+    km_version, bin_version = by_code("XD9134L"), by_code("XB0131X")
+    built = [OutboundFile(km_version.kind, km_version, message,
+                          emessage.build(message, km_version))]
+    built += [OutboundFile(bin_version.kind, bin_version, b, emessage.build(b, bin_version))
+              for b in binaries]
+    episode = read.km.episode_of_care
+    entries = [_entry(f, read.km.patient.id, episode, receiver.sor, None) for f in built]
+    return Queued(tuple(journal.append_many(entries, Status.QUEUED)), receiver.name)
+
+
+def _sender_sor(directory: Directory, file: OutboundFile) -> str:
+    letter = file.message.letters[0]
+    sender = getattr(letter, "sender", None)
+    if sender is not None and sender.identifier_code.value == "sorkode":
+        return str(sender.identifier)
+    return directory.by_ean(str(sender.ean)).sor if sender is not None else ""
+
+
+def _entry(
+    file: OutboundFile, patient: PersonId, episode: str | None, receiver_sor: str,
+    classification: Classification | None,
+) -> NewMessage:
+    letter = file.message.letters[0]
+    sender = getattr(letter, "sender", None)
+    receiver = getattr(letter, "receiver", None)
+    attachments = tuple(
+        Attachment(str(o.object_id), _MIME.get(o.extension.value, "application/octet-stream"),
+                   o.data)
+        for o in (letter.objects if isinstance(letter, BinaryLetter) else ()))
+    sender_sor = (sender.identifier if sender is not None
+                  and sender.identifier_code.value == "sorkode" else None)
+    return NewMessage(
+        direction=Direction.OUTBOUND, kind=file.version.type_code, version=file.version.code,
+        data=file.data, envelope_id=file.envelope_id, message_id=file.letter_id,
+        sender_ean=str(sender.ean) if sender else None,
+        receiver_ean=str(receiver.ean) if receiver else None,
+        sender_sor=sender_sor, receiver_sor=receiver_sor, patient=patient,
+        episode_id=episode, attachments=attachments, classification=classification,
+    )

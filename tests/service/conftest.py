@@ -1,0 +1,90 @@
+"""Shared fixtures: an app on a fake journal with a settable clock, a case system's API key."""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from medcom_adapter.journal.memory import MemoryJournal
+from medcom_adapter.service import Settings, create_app
+from tests.conftest import FIXTURES
+
+PDF = (FIXTURES / "requests" / "henvisningsskema-bup.pdf").read_bytes()
+CPR = "2509479989"  # MedCom test person
+BUP = "715891000016006"
+GP_FHIR = "265161000016000"
+GP_XDIS91 = "388211000016007"
+CONTEXT: dict[str, Any] = {
+    "patient": {"cpr": CPR, "given_name": "Bruno Test", "surname": "Elmer",
+                "address": {"street": "Testvej 3", "postcode": "9999", "district": "Eksempelby"}},
+    "unit": {"sor": "953741000016009", "ean": "5790000123452", "name": "Eksempel Kommune PPR"},
+    "worker": {"name": "Sara Testsen", "title": "Psykolog", "phone": "70100000"},
+    "episode_id": "8f0c4a52-3d1e-4a8b-9c7e-2b5d6f1a0e93",
+}
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+@dataclass
+class Harness:
+    client: TestClient
+    journal: MemoryJournal
+    settings: Settings
+    clock: Clock
+    key: str  # every scope
+    key_id: str
+
+    def actors(self) -> set[str]:
+        return {entry.actor for entry in self.journal.audit_log()}
+
+    def auth(self, key: str | None = None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {key or self.key}"}
+
+    def launch(self, kind: str = "referral") -> str:
+        response = self.client.post("/api/launch", json={**CONTEXT, "kind": kind},
+                                    headers=self.auth())
+        assert response.status_code == 201, response.text
+        url: str = response.json()["url"]
+        return url
+
+    def open(self, kind: str = "referral") -> str:
+        """Launch and open the page; the CSRF token of the page it lands on."""
+        page = self.client.get(self.launch(kind))
+        assert page.status_code == 200, page.text
+        return csrf_of(page.text)
+
+
+def csrf_of(html: str) -> str:
+    match = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert match, "page has no CSRF field"
+    return match.group(1)
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+@pytest.fixture
+def harness() -> Iterator[Harness]:
+    clock = Clock()
+    settings = Settings(clock=clock, max_upload_bytes=64 * 1024)
+    key, secret = settings.api_keys.add("sbsys-test")
+    journal = MemoryJournal(clock=clock)
+    with TestClient(create_app(journal, settings)) as client:
+        yield Harness(client, journal, settings, clock, secret, key.id)

@@ -1,0 +1,73 @@
+"""``medcom-adapter api-key`` and ``serve``: keys stored hashed; the server answers on loopback."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from medcom_adapter.cli import main
+from medcom_adapter.service.apikeys import ApiKeys
+from tests.service.conftest import CONTEXT
+
+
+def test_api_keys_are_added_listed_revoked_and_stored_only_hashed(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    keys = tmp_path / "keys.json"
+    assert main(["api-key", "add", "sbsys", "--scope", "launch", "--scope", "read",
+                 "--keys", str(keys)]) == 0
+    secret = capsys.readouterr().out.strip().splitlines()[-1]
+    assert secret.startswith("mca_")
+    assert secret.split("_", 2)[2] not in keys.read_text()
+    store = ApiKeys.load(keys)
+    assert store.check(secret, "launch") is not None and store.check(secret, "send") is None
+    key_id = secret.split("_")[1]
+    assert main(["api-key", "list", "--keys", str(keys)]) == 0
+    assert f"{key_id}  sbsys  launch,read  active" in capsys.readouterr().out
+    assert main(["api-key", "revoke", key_id, "--keys", str(keys)]) == 0
+    assert ApiKeys.load(keys).check(secret, "launch") is None
+    assert main(["api-key", "add", "x", "--scope", "admin", "--keys", str(keys)]) == 2
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def test_serve_answers_on_loopback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    keys = tmp_path / "keys.json"
+    main(["api-key", "add", "sbsys", "--keys", str(keys)])
+    secret = capsys.readouterr().out.strip().splitlines()[-1]
+    port = _free_port()
+    env = {**os.environ, "MEDCOM_JOURNAL_URL": "memory:"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "medcom_adapter", "serve", "--port", str(port),
+         "--keys", str(keys), "--journal", "memory:"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                httpx.get(f"{base}/openapi.json", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        response = httpx.post(f"{base}/api/launch", json={**CONTEXT, "kind": "km"},
+                              headers={"Authorization": f"Bearer {secret}"})
+        assert response.status_code == 201
+        assert response.json()["url"].startswith(f"{base}/launch/")
+        page = httpx.get(response.json()["url"], follow_redirects=True)
+        assert page.status_code == 200 and "Korrespondancemeddelelse" in page.text
+    finally:
+        server.terminate()
+        output = server.communicate(timeout=10)[0].decode()
+    assert CONTEXT["patient"]["cpr"] not in output
+    assert "GET /launch/" in output  # access log on, and it shows paths only

@@ -1,0 +1,204 @@
+"""The pages, driven as a browser without JavaScript would: forms, errors, preview, status."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+from medcom_adapter.journal.interface import Query, Status
+from medcom_adapter.model.classification import Henvisning
+from tests.service.conftest import BUP, CPR, GP_FHIR, PDF, Harness, csrf_of
+from tests.service.inbound import inbound_care_communication
+
+
+class Form(HTMLParser):
+    """Inputs, their labels, and the page's language."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.controls: list[dict[str, str | None]] = []
+        self.labels: set[str] = set()
+        self.lang: str | None = None
+        self.h1 = 0
+        self.feed(html)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "html":
+            self.lang = a.get("lang")
+        if tag == "h1":
+            self.h1 += 1
+        if tag == "label" and a.get("for"):
+            self.labels.add(str(a["for"]))
+        if tag in ("input", "select", "textarea") and a.get("type") != "hidden":
+            self.controls.append(a)
+
+
+def referral_form(csrf: str, **change: str | list[str]) -> dict[str, str | list[str]]:
+    return {"csrf": csrf, "receiver": BUP, "reason": "Angst og skolevægring",
+            "priority": "elektiv", "classes": [Henvisning.CHILD_PSYCHIATRY.value], **change}
+
+
+def pdf_file(data: bytes = PDF, name: str = "skema.pdf") -> dict[str, tuple[str, bytes, str]]:
+    return {"form": (name, data, "application/pdf")}
+
+
+def test_referral_form_is_prefilled_labelled_and_danish(harness: Harness) -> None:
+    page = harness.client.get(harness.launch("referral"))
+    html = page.text
+    form = Form(html)
+    assert form.lang == "da" and form.h1 == 1
+    assert all(c.get("id") in form.labels for c in form.controls), "every control has a label"
+    assert "Bruno Test Elmer (250947-xxxx)" in html and CPR not in html
+    assert "Sara Testsen, Psykolog" in html
+    assert re.search(rf'<option value="{BUP}" selected>', html)
+    assert re.search(r'value="boerne-ungdomspsykiatri" checked', html)
+    assert all(h.display in html for h in Henvisning)
+    assert "<script" not in html
+
+
+def test_validation_errors_appear_next_to_their_fields_in_danish(harness: Harness) -> None:
+    csrf = harness.open("referral")
+    response = harness.client.post("/henvisning", data=referral_form(
+        csrf, reason="", classes=[], diagnosis_code="DF419"))
+    assert response.status_code == 422
+    html = response.text
+    for field, text in (("reason", "Skriv årsagen til henvisningen."),
+                        ("classes", "Vælg mindst én henvisningskategori."),
+                        ("form", "Vedhæft regionens henvisningsskema som PDF"),
+                        ("diagnosis_text", "Skriv diagnosens tekst")):
+        assert re.search(rf'id="{field}-fejl">{re.escape(text)}', html), field
+        assert f'href="#{field}"' in html
+    assert re.search(r'id="reason" name="reason"[^>]*aria-describedby="reason-hjaelp '
+                     r'reason-fejl" aria-invalid="true"', html)
+    assert 'value="DF419"' in html  # what was typed is kept
+    assert not harness.journal.find(Query())
+
+
+def test_non_pdf_and_oversize_uploads_are_refused_by_content(harness: Harness) -> None:
+    csrf = harness.open("referral")
+    fake = harness.client.post("/henvisning", data=referral_form(csrf),
+                               files=pdf_file(b"GIF89a" + bytes(50), "skema.pdf"))
+    assert fake.status_code == 422 and "ikke en tilladt filtype" in fake.text
+    big = b"%PDF-1.4\n" + bytes(harness.settings.max_upload_bytes) + b"%%EOF\n"
+    large = harness.client.post("/henvisning", data=referral_form(csrf), files=pdf_file(big))
+    assert large.status_code == 422 and "for stor" in large.text
+
+
+def test_forms_without_the_csrf_token_are_refused(harness: Harness) -> None:
+    harness.open("referral")
+    response = harness.client.post("/henvisning", data=referral_form("forged"),
+                                   files=pdf_file())
+    assert response.status_code == 403 and "CSRF" in response.text
+    assert not harness.journal.find(Query())
+
+
+def test_referral_preview_send_and_status(harness: Harness) -> None:
+    csrf = harness.open("referral")
+    submitted = harness.client.post("/henvisning", data=referral_form(csrf), files=pdf_file(),
+                                    follow_redirects=False)
+    assert submitted.status_code == 303
+    preview = harness.client.get(submitted.headers["location"])
+    assert "Forhåndsvisning" in preview.text and "Angst og skolevægring" in preview.text
+    assert "XREF01_" in preview.text and "XBIN01_" in preview.text
+    assert "Børne- og ungdomspsykiatri" in preview.text
+    assert not harness.journal.find(Query())  # nothing queued before Send
+    sent = harness.client.post(submitted.headers["location"], data={"csrf": csrf},
+                               follow_redirects=False)
+    assert sent.status_code == 303 and sent.headers["location"].startswith("/status/")
+    journal_id = int(sent.headers["location"].rsplit("/", 1)[1])
+    assert harness.journal.get(journal_id).status is Status.QUEUED
+    status = harness.client.get(sent.headers["location"])
+    assert "I kø til afsendelse" in status.text
+    harness.journal.set_status(journal_id, Status.SENT)
+    harness.journal.set_status(journal_id, Status.ACKNOWLEDGED)
+    status = harness.client.get(sent.headers["location"])
+    assert "Status: <strong>Kvitteret af modtageren</strong>" in status.text
+    assert status.text.count("<tr>") == 4  # header + three status changes
+    again = harness.client.post(submitted.headers["location"], data={"csrf": csrf})
+    assert again.status_code == 404  # a draft is sent once
+    assert len(harness.journal.find(Query())) == 1
+
+
+def test_rejection_reason_is_shown(harness: Harness) -> None:
+    csrf = harness.open("referral")
+    submitted = harness.client.post("/henvisning", data=referral_form(csrf), files=pdf_file())
+    sent = harness.client.post(str(submitted.url), data={"csrf": csrf})
+    journal_id = int(str(sent.url).rsplit("/", 1)[1])
+    harness.journal.set_status(journal_id, Status.REJECTED,
+                               reason="ukendt_lokationsnummer: modtageren findes ikke")
+    page = harness.client.get(f"/status/{journal_id}")
+    assert "Afvist af modtageren" in page.text
+    assert "Begrundelse: ukendt_lokationsnummer: modtageren findes ikke" in page.text
+
+
+def test_km_with_attachment_and_reply_in_thread(harness: Harness) -> None:
+    inbound_id, previous = inbound_care_communication(harness.journal)
+    csrf = harness.open("km")
+    form = harness.client.get("/km").text
+    assert f'<option value="{inbound_id}"' in form  # the GP's message can be answered
+    response = harness.client.post("/km", data={
+        "csrf": csrf, "receiver": GP_FHIR, "category": "carecoordination", "topic": "Status",
+        "priority": "rutine", "text": "Forløbet er afsluttet.", "reply_to": str(inbound_id)},
+        files={"attachments": ("notat.pdf", PDF, "application/pdf")})
+    assert response.status_code == 200 and "Svar på" in response.text
+    sent = harness.client.post(str(response.url), data={"csrf": csrf})
+    assert "I kø til afsendelse" in sent.text
+    journal_id = int(str(sent.url).rsplit("/", 1)[1])
+    stored = harness.journal.get(journal_id)
+    assert stored.message.kind == "CareCommunication"
+    assert previous.thread_id.encode() in stored.message.data
+
+
+def test_km_errors_are_danish(harness: Harness) -> None:
+    csrf = harness.open("km")
+    response = harness.client.post("/km", data={
+        "csrf": csrf, "receiver": GP_FHIR, "category": "other", "priority": "rutine",
+        "text": " ", "topic": "x" * 80},
+        files={"attachments": ("virus.pdf", b"MZ\x90\x00", "application/pdf")})
+    assert response.status_code == 422
+    assert 'id="text-fejl">Skriv meddelelsens tekst.' in response.text
+    assert 'id="topic-fejl">Emnet må højst være 70 tegn.' in response.text
+    assert "ikke en tilladt filtype" in response.text
+
+
+def test_journal_search_by_cpr_or_episode_never_puts_the_cpr_in_a_url(harness: Harness) -> None:
+    csrf = harness.open("referral")
+    harness.client.post("/henvisning", data=referral_form(csrf), files=pdf_file())
+    listing = harness.client.get("/journal")
+    assert listing.status_code == 200 and 'method="post" action="/journal"' in listing.text
+    none_yet = harness.client.post("/journal", data={"csrf": csrf, "cpr": CPR})
+    assert "Ingen meddelelser fundet." in none_yet.text  # the draft was never sent
+    inbound_care_communication(harness.journal)
+    found = harness.client.post("/journal", data={"csrf": csrf, "cpr": CPR})
+    assert "Korrespondance (FHIR)" in found.text and "Leveret til fagsystemet" in found.text
+    assert CPR not in str(found.url)
+    by_episode = harness.client.post("/journal", data={
+        "csrf": csrf, "episode_id": "8f0c4a52-3d1e-4a8b-9c7e-2b5d6f1a0e93"})
+    assert "Korrespondance (FHIR)" in by_episode.text
+    bad = harness.client.post("/journal", data={"csrf": csrf, "cpr": "3213001234"})
+    assert bad.status_code == 422 and "CPR-nummeret er ugyldigt" in bad.text
+    assert any(e.actor == "web:sbsys-test:Sara Testsen" and e.action == "find"
+               for e in harness.journal.audit_log())
+
+
+def test_without_a_session_pages_say_so_in_danish(harness: Harness) -> None:
+    response = harness.client.get("/henvisning")
+    assert response.status_code == 401 and "Sessionen er udløbet" in response.text
+    assert harness.client.get("/findes-ikke").text.count("Siden findes ikke.") == 1
+
+
+def test_status_of_another_childs_message_is_not_shown(harness: Harness) -> None:
+    inbound_id, _ = inbound_care_communication(harness.journal)
+    harness.open("km")
+    assert harness.client.get(f"/status/{inbound_id}").status_code == 200
+    harness.client.cookies.clear()
+    other = harness.client.post("/api/launch", headers=harness.auth(), json={
+        "patient": {"cpr": "2512489996", "surname": "Berggren"},
+        "unit": {"sor": "123456789", "ean": "5790000123469"},
+        "worker": {"name": "Anden Medarbejder"},
+        "episode_id": "1f0c4a52-3d1e-4a8b-9c7e-2b5d6f1a0e93", "kind": "km"})
+    assert other.status_code == 201, other.text
+    harness.client.get(other.json()["url"])
+    assert harness.client.get(f"/status/{inbound_id}").status_code == 404
+    assert csrf_of(harness.client.get("/km").text)

@@ -1,0 +1,106 @@
+"""The VANS mailbox: atomic, at-most-once publishing per key; archive only when settled."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from medcom_adapter.errors import InvalidConfiguration, TransportFailure
+from medcom_adapter.transport.interface import Parcel
+from medcom_adapter.transport.memory import MemoryTransport
+from medcom_adapter.transport.vans_mailbox import LAYOUTS, FileNaming, VansMailbox
+
+CPR = "2509479989"
+
+
+def parcel(key: str = "17", data: bytes = b"<Emessage/>", envelope: str = "ENV1") -> Parcel:
+    return Parcel(data, "XREF01", envelope, "5790000123452", "5790000200009", key)
+
+
+def test_send_publishes_under_the_provider_name_and_leaves_no_temp_file(tmp_path: Path) -> None:
+    box = VansMailbox(tmp_path, naming=FileNaming("{sender}-{kind}-{envelope_id}.{ext}"))
+    box.send(parcel())
+    assert sorted(os.listdir(box.out_dir)) == ["5790000123452-XREF01-ENV1.xml"]
+    assert (box.out_dir / "5790000123452-XREF01-ENV1.xml").read_bytes() == b"<Emessage/>"
+
+
+def test_the_same_key_is_published_once_even_after_the_provider_took_it(tmp_path: Path) -> None:
+    box = VansMailbox(tmp_path)
+    box.send(parcel())
+    assert [n for n, _ in box.provider.collect()] == ["XREF01_ENV1.xml"]
+    box.send(parcel())  # a retry after a crash between publishing and journaling
+    assert box.provider.collect() == []
+
+
+def test_a_send_cut_short_after_recording_is_finished_by_the_retry(tmp_path: Path) -> None:
+    box = VansMailbox(tmp_path)
+    (box.out_dir / ".17.tmp").write_bytes(b"<Emessage/>")  # written and recorded, not renamed
+    (tmp_path / ".sent" / "17").write_bytes(b"")
+    assert box.provider.collect() == []  # the provider never takes a dot-name
+    box.send(parcel())
+    assert box.provider.collect() == [("XREF01_ENV1.xml", b"<Emessage/>")]
+
+
+def test_a_send_cut_short_before_recording_is_written_again(tmp_path: Path) -> None:
+    box = VansMailbox(tmp_path)
+    (box.out_dir / ".17.tmp").write_bytes(b"<Emes")  # torn write, no record
+    box.send(parcel())
+    assert box.provider.collect() == [("XREF01_ENV1.xml", b"<Emessage/>")]
+
+
+def test_two_sends_with_one_file_name_both_travel(tmp_path: Path) -> None:
+    box = VansMailbox(tmp_path)
+    box.send(parcel("1", b"<a/>"))
+    box.send(parcel("2", b"<b/>"))
+    assert sorted(d for _, d in box.provider.collect()) == [b"<a/>", b"<b/>"]
+
+
+def test_received_files_stay_until_settled_then_move_to_the_archive(tmp_path: Path) -> None:
+    box = VansMailbox(tmp_path, layout=LAYOUTS["kmd"])
+    box.provider.deposit("XCTL03_E1.xml", b"<r/>")
+    first = list(box.receive())
+    assert [r.data for r in first] == [b"<r/>"]
+    assert [r.data for r in box.receive()] == [b"<r/>"]  # not settled: received again
+    box.settle(first[0])
+    assert list(box.receive()) == []
+    assert (tmp_path / "arkiv" / "XCTL03_E1.xml").read_bytes() == b"<r/>"
+    box.settle(first[0])  # settling twice is harmless
+
+
+def test_the_same_name_delivered_twice_is_two_files(tmp_path: Path) -> None:
+    box = VansMailbox(tmp_path)
+    box.provider.deposit("X.xml", b"1")
+    box.provider.deposit("X.xml", b"2")
+    assert sorted(r.data for r in box.receive()) == [b"1", b"2"]
+
+
+@pytest.mark.parametrize("pattern", ["{kind}.xml", "{patient}_{envelope_id}.xml", "{cpr}"])
+def test_a_file_name_pattern_is_unique_and_names_no_person(pattern: str) -> None:
+    with pytest.raises(InvalidConfiguration):
+        FileNaming(pattern)
+
+
+def test_file_names_are_made_safe(tmp_path: Path) -> None:
+    box = VansMailbox(tmp_path)
+    box.send(parcel(envelope="../../etc"))
+    (name,) = os.listdir(box.out_dir)
+    assert "/" not in name and CPR not in name
+
+
+def test_an_unsafe_key_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(TransportFailure):
+        VansMailbox(tmp_path).send(parcel(key="../x"))
+
+
+def test_memory_transport_has_the_same_contract() -> None:
+    box = MemoryTransport()
+    box.send(parcel())
+    box.send(parcel())
+    assert [n for n, _ in box.provider.collect()] == ["XREF01_ENV1.xml"]
+    box.provider.deposit("R.xml", b"<r/>")
+    (got,) = list(box.receive())
+    assert list(box.receive()) == [got]
+    box.settle(got)
+    assert list(box.receive()) == [] and box.archive == [got]

@@ -1,0 +1,55 @@
+"""The network commands: the demo, and send -> sandbox -> poll over mailbox folders."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from medcom_adapter.cli import main
+from tests.conftest import FIXTURES
+
+PPR = "5790000123452"
+
+
+def test_the_demo_sends_receives_and_summarises_with_cpr_masked(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["demo"]) == 0
+    out = capsys.readouterr().out
+    assert out.count(": acknowledged") == 4  # XREF01, XBIN02, XDIS91, XBIN01
+    assert "§126a henvisning: Børne- og ungdomspsykiatri" in out
+    assert "via Den Nationale Henvisningsformidling" in out
+    assert "250947-xxxx" in out and "2509479989" not in out
+    assert "XDIS91 XD9134L" in out and "from Lægehuset Eksempel" in out
+
+
+def test_the_demo_under_faults_still_ends_acknowledged(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--faults", "seed=5,duplicate=0.3,reorder=0.3"]) == 0
+    assert capsys.readouterr().out.count(": acknowledged") == 4
+
+
+def test_send_then_the_sandbox_carries_the_referral_and_its_receipts_back(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    box = tmp_path / PPR
+    request = FIXTURES / "requests" / "referral-bup.json"
+    assert main(["send", "referral", "--request", str(request), "--mailbox", str(box),
+                 "--journal", "memory:"]) == 0
+    assert "sent 2, failed 0" in capsys.readouterr().out
+    assert len(os.listdir(box / "out")) == 2
+    assert main(["sandbox", "--root", str(tmp_path), "--mailbox", PPR, "--steps", "1"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("XCTL03") == 2 and os.listdir(box / "out") == []
+    assert sorted(n.split("_")[0] for n in os.listdir(box / "in")) == ["XCTL03", "XCTL03"]
+    assert main(["poll", "--mailbox", str(box), "--journal", "memory:",
+                 "--deliver-to", str(tmp_path / "delivered")]) == 0
+    # this journal (in memory, fresh) never sent them: taken in and refused, not delivered
+    assert "refused 2" in capsys.readouterr().out
+    assert os.listdir(box / "in") == [] and len(os.listdir(box / "archive")) == 2
+
+
+def test_poll_needs_a_place_to_deliver(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["poll", "--mailbox", str(tmp_path), "--journal", "memory:"]) == 1
+    assert "local.configuration" in capsys.readouterr().err
