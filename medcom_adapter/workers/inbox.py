@@ -102,7 +102,7 @@ class Inbox:
     def decide(self, data: bytes, inbound: Inbound) -> str:
         """Journal, answer and deliver one received message as ``reliable`` decides."""
         journal, key = self.journal, inbound.key
-        digest = hashlib.sha256(data).hexdigest()
+        digest = hashlib.sha256(inbound.entry.data).hexdigest()
         resumed = tracking.same_file(journal, inbound.entry.envelope_id, digest)
         if resumed is not None and resumed.status is Status.RECEIVED:  # a run was cut short
             if inbound.problem is None:
@@ -157,7 +157,7 @@ class Inbox:
     ) -> str:
         """Record a receipt or acknowledgement (``entry``) of the message whose attempts are
         ``chain``, as ``reliable.outbound.on_answer`` decides."""
-        digest = hashlib.sha256(data).hexdigest()
+        digest = hashlib.sha256(entry.data).hexdigest()
         same = tracking.same_file(self.journal, entry.envelope_id, digest)
         if same is not None and same.status is not Status.RECEIVED:
             return "duplicates"
