@@ -100,11 +100,11 @@ def _serve(args: argparse.Namespace) -> int:
 
     from medcom_adapter.service import Settings, create_app
     from medcom_adapter.service.apikeys import ApiKeys
-    from medcom_adapter.service.receivers import load_receivers
+    from medcom_adapter.transport.directory import Directory
 
     settings = Settings(api_keys=ApiKeys.load(_keys_file(args.keys)), https=args.https)
     if args.receivers:
-        settings.receivers = load_receivers(args.receivers)
+        settings.directory = Directory.load(args.receivers)
     if os.environ.get(SECRET_ENV):
         settings.secret = bytes.fromhex(os.environ[SECRET_ENV])
     journal = open_journal(args.journal)

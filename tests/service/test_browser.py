@@ -148,7 +148,6 @@ def test_km_reply_to_the_gp_with_attachment(browser: object, live: tuple) -> Non
     d.get(press_button(base, key, "km"))  # type: ignore[attr-defined]
     assert d.find_element(By.TAG_NAME, "h1").text == "Korrespondancemeddelelse"
     Select(d.find_element(By.ID, "reply_to")).select_by_value(str(inbound_id))
-    Select(d.find_element(By.ID, "category")).select_by_value("carecoordination")
     d.find_element(By.ID, "topic").send_keys("Status på forløbet")
     d.find_element(By.ID, "text").send_keys("Kære læge\nForløbet i PPR er afsluttet; "
                                             "henvisningen til BUP er vedlagt.")
@@ -159,7 +158,7 @@ def test_km_reply_to_the_gp_with_attachment(browser: object, live: tuple) -> Non
     shot(d, "07-km-forhaandsvisning")
     go(d, By.XPATH, "//button[text()='Send']")
     journal_id = int(d.current_url.rsplit("/", 1)[1])  # type: ignore[attr-defined]
-    assert journal.get(journal_id).message.kind == "CareCommunication"
+    assert journal.get(journal_id).message.kind == "XDIS91"
     journal.set_status(journal_id, Status.SENT)
     journal.set_status(journal_id, Status.ACKNOWLEDGED)
     go(d, By.LINK_TEXT, "Opdater status")
