@@ -97,8 +97,8 @@ class ScenarioRunner:
             owner.update(dict.fromkeys(protocol.keys_of(wire), now))
         for wire in now.delivered:
             self._send(wire)
-        wanted, _ = protocol.expectations(scenario, now.delivered)
-        self._listen(lambda: protocol.covered(wanted, now.answers),
+        expected = protocol.expectations(scenario, now.delivered)
+        self._listen(lambda: protocol.covered(expected, now.answers),
                      lambda data: self._route(data, owner, now))
         failures = protocol.check_receive(scenario, now.delivered, now.answers) + now.extra
         self.progress(_verdict(failures))

@@ -3,8 +3,8 @@
 *Receive* scenarios deliver catalogue messages (in order, with duplicates and out of order)
 and say what must come back for each delivery: a positive or negative receipt, an ``ok`` or
 ``fatal-error`` Acknowledgement, or nothing (receipts and acknowledgements are never
-answered). A FHIR message travels in a VANSEnvelope, whose reliable transport also owes a
-VANS ``PositiveMessage`` receipt for every envelope carrying a message.
+answered). A FHIR message travels in a VANSEnvelope, whose reliable transport may add a
+VANS ``PositiveMessage`` receipt for an envelope (allowed, not required).
 
 *Send* scenarios ask the vendor to send a case and judge what arrives, including
 the thread rules (a reply keeps the thread id and names our message as its predecessor; a
@@ -150,22 +150,34 @@ def why_not_an_answer(data: bytes) -> str:
             + (f": {problem}" if problem else ""))
 
 
-def expectations(
-    scenario: Scenario, delivered: Sequence[Wire]
-) -> tuple[Counter[tuple[str, Answer]], set[str]]:
-    """(answers wanted by key and kind, keys that must get no answer) for the deliveries."""
+@dataclass(frozen=True, slots=True)
+class Expected:
+    """What the answers to a scenario's deliveries must be."""
+
+    wanted: Counter[tuple[str, Answer]]  # (key, kind) -> how many must come
+    allowed: Counter[tuple[str, Answer]]  # may come, at most this often
+    silent: frozenset[str]  # keys nothing may answer
+
+
+def expectations(scenario: Scenario, delivered: Sequence[Wire]) -> Expected:
+    """What must (and may) answer the deliveries.
+
+    A VANSEnvelope's reliable transport lets the receiving system confirm the envelope with
+    a VANS ``PositiveMessage`` receipt; MedCom's FHIR rules make the Acknowledgement the
+    answer that counts, so the VANS receipt is allowed (once per delivery), not required."""
     wanted: Counter[tuple[str, Answer]] = Counter()
+    allowed: Counter[tuple[str, Answer]] = Counter()
     silent: set[str] = set()
     for delivery, wire in zip(scenario.deliveries, delivered, strict=True):
         key = wire.envelope_id
-        if wire.kind == "VANSEnvelope":  # reliable transport: the envelope is receipted
-            wanted[(wire.envelope_id, Answer.VANS_POSITIVE)] += 1
+        if wire.kind == "VANSEnvelope":
+            allowed[(wire.envelope_id, Answer.VANS_POSITIVE)] += 1
             key = wire.message_id or ""
         if delivery.expect is Answer.NOTHING:
             silent.add(key)
         else:
             wanted[(key, delivery.expect)] += 1
-    return wanted, silent
+    return Expected(wanted, allowed, frozenset(silent))
 
 
 def keys_of(wire: Wire) -> tuple[str, ...]:
@@ -192,25 +204,26 @@ def check_receive(
     scenario: Scenario, delivered: Sequence[Wire], answers: Sequence[bytes]
 ) -> list[str]:
     """Why the answers to the scenario's deliveries are wrong (empty: passed)."""
-    wanted, silent = expectations(scenario, delivered)
+    expected = expectations(scenario, delivered)
     got, failures = tally(answers)
-    for key, kind in got:
-        if key in silent and (key, kind) not in wanted:
-            failures.append(f"answered {key}, which must not be answered ({kind.value})")
-    for (key, kind), count in wanted.items():
+    for (key, kind), count in expected.wanted.items():
         have = got.get((key, kind), 0)
         if have != count:
             failures.append(f"{key}: expected {count} x {kind.value}, got {have}")
     for (key, kind), count in got.items():
-        if (key, kind) not in wanted and key not in silent:
-            failures.append(f"{key}: unexpected {count} x {kind.value}")
+        if (key, kind) in expected.wanted:
+            continue
+        if count > expected.allowed.get((key, kind), 0):
+            failures.append(f"answered {key}, which must not be answered ({kind.value})"
+                            if key in expected.silent else
+                            f"{key}: unexpected {count} x {kind.value}")
     return failures
 
 
-def covered(wanted: Counter[tuple[str, Answer]], answers: Sequence[bytes]) -> bool:
+def covered(expected: Expected, answers: Sequence[bytes]) -> bool:
     """Whether every wanted answer has arrived (more may still come)."""
     got, _ = tally(answers)
-    return all(got.get(k, 0) >= n for k, n in wanted.items())
+    return all(got.get(k, 0) >= n for k, n in expected.wanted.items())
 
 
 def check_send(

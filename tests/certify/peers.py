@@ -1,10 +1,10 @@
 """Vendor systems on the far side of the kit's mailbox, run in-process on a thread.
 
 The peer reads the kit's out folder and writes into its in folder (a ``VansMailbox`` on the
-same root with the folders swapped). OIOXML is handled by the adapter's own workers (inbox:
-detect, validate, journal, receipt; outbox: send the receipt); VANSEnvelopes by the kit's
-answerer (VANS receipt + Acknowledgement). Faults turn it into the faulty doubles the
-protocol must catch.
+same root with the folders swapped). Everything is handled by the adapter's own workers
+(inbox: detect, validate, journal, ask ``reliable``, queue the receipt or Acknowledgement;
+outbox: send it, FHIR in a VANSEnvelope). Faults, applied where the peer's answers leave it,
+turn it into the faulty doubles the protocol must catch.
 """
 
 from __future__ import annotations
@@ -17,13 +17,13 @@ from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
 
-from medcom_adapter.certify.answering import Answerer
 from medcom_adapter.certify.deliveries import on_the_wire, renew
 from medcom_adapter.certify.scenarios import Scenario
-from medcom_adapter.detect import VANS_NAMESPACE
+from medcom_adapter.detect import VANS_NAMESPACE, Enveloped, check
 from medcom_adapter.fhir import carecommunication, wire
 from medcom_adapter.fhir.threads import forward, new_message, reply
 from medcom_adapter.journal.factory import open_journal
+from medcom_adapter.model.acknowledgement import Acknowledgement
 from medcom_adapter.model.carecommunication import CareCommunication, Category
 from medcom_adapter.transport.interface import Parcel, Received
 from medcom_adapter.transport.vans_mailbox import Layout, VansMailbox
@@ -45,23 +45,38 @@ def _is_envelope(data: bytes) -> bool:
     return VANS_NAMESPACE in bytes(data[:4096])
 
 
-class _Oioxml:
-    """The peer's mailbox as the workers see it: OIOXML only, receipts maybe dropped."""
+class _Faulty:
+    """The peer's mailbox as its workers see it, with its faults applied to what it sends."""
 
     def __init__(self, side: VansMailbox, faults: frozenset[Fault]) -> None:
         self.side = side
         self.faults = faults
+        self.acked: set[str] = set()  # MessageHeader ids acknowledged so far
 
     def send(self, parcel: Parcel) -> None:
         if Fault.SKIPS_RECEIPTS in self.faults and parcel.kind == "XCTL03":
             return
         self.side.send(parcel)
+        acked = _acknowledged(parcel.data)
+        if acked is not None and Fault.ACKS_DUPLICATES_TWICE in self.faults:
+            if acked in self.acked:  # a duplicate: acknowledge it a second time
+                self.side.send(dataclasses.replace(parcel, key=f"{parcel.key}-again"))
+            self.acked.add(acked)
 
     def receive(self) -> Iterator[Received]:
-        return (r for r in self.side.receive() if not _is_envelope(r.data))
+        return self.side.receive()
 
     def settle(self, received: Received) -> None:
         self.side.settle(received)
+
+
+def _acknowledged(data: bytes) -> str | None:
+    """The MessageHeader id an enveloped Acknowledgement answers, else None."""
+    if not _is_envelope(data):
+        return None
+    message = check(data).message
+    inner = message.message if isinstance(message, Enveloped) else None
+    return inner.acknowledged_id if isinstance(inner, Acknowledgement) else None
 
 
 class Peer:
@@ -69,10 +84,10 @@ class Peer:
         self.faults = faults
         self.side = VansMailbox(root, layout=PEER_SIDE)
         journal = open_journal("memory:")
-        transport = _Oioxml(self.side, faults)
-        self.inbox = Inbox(journal, transport, CollectingHook())
+        transport = _Faulty(self.side, faults)
+        self.hook = CollectingHook()
+        self.inbox = Inbox(journal, transport, self.hook)
         self.outbox = Outbox(journal, transport)
-        self.answerer = Answerer()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
         self._lock = threading.Lock()
@@ -97,16 +112,6 @@ class Peer:
             self._stop.wait(0.01)
 
     def step(self) -> None:
-        for received in list(self.side.receive()):
-            if not _is_envelope(received.data):
-                continue
-            before = self.answerer.duplicates
-            answers = self.answerer.answer(received.data)
-            if Fault.ACKS_DUPLICATES_TWICE in self.faults and self.answerer.duplicates > before:
-                answers = [*answers, answers[-1]]
-            for data in answers:
-                self._send(data)
-            self.side.settle(received)
         self.inbox.run_once()
         self.outbox.run_once()
 

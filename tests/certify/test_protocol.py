@@ -77,8 +77,7 @@ def test_nothing_arriving_fails_with_a_timeout_not_a_hang(tmp_path: Path) -> Non
     runner = ScenarioRunner(VansMailbox(tmp_path), catalogue.ROOT, progress=lines.append,
                             timing=Timing(timeout=0.2, quiet=0.05, poll=0.01))
     (result,) = runner.receive([s for s in RECEIVE if s.id == "R-CC-new"])
-    assert sorted(r.split(": ", 1)[1] for r in result.failures) == [
-        "expected 1 x PositiveMessage, got 0", "expected 1 x ok, got 0"]
+    assert [r.split(": ", 1)[1] for r in result.failures] == ["expected 1 x ok, got 0"]
     assert "    timed out after 0.2 s" in lines
     assert len(list((tmp_path / "out").iterdir())) == 1  # the delivery waits for the vendor
 

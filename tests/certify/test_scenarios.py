@@ -4,6 +4,7 @@ the scenarios their fault touches, with a reason."""
 from __future__ import annotations
 
 import dataclasses
+import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from itertools import count
@@ -133,3 +134,24 @@ def test_send_thread_rules() -> None:
     assert any("expected a reply-message" in f
                for f in check_send(_send(ThreadRule.REPLY), data(good_forward), ours))
     assert check_send(_send(ThreadRule.REPLY), [], ours) == ["expected one message, got 0"]
+
+
+def test_a_vans_receipt_is_allowed_once_and_a_negative_one_fails() -> None:
+    scenario = next(s for s in RECEIVE if s.id == "R-CC-new")
+
+    def with_receipts(kind: vans.VansReceiptKind, times: int) -> Peer:
+        answer = good_peer()
+
+        def peer(data: bytes) -> list[bytes]:
+            error = vans.VansError("Afvist") if kind.negative else None
+            receipt = vans.build(vans.receipt_for(
+                vans.parse(data), kind, envelope_id=str(uuid.uuid4()), sent=NOW, error=error))
+            return [a for a in answer(data) if b"<Receipt>" not in a] + [receipt] * times
+        return peer
+
+    assert play(scenario, with_receipts(vans.VansReceiptKind.POSITIVE, 0)) == []
+    assert play(scenario, with_receipts(vans.VansReceiptKind.POSITIVE, 1)) == []
+    (twice,) = play(scenario, with_receipts(vans.VansReceiptKind.POSITIVE, 2))
+    assert twice.endswith("unexpected 2 x PositiveMessage")
+    (negative,) = play(scenario, with_receipts(vans.VansReceiptKind.NEGATIVE, 1))
+    assert negative.endswith("unexpected 1 x NegativeMessage")
