@@ -47,7 +47,12 @@ def ids_of(data: bytes) -> list[str]:
     """The ids a receiver tells this message apart by."""
     if is_fhir(data):
         bundle = json.loads(data)
-        return [str(bundle["id"]), str(bundle["entry"][0]["resource"]["id"])]
+        ids = [str(bundle["id"]), str(bundle["entry"][0]["resource"]["id"])]
+        for entry in bundle["entry"]:  # the thread id: urn:uuid:<uuid>
+            if entry["resource"].get("resourceType") == "Communication":
+                ids += [i["value"].removeprefix("urn:uuid:")
+                        for i in entry["resource"].get("identifier", []) if "value" in i]
+        return ids
     root = load(data).getroot()
     return [e.text for path in _OIOXML_IDS for e in root.iterfind(path)
             if isinstance(e, etree._Element) and e.text]
