@@ -4,12 +4,16 @@ API keys live hashed in a JSON file (default ``api-keys.json`` in the data direc
 ``MEDCOM_DATA_DIR``, default ``.medcom``); a new key is printed once and never stored.
 ``MEDCOM_SERVICE_SECRET`` (hex) fixes the launch-token secret, so several processes behind
 one address accept each other's URLs; without it each process makes its own.
+
+``serve`` also runs the outbox and inbox workers in the background: on the in-process
+sandbox network by default (as the unit with location number ``--unit``), over the VANS
+provider client's mailbox folder with ``--mailbox DIR``, or not at all with ``--no-workers``
+(when ``medcom-adapter run`` does that job in a process of its own).
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 from pathlib import Path
 from typing import Any
@@ -31,6 +35,15 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
                        help="receivers directory (JSON); default the bundled example")
     serve.add_argument("--https", action="store_true",
                        help="served over TLS (directly or by a proxy): Secure cookies, HSTS")
+    network = serve.add_mutually_exclusive_group()
+    network.add_argument("--mailbox", type=Path, metavar="DIR",
+                         help="send and receive over this VANS mailbox folder "
+                              "(default: the in-process sandbox network)")
+    network.add_argument("--no-workers", action="store_true",
+                         help="queue only; another process sends and receives")
+    serve.add_argument("--unit", default=None, metavar="EAN",
+                       help="on the sandbox: the unit's location number (default: the "
+                            "example directory's PPR unit)")
     serve.set_defaults(run=_serve)
 
     keys = commands.add_parser("api-key", help="manage the service's API keys")
@@ -82,24 +95,15 @@ def _keys(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def open_journal(url: str | None) -> Any:
-    """The configured journal; the in-memory one until the journal factory is installed."""
-    try:
-        factory = importlib.import_module("medcom_adapter.journal.factory")
-    except ImportError:
-        if url not in (None, "memory:"):
-            raise SystemExit(f"medcom-adapter: journal {url} is not available") from None
-        from medcom_adapter.journal.memory import MemoryJournal
-
-        return MemoryJournal()
-    return factory.open_journal(url)
-
-
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from medcom_adapter.journal.factory import open_journal
+    from medcom_adapter.journal.memory import MemoryJournal
+    from medcom_adapter.sandbox.demo import UNIT_EAN
     from medcom_adapter.service import Settings, create_app
     from medcom_adapter.service.apikeys import ApiKeys
+    from medcom_adapter.service.background import WorkerLoop, mailbox_loop, sandbox_loop
     from medcom_adapter.transport.directory import Directory
 
     settings = Settings(api_keys=ApiKeys.load(_keys_file(args.keys)), https=args.https)
@@ -108,10 +112,25 @@ def _serve(args: argparse.Namespace) -> int:
     if os.environ.get(SECRET_ENV):
         settings.secret = bytes.fromhex(os.environ[SECRET_ENV])
     journal = open_journal(args.journal)
+    workers: WorkerLoop | None = None
+    if not args.no_workers:
+        # the workers' own connection; an in-memory journal can only be shared
+        own = journal if isinstance(journal, MemoryJournal) else open_journal(args.journal)
+        hook = _polling_only
+        if args.mailbox:
+            workers = mailbox_loop(own, settings.directory, mailbox=args.mailbox, hook=hook,
+                                   close=own is not journal)
+        else:
+            workers = sandbox_loop(own, settings.directory, unit_ean=args.unit or UNIT_EAN,
+                                   hook=hook, close=own is not journal)
     try:
         # Access logs carry paths only: no path of ours holds a person id.
-        uvicorn.run(create_app(journal, settings), host=args.host, port=args.port,
-                    server_header=False)
+        uvicorn.run(create_app(journal, settings, workers=workers), host=args.host,
+                    port=args.port, server_header=False)
     finally:
         journal.close()
     return EXIT_OK
+
+
+def _polling_only(delivery: Any) -> None:
+    """Received messages stay in the journal for case systems to poll (GET /api/inbound)."""
