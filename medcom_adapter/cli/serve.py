@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
-from typing import Any
 
 from medcom_adapter.cli.common import EXIT_OK, EXIT_USAGE
 
@@ -55,7 +54,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     revoke = actions.add_parser("revoke", help="revoke a key by its id")
     revoke.add_argument("key_id")
     listing = actions.add_parser("list", help="list keys (ids, names, scopes; never secrets)")
-    for p in (add, revoke, listing):
+    webhook = actions.add_parser(
+        "webhook", help="push received correspondence to a case system's URL, signed")
+    webhook.add_argument("key_id")
+    webhook.add_argument("url", nargs="?", help="omit to stop pushing")
+    for p in (add, revoke, listing, webhook):
         p.add_argument("--keys", type=Path, metavar="FILE", help="API key file")
     keys.set_defaults(run=_keys)
 
@@ -73,6 +76,19 @@ def _keys(args: argparse.Namespace) -> int:
         for key in store.all():
             state = "revoked" if key.revoked else "active"
             print(f"{key.id}  {key.name}  {','.join(key.scopes)}  {state}")
+        return EXIT_OK
+    if args.action == "webhook":
+        try:
+            secret = store.set_webhook(args.key_id, args.url)
+        except (KeyError, ValueError) as exc:
+            print(f"medcom-adapter: {exc}")
+            return EXIT_USAGE
+        store.save(path)
+        if secret is None:
+            print(f"no webhook for {args.key_id}")
+        else:
+            print(f"webhook {args.url} for {args.key_id}; the signing secret, shown once:")
+            print(secret)
         return EXIT_OK
     if args.action == "revoke":
         try:
@@ -104,6 +120,7 @@ def _serve(args: argparse.Namespace) -> int:
     from medcom_adapter.service import Settings, create_app
     from medcom_adapter.service.apikeys import ApiKeys
     from medcom_adapter.service.background import WorkerLoop, mailbox_loop, sandbox_loop
+    from medcom_adapter.service.webhook import CaseSystemWebhooks
     from medcom_adapter.transport.directory import Directory
 
     settings = Settings(api_keys=ApiKeys.load(_keys_file(args.keys)), https=args.https)
@@ -116,7 +133,7 @@ def _serve(args: argparse.Namespace) -> int:
     if not args.no_workers:
         # the workers' own connection; an in-memory journal can only be shared
         own = journal if isinstance(journal, MemoryJournal) else open_journal(args.journal)
-        hook = _polling_only
+        hook = CaseSystemWebhooks(settings.api_keys, own)
         if args.mailbox:
             workers = mailbox_loop(own, settings.directory, mailbox=args.mailbox, hook=hook,
                                    close=own is not journal)
@@ -130,7 +147,3 @@ def _serve(args: argparse.Namespace) -> int:
     finally:
         journal.close()
     return EXIT_OK
-
-
-def _polling_only(delivery: Any) -> None:
-    """Received messages stay in the journal for case systems to poll (GET /api/inbound)."""
