@@ -24,7 +24,7 @@ from medcom_adapter.errors import (
 from medcom_adapter.model.identifiers import Gln, SorId
 
 # answers every receiver takes, whatever it is registered for
-ALWAYS_ACCEPTED = frozenset({"XCTL01", "XCTL02", "XCTL03", "Acknowledgement"})
+ALWAYS_ACCEPTED = frozenset({"XCTL01", "XCTL02", "XCTL03", "Acknowledgement", "VANSReceipt"})
 
 
 @dataclass(frozen=True, slots=True)
