@@ -30,6 +30,8 @@ RELATION = {"mor": "Mor", "far": "Far", "uspec_paaroerende": "Anden pårørende"
 KIND = {
     "XREF01": "Henvisning",
     "XDIS91": "Korrespondance (XDIS91)",
+    "XBIN01": "Bilag (XBIN01)",
+    "XBIN02": "Henvisningsbilag (XBIN02)",
     "CareCommunication": "Korrespondance (FHIR)",
     "XCTL01": "VANS-kvittering (negativ)",
     "XCTL02": "Negativ kvittering",

@@ -26,6 +26,7 @@ from medcom_adapter.model.parties import person_id
 from medcom_adapter.service import forms, labels
 from medcom_adapter.service.api import KM_TYPES, PDF_ONLY, errors_response
 from medcom_adapter.service.context import Kind, LaunchContext
+from medcom_adapter.service.preview import danish
 from medcom_adapter.service.sessions import Session
 from medcom_adapter.service.state import ServiceState, state
 from medcom_adapter.service.uploads import check_upload
@@ -272,17 +273,10 @@ async def preview(draft_id: str, request: Request) -> Response:
     draft = session.drafts.get(draft_id)
     if draft is None:
         raise HTTPException(404, "Kladden findes ikke længere. Udfyld formularen igen.")
+    outgoing: forms.Outgoing = draft["outgoing"]
     return _page(request, "preview.html", session, draft_id=draft_id, draft=draft,
-                 files=[(name, _shown(data)) for name, data in draft["outgoing"].files])
-
-
-def _shown(data: bytes, limit: int = 20000) -> str:
-    text = data.decode("utf-8") if data.startswith(b"{") else data.decode("iso-8859-1")
-    if "ISO-8859-1" not in text[:100] and not data.startswith(b"{"):
-        text = data.decode("utf-8", errors="replace")
-    if len(text) <= limit:
-        return text
-    return text[:limit] + f"\n… ({len(text) - limit:,} tegn mere, bl.a. bilagets indhold)"
+                 sections=danish(outgoing.prepared.entries),
+                 files=[(name, len(data)) for name, data in outgoing.files])
 
 
 @router.post("/forhaandsvisning/{draft_id}")

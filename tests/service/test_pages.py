@@ -102,6 +102,14 @@ def test_referral_preview_send_and_status(harness: Harness) -> None:
     assert "Forhåndsvisning" in preview.text and "Angst og skolevægring" in preview.text
     assert "XREF01_" in preview.text and "XBIN02_" in preview.text
     assert "Børne- og ungdomspsykiatri" in preview.text
+    # what will be sent, read back from the bytes, in Danish, the CPR masked
+    for text in ("Det sendes", "Henvisning, version XH0131R", "Årsag til henvisningen",
+                 "Bruno Test Elmer (250947-xxxx)", "Eksempel Regionshospital, Børne- og "
+                 "Ungdomspsykiatrien", "Henvisningsbilag (XBIN02), version XB0230X", "Fil</dt>",
+                 "Elektiv (planlagt)"):
+        assert text in preview.text, text
+    assert CPR not in preview.text
+    assert "Referral" not in preview.text and "Reason" not in preview.text
     assert not harness.journal.find(Query())  # nothing queued before Send
     sent = harness.client.post(submitted.headers["location"], data={"csrf": csrf},
                                follow_redirects=False)
