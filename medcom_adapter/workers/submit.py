@@ -29,6 +29,7 @@ from medcom_adapter.oioxml.outbound import OutboundFile, build_referral
 from medcom_adapter.oioxml.versions import by_code
 from medcom_adapter.transport.directory import Directory
 from medcom_adapter.transport.dnhf import route_referral
+from medcom_adapter.workers import checked
 
 _MIME = {"pdf": "application/pdf"}
 
@@ -116,6 +117,7 @@ def _entry(
         for o in (letter.objects if isinstance(letter, BinaryLetter) else ()))
     sender_sor = (sender.identifier if sender is not None
                   and sender.identifier_code.value == "sorkode" else None)
+    checked.remember(file.data)  # built and validated here: the outbox need not again
     return NewMessage(
         direction=Direction.OUTBOUND, kind=file.version.type_code, version=file.version.code,
         data=file.data, envelope_id=file.envelope_id, message_id=file.letter_id,
