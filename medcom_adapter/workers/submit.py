@@ -142,6 +142,8 @@ def _checked(entries: Sequence[NewMessage]) -> tuple[NewMessage, ...]:
         report = check(entry.data)
         if not report.valid:
             raise OutboundInvalid(report.issues)
+    for entry in entries:
+        checked.remember(entry.data)  # validated here: the outbox need not again
     return tuple(entries)
 
 
@@ -166,7 +168,6 @@ def _entry(
         for o in (letter.objects if isinstance(letter, BinaryLetter) else ()))
     sender_sor = (sender.identifier if sender is not None
                   and sender.identifier_code.value == "sorkode" else None)
-    checked.remember(file.data)  # built and validated here: the outbox need not again
     return NewMessage(
         direction=Direction.OUTBOUND, kind=file.version.type_code, version=file.version.code,
         data=file.data, envelope_id=file.envelope_id, message_id=file.letter_id,
