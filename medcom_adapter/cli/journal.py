@@ -2,7 +2,8 @@
 
 The journal is the one ``--journal URL`` or ``MEDCOM_JOURNAL_URL`` names (default: SQLite in
 ``MEDCOM_DATA_DIR``). Reads and exports are audited under ``--actor`` (default: the login
-name). Person ids are masked in listings unless ``--reveal``.
+name; ``system`` is reserved for the adapter's own workers, whose reads are not audited).
+Person ids are masked in listings unless ``--reveal``.
 """
 
 from __future__ import annotations
@@ -16,8 +17,16 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 from medcom_adapter.cli.common import EXIT_INVALID, EXIT_OK
+from medcom_adapter.errors import JournalError
 from medcom_adapter.journal import export
-from medcom_adapter.journal.interface import Direction, Journal, Query, Status, StoredMessage
+from medcom_adapter.journal.interface import (
+    SYSTEM,
+    Direction,
+    Journal,
+    Query,
+    Status,
+    StoredMessage,
+)
 
 RETENTION_ENV = "MEDCOM_JOURNAL_RETENTION_DAYS"
 
@@ -83,6 +92,9 @@ def _login() -> str:
 def _open(args: argparse.Namespace) -> Journal:
     from medcom_adapter.journal.factory import open_journal
 
+    if args.actor == SYSTEM:
+        raise JournalError(f"--actor {SYSTEM} is reserved for the adapter's own workers, "
+                           "whose reads are not audited: name who is reading")
     return open_journal(args.journal)
 
 

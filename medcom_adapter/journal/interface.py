@@ -4,6 +4,18 @@ Records are append-only: a message's bytes never change once stored; what change
 status, recorded as a new history row. Implementations encrypt bodies, attachments and
 person ids at rest and keep a hash chain (see the package's implementations); callers hand
 over and get back plaintext values in memory only.
+
+The audit log records access to patient data by people and case systems: every ``get`` and
+``find`` by any actor, every export (``export``, ``classifications``) and every purge, each
+committed durably with the read itself. The adapter's own processing, actor
+:data:`SYSTEM` (the workers reading what they must send, correlating a receipt with what
+it answers, checking for duplicates), is not an access by anyone: what it does with what it
+read is recorded in the status history of the messages concerned (``sent``,
+``acknowledged``, ``delivered``, ...), and whatever leaves the adapter towards a person or
+case system goes through an actor of its own (``webhook``, ``api:...``, the CLI's login).
+So ``get`` and ``find`` by ``SYSTEM`` leave no audit row and cost no durable write; the
+name is reserved (the CLI refuses it as ``--actor``). Exports and purges are audited
+whoever asks.
 """
 
 from __future__ import annotations
@@ -16,6 +28,8 @@ from typing import Protocol
 
 from medcom_adapter.model.classification import Classification
 from medcom_adapter.model.parties import PersonId
+
+SYSTEM = "system"  # the adapter's own workers: their reads are not audited (see above)
 
 
 class Direction(StrEnum):
@@ -163,7 +177,7 @@ class VerifyReport:
 
 
 class Journal(Protocol):
-    """Any journal store. Every method commits durably before it returns."""
+    """Any journal store. Every method that writes commits durably before it returns."""
 
     def append(self, message: NewMessage, status: Status, *, actor: str = "system") -> int:
         """Store a message with its first status; returns its journal id."""
@@ -172,10 +186,14 @@ class Journal(Protocol):
     def set_status(self, id: int, status: Status, *, reason: str | None = None) -> None: ...
 
     def get(self, id: int, *, actor: str = "system") -> StoredMessage:
-        """The stored message; raises KeyError when there is none. Reads are audited."""
+        """The stored message; raises KeyError when there is none. Audited unless ``actor``
+        is :data:`SYSTEM`."""
         ...
 
-    def find(self, query: Query, *, actor: str = "system") -> Sequence[StoredMessage]: ...
+    def find(self, query: Query, *, actor: str = "system") -> Sequence[StoredMessage]:
+        """Messages matching ``query``, oldest first. Audited unless ``actor`` is
+        :data:`SYSTEM`."""
+        ...
 
     def claim(self, status: Status, limit: int, *, lease_seconds: float = 60.0) -> Sequence[int]:
         """Ids in ``status`` not leased by another process, leased to this one (outbox)."""

@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 from medcom_adapter.journal import chain
 from medcom_adapter.journal.clock import Clock, utc_now
 from medcom_adapter.journal.interface import (
+    SYSTEM,
     AuditEntry,
     NewMessage,
     PurgeReport,
@@ -85,14 +86,16 @@ class MemoryJournal:
     def get(self, id: int, *, actor: str = "system") -> StoredMessage:
         with self._lock:
             stored = self._stored(id)
-            self._log(actor, "read", (id,))
+            if actor != SYSTEM:
+                self._log(actor, "read", (id,))
             return stored
 
     def find(self, query: Query, *, actor: str = "system") -> Sequence[StoredMessage]:
         with self._lock:
             found = [self._stored(id) for id, r in self._records.items() if _matches(query, r)]
             found = found[: query.limit]
-            self._log(actor, "find", tuple(s.id for s in found))
+            if actor != SYSTEM:
+                self._log(actor, "find", tuple(s.id for s in found))
             return found
 
     def export(self, patient: PersonId, *, actor: str) -> Sequence[StoredMessage]:

@@ -3,6 +3,10 @@
 Appends take the ``journal_head`` row first (locked in PostgreSQL; SQLite's write
 transaction is exclusive anyway), so ids are gapless and each entry's chain link follows the
 one before it even when several processes append at once.
+
+A read by any actor but ``SYSTEM`` writes its audit row in the read's own transaction, so
+it is durable before the caller sees anything; a read by ``SYSTEM`` is a plain read
+transaction (no audit row, no sync: see :mod:`.interface` for why).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from medcom_adapter.journal.clock import Clock, utc_now
 from medcom_adapter.journal.crypto import Keyring
 from medcom_adapter.journal.db import Db, Row, marks
 from medcom_adapter.journal.interface import (
+    SYSTEM,
     AuditEntry,
     NewMessage,
     PurgeReport,
@@ -94,19 +99,21 @@ class SqlJournal:
                 id, status, chain.timestamp(self._clock()), reason, self.keys))
 
     def get(self, id: int, *, actor: str = "system") -> StoredMessage:
-        with self.db.transaction(write=True):
+        with self.db.transaction(write=actor != SYSTEM):
             found = self._load(self.db.rows(_SELECT + " WHERE id = ?", (id,)))
             if not found:
                 raise KeyError(id)
-            self._log(actor, "read", (id,))
+            if actor != SYSTEM:
+                self._log(actor, "read", (id,))
         return found[0]
 
     def find(self, query: Query, *, actor: str = "system") -> Sequence[StoredMessage]:
         sql, params = self._where(query)
-        with self.db.transaction(write=True):
+        with self.db.transaction(write=actor != SYSTEM):
             found = self._load(self.db.rows(
                 f"{_SELECT}{sql} ORDER BY id LIMIT ?", (*params, query.limit)))
-            self._log(actor, "find", tuple(s.id for s in found), _describe(query))
+            if actor != SYSTEM:
+                self._log(actor, "find", tuple(s.id for s in found), _describe(query))
         return found
 
     def export(self, patient: PersonId, *, actor: str) -> Sequence[StoredMessage]:

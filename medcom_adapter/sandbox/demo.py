@@ -30,6 +30,7 @@ PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 REQUESTS = PACKAGE_ROOT / "fixtures" / "requests"
 RECEIVERS = PACKAGE_ROOT / "fixtures" / "network" / "receivers.json"
 UNIT_EAN = "5790000123452"
+READER = "demo"  # who reads the summary, for the audit log
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +61,10 @@ def run_demo(
 
 def summary(result: DemoResult, out: TextIO) -> None:
     journal, directory = result.journal, result.harness.directory
+
+    def read(id: int) -> StoredMessage:
+        return journal.get(id, actor=READER)
+
     write = out.write
     write("Sent\n")
     for label, queued in (("Referral", result.referral), ("KM (XDIS91)", result.km),
@@ -67,24 +72,25 @@ def summary(result: DemoResult, out: TextIO) -> None:
         via = f" via {queued.via}" if queued.via else ""
         write(f"  {label} to {queued.receiver}{via}\n")
         for id in queued.ids:
-            stored = journal.get(id)
-            answers = ", ".join(f"{journal.get(a).message.kind} #{a}" for a in stored.answered_by)
+            stored = read(id)
+            answers = ", ".join(f"{read(a).message.kind} #{a}" for a in stored.answered_by)
             answered = f"  answered by {answers}" if answers else ""
             write(f"    {_line(stored, directory)}{answered}\n")
-        classification = journal.get(queued.ids[0]).message.classification
+        classification = read(queued.ids[0]).message.classification
         if classification is not None:
             classes = ", ".join(c.display for c in classification.classes)
             write(f"    §126a henvisning: {classes} (forløb {classification.course_id})\n")
     write("Received\n")
-    inbound = journal.find(Query(direction=Direction.INBOUND, since=result.started))
+    inbound = journal.find(Query(direction=Direction.INBOUND, since=result.started), actor=READER)
     for stored in inbound:
-        answers = ", ".join(f"{journal.get(a).message.kind} #{a} {journal.get(a).status.value}"
+        answers = ", ".join(f"{read(a).message.kind} #{a} {read(a).status.value}"
                             for a in stored.answered_by
-                            if journal.get(a).message.direction is Direction.OUTBOUND)
+                            if read(a).message.direction is Direction.OUTBOUND)
         write(f"  {_line(stored, directory, inbound=True)}"
               f"{'  we answered ' + answers if answers else ''}\n")
     counts: dict[str, int] = {}
-    for stored in journal.find(Query(since=result.started, limit=100_000)):
+    for stored in journal.find(Query(since=result.started, limit=100_000),
+                               actor=READER):
         counts[stored.status.value] = counts.get(stored.status.value, 0) + 1
     write("Journal: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
     verify = getattr(journal, "verify", None)

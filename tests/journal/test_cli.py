@@ -196,3 +196,13 @@ def test_rotate_key_with_keys_in_the_environment(
     assert code == 0 and f"re-encrypted 1 messages under key {second.id}" in out
     monkeypatch.setenv("MEDCOM_JOURNAL_KEY", second.line())
     assert run(capsys, "verify")[0] == 0
+
+
+def test_the_workers_actor_name_is_refused(filled: dict[str, int],
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["journal", "--actor", "system", "show", str(filled["sent"])])
+    assert code != 0
+    assert "reserved" in capsys.readouterr().err
+    journal = open_journal()
+    assert journal.audit_log() == []
+    journal.close()

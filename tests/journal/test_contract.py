@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from medcom_adapter.journal.interface import Direction, Journal, Query, Status
+from medcom_adapter.journal.interface import SYSTEM, Direction, Journal, Query, Status
 from tests.journal.conftest import Clock
 from tests.journal.samples import CPR, OTHER_CPR, PDF, receipt, referral
 
@@ -140,6 +140,18 @@ def test_reads_and_exports_are_audited_without_person_ids(journal: Journal, cloc
     assert log[0].at == clock.now
     assert all(CPR.value not in (a.detail or "") for a in log)
     assert journal.audit_log(since=clock.now.replace(hour=13)) == []
+
+
+def test_the_adapters_own_reads_are_not_audited_but_its_exports_are(journal: Journal) -> None:
+    id = journal.append(referral(), Status.QUEUED)
+    journal.get(id)
+    journal.find(Query(status=Status.QUEUED), actor=SYSTEM)
+    assert journal.audit_log() == []
+    journal.get(id, actor="sagsbehandler")
+    journal.export(CPR, actor=SYSTEM)
+    journal.classifications(date(2024, 3, 1), date(2024, 3, 1))
+    assert [(a.actor, a.action) for a in journal.audit_log()] == [
+        ("sagsbehandler", "read"), (SYSTEM, "export"), (SYSTEM, "classifications")]
 
 
 def test_verify_passes_on_an_untouched_journal(journal: Journal) -> None:
