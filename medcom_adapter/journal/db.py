@@ -48,7 +48,9 @@ class Db(Protocol):
 
     def transaction(self, *, write: bool) -> AbstractContextManager[None]:
         """Commit durably on leaving, roll back on an exception. ``write`` transactions of
-        SQLite take the write lock at once, so their reads see what they will change."""
+        SQLite take the write lock at once, so their reads see what they will change.
+        Begun inside another transaction, it is a savepoint: an exception undoes its own
+        statements only, and the outer transaction commits the rest."""
         ...
 
     def close(self) -> None: ...

@@ -21,6 +21,7 @@ whoever asks.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -213,6 +214,13 @@ class Journal(Protocol):
         self, messages: Sequence[NewMessage], status: Status, *, actor: str = "system"
     ) -> Sequence[int]:
         """Store several messages in one durable commit (bulk loads, batched inboxes)."""
+        ...
+
+    def atomic(self) -> AbstractContextManager[None]:
+        """A block whose writes are one durable commit: all of them when it ends without an
+        exception, none of them when it raises or the process dies inside it. Reads inside
+        see its writes. Blocks nest; an inner block that raises undoes only its own writes.
+        Keep blocks short: a SQLite write block holds the journal's write lock throughout."""
         ...
 
     def export(self, patient: PersonId, *, actor: str) -> Sequence[StoredMessage]:

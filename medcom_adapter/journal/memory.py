@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -43,6 +44,15 @@ class _Record:
     purged_at: datetime | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class _Saved:
+    """What ``atomic`` restores when its block fails: each record's mutable parts."""
+
+    records: dict[int, tuple[int, int, datetime | None, NewMessage, datetime | None]]
+    audit: int
+    head: str
+
+
 class MemoryJournal:
     """The :class:`~medcom_adapter.journal.interface.Journal` protocol, in memory."""
 
@@ -52,6 +62,31 @@ class MemoryJournal:
         self._audit: list[AuditEntry] = []
         self._head = chain.GENESIS
         self._lock = threading.RLock()
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        with self._lock:
+            saved = self._save()
+            try:
+                yield
+            except BaseException:
+                self._restore(saved)
+                raise
+
+    def _save(self) -> _Saved:
+        return _Saved({id: (len(r.history), len(r.answered_by), r.lease_until, r.message,
+                            r.purged_at) for id, r in self._records.items()},
+                      len(self._audit), self._head)
+
+    def _restore(self, saved: _Saved) -> None:
+        for id in [id for id in self._records if id not in saved.records]:
+            del self._records[id]
+        for id, (history, answered, lease, message, purged) in saved.records.items():
+            record = self._records[id]
+            del record.history[history:], record.answered_by[answered:]
+            record.lease_until, record.message, record.purged_at = lease, message, purged
+        del self._audit[saved.audit:]
+        self._head = saved.head
 
     def append(self, message: NewMessage, status: Status, *, actor: str = "system") -> int:
         return self.append_many((message,), status, actor=actor)[0]

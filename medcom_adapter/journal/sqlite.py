@@ -3,6 +3,7 @@
 ``synchronous=FULL`` makes every commit reach the disk before it returns (in WAL mode the
 default, NORMAL, may lose the last commits on power loss). Write transactions begin
 ``IMMEDIATE`` so two processes never both read the chain head and then both append.
+A transaction begun inside another is a savepoint, as in PostgreSQL.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ class SqliteDb:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        self._depth, self._writing = 0, False  # open transactions (savepoints nest inside)
         self._connection = sqlite3.connect(path, isolation_level=None, timeout=30.0,
                                            check_same_thread=False)
         # 64 MB of page cache: appends touch several indexes with random keys (digests,
@@ -48,13 +50,37 @@ class SqliteDb:
 
     @contextmanager
     def transaction(self, *, write: bool) -> Iterator[None]:
+        if self._depth:
+            with self._savepoint(write):
+                yield
+            return
         self._connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        self._depth, self._writing = 1, write
         try:
             yield
         except BaseException:
             self._connection.execute("ROLLBACK")
             raise
+        finally:
+            self._depth = 0
         self._connection.execute("COMMIT")
+
+    @contextmanager
+    def _savepoint(self, write: bool) -> Iterator[None]:
+        """A transaction inside another: undone alone when it fails, committed with it."""
+        if write and not self._writing:
+            raise RuntimeError("a write transaction cannot begin inside a read transaction")
+        name = f"inner{self._depth}"
+        self._connection.execute(f"SAVEPOINT {name}")
+        self._depth += 1
+        try:
+            yield
+        except BaseException:
+            self._connection.execute(f"ROLLBACK TO {name}")
+            raise
+        finally:
+            self._depth -= 1
+            self._connection.execute(f"RELEASE {name}")
 
     def close(self) -> None:
         self._connection.close()

@@ -12,6 +12,7 @@ transaction (no audit row, no sync: see :mod:`.interface` for why).
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -45,6 +46,11 @@ class SqlJournal:
     def __init__(self, db: Db, keys: Keyring, *, clock: Clock = utc_now) -> None:
         self.db, self.keys, self._clock = db, keys, clock
         migrate(db)
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        with self.db.transaction(write=True):
+            yield
 
     def append(self, message: NewMessage, status: Status, *, actor: str = "system") -> int:
         return self.append_many((message,), status, actor=actor)[0]

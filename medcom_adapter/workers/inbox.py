@@ -10,7 +10,8 @@ anything else; its receipt or acknowledgement is journaled (``queued``, for the 
 send) before it is delivered; delivery is marked (``delivered``) before the file is settled.
 A process killed anywhere leaves the file in the inbox, and the next run finds the journal
 entry for the same bytes still ``received`` and finishes it, so nothing is lost and nothing
-is delivered twice.
+is delivered twice. Receipts and acknowledgements of what we sent are delivered to no one:
+consecutive ones are taken in under one durable commit, their files settled after it.
 
 OIOXML Emessages are handled here; FHIR messages in VANSEnvelopes by :mod:`.inbox_fhir`.
 """
@@ -20,7 +21,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from medcom_adapter.detect import VANS_NAMESPACE, Report, check
@@ -42,7 +44,7 @@ from medcom_adapter.reliable import correlate
 from medcom_adapter.reliable.inbound import AnswerMode, Deliver, Duplicate, on_message
 from medcom_adapter.reliable.outbound import Acknowledged, Rejected, matches, on_answer
 from medcom_adapter.reliable.rules import Answer, MessageKey, Protocol
-from medcom_adapter.transport.interface import Transport
+from medcom_adapter.transport.interface import Received, Transport
 from medcom_adapter.workers import checked, tracking
 from medcom_adapter.workers.hooks import Delivery, Hook
 from medcom_adapter.workers.inbox_fhir import process_vans
@@ -72,17 +74,33 @@ class Inbox:
         self.hook = hook
         self.clock = clock
         self.ids = ids or IdSource()
+        self.answers_per_commit = 100
+        self._batching = False
+        self._answers: _Answers | None = None
 
     def run_once(self) -> InboxRun:
         counts = {"delivered": 0, "receipts": 0, "duplicates": 0, "refused": 0, "deferred": 0}
-        for received in self.transport.receive():
-            try:
-                outcome = self.process(received.data)
-            except TransportFailure:
-                counts["deferred"] += 1
-                continue
-            counts[outcome] += 1
-            self.transport.settle(received)
+        self._batching = True
+        try:
+            for received in self.transport.receive():
+                try:
+                    outcome = self.process(received.data)
+                except TransportFailure:
+                    counts["deferred"] += 1
+                    continue
+                counts[outcome] += 1
+                if self._answers is None:
+                    self.transport.settle(received)
+                    continue
+                self._answers.files.append(received)  # settled when its block commits
+                if len(self._answers.files) >= self.answers_per_commit:
+                    self._commit_answers()
+        except BaseException as exc:
+            self._drop_answers(exc)
+            raise
+        finally:
+            self._batching = False
+        self._commit_answers()
         return InboxRun(**counts)
 
     # -- one file ------------------------------------------------------------------------
@@ -100,6 +118,7 @@ class Inbox:
 
     def decide(self, data: bytes, inbound: Inbound) -> str:
         """Journal, answer and deliver one received message as ``reliable`` decides."""
+        self._commit_answers()  # a letter is journaled, answered and delivered on its own
         journal, key = self.journal, inbound.key
         digest = hashlib.sha256(inbound.entry.data).hexdigest()
         resumed = tracking.same_file(journal, inbound.entry.envelope_id, digest)
@@ -157,8 +176,19 @@ class Inbox:
         The decision is recorded on what we sent first, then the answer is journaled, already
         settled: a process killed in between takes the answer in again, and ``reliable`` then
         ignores it as repeated. So an answer that changed a status is new, and only one that
-        changed nothing needs looking up (every journal read is an audited, durable write).
+        changed nothing needs looking up.
+
+        Within :meth:`run_once`, consecutive answers share one durable commit, and their files
+        are settled only after it: a process killed before it takes them all in again.
         """
+        if self._batching and self._answers is None:
+            block = self.journal.atomic()
+            block.__enter__()
+            self._answers = _Answers(block)
+        with self.journal.atomic():
+            return self._take_answer(entry, answer, label)
+
+    def _take_answer(self, entry: NewMessage, answer: Answer, label: str) -> str:
         chain = tracking.chain_for(self.journal, envelope_id=answer.original_envelope_id,
                                    message_ids=answer.original_message_ids)
         out = tracking.outbound_of(chain, protocol=answer.protocol) if chain else None
@@ -249,6 +279,20 @@ class Inbox:
                 answers=answers)
         return owed
 
+    def _commit_answers(self) -> None:
+        """Commit the open block of answers, then settle their files."""
+        answers, self._answers = self._answers, None
+        if answers is not None:
+            answers.block.__exit__(None, None, None)
+            for received in answers.files:
+                self.transport.settle(received)
+
+    def _drop_answers(self, exc: BaseException) -> None:
+        """Roll the open block of answers back; their files stay to be taken in again."""
+        answers, self._answers = self._answers, None
+        if answers is not None:
+            answers.block.__exit__(type(exc), exc, exc.__traceback__)
+
     # -- helpers -------------------------------------------------------------------------
     def _seen(self, entry: NewMessage) -> bool:
         digest = hashlib.sha256(entry.data).hexdigest()
@@ -268,6 +312,14 @@ class Inbox:
 
     def _local_now(self) -> datetime:
         return self.clock().astimezone().replace(tzinfo=None)
+
+
+@dataclass(slots=True)
+class _Answers:
+    """An open journal block of answers taken in, and the files they came in."""
+
+    block: AbstractContextManager[None]
+    files: list[Received] = field(default_factory=list)
 
 
 def _refusal(earlier: StoredMessage) -> MedComError | None:

@@ -3,7 +3,8 @@
 Crash-safety: a message is claimed (leased) from the journal, published by the transport
 under its journal id (publishing the same id twice is a no-op) and only then marked sent.
 A process killed anywhere in between leaves it queued; when the lease runs out the next
-process publishes it again, which publishes nothing new, and marks it sent.
+process publishes it again, which publishes nothing new, and marks it sent. The marks of
+one run (a claimed batch) are one durable commit.
 
 FHIR messages are journaled as their Bundle and put in a VANSEnvelope when sent
 (``envelopes.fhir_payload.wrap``: envelope id = Bundle.id, message id = MessageHeader.id).
@@ -86,30 +87,37 @@ class Outbox:
         self.ids = ids or IdSource()
 
     def run_once(self) -> OutboxRun:
-        sent = failed = deferred = 0
+        deferred = 0
         claimed = self.journal.claim(Status.QUEUED, self.settings.batch,
                                      lease_seconds=self.settings.lease_seconds)
         loaded = self._load(claimed)
-        for id in claimed:
-            stored = loaded[id] if id in loaded else self.journal.get(id)
-            message = stored.message
-            try:
-                self._check(message, stored.digest)
-                data = self._on_the_wire(message)
-            except MedComError as exc:
-                self.journal.set_status(id, Status.FAILED, reason=f"{exc.code}: {exc}")
-                failed += 1
-                continue
-            try:
-                self.transport.send(Parcel(
-                    data, message.kind, message.envelope_id,
-                    message.sender_ean or "", message.receiver_ean or "", key=str(id)))
-            except TransportFailure:
-                deferred += 1  # the lease runs out and a later run tries again
-                continue
-            self.journal.set_status(id, Status.SENT)
-            sent += 1
-        return OutboxRun(sent, failed, deferred)
+        outcomes: list[tuple[int, Status, str | None]] = []
+        try:
+            for id in claimed:
+                stored = loaded[id] if id in loaded else self.journal.get(id)
+                message = stored.message
+                try:
+                    self._check(message, stored.digest)
+                    data = self._on_the_wire(message)
+                except MedComError as exc:
+                    outcomes.append((id, Status.FAILED, f"{exc.code}: {exc}"))
+                    continue
+                try:
+                    self.transport.send(Parcel(
+                        data, message.kind, message.envelope_id,
+                        message.sender_ean or "", message.receiver_ean or "", key=str(id)))
+                except TransportFailure:
+                    deferred += 1  # the lease runs out and a later run tries again
+                    continue
+                outcomes.append((id, Status.SENT, None))
+        finally:
+            # one durable commit for the run; killed before it, the messages stay queued
+            # and are published again (a no-op) when their lease runs out
+            with self.journal.atomic():
+                for id, status, reason in outcomes:
+                    self.journal.set_status(id, status, reason=reason)
+        sent = sum(status is Status.SENT for _, status, _ in outcomes)
+        return OutboxRun(sent, len(outcomes) - sent, deferred)
 
     def _load(self, ids: Sequence[int]) -> dict[int, StoredMessage]:
         """The claimed entries in one journal read (every read is an audited, durable write);

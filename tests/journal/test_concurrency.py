@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from collections import Counter
@@ -78,4 +79,19 @@ def test_two_processes_claiming_never_take_the_same_message(
     assert sorted(claimed[0] + claimed[1]) == list(ids)
     assert not set(claimed[0]) & set(claimed[1])
     assert journal.find(Query(status=Status.QUEUED)) == []
+    journal.close()
+
+
+def test_a_process_killed_inside_an_atomic_block_leaves_none_of_its_writes(
+    engine: str, request: pytest.FixtureRequest, tmp_path: Path, keys: Keyring, clock: Clock
+) -> None:
+    url = _url(engine, request, tmp_path)
+    worker = _start("die-inside", url, keys=keys)
+    worker.communicate(timeout=120)
+    assert worker.returncode == -signal.SIGKILL
+    journal = _open(url, keys, clock)
+    (stored,) = journal.find(Query())
+    assert stored.status is Status.QUEUED and stored.answered_by == ()
+    assert journal.verify().intact
+    assert journal.append(stored.message, Status.QUEUED) == stored.id + 1
     journal.close()

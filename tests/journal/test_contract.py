@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from medcom_adapter.journal.interface import SYSTEM, Direction, Journal, Query, Status
-from tests.journal.conftest import Clock
+from tests.journal.conftest import Clock, Opener
 from tests.journal.samples import CPR, OTHER_CPR, PDF, receipt, referral
 
 EPISODE_B = "0f8fad5b-d9cb-469f-a165-70867728950e"
@@ -152,6 +152,50 @@ def test_the_adapters_own_reads_are_not_audited_but_its_exports_are(journal: Jou
     journal.classifications(date(2024, 3, 1), date(2024, 3, 1))
     assert [(a.actor, a.action) for a in journal.audit_log()] == [
         ("sagsbehandler", "read"), (SYSTEM, "export"), (SYSTEM, "classifications")]
+
+
+def test_an_atomic_block_commits_its_writes_together(open_store: Opener) -> None:
+    journal = open_store()
+    sent = journal.append(referral(1), Status.QUEUED)
+    with journal.atomic():
+        journal.set_status(sent, Status.SENT)
+        answer = journal.append(receipt(sent), Status.RECEIVED)
+        assert journal.get(sent).answered_by == (answer,)  # reads inside see the block
+        journal.set_status(sent, Status.ACKNOWLEDGED)
+    again = open_store()
+    assert [h.status for h in again.get(sent).history] == [
+        Status.QUEUED, Status.SENT, Status.ACKNOWLEDGED]
+    assert again.get(answer).message.answers == sent
+    assert again.verify().intact
+
+
+def test_an_atomic_block_that_raises_leaves_nothing(journal: Journal) -> None:
+    sent = journal.append(referral(1), Status.QUEUED)
+    with pytest.raises(RuntimeError), journal.atomic():
+        journal.set_status(sent, Status.SENT)
+        journal.append(receipt(sent), Status.RECEIVED)
+        journal.claim(Status.SENT, 10)
+        raise RuntimeError("stop")
+    stored = journal.get(sent)
+    assert stored.status is Status.QUEUED and stored.answered_by == ()
+    assert journal.find(Query()) == [stored]
+    assert journal.append(referral(2), Status.QUEUED) == sent + 1  # ids stay gapless
+    assert journal.verify().intact
+
+
+def test_an_inner_atomic_block_that_raises_undoes_only_its_own_writes(journal: Journal) -> None:
+    first = journal.append(referral(1), Status.QUEUED)
+    with journal.atomic():
+        journal.set_status(first, Status.SENT)
+        with pytest.raises(KeyError), journal.atomic():
+            journal.append(referral(2), Status.QUEUED)
+            journal.append(receipt(4711), Status.RECEIVED)  # answers nothing stored
+        second = journal.append(referral(3), Status.QUEUED)
+    assert journal.get(first).status is Status.SENT
+    assert second == first + 1
+    assert [s.message.envelope_id for s in journal.find(Query())] == [
+        "ENV00000001", "ENV00000003"]
+    assert journal.verify().intact
 
 
 def test_verify_passes_on_an_untouched_journal(journal: Journal) -> None:

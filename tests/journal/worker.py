@@ -2,17 +2,21 @@
 
 ``append URL NAME N``: appends N referrals (singly and in small batches) named NAME-n.
 ``claim URL``: claims queued messages until none is left, marks each sent, prints their ids.
+``die-inside URL``: appends one referral, then SIGKILLs itself inside an atomic block that
+has appended a receipt for it and marked it sent.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import signal
 import sys
 
 from medcom_adapter.journal.factory import open_journal
 from medcom_adapter.journal.interface import Status
-from tests.journal.samples import referral
+from tests.journal.samples import receipt, referral
 
 
 def main(command: str, url: str, *rest: str) -> None:
@@ -30,6 +34,12 @@ def main(command: str, url: str, *rest: str) -> None:
                 journal.append_many(pending, Status.QUEUED)
                 pending = []
         journal.append_many(pending, Status.QUEUED)
+    elif command == "die-inside":
+        sent = journal.append(referral(1), Status.QUEUED)
+        with journal.atomic():
+            journal.set_status(sent, Status.SENT)
+            journal.append(receipt(sent), Status.RECEIVED)
+            os.kill(os.getpid(), signal.SIGKILL)
     else:
         claimed: list[int] = []
         while ids := journal.claim(Status.QUEUED, 3):

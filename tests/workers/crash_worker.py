@@ -1,9 +1,10 @@
 """The worker the crash test kills: outbox and inbox over a mailbox folder, forever.
 
 ``python -m tests.workers.crash_worker DIR [--kill-at N | --until-quiet]``. With
-``--kill-at N`` it SIGKILLs itself just before its N-th durable step (a journal write, a
-publish to the mailbox, a settle or a hook call), so the crash test hits every kind of
-point deterministically; if it runs out of work first, it is killed from outside.
+``--kill-at N`` it SIGKILLs itself just before its N-th durable step (a journal write, the
+end of a journal block, a publish to the mailbox, a settle or a hook call), so the crash
+test hits every kind of point deterministically; if it runs out of work first, it is killed
+from outside.
 Every hook call appends the delivery id to ``DIR/hook.log`` (fsynced), so the test can see
 each delivery the hook was given. The journal is the product's SQLite journal in ``DIR``.
 """
@@ -13,7 +14,8 @@ from __future__ import annotations
 import os
 import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, cast
 
@@ -68,6 +70,12 @@ class _Ticking:
     def set_status(self, id: int, status: Status, *, reason: str | None = None) -> None:
         self._tick()
         self._inner.set_status(id, status, reason=reason)
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        with self._inner.atomic():
+            yield
+            self._tick()  # just before the block commits (or, nested, is released)
 
 
 def main(root: Path, until_quiet: bool, kill_at: int | None) -> None:
