@@ -64,18 +64,20 @@ class SqlJournal:
             )[0]
             self._check_answers(messages, last)
             now, at = self._clock(), chain.timestamp(self._clock())
-            batch: dict[str, list[Row]] = {"m": [], "a": [], "c": [], "h": []}
+            batch: dict[str, list[Row]] = {"m": [], "s": [], "a": [], "c": [], "h": []}
             for n, message in enumerate(messages, start=last + 1):
                 entry = chain.entry_for(n, message, now)
                 link = chain.link(link, entry)
                 batch["m"].append(
                     rows.message_row(n, entry, link, message, status, actor, self.keys))
+                batch["s"].append((n, status.value))
                 batch["a"] += rows.attachment_rows(n, message, self.keys)
                 if message.classification is not None:
                     batch["c"].append(
                         rows.classification_row(n, message.classification, self.keys))
                 batch["h"].append(rows.history_row(n, status, at, None, self.keys))
             for sql, found in ((rows.insert("messages", rows.MESSAGE_COLUMNS), batch["m"]),
+                               (_STATE, batch["s"]),
                                (rows.insert("attachments", rows.ATTACHMENT_COLUMNS), batch["a"]),
                                (rows.insert("classifications", rows.CLASSIFICATION_COLUMNS),
                                 batch["c"]), (_HISTORY, batch["h"])):
@@ -97,7 +99,7 @@ class SqlJournal:
     def set_status(self, id: int, status: Status, *, reason: str | None = None) -> None:
         with self.db.transaction(write=True):
             changed = self.db.run(
-                "UPDATE messages SET status = ?, lease_until = NULL WHERE id = ?",
+                "UPDATE message_state SET status = ?, lease_until = NULL WHERE message = ?",
                 (status.value, id))
             if not changed:
                 raise KeyError(id)
@@ -134,12 +136,13 @@ class SqlJournal:
         now = self._clock()
         with self.db.transaction(write=True):
             ids = [id for (id,) in self.db.rows(
-                "SELECT id FROM messages WHERE status = ? AND (lease_until IS NULL OR "
-                "lease_until <= ?) ORDER BY id LIMIT ?" + self.db.dialect.skip_locked,
+                "SELECT message FROM message_state WHERE status = ? AND (lease_until IS NULL "
+                "OR lease_until <= ?) ORDER BY message LIMIT ?" + self.db.dialect.skip_locked,
                 (status.value, chain.timestamp(now), limit))]
             if ids:
                 self.db.run(
-                    f"UPDATE messages SET lease_until = ? WHERE id IN ({marks(len(ids))})",
+                    "UPDATE message_state SET lease_until = ? "
+                    f"WHERE message IN ({marks(len(ids))})",
                     (chain.timestamp(now + timedelta(seconds=lease_seconds)), *ids))
         return ids
 
@@ -169,8 +172,9 @@ class SqlJournal:
               actor: str = "system") -> PurgeReport:
         with self.db.transaction(write=True):
             old = self.db.rows(
-                "SELECT id, status, answers FROM messages WHERE stored_at < ? AND purged_at IS "
-                "NULL ORDER BY id" + self.db.dialect.lock_rows, (chain.timestamp(before),))
+                "SELECT id, s.status, answers FROM messages JOIN message_state s ON s.message "
+                "= id WHERE stored_at < ? AND purged_at IS NULL ORDER BY id"
+                + self.db.dialect.lock_rows, (chain.timestamp(before),))
             keep = {id for id, status, answers in old if unfinished(Status(status), answers)}
             kept = tuple(id for id, *_ in old if id in keep)
             purged = tuple(id for id, *_ in old if id not in keep)
@@ -249,7 +253,10 @@ class SqlJournal:
             indexes = self.keys.indexes(str(q.patient))
             clauses.append(f"person_index IN ({marks(len(indexes))})")
             params += indexes
-        for column, value in (("episode_id", q.episode_id), ("status", q.status),
+        if q.status is not None:
+            clauses.append("id IN (SELECT message FROM message_state WHERE status = ?)")
+            params.append(str(q.status))
+        for column, value in (("episode_id", q.episode_id),
                               ("kind", q.kind), ("direction", q.direction),
                               ("envelope_id", q.envelope_id), ("message_id", q.message_id)):
             if value is not None:
@@ -270,6 +277,7 @@ class SqlJournal:
                                                ",".join(map(str, ids)), detail))
 
 
+_STATE = "INSERT INTO message_state (message, status) VALUES (?, ?)"
 _HISTORY = ("INSERT INTO status_history (message, status, at, key_id, reason) "
             "VALUES (?, ?, ?, ?, ?)")
 

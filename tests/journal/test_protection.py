@@ -36,7 +36,8 @@ def flip_a_byte(journal: SqlJournal, table: str, column: str, key: str, id: int)
 
 def remove(journal: SqlJournal, id: int) -> None:
     for table, key in (("attachments", "message"), ("classifications", "message"),
-                       ("status_history", "message"), ("messages", "id")):
+                       ("status_history", "message"), ("message_state", "message"),
+                       ("messages", "id")):
         journal.db.run(f"DELETE FROM {table} WHERE {key} = ?", (id,))
 
 

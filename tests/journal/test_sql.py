@@ -3,26 +3,28 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from medcom_adapter.errors import JournalError, JournalKeyError
+from medcom_adapter.journal import chain, rows
 from medcom_adapter.journal.crypto import KEY_ENV, Key, Keyring, load_keyring, new_key
 from medcom_adapter.journal.factory import open_journal
-from medcom_adapter.journal.interface import Status
+from medcom_adapter.journal.interface import Query, Status
 from medcom_adapter.journal.memory import MemoryJournal
 from medcom_adapter.journal.migrations import MIGRATIONS, Migration, migrate
 from medcom_adapter.journal.sqlite import SqliteDb
 from medcom_adapter.journal.sqlstore import SqlJournal
-from tests.journal.conftest import Opener
+from tests.journal.conftest import Clock, Opener
 from tests.journal.samples import referral
 
 
 def test_migrations_are_recorded_and_not_repeated(sql_journal: SqlJournal,
                                                    open_store: Opener) -> None:
     versions = sql_journal.db.rows("SELECT version, title FROM schema_version")
-    assert versions == [(1, "initial schema")]
+    assert versions == [(1, "initial schema"), (2, "status and lease apart from the message")]
     id = sql_journal.append(referral(1), Status.SENT)
     again = open_store()
     assert again.get(id).message == referral(1)
@@ -30,8 +32,8 @@ def test_migrations_are_recorded_and_not_repeated(sql_journal: SqlJournal,
 
 
 def test_a_new_migration_runs_on_open(sql_journal: SqlJournal) -> None:
-    extra = Migration(2, "note column", ("ALTER TABLE messages ADD COLUMN note TEXT",))
-    assert migrate(sql_journal.db, (*MIGRATIONS, extra)) == [2]
+    extra = Migration(3, "note column", ("ALTER TABLE messages ADD COLUMN note TEXT",))
+    assert migrate(sql_journal.db, (*MIGRATIONS, extra)) == [3]
     assert sql_journal.db.rows("SELECT note FROM messages") == []
 
 
@@ -91,3 +93,34 @@ def test_key_file_from_the_environment(tmp_path: Path) -> None:
     ring = load_keyring(tmp_path, {"MEDCOM_JOURNAL_KEY_FILE": str(path)})
     assert path.exists() and os.stat(path).st_mode & 0o077 == 0
     assert load_keyring(tmp_path, {"MEDCOM_JOURNAL_KEY_FILE": str(path)}).current == ring.current
+
+
+def test_the_state_migration_keeps_each_status_and_lease(tmp_path: Path, keys: Keyring,
+                                                         clock: Clock) -> None:
+    db = SqliteDb(tmp_path / "old.sqlite3")
+    migrate(db, MIGRATIONS[:1])  # a journal written before status and lease moved
+    message, at = referral(1), clock()
+    entry = chain.entry_for(1, message, at)
+    link = chain.link(chain.GENESIS, entry)
+    db.run(rows.insert("messages", rows.MESSAGE_COLUMNS),
+           rows.message_row(1, entry, link, message, Status.QUEUED, "system", keys))
+    db.run_many(rows.insert("attachments", rows.ATTACHMENT_COLUMNS),
+                rows.attachment_rows(1, message, keys))
+    for status in (Status.QUEUED, Status.SENT):
+        db.run("INSERT INTO status_history (message, status, at, key_id, reason) "
+               "VALUES (?, ?, ?, ?, ?)", rows.history_row(1, status, chain.timestamp(at), None,
+                                                          keys))
+    db.run("UPDATE messages SET status = 'sent', lease_until = ? WHERE id = 1",
+           (chain.timestamp(at + timedelta(minutes=1)),))
+    db.run("UPDATE journal_head SET last_id = 1, link = ? WHERE id = 1", (link,))
+
+    journal = SqlJournal(db, keys, clock=clock)
+    assert [s.id for s in journal.find(Query(status=Status.SENT))] == [1]
+    assert journal.claim(Status.SENT, 10) == []  # the lease carried over
+    clock.advance(minutes=2)
+    assert journal.claim(Status.SENT, 10) == [1]
+    journal.set_status(1, Status.ACKNOWLEDGED)
+    assert journal.find(Query(status=Status.SENT)) == []
+    assert journal.get(1).status is Status.ACKNOWLEDGED
+    assert journal.verify().intact
+    journal.close()

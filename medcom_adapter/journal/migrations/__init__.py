@@ -24,9 +24,9 @@ class Migration:
 
 
 def _all() -> tuple[Migration, ...]:
-    from medcom_adapter.journal.migrations import m001_initial
+    from medcom_adapter.journal.migrations import m001_initial, m002_state
 
-    return (m001_initial.MIGRATION,)
+    return (m001_initial.MIGRATION, m002_state.MIGRATION)
 
 
 MIGRATIONS = _all()
