@@ -84,8 +84,10 @@ def build_referral(
     acknowledgement: AcknowledgementCode = AcknowledgementCode.PLUS_POSITIVE,
     ids: IdSource | None = None,
     encoding: str = DEFAULT_ENCODING,
+    validate: bool = True,
 ) -> ReferralPackage:
-    """Build and validate the referral plus one binary letter per attachment."""
+    """Build and validate the referral plus one binary letter per attachment (the schema
+    check is left out with ``validate=False``, for a caller that checks the bytes fully)."""
     ids = ids or IdSource()
     ref_version = _version(referral_version, Kind.REFERRAL)
     bin_version = _version(binary_version, Kind.BINARY)
@@ -107,7 +109,7 @@ def build_referral(
     referral_message = Emessage(Envelope(ids.envelope_id(), sent, acknowledgement), (full,))
     referral_file = OutboundFile(
         ref_version.kind, ref_version, referral_message,
-        build(referral_message, ref_version, encoding=encoding),
+        build(referral_message, ref_version, encoding=encoding, validate=validate),
     )
 
     binaries = []
@@ -122,7 +124,7 @@ def build_referral(
         message = Emessage(Envelope(ids.envelope_id(), sent, acknowledgement), (letter,))
         binaries.append(OutboundFile(
             bin_version.kind, bin_version, message,
-            build(message, bin_version, encoding=encoding),
+            build(message, bin_version, encoding=encoding, validate=validate),
         ))
     return ReferralPackage(referral_file, tuple(binaries))
 

@@ -1,8 +1,9 @@
 """Outbound bytes this process has built and validated itself, by SHA-256.
 
-Building a message validates it (``emessage.build``, the FHIR profile check in
-``submit_fhir``); the outbox validates every message again before sending, except bytes
-remembered here, so one process does not validate the same bytes twice. A message queued by
+Submitting validates each built message once, on its bytes (``submit._checked``: schema
+and MedCom rules; the FHIR profile check in ``submit_fhir``); the outbox validates every
+message again before sending, except bytes remembered here, so one process does not
+validate the same bytes twice. A message queued by
 another process, or before a restart, is not remembered and is validated again. Nothing
 received is ever taken from here: inbound messages are always validated.
 """

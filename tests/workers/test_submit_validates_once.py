@@ -1,0 +1,61 @@
+"""Submitting validates each built message once: schema and MedCom rules, on the bytes."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from medcom_adapter.detect import Report, check
+from medcom_adapter.errors import OutboundInvalid
+from medcom_adapter.oioxml import emessage, schemas
+from medcom_adapter.transport.directory import Directory
+from medcom_adapter.workers import submit
+from tests.conftest import FIXTURES
+
+DIRECTORY = Directory.load(FIXTURES / "network" / "receivers.json")
+REQUESTS = FIXTURES / "requests"
+
+
+def _request(name: str) -> Any:
+    return json.loads((REQUESTS / name).read_text(encoding="utf-8"))
+
+
+def _count_validations(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
+    seen: Counter[str] = Counter()
+    real = schemas.validate
+
+    def counted(tree: Any, folder: Path) -> Any:
+        seen[str(tree.getroot()[1].tag)] += 1
+        return real(tree, folder)
+
+    monkeypatch.setattr(emessage.schemas, "validate", counted)
+    return seen
+
+
+def test_a_referral_and_its_binary_are_each_validated_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen = _count_validations(monkeypatch)
+    prepared = submit.prepare_referral(DIRECTORY, _request("referral-bup.json"), files=REQUESTS)
+    assert len(prepared.entries) == 2
+    assert sorted(seen.values()) == [1, 1]
+
+
+def test_a_km_and_its_binaries_are_each_validated_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen = _count_validations(monkeypatch)
+    prepared = submit.prepare_km(DIRECTORY, _request("km-gp.json"), files=REQUESTS)
+    assert len(prepared.entries) >= 2
+    assert sum(seen.values()) == len(prepared.entries) and set(seen.values()) == {1}
+
+
+def test_what_the_one_validation_refuses_is_not_queued(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(data: bytes) -> Report:
+        return check(data.replace(b"</Letter>", b"<Oops/></Letter>", 1))
+
+    monkeypatch.setattr(submit, "check", broken)
+    with pytest.raises(OutboundInvalid):
+        submit.prepare_referral(DIRECTORY, _request("referral-bup.json"), files=REQUESTS)
