@@ -1,11 +1,13 @@
 """End to end in a real headless Chromium (Debian's chromium + chromium-driver, via Selenium).
 
 A simulated case system launches the pages; the worker fills and sends a referral with the
-region's PDF form and a KM to the GP. The service runs its workers on the in-process
-sandbox network, so the messages really travel: the status page turns to receipted when
-the BUP department (via DNHF) or the GP has answered, and the GP's reply appears in the
-unit's journal view. The test only reads pages. Screenshots of the key pages are saved
-under ``out/screenshots/`` (ignored by git) for a person to look at.
+region's PDF form, a KM as XDIS91 to a receiver without FHIR, and a KM as a FHIR
+CareCommunication to the GP, answered in its thread. The service runs its workers on the
+in-process sandbox network, so the messages really travel: the status page turns to
+receipted when the BUP department (via DNHF), the dental service or the GP has answered
+(an XCTL receipt or an Acknowledgement), and the replies appear in the unit's journal.
+The test only reads pages. Screenshots of the key pages are saved under
+``out/screenshots/`` (ignored by git) for a person to look at.
 """
 
 from __future__ import annotations
@@ -20,11 +22,12 @@ import httpx
 import pytest
 
 from medcom_adapter.journal.factory import open_journal
+from medcom_adapter.sandbox.counterparts import GP_REPLY
 from medcom_adapter.service import Settings, create_app
 from medcom_adapter.service.background import sandbox_loop
 from medcom_adapter.workers.hooks import CollectingHook
 from tests.conftest import FIXTURES, ROOT
-from tests.service.conftest import CONTEXT, CPR
+from tests.service.conftest import CONTEXT, CPR, DENTAL, GP
 from tests.service.live import serving
 
 CHROMIUM = shutil.which("chromium")
@@ -153,34 +156,99 @@ def test_referral_with_pdf_from_launch_to_receipted(browser: object, live: tuple
     shot(d, "05-journal-soegning")
 
 
-def test_km_to_the_gp_is_receipted_and_the_reply_appears_in_the_journal(
+def test_km_as_xdis91_is_receipted_and_the_reply_appears_in_the_journal(
         browser: object, live: tuple) -> None:
     base, key = live
     d = browser
     d.get(press_button(base, key, "km"))  # type: ignore[attr-defined]
     assert d.find_element(By.TAG_NAME, "h1").text == "Korrespondancemeddelelse"
-    Select(d.find_element(By.ID, "receiver")).select_by_value("265161000016000")
+    Select(d.find_element(By.ID, "receiver")).select_by_value(DENTAL)  # takes no FHIR
     d.find_element(By.ID, "topic").send_keys("Status på forløbet")
-    d.find_element(By.ID, "text").send_keys("Kære læge\nForløbet i PPR er afsluttet; "
-                                            "henvisningen til BUP er vedlagt.")
+    d.find_element(By.ID, "text").send_keys("Kære tandplejen\nForløbet i PPR er afsluttet; "
+                                            "vores notat er vedlagt.")
     d.find_element(By.ID, "attachments").send_keys(str(PDF_PATH))
     shot(d, "06-km-formular")
     go(d, By.CSS_SELECTOR, "button[type=submit]")
-    assert "Lægehuset Eksempel" in d.find_element(By.CLASS_NAME, "summary").text
+    summary = d.find_element(By.CLASS_NAME, "summary").text
+    assert "Eksempel Kommunale Tandpleje" in summary and "(XDIS91)" in summary
     shot(d, "07-km-forhaandsvisning")
     go(d, By.XPATH, "//button[text()='Send']")
     assert "Korrespondance (XDIS91)" in d.find_element(By.TAG_NAME, "h1").text
     refresh_until(d, "Opdater status", lambda d: status_of(d) == "Status: Kvitteret af modtageren")
+    assert "Positiv kvittering" in d.find_element(By.CLASS_NAME, "answers").text
     shot(d, "08-km-status")
 
-    # The GP's system answers the KM; the reply is journaled and shown for the unit.
+    # The dental service's system answers the KM; the reply is journaled for the unit.
     go(d, By.LINK_TEXT, "Til journalen")
     refresh_until(d, "Journal", lambda d: "Modtaget" in d.find_element(
         By.TAG_NAME, "main").text)
     rows = [r.text for r in d.find_elements(By.CSS_SELECTOR, "tbody tr")]
     assert any("Modtaget" in r and "Korrespondance (XDIS91)" in r
                and "Leveret til fagsystemet" in r for r in rows), rows
-    shot(d, "09-journal-svar-fra-laegen")
+    shot(d, "09-journal-svar-fra-tandplejen")
+
+
+def received_fhir_rows(driver: object) -> list[object]:
+    return [r for r in driver.find_elements(By.CSS_SELECTOR, "tbody tr")  # type: ignore[attr-defined]
+            if "Modtaget" in r.text and "Korrespondance (FHIR)" in r.text]
+
+
+def test_km_as_care_communication_is_acknowledged_and_answered_in_its_thread(
+        browser: object, live: tuple) -> None:
+    base, key = live
+    d = browser
+    d.get(press_button(base, key, "km"))  # type: ignore[attr-defined]
+    Select(d.find_element(By.ID, "receiver")).select_by_value(GP)
+    assert "FHIR" in Select(d.find_element(By.ID, "receiver")).first_selected_option.text
+    go(d, By.CSS_SELECTOR, "button[type=submit]")  # no category, no text
+    assert d.find_element(By.ID, "category").get_attribute("aria-invalid") == "true"
+    assert "Vælg en kategori" in d.find_element(By.ID, "category-fejl").text
+    shot(d, "11-fhir-km-fejl")
+
+    Select(d.find_element(By.ID, "category")).select_by_visible_text("Forløbskoordinering")
+    d.find_element(By.ID, "topic").send_keys("Status på forløbet")
+    d.find_element(By.ID, "text").send_keys("Kære læge\nForløbet i PPR er afsluttet; "
+                                            "henvisningen til BUP er vedlagt.")
+    d.find_element(By.ID, "attachments").send_keys(str(PDF_PATH))
+    go(d, By.CSS_SELECTOR, "button[type=submit]")
+    main = d.find_element(By.TAG_NAME, "main").text
+    assert "FHIR-korrespondance (CareCommunication)" in main
+    assert "Korrespondance (FHIR), version 5.0" in main and "Forløbskoordinering" in main
+    assert "250947-xxxx" in main and CPR not in main
+    shot(d, "12-fhir-km-forhaandsvisning")
+
+    go(d, By.XPATH, "//button[text()='Send']")
+    assert "Korrespondance (FHIR)" in d.find_element(By.TAG_NAME, "h1").text
+    refresh_until(d, "Opdater status", lambda d: status_of(d) == "Status: Kvitteret af modtageren")
+    answers = d.find_element(By.CLASS_NAME, "answers").text
+    assert "Kvittering (FHIR): ok" in answers and "Modtaget og godkendt" in answers
+    shot(d, "13-fhir-km-kvitteret")
+
+    # The GP answers in the thread; the reply is journaled and shown for the unit.
+    go(d, By.LINK_TEXT, "Til journalen")
+    refresh_until(d, "Journal", lambda d: bool(received_fhir_rows(d)))
+    (row,) = received_fhir_rows(d)
+    assert "Leveret til fagsystemet" in row.text  # type: ignore[attr-defined]
+    shot(d, "14-journal-svar-fra-laegen")
+    link = row.find_element(By.TAG_NAME, "a").get_attribute("href")  # type: ignore[attr-defined]
+    go(d, By.CSS_SELECTOR, f"tbody a[href='/status/{link.rsplit('/', 1)[1]}']")
+    main = d.find_element(By.TAG_NAME, "main").text
+    assert GP_REPLY in main and "Svar i tråden" in main and "Tidligere tekst" in main
+    shot(d, "15-svar-fra-laegen")
+
+    go(d, By.LINK_TEXT, "Besvar i tråden")
+    assert "Svar på meddelelse" in Select(
+        d.find_element(By.ID, "reply_to")).first_selected_option.text
+    d.find_element(By.ID, "text").send_keys("Tak. Vi deltager gerne i samtalen.")
+    go(d, By.CSS_SELECTOR, "button[type=submit]")
+    main = d.find_element(By.TAG_NAME, "main").text
+    assert "Svar i tråden" in main and GP_REPLY in main
+    assert "gentaget fra tråden uden indhold" in main
+    shot(d, "16-svar-forhaandsvisning")
+    go(d, By.XPATH, "//button[text()='Send']")
+    refresh_until(d, "Opdater status", lambda d: status_of(d) == "Status: Kvitteret af modtageren")
+    assert "Kvittering (FHIR): ok" in d.find_element(By.CLASS_NAME, "answers").text
+    shot(d, "17-svar-kvitteret")
 
 
 def test_a_reused_launch_url_shows_a_clear_page(browser: object, live: tuple) -> None:
