@@ -29,7 +29,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 
 fuzz: $(STAMP)
-	for target in check parse receipt acknowledgement referral-request km-request; do \
+	for target in check parse receipt answer acknowledgement referral-request km-request; do \
 		$(BIN)/python -m tests.fuzz.atheris_run $$target -max_total_time=$${FUZZ_SECONDS:-300} \
 			-artifact_prefix=out/fuzz/ || exit 1; \
 	done

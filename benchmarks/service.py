@@ -1,7 +1,8 @@
 """Service overhead: create-and-send a referral over loopback HTTP against the same flow in-process.
 
-Floor: the in-process flow the API handler runs (compose the referral with its PDF form,
-build and validate XREF01 + XBIN01, append to the journal as queued), called directly.
+Floor: the in-process flow the API handler runs (the referral with its PDF form through
+``workers.submit``: build and validate XREF01 + its binary, append to the journal as
+queued), called directly.
 Measured: ``POST /api/referrals`` to uvicorn on 127.0.0.1, one keep-alive client at a time
 and four in parallel, over a bounded number of requests; requests per second and p99
 latency. The ratio floor/HTTP shows what the service layer (HTTP, JSON, base64, auth) costs.
@@ -19,11 +20,9 @@ from datetime import UTC, datetime
 
 import httpx
 
-from medcom_adapter.journal.interface import Status
 from medcom_adapter.journal.memory import MemoryJournal
-from medcom_adapter.service import Settings, compose, create_app
+from medcom_adapter.service import Settings, create_app, forms
 from medcom_adapter.service.context import Kind, LaunchContext
-from medcom_adapter.service.receivers import find
 from tests.service.conftest import BUP, CONTEXT, PDF
 from tests.service.live import serving
 
@@ -40,17 +39,17 @@ def _in_process(settings: Settings) -> list[float]:
     p, u, w = CONTEXT["patient"], CONTEXT["unit"], CONTEXT["worker"]
     ctx = LaunchContext(p["cpr"], p["given_name"], p["surname"], u["sor"], u["ean"], w["name"],
                         CONTEXT["episode_id"], Kind.REFERRAL, "bench", u["name"], w["title"],
-                        w["phone"])
-    receiver = find(settings.receivers, BUP)
-    assert receiver is not None
-    fields = compose.ReferralFields(
-        BUP, "Angst og skolevægring", classes=(receiver.default_class,),
-        form=compose.Upload("Henvisningsskema", "application/pdf", PDF))
+                        w["phone"], unit_street=u["address"]["street"],
+                        unit_postcode=u["address"]["postcode"],
+                        unit_district=u["address"]["district"], unit_speciality=u["speciality"])
+    fields = forms.ReferralFields(
+        BUP, "Angst og skolevægring", classes=(forms.REFERRAL_CLASS,),
+        form=forms.Upload("Henvisningsskema", "application/pdf", PDF))
     samples = []
     for _ in range(REQUESTS):
         start = time.perf_counter()
-        out = compose.referral(ctx, fields, receiver, now=datetime.now(UTC))
-        journal.append(out.message, Status.QUEUED, actor="bench")
+        out = forms.referral(settings.directory, ctx, fields, now=datetime.now(UTC))
+        out.prepared.queue(journal, actor="bench")
         samples.append(time.perf_counter() - start)
     return samples
 

@@ -246,7 +246,11 @@ def answer(data: bytes, *, now: datetime, ids: IdSource | None = None,
            max_bytes: int = DEFAULT_MAX_BYTES) -> Any:
     """The receipt a received message is owed, in its own syntax: CONTRL for EDIFACT, XCTL
     for OIOXML. Returns that syntax's ``Answer`` (``receipt``, ``reason``, ``build()``)."""
-    if sniff(data) is Syntax.EDIFACT:
+    try:
+        edifact = sniff(data) is Syntax.EDIFACT
+    except MedComError:
+        edifact = False  # not a message at all: the OIOXML side explains why there is no receipt
+    if edifact:
         from medcom_adapter.edifact import receipting as edifact_receipting
 
         return edifact_receipting.answer(data, now=now, ids=ids)

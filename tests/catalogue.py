@@ -21,6 +21,9 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from medcom_adapter.edifact import interchange as edifact
+from medcom_adapter.edifact import versions as edifact_versions
+from medcom_adapter.envelopes import fhir_payload, sbdh, vans
 from medcom_adapter.errors import RefuseCode
 from medcom_adapter.fhir import acknowledgement, carecommunication
 from medcom_adapter.fhir.threads import NewAttachment, forward, new_message, reply
@@ -41,13 +44,14 @@ from medcom_adapter.model.carecommunication import (
     Party,
     Priority,
 )
-from medcom_adapter.model.codes import AcknowledgementCode
+from medcom_adapter.model.codes import AcknowledgementCode, LetterStatus
 from medcom_adapter.model.correspondence import CorrespondencePriority, EpisodeOfCareStatus
 from medcom_adapter.model.identifiers import Cpr, DeCpr, XeCpr
 from medcom_adapter.model.message import Emessage, Envelope, Letter
 from medcom_adapter.model.receipts import OriginalLetter, Receipt, ReceiptKind, Refusal
 from medcom_adapter.model.text import FormattedText
 from medcom_adapter.oioxml.emessage import build
+from medcom_adapter.oioxml.emessage import parse as parse_oioxml
 from tests import samples
 
 ROOT = Path(__file__).resolve().parents[1] / "fixtures" / "catalogue"
@@ -226,6 +230,84 @@ def fhir_fixtures() -> list[Fixture]:
     return out
 
 
+# ------------------------------------------------------------------------------ EDIFACT
+
+EDIFACT_SOURCES = (  # (OIOXML fixture, EDIFACT kind, version, name)
+    ("oioxml/XREF01-XH0130R-every-optional-element.xml", "REF01", "H0130R",
+     "every-optional-element"),
+    ("oioxml/XREF01-XH0130R-minimal.xml", "REF01", "H0130R", "minimal"),
+    ("oioxml/XBIN01-XB0131X-pdf.xml", "BIN01", "B0131X", "pdf"),
+    ("oioxml/XBIN01-XB0130X-pdf.xml", "BIN01", "B0130X", "pdf"),
+    ("oioxml/XDIS91-XD9134L-every-optional-element.xml", "DIS91", "D9134L",
+     "every-optional-element"),
+    ("oioxml/XCTL01-XC0130Q.xml", "CTL01", "C0130Q", "negative-vans"),
+    ("oioxml/XCTL02-XC0230Q-syntaksfejl.xml", "CTL02", "C0230Q", "syntaksfejl"),
+    ("oioxml/XCTL03-XC0330Q.xml", "CTL03", "C0330Q", "positive"),
+)
+
+
+def _twin(data: bytes) -> bytes:
+    """The EDIFACT twin of an OIOXML fixture. EDIFACT has no statistical code (UNH names
+    the letter type) and MedCom's REF01 mapping no corrected letter: both are left out."""
+    document = parse_oioxml(data)
+    letters = tuple(
+        letter if isinstance(letter, Receipt) else dataclasses.replace(
+            letter, letter=dataclasses.replace(letter.letter, statistical_code=None,
+                                               status=LetterStatus.NEW))
+        for letter in document.message.letters)
+    twins = tuple(edifact_versions.by_twin(v.code) for v in document.versions)
+    return edifact.build(dataclasses.replace(document.message, letters=letters), twins,
+                         line_breaks=True)
+
+
+def edifact_fixtures(valid: dict[str, Fixture]) -> list[Fixture]:
+    return [Fixture(f"edifact/{kind}-{version}-{name}.edi", kind, version,
+                    f"EDIFACT twin of {source.split('/')[1]}", _twin(valid[source].data))
+            for source, kind, version, name in EDIFACT_SOURCES]
+
+
+# ------------------------------------------------------------------------------ envelopes
+
+VANS_SENT = T0 + timedelta(minutes=1)
+
+
+def _vans_id(n: int) -> str:
+    return f"{n:08d}-0000-4000-8000-0000000000a{n}"
+
+
+def envelope_fixtures(valid: dict[str, Fixture]) -> list[Fixture]:
+    cc = valid["fhir/CareCommunication-5.0-new-every-optional-element.json"].data
+    ack = valid["fhir/Acknowledgement-2.0-ok.json"].data
+    sent_cc = fhir_payload.wrap(cc, sent=VANS_SENT, envelope_id=_vans_id(1))
+    sent_ack = fhir_payload.wrap(ack, sent=VANS_SENT, envelope_id=_vans_id(2))
+    receipts = [
+        vans.receipt_for(sent_cc, vans.VansReceiptKind.POSITIVE, envelope_id=_vans_id(3),
+                         sent=VANS_SENT),
+        vans.receipt_for(sent_cc, vans.VansReceiptKind.NEGATIVE, envelope_id=_vans_id(4),
+                         sent=VANS_SENT, error=vans.VansError("Beskeden kunne ikke læses", 2)),
+        vans.VansEnvelope(  # from the network itself: the receiver is unknown
+            sent_cc.receiver, sent_cc.sender, _vans_id(5), VANS_SENT,
+            vans.VansReceipt(vans.VansReceiptKind.NEGATIVE_VANS, sent_cc.envelope_id,
+                             error=vans.VansError("Ukendt modtager", 1))),
+    ]
+    out = [
+        Fixture("envelopes/VANSEnvelope-CareCommunication.xml", "VANSEnvelope", "1.0.4",
+                "VANSEnvelope carrying a CareCommunication", vans.build(sent_cc)),
+        Fixture("envelopes/VANSEnvelope-Acknowledgement.xml", "VANSEnvelope", "1.0.4",
+                "VANSEnvelope carrying an Acknowledgement", vans.build(sent_ack)),
+    ]
+    for receipt in receipts:
+        assert receipt.receipt is not None
+        name = receipt.receipt.kind.value
+        out.append(Fixture(f"envelopes/VANSEnvelope-receipt-{name}.xml", "VANSEnvelope",
+                           "1.0.4", f"VANS receipt {name}", vans.build(receipt)))
+    for name, data in (("CareCommunication", cc), ("Acknowledgement", ack)):
+        document = sbdh.for_fhir(data, created=VANS_SENT, instance_id=_vans_id(6))
+        out.append(Fixture(f"envelopes/SBDH-{name}.xml", "SBDH", sbdh.PROFILE_VERSION,
+                           f"ehmiSBDH carrying a {name}", sbdh.build(document)))
+    return out
+
+
 # ------------------------------------------------------------------------------ invalid
 
 Json = dict[str, Any]
@@ -252,9 +334,73 @@ def _xml_broken(source: Fixture, name: str, old: bytes, new: bytes, code: str,
                 version: str | None = _SAME) -> Fixture:
     """``kind``/``version`` None: the break leaves nothing to tell them by."""
     assert old in source.data, (source.file, old)
-    return Fixture(f"invalid/{name}.xml", source.kind if kind == _SAME else kind,
+    suffix = Path(source.file).suffix
+    return Fixture(f"invalid/{name}{suffix}", source.kind if kind == _SAME else kind,
                    source.version if version == _SAME else version, name,
                    source.data.replace(old, new, 1), (code, location))
+
+
+def _enveloped_broken(name: str, inner: Fixture, outer: str) -> Fixture:
+    """An envelope valid in itself carrying ``inner`` (an invalid message): the envelope
+    reports the inner message's one error, at the inner message's place."""
+    assert inner.error is not None
+    if outer == "VANSEnvelope":
+        data = vans.build(fhir_payload.wrap(inner.data, sent=VANS_SENT, envelope_id=_vans_id(7)))
+        version = "1.0.4"
+    else:
+        data = sbdh.build(sbdh.for_fhir(inner.data, created=VANS_SENT, instance_id=_vans_id(8)))
+        version = sbdh.PROFILE_VERSION
+    return Fixture(f"invalid/{name}.xml", outer, version, name, data, inner.error)
+
+
+def edifact_invalid(valid: dict[str, Fixture]) -> list[Fixture]:
+    dis = valid["edifact/DIS91-D9134L-every-optional-element.edi"]
+    ref = valid["edifact/REF01-H0130R-minimal.edi"]
+    binary = valid["edifact/BIN01-B0131X-pdf.edi"]
+    unknown = {"kind": None, "version": None}  # an unreadable interchange tells neither
+    return [
+        _xml_broken(dis, "DIS91-UNT-count-wrong", b"UNT+43+", b"UNT+42+",
+                    "remote.edifact.count", "segment 44 (UNT), column 1", **unknown),
+        _xml_broken(dis, "DIS91-UNZ-missing", b"UNZ+1+CATKM00001'\n", b"",
+                    "remote.edifact.truncated", "segment 44 (UNT), column 1", **unknown),
+        _xml_broken(dis, "DIS91-unknown-version", b"D9134L", b"D9199L",
+                    "remote.unknown-version", "segment 2 (UNH), column 1", **unknown),
+        _xml_broken(dis, "DIS91-letter-status-unknown", b"GIS+N'\nRFF+SRI", b"GIS+X'\nRFF+SRI",
+                    "remote.edifact.structure", "segment 16 (GIS), column 1", **unknown),
+        _xml_broken(ref, "REF01-cpr-impossible-date", b"2509479989", b"3102479989",
+                    "remote.inconsistent", "segment 26 (PNA), column 1", **unknown),
+        _xml_broken(binary, "BIN01-UNO-byte-count-wrong", b"+1061:14", b"+1062:14",
+                    "remote.edifact.count", "segment 22 (UNO), column 2", **unknown),
+    ]
+
+
+def envelope_invalid(valid: dict[str, Fixture], broken: dict[str, Fixture]) -> list[Fixture]:
+    cc = valid["envelopes/VANSEnvelope-CareCommunication.xml"]
+    receipt = valid["envelopes/VANSEnvelope-receipt-PositiveMessage.xml"]
+    document = valid["envelopes/SBDH-CareCommunication.xml"]
+    size = b"<SizeInBytes>%d<" % len(
+        valid["fhir/CareCommunication-5.0-new-every-optional-element.json"].data)
+    return [
+        _xml_broken(cc, "VANSEnvelope-size-mismatch", size, size.replace(b">", b">9"),
+                    "remote.inconsistent",
+                    "VANSEnvelope/Message/MetaInformation/Document/SizeInBytes", version=None),
+        _xml_broken(cc, "VANSEnvelope-format-unknown", b"<Format>HL7<", b"<Format>FHIR<",
+                    "xsd.code", "VANSEnvelope/Message/MetaInformation/Document/Format",
+                    version=None),
+        _xml_broken(receipt, "VANSEnvelope-receipt-unexpected-element",
+                    b"<OriginalEnvelopeIdentifier>", b"<Note/><OriginalEnvelopeIdentifier>",
+                    "xsd.structure", "VANSEnvelope/Receipt/PositiveMessage/Note", version=None),
+        _enveloped_broken("VANSEnvelope-carrying-invalid-Acknowledgement",
+                          broken["invalid/Acknowledgement-issue-severity-unknown.json"],
+                          "VANSEnvelope"),
+        _xml_broken(document, "SBDH-header-version-missing",
+                    b"<HeaderVersion>1.0</HeaderVersion>", b"", "xsd.structure",
+                    "StandardBusinessDocument/StandardBusinessDocumentHeader/Sender",
+                    version=None),
+        _enveloped_broken("SBDH-carrying-CareCommunication-priority-not-allowed",
+                          broken["invalid/CareCommunication-priority-without-referral.json"],
+                          "SBDH"),
+    ]
 
 
 def invalid_fixtures(valid: dict[str, Fixture]) -> list[Fixture]:
@@ -333,7 +479,13 @@ def invalid_fixtures(valid: dict[str, Fixture]) -> list[Fixture]:
 
 def catalogue() -> list[Fixture]:
     valid = oioxml_fixtures() + fhir_fixtures()
-    return valid + invalid_fixtures({f.file: f for f in valid})
+    by_file = {f.file: f for f in valid}
+    valid += edifact_fixtures(by_file) + envelope_fixtures(by_file)
+    valid_by_file = {f.file: f for f in valid}
+    broken = invalid_fixtures(valid_by_file)
+    by_broken = {f.file: f for f in broken}
+    return (valid + broken + edifact_invalid(valid_by_file)
+            + envelope_invalid(valid_by_file, by_broken))
 
 
 def manifest(fixtures: list[Fixture]) -> bytes:
@@ -347,7 +499,7 @@ def manifest(fixtures: list[Fixture]) -> bytes:
 
 def write(root: Path = ROOT) -> list[Fixture]:
     fixtures = catalogue()
-    for sub in ("oioxml", "fhir", "invalid"):
+    for sub in ("oioxml", "fhir", "edifact", "envelopes", "invalid"):
         folder = root / sub
         if folder.exists():
             for old in folder.iterdir():
@@ -360,6 +512,32 @@ def write(root: Path = ROOT) -> list[Fixture]:
     return fixtures
 
 
+DOC = ROOT.parents[1] / "docs" / "certification.md"
+
+
+def markdown(fixtures: list[Fixture]) -> str:
+    """The catalogue table of the vendor guide, one row per fixture."""
+    lines = ["| file | kind | version | scenario | verdict | expected error |",
+             "|---|---|---|---|---|---|"]
+    for f in fixtures:
+        error = ""
+        if f.error:
+            error = f"`{f.error[0]}`" + (f" at `{f.error[1]}`" if f.error[1] else "")
+        lines.append(f"| `{f.file}` | {f.kind or '?'} | {f.version or '?'} | {f.scenario} | "
+                     f"{'invalid' if f.error else 'valid'} | {error} |")
+    return "\n".join(lines) + "\n"
+
+
+def write_doc(fixtures: list[Fixture], doc: Path = DOC) -> None:
+    """Replace the table between ``<!-- catalogue:start -->`` and ``<!-- catalogue:end -->``."""
+    text = doc.read_text(encoding="utf-8")
+    head, _, rest = text.partition("<!-- catalogue:start -->\n")
+    _, _, tail = rest.partition("<!-- catalogue:end -->")
+    doc.write_text(f"{head}<!-- catalogue:start -->\n{markdown(fixtures)}"
+                   f"<!-- catalogue:end -->{tail}", encoding="utf-8")
+
+
 if __name__ == "__main__":
     written = write()
-    print(f"wrote {len(written)} fixtures and manifest.json to {ROOT}")
+    write_doc(written)
+    print(f"wrote {len(written)} fixtures and manifest.json to {ROOT}, and the table in {DOC}")

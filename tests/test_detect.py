@@ -63,3 +63,13 @@ def test_legacy_fhir_is_named_by_version() -> None:
         assert not report.valid
         assert [i.code for i in report.issues if not i.warning] == ["fhir.unsupported-version"]
         assert "4." in report.issues[0].message
+
+
+@pytest.mark.parametrize("data", [b"", b"   ", b"\x00\x01"])
+def test_answer_for_what_is_not_a_message_says_why_there_is_no_receipt(data: bytes) -> None:
+    from datetime import datetime
+
+    from medcom_adapter.detect import answer
+
+    result = answer(data, now=datetime(2026, 11, 30, 10, 0))
+    assert result.receipt is None and "cannot address" in result.reason

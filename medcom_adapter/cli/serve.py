@@ -4,15 +4,18 @@ API keys live hashed in a JSON file (default ``api-keys.json`` in the data direc
 ``MEDCOM_DATA_DIR``, default ``.medcom``); a new key is printed once and never stored.
 ``MEDCOM_SERVICE_SECRET`` (hex) fixes the launch-token secret, so several processes behind
 one address accept each other's URLs; without it each process makes its own.
+
+``serve`` also runs the outbox and inbox workers in the background: on the in-process
+sandbox network by default (as the unit with location number ``--unit``), over the VANS
+provider client's mailbox folder with ``--mailbox DIR``, or not at all with ``--no-workers``
+(when ``medcom-adapter run`` does that job in a process of its own).
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 from pathlib import Path
-from typing import Any
 
 from medcom_adapter.cli.common import EXIT_OK, EXIT_USAGE
 
@@ -31,6 +34,15 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
                        help="receivers directory (JSON); default the bundled example")
     serve.add_argument("--https", action="store_true",
                        help="served over TLS (directly or by a proxy): Secure cookies, HSTS")
+    network = serve.add_mutually_exclusive_group()
+    network.add_argument("--mailbox", type=Path, metavar="DIR",
+                         help="send and receive over this VANS mailbox folder "
+                              "(default: the in-process sandbox network)")
+    network.add_argument("--no-workers", action="store_true",
+                         help="queue only; another process sends and receives")
+    serve.add_argument("--unit", default=None, metavar="EAN",
+                       help="on the sandbox: the unit's location number (default: the "
+                            "example directory's PPR unit)")
     serve.set_defaults(run=_serve)
 
     keys = commands.add_parser("api-key", help="manage the service's API keys")
@@ -42,7 +54,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     revoke = actions.add_parser("revoke", help="revoke a key by its id")
     revoke.add_argument("key_id")
     listing = actions.add_parser("list", help="list keys (ids, names, scopes; never secrets)")
-    for p in (add, revoke, listing):
+    webhook = actions.add_parser(
+        "webhook", help="push received correspondence to a case system's URL, signed")
+    webhook.add_argument("key_id")
+    webhook.add_argument("url", nargs="?", help="omit to stop pushing")
+    for p in (add, revoke, listing, webhook):
         p.add_argument("--keys", type=Path, metavar="FILE", help="API key file")
     keys.set_defaults(run=_keys)
 
@@ -60,6 +76,19 @@ def _keys(args: argparse.Namespace) -> int:
         for key in store.all():
             state = "revoked" if key.revoked else "active"
             print(f"{key.id}  {key.name}  {','.join(key.scopes)}  {state}")
+        return EXIT_OK
+    if args.action == "webhook":
+        try:
+            secret = store.set_webhook(args.key_id, args.url)
+        except (KeyError, ValueError) as exc:
+            print(f"medcom-adapter: {exc}")
+            return EXIT_USAGE
+        store.save(path)
+        if secret is None:
+            print(f"no webhook for {args.key_id}")
+        else:
+            print(f"webhook {args.url} for {args.key_id}; the signing secret, shown once:")
+            print(secret)
         return EXIT_OK
     if args.action == "revoke":
         try:
@@ -82,36 +111,39 @@ def _keys(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def open_journal(url: str | None) -> Any:
-    """The configured journal; the in-memory one until the journal factory is installed."""
-    try:
-        factory = importlib.import_module("medcom_adapter.journal.factory")
-    except ImportError:
-        if url not in (None, "memory:"):
-            raise SystemExit(f"medcom-adapter: journal {url} is not available") from None
-        from medcom_adapter.journal.memory import MemoryJournal
-
-        return MemoryJournal()
-    return factory.open_journal(url)
-
-
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from medcom_adapter.journal.factory import open_journal
+    from medcom_adapter.journal.memory import MemoryJournal
+    from medcom_adapter.sandbox.demo import UNIT_EAN
     from medcom_adapter.service import Settings, create_app
     from medcom_adapter.service.apikeys import ApiKeys
-    from medcom_adapter.service.receivers import load_receivers
+    from medcom_adapter.service.background import WorkerLoop, mailbox_loop, sandbox_loop
+    from medcom_adapter.service.webhook import CaseSystemWebhooks
+    from medcom_adapter.transport.directory import Directory
 
     settings = Settings(api_keys=ApiKeys.load(_keys_file(args.keys)), https=args.https)
     if args.receivers:
-        settings.receivers = load_receivers(args.receivers)
+        settings.directory = Directory.load(args.receivers)
     if os.environ.get(SECRET_ENV):
         settings.secret = bytes.fromhex(os.environ[SECRET_ENV])
     journal = open_journal(args.journal)
+    workers: WorkerLoop | None = None
+    if not args.no_workers:
+        # the workers' own connection; an in-memory journal can only be shared
+        own = journal if isinstance(journal, MemoryJournal) else open_journal(args.journal)
+        hook = CaseSystemWebhooks(settings.api_keys, own)
+        if args.mailbox:
+            workers = mailbox_loop(own, settings.directory, mailbox=args.mailbox, hook=hook,
+                                   close=own is not journal)
+        else:
+            workers = sandbox_loop(own, settings.directory, unit_ean=args.unit or UNIT_EAN,
+                                   hook=hook, close=own is not journal)
     try:
         # Access logs carry paths only: no path of ours holds a person id.
-        uvicorn.run(create_app(journal, settings), host=args.host, port=args.port,
-                    server_header=False)
+        uvicorn.run(create_app(journal, settings, workers=workers), host=args.host,
+                    port=args.port, server_header=False)
     finally:
         journal.close()
     return EXIT_OK

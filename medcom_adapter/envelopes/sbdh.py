@@ -33,18 +33,18 @@ import pybase64
 from lxml import etree
 
 from medcom_adapter.envelopes import fhir_payload
+from medcom_adapter.envelopes.xml import (
+    Dialect,
+    aware_time,
+    base64_content,
+    checked,
+    text,
+)
 from medcom_adapter.errors import (
-    InboundInvalid,
-    InconsistentMessage,
     InvalidValue,
     Issue,
-    Location,
-    MedComError,
-    OutboundInvalid,
-    UnknownMessage,
 )
 from medcom_adapter.model.identifiers import Gln
-from medcom_adapter.oioxml import safe_xml, schemas
 from medcom_adapter.oioxml.safe_xml import DEFAULT_MAX_BYTES
 
 NAMESPACE = "http://www.unece.org/cefact/namespaces/StandardBusinessDocumentHeader"
@@ -56,9 +56,10 @@ AUTHORITY = "iso6523-actorid-upis"
 GLN_SCHEME = "0088"
 PROCESS_ID = "urn:ehmi:sdn-emergence"
 RECEIPT_TIMEOUT = timedelta(milliseconds=600000)  # TimeToAcknowledgeReceipt, fixed by EHMI
-_S = f"{{{NAMESPACE}}}"
+_XML = Dialect(NAMESPACE, "StandardBusinessDocument", SCHEMA_FOLDER, SCHEMA_ENTRY,
+               "an ehmiSBDH")
+_S = _XML.ns
 _BC = f"{{{CONTENT_NAMESPACE}}}"
-_WHITESPACE = b" \t\r\n"
 _SERVICE_ATTRIBUTES = (  # fixed by EHMI; written out as MedCom's samples do
     ("IsNonRepudiationRequired", "false"), ("IsAuthenticationRequired", "false"),
     ("IsNonRepudiationOfReceiptRequired", "false"), ("IsIntelligibleCheckRequired", "false"),
@@ -260,54 +261,42 @@ def build(document: Sbdh, *, validate: bool = True) -> bytes:
     """The document as UTF-8 XML bytes, validated against our schema unless told not to."""
     root = etree.Element(_S + "StandardBusinessDocument",
                          nsmap=cast(Any, {None: NAMESPACE, "bc": CONTENT_NAMESPACE}))
-    header = _el(root, "StandardBusinessDocumentHeader")
-    _el(header, "HeaderVersion", "1.0")
+    header = _XML.el(root, "StandardBusinessDocumentHeader")
+    _XML.el(header, "HeaderVersion", "1.0")
     for name, actor in (("Sender", document.sender), ("Receiver", document.receiver)):
-        _el(_el(header, name), "Identifier", actor).set("Authority", AUTHORITY)
-    ident = _el(header, "DocumentIdentification")
-    _el(ident, "Standard", document.standard)
-    _el(ident, "TypeVersion", document.type_version)
-    _el(ident, "InstanceIdentifier", document.instance_id)
-    _el(ident, "Type", document.type)
-    _el(ident, "MultipleType", "false")
-    _el(ident, "CreationDateAndTime", document.created.isoformat())
-    scopes = _el(header, "BusinessScope")
+        _XML.el(_XML.el(header, name), "Identifier", actor).set("Authority", AUTHORITY)
+    ident = _XML.el(header, "DocumentIdentification")
+    _XML.el(ident, "Standard", document.standard)
+    _XML.el(ident, "TypeVersion", document.type_version)
+    _XML.el(ident, "InstanceIdentifier", document.instance_id)
+    _XML.el(ident, "Type", document.type)
+    _XML.el(ident, "MultipleType", "false")
+    _XML.el(ident, "CreationDateAndTime", document.created.isoformat())
+    scopes = _XML.el(header, "BusinessScope")
     for scope in document.scopes:
-        _write_scope(_el(scopes, "Scope"), scope)
+        _write_scope(_XML.el(scopes, "Scope"), scope)
     content = etree.SubElement(root, _BC + "BinaryContent")
     content.set("mimeType", document.mime_type)
     if document.encoding is not None:
         content.set("encoding", document.encoding)
     content.text = pybase64.b64encode(document.content).decode("ascii")
-    tree = root.getroottree()
-    if validate:
-        issues = schemas.validate(tree, SCHEMA_FOLDER, SCHEMA_ENTRY)
-        if issues:
-            raise OutboundInvalid(issues)
-    return etree.tostring(tree, encoding="UTF-8", xml_declaration=True)
-
-
-def _el(parent: etree._Element, name: str, text: str | None = None) -> etree._Element:
-    element = etree.SubElement(parent, _S + name)
-    if text is not None:
-        element.text = text
-    return element
+    return _XML.dump(root, validate=validate)
 
 
 def _write_scope(holder: etree._Element, scope: Scope) -> None:
-    _el(holder, "Type", scope.type.value)
-    _el(holder, "InstanceIdentifier", scope.instance)
-    _el(holder, "Identifier", scope.owner.value)
+    _XML.el(holder, "Type", scope.type.value)
+    _XML.el(holder, "InstanceIdentifier", scope.instance)
+    _XML.el(holder, "Identifier", scope.owner.value)
     if scope.correlation is not None:
-        c = _el(holder, "CorrelationInformation")
+        c = _XML.el(holder, "CorrelationInformation")
         correlation = scope.correlation
-        _el(c, "RequestingDocumentCreationDateTime", _time_text(correlation.requesting_created))
-        _el(c, "RequestingDocumentInstanceIdentifier", correlation.requesting_instance_id)
-        _el(c, "ExpectedResponseDateTime", _time_text(correlation.expected_response))
+        _XML.el(c, "RequestingDocumentCreationDateTime", _time_text(correlation.requesting_created))
+        _XML.el(c, "RequestingDocumentInstanceIdentifier", correlation.requesting_instance_id)
+        _XML.el(c, "ExpectedResponseDateTime", _time_text(correlation.expected_response))
     if scope.service is not None:
-        s = _el(holder, "BusinessService")
-        _el(s, "BusinessServiceName", scope.service.name.value)
-        transaction = _el(s, "ServiceTransaction")
+        s = _XML.el(holder, "BusinessService")
+        _XML.el(s, "BusinessServiceName", scope.service.name.value)
+        transaction = _XML.el(s, "ServiceTransaction")
         if scope.service.transaction is not None:
             transaction.set("TypeOfServiceTransaction", scope.service.transaction.value)
         for name, value in _SERVICE_ATTRIBUTES:
@@ -324,25 +313,19 @@ def _time_text(value: datetime) -> str:
 
 def parse(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Sbdh:
     """A received ehmiSBDH; a RemoteError saying what is wrong and where otherwise."""
-    tree = safe_xml.load(data, max_bytes=max_bytes)
-    root = tree.getroot()
-    if root.tag != _S + "StandardBusinessDocument":
-        raise UnknownMessage(f"not an ehmiSBDH: root element is {root.tag}")
-    issues = schemas.validate(tree, SCHEMA_FOLDER, SCHEMA_ENTRY)
-    if issues:
-        raise InboundInvalid(issues)
+    root = _XML.load(data, max_bytes=max_bytes)
     header = root[0]
-    ident = _child(header, "DocumentIdentification")
+    ident = _XML.child(header, "DocumentIdentification")
     content = root[1]
     return Sbdh(
-        sender=_text(_child(_child(header, "Sender"), "Identifier")),
-        receiver=_text(_child(_child(header, "Receiver"), "Identifier")),
-        standard=_text(_child(ident, "Standard")),
-        type_version=_text(_child(ident, "TypeVersion")),
-        instance_id=_text(_child(ident, "InstanceIdentifier")),
-        created=_time(_child(ident, "CreationDateAndTime")),
-        type=_text(_child(ident, "Type")),
-        scopes=tuple(_read_scope(s) for s in _child(header, "BusinessScope")
+        sender=text(_XML.child(_XML.child(header, "Sender"), "Identifier")),
+        receiver=text(_XML.child(_XML.child(header, "Receiver"), "Identifier")),
+        standard=text(_XML.child(ident, "Standard")),
+        type_version=text(_XML.child(ident, "TypeVersion")),
+        instance_id=text(_XML.child(ident, "InstanceIdentifier")),
+        created=aware_time(_XML.child(ident, "CreationDateAndTime"), "CreationDateAndTime"),
+        type=text(_XML.child(ident, "Type")),
+        scopes=tuple(_read_scope(s) for s in _XML.child(header, "BusinessScope")
                      if isinstance(s.tag, str)),
         content=_decode(content),
         mime_type=content.get("mimeType") or "",
@@ -352,14 +335,7 @@ def parse(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Sbdh:
 
 def check(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> SbdhCheck:
     """Validate and read without raising."""
-    try:
-        return SbdhCheck(parse(data, max_bytes=max_bytes))
-    except InboundInvalid as exc:
-        return SbdhCheck(None, exc.issues)
-    except MedComError as exc:
-        where = exc.location
-        return SbdhCheck(None, (Issue(exc.code, exc.message, where.path if where else None,
-                                      where.line if where else None),))
+    return SbdhCheck(*checked(lambda: parse(data, max_bytes=max_bytes)))
 
 
 def _read_scope(element: etree._Element) -> Scope:
@@ -368,51 +344,22 @@ def _read_scope(element: etree._Element) -> Scope:
     transaction = service.find(_S + "ServiceTransaction") if service is not None else None
     kind = transaction.get("TypeOfServiceTransaction") if transaction is not None else None
     return Scope(
-        ScopeType(_text(_child(element, "Type"))),
-        _text(_child(element, "InstanceIdentifier")),
-        ScopeOwner(_text(_child(element, "Identifier"))),
+        ScopeType(text(_XML.child(element, "Type"))),
+        text(_XML.child(element, "InstanceIdentifier")),
+        ScopeOwner(text(_XML.child(element, "Identifier"))),
         None if correlation is None else Correlation(
-            _time(_child(correlation, "RequestingDocumentCreationDateTime")),
-            _text(_child(correlation, "RequestingDocumentInstanceIdentifier")),
-            _time(_child(correlation, "ExpectedResponseDateTime")),
+            aware_time(_XML.child(correlation, "RequestingDocumentCreationDateTime"),
+                       "RequestingDocumentCreationDateTime"),
+            text(_XML.child(correlation, "RequestingDocumentInstanceIdentifier")),
+            aware_time(_XML.child(correlation, "ExpectedResponseDateTime"),
+                       "ExpectedResponseDateTime"),
         ),
         None if service is None else BusinessService(
-            ServiceName(_text(_child(service, "BusinessServiceName"))),
+            ServiceName(text(_XML.child(service, "BusinessServiceName"))),
             TransactionType(kind) if kind else None,
         ),
     )
 
 
-def _child(parent: etree._Element, name: str) -> etree._Element:
-    found = parent.find(_S + name)
-    if found is None:  # unreachable after schema validation; a clear error all the same
-        raise _at(parent, f"missing {name}")
-    return found
-
-
-def _text(element: etree._Element) -> str:
-    return (element.text or "").strip()
-
-
-def _time(element: etree._Element) -> datetime:
-    value = _text(element)
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise _at(element, f"{value!r} is not a date and time") from None
-    if parsed.tzinfo is None:
-        raise _at(element, "a time without a time zone")
-    return parsed
-
-
-def _at(element: etree._Element, message: str) -> InconsistentMessage:
-    return InconsistentMessage(message, location=Location(schemas.element_path(element),
-                                                          schemas.line_of(element)))
-
-
 def _decode(element: etree._Element) -> bytes:
-    try:
-        raw = (element.text or "").encode("ascii")
-        return pybase64.b64decode(raw.translate(None, _WHITESPACE), validate=True)
-    except ValueError:
-        raise _at(element, "BinaryContent is not valid base64") from None
+    return base64_content(element, "BinaryContent")

@@ -31,25 +31,27 @@ from typing import Any, cast
 import pybase64
 from lxml import etree
 
+from medcom_adapter.envelopes.xml import (
+    Dialect,
+    aware_time,
+    base64_content,
+    checked,
+    text,
+)
 from medcom_adapter.errors import (
-    InboundInvalid,
     InconsistentMessage,
     InvalidValue,
     Issue,
     Location,
-    MedComError,
-    OutboundInvalid,
-    UnknownMessage,
 )
-from medcom_adapter.oioxml import safe_xml, schemas
 from medcom_adapter.oioxml.safe_xml import DEFAULT_MAX_BYTES
 
 NAMESPACE = "urn:oio:medcom:vans-envelope:1.0.4"
 SCHEMA_FOLDER = "envelopes/vans-1.0.4"
 SCHEMA_ENTRY = "vans-envelope.xsd"
 MIME_TAG = "MCM:MIME"  # the ServiceTag naming the payload's media type
-_NS = f"{{{NAMESPACE}}}"
-_WHITESPACE = b" \t\r\n"
+_XML = Dialect(NAMESPACE, "VANSEnvelope", SCHEMA_FOLDER, SCHEMA_ENTRY, "a VANSEnvelope 1.0.4")
+_NS = _XML.ns
 
 
 class EndpointKind(StrEnum):
@@ -204,62 +206,50 @@ def build(envelope: VansEnvelope, *, validate: bool = True) -> bytes:
     root = etree.Element(_NS + "VANSEnvelope", nsmap=cast(Any, {None: NAMESPACE}))
     _endpoint(root, "SenderID", envelope.sender)
     _endpoint(root, "ReceiverID", envelope.receiver)
-    _el(root, "EnvelopeIdentifier", envelope.envelope_id)
-    _el(root, "SentDateTime", envelope.sent.isoformat())
+    _XML.el(root, "EnvelopeIdentifier", envelope.envelope_id)
+    _XML.el(root, "SentDateTime", envelope.sent.isoformat())
     content = envelope.content
     if isinstance(content, VansMessage):
-        holder = _el(root, "Message")
+        holder = _XML.el(root, "Message")
         _meta(holder, "MetaInformation", content.meta)
-        _el(holder, "Data", pybase64.b64encode(content.data).decode("ascii"))
+        _XML.el(holder, "Data", pybase64.b64encode(content.data).decode("ascii"))
     else:
-        kind = _el(_el(root, "Receipt"), content.kind.value)
+        kind = _XML.el(_XML.el(root, "Receipt"), content.kind.value)
         if content.error is not None:
-            error = _el(kind, "Error")
+            error = _XML.el(kind, "Error")
             if content.error.code is not None:
-                _el(error, "Code", str(content.error.code))
-            _el(error, "Description", content.error.description)
-        _el(kind, "OriginalEnvelopeIdentifier", content.original_envelope_id)
+                _XML.el(error, "Code", str(content.error.code))
+            _XML.el(error, "Description", content.error.description)
+        _XML.el(kind, "OriginalEnvelopeIdentifier", content.original_envelope_id)
         if content.original is not None:
             _meta(kind, "OriginalMessage", content.original)
-    tree = root.getroottree()
-    if validate:
-        issues = schemas.validate(tree, SCHEMA_FOLDER, SCHEMA_ENTRY)
-        if issues:
-            raise OutboundInvalid(issues)
-    return etree.tostring(tree, encoding="UTF-8", xml_declaration=True)
-
-
-def _el(parent: etree._Element, name: str, text: str | None = None) -> etree._Element:
-    element = etree.SubElement(parent, _NS + name)
-    if text is not None:
-        element.text = text
-    return element
+    return _XML.dump(root, validate=validate)
 
 
 def _endpoint(parent: etree._Element, name: str, endpoint: Endpoint) -> None:
-    _el(parent, name, endpoint.id).set("EndPointType", endpoint.kind.value)
+    _XML.el(parent, name, endpoint.id).set("EndPointType", endpoint.kind.value)
 
 
 def _meta(parent: etree._Element, name: str, meta: MetaInformation) -> None:
-    holder = _el(parent, name)
-    _el(holder, "Identifier", meta.identifier)
+    holder = _XML.el(parent, name)
+    _XML.el(holder, "Identifier", meta.identifier)
     if meta.processing is not None:
-        processing = _el(holder, "Processing")
-        _el(processing, "ProviderIdentifier", meta.processing.provider)
-        _el(processing, "ServiceIdentifier", meta.processing.service)
-    document = _el(holder, "Document")
-    _el(document, "Format", meta.document.format.value)
-    _el(document, "Name", meta.document.name)
+        processing = _XML.el(holder, "Processing")
+        _XML.el(processing, "ProviderIdentifier", meta.processing.provider)
+        _XML.el(processing, "ServiceIdentifier", meta.processing.service)
+    document = _XML.el(holder, "Document")
+    _XML.el(document, "Format", meta.document.format.value)
+    _XML.el(document, "Name", meta.document.name)
     if meta.document.version is not None:
-        _el(document, "Version", meta.document.version)
-    _el(document, "SizeInBytes", str(meta.document.size))
+        _XML.el(document, "Version", meta.document.version)
+    _XML.el(document, "SizeInBytes", str(meta.document.size))
     if meta.transport is not None:
-        transport = _el(holder, "Transport")
+        transport = _XML.el(holder, "Transport")
         if meta.transport.kind is not None:
-            _el(transport, "Type", meta.transport.kind.value)
-        _el(transport, "TransformMessage", "true" if meta.transport.transform else "false")
+            _XML.el(transport, "Type", meta.transport.kind.value)
+        _XML.el(transport, "TransformMessage", "true" if meta.transport.transform else "false")
         for tag in meta.transport.tags:
-            _el(transport, "ServiceTag", tag.value).set("name", tag.name)
+            _XML.el(transport, "ServiceTag", tag.value).set("name", tag.name)
 
 
 def receipt_for(
@@ -286,39 +276,25 @@ def receipt_for(
 
 def parse(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> VansEnvelope:
     """A received envelope; a RemoteError saying what is wrong and where otherwise."""
-    tree = safe_xml.load(data, max_bytes=max_bytes)
-    root = tree.getroot()
-    if root.tag != _NS + "VANSEnvelope":
-        raise UnknownMessage(f"not a VANSEnvelope 1.0.4: root element is {root.tag}")
-    issues = schemas.validate(tree, SCHEMA_FOLDER, SCHEMA_ENTRY)
-    if issues:
-        raise InboundInvalid(issues)
-    return _read(root)
+    return _read(_XML.load(data, max_bytes=max_bytes))
 
 
 def check(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> VansCheck:
     """Validate and read without raising, for ``validate``/``show`` and certification."""
-    try:
-        return VansCheck(parse(data, max_bytes=max_bytes))
-    except InboundInvalid as exc:
-        return VansCheck(None, exc.issues)
-    except MedComError as exc:
-        where = exc.location
-        return VansCheck(None, (Issue(exc.code, exc.message, where.path if where else None,
-                                      where.line if where else None),))
+    return VansCheck(*checked(lambda: parse(data, max_bytes=max_bytes)))
 
 
 def _read(root: etree._Element) -> VansEnvelope:
     # the tree is schema-valid here: required children exist and have their types
-    sender, receiver = _read_endpoint(_child(root, "SenderID")), _read_endpoint(
-        _child(root, "ReceiverID"))
-    envelope_id = _text(_child(root, "EnvelopeIdentifier"))
-    sent = _datetime(_child(root, "SentDateTime"))
+    sender, receiver = _read_endpoint(_XML.child(root, "SenderID")), _read_endpoint(
+        _XML.child(root, "ReceiverID"))
+    envelope_id = text(_XML.child(root, "EnvelopeIdentifier"))
+    sent = aware_time(_XML.child(root, "SentDateTime"), "SentDateTime")
     message = root.find(_NS + "Message")
     content: VansMessage | VansReceipt
     if message is not None:
-        meta = _read_meta(_child(message, "MetaInformation"))
-        payload = _decode(_child(message, "Data"))
+        meta = _read_meta(_XML.child(message, "MetaInformation"))
+        payload = _decode(_XML.child(message, "Data"))
         if len(payload) != meta.document.size:
             raise InconsistentMessage(
                 f"SizeInBytes says {meta.document.size} but Data holds {len(payload)} bytes",
@@ -326,77 +302,49 @@ def _read(root: etree._Element) -> VansEnvelope:
             )
         content = VansMessage(meta, payload)
     else:
-        kind_element = _child(root, "Receipt")[0]
+        kind_element = _XML.child(root, "Receipt")[0]
         kind = VansReceiptKind(etree.QName(kind_element).localname)
         error_element = kind_element.find(_NS + "Error")
         error = None
         if error_element is not None:
             code = error_element.find(_NS + "Code")
-            error = VansError(_text(_child(error_element, "Description")),
-                              int(_text(code)) if code is not None else None)
+            error = VansError(text(_XML.child(error_element, "Description")),
+                              int(text(code)) if code is not None else None)
         original = kind_element.find(_NS + "OriginalMessage")
         content = VansReceipt(
-            kind, _text(_child(kind_element, "OriginalEnvelopeIdentifier")),
+            kind, text(_XML.child(kind_element, "OriginalEnvelopeIdentifier")),
             _read_meta(original) if original is not None else None, error,
         )
     return VansEnvelope(sender, receiver, envelope_id, sent, content)
 
 
-def _child(parent: etree._Element, name: str) -> etree._Element:
-    found = parent.find(_NS + name)
-    if found is None:  # the schema makes this unreachable; kept for a clear error
-        raise InconsistentMessage(f"missing {name}", location=Location(schemas.element_path(
-            parent), schemas.line_of(parent)))
-    return found
-
-
-def _text(element: etree._Element) -> str:
-    return (element.text or "").strip()
-
-
-def _datetime(element: etree._Element) -> datetime:
-    value = _text(element)
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise _at(element, f"{value!r} is not a date and time") from None
-    if parsed.tzinfo is None:
-        raise _at(element, "SentDateTime needs a time zone (MedCom times are never local)")
-    return parsed
-
-
-def _at(element: etree._Element, message: str) -> InconsistentMessage:
-    return InconsistentMessage(message, location=Location(schemas.element_path(element),
-                                                          schemas.line_of(element)))
-
-
 def _read_endpoint(element: etree._Element) -> Endpoint:
-    return Endpoint(_text(element), EndpointKind(element.get("EndPointType") or ""))
+    return Endpoint(text(element), EndpointKind(element.get("EndPointType") or ""))
 
 
 def _read_meta(element: etree._Element) -> MetaInformation:
-    document = _child(element, "Document")
+    document = _XML.child(element, "Document")
     version = document.find(_NS + "Version")
     processing_element = element.find(_NS + "Processing")
     processing = None if processing_element is None else Processing(
-        _text(_child(processing_element, "ProviderIdentifier")),
-        _text(_child(processing_element, "ServiceIdentifier")))
+        text(_XML.child(processing_element, "ProviderIdentifier")),
+        text(_XML.child(processing_element, "ServiceIdentifier")))
     transport_element = element.find(_NS + "Transport")
     transport = None
     if transport_element is not None:
         kind = transport_element.find(_NS + "Type")
         transport = Transport(
-            TransportKind(_text(kind)) if kind is not None else None,
-            _text(_child(transport_element, "TransformMessage")) in ("true", "1"),
+            TransportKind(text(kind)) if kind is not None else None,
+            text(_XML.child(transport_element, "TransformMessage")) in ("true", "1"),
             tuple(ServiceTag(t.get("name") or "", t.text or "")
                   for t in transport_element.findall(_NS + "ServiceTag")),
         )
     return MetaInformation(
-        identifier=_text(_child(element, "Identifier")),
+        identifier=text(_XML.child(element, "Identifier")),
         document=DocumentInfo(
-            DocumentFormat(_text(_child(document, "Format"))),
+            DocumentFormat(text(_XML.child(document, "Format"))),
             document.findtext(_NS + "Name") or "",
-            int(_text(_child(document, "SizeInBytes"))),
+            int(text(_XML.child(document, "SizeInBytes"))),
             (version.text or "") if version is not None else None,
         ),
         transport=transport, processing=processing,
@@ -404,8 +352,4 @@ def _read_meta(element: etree._Element) -> MetaInformation:
 
 
 def _decode(element: etree._Element) -> bytes:
-    try:
-        raw = (element.text or "").encode("ascii")
-        return pybase64.b64decode(raw.translate(None, _WHITESPACE), validate=True)
-    except ValueError:
-        raise _at(element, "Data is not valid base64") from None
+    return base64_content(element, "Data")

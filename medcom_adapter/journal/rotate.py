@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from medcom_adapter.journal.crypto import Keyring
 from medcom_adapter.journal.db import Db
-from medcom_adapter.journal.rows import where
+from medcom_adapter.journal.rows import history_where, where
 
 _BATCH = 500
 
@@ -47,6 +47,13 @@ def _message(db: Db, keys: Keyring, id: int, key_id: str, body: bytes | None,
         db.run("UPDATE attachments SET title = ?, data = ? WHERE message = ? AND position = ?",
                (reseal(title, where("attachments", "title", id, n)),
                 reseal(data, where("attachments", "data", id, n)), id, n))
+    for row_id, status, at, old_key, sealed in db.rows(
+            "SELECT id, status, at, key_id, reason FROM status_history WHERE message = ? AND "
+            "reason IS NOT NULL AND key_id <> ?", (id, keys.current.id)):
+        place = history_where(id, status, at)
+        db.run("UPDATE status_history SET key_id = ?, reason = ? WHERE id = ?", (
+            keys.current.id, keys.encrypt(keys.decrypt(old_key, bytes(sealed), place), place),
+            row_id))
     for (sealed,) in db.rows("SELECT person FROM classifications WHERE message = ?", (id,)):
         place = where("classifications", "person", id)
         patient = keys.decrypt(key_id, bytes(sealed), place)

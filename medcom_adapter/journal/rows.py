@@ -69,6 +69,25 @@ def attachment_rows(id: int, message: NewMessage, keys: Keyring) -> list[Row]:
     ]
 
 
+def history_row(id: int, status: Status, at: str, reason: str | None, keys: Keyring) -> Row:
+    """A status change; its reason (a negative receipt's text may quote the message) sealed."""
+    if reason is None:
+        return (id, status.value, at, None, None)
+    return (id, status.value, at, keys.current.id,
+            keys.encrypt(reason.encode(), history_where(id, status.value, at)))
+
+
+def history_where(id: int, status: str, at: str) -> str:
+    return f"status_history.reason:{id}:{status}:{at}"
+
+
+def open_history(id: int, row: Row, keys: Keyring) -> StatusChange:
+    status, at, key_id, sealed = row
+    reason = None if sealed is None else keys.decrypt(
+        key_id, bytes(sealed), history_where(id, status, at)).decode()
+    return StatusChange(Status(status), moment(at), reason)
+
+
 def classification_row(id: int, c: Classification, keys: Keyring) -> Row:
     person = str(c.patient)
     return (id, str(c.course_id), c.referred_on.isoformat(), c.unit.value,
@@ -133,7 +152,7 @@ def stored(row: dict[str, Any], keys: Keyring, *, attachments: Sequence[Row],
     )
     return StoredMessage(
         id, message, moment(row["stored_at"]), row["digest"],
-        tuple(StatusChange(Status(s), moment(at), reason) for s, at, reason in history),
+        tuple(open_history(id, change, keys) for change in history),
         tuple(answered_by), None if row["purged_at"] is None else moment(row["purged_at"]),
     )
 

@@ -63,12 +63,13 @@ class SqlJournal:
                 if message.classification is not None:
                     batch["c"].append(
                         rows.classification_row(n, message.classification, self.keys))
-                batch["h"].append((n, status.value, at, None))
-            self.db.run_many(rows.insert("messages", rows.MESSAGE_COLUMNS), batch["m"])
-            self.db.run_many(rows.insert("attachments", rows.ATTACHMENT_COLUMNS), batch["a"])
-            self.db.run_many(
-                rows.insert("classifications", rows.CLASSIFICATION_COLUMNS), batch["c"])
-            self.db.run_many(_HISTORY, batch["h"])
+                batch["h"].append(rows.history_row(n, status, at, None, self.keys))
+            for sql, found in ((rows.insert("messages", rows.MESSAGE_COLUMNS), batch["m"]),
+                               (rows.insert("attachments", rows.ATTACHMENT_COLUMNS), batch["a"]),
+                               (rows.insert("classifications", rows.CLASSIFICATION_COLUMNS),
+                                batch["c"]), (_HISTORY, batch["h"])):
+                if found:  # an empty batch would still cost PostgreSQL a round trip
+                    self.db.run_many(sql, found)
             self.db.run("UPDATE journal_head SET last_id = ?, link = ? WHERE id = 1",
                         (last + len(messages), link))
         return range(last + 1, last + 1 + len(messages))
@@ -89,7 +90,8 @@ class SqlJournal:
                 (status.value, id))
             if not changed:
                 raise KeyError(id)
-            self.db.run(_HISTORY, (id, status.value, chain.timestamp(self._clock()), reason))
+            self.db.run(_HISTORY, rows.history_row(
+                id, status, chain.timestamp(self._clock()), reason, self.keys))
 
     def get(self, id: int, *, actor: str = "system") -> StoredMessage:
         with self.db.transaction(write=True):
@@ -213,9 +215,9 @@ class SqlJournal:
         classified: dict[int, Row] = {}
         for chunk in _chunks(ids):
             inside = f"IN ({marks(len(chunk))})"
-            for id, *change in self.db.rows("SELECT message, status, at, reason FROM "
-                                            f"status_history WHERE message {inside} ORDER BY id",
-                                            chunk):
+            for id, *change in self.db.rows(
+                    "SELECT message, status, at, key_id, reason FROM status_history "
+                    f"WHERE message {inside} ORDER BY id", chunk):
                 history[id].append(tuple(change))
             for answers, id in self.db.rows(
                     f"SELECT answers, id FROM messages WHERE answers {inside} ORDER BY id", chunk):
@@ -255,7 +257,8 @@ class SqlJournal:
                                                ",".join(map(str, ids)), detail))
 
 
-_HISTORY = "INSERT INTO status_history (message, status, at, reason) VALUES (?, ?, ?, ?)"
+_HISTORY = ("INSERT INTO status_history (message, status, at, key_id, reason) "
+            "VALUES (?, ?, ?, ?, ?)")
 
 
 def _chunks(ids: Sequence[int]) -> Iterator[Sequence[int]]:

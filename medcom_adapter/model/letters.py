@@ -96,6 +96,9 @@ class ObjectId:
             raise InvalidValue("object identifier must be a UUID or 1-35 characters")
         object.__setattr__(self, "value", canonical)
 
+    def __str__(self) -> str:  # the id as written, e.g. when journaled
+        return self.value
+
     @classmethod
     def new(cls) -> ObjectId:
         return cls(str(uuid.uuid4()))

@@ -1,48 +1,36 @@
 """Answering a received OIOXML message with the right receipt.
 
-- A message we could read gets a positive receipt (XCTL03) when its envelope asked for one
-  (``pluspositivkvitt``) and nothing when it did not (``minuspositivkvitt``).
-- A message we refuse gets a negative receipt (XCTL02) whatever it asked for, with the
-  refuse code of the error and a short text saying what and where.
-- Receipts are never receipted.
-- Bytes that could not be parsed are read leniently, up to the damage, for the envelope id,
-  the parties and the letters; without them there is nothing to answer to, and the caller
-  is told why.
+MedCom's rules (``medcom_adapter.receipting``) in OIOXML: XCTL03 when asked for, XCTL02 with
+the refuse code and where for a refused message, never a receipt for a receipt.
+
+Bytes that could not be parsed are read leniently, up to the damage, for the envelope id,
+the parties and the letters; without them there is nothing to answer to, and the caller is
+told why.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from lxml import etree
 
-from medcom_adapter.errors import MedComError, RemoteError
-from medcom_adapter.model.codes import AcknowledgementCode
+from medcom_adapter.errors import RemoteError
 from medcom_adapter.model.ids import IdSource
-from medcom_adapter.model.message import Emessage, Envelope
-from medcom_adapter.model.receipts import OriginalLetter, Receipt, ReceiptKind, Refusal
-from medcom_adapter.model.text import FormattedText
+from medcom_adapter.model.message import Emessage
+from medcom_adapter.model.receipts import Receipt, ReceiptKind
 from medcom_adapter.oioxml import emessage
 from medcom_adapter.oioxml.safe_xml import DEFAULT_MAX_BYTES
+from medcom_adapter.receipting import Answer, Head, for_message, for_refusal, minute
+
+__all__ = ["RECEIPT_VERSIONS", "Answer", "answer"]
 
 RECEIPT_VERSIONS = {ReceiptKind.NEGATIVE: "XC0230Q", ReceiptKind.POSITIVE: "XC0330Q"}
-_REFUSE_TEXT_LIMIT = 350  # one EDIFACT FTX worth; enough to say what and where
 
-@dataclass(frozen=True, slots=True)
-class Answer:
-    """What to send back: a receipt message, or None and why not."""
 
-    receipt: Emessage | None
-    reason: str
-    error: MedComError | None = None  # the refusal's cause, for the journal
-
-    def build(self) -> bytes:
-        if self.receipt is None:
-            raise ValueError(f"no receipt to build: {self.reason}")
-        letter = self.receipt.letters[0]
-        assert isinstance(letter, Receipt)
-        return emessage.build(self.receipt, RECEIPT_VERSIONS[letter.kind])
+def _write(receipt: Emessage) -> bytes:
+    letter = receipt.letters[0]
+    assert isinstance(letter, Receipt)
+    return emessage.build(receipt, RECEIPT_VERSIONS[letter.kind])
 
 
 def answer(
@@ -50,85 +38,23 @@ def answer(
 ) -> Answer:
     """The receipt (if any) a receiver owes the sender of ``data``."""
     ids = ids or IdSource()
-    now = now.replace(second=0, microsecond=0, tzinfo=None)
+    now = minute(now)
     try:
         document = emessage.parse(data, max_bytes=max_bytes)
     except RemoteError as error:
-        return _negative(data, error, now, ids)
-    message = document.message
-    if any(isinstance(letter, Receipt) for letter in message.letters):
-        return Answer(None, "receipts are never receipted")
-    if message.envelope.acknowledgement is AcknowledgementCode.MINUS_POSITIVE:
-        return Answer(None, "the sender asked for no positive receipt (minuspositivkvitt)")
-    letters = tuple(
-        OriginalLetter(letter.letter.identifier, version.code)
-        for letter, version in zip(message.letters, document.versions, strict=True)
-        if not isinstance(letter, Receipt)
+        head = _salvage(data, max_bytes=len(data))
+        return for_refusal(head, error, now=now, ids=ids, writer=_write)
+    return for_message(
+        document.message, [v.code for v in document.versions], now=now, ids=ids,
+        writer=_write, no_receipt_asked="the sender asked for no positive receipt "
+        "(minuspositivkvitt)",
     )
-    first = message.letters[0]
-    assert not isinstance(first, Receipt)
-    receipt = Receipt(
-        kind=ReceiptKind.POSITIVE,
-        identifier=ids.letter_id(),
-        sender_ean=str(first.receiver.ean),
-        receiver_ean=str(first.sender.ean),
-        original_envelope_id=message.envelope.identifier,
-        original_sender_ean=str(first.sender.ean),
-        original_receiver_ean=str(first.receiver.ean),
-        letters=letters,
-    )
-    return Answer(_wrap(receipt, now, ids), "positive receipt requested")
-
-
-def _negative(data: bytes, error: RemoteError, now: datetime, ids: IdSource) -> Answer:
-    head = _salvage(data, max_bytes=len(data))
-    if head is None:
-        return Answer(None, f"cannot address a receipt: {error.message}", error)
-    if head.is_receipt:
-        return Answer(None, "receipts are never receipted, not even invalid ones", error)
-    if not (head.envelope_id and head.sender_ean and head.receiver_ean):
-        return Answer(None, "cannot address a receipt: envelope id or parties unreadable", error)
-    refusal = Refusal(error.receipt_reason, FormattedText((_refuse_text(error),)))
-    receipt = Receipt(
-        kind=ReceiptKind.NEGATIVE,
-        identifier=ids.letter_id(),
-        sender_ean=head.receiver_ean,
-        receiver_ean=head.sender_ean,
-        original_envelope_id=head.envelope_id,
-        original_sender_ean=head.sender_ean,
-        original_receiver_ean=head.receiver_ean,
-        refusal=refusal,
-        letters=tuple(OriginalLetter(i, v, refusal) for i, v in head.letters),
-    )
-    return Answer(_wrap(receipt, now, ids), error.message, error)
-
-
-def _wrap(receipt: Receipt, now: datetime, ids: IdSource) -> Emessage:
-    # receipts themselves always carry minuspositivkvitt
-    return Emessage(
-        Envelope(ids.envelope_id(), now, AcknowledgementCode.MINUS_POSITIVE), (receipt,)
-    )
-
-
-def _refuse_text(error: MedComError) -> str:
-    where = f" ({error.location})" if error.location and str(error.location) else ""
-    text = f"{error.code}: {error.message}{where}"
-    return text if len(text) <= _REFUSE_TEXT_LIMIT else text[: _REFUSE_TEXT_LIMIT - 3] + "..."
-
-
-@dataclass(frozen=True, slots=True)
-class _Head:
-    envelope_id: str | None
-    sender_ean: str | None
-    receiver_ean: str | None
-    letters: tuple[tuple[str, str], ...]  # (letter id, version code)
-    is_receipt: bool
 
 
 _RECEIPT_ELEMENTS = frozenset({"NegativeVansReceipt", "NegativeReceipt", "PositiveReceipt"})
 
 
-def _salvage(data: bytes, *, max_bytes: int) -> _Head | None:
+def _salvage(data: bytes, *, max_bytes: int) -> Head | None:
     """Envelope id, parties and letters of a broken message, as far as they can be read.
 
     A pull parser reads up to the first fatal error (truncation, a NUL byte, nesting beyond
@@ -201,11 +127,11 @@ class _Found:
         elif len(self.path) == 4 and self.letters and step[0] != "Envelope":
             self.letters[-1].setdefault(step, text)
 
-    def head(self) -> _Head | None:
+    def head(self) -> Head | None:
         if self.root_ok is not True:
             return None
         first = self.letters[0] if self.letters else {}
-        return _Head(
+        return Head(
             envelope_id=self.envelope_id,
             sender_ean=first.get(("Sender", "EANIdentifier")),
             receiver_ean=first.get(("Receiver", "EANIdentifier")),

@@ -1,7 +1,10 @@
 """What a VANS provider reads from a file to route it: kind, envelope id and parties.
 
-Read leniently (a damaged file is still routed, so its receiver can refuse it), without
-DTDs, entities or network access, and never beyond the addressing elements.
+An OIOXML Emessage names its parties in its first letter; a VANSEnvelope in ``SenderID`` and
+``ReceiverID``, its kind in ``Document/Name`` (``MCM:FDIS91#...`` is a CareCommunication,
+``MCM:FCTL#...`` an Acknowledgement) or ``Receipt`` (a VANS receipt). Read leniently (a
+damaged file is still routed, so its receiver can refuse it), without DTDs, entities or
+network access, and never beyond the addressing elements.
 """
 
 from __future__ import annotations
@@ -10,8 +13,11 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from medcom_adapter.envelopes.fhir_payload import by_name
 from medcom_adapter.errors import UnknownMessage
 from medcom_adapter.oioxml.versions import by_code
+
+VANS_RECEIPT = "VANSReceipt"
 
 _LENIENT = etree.XMLParser(
     recover=True, resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True
@@ -26,10 +32,11 @@ class Address:
     receiver: str | None
     letters: tuple[tuple[str, str], ...] = ()  # (letter id, version code)
     receiver_identifier: tuple[str, str] | None = None  # (IdentifierCode, Identifier)
+    vans: bool = False  # a VANSEnvelope (FHIR), not an OIOXML Emessage
 
     @property
     def is_receipt(self) -> bool:
-        return self.kind in ("XCTL01", "XCTL02", "XCTL03")
+        return self.kind in ("XCTL01", "XCTL02", "XCTL03", VANS_RECEIPT)
 
 
 # Addressing comes before any binary content, so the head of a file is enough to route it.
@@ -42,6 +49,8 @@ def read_address(data: bytes) -> Address | None:
         root = etree.fromstring(bytes(data[:_HEAD]), _LENIENT)
     except (etree.XMLSyntaxError, ValueError):
         return None
+    if root is not None and _local(root) == "VANSEnvelope":
+        return _vans_address(root)
     if root is None or _local(root) != "Emessage":
         return None
     children = [c for c in root if isinstance(c.tag, str)]
@@ -69,17 +78,34 @@ def read_address(data: bytes) -> Address | None:
     )
 
 
+def _vans_address(root: etree._Element) -> Address:
+    message = _child(root, "Message")
+    meta = _child(message, "MetaInformation")
+    name = _text(meta, "Document", "Name", limit=80)
+    document = by_name(name) if name else None
+    if message is None:
+        kind = VANS_RECEIPT if _child(root, "Receipt") is not None else "VANSEnvelope"
+    else:
+        kind = document.kind if document is not None else "VANSEnvelope"
+    identifier = _text(meta, "Identifier", limit=64)
+    return Address(
+        kind=kind, envelope_id=_text(root, "EnvelopeIdentifier", limit=64),
+        sender=_text(root, "SenderID"), receiver=_text(root, "ReceiverID"),
+        letters=((identifier, _text(meta, "Document", "Version") or "ukendt"),)
+        if identifier else (), vans=True)
+
+
 def _child(element: etree._Element | None, name: str) -> etree._Element | None:
     if element is None:
         return None
     return next((c for c in element if _local(c) == name), None)
 
 
-def _text(element: etree._Element | None, *path: str) -> str | None:
+def _text(element: etree._Element | None, *path: str, limit: int = 35) -> str | None:
     for step in path:
         element = _child(element, step)
     value = element.text.strip() if element is not None and element.text else None
-    return value if value and len(value) <= 35 else None
+    return value if value and len(value) <= limit else None
 
 
 def _local(element: etree._Element) -> str:

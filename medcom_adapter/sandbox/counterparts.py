@@ -16,6 +16,8 @@ from datetime import datetime
 from typing import Protocol
 
 from medcom_adapter.errors import RefuseCode, UnknownReceiver
+from medcom_adapter.fhir.threads import reply as reply_in_thread
+from medcom_adapter.model.carecommunication import Author, CareCommunication
 from medcom_adapter.model.codes import AcknowledgementCode
 from medcom_adapter.model.correspondence import ClinicalEmail
 from medcom_adapter.model.ids import IdSource
@@ -26,9 +28,12 @@ from medcom_adapter.model.text import FormattedText
 from medcom_adapter.oioxml import emessage
 from medcom_adapter.oioxml.receipting import answer
 from medcom_adapter.sandbox.addressing import Address, read_address
+from medcom_adapter.sandbox.fhir import FhirAnswers
 from medcom_adapter.transport.directory import Directory
 
 GP_REPLY = "Tak for orienteringen. Vi ser barnet til en samtale i næste uge."
+GP_AUTHOR = Author(family="Lægesen", given=("Lise",), role_text="Praktiserende læge")
+GP_PHONE = "70000000"
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,13 +110,18 @@ class Department(_Receiving):
 
 @dataclass
 class GpSystem(_Receiving):
-    """A GP's system: receipts KM (XDIS91) and replies once to each new KM when asked to."""
+    """A GP's system: receipts KM (XDIS91) and acknowledges CareCommunications (``fhir``),
+    and replies once to each new one, in kind, when asked to."""
 
     reply_text: str | None = GP_REPLY
     replies_sent: int = 0
     reads_letters: bool = True
+    fhir: FhirAnswers = field(default_factory=FhirAnswers)
 
     def handle(self, data: bytes, now: datetime) -> list[Outgoing]:
+        address = read_address(data)
+        if address is not None and address.vans:
+            return [Outgoing(d) for d in self.fhir.handle(data, now, self._reply_fhir)]
         out, message = self._receive(data, now)
         if message is None or self.reply_text is None:
             return out
@@ -120,12 +130,19 @@ class GpSystem(_Receiving):
             out.append(Outgoing(self._reply_xdis91(letter, now)))
         return out
 
+    def _reply_fhir(self, message: CareCommunication, now: datetime) -> CareCommunication | None:
+        if self.reply_text is None:
+            return None
+        self.replies_sent += 1
+        return reply_in_thread(message, text=self.reply_text, author=GP_AUTHOR, phone=GP_PHONE,
+                               now=now)
+
     def _reply_xdis91(self, km: ClinicalEmail, now: datetime) -> bytes:
         sent = now.replace(second=0, microsecond=0, tzinfo=None)
         assert self.reply_text is not None
         reply = ClinicalEmail(
             letter=LetterHeader(self.ids.letter_id(), sent),
-            sender=dataclasses.replace(km.receiver, phone=km.receiver.phone or "70000000"),
+            sender=dataclasses.replace(km.receiver, phone=km.receiver.phone or GP_PHONE),
             receiver=dataclasses.replace(km.sender, phone=None, speciality=None),
             patient=km.patient, patient_status=km.patient_status,
             texts=(FormattedText((self.reply_text,)),), episode_of_care=km.episode_of_care,

@@ -1,7 +1,9 @@
 """The main job on the embedded defaults: a PPR unit's day on the sandbox network.
 
 A referral with its PDF form goes to BUP via DNHF (classified under §126a), a KM goes to
-the child's GP, receipts and the GP's reply come back, and everything is journaled. The
+the child's GP once as XDIS91 and once as a FHIR CareCommunication (in a VANSEnvelope);
+receipts, Acknowledgements and the GP's replies (XDIS91, CareCommunication) come back and
+are answered, and everything is journaled. The
 summary names what was sent, to whom, its status and classification; CPR numbers are
 masked.
 """
@@ -22,6 +24,7 @@ from medcom_adapter.sandbox.faults import FaultPlan
 from medcom_adapter.sandbox.harness import Harness
 from medcom_adapter.transport.directory import Directory
 from medcom_adapter.workers.submit import Queued, queue_km, queue_referral
+from medcom_adapter.workers.submit_fhir import queue_care_communication
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 REQUESTS = PACKAGE_ROOT / "fixtures" / "requests"
@@ -33,6 +36,7 @@ UNIT_EAN = "5790000123452"
 class DemoResult:
     referral: Queued
     km: Queued
+    care_communication: Queued
     journal: Journal
     harness: Harness
 
@@ -46,15 +50,18 @@ def run_demo(
     referral = queue_referral(journal, directory, _json(requests / "referral-bup.json"),
                               files=requests)
     km = queue_km(journal, directory, _json(requests / "km-gp.json"), files=requests)
+    care = queue_care_communication(journal, directory, _json(requests / "km-gp.json"),
+                                    files=requests)
     harness.pump(200)
-    return DemoResult(referral, km, journal, harness)
+    return DemoResult(referral, km, care, journal, harness)
 
 
 def summary(result: DemoResult, out: TextIO) -> None:
     journal, directory = result.journal, result.harness.directory
     write = out.write
     write("Sent\n")
-    for label, queued in (("Referral", result.referral), ("KM (XDIS91)", result.km)):
+    for label, queued in (("Referral", result.referral), ("KM (XDIS91)", result.km),
+                          ("KM (CareCommunication)", result.care_communication)):
         via = f" via {queued.via}" if queued.via else ""
         write(f"  {label} to {queued.receiver}{via}\n")
         for id in queued.ids:

@@ -4,8 +4,9 @@ One :meth:`Network.step` collects every file published in every attached mailbox
 where it is going (as a VANS provider does) and delivers it, through the fault plan, to the
 receiver's mailbox or counterpart; a counterpart's answers travel the same way in the same
 step. A file for a location number nobody is attached as is answered with a negative VANS
-receipt (XCTL01, ``ukendt_lokationsnummer``) to its sender. Everything is deterministic for
-a given seed and traffic, and ``trace`` records every hop.
+receipt to its sender: XCTL01 (``ukendt_lokationsnummer``) for an Emessage, ``NegativeVans``
+for a VANSEnvelope. Everything is deterministic for a given seed and traffic, and ``trace``
+records every hop.
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from medcom_adapter.envelopes.vans import VansReceiptKind
 from medcom_adapter.errors import RefuseCode
 from medcom_adapter.model.ids import IdSource
 from medcom_adapter.model.receipts import ReceiptKind
 from medcom_adapter.sandbox.addressing import read_address
 from medcom_adapter.sandbox.counterparts import Counterpart, Outgoing, receipt_file
 from medcom_adapter.sandbox.faults import FaultPlan, Faults
+from medcom_adapter.sandbox.fhir import vans_receipt_file
 from medcom_adapter.transport.interface import ProviderSide
 
 SANDBOX_VANS_EAN = "5790000333332"  # the sandbox provider's own (invented) location number
@@ -100,10 +103,13 @@ class Network:
         if not self.reaches(destination):
             self.trace.append(Hop(*hop, "unknown-receiver"))
             if not address.is_receipt and address.sender and self.reaches(address.sender):
-                queue.append((receipt_file(
+                text = f"Modtageren {destination} er ukendt på VANS-netværket"
+                answer = vans_receipt_file(
+                    VansReceiptKind.NEGATIVE_VANS, address, sender=self.vans_ean,
+                    now=self.clock(), text=text) if address.vans else receipt_file(
                     ReceiptKind.NEGATIVE_VANS, address, sender=self.vans_ean, now=self.clock(),
-                    ids=self.ids, code=RefuseCode.UNKNOWN_LOCATION_NUMBER,
-                    text=f"Modtageren {destination} er ukendt på VANS-netværket"), None))
+                    ids=self.ids, code=RefuseCode.UNKNOWN_LOCATION_NUMBER, text=text)
+                queue.append((answer, None))
             return 0
         copies = self.faults.apply(address.kind, data)
         if not copies:

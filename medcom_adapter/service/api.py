@@ -21,12 +21,11 @@ from medcom_adapter.journal.interface import Direction, StoredMessage
 from medcom_adapter.journal.interface import Query as JournalQuery
 from medcom_adapter.model.classification import Henvisning
 from medcom_adapter.model.parties import person_id
-from medcom_adapter.service import compose
+from medcom_adapter.service import forms
 from medcom_adapter.service.apikeys import ApiKey
 from medcom_adapter.service.auth import require
 from medcom_adapter.service.context import Kind, LaunchContext
 from medcom_adapter.service.filing import filing_zip
-from medcom_adapter.service.receivers import find
 from medcom_adapter.service.state import ServiceState, state
 from medcom_adapter.service.uploads import check_upload
 
@@ -58,6 +57,10 @@ class UnitIn(_Strict):
     sor: Annotated[str, Field(pattern=r"^[1-9][0-9]{5,17}$")]
     ean: Annotated[str, Field(pattern=r"^[0-9]{13}$")]
     name: Text | None = None
+    address: Address | None = Field(
+        None, description="needed for referral attachments sent as XBIN02")
+    speciality: Annotated[str, Field(max_length=40, description=(
+        "MedCom speciality code, e.g. psykolog; needed for XBIN02"))] | None = None
 
 
 class WorkerIn(_Strict):
@@ -101,7 +104,7 @@ class ReferralIn(ContextIn):
     diagnosis_text: Text | None = None
     relative: RelativeIn | None = None
     classification: list[Henvisning] | None = Field(
-        None, description="henvisning classes; default from the receiver (BUP: child psychiatry)")
+        None, description="henvisning classes; default child psychiatry (referrals go to BUP)")
     form: FileIn | None = Field(None, description="the region's referral form, PDF")
 
 
@@ -109,7 +112,6 @@ class KmIn(ContextIn):
     receiver_sor: str
     text: Annotated[str, Field(min_length=1, max_length=10000)]
     topic: Annotated[str, Field(max_length=70)] | None = None
-    category: str = "other"
     priority: Literal["rutine", "høj_prioritet"] = "rutine"
     attachments: list[FileIn] = Field(default_factory=list, max_length=5)
     reply_to: int | None = Field(None, description="journal id of a received KM answered")
@@ -138,7 +140,8 @@ class MessageOut(BaseModel):
 
 
 class QueuedOut(BaseModel):
-    id: int
+    id: int = Field(description="journal id of the letter (its status is the message's)")
+    ids: list[int] = Field(description="every journal id queued: the letter, then binaries")
     status: str
     kind: str
     files: list[str]
@@ -165,6 +168,7 @@ class ErrorsOut(BaseModel):
 
 def _context(body: ContextIn, kind: Kind, key: ApiKey) -> LaunchContext:
     address = body.patient.address or Address()
+    unit_address = body.unit.address or Address()
     try:
         return LaunchContext(
             patient_id=body.patient.cpr, patient_given_name=body.patient.given_name,
@@ -174,6 +178,8 @@ def _context(body: ContextIn, kind: Kind, key: ApiKey) -> LaunchContext:
             unit_name=body.unit.name, worker_title=body.worker.title,
             worker_phone=body.worker.phone, patient_street=address.street,
             patient_postcode=address.postcode, patient_district=address.district,
+            unit_street=unit_address.street, unit_postcode=unit_address.postcode,
+            unit_district=unit_address.district, unit_speciality=body.unit.speciality,
         )
     except InvalidValue as exc:
         where = exc.location.path if exc.location and exc.location.path else "context"
@@ -184,7 +190,7 @@ def _unprocessable(errors: dict[str, str]) -> HTTPException:
     return HTTPException(422, {"errors": errors})
 
 
-def _file(f: FileIn, where: str, allowed: frozenset[str], s: ServiceState) -> compose.Upload:
+def _file(f: FileIn, where: str, allowed: frozenset[str], s: ServiceState) -> forms.Upload:
     try:
         data = base64.b64decode(f.data_base64, validate=True)
     except (binascii.Error, ValueError):
@@ -194,7 +200,7 @@ def _file(f: FileIn, where: str, allowed: frozenset[str], s: ServiceState) -> co
                                     allowed=allowed, what=f.title)
     except UploadRefused as exc:
         raise _unprocessable({where: exc.message}) from None
-    return compose.Upload(f.title, content_type, data)
+    return forms.Upload(f.title, content_type, data)
 
 
 def message_out(m: StoredMessage) -> MessageOut:
@@ -229,55 +235,54 @@ async def launch(body: LaunchIn, request: Request,
              responses={401: {}, 403: {}, 422: {"model": ErrorsOut}})
 async def send_referral(body: ReferralIn, request: Request,
                         key: Annotated[ApiKey, Depends(require("send"))]) -> QueuedOut:
-    """Build, validate and queue a referral (XREF01 + XBIN01 with the form)."""
+    """Build, validate and queue a referral to BUP via DNHF (XREF01 + XBIN01/XBIN02 with
+    the form), with its §126a classification."""
     s = state(request)
     ctx = _context(body, Kind.REFERRAL, key)
-    receiver = find(s.settings.receivers, body.receiver_sor)
     form = _file(body.form, "form", PDF_ONLY, s) if body.form else None
-    classes = tuple(body.classification or ((receiver.default_class,) if receiver else ()))
-    fields = compose.ReferralFields(
+    classes = tuple(body.classification or (forms.REFERRAL_CLASS,))
+    fields = forms.ReferralFields(
         receiver_sor=body.receiver_sor, reason=body.reason, priority=body.priority,
         diagnosis_code=body.diagnosis_code, diagnosis_text=body.diagnosis_text,
         relative_relation=body.relative.relation if body.relative else None,
         relative_given_name=body.relative.given_name if body.relative else None,
         relative_surname=body.relative.surname if body.relative else None,
         classes=classes, form=form)
-    return _queue(s, key, lambda: compose.referral(ctx, fields, receiver, now=s.settings.clock()))
+    return _queue(s, key, lambda: forms.referral(s.settings.directory, ctx, fields,
+                                                 now=s.settings.clock()))
 
 
 @router.post("/km", response_model=QueuedOut, status_code=201,
              responses={401: {}, 403: {}, 404: {}, 422: {"model": ErrorsOut}})
 async def send_km(body: KmIn, request: Request,
                   key: Annotated[ApiKey, Depends(require("send"))]) -> QueuedOut:
-    """Build, validate and queue a correspondence message (CareCommunication or XDIS91)."""
+    """Build, validate and queue a correspondence message (XDIS91 + one XBIN01 per
+    attachment); a reply goes to the sender of the received message it answers."""
     s = state(request)
     ctx = _context(body, Kind.KM, key)
     previous = None
     if body.reply_to is not None:
         previous = s.read(body.reply_to, actor=_actor(key))
         if (previous is None or previous.message.direction is not Direction.INBOUND
-                or previous.message.kind != compose.FHIR_KM
+                or previous.message.kind not in forms.KM_KINDS
                 or previous.message.patient != ctx.patient):
-            raise HTTPException(404, "no received CareCommunication for this patient with that id")
-    sor = body.receiver_sor
-    if previous is not None and previous.message.sender_sor:
-        sor = previous.message.sender_sor
+            raise HTTPException(404, "no received KM for this patient with that id")
     uploads = tuple(_file(a, f"attachments[{i}]", KM_TYPES, s)
                     for i, a in enumerate(body.attachments))
-    fields = compose.KmFields(receiver_sor=sor, text=body.text, topic=body.topic,
-                              category=body.category, priority=body.priority,
-                              attachments=uploads, reply_to=previous)
-    receiver = find(s.settings.receivers, sor)
-    return _queue(s, key, lambda: compose.km(ctx, fields, receiver, now=s.settings.clock()))
+    fields = forms.KmFields(receiver_sor=body.receiver_sor, text=body.text, topic=body.topic,
+                            priority=body.priority, attachments=uploads, reply_to=previous)
+    return _queue(s, key, lambda: forms.km(s.settings.directory, ctx, fields,
+                                           now=s.settings.clock()))
 
 
 def _queue(s: ServiceState, key: ApiKey, build: Any) -> QueuedOut:
     try:
-        outgoing: compose.Outgoing = build()
-    except compose.FieldErrors as exc:
+        outgoing: forms.Outgoing = build()
+    except forms.FieldErrors as exc:
         raise _unprocessable(exc.errors) from None
-    journal_id = s.queue(outgoing, actor=_actor(key))
-    return QueuedOut(id=journal_id, status="queued", kind=outgoing.message.kind,
+    ids = s.queue(outgoing, actor=_actor(key))
+    return QueuedOut(id=ids[0], ids=list(ids), status="queued",
+                     kind=outgoing.prepared.entries[0].kind,
                      files=[name for name, _ in outgoing.files])
 
 
@@ -331,7 +336,7 @@ async def inbound(request: Request, key: Annotated[ApiKey, Depends(require("inbo
     """Received correspondence for case systems that poll: messages with id > ``after``."""
     s = state(request)
     found: list[StoredMessage] = []
-    for kind in ("XDIS91", compose.FHIR_KM):
+    for kind in forms.KM_KINDS:
         found += s.search(JournalQuery(direction=Direction.INBOUND, kind=kind), actor=_actor(key))
     found = sorted((m for m in found if m.id > after), key=lambda m: m.id)[:limit]
     return [InboundOut(id=m.id, kind=m.message.kind, version=m.message.version,

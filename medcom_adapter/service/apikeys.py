@@ -24,6 +24,10 @@ class ApiKey:
     scopes: tuple[str, ...]
     digest: str
     revoked: bool = False
+    # where received correspondence is pushed, and the secret it is signed with (kept in the
+    # key file: signing needs it; the case system holds the same secret to verify)
+    webhook_url: str | None = None
+    webhook_secret: str | None = None  # hex
 
 
 class ApiKeys:
@@ -43,6 +47,20 @@ class ApiKeys:
 
     def revoke(self, key_id: str) -> None:
         self._keys[key_id] = replace(self._keys[key_id], revoked=True)
+
+    def set_webhook(self, key_id: str, url: str | None) -> str | None:
+        """Push received correspondence to ``url`` (None: stop); returns the new signing
+        secret, shown once to give to the case system."""
+        if url is not None and not url.startswith(("https://", "http://")):
+            raise ValueError(f"webhook {url!r} is not an http(s) URL")
+        secret = secrets.token_hex(32) if url else None
+        self._keys[key_id] = replace(self._keys[key_id], webhook_url=url, webhook_secret=secret)
+        return secret
+
+    def webhooks(self) -> tuple[ApiKey, ...]:
+        """Live keys that take received correspondence by webhook."""
+        return tuple(k for k in self._keys.values() if not k.revoked and "inbound" in k.scopes
+                     and k.webhook_url and k.webhook_secret)
 
     def check(self, presented: str, scope: str) -> ApiKey | None:
         """The key if ``presented`` is a live key holding ``scope``; None otherwise."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -9,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 from medcom_adapter.journal.interface import Journal
 from medcom_adapter.service import api, pages
+from medcom_adapter.service.background import WorkerLoop
 from medcom_adapter.service.security import BodyLimit, SecurityHeaders
 from medcom_adapter.service.sessions import Sessions
 from medcom_adapter.service.settings import Settings
@@ -18,9 +21,24 @@ from medcom_adapter.service.tokens import LaunchTokens
 STATIC = Path(__file__).with_name("static")
 
 
-def create_app(journal: Journal, settings: Settings | None = None) -> FastAPI:
+def create_app(journal: Journal, settings: Settings | None = None, *,
+               workers: WorkerLoop | None = None) -> FastAPI:
+    """The application on ``journal``; ``workers`` (see :mod:`.background`) run while it
+    is up, so that what it queues is sent and the answers come in."""
     settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if workers is not None:
+            workers.start()
+        try:
+            yield
+        finally:
+            if workers is not None:
+                workers.stop()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="medcom-adapter",
         summary="Henvisninger og korrespondancemeddelelser fra PPR via MedCom",
         version="1",

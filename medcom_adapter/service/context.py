@@ -37,6 +37,10 @@ class LaunchContext:
     patient_street: str | None = None
     patient_postcode: str | None = None
     patient_district: str | None = None
+    unit_street: str | None = None  # the unit's address and MedCom speciality code: some
+    unit_postcode: str | None = None  # letter versions (XBIN02 for BUP departments) need them
+    unit_district: str | None = None
+    unit_speciality: str | None = None
 
     def __post_init__(self) -> None:
         for name, check in (("patient.cpr", person_id), ("unit.sor", SorId),

@@ -19,15 +19,14 @@ from fastapi.templating import Jinja2Templates
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from medcom_adapter.errors import InvalidValue, LaunchRefused, UploadRefused
+from medcom_adapter.errors import InvalidValue, LaunchRefused, UnknownReceiver, UploadRefused
 from medcom_adapter.journal.interface import Direction, Query, StoredMessage
-from medcom_adapter.model.carecommunication import Category
 from medcom_adapter.model.classification import Henvisning
 from medcom_adapter.model.parties import person_id
-from medcom_adapter.service import compose, labels
+from medcom_adapter.service import forms, labels
 from medcom_adapter.service.api import KM_TYPES, PDF_ONLY, errors_response
 from medcom_adapter.service.context import Kind, LaunchContext
-from medcom_adapter.service.receivers import accepting, find
+from medcom_adapter.service.preview import danish
 from medcom_adapter.service.sessions import Session
 from medcom_adapter.service.state import ServiceState, state
 from medcom_adapter.service.uploads import check_upload
@@ -107,10 +106,11 @@ async def launch_page(token: str, request: Request) -> Response:
 # -- referral ---------------------------------------------------------------------------
 
 def _referral_values(s: ServiceState, session: Session) -> dict[str, Any]:
-    receivers = accepting(s.settings.receivers, "XREF01")
+    receivers = forms.referral_receivers(s.settings.directory)
     return {"receivers": receivers, "classes": list(Henvisning),
-            "values": {"priority": "elektiv", "receiver": receivers[0].sor if receivers else "",
-                       "classes": [receivers[0].default_class.value] if receivers else []}}
+            "values": {"priority": "elektiv",
+                       "receiver": receivers[0][1].sor if receivers else "",
+                       "classes": [forms.REFERRAL_CLASS.value]}}
 
 
 @router.get("/henvisning")
@@ -133,7 +133,7 @@ async def referral_submit(request: Request) -> Response:
         "receiver", "reason", "priority", "diagnosis_code", "diagnosis_text",
         "relative_relation", "relative_given_name", "relative_surname")}
     values["classes"] = form.getlist("classes")
-    receiver = find(s.settings.receivers, str(values["receiver"]))
+    receiver = forms.find(s.settings.directory, str(values["receiver"]))
     errors: dict[str, str] = {}
     upload = None
     try:
@@ -144,18 +144,19 @@ async def referral_submit(request: Request) -> Response:
         classes = tuple(Henvisning(c) for c in values["classes"])
     except ValueError:
         classes = ()
-    fields = compose.ReferralFields(
+    fields = forms.ReferralFields(
         receiver_sor=str(values["receiver"]), reason=str(values["reason"]),
         priority=str(values["priority"]), diagnosis_code=str(values["diagnosis_code"]),
         diagnosis_text=str(values["diagnosis_text"]),
         relative_relation=str(values["relative_relation"]) or None,
         relative_given_name=str(values["relative_given_name"]),
         relative_surname=str(values["relative_surname"]), classes=classes,
-        form=compose.Upload(receiver.form if receiver and receiver.form else "Henvisningsskema",
-                            upload.content_type, upload.data) if upload else None)
+        form=forms.Upload(receiver.form if receiver and receiver.form else "Henvisningsskema",
+                          upload.content_type, upload.data) if upload else None)
     try:
-        outgoing = compose.referral(session.context, fields, receiver, now=s.settings.clock())
-    except compose.FieldErrors as exc:
+        outgoing = forms.referral(s.settings.directory, session.context, fields,
+                                  now=s.settings.clock())
+    except forms.FieldErrors as exc:
         errors = {**exc.errors, **errors}
     if errors:
         page = _referral_values(s, session)
@@ -176,16 +177,16 @@ async def referral_submit(request: Request) -> Response:
 
 
 def _upload(files: list[tuple[str, bytes]], what: str, allowed: frozenset[str],
-            s: ServiceState) -> compose.Upload | None:
+            s: ServiceState) -> forms.Upload | None:
     if not files:
         return None
     filename, data = files[0]
     content_type = check_upload(data, max_bytes=s.settings.max_upload_bytes, allowed=allowed,
                                 what=what)
-    return compose.Upload(Path(filename).stem[:60] or what, content_type, data)
+    return forms.Upload(Path(filename).stem[:60] or what, content_type, data)
 
 
-def _draft(session: Session, kind: str, values: dict[str, Any], outgoing: compose.Outgoing,
+def _draft(session: Session, kind: str, values: dict[str, Any], outgoing: forms.Outgoing,
            summary: dict[str, str]) -> Response:
     draft_id = secrets.token_urlsafe(12)
     session.drafts[draft_id] = {"kind": kind, "values": values, "outgoing": outgoing,
@@ -195,15 +196,18 @@ def _draft(session: Session, kind: str, values: dict[str, Any], outgoing: compos
 
 # -- KM -------------------------------------------------------------------------------------
 
+def _threads(s: ServiceState, ctx: LaunchContext) -> list[StoredMessage]:
+    """Received correspondence about this child, which a KM may answer."""
+    return [m for kind in forms.KM_KINDS
+            for m in s.search(Query(patient=ctx.patient, direction=Direction.INBOUND,
+                                    kind=kind), actor=ctx.actor)]
+
+
 def _km_values(s: ServiceState, session: Session) -> dict[str, Any]:
-    ctx = session.context
-    receivers = tuple(r for r in s.settings.receivers
-                      if {"XDIS91", compose.FHIR_KM} & set(r.accepts))
-    threads = [m for m in s.search(Query(patient=ctx.patient, direction=Direction.INBOUND,
-                                         kind=compose.FHIR_KM), actor=ctx.actor)]
-    return {"receivers": receivers, "categories": list(Category), "threads": threads,
-            "values": {"priority": "rutine", "category": Category.OTHER.value,
-                       "receiver": receivers[0].sor if receivers else "", "reply_to": ""}}
+    receivers = forms.km_receivers(s.settings.directory, session.context.unit_ean)
+    return {"receivers": receivers, "threads": _threads(s, session.context),
+            "values": {"priority": "rutine", "receiver": receivers[0].sor if receivers else "",
+                       "reply_to": ""}}
 
 
 @router.get("/km")
@@ -222,10 +226,9 @@ async def km_submit(request: Request) -> Response:
     s = state(request)
     ctx = session.context
     form = await _form(request, session)
-    values = {k: form.get(k) for k in (
-        "receiver", "topic", "text", "category", "priority", "reply_to")}
+    values = {k: form.get(k) for k in ("receiver", "topic", "text", "priority", "reply_to")}
     errors: dict[str, str] = {}
-    uploads: list[compose.Upload] = []
+    uploads: list[forms.Upload] = []
     for item in form.files.get("attachments", [])[: s.settings.max_attachments + 1]:
         try:
             upload = _upload([item], f"Bilaget {item[0]}", KM_TYPES, s)
@@ -238,20 +241,15 @@ async def km_submit(request: Request) -> Response:
         errors["attachments"] = f"Højst {s.settings.max_attachments} bilag."
     previous = None
     if values["reply_to"]:
-        previous = next((m for m in _km_values(s, session)["threads"]
-                         if str(m.id) == values["reply_to"]), None)
+        previous = next((m for m in _threads(s, ctx) if str(m.id) == values["reply_to"]), None)
         if previous is None:
             errors["reply_to"] = "Den valgte tråd findes ikke for dette barn."
-    sor = previous.message.sender_sor if previous and previous.message.sender_sor \
-        else values["receiver"]
-    receiver = find(s.settings.receivers, sor or "")
-    fields = compose.KmFields(receiver_sor=sor or "", text=values["text"],
-                              topic=values["topic"] or None, category=values["category"],
-                              priority=values["priority"], attachments=tuple(uploads),
-                              reply_to=previous)
+    fields = forms.KmFields(receiver_sor=values["receiver"], text=values["text"],
+                            topic=values["topic"] or None, priority=values["priority"],
+                            attachments=tuple(uploads), reply_to=previous)
     try:
-        outgoing = compose.km(ctx, fields, receiver, now=s.settings.clock())
-    except compose.FieldErrors as exc:
+        outgoing = forms.km(s.settings.directory, ctx, fields, now=s.settings.clock())
+    except forms.FieldErrors as exc:
         errors = {**exc.errors, **errors}
     if errors:
         page = _km_values(s, session)
@@ -259,10 +257,7 @@ async def km_submit(request: Request) -> Response:
         return _page(request, "km.html", session, status=422, errors=errors, **page)
     return _draft(session, "km", values, outgoing, {
         "Modtager": outgoing.receiver,
-        "Form": "FHIR-korrespondance" if outgoing.message.kind == compose.FHIR_KM
-        else "XDIS91-korrespondance",
         "Svar på": f"Meddelelse {previous.id}" if previous else "Ny tråd",
-        "Kategori": labels.CATEGORY.get(fields.category, fields.category),
         "Emne": fields.topic or "Intet",
         "Prioritet": labels.PRIORITY.get(fields.priority, fields.priority),
         "Tekst": fields.text,
@@ -278,17 +273,10 @@ async def preview(draft_id: str, request: Request) -> Response:
     draft = session.drafts.get(draft_id)
     if draft is None:
         raise HTTPException(404, "Kladden findes ikke længere. Udfyld formularen igen.")
+    outgoing: forms.Outgoing = draft["outgoing"]
     return _page(request, "preview.html", session, draft_id=draft_id, draft=draft,
-                 files=[(name, _shown(data)) for name, data in draft["outgoing"].files])
-
-
-def _shown(data: bytes, limit: int = 20000) -> str:
-    text = data.decode("utf-8") if data.startswith(b"{") else data.decode("iso-8859-1")
-    if "ISO-8859-1" not in text[:100] and not data.startswith(b"{"):
-        text = data.decode("utf-8", errors="replace")
-    if len(text) <= limit:
-        return text
-    return text[:limit] + f"\n… ({len(text) - limit:,} tegn mere, bl.a. bilagets indhold)"
+                 sections=danish(outgoing.prepared.entries),
+                 files=[(name, len(data)) for name, data in outgoing.files])
 
 
 @router.post("/forhaandsvisning/{draft_id}")
@@ -298,14 +286,34 @@ async def send(draft_id: str, request: Request) -> Response:
     draft = session.drafts.pop(draft_id, None)
     if draft is None:
         raise HTTPException(404, "Kladden findes ikke længere (allerede sendt?).")
-    journal_id = state(request).queue(draft["outgoing"], actor=session.context.actor)
-    return RedirectResponse(f"/status/{journal_id}", status_code=303)
+    ids = state(request).queue(draft["outgoing"], actor=session.context.actor)
+    session.sent[ids[0]] = ids
+    return RedirectResponse(f"/status/{ids[0]}", status_code=303)
+
+
+def _mine(ctx: LaunchContext, m: StoredMessage) -> bool:
+    """Sent or received by the launched unit."""
+    return ctx.unit_sor in (m.message.sender_sor, m.message.receiver_sor) or ctx.unit_ean in (
+        m.message.sender_ean, m.message.receiver_ean)
 
 
 def _visible(ctx: LaunchContext, m: StoredMessage) -> bool:
     """A worker sees the unit's own messages and those about the launched child."""
-    return m.message.patient == ctx.patient or ctx.unit_sor in (
-        m.message.sender_sor, m.message.receiver_sor)
+    return m.message.patient == ctx.patient or _mine(ctx, m)
+
+
+def _party(s: ServiceState, m: StoredMessage) -> str:
+    """Who the message went to (sent) or came from (received), by name where known."""
+    outbound = m.message.direction is Direction.OUTBOUND
+    sor = m.message.receiver_sor if outbound else m.message.sender_sor
+    ean = m.message.receiver_ean if outbound else m.message.sender_ean
+    receiver = forms.find(s.settings.directory, sor or "")
+    if receiver is None:
+        try:
+            receiver = s.settings.directory.by_ean(ean or "")
+        except UnknownReceiver:
+            return sor or ean or "Ukendt"
+    return receiver.label
 
 
 @router.get("/status/{journal_id}")
@@ -317,9 +325,10 @@ async def status(journal_id: int, request: Request) -> Response:
         raise HTTPException(404, "Meddelelsen findes ikke.")
     answers = [a for a in (s.read(i, actor=session.context.actor) for i in stored.answered_by)
                if a is not None]
-    receiver = find(s.settings.receivers, stored.message.receiver_sor or "")
+    binaries = [b for b in (s.read(i, actor=session.context.actor)
+                            for i in session.sent.get(journal_id, ())[1:]) if b is not None]
     return _page(request, "status.html", session, m=stored, answers=answers,
-                 receiver=receiver.label if receiver else stored.message.receiver_sor)
+                 binaries=binaries, party=_party(s, stored))
 
 
 @router.get("/journal")
@@ -350,7 +359,7 @@ async def journal_search(request: Request) -> Response:
                      searched=None)
     found = state(request).search(Query(patient=patient, episode_id=episode or None),
                                   actor=ctx.actor)
-    mine = [m for m in found if ctx.unit_sor in (m.message.sender_sor, m.message.receiver_sor)]
+    mine = [m for m in found if _mine(ctx, m)]
     return _page(request, "journal.html", session, messages=_newest(mine), values=values,
                  searched="Søgeresultat")
 

@@ -24,6 +24,7 @@ class Session:
     csrf: str
     expires: float
     drafts: dict[str, Any] = field(default_factory=dict)
+    sent: dict[int, tuple[int, ...]] = field(default_factory=dict)  # letter id -> all ids
 
 
 class Sessions:

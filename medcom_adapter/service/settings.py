@@ -6,12 +6,10 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 
+from medcom_adapter.sandbox.demo import RECEIVERS
 from medcom_adapter.service.apikeys import ApiKeys
-from medcom_adapter.service.receivers import Receiver, load_receivers
-
-DEFAULT_RECEIVERS = Path(__file__).resolve().parents[2] / "fixtures" / "receivers.json"
+from medcom_adapter.transport.directory import Directory
 
 
 def _now() -> datetime:
@@ -25,8 +23,7 @@ class Settings:
     service is reached over TLS (directly or behind a proxy)."""
 
     api_keys: ApiKeys = field(default_factory=ApiKeys)
-    receivers: tuple[Receiver, ...] = field(
-        default_factory=lambda: load_receivers(DEFAULT_RECEIVERS))
+    directory: Directory = field(default_factory=lambda: Directory.load(RECEIVERS))
     secret: bytes = field(default_factory=lambda: secrets.token_bytes(32))
     launch_ttl_seconds: float = 300.0  # a launch URL must be opened within minutes
     session_ttl_seconds: float = 1800.0  # a worker's page session, idle timeout

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from fastapi import Request
 
-from medcom_adapter.journal.interface import Journal, Query, Status, StoredMessage
-from medcom_adapter.service.compose import Outgoing
+from medcom_adapter.journal.interface import Journal, Query, StoredMessage
+from medcom_adapter.service.forms import Outgoing
 from medcom_adapter.service.sessions import Sessions
 from medcom_adapter.service.settings import Settings
 from medcom_adapter.service.tokens import LaunchTokens
@@ -26,8 +26,9 @@ class ServiceState:
     tokens: LaunchTokens
     sessions: Sessions
 
-    def queue(self, outgoing: Outgoing, *, actor: str) -> int:
-        return self.journal.append(outgoing.message, Status.QUEUED, actor=actor)
+    def queue(self, outgoing: Outgoing, *, actor: str) -> tuple[int, ...]:
+        """Journal ids, the letter first, then its binaries (each sent on its own)."""
+        return outgoing.prepared.queue(self.journal, actor=actor).ids
 
     def read(self, journal_id: int, *, actor: str) -> StoredMessage | None:
         try:

@@ -4,9 +4,13 @@ The body is the same JSON object the polling endpoint (``GET /api/inbound``) ret
 message. The header ``X-MedCom-Signature: t=<unix time>,v1=<hex>`` carries an HMAC-SHA256
 over ``"<t>." + body`` with the secret shared with that case system; the receiver checks it
 with :func:`verify` (or the same three lines in its own language) and refuses old
-timestamps, so a captured delivery cannot be replayed later. The inbox worker calls
-:func:`deliver` after journaling a message; a failed delivery is retried by the worker,
-and polling remains available as the fallback.
+timestamps, so a captured delivery cannot be replayed later. ``Idempotency-Key`` names the
+delivery: the same message may come twice (a retry), never as two deliveries.
+
+:class:`CaseSystemWebhooks` is the inbox worker's delivery hook in ``serve``: every
+received KM goes to each API key with the ``inbound`` scope and a webhook
+(``medcom-adapter api-key webhook KEY_ID URL``). Anything but a 2xx fails the delivery,
+the inbox keeps the message and tries again next round; polling remains the fallback.
 """
 
 from __future__ import annotations
@@ -15,10 +19,16 @@ import base64
 import hashlib
 import hmac
 import json
+import time
+from collections.abc import Callable
 
 import httpx
 
-from medcom_adapter.journal.interface import StoredMessage
+from medcom_adapter.errors import TransportFailure
+from medcom_adapter.journal.interface import Journal, StoredMessage
+from medcom_adapter.service.apikeys import ApiKeys
+from medcom_adapter.service.forms import KM_KINDS
+from medcom_adapter.workers.hooks import Delivery
 
 HEADER = "X-MedCom-Signature"
 
@@ -51,12 +61,37 @@ def verify(body: bytes, header: str, secret: bytes, *, now: float,
 
 
 def deliver(client: httpx.Client, url: str, secret: bytes, m: StoredMessage, *,
-            now: float) -> bool:
+            now: float, idempotency_key: str | None = None) -> bool:
     """POST the message to ``url``; True when the case system answered 2xx."""
     body = payload(m)
+    headers = {"content-type": "application/json", HEADER: sign(body, secret, int(now))}
+    if idempotency_key:
+        headers["Idempotency-Key"] = idempotency_key
     try:
-        response = client.post(url, content=body, headers={
-            "content-type": "application/json", HEADER: sign(body, secret, int(now))})
+        response = client.post(url, content=body, headers=headers)
     except httpx.HTTPError:
         return False
     return response.is_success
+
+
+class CaseSystemWebhooks:
+    """The inbox's hook: each received KM, signed, to every case system with a webhook."""
+
+    def __init__(self, keys: ApiKeys, journal: Journal, *, client: httpx.Client | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        self._keys = keys
+        self._journal = journal
+        self._client = client or httpx.Client(timeout=10.0)
+        self._clock = clock
+
+    def __call__(self, delivery: Delivery) -> None:
+        targets = self._keys.webhooks() if delivery.kind in KM_KINDS else ()
+        if not targets:
+            return  # nothing to push; case systems poll GET /api/inbound
+        stored = self._journal.get(delivery.journal_id, actor="webhook")
+        for key in targets:
+            assert key.webhook_url is not None and key.webhook_secret is not None
+            if not deliver(self._client, key.webhook_url, bytes.fromhex(key.webhook_secret),
+                           stored, now=self._clock(), idempotency_key=delivery.delivery_id):
+                raise TransportFailure(f"the webhook of {key.name} did not take delivery"
+                                       f" {delivery.delivery_id}")

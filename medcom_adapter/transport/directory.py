@@ -24,7 +24,7 @@ from medcom_adapter.errors import (
 from medcom_adapter.model.identifiers import Gln, SorId
 
 # answers every receiver takes, whatever it is registered for
-ALWAYS_ACCEPTED = frozenset({"XCTL01", "XCTL02", "XCTL03", "Acknowledgement"})
+ALWAYS_ACCEPTED = frozenset({"XCTL01", "XCTL02", "XCTL03", "Acknowledgement", "VANSReceipt"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +36,13 @@ class Receiver:
     accepts: Mapping[str, frozenset[str]] = field(default_factory=dict)  # type -> versions
     attachments: str = "XBIN01"  # how referral attachments travel to it: XBIN01 or XBIN02
     identifiers: Mapping[str, str] = field(default_factory=dict)  # e.g. sygehusafdelingsnummer
+    form: str | None = None  # the region's referral form a referral to it must carry (PDF)
+    department: str | None = None  # a letter names it apart from the organisation
+
+    @property
+    def label(self) -> str:
+        """Organisation and department, for people."""
+        return ", ".join(p for p in (self.name, self.department) if p)
 
     def accepts_message(self, kind: str, version: str) -> bool:
         return kind in ALWAYS_ACCEPTED or version in self.accepts.get(kind, frozenset())
@@ -125,7 +132,8 @@ class Directory:
         return directory
 
 
-_RECEIVER_KEYS = {"sor", "ean", "name", "region", "accepts", "attachments", "identifiers"}
+_RECEIVER_KEYS = {"sor", "ean", "name", "region", "accepts", "attachments", "identifiers",
+                  "form", "department"}
 
 
 def _receiver(item: Any, where: str) -> Receiver:
@@ -136,6 +144,9 @@ def _receiver(item: Any, where: str) -> Receiver:
     for key in ("sor", "ean", "name"):
         if not isinstance(item.get(key), str):
             raise InvalidConfiguration(f"{where}.{key}: required text")
+    for key in ("form", "department"):
+        if not isinstance(item.get(key, ""), str):
+            raise InvalidConfiguration(f"{where}.{key}: expected text")
     try:
         SorId(item["sor"])
         Gln(item["ean"])
@@ -156,6 +167,7 @@ def _receiver(item: Any, where: str) -> Receiver:
         sor=item["sor"], ean=item["ean"], name=item["name"], region=item.get("region"),
         accepts={k: frozenset(v) for k, v in accepts.items()}, attachments=attachments,
         identifiers={str(k): str(v) for k, v in identifiers.items()},
+        form=item.get("form"), department=item.get("department"),
     )
 
 

@@ -163,7 +163,8 @@ def _files(folder: Path) -> list[Path]:
     entries = []
     with os.scandir(folder) as scan:
         for entry in scan:
-            if entry.name.startswith(".") or not entry.is_file():
+            # a link could make us read (and later move) a file outside the mailbox
+            if entry.name.startswith(".") or not entry.is_file(follow_symlinks=False):
                 continue
             try:
                 entries.append((entry.stat().st_mtime_ns, entry.name))

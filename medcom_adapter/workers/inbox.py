@@ -1,23 +1,30 @@
-"""The inbox: detect -> parse -> validate -> decide -> journal -> answer -> deliver -> settle.
+"""The inbox: read -> validate -> ask ``reliable`` -> journal -> answer -> deliver -> settle.
+
+What to do with a received message is :func:`medcom_adapter.reliable.inbound.on_message`'s
+decision (deliver, duplicate, reject); what a receipt or acknowledgement means for what we
+sent is :func:`medcom_adapter.reliable.outbound.on_answer`'s. The inbox only reads the
+bytes, looks up what the journal has (:mod:`.tracking`) and records the decision.
 
 Order matters for crash-safety. The received message is journaled (``received``) before
-anything else; its receipt is journaled (``queued``, for the outbox to send) before it is
-delivered; delivery is marked (``delivered``) before the file is settled. A process killed
-anywhere leaves the file in the inbox, and the next run finds the journal entry for the
-same file and resumes from where it stopped, so nothing is lost and nothing is delivered
-twice. A file that arrives again after it was handled is a duplicate and answered as
-before, never delivered again.
+anything else; its receipt or acknowledgement is journaled (``queued``, for the outbox to
+send) before it is delivered; delivery is marked (``delivered``) before the file is settled.
+A process killed anywhere leaves the file in the inbox, and the next run finds the journal
+entry for the same bytes still ``received`` and finishes it, so nothing is lost and nothing
+is delivered twice.
+
+OIOXML Emessages are handled here; FHIR messages in VANSEnvelopes by :mod:`.inbox_fhir`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from medcom_adapter.detect import Report, check
-from medcom_adapter.errors import TransportFailure
+from medcom_adapter.detect import VANS_NAMESPACE, Report, check
+from medcom_adapter.errors import InboundInvalid, InconsistentMessage, MedComError, TransportFailure
 from medcom_adapter.journal.interface import (
     Attachment,
     Direction,
@@ -32,11 +39,15 @@ from medcom_adapter.model.letters import BinaryLetter
 from medcom_adapter.model.receipts import Receipt
 from medcom_adapter.oioxml.emessage import Document
 from medcom_adapter.oioxml.receipting import RECEIPT_VERSIONS, answer
+from medcom_adapter.reliable import correlate
+from medcom_adapter.reliable.inbound import AnswerMode, Deliver, Duplicate, on_message
+from medcom_adapter.reliable.outbound import Acknowledged, Rejected, matches, on_answer
+from medcom_adapter.reliable.rules import Answer, MessageKey, Protocol
 from medcom_adapter.transport.interface import Transport
+from medcom_adapter.workers import tracking
 from medcom_adapter.workers.hooks import Delivery, Hook
-
-RECEIPT_KINDS = frozenset({"XCTL01", "XCTL02", "XCTL03"})
-_OPEN = frozenset({Status.QUEUED, Status.SENT, Status.TIMED_OUT, Status.RESENT})
+from medcom_adapter.workers.inbox_fhir import process_vans
+from medcom_adapter.workers.received import Inbound, Owed
 
 
 def utc_now() -> datetime:
@@ -46,7 +57,7 @@ def utc_now() -> datetime:
 @dataclass(frozen=True, slots=True)
 class InboxRun:
     delivered: int = 0
-    receipts: int = 0  # receipts for our messages taken in
+    receipts: int = 0  # receipts and acknowledgements of our messages taken in
     duplicates: int = 0
     refused: int = 0
     deferred: int = 0  # the hook failed; the file stays and is tried again
@@ -78,166 +89,181 @@ class Inbox:
     # -- one file ------------------------------------------------------------------------
     def process(self, data: bytes) -> str:
         """Handle one received file; returns what it was (a key of :class:`InboxRun`)."""
+        if VANS_NAMESPACE in bytes(data[:4096]):
+            return process_vans(self, data)
         report = check(data)
         document = report.message if isinstance(report.message, Document) else None
-        if not report.valid or document is None:
-            return self._refuse(data, report)
-        first = document.message.letters[0]
-        if isinstance(first, Receipt):
-            return self._take_receipt(data, document, first)
-        return self._take_letter(data, document, report)
+        if report.valid and document is not None:
+            first = document.message.letters[0]
+            if isinstance(first, Receipt):
+                return self._take_receipt(data, document, first)
+        return self.decide(data, self._read_letter(data, report, document))
 
-    def _take_letter(self, data: bytes, document: Document, report: Report) -> str:
-        envelope_id = document.message.envelope.identifier
-        first = document.message.letters[0]
-        assert not isinstance(first, Receipt)
-        sender, letter_id = str(first.sender.ean), first.letter.identifier
-        same_file = self._same_file(envelope_id, data)
-        if same_file is not None:
-            if same_file.status is Status.RECEIVED:  # a run was cut short: finish it
-                return self._finish(same_file, data, document)
-            self._answer_again(same_file)
+    def decide(self, data: bytes, inbound: Inbound) -> str:
+        """Journal, answer and deliver one received message as ``reliable`` decides."""
+        journal, key = self.journal, inbound.key
+        digest = hashlib.sha256(inbound.entry.data).hexdigest()
+        resumed = tracking.same_file(journal, inbound.entry.envelope_id, digest)
+        if resumed is not None and resumed.status is Status.RECEIVED:  # a run was cut short
+            if inbound.problem is None:
+                return self._finish(resumed, data, inbound)
+            return self._refuse(resumed.id, inbound, inbound.reason)
+        if key is None:
+            return self._refuse(journal.append(inbound.entry, Status.RECEIVED), inbound,
+                                inbound.reason)
+        records = {e: s for s, e in tracking.earlier(journal, key, inbound.entry.sender_ean)}
+        decision = on_message(key, records, problem=inbound.problem)
+        if isinstance(decision, Deliver):
+            id = journal.append(inbound.entry, Status.RECEIVED)
+            return self._finish(journal.get(id), data, inbound)
+        if isinstance(decision, Duplicate):
+            earlier = records[decision.earlier]
+            if decision.mode is AnswerMode.RESEND_ORIGINAL:
+                if decision.answer_with is not None:
+                    self._queue_again(int(decision.answer_with))
+                else:
+                    self._queue(inbound.owed(earlier.id, _refusal(earlier)))
+                return "refused" if earlier.status is Status.REFUSED else "duplicates"
+            id = journal.append(inbound.entry, Status.DUPLICATE)
+            self._queue(inbound.owed(id, _refusal(earlier)))
             return "duplicates"
-        seen = [s for s in self.journal.find(Query(message_id=letter_id,
-                                                   direction=Direction.INBOUND))
-                if s.message.sender_ean == sender
-                and s.status in (Status.RECEIVED, Status.DELIVERED)]
-        new = self._inbound(data, document, report)
-        if seen:  # new envelope, seen message: the earlier receipt was lost; answer again
-            id = self.journal.append(new, Status.DUPLICATE)
-            self._queue_receipt(id, data)
-            return "duplicates"
-        if self.journal.find(Query(envelope_id=envelope_id, direction=Direction.INBOUND)):
-            id = self.journal.append(new, Status.REFUSED)  # seen envelope, new message
-            self.journal.set_status(id, Status.REFUSED,
-                                    reason=f"envelope id {envelope_id} reused for a new message")
-            return "refused"
-        id = self.journal.append(new, Status.RECEIVED)
-        return self._finish(self.journal.get(id), data, document)
+        id = journal.append(inbound.entry, Status.RECEIVED)
+        refusal = None if inbound.problem is not None else InconsistentMessage(decision.reason)
+        return self._refuse(id, inbound, inbound.reason or decision.reason, refusal)
 
-    def _finish(self, stored: StoredMessage, data: bytes, document: Document) -> str:
-        if not stored.answered_by:
-            self._queue_receipt(stored.id, data)
+    def _finish(self, stored: StoredMessage, data: bytes, inbound: Inbound) -> str:
+        if not self._answered(stored):
+            self._queue(inbound.owed(stored.id, None))
         message = stored.message
         self.hook(Delivery(
             delivery_id=f"{message.sender_ean}:{message.message_id}", journal_id=stored.id,
             kind=message.kind, version=message.version, sender=message.sender_ean,
             receiver=message.receiver_ean, envelope_id=message.envelope_id,
-            message_id=message.message_id, data=data, message=document.message))
+            message_id=message.message_id, data=message.data, message=inbound.message))
         self.journal.set_status(stored.id, Status.DELIVERED)
         return "delivered"
 
-    def _refuse(self, data: bytes, report: Report) -> str:
-        result = answer(data, now=self._local_now(), ids=self.ids)
-        receipt = result.receipt.letters[0] if result.receipt is not None else None
-        envelope_id = receipt.original_envelope_id if isinstance(receipt, Receipt) else ""
-        same_file = self._same_file(envelope_id, data) if envelope_id else None
-        if same_file is not None:
-            if not same_file.answered_by:
-                self._queue_receipt(same_file.id, data)
-            else:
-                self._answer_again(same_file)
-            return "refused"
-        reason = "; ".join(str(i) for i in report.issues if not i.warning)[:500] or result.reason
-        new = NewMessage(
-            direction=Direction.INBOUND, kind=report.kind or "unknown",
-            version=report.version or "", data=data, envelope_id=envelope_id,
-            message_id=receipt.letters[0].identifier if isinstance(receipt, Receipt)
-            and receipt.letters else "",
-            sender_ean=receipt.receiver_ean if isinstance(receipt, Receipt) else None,
-            receiver_ean=receipt.sender_ean if isinstance(receipt, Receipt) else None)
-        id = self.journal.append(new, Status.RECEIVED)
-        self.journal.set_status(id, Status.REFUSED, reason=reason)
-        self._queue_receipt(id, data)
+    def _refuse(self, id: int, inbound: Inbound, reason: str | None,
+                refusal: MedComError | None = None) -> str:
+        self.journal.set_status(id, Status.REFUSED, reason=(reason or "refused")[:500])
+        if not self._answered(self.journal.get(id)):
+            self._queue(inbound.owed(id, refusal))
         return "refused"
 
-    def _take_receipt(self, data: bytes, document: Document, receipt: Receipt) -> str:
-        envelope_id = document.message.envelope.identifier
-        same_file = self._same_file(envelope_id, data)
-        if same_file is not None and same_file.status is not Status.RECEIVED:
+    # -- answers to what we sent ---------------------------------------------------------
+    def take_answer(
+        self, data: bytes, entry: NewMessage, answer: Answer, chain: list[StoredMessage],
+        label: str,
+    ) -> str:
+        """Record a receipt or acknowledgement (``entry``) of the message whose attempts are
+        ``chain``, as ``reliable.outbound.on_answer`` decides."""
+        digest = hashlib.sha256(entry.data).hexdigest()
+        same = tracking.same_file(self.journal, entry.envelope_id, digest)
+        if same is not None and same.status is not Status.RECEIVED:
             return "duplicates"
-        # our envelope ids are unique among what we send, so the id alone correlates
-        originals = self.journal.find(Query(envelope_id=receipt.original_envelope_id,
-                                            direction=Direction.OUTBOUND))
-        if same_file is None:
-            new = NewMessage(
-                direction=Direction.INBOUND, kind=receipt.kind.value,
-                version=document.versions[0].code, data=data, envelope_id=envelope_id,
-                message_id=receipt.identifier, sender_ean=receipt.sender_ean,
-                receiver_ean=receipt.receiver_ean,
-                answers=originals[0].id if originals else None)
-            same_file = self.journal.get(self.journal.append(new, Status.RECEIVED))
-        if not originals:
-            self.journal.set_status(same_file.id, Status.REFUSED,
+        if same is None:
+            answers = tracking.answered(chain, answer.original_envelope_id).id if chain else None
+            same = self.journal.get(self.journal.append(
+                dataclasses.replace(entry, answers=answers), Status.RECEIVED))
+        out = tracking.outbound_of(chain, protocol=answer.protocol) if chain else None
+        if out is None or not matches(out, answer):
+            self.journal.set_status(same.id, Status.REFUSED,
                                     reason="answers no message this system sent")
             return "refused"
-        original = originals[0]
-        if original.status in _OPEN:
-            if receipt.kind.negative:
-                self.journal.set_status(original.id, Status.REJECTED,
-                                        reason=_refusal_text(receipt))
-            else:
-                self.journal.set_status(original.id, Status.ACKNOWLEDGED)
-        self.journal.set_status(same_file.id, Status.DELIVERED)
+        _, decision = on_answer(out, answer)
+        current = tracking.current(chain)
+        if isinstance(decision, Acknowledged) and label != tracking.VANS_RECEIPT:
+            self.journal.set_status(current.id, Status.ACKNOWLEDGED)
+        elif isinstance(decision, Rejected):
+            code = decision.refuse_code.value if decision.refuse_code is not None else None
+            said = [code] if code else []
+            said += [decision.reason] if decision.reason != code else []
+            self.journal.set_status(current.id, Status.REJECTED,
+                                    reason=f"{label}: {' '.join(said)}"[:500])
+        self.journal.set_status(same.id, Status.DELIVERED)
         return "receipts"
 
-    # -- helpers -------------------------------------------------------------------------
-    def _same_file(self, envelope_id: str, data: bytes) -> StoredMessage | None:
-        digest = hashlib.sha256(data).hexdigest()
-        for stored in self.journal.find(Query(envelope_id=envelope_id,
-                                              direction=Direction.INBOUND)):
-            if stored.digest == digest:
-                return stored
-        return None
+    def _take_receipt(self, data: bytes, document: Document, receipt: Receipt) -> str:
+        (answer,) = correlate.emessage_answers(document.message)
+        originals = self.journal.find(Query(envelope_id=answer.original_envelope_id or "",
+                                            direction=Direction.OUTBOUND))
+        chain = tracking.attempts(self.journal, originals[0]) if originals else []
+        entry = NewMessage(
+            direction=Direction.INBOUND, kind=receipt.kind.value,
+            version=document.versions[0].code, data=data,
+            envelope_id=document.message.envelope.identifier, message_id=receipt.identifier,
+            sender_ean=receipt.sender_ean, receiver_ean=receipt.receiver_ean)
+        return self.take_answer(data, entry, answer, chain, receipt.kind.value)
 
-    def _queue_receipt(self, answers: int, data: bytes) -> None:
+    # -- reading a letter ----------------------------------------------------------------
+    def _read_letter(self, data: bytes, report: Report, document: Document | None) -> Inbound:
+        if report.valid and document is not None:
+            first = document.message.letters[0]
+            assert not isinstance(first, Receipt)
+            key = correlate.emessage_keys(document.message)[0]
+            objects = first.objects if isinstance(first, BinaryLetter) else ()
+            patient = getattr(first, "patient", None)
+            episode = getattr(first, "episode_of_care", None)
+            entry = NewMessage(
+                direction=Direction.INBOUND, kind=report.kind or "",
+                version=report.version or "", data=data, envelope_id=key.envelope_id,
+                message_id=key.message_id, sender_ean=str(first.sender.ean),
+                receiver_ean=str(first.receiver.ean),
+                patient=patient.id if patient is not None else None,
+                episode_id=episode if isinstance(episode, str) else None,
+                attachments=tuple(Attachment(str(o.object_id), o.extension.value, o.data)
+                                  for o in objects))
+            return Inbound(key, entry, None, None, self._owed_receipt(data),
+                           document.message)
+        # invalid: what a lenient read salvages is what the negative receipt answers
         result = answer(data, now=self._local_now(), ids=self.ids)
-        if result.receipt is None:
-            return
-        receipt = result.receipt.letters[0]
-        assert isinstance(receipt, Receipt)
-        self.journal.append(NewMessage(
-            direction=Direction.OUTBOUND, kind=receipt.kind.value,
-            version=RECEIPT_VERSIONS[receipt.kind], data=result.build(),
-            envelope_id=result.receipt.envelope.identifier, message_id=receipt.identifier,
-            sender_ean=receipt.sender_ean, receiver_ean=receipt.receiver_ean,
-            answers=answers), Status.QUEUED)
+        receipt = result.receipt.letters[0] if result.receipt is not None else None
+        salvaged = receipt if isinstance(receipt, Receipt) else None
+        envelope_id = salvaged.original_envelope_id if salvaged else ""
+        letter_id = salvaged.letters[0].identifier if salvaged and salvaged.letters else ""
+        entry = NewMessage(
+            direction=Direction.INBOUND, kind=report.kind or "unknown",
+            version=report.version or "", data=data, envelope_id=envelope_id,
+            message_id=letter_id, sender_ean=salvaged.receiver_ean if salvaged else None,
+            receiver_ean=salvaged.sender_ean if salvaged else None)
+        reason = "; ".join(str(i) for i in report.issues if not i.warning) or result.reason
+        salvaged_key = MessageKey(Protocol.OIOXML, envelope_id, letter_id) if salvaged else None
+        return Inbound(salvaged_key, entry, InboundInvalid(report.issues), reason,
+                       self._owed_receipt(data))
 
-    def _answer_again(self, stored: StoredMessage) -> None:
-        """The same file again: send the original receipt once more, unchanged."""
-        for id in stored.answered_by:
-            earlier = self.journal.get(id)
-            if earlier.message.direction is Direction.OUTBOUND:
-                self.journal.append(earlier.message, Status.QUEUED)
-                return
+    def _owed_receipt(self, data: bytes) -> Owed:
+        def owed(answers: int, refusal: MedComError | None) -> NewMessage | None:
+            result = answer(data, now=self._local_now(), ids=self.ids)
+            if result.receipt is None or (refusal is not None and result.error is None):
+                return None  # a valid letter refused for its ids: no receipt says so
+            receipt = result.receipt.letters[0]
+            assert isinstance(receipt, Receipt)
+            return NewMessage(
+                direction=Direction.OUTBOUND, kind=receipt.kind.value,
+                version=RECEIPT_VERSIONS[receipt.kind], data=result.build(),
+                envelope_id=result.receipt.envelope.identifier, message_id=receipt.identifier,
+                sender_ean=receipt.sender_ean, receiver_ean=receipt.receiver_ean,
+                answers=answers)
+        return owed
 
-    def _inbound(self, data: bytes, document: Document, report: Report) -> NewMessage:
-        first = document.message.letters[0]
-        assert not isinstance(first, Receipt)
-        objects = first.objects if isinstance(first, BinaryLetter) else ()
-        patient = getattr(first, "patient", None)
-        episode = getattr(first, "episode_of_care", None)
-        return NewMessage(
-            direction=Direction.INBOUND, kind=report.kind or "", version=report.version or "",
-            data=data, envelope_id=document.message.envelope.identifier,
-            message_id=first.letter.identifier, sender_ean=str(first.sender.ean),
-            receiver_ean=str(first.receiver.ean),
-            patient=patient.id if patient is not None else None,
-            episode_id=episode if isinstance(episode, str) else None,
-            attachments=tuple(Attachment(str(o.object_id), o.extension.value, o.data)
-                              for o in objects))
+    # -- helpers -------------------------------------------------------------------------
+    def _answered(self, stored: StoredMessage) -> bool:
+        return any(self.journal.get(a).message.direction is Direction.OUTBOUND
+                   for a in stored.answered_by)
+
+    def _queue(self, answer: NewMessage | None) -> None:
+        if answer is not None:
+            self.journal.append(answer, Status.QUEUED)
+
+    def _queue_again(self, answer_id: int) -> None:
+        """The original answer once more, unchanged."""
+        self.journal.append(self.journal.get(answer_id).message, Status.QUEUED)
 
     def _local_now(self) -> datetime:
         return self.clock().astimezone().replace(tzinfo=None)
 
 
-def _refusal_text(receipt: Receipt) -> str:
-    refusals = [r for r in (receipt.refusal, *(x.refusal for x in receipt.letters)) if r]
-    said = []
-    for refusal in refusals:
-        if refusal.code is not None:
-            said.append(refusal.code.value)
-        if refusal.text is not None:
-            said.append(refusal.text.to_plain())
-    return f"{receipt.kind.value}: {' '.join(said)}" if said else receipt.kind.value
-
+def _refusal(earlier: StoredMessage) -> MedComError | None:
+    if earlier.status is not Status.REFUSED:
+        return None
+    return InconsistentMessage(earlier.history[-1].reason or "refused before")

@@ -1,32 +1,49 @@
-"""The outbox: queued -> checked -> handed to the transport -> sent; overdue -> timed out.
+"""The outbox: queued -> checked -> handed to the transport -> sent; and what is overdue.
 
 Crash-safety: a message is claimed (leased) from the journal, published by the transport
 under its journal id (publishing the same id twice is a no-op) and only then marked sent.
 A process killed anywhere in between leaves it queued; when the lease runs out the next
 process publishes it again, which publishes nothing new, and marks it sent.
 
-Resending follows MedCom: an OIOXML message whose receipt is overdue is marked
-``timed_out``; sending it again is a deliberate :meth:`Outbox.resend`, which journals a copy
-with a new envelope id and the same letter id (the receiver sees a duplicate, answers it as
-before and does not deliver it twice).
+FHIR messages are journaled as their Bundle and put in a VANSEnvelope when sent
+(``envelopes.fhir_payload.wrap``: envelope id = Bundle.id, message id = MessageHeader.id).
+
+When an answer is overdue and what may be resent is
+:func:`medcom_adapter.reliable.outbound.next_step`'s and ``resend``'s decision, never the
+outbox's: :meth:`Outbox.overdue` records ``TimedOut`` as ``timed_out``, carries out an
+automatic FHIR ``Resend`` (new Bundle.id and Provenance times, ``reliable.rebuild``) and
+records ``GiveUp`` as ``failed``; :meth:`Outbox.resend` is the deliberate resend (OIOXML:
+new envelope id, same letter ids). A resend is a new journal entry; the attempt it replaces
+is marked ``resent``.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from medcom_adapter.detect import check
+from medcom_adapter.envelopes import fhir_payload, vans
 from medcom_adapter.errors import MedComError, OutboundInvalid, TransportFailure
-from medcom_adapter.journal.interface import Direction, Journal, Query, Status
+from medcom_adapter.journal.interface import (
+    Direction,
+    Journal,
+    NewMessage,
+    Query,
+    Status,
+    StoredMessage,
+)
 from medcom_adapter.model.codes import AcknowledgementCode
 from medcom_adapter.model.ids import IdSource
-from medcom_adapter.model.message import Emessage
 from medcom_adapter.oioxml import emessage
+from medcom_adapter.reliable import outbound, rebuild
+from medcom_adapter.reliable.rules import Policy, Protocol
 from medcom_adapter.transport.directory import ALWAYS_ACCEPTED, Directory
 from medcom_adapter.transport.interface import Parcel, Transport
+from medcom_adapter.workers import tracking
 
 
 def utc_now() -> datetime:
@@ -35,10 +52,16 @@ def utc_now() -> datetime:
 
 @dataclass(frozen=True, slots=True)
 class OutboxSettings:
-    receipt_timeout: timedelta = timedelta(minutes=30)  # MedCom: 30 minutes for FHIR
+    policy: Policy = field(default_factory=Policy)  # MedCom's timeouts and resend limits
+    receipt_timeout: timedelta | None = None  # overrides the policy's OIOXML receipt timeout
     lease_seconds: float = 60.0
     batch: int = 100
     validate: bool = True  # check every message against its schema/profile before sending
+
+    def rules(self) -> Policy:
+        if self.receipt_timeout is None:
+            return self.policy
+        return self.policy.with_rules(Protocol.OIOXML, answer_timeout=self.receipt_timeout)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +81,7 @@ class Outbox:
         self.transport = transport
         self.directory = directory
         self.settings = settings or OutboxSettings()
+        self.policy = self.settings.rules()
         self.clock = clock
         self.ids = ids or IdSource()
 
@@ -68,14 +92,15 @@ class Outbox:
         for id in claimed:
             message = self.journal.get(id).message
             try:
-                self._check(message.kind, message.version, message.data, message.receiver_ean)
+                self._check(message)
+                data = self._on_the_wire(message)
             except MedComError as exc:
                 self.journal.set_status(id, Status.FAILED, reason=f"{exc.code}: {exc}")
                 failed += 1
                 continue
             try:
                 self.transport.send(Parcel(
-                    message.data, message.kind, message.envelope_id,
+                    data, message.kind, message.envelope_id,
                     message.sender_ean or "", message.receiver_ean or "", key=str(id)))
             except TransportFailure:
                 deferred += 1  # the lease runs out and a later run tries again
@@ -84,52 +109,87 @@ class Outbox:
             sent += 1
         return OutboxRun(sent, failed, deferred)
 
-    def _check(self, kind: str, version: str, data: bytes, receiver: str | None) -> None:
+    def _check(self, message: NewMessage) -> None:
         if self.settings.validate:
-            report = check(data)
+            report = check(message.data)
             if not report.valid:
                 raise OutboundInvalid(report.issues)
-        if self.directory is not None and kind not in ALWAYS_ACCEPTED:
-            self.directory.by_ean(receiver or "").check(kind, version)
+        if self.directory is not None and message.kind not in ALWAYS_ACCEPTED:
+            self.directory.by_ean(message.receiver_ean or "").check(message.kind,
+                                                                    message.version)
 
+    def _on_the_wire(self, message: NewMessage) -> bytes:
+        if message.kind not in tracking.FHIR_KINDS:
+            return message.data
+        return vans.build(fhir_payload.wrap(message.data, sent=self.clock()))
+
+    # -- overdue answers -----------------------------------------------------------------
     def overdue(self) -> list[int]:
-        """Mark sent messages whose receipt is overdue as ``timed_out``; returns their ids."""
+        """Act on sent messages whose answer is overdue, as ``reliable`` decides; returns the
+        journal ids acted on (timed out, resent automatically, or given up)."""
         now = self.clock()
-        timed_out = []
-        for stored in self.journal.find(Query(status=Status.SENT, direction=Direction.OUTBOUND)):
-            message = stored.message
-            if message.kind in ALWAYS_ACCEPTED or stored.answered_by:
+        acted = []
+        for stored in self.journal.find(Query(status=Status.SENT, direction=Direction.OUTBOUND,
+                                              limit=1_000_000)):
+            if stored.message.kind in tracking.ANSWER_KINDS:
                 continue
-            if now - stored.history[-1].at < self.settings.receipt_timeout:
+            chain = tracking.attempts(self.journal, stored)
+            if chain[-1].id != stored.id:
+                continue  # a later attempt speaks for the message
+            decision = outbound.next_step(tracking.outbound_of(chain), now=now,
+                                          policy=self.policy)
+            if isinstance(decision, outbound.TimedOut) and not _owes_receipt(stored):
+                # read only now: whether the receiver owes a positive answer at all
+                decision = outbound.next_step(
+                    tracking.outbound_of(chain, expects_answer=False), now=now,
+                    policy=self.policy)
+            if isinstance(decision, outbound.TimedOut):
+                timeout = self.policy.of(tracking.protocol_of(stored.message.kind))
+                self.journal.set_status(
+                    stored.id, Status.TIMED_OUT,
+                    reason=f"no answer within {timeout.answer_timeout}")
+            elif isinstance(decision, outbound.Resend):
+                self._resend(chain, deliberate=False)
+            elif isinstance(decision, outbound.GiveUp):
+                self.journal.set_status(stored.id, Status.FAILED, reason=decision.reason)
+            else:
                 continue
-            if not _owes_receipt(message.data):
-                continue
-            self.journal.set_status(
-                stored.id, Status.TIMED_OUT,
-                reason=f"no receipt within {self.settings.receipt_timeout}")
-            timed_out.append(stored.id)
-        return timed_out
+            acted.append(stored.id)
+        return acted
 
     def resend(self, id: int) -> int:
-        """Send a timed-out OIOXML message again with a new envelope id; returns the new
-        journal id. The original is marked ``resent``."""
-        stored = self.journal.get(id)
-        document = emessage.parse(stored.message.data)
-        now = self.clock().astimezone().replace(second=0, microsecond=0, tzinfo=None)
-        envelope = dataclasses.replace(document.message.envelope,
-                                       identifier=self.ids.envelope_id(), sent=now)
-        data = emessage.build(Emessage(envelope, document.message.letters), document.versions)
-        copy = dataclasses.replace(stored.message, data=data, envelope_id=envelope.identifier,
+        """Send a message again, deliberately, with a new envelope id (FHIR: a new Bundle.id
+        and Provenance times); returns the new journal id. ``ResendRefused`` when MedCom's
+        rules forbid it. The attempt it replaces is marked ``resent``."""
+        return self._resend(tracking.attempts(self.journal, self.journal.get(id)),
+                            deliberate=True)
+
+    def _resend(self, chain: list[StoredMessage], *, deliberate: bool) -> int:
+        latest = chain[-1]
+        message = latest.message
+        now = self.clock()
+        fhir = message.kind in tracking.FHIR_KINDS
+        envelope_id = str(uuid.uuid4()) if fhir else self.ids.envelope_id()
+        outbound.resend(tracking.outbound_of(chain), new_envelope_id=envelope_id, now=now,
+                        deliberate=deliberate, policy=self.policy)  # or ResendRefused
+        if fhir:
+            data = rebuild.fhir_bytes(message.data, now=now, new_id=lambda: envelope_id)
+        else:
+            data = rebuild.oioxml_bytes(message.data, new_envelope_id=envelope_id, now=now)
+        copy = dataclasses.replace(message, data=data, envelope_id=envelope_id,
                                    classification=None)
         new_id = self.journal.append(copy, Status.QUEUED)
-        self.journal.set_status(id, Status.RESENT, reason=f"resent as journal entry {new_id}"
-                                f" with envelope {envelope.identifier}")
+        self.journal.set_status(latest.id, Status.RESENT, reason=f"resent as journal entry "
+                                f"{new_id} with envelope {envelope_id}")
         return new_id
 
 
-def _owes_receipt(data: bytes) -> bool:
+def _owes_receipt(stored: StoredMessage) -> bool:
+    """Whether the receiver owes a positive answer (OIOXML: ``pluspositivkvitt``)."""
+    if stored.message.kind in tracking.FHIR_KINDS:
+        return True
     try:
-        ack = emessage.parse(data, validate=False).message.envelope.acknowledgement
+        envelope = emessage.parse(stored.message.data, validate=False).message.envelope
     except MedComError:
         return True
-    return ack is AcknowledgementCode.PLUS_POSITIVE
+    return envelope.acknowledgement is AcknowledgementCode.PLUS_POSITIVE

@@ -9,11 +9,13 @@ a message the receiver does not take is refused before anything is stored.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from medcom_adapter.detect import check
+from medcom_adapter.errors import OutboundInvalid
 from medcom_adapter.journal.interface import Attachment, Direction, Journal, NewMessage, Status
 from medcom_adapter.km import compose_km
 from medcom_adapter.model.classification import Classification, Henvisning
@@ -32,6 +34,10 @@ from medcom_adapter.transport.dnhf import route_referral
 
 _MIME = {"pdf": "application/pdf"}
 
+# Where attachments come from: a folder the request's file names are relative to, or the
+# files themselves by name (the service holds uploads in memory).
+Files = Path | Mapping[str, bytes]
+
 
 @dataclass(frozen=True, slots=True)
 class Queued:
@@ -42,18 +48,41 @@ class Queued:
     via: str | None = None  # e.g. DNHF
 
 
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """Built and validated journal entries (the letter first), not yet queued."""
+
+    entries: tuple[NewMessage, ...]
+    receiver: str
+    via: str | None = None
+
+    def queue(self, journal: Journal, *, actor: str = "system") -> Queued:
+        ids = journal.append_many(self.entries, Status.QUEUED, actor=actor)
+        return Queued(tuple(ids), self.receiver, self.via)
+
+
 def queue_referral(
-    journal: Journal, directory: Directory, request: object, *, files: Path,
+    journal: Journal, directory: Directory, request: object, *, files: Files,
     classes: Sequence[Henvisning] = (Henvisning.CHILD_PSYCHIATRY,),
     now: Callable[[], datetime] = datetime.now, ids: IdSource | None = None,
 ) -> Queued:
     """Queue a referral to BUP via DNHF; ``files`` is where its attachments are."""
+    return prepare_referral(directory, request, files=files, classes=classes, now=now,
+                            ids=ids).queue(journal)
+
+
+def prepare_referral(
+    directory: Directory, request: object, *, files: Files,
+    classes: Sequence[Henvisning] = (Henvisning.CHILD_PSYCHIATRY,),
+    now: Callable[[], datetime] = datetime.now, ids: IdSource | None = None,
+) -> Prepared:
+    """The referral's entries as :func:`queue_referral` would queue them."""
     ids = ids or IdSource()
     read = referral_request(request, now=now(), letter_id=ids.letter_id())
     addressed, route = route_referral(directory, read.referral,
                                       referral_version=read.referral_version)
     attachments = tuple(
-        FileAttachment(a.description, (files / a.file).read_bytes(), a.extension, a.object_code)
+        FileAttachment(a.description, _read(files, a.file), a.extension, a.object_code)
         for a in read.attachments)
     package = build_referral(addressed, attachments, referral_version=route.referral_version,
                              binary_version=route.binary_version,
@@ -68,20 +97,27 @@ def queue_referral(
     entries = [_entry(f, read.referral.patient.id, course, route.department.sor,
                       classification if f is package.referral else None)
                for f in package.files]
-    stored = journal.append_many(entries, Status.QUEUED)
-    return Queued(tuple(stored), route.department.name, via=route.hub.name)
+    return Prepared(_checked(entries), route.department.name, via=route.hub.name)
 
 
 def queue_km(
-    journal: Journal, directory: Directory, request: object, *, files: Path,
+    journal: Journal, directory: Directory, request: object, *, files: Files,
     now: Callable[[], datetime] = datetime.now, ids: IdSource | None = None,
 ) -> Queued:
     """Queue a KM as XDIS91 with one XBIN01 per attachment."""
+    return prepare_km(directory, request, files=files, now=now, ids=ids).queue(journal)
+
+
+def prepare_km(
+    directory: Directory, request: object, *, files: Files,
+    now: Callable[[], datetime] = datetime.now, ids: IdSource | None = None,
+) -> Prepared:
+    """The KM's entries as :func:`queue_km` would queue them."""
     ids = ids or IdSource()
     read = km_request(request, now=now(), letter_id=ids.letter_id())
     receiver = directory.by_ean(str(read.km.receiver.ean))
     receiver.check("XDIS91", "XD9134L")
-    data = {a.file: (files / a.file).read_bytes() for a in read.attachments}
+    data = {a.file: _read(files, a.file) for a in read.attachments}
     if data:
         receiver.check("XBIN01", "XB0131X")
     message, binaries = compose_km(read, data, ids)
@@ -92,7 +128,20 @@ def queue_km(
               for b in binaries]
     episode = read.km.episode_of_care
     entries = [_entry(f, read.km.patient.id, episode, receiver.sor, None) for f in built]
-    return Queued(tuple(journal.append_many(entries, Status.QUEUED)), receiver.name)
+    return Prepared(_checked(entries), receiver.name)
+
+
+def _read(files: Files, name: str) -> bytes:
+    return files[name] if isinstance(files, Mapping) else (files / name).read_bytes()
+
+
+def _checked(entries: Sequence[NewMessage]) -> tuple[NewMessage, ...]:
+    """The entries, each valid by every MedCom rule the core knows (not only the schema)."""
+    for entry in entries:
+        report = check(entry.data)
+        if not report.valid:
+            raise OutboundInvalid(report.issues)
+    return tuple(entries)
 
 
 def _sender_sor(directory: Directory, file: OutboundFile) -> str:

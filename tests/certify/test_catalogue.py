@@ -30,7 +30,8 @@ def test_committed_catalogue_is_what_the_builders_make() -> None:
 def test_catalogue_covers_every_kind_and_both_verdicts() -> None:
     kinds = {(r["kind"], r["verdict"]) for r in ROWS}
     for kind in ("XREF01", "XBIN01", "XBIN02", "XDIS91", "XCTL01", "XCTL02", "XCTL03",
-                 "CareCommunication", "Acknowledgement"):
+                 "CareCommunication", "Acknowledgement", "REF01", "BIN01", "DIS91", "CTL01",
+                 "CTL02", "CTL03", "VANSEnvelope", "SBDH"):
         assert (kind, "valid") in kinds, kind
     assert sum(r["verdict"] == "invalid" for r in ROWS) >= 10
 

@@ -27,6 +27,7 @@ from medcom_adapter.errors import (
     InconsistentMessage,
     InvalidValue,
     MalformedMessage,
+    OutboundInvalid,
     UnknownMessage,
     UnsafeMessage,
 )
@@ -179,7 +180,7 @@ def test_model_refuses_what_the_envelope_cannot_carry() -> None:
 
 def test_build_refuses_an_id_that_is_not_a_uuid() -> None:
     envelope = dataclasses.replace(envelope_of(cc_bytes()), envelope_id="HnvKuv1234")
-    with pytest.raises(vans.OutboundInvalid) as caught:
+    with pytest.raises(OutboundInvalid) as caught:
         vans.build(envelope)
     assert caught.value.issues[0].path == "VANSEnvelope/EnvelopeIdentifier"
 

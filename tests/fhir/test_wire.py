@@ -23,6 +23,7 @@ from medcom_adapter.errors import (
     UnsafeMessage,
 )
 from medcom_adapter.fhir import wire
+from medcom_adapter.fhir.wire import definitions
 from tests.conftest import OFFICIAL, official
 
 FHIR = OFFICIAL / "fhir"
@@ -168,7 +169,7 @@ def test_definitions_agree_with_the_r4_snapshots_of_medcoms_profiles() -> None:
         definition = json.loads(path.read_text(encoding="utf-8"))
         if definition.get("kind") != "resource" or definition.get("fhirVersion") != "4.0.1":
             continue
-        root = wire._resource(definition["type"])
+        root = definitions.resource_type(definition["type"])
         assert root is not None, definition["type"]
         types: dict[str, Any] = {definition["type"]: root}
         for element in definition["snapshot"]["element"]:
@@ -193,10 +194,10 @@ def test_definitions_agree_with_the_r4_snapshots_of_medcoms_profiles() -> None:
             code = codes[0] if len(codes) == 1 else ""
             if code in _PRIMITIVES and spec.primitive != code:
                 problems.append(f"{element['path']}: {code} in R4, {spec.primitive} in R4B")
-            elif code == "Resource" and spec.kind != wire._RESOURCE:
+            elif code == "Resource" and spec.kind != definitions.RESOURCE:
                 problems.append(f"{element['path']}: not a resource in R4B")
             elif code and code not in _PRIMITIVES and code != "Resource" and "/" not in code:
-                if spec.kind != wire._COMPLEX:
+                if spec.kind != definitions.COMPLEX:
                     problems.append(f"{element['path']}: {code} in R4, not complex in R4B")
                     continue
                 model = spec.model.__name__
@@ -208,7 +209,7 @@ def test_definitions_agree_with_the_r4_snapshots_of_medcoms_profiles() -> None:
 
 
 def test_r4_adjustments_of_the_r4b_definitions() -> None:
-    extension = wire._extension_type()
+    extension = definitions.extension_type()
     assert extension.elements["valueMeta"].model.__name__ == "Meta"  # R4 allows it, R4B lacks
     assert "valueCodeableReference" not in extension.elements  # R4B types R4 does not have
     assert "valueRatioRange" not in extension.elements

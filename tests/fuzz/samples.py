@@ -26,3 +26,25 @@ def built_messages() -> Iterator[bytes]:
     ack = answer(bundle, now=samples.WHEN.astimezone()).ack
     assert ack is not None
     yield json.dumps(acknowledgement.to_bundle(ack)).encode()
+    yield from _enveloped(json.dumps(bundle).encode())
+    yield from _edifact()
+
+
+def _enveloped(fhir: bytes) -> Iterator[bytes]:
+    from uuid import UUID
+
+    from medcom_adapter.envelopes import fhir_payload, sbdh, vans
+
+    sent = samples.WHEN.astimezone()
+    yield vans.build(fhir_payload.wrap(fhir, sent=sent))
+    instance = str(UUID(int=7))
+    yield sbdh.build(sbdh.for_fhir(fhir, created=sent, instance_id=instance))
+
+
+def _edifact() -> Iterator[bytes]:
+    from medcom_adapter.edifact.interchange import build as build_edifact
+
+    km = Emessage(Envelope("E0000001", samples.WHEN), (samples.clinical_email(),))
+    yield build_edifact(km, "D9134L", line_breaks=True)
+    binary = Emessage(Envelope("E0000002", samples.WHEN), (samples.binary_letter(),))
+    yield build_edifact(binary, "B0131X")

@@ -58,6 +58,15 @@ def _receipt(data: bytes) -> object:
         raise NeverRaises(f"receipt answer raised {exc.code}: {exc}") from exc
 
 
+def _answer(data: bytes) -> object:
+    """The receipt in the input's own syntax: CONTRL for EDIFACT, XCTL for OIOXML."""
+    try:
+        result = detect.answer(data, now=NOW, max_bytes=MAX_BYTES)
+        return result.build() if result.receipt is not None else None
+    except MedComError as exc:
+        raise NeverRaises(f"answer raised {exc.code}: {exc}") from exc
+
+
 def _acknowledgement(data: bytes) -> object:
     from medcom_adapter.fhir import wire
     from medcom_adapter.fhir.acknowledging import answer
@@ -126,6 +135,7 @@ TARGETS: dict[str, Target] = {
         Target("check", _check, message_seeds),
         Target("parse", _parse, message_seeds),
         Target("receipt", _receipt, message_seeds),
+        Target("answer", _answer, message_seeds),
         Target("acknowledgement", _acknowledgement, fhir_seeds),
         Target("referral-request", _referral_request, request_seeds("referral-bup.json")),
         Target("km-request", _km_request, request_seeds("km-gp.json")),

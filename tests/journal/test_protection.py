@@ -73,6 +73,15 @@ def test_postgres_dump_holds_no_cpr_and_no_pdf_text(postgres_url: str, keys: Key
         assert secret not in dump, secret
 
 
+def test_status_reasons_are_sealed(sql_journal: SqlJournal) -> None:
+    id = sql_journal.append(referral(1), Status.SENT)
+    reason = f"syntaksfejl: CPR {CPR.value} findes ikke"
+    sql_journal.set_status(id, Status.REJECTED, reason=reason)
+    stored = sql_journal.db.rows("SELECT reason FROM status_history WHERE reason IS NOT NULL")
+    assert len(stored) == 1 and CPR.value.encode() not in bytes(stored[0][0])
+    assert sql_journal.get(id).history[-1].reason == reason
+
+
 def test_person_ids_are_indexed_by_keyed_hash_only(sql_journal: SqlJournal) -> None:
     sql_journal.append(referral(1), Status.QUEUED)
     ((index, person),) = sql_journal.db.rows("SELECT person_index, person FROM messages")
@@ -154,6 +163,7 @@ def test_rotate_key_reencrypts_every_row_and_lookups_still_work(
     sql_journal: SqlJournal, keys: Keyring, clock: Clock
 ) -> None:
     ids = sql_journal.append_many([referral(n) for n in range(1, 4)], Status.SENT)
+    sql_journal.set_status(ids[0], Status.REJECTED, reason="ikke_specificeret: afvist")
     before = sql_journal.db.rows("SELECT body FROM messages ORDER BY id")
     new = Keyring((*keys.keys.values(), Key("test-2", bytes(range(1, 33)))))
     rotated = SqlJournal(sql_journal.db, new, clock=clock)
@@ -164,6 +174,7 @@ def test_rotate_key_reencrypts_every_row_and_lookups_still_work(
     only_new = SqlJournal(sql_journal.db, Keyring((new.current,)), clock=clock)
     assert [s.id for s in only_new.find(Query(patient=CPR))] == list(ids)
     assert only_new.get(ids[0]).message == referral(1)
+    assert only_new.get(ids[0]).history[-1].reason == "ikke_specificeret: afvist"
     assert only_new.classifications(*[referral(1).classification.referred_on] * 2)  # type: ignore[union-attr]
     assert only_new.verify().intact
     assert only_new.audit_log()[0].action == "rotate-key"

@@ -18,13 +18,17 @@ from tests.conftest import FIXTURES
 
 PDF = (FIXTURES / "requests" / "henvisningsskema-bup.pdf").read_bytes()
 CPR = "2509479989"  # MedCom test person
-BUP = "715891000016006"
-GP_FHIR = "265161000016000"
-GP_XDIS91 = "388211000016007"
+BUP = "88020001000016009"  # Region Eksempel's BUP department (XBIN02 attachments)
+BUP_XBIN01 = "88030001000016007"  # Region Prøve's (XBIN01 attachments)
+GP = "265161000016000"
+GP_EAN = "5790000121526"
+DNHF_EAN = "5790000200009"
 CONTEXT: dict[str, Any] = {
     "patient": {"cpr": CPR, "given_name": "Bruno Test", "surname": "Elmer",
                 "address": {"street": "Testvej 3", "postcode": "9999", "district": "Eksempelby"}},
-    "unit": {"sor": "953741000016009", "ean": "5790000123452", "name": "Eksempel Kommune PPR"},
+    "unit": {"sor": "953741000016009", "ean": "5790000123452", "name": "Eksempel Kommune PPR",
+             "address": {"street": "Skolevej 1", "postcode": "9999", "district": "Eksempelby"},
+             "speciality": "psykolog"},
     "worker": {"name": "Sara Testsen", "title": "Psykolog", "phone": "70100000"},
     "episode_id": "8f0c4a52-3d1e-4a8b-9c7e-2b5d6f1a0e93",
 }

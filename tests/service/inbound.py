@@ -16,11 +16,11 @@ from medcom_adapter.model.carecommunication import (
     Party,
 )
 from medcom_adapter.model.parties import person_id
-from tests.service.conftest import CONTEXT, CPR, GP_FHIR
+from tests.service.conftest import CONTEXT, CPR, GP, GP_EAN
 
 
 def inbound_care_communication(journal: Journal) -> tuple[int, CareCommunication]:
-    gp = Party(GP_FHIR, "5790000121526", "Lægehuset Eksempel")
+    gp = Party(GP, GP_EAN, "Lægehuset Eksempel")
     unit = Party(CONTEXT["unit"]["sor"], CONTEXT["unit"]["ean"], CONTEXT["unit"]["name"])
     cc = new_message(
         sender=gp, receiver=unit, patient=CarePatient(person_id(CPR), "Elmer", ("Bruno", "Test")),

@@ -10,10 +10,21 @@ import zipfile
 import pytest
 
 from medcom_adapter.detect import check
-from medcom_adapter.fhir.carecommunication import from_bundle
 from medcom_adapter.journal.interface import Direction, Query, Status
 from medcom_adapter.model.classification import Henvisning
-from tests.service.conftest import BUP, CONTEXT, CPR, GP_FHIR, GP_XDIS91, PDF, Harness, b64
+from medcom_adapter.oioxml.emessage import parse
+from tests.service.conftest import (
+    BUP,
+    BUP_XBIN01,
+    CONTEXT,
+    CPR,
+    DNHF_EAN,
+    GP,
+    GP_EAN,
+    PDF,
+    Harness,
+    b64,
+)
 from tests.service.inbound import inbound_care_communication
 
 
@@ -104,19 +115,30 @@ def test_referral_is_built_validated_and_queued_with_its_classification(harness:
     assert response.status_code == 201, response.text
     body = response.json()
     assert body["status"] == "queued" and body["kind"] == "XREF01"
-    assert [f.split("_")[0] for f in body["files"]] == ["XREF01", "XBIN01"]
+    assert [f.split("_")[0] for f in body["files"]] == ["XREF01", "XBIN02"]
     stored = harness.journal.get(body["id"])
     assert stored.status is Status.QUEUED
     assert stored.message.direction is Direction.OUTBOUND
     assert str(stored.message.patient) == CPR
     assert stored.message.receiver_sor == BUP
+    assert stored.message.receiver_ean == DNHF_EAN  # BUP referrals travel via DNHF
     assert stored.message.classification is not None
     assert stored.message.classification.classes == (Henvisning.CHILD_PSYCHIATRY,)
     assert check(stored.message.data).valid
-    (binary,) = stored.message.attachments
-    report = check(binary.data)
-    assert report.valid and report.kind == "XBIN01"
-    assert report.message.message.letters[0].objects[0].data == PDF
+    # the form travels as its own letter, queued after the referral, as the outbox sends it
+    assert body["ids"][0] == body["id"] and len(body["ids"]) == 2
+    binary = harness.journal.get(body["ids"][1])
+    assert binary.status is Status.QUEUED and binary.message.receiver_ean == DNHF_EAN
+    report = check(binary.message.data)
+    assert report.valid and report.kind == "XBIN02"
+    assert [a.data for a in binary.message.attachments] == [PDF]
+
+
+def test_a_department_taking_xbin01_gets_the_form_as_xbin01(harness: Harness) -> None:
+    response = harness.client.post("/api/referrals", json=referral_body(receiver_sor=BUP_XBIN01),
+                                   headers=harness.auth())
+    assert response.status_code == 201, response.text
+    assert [f.split("_")[0] for f in response.json()["files"]] == ["XREF01", "XBIN01"]
 
 
 def test_referral_classification_can_be_overridden(harness: Harness) -> None:
@@ -130,7 +152,7 @@ def test_referral_classification_can_be_overridden(harness: Harness) -> None:
 
 @pytest.mark.parametrize(("change", "field"), [
     ({"form": None}, "form"),
-    ({"receiver_sor": GP_FHIR}, "receiver"),
+    ({"receiver_sor": GP}, "receiver"),
     ({"receiver_sor": "123456"}, "receiver"),
     ({"diagnosis_code": "DF419"}, "diagnosis_text"),
     ({"reason": "   "}, "reason"),
@@ -172,45 +194,47 @@ def test_bad_base64_and_huge_bodies_are_refused(harness: Harness) -> None:
 # -- KM -----------------------------------------------------------------------------------
 
 def km_body(**extra: object) -> dict[str, object]:
-    return {**CONTEXT, "receiver_sor": GP_FHIR, "text": "Kære læge\nVi har henvist til BUP.",
-            "topic": "Forløb i PPR", "category": "carecoordination", **extra}
+    return {**CONTEXT, "receiver_sor": GP, "text": "Kære læge\nVi har henvist til BUP.",
+            "topic": "Forløb i PPR", **extra}
 
 
-def test_km_to_a_fhir_receiver_is_a_care_communication(harness: Harness) -> None:
+def test_km_is_xdis91_with_each_attachment_queued_as_its_own_xbin01(harness: Harness) -> None:
     attachment = {"title": "Henvisning", "data_base64": b64(PDF)}
     response = harness.client.post("/api/km", json=km_body(attachments=[attachment]),
                                    headers=harness.auth())
     assert response.status_code == 201, response.text
-    stored = harness.journal.get(response.json()["id"])
-    assert stored.message.kind == "CareCommunication"
+    body = response.json()
+    stored = harness.journal.get(body["id"])
+    assert stored.message.kind == "XDIS91" and stored.message.receiver_ean == GP_EAN
     report = check(stored.message.data)
     assert report.valid, report.issues
-    cc = report.message
-    assert cc.receiver.sor == GP_FHIR and cc.topic == "Forløb i PPR"
-    assert [s.data for s in cc.segments if hasattr(s, "data")] == [PDF]
+    km = report.message.message.letters[0]
+    assert km.subject == "Forløb i PPR" and str(km.patient.id) == CPR
+    (binary_id,) = body["ids"][1:]
+    binary = harness.journal.get(binary_id)
+    assert check(binary.message.data).kind == "XBIN01"
+    assert [a.data for a in binary.message.attachments] == [PDF]
+    assert km.references[0].target.object_id.value == binary.message.attachments[0].object_id
 
 
-def test_km_to_an_xdis91_receiver_carries_xbin01_attachments(harness: Harness) -> None:
-    attachment = {"title": "Notat", "data_base64": b64(PDF)}
-    body = km_body(receiver_sor=GP_XDIS91, attachments=[attachment])
-    response = harness.client.post("/api/km", json=body, headers=harness.auth())
-    assert response.status_code == 201, response.text
-    stored = harness.journal.get(response.json()["id"])
-    assert stored.message.kind == "XDIS91" and check(stored.message.data).valid
-    assert [check(a.data).kind for a in stored.message.attachments] == ["XBIN01"]
-
-
-def test_km_reply_stays_in_the_thread_and_goes_back_to_the_sender(harness: Harness) -> None:
-    inbound_id, previous = inbound_care_communication(harness.journal)
+def test_km_reply_goes_back_to_the_sender(harness: Harness) -> None:
+    inbound_id, _ = inbound_care_communication(harness.journal)
     response = harness.client.post("/api/km", json=km_body(receiver_sor="", reply_to=inbound_id),
                                    headers=harness.auth())
     assert response.status_code == 201, response.text
-    reply = from_bundle(json.loads(harness.journal.get(response.json()["id"]).message.data))
-    assert reply.thread_id == previous.thread_id
-    assert reply.receiver == previous.sender
-    assert len(reply.history) == 2
+    reply = harness.journal.get(response.json()["id"])
+    assert reply.message.receiver_ean == GP_EAN and reply.message.receiver_sor == GP
+    assert parse(reply.message.data).message.letters[0].episode_of_care
     missing = harness.client.post("/api/km", json=km_body(reply_to=9999), headers=harness.auth())
     assert missing.status_code == 404
+
+
+def test_km_to_a_receiver_not_taking_correspondence_is_refused(harness: Harness) -> None:
+    response = harness.client.post("/api/km", json=km_body(receiver_sor=BUP),
+                                   headers=harness.auth())
+    assert response.status_code == 422
+    assert "receiver" in response.json()["errors"]
+    assert not harness.journal.find(Query())
 
 
 def test_km_refuses_disallowed_attachment_types(harness: Harness) -> None:
@@ -234,13 +258,14 @@ def test_status_search_and_every_read_is_audited(harness: Harness) -> None:
     assert status["classification"] == ["boerne-ungdomspsykiatri"]
     assert harness.client.get("/api/messages/999", headers=harness.auth()).status_code == 404
 
+    every = sent.json()["ids"]
     by_cpr = harness.client.post("/api/messages/search", json={"patient_cpr": CPR},
                                  headers=harness.auth())
-    assert [m["id"] for m in by_cpr.json()] == [journal_id]
+    assert [m["id"] for m in by_cpr.json()] == every
     by_episode = harness.client.post("/api/messages/search",
                                      json={"episode_id": CONTEXT["episode_id"]},
                                      headers=harness.auth())
-    assert [m["id"] for m in by_episode.json()] == [journal_id]
+    assert [m["id"] for m in by_episode.json()] == every
     other = harness.client.post("/api/messages/search", json={"patient_cpr": "2512489996"},
                                 headers=harness.auth())
     assert other.json() == []
@@ -262,10 +287,11 @@ def test_export_is_a_zip_of_everything_about_the_patient(harness: Harness) -> No
     assert response.headers["content-type"] == "application/zip"
     archive = zipfile.ZipFile(io.BytesIO(response.content))
     manifest = json.loads(archive.read("manifest.json"))["messages"]
-    assert [m["id"] for m in manifest] == [sent.json()["id"], inbound_id]
+    assert [m["id"] for m in manifest] == [*sent.json()["ids"], inbound_id]
     assert manifest[0]["classification"] == ["Børne- og ungdomspsykiatri"]
-    pdf_name = next(n for n in manifest[0]["files"] if "bilag" in n)
-    assert check(archive.read(pdf_name)).kind == "XBIN01"
+    assert check(archive.read(manifest[1]["files"][0])).kind == "XBIN02"
+    pdf_name = next(n for n in manifest[1]["files"] if "bilag" in n)
+    assert archive.read(pdf_name) == PDF
     assert all(CPR not in name for name in archive.namelist())
     assert "Angst og skolevægring" in archive.read(manifest[0]["files"][1]).decode()
     assert any(e.action == "export" for e in harness.journal.audit_log())

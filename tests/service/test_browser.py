@@ -1,28 +1,30 @@
 """End to end in a real headless Chromium (Debian's chromium + chromium-driver, via Selenium).
 
 A simulated case system launches the pages; the worker fills and sends a referral with the
-region's PDF form and a KM reply to the GP; the outbox and the sandbox's answers are played
-by writing to the journal as the worker would. Screenshots of the key pages are saved under
-``out/screenshots/`` (ignored by git) for a person to look at.
+region's PDF form and a KM to the GP. The service runs its workers on the in-process
+sandbox network, so the messages really travel: the status page turns to receipted when
+the BUP department (via DNHF) or the GP has answered, and the GP's reply appears in the
+unit's journal view. The test only reads pages. Screenshots of the key pages are saved
+under ``out/screenshots/`` (ignored by git) for a person to look at.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import time
 from collections.abc import Iterator
-from datetime import datetime
+from pathlib import Path
 
 import httpx
 import pytest
 
-from medcom_adapter.journal.interface import Direction, NewMessage, Status
-from medcom_adapter.journal.memory import MemoryJournal
-from medcom_adapter.oioxml.receipting import answer
+from medcom_adapter.journal.factory import open_journal
 from medcom_adapter.service import Settings, create_app
+from medcom_adapter.service.background import sandbox_loop
+from medcom_adapter.workers.hooks import CollectingHook
 from tests.conftest import FIXTURES, ROOT
 from tests.service.conftest import CONTEXT, CPR
-from tests.service.inbound import inbound_care_communication
 from tests.service.live import serving
 
 CHROMIUM = shutil.which("chromium")
@@ -58,12 +60,17 @@ def browser() -> Iterator[object]:
 
 
 @pytest.fixture
-def live() -> Iterator[tuple[str, MemoryJournal, str]]:
+def live(tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """``serve`` as shipped: an SQLite journal, the workers on the sandbox network."""
     settings = Settings()
     key = settings.api_keys.add("sbsys-browser")[1]
-    journal = MemoryJournal()
-    with serving(create_app(journal, settings)) as base:
-        yield base, journal, key
+    env = {"MEDCOM_DATA_DIR": str(tmp_path)}
+    journal, own = open_journal(None, env=env), open_journal(None, env=env)
+    workers = sandbox_loop(own, settings.directory, unit_ean=CONTEXT["unit"]["ean"],
+                           hook=CollectingHook(), interval=0.2, close=True)
+    with serving(create_app(journal, settings, workers=workers)) as base:
+        yield base, key
+    journal.close()
 
 
 def press_button(base: str, key: str, kind: str) -> str:
@@ -82,12 +89,26 @@ def go(driver: object, by: str, what: str) -> None:
     WebDriverWait(driver, 15).until(expected_conditions.staleness_of(page))
 
 
+def refresh_until(driver: object, link: str, done: object, seconds: float = 30) -> None:
+    """Follow ``link`` (the page's own refresh link) until ``done(driver)`` holds."""
+    deadline = time.monotonic() + seconds
+    while not done(driver):  # type: ignore[operator]
+        assert time.monotonic() < deadline, "the page did not change in time"
+        time.sleep(0.3)
+        go(driver, By.LINK_TEXT, link)
+
+
+def status_of(driver: object) -> str:
+    text: str = driver.find_element(By.CLASS_NAME, "status").text  # type: ignore[attr-defined]
+    return text
+
+
 def shot(driver: object, name: str) -> None:
     driver.save_screenshot(str(SHOTS / f"{name}.png"))  # type: ignore[attr-defined]
 
 
 def test_referral_with_pdf_from_launch_to_receipted(browser: object, live: tuple) -> None:
-    base, journal, key = live
+    base, key = live
     d = browser
     d.get(press_button(base, key, "referral"))  # type: ignore[attr-defined]
     assert d.find_element(By.TAG_NAME, "h1").text == "Henvisning til børne- og ungdomspsykiatrien"
@@ -116,21 +137,12 @@ def test_referral_with_pdf_from_launch_to_receipted(browser: object, live: tuple
     shot(d, "03-henvisning-forhaandsvisning")
 
     go(d, By.XPATH, "//button[text()='Send']")
-    status = d.find_element(By.CLASS_NAME, "status").text
-    assert status == "Status: I kø til afsendelse"
-    journal_id = int(d.current_url.rsplit("/", 1)[1])  # type: ignore[attr-defined]
+    assert status_of(d).startswith("Status: ")
     assert CPR not in d.current_url  # type: ignore[attr-defined]
-
-    # The outbox sends it; the BUP department answers with a positive receipt.
-    sent = journal.get(journal_id)
-    journal.set_status(journal_id, Status.SENT)
-    receipt = answer(sent.message.data, now=datetime(2026, 11, 20, 10, 0))
-    journal.append(NewMessage(Direction.INBOUND, "XCTL03", "XC0330Q", receipt.build(),
-                              "R1", "R1", answers=journal_id), Status.RECEIVED)
-    journal.set_status(journal_id, Status.ACKNOWLEDGED)
-    go(d, By.LINK_TEXT, "Opdater status")
-    assert d.find_element(By.CLASS_NAME, "status").text == "Status: Kvitteret af modtageren"
-    assert "Positiv kvittering" in d.find_element(By.TAG_NAME, "main").text
+    # The workers send it to DNHF, which forwards it; the department's receipt comes back.
+    refresh_until(d, "Opdater status", lambda d: status_of(d) == "Status: Kvitteret af modtageren")
+    main = d.find_element(By.TAG_NAME, "main").text
+    assert "Positiv kvittering" in main and "XBIN02" in main
     shot(d, "04-henvisning-status-kvitteret")
 
     go(d, By.LINK_TEXT, "Til journalen")
@@ -141,37 +153,41 @@ def test_referral_with_pdf_from_launch_to_receipted(browser: object, live: tuple
     shot(d, "05-journal-soegning")
 
 
-def test_km_reply_to_the_gp_with_attachment(browser: object, live: tuple) -> None:
-    base, journal, key = live
-    inbound_id, _ = inbound_care_communication(journal)
+def test_km_to_the_gp_is_receipted_and_the_reply_appears_in_the_journal(
+        browser: object, live: tuple) -> None:
+    base, key = live
     d = browser
     d.get(press_button(base, key, "km"))  # type: ignore[attr-defined]
     assert d.find_element(By.TAG_NAME, "h1").text == "Korrespondancemeddelelse"
-    Select(d.find_element(By.ID, "reply_to")).select_by_value(str(inbound_id))
-    Select(d.find_element(By.ID, "category")).select_by_value("carecoordination")
+    Select(d.find_element(By.ID, "receiver")).select_by_value("265161000016000")
     d.find_element(By.ID, "topic").send_keys("Status på forløbet")
     d.find_element(By.ID, "text").send_keys("Kære læge\nForløbet i PPR er afsluttet; "
                                             "henvisningen til BUP er vedlagt.")
     d.find_element(By.ID, "attachments").send_keys(str(PDF_PATH))
     shot(d, "06-km-formular")
     go(d, By.CSS_SELECTOR, "button[type=submit]")
-    assert "Svar på" in d.find_element(By.CLASS_NAME, "summary").text
+    assert "Lægehuset Eksempel" in d.find_element(By.CLASS_NAME, "summary").text
     shot(d, "07-km-forhaandsvisning")
     go(d, By.XPATH, "//button[text()='Send']")
-    journal_id = int(d.current_url.rsplit("/", 1)[1])  # type: ignore[attr-defined]
-    assert journal.get(journal_id).message.kind == "CareCommunication"
-    journal.set_status(journal_id, Status.SENT)
-    journal.set_status(journal_id, Status.ACKNOWLEDGED)
-    go(d, By.LINK_TEXT, "Opdater status")
-    assert d.find_element(By.CLASS_NAME, "status").text == "Status: Kvitteret af modtageren"
+    assert "Korrespondance (XDIS91)" in d.find_element(By.TAG_NAME, "h1").text
+    refresh_until(d, "Opdater status", lambda d: status_of(d) == "Status: Kvitteret af modtageren")
     shot(d, "08-km-status")
+
+    # The GP's system answers the KM; the reply is journaled and shown for the unit.
+    go(d, By.LINK_TEXT, "Til journalen")
+    refresh_until(d, "Journal", lambda d: "Modtaget" in d.find_element(
+        By.TAG_NAME, "main").text)
+    rows = [r.text for r in d.find_elements(By.CSS_SELECTOR, "tbody tr")]
+    assert any("Modtaget" in r and "Korrespondance (XDIS91)" in r
+               and "Leveret til fagsystemet" in r for r in rows), rows
+    shot(d, "09-journal-svar-fra-laegen")
 
 
 def test_a_reused_launch_url_shows_a_clear_page(browser: object, live: tuple) -> None:
-    base, _, key = live
+    base, key = live
     url = press_button(base, key, "referral")
     browser.get(url)  # type: ignore[attr-defined]
     browser.get(url)  # type: ignore[attr-defined]
     assert browser.find_element(By.TAG_NAME, "h1").text == "Linket kan ikke bruges"  # type: ignore[attr-defined]
     assert "allerede brugt" in browser.find_element(By.TAG_NAME, "main").text  # type: ignore[attr-defined]
-    shot(browser, "09-link-brugt")
+    shot(browser, "10-link-brugt")

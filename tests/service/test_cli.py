@@ -42,15 +42,17 @@ def _free_port() -> int:
         return port
 
 
-def test_serve_answers_on_loopback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_serve_on_the_embedded_defaults_sends_over_the_sandbox(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     keys = tmp_path / "keys.json"
     main(["api-key", "add", "sbsys", "--keys", str(keys)])
     secret = capsys.readouterr().out.strip().splitlines()[-1]
     port = _free_port()
-    env = {**os.environ, "MEDCOM_JOURNAL_URL": "memory:"}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MEDCOM_")}
+    env["MEDCOM_DATA_DIR"] = str(tmp_path / "data")
     server = subprocess.Popen(
         [sys.executable, "-m", "medcom_adapter", "serve", "--port", str(port),
-         "--keys", str(keys), "--journal", "memory:"],
+         "--keys", str(keys)],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         base = f"http://127.0.0.1:{port}"
@@ -66,8 +68,19 @@ def test_serve_answers_on_loopback(tmp_path: Path, capsys: pytest.CaptureFixture
         assert response.json()["url"].startswith(f"{base}/launch/")
         page = httpx.get(response.json()["url"], follow_redirects=True)
         assert page.status_code == 200 and "Korrespondancemeddelelse" in page.text
+        auth = {"Authorization": f"Bearer {secret}"}
+        km = httpx.post(f"{base}/api/km", headers=auth, json={
+            **CONTEXT, "receiver_sor": "265161000016000", "text": "Kære læge"})
+        assert km.status_code == 201, km.text
+        for _ in range(300):  # the workers send it; the sandbox's GP receipts it
+            status = httpx.get(f"{base}/api/messages/{km.json()['id']}", headers=auth)
+            if status.json()["status"] == "acknowledged":
+                break
+            time.sleep(0.1)
+        assert status.json()["status"] == "acknowledged"
     finally:
         server.terminate()
         output = server.communicate(timeout=10)[0].decode()
     assert CONTEXT["patient"]["cpr"] not in output
     assert "GET /launch/" in output  # access log on, and it shows paths only
+    assert (tmp_path / "data" / "journal.sqlite3").exists()  # the embedded SQLite journal

@@ -7,7 +7,7 @@ from html.parser import HTMLParser
 
 from medcom_adapter.journal.interface import Query, Status
 from medcom_adapter.model.classification import Henvisning
-from tests.service.conftest import BUP, CPR, GP_FHIR, PDF, Harness, csrf_of
+from tests.service.conftest import BUP, CPR, GP, GP_EAN, PDF, Harness, csrf_of
 from tests.service.inbound import inbound_care_communication
 
 
@@ -100,8 +100,16 @@ def test_referral_preview_send_and_status(harness: Harness) -> None:
     assert submitted.status_code == 303
     preview = harness.client.get(submitted.headers["location"])
     assert "Forhåndsvisning" in preview.text and "Angst og skolevægring" in preview.text
-    assert "XREF01_" in preview.text and "XBIN01_" in preview.text
+    assert "XREF01_" in preview.text and "XBIN02_" in preview.text
     assert "Børne- og ungdomspsykiatri" in preview.text
+    # what will be sent, read back from the bytes, in Danish, the CPR masked
+    for text in ("Det sendes", "Henvisning, version XH0131R", "Årsag til henvisningen",
+                 "Bruno Test Elmer (250947-xxxx)", "Eksempel Regionshospital, Børne- og "
+                 "Ungdomspsykiatrien", "Henvisningsbilag (XBIN02), version XB0230X", "Fil</dt>",
+                 "Elektiv (planlagt)"):
+        assert text in preview.text, text
+    assert CPR not in preview.text
+    assert "Referral" not in preview.text and "Reason" not in preview.text
     assert not harness.journal.find(Query())  # nothing queued before Send
     sent = harness.client.post(submitted.headers["location"], data={"csrf": csrf},
                                follow_redirects=False)
@@ -115,9 +123,10 @@ def test_referral_preview_send_and_status(harness: Harness) -> None:
     status = harness.client.get(sent.headers["location"])
     assert "Status: <strong>Kvitteret af modtageren</strong>" in status.text
     assert status.text.count("<tr>") == 4  # header + three status changes
+    assert "Bilag (sendt som egne forsendelser)" in status.text and "XBIN02" in status.text
     again = harness.client.post(submitted.headers["location"], data={"csrf": csrf})
     assert again.status_code == 404  # a draft is sent once
-    assert len(harness.journal.find(Query())) == 1
+    assert [m.message.kind for m in harness.journal.find(Query())] == ["XREF01", "XBIN02"]
 
 
 def test_rejection_reason_is_shown(harness: Harness) -> None:
@@ -133,12 +142,13 @@ def test_rejection_reason_is_shown(harness: Harness) -> None:
 
 
 def test_km_with_attachment_and_reply_in_thread(harness: Harness) -> None:
-    inbound_id, previous = inbound_care_communication(harness.journal)
+    inbound_id, _ = inbound_care_communication(harness.journal)
     csrf = harness.open("km")
     form = harness.client.get("/km").text
     assert f'<option value="{inbound_id}"' in form  # the GP's message can be answered
+    assert "5790000123452" not in form  # the unit does not write to itself
     response = harness.client.post("/km", data={
-        "csrf": csrf, "receiver": GP_FHIR, "category": "carecoordination", "topic": "Status",
+        "csrf": csrf, "receiver": "", "topic": "Status",
         "priority": "rutine", "text": "Forløbet er afsluttet.", "reply_to": str(inbound_id)},
         files={"attachments": ("notat.pdf", PDF, "application/pdf")})
     assert response.status_code == 200 and "Svar på" in response.text
@@ -146,14 +156,14 @@ def test_km_with_attachment_and_reply_in_thread(harness: Harness) -> None:
     assert "I kø til afsendelse" in sent.text
     journal_id = int(str(sent.url).rsplit("/", 1)[1])
     stored = harness.journal.get(journal_id)
-    assert stored.message.kind == "CareCommunication"
-    assert previous.thread_id.encode() in stored.message.data
+    assert stored.message.kind == "XDIS91" and stored.message.receiver_ean == GP_EAN
+    assert harness.journal.get(journal_id + 1).message.kind == "XBIN01"
 
 
 def test_km_errors_are_danish(harness: Harness) -> None:
     csrf = harness.open("km")
     response = harness.client.post("/km", data={
-        "csrf": csrf, "receiver": GP_FHIR, "category": "other", "priority": "rutine",
+        "csrf": csrf, "receiver": GP, "priority": "rutine",
         "text": " ", "topic": "x" * 80},
         files={"attachments": ("virus.pdf", b"MZ\x90\x00", "application/pdf")})
     assert response.status_code == 422

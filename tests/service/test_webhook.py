@@ -4,12 +4,30 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import httpx
+import pytest
+from fastapi.testclient import TestClient
 
+from medcom_adapter.cli import main
+from medcom_adapter.journal.interface import Status
 from medcom_adapter.journal.memory import MemoryJournal
-from medcom_adapter.service.webhook import HEADER, deliver, payload, sign, verify
-from tests.service.conftest import CPR
+from medcom_adapter.service import Settings, create_app
+from medcom_adapter.service.apikeys import ApiKeys
+from medcom_adapter.service.background import sandbox_loop
+from medcom_adapter.service.webhook import (
+    HEADER,
+    CaseSystemWebhooks,
+    deliver,
+    payload,
+    sign,
+    verify,
+)
+from tests.service.conftest import CONTEXT, CPR, GP, GP_EAN
 from tests.service.inbound import inbound_care_communication
 
 SECRET = b"shared-with-the-case-system"
@@ -57,3 +75,85 @@ def test_deliver_reports_an_unreachable_case_system() -> None:
 
     with httpx.Client(transport=httpx.MockTransport(down)) as client:
         assert not deliver(client, "https://fagsystem.example/hook", SECRET, stored, now=NOW)
+
+
+# -- end to end: the inbox worker pushes the GP's reply to the case system ------------------
+
+class CaseSystem:
+    """A case system's webhook receiver on 127.0.0.1; answers 500 first, then 204."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[dict[str, str], bytes]] = []
+        self.answers = [500]
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["content-length"]))
+                outer.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                self.send_response(outer.answers.pop(0) if outer.answers else 204)
+                self.send_header("content-length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/medcom"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_a_received_km_is_pushed_signed_to_the_case_systems_webhook() -> None:
+    case_system = CaseSystem()
+    journal = MemoryJournal()
+    settings = Settings()
+    key, api_key = settings.api_keys.add("sbsys")
+    settings.api_keys.add("reporting", ("read",))  # no inbound scope: gets nothing
+    secret = settings.api_keys.set_webhook(key.id, case_system.url)
+    assert secret is not None
+    workers = sandbox_loop(journal, settings.directory, unit_ean=CONTEXT["unit"]["ean"],
+                           hook=CaseSystemWebhooks(settings.api_keys, journal), interval=0.05)
+    try:
+        with TestClient(create_app(journal, settings, workers=workers)) as client:
+            sent = client.post("/api/km", headers={"Authorization": f"Bearer {api_key}"},
+                               json={**CONTEXT, "receiver_sor": GP, "text": "Kære læge"})
+            assert sent.status_code == 201, sent.text
+            deadline = time.monotonic() + 30
+            while len(case_system.received) < 2:  # refused once, then taken
+                assert time.monotonic() < deadline, case_system.received
+                time.sleep(0.05)
+            time.sleep(0.3)  # a few more rounds: nothing is delivered again once taken
+        (first, first_body), (second, body) = case_system.received
+    finally:
+        case_system.close()
+    assert len(case_system.received) == 2
+    assert first_body == body and first["idempotency-key"] == second["idempotency-key"]
+    assert verify(body, second[HEADER.lower()], bytes.fromhex(secret), now=time.time())
+    assert not verify(body, second[HEADER.lower()], b"another secret", now=time.time())
+    pushed = json.loads(body)
+    stored = journal.get(pushed["id"])
+    assert stored.message.kind == "XDIS91" and pushed["kind"] == "XDIS91"
+    assert stored.status is Status.DELIVERED and stored.message.sender_ean == GP_EAN
+    assert pushed["patient_cpr"] == CPR
+    assert base64.b64decode(pushed["data_base64"]) == stored.message.data
+    assert any(e.actor == "webhook" for e in journal.audit_log())
+
+
+def test_api_key_webhook_command_stores_the_url_and_prints_the_secret_once(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    keys = tmp_path / "keys.json"
+    main(["api-key", "add", "sbsys", "--keys", str(keys)])
+    key_id = capsys.readouterr().out.strip().splitlines()[-1].split("_")[1]
+    assert main(["api-key", "webhook", key_id, "https://fagsystem.example/medcom",
+                 "--keys", str(keys)]) == 0
+    secret = capsys.readouterr().out.strip().splitlines()[-1]
+    (hook,) = ApiKeys.load(keys).webhooks()
+    assert hook.webhook_url == "https://fagsystem.example/medcom"
+    assert hook.webhook_secret == secret
+    assert main(["api-key", "webhook", key_id, "ftp://x", "--keys", str(keys)]) == 2
+    assert main(["api-key", "webhook", key_id, "--keys", str(keys)]) == 0
+    assert ApiKeys.load(keys).webhooks() == ()

@@ -18,16 +18,22 @@ def test_the_demo_sends_receives_and_summarises_with_cpr_masked(
 ) -> None:
     assert main(["demo"]) == 0
     out = capsys.readouterr().out
-    assert out.count(": acknowledged") == 4  # XREF01, XBIN02, XDIS91, XBIN01
+    # XREF01, XBIN02, XDIS91, XBIN01, CareCommunication
+    assert out.count(": acknowledged") == 5
     assert "§126a henvisning: Børne- og ungdomspsykiatri" in out
     assert "via Den Nationale Henvisningsformidling" in out
     assert "250947-xxxx" in out and "2509479989" not in out
     assert "XDIS91 XD9134L" in out and "from Lægehuset Eksempel" in out
+    assert "KM (CareCommunication) to Lægehuset Eksempel" in out
+    assert "answered by Acknowledgement" in out  # the GP's ack of our CareCommunication
+    received = out.split("Received")[1]
+    assert "CareCommunication 5.0" in received  # the GP's reply ...
+    assert "we answered Acknowledgement" in received  # ... and our ack of it
 
 
 def test_the_demo_under_faults_still_ends_acknowledged(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["demo", "--faults", "seed=5,duplicate=0.3,reorder=0.3"]) == 0
-    assert capsys.readouterr().out.count(": acknowledged") == 4
+    assert capsys.readouterr().out.count(": acknowledged") == 5
 
 
 def test_send_then_the_sandbox_carries_the_referral_and_its_receipts_back(

@@ -1,6 +1,7 @@
 """Kill the worker with SIGKILL at random points, many times, then let it finish: every
-message is published once, every received letter is journaled as delivered once and given
-to the hook under one delivery id, and the journal agrees with the network."""
+message (OIOXML letters and FHIR CareCommunications) is published once, every received
+letter or CareCommunication is journaled as delivered once and given to the hook under one
+delivery id, and the journal agrees with the network."""
 
 from __future__ import annotations
 
@@ -19,13 +20,16 @@ from medcom_adapter.sandbox.standard import standard_network
 from medcom_adapter.transport.directory import Directory
 from medcom_adapter.transport.vans_mailbox import VansMailbox
 from medcom_adapter.workers.submit import queue_km, queue_referral
+from medcom_adapter.workers.submit_fhir import queue_care_communication
 from tests.conftest import FIXTURES, ROOT
 from tests.workers.durable_journal import DurableJournal
 
 PPR, GP = "5790000123452", "5790000121526"
 RUNS = 30
 KMS = 8
-LETTERS = ("XDIS91", "XREF01", "XBIN02")
+CARE_COMMUNICATIONS = 4
+LETTERS = ("XDIS91", "XREF01", "XBIN02", "CareCommunication")
+ANSWERS = {"XDIS91": "XCTL03", "CareCommunication": "Acknowledgement"}
 
 
 class CountingProvider:
@@ -64,6 +68,8 @@ def test_killing_the_worker_anywhere_loses_nothing_and_doubles_nothing(tmp_path:
     km["attachments"] = []
     for _ in range(KMS):
         queue_km(journal, directory, km, files=requests)
+    for _ in range(CARE_COMMUNICATIONS):
+        queue_care_communication(journal, directory, km, files=requests)
     queue_referral(journal, directory,
                    json.loads((requests / "referral-bup.json").read_text(encoding="utf-8")),
                    files=requests)
@@ -104,12 +110,16 @@ def test_killing_the_worker_anywhere_loses_nothing_and_doubles_nothing(tmp_path:
         assert provider.published[f"{stored.message.kind} {stored.message.envelope_id}"] == 1
 
     gp = network._counterparts[GP]
-    assert isinstance(gp, GpSystem) and gp.replies_sent == KMS
-    replies = [s for s in journal.find(Query(direction=Direction.INBOUND, kind="XDIS91"))]
-    assert len(replies) == KMS and {s.status for s in replies} == {Status.DELIVERED}
+    assert isinstance(gp, GpSystem) and gp.replies_sent == KMS + CARE_COMMUNICATIONS
+    assert len(gp.fhir.accepted) == CARE_COMMUNICATIONS
+    replies = [s for kind in ANSWERS
+               for s in journal.find(Query(direction=Direction.INBOUND, kind=kind))]
+    assert Counter(s.message.kind for s in replies) == {"XDIS91": KMS,
+                                                        "CareCommunication": CARE_COMMUNICATIONS}
+    assert {s.status for s in replies} == {Status.DELIVERED}
     hook_calls = (tmp_path / "hook.log").read_text().split()
     assert sorted(set(hook_calls)) == sorted(f"{GP}:{s.message.message_id}" for s in replies)
-    for reply in replies:  # each answered with a positive receipt that went out
+    for reply in replies:  # each answered with a positive receipt / ack that went out
         kinds = [(journal.get(a).message.kind, journal.get(a).status) for a in reply.answered_by]
-        assert ("XCTL03", Status.SENT) in kinds
+        assert (ANSWERS[reply.message.kind], Status.SENT) in kinds
     assert journal.verify().intact

@@ -35,7 +35,7 @@ MIGRATION = Migration(1, "initial schema", (
         PRIMARY KEY (message, position))""",
     """CREATE TABLE status_history (
         id {serial}, message {bigint} NOT NULL REFERENCES messages (id),
-        status TEXT NOT NULL, at TEXT NOT NULL, reason TEXT)""",
+        status TEXT NOT NULL, at TEXT NOT NULL, key_id TEXT, reason {blob})""",
     "CREATE INDEX status_history_message ON status_history (message, id)",
     """CREATE TABLE classifications (
         message {bigint} PRIMARY KEY REFERENCES messages (id),

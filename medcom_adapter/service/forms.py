@@ -1,0 +1,261 @@
+"""From a launch context and what the worker (or case system) filled in, to queued messages.
+
+The service has no message rules of its own: it writes the project's documented request
+format (``fixtures/requests``) and hands it to :mod:`medcom_adapter.workers.submit`, the
+path the CLI and the demo use, with the uploads in memory. Receivers come from the
+receivers directory. Errors come back as :class:`FieldErrors`: Danish text keyed by the
+form field they concern.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from medcom_adapter.errors import (
+    MedComError,
+    OutboundInvalid,
+    ReceiverDoesNotAccept,
+    UnknownReceiver,
+)
+from medcom_adapter.journal.interface import StoredMessage
+from medcom_adapter.model.classification import Henvisning
+from medcom_adapter.model.ids import IdSource
+from medcom_adapter.service.context import LaunchContext
+from medcom_adapter.transport.directory import Directory, Receiver
+from medcom_adapter.workers.submit import Prepared, prepare_km, prepare_referral
+
+DANISH_TIME = ZoneInfo("Europe/Copenhagen")
+KM_KINDS = ("XDIS91", "CareCommunication")  # correspondence a case system may receive
+REFERRAL_CLASS = Henvisning.CHILD_PSYCHIATRY  # referrals go to BUP departments via DNHF
+
+
+class FieldErrors(Exception):
+    """Danish messages keyed by field name ("" for the form as a whole)."""
+
+    def __init__(self, errors: Mapping[str, str]) -> None:
+        super().__init__("; ".join(f"{k or 'form'}: {v}" for k, v in errors.items()))
+        self.errors = dict(errors)
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    title: str
+    content_type: str
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class ReferralFields:
+    receiver_sor: str
+    reason: str
+    priority: str = "elektiv"
+    diagnosis_code: str | None = None
+    diagnosis_text: str | None = None
+    relative_relation: str | None = None
+    relative_given_name: str | None = None
+    relative_surname: str | None = None
+    classes: tuple[Henvisning, ...] = ()
+    form: Upload | None = None  # the region's referral form (PDF)
+
+
+@dataclass(frozen=True, slots=True)
+class KmFields:
+    receiver_sor: str
+    text: str
+    topic: str | None = None
+    priority: str = "rutine"
+    attachments: tuple[Upload, ...] = ()
+    reply_to: StoredMessage | None = None  # the received KM answered: goes to its sender
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """Validated entries ready to queue, and to whom (a label for people)."""
+
+    prepared: Prepared
+    receiver: str
+
+    @property
+    def files(self) -> tuple[tuple[str, bytes], ...]:
+        """(file name, bytes) as the outbox sends them, the letter first."""
+        return tuple((f"{e.kind}_{e.envelope_id}.xml", e.data) for e in self.prepared.entries)
+
+
+def referral_receivers(directory: Directory) -> tuple[tuple[str, Receiver], ...]:
+    """(region, BUP department) for every region DNHF forwards referrals for."""
+    if directory.dnhf is None:
+        return ()
+    return tuple((region, directory.by_sor(sor))
+                 for region, sor in sorted(directory.dnhf.bup_by_region.items()))
+
+
+def km_receivers(directory: Directory, unit_ean: str) -> tuple[Receiver, ...]:
+    """Everyone registered for XDIS91 but the unit itself."""
+    return tuple(r for r in directory.receivers
+                 if r.ean != unit_ean and r.accepts_message("XDIS91", "XD9134L"))
+
+
+def find(directory: Directory, sor: str) -> Receiver | None:
+    try:
+        return directory.by_sor(sor)
+    except UnknownReceiver:
+        return None
+
+
+# Request key paths -> form fields, so errors appear next to the right input.
+_FIELD_OF_KEY = {
+    "clinical_reason": "reason", "priority": "priority", "diagnosis.code": "diagnosis_code",
+    "diagnosis.text": "diagnosis_text", "diagnosis": "diagnosis_text",
+    "relative.relation": "relative_relation", "relative.surname": "relative_surname",
+    "relative.given_name": "relative_given_name", "texts": "text", "subject": "topic",
+    "receiver": "receiver",
+}
+_FIELD_OF_ELEMENT = {
+    "ClinicalReason": "reason", "Diagnose": "diagnosis_text", "Relative": "relative_surname",
+    "Subject": "topic", "ClinicalInformation": "text", "Priority": "priority",
+}
+
+
+def _now_local(now: datetime) -> datetime:
+    return now.astimezone(DANISH_TIME).replace(tzinfo=None, second=0, microsecond=0)
+
+
+def _sender(ctx: LaunchContext) -> dict[str, Any]:
+    address = {"street": ctx.unit_street, "postcode": ctx.unit_postcode,
+               "district": ctx.unit_district}
+    return {"ean": ctx.unit_ean, "identifier": ctx.unit_sor, "identifier_code": "sorkode",
+            "name": ctx.unit_name, "phone": ctx.worker_phone,
+            "address": {k: v for k, v in address.items() if v} or None,
+            "speciality": ctx.unit_speciality}
+
+
+def _receiver(r: Receiver) -> dict[str, Any]:
+    return {"ean": r.ean, "identifier": r.sor, "identifier_code": "sorkode", "name": r.name,
+            "department": r.department}
+
+
+def _patient(ctx: LaunchContext) -> dict[str, Any]:
+    address = {"street": ctx.patient_street, "postcode": ctx.patient_postcode,
+               "district": ctx.patient_district}
+    return {"id": ctx.patient_id, "surname": ctx.patient_surname,
+            "given_name": ctx.patient_given_name,
+            "address": {k: v for k, v in address.items() if v} or None}
+
+
+def _clean(text: str | None) -> str | None:
+    return text.strip() if text and text.strip() else None
+
+
+def _danish(exc: MedComError) -> FieldErrors:
+    """A core error as a form error, placed on the field it concerns when we know it."""
+    if isinstance(exc, UnknownReceiver | ReceiverDoesNotAccept):
+        return FieldErrors({"receiver": "Modtageren kan ikke modtage denne meddelelse."})
+    if isinstance(exc, OutboundInvalid):
+        path = exc.issues[0].path if exc.issues else ""
+        target = next((f for e, f in _FIELD_OF_ELEMENT.items() if path and e in path), "")
+        return FieldErrors({target: f"Meddelelsen kan ikke dannes: {exc.issues[0].message}"
+                            if exc.issues else "Meddelelsen kan ikke dannes."})
+    key = exc.location.path if exc.location and exc.location.path else ""
+    target = _FIELD_OF_KEY.get(key, _FIELD_OF_KEY.get(key.split(".")[0], ""))
+    return FieldErrors({target: f"Ugyldig værdi: {exc.message}"})
+
+
+def referral(directory: Directory, ctx: LaunchContext, fields: ReferralFields, *,
+             now: datetime, ids: IdSource | None = None) -> Outgoing:
+    receiver = dict((r.sor, r) for _, r in referral_receivers(directory)).get(
+        fields.receiver_sor)
+    errors: dict[str, str] = {}
+    if receiver is None:
+        errors["receiver"] = "Vælg en modtager, der kan modtage henvisninger."
+    if not _clean(fields.reason):
+        errors["reason"] = "Skriv årsagen til henvisningen."
+    if fields.priority not in ("elektiv", "akut", "saerlige_forhold"):
+        errors["priority"] = "Vælg en prioritet."
+    if _clean(fields.diagnosis_code) and not _clean(fields.diagnosis_text):
+        errors["diagnosis_text"] = "Skriv diagnosens tekst, når der er angivet en kode."
+    if fields.relative_relation and not _clean(fields.relative_surname):
+        errors["relative_surname"] = "Skriv pårørendes efternavn."
+    if not fields.classes:
+        errors["classes"] = "Vælg mindst én henvisningskategori."
+    if receiver is not None and receiver.form and fields.form is None:
+        errors["form"] = f"Vedhæft regionens henvisningsskema som PDF ({receiver.form})."
+    if errors:
+        raise FieldErrors(errors)
+    assert receiver is not None
+    diagnosis = None
+    if _clean(fields.diagnosis_text):
+        diagnosis = {"text": _clean(fields.diagnosis_text),
+                     "type": "SKSdiagnosekode" if _clean(fields.diagnosis_code)
+                     else "uspecificeretkode",
+                     "code": _clean(fields.diagnosis_code), "description": "henv_diagnose"}
+    relative = None
+    if fields.relative_relation:
+        relative = {"relation": fields.relative_relation,
+                    "surname": _clean(fields.relative_surname),
+                    "given_name": _clean(fields.relative_given_name)}
+    files = {"skema.pdf": fields.form.data} if fields.form else {}
+    request = {
+        "episodes_of_care": [{"type": "henviser", "identifier": ctx.episode_id}],
+        "sender": _sender(ctx),
+        "referrer": {"name": ctx.worker_name, "title": ctx.worker_title},
+        "receiver": _receiver(receiver),
+        "patient": _patient(ctx),
+        "relative": relative,
+        "priority": fields.priority,
+        "referral_status": "ambulant",
+        "clinical_reason": fields.reason.strip(),
+        "diagnosis": diagnosis,
+        "attachments": [{"file": "skema.pdf", "description": fields.form.title[:70],
+                         "extension": "pdf"}] if fields.form else [],
+    }
+    try:
+        prepared = prepare_referral(directory, request, files=files, classes=fields.classes,
+                                    now=lambda: _now_local(now), ids=ids)
+    except MedComError as exc:
+        raise _danish(exc) from None
+    return Outgoing(prepared, receiver.label)
+
+
+def km(directory: Directory, ctx: LaunchContext, fields: KmFields, *, now: datetime,
+       ids: IdSource | None = None) -> Outgoing:
+    receiver = find(directory, fields.receiver_sor)
+    if fields.reply_to is not None:  # a reply goes back to whoever wrote
+        try:
+            receiver = directory.by_ean(fields.reply_to.message.sender_ean or "")
+        except UnknownReceiver:
+            receiver = None
+    errors: dict[str, str] = {}
+    if receiver is None or not receiver.accepts_message("XDIS91", "XD9134L"):
+        errors["receiver"] = "Vælg en modtager, der kan modtage korrespondancemeddelelser."
+    if not _clean(fields.text):
+        errors["text"] = "Skriv meddelelsens tekst."
+    if fields.topic and len(fields.topic) > 70:
+        errors["topic"] = "Emnet må højst være 70 tegn."
+    if fields.priority not in ("rutine", "høj_prioritet"):
+        errors["priority"] = "Vælg en prioritet."
+    if errors:
+        raise FieldErrors(errors)
+    assert receiver is not None
+    files = {f"bilag-{i}": a.data for i, a in enumerate(fields.attachments)}
+    request = {
+        "subject": _clean(fields.topic),
+        "priority": fields.priority,
+        "episode_of_care": ctx.episode_id,
+        "sender": _sender(ctx),
+        "receiver": _receiver(receiver),
+        "patient": _patient(ctx),
+        "texts": [fields.text.strip()],
+        "attachments": [{"file": f"bilag-{i}", "description": a.title[:70],
+                         "extension": a.content_type.split("/")[1]}
+                        for i, a in enumerate(fields.attachments)],
+    }
+    try:
+        prepared = prepare_km(directory, request, files=files, now=lambda: _now_local(now),
+                              ids=ids)
+    except MedComError as exc:
+        raise _danish(exc) from None
+    return Outgoing(prepared, receiver.label)

@@ -1,0 +1,92 @@
+"""The service with its workers: what the API queues really travels and is answered."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from medcom_adapter.journal.factory import open_journal
+from medcom_adapter.journal.memory import MemoryJournal
+from medcom_adapter.service import Settings, create_app
+from medcom_adapter.service.background import mailbox_loop, sandbox_loop
+from medcom_adapter.workers.hooks import CollectingHook
+from tests.service.conftest import BUP, CONTEXT, GP, PDF, b64
+
+UNIT_EAN = CONTEXT["unit"]["ean"]
+
+
+def wait_for(what: Callable[[], bool], seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while not what():
+        assert time.monotonic() < deadline, "the workers did not get there in time"
+        time.sleep(0.05)
+
+
+def referral() -> dict[str, object]:
+    return {**CONTEXT, "receiver_sor": BUP, "reason": "Angst og skolevægring",
+            "form": {"title": "Henvisningsskema", "data_base64": b64(PDF)}}
+
+
+def test_a_referral_is_sent_via_dnhf_and_receipted_by_the_department(tmp_path: Path) -> None:
+    # Two connections to one SQLite journal, as `serve` runs it: the pages' and the workers'.
+    env = {"MEDCOM_DATA_DIR": str(tmp_path)}
+    url = f"sqlite:///{tmp_path / 'journal.sqlite3'}"
+    journal, own = open_journal(url, env=env), open_journal(url, env=env)
+    settings = Settings()
+    key = settings.api_keys.add("sbsys")[1]
+    hook = CollectingHook()
+    loop = sandbox_loop(own, settings.directory, unit_ean=UNIT_EAN, hook=hook, interval=0.05,
+                        close=True)
+    auth = {"Authorization": f"Bearer {key}"}
+    with TestClient(create_app(journal, settings, workers=loop)) as client:
+        queued = client.post("/api/referrals", json=referral(), headers=auth).json()
+
+        def status(id: int) -> str:
+            return str(client.get(f"/api/messages/{id}", headers=auth).json()["status"])
+
+        wait_for(lambda: all(status(i) == "acknowledged" for i in queued["ids"]))
+        history = client.get(f"/api/messages/{queued['id']}", headers=auth).json()["history"]
+        assert [h["status"] for h in history] == ["queued", "sent", "acknowledged"]
+        answered = client.get(f"/api/messages/{queued['id']}", headers=auth).json()
+        assert len(answered["answered_by"]) == 1
+    assert loop.rounds > 0 and not loop.running  # stopped with the application
+    assert hook.deliveries == {}  # receipts are taken in, not delivered to the case system
+    journal.close()
+
+
+def test_a_km_is_receipted_and_the_gps_reply_comes_in() -> None:
+    journal = MemoryJournal()
+    settings = Settings()
+    key = settings.api_keys.add("sbsys")[1]
+    hook = CollectingHook()
+    loop = sandbox_loop(journal, settings.directory, unit_ean=UNIT_EAN, hook=hook,
+                        interval=0.05)
+    auth = {"Authorization": f"Bearer {key}"}
+    with TestClient(create_app(journal, settings, workers=loop)) as client:
+        queued = client.post("/api/km", json={**CONTEXT, "receiver_sor": GP,
+                                              "text": "Kære læge"}, headers=auth).json()
+        wait_for(lambda: client.get(f"/api/messages/{queued['id']}", headers=auth)
+                 .json()["status"] == "acknowledged")
+        wait_for(lambda: bool(client.get("/api/inbound", headers=auth).json()))
+        (reply,) = client.get("/api/inbound", headers=auth).json()
+        assert reply["kind"] == "XDIS91" and reply["patient_cpr"] == CONTEXT["patient"]["cpr"]
+    (delivery,) = hook.deliveries.values()
+    assert delivery.journal_id == reply["id"]
+
+
+def test_with_a_mailbox_the_workers_use_it(tmp_path: Path) -> None:
+    journal = MemoryJournal()
+    settings = Settings()
+    key = settings.api_keys.add("sbsys")[1]
+    loop = mailbox_loop(journal, settings.directory, mailbox=tmp_path, hook=CollectingHook(),
+                        interval=0.05)
+    with TestClient(create_app(journal, settings, workers=loop)) as client:
+        queued = client.post("/api/referrals", json=referral(),
+                             headers={"Authorization": f"Bearer {key}"}).json()
+        wait_for(lambda: len(list((tmp_path / "out").glob("X*"))) == 2)
+        assert journal.get(queued["id"]).status.value == "sent"
+    names = sorted(p.name.split("_")[0] for p in (tmp_path / "out").iterdir())
+    assert names == ["XBIN02", "XREF01"]
