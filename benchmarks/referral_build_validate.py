@@ -50,9 +50,11 @@ def main() -> None:
             tree = etree.fromstring(data).getroottree()
             assert schema.validate(tree)
             for element in tree.iter("{*}Object_Base64Encoded"):
-                ascii_text = (element.text or "").encode("ascii")
-                pybase64.b64decode(ascii_text.replace(b"\n", b""), validate=True)
-                del ascii_text  # freed before the next parse, as ours does
+                # one expression, as xbin.decode_base64 does: holding a 270 KB intermediate
+                # in a variable costs ~200 page faults per call here, more than the decoding
+                text = (element.text or "").encode("ascii").replace(b"\n", b"")
+                pybase64.b64decode(text, validate=True)
+            del tree  # freed before the next parse (fewer page faults here; ours frees it too)
 
     def ours_validate() -> None:
         for data, _ in files:
