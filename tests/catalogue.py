@@ -123,15 +123,15 @@ def oioxml_fixtures() -> list[Fixture]:
                        "correspondence, every optional element",
                        _oioxml(km, "XD9134L", "CATKM00001")))
     for status in EpisodeOfCareStatus:
-        letter = dataclasses.replace(km, patient_status=status)
+        with_status = dataclasses.replace(km, patient_status=status)
         out.append(Fixture(f"oioxml/XDIS91-XD9134L-status-{status.value}.xml", "XDIS91",
                            "XD9134L", f"correspondence, EpisodeOfCareStatusCode {status.value}",
-                           _oioxml(letter, "XD9134L", "CATKM00002")))
+                           _oioxml(with_status, "XD9134L", "CATKM00002")))
     for priority in CorrespondencePriority:
-        letter = dataclasses.replace(km, priority=priority)
+        with_priority = dataclasses.replace(km, priority=priority)
         out.append(Fixture(f"oioxml/XDIS91-XD9134L-priority-{priority.name.lower()}.xml", "XDIS91",
                            "XD9134L", f"correspondence, priority {priority.value}",
-                           _oioxml(letter, "XD9134L", "CATKM00003")))
+                           _oioxml(with_priority, "XD9134L", "CATKM00003")))
     minus = AcknowledgementCode.MINUS_POSITIVE
     out.append(Fixture("oioxml/XCTL03-XC0330Q.xml", "XCTL03", "XC0330Q", "positive receipt",
                        _oioxml(_receipt(ReceiptKind.POSITIVE), "XC0330Q", "CATKV00001", minus)))

@@ -73,6 +73,9 @@ _VALIDATION = {
                                 "certifies now (e.g. CareCommunication 4.x instead of 5.0): "
                                 "update meta.profile and MessageHeader.definition.",
     "io": "The file could not be read.",
+    "scenario.failed": "A test-protocol scenario did not get what MedCom's rules require: "
+                       "the text names the message (envelope or MessageHeader id) and what was "
+                       "expected (e.g. one positive receipt) against what arrived.",
 }
 
 

@@ -13,7 +13,9 @@ from datetime import datetime
 
 from lxml import etree
 
-from medcom_adapter.certify.runner import FileResult
+from medcom_adapter.certify.codes import hint
+from medcom_adapter.certify.protocol import ScenarioResult
+from medcom_adapter.certify.runner import FileResult, Finding
 
 
 def summary(results: Sequence[FileResult]) -> tuple[int, int]:
@@ -73,14 +75,19 @@ padding:0 .2em}ul{margin:.2rem 0;padding-left:1.2rem}.hint{color:#555}
 
 
 def html_report(results: Sequence[FileResult], *, title: str = "MedCom certification report",
-                generated: datetime | None = None) -> str:
-    """A self-contained HTML page: summary first, then one row per file with its errors."""
+                generated: datetime | None = None,
+                words: tuple[str, str, str] = ("files", "valid", "invalid")) -> str:
+    """A self-contained HTML page: summary first, then one row per file with its errors.
+
+    ``words`` name the rows and the two verdicts (scenarios: passed, failed)."""
     e = html.escape
+    noun, good, bad = words
     valid, invalid = summary(results)
     when = f"<p>Generated {e(generated.isoformat(timespec='seconds'))}</p>" if generated else ""
     rows = []
     for r in results:
         verdict = "valid" if r.valid else "invalid"
+        shown = good if r.valid else bad
         items = "".join(
             f"<li>{'warning ' if f.warning else ''}<code>{e(f.code)}</code> "
             f"{e(f.location or '(whole file)')}: {e(f.message)}"
@@ -88,7 +95,7 @@ def html_report(results: Sequence[FileResult], *, title: str = "MedCom certifica
             for f in r.findings
         )
         rows.append(
-            f"<tr><td class='verdict-{verdict}'>{verdict.upper()}</td><td>{e(r.path)}</td>"
+            f"<tr><td class='verdict-{verdict}'>{e(shown.upper())}</td><td>{e(r.path)}</td>"
             f"<td>{e(r.kind or '?')}</td><td>{e(r.version or '')}</td>"
             f"<td>{f'<ul>{items}</ul>' if items else ''}</td></tr>"
         )
@@ -97,10 +104,33 @@ def html_report(results: Sequence[FileResult], *, title: str = "MedCom certifica
         f"<title>{e(title)}</title><style>{_STYLE}</style></head><body>"
         f"<h1>{e(title)}</h1>{when}"
         "<div class='summary'>"
-        f"<div class='box all'>{len(results)} files</div>"
-        f"<div class='box ok'>{valid} valid</div>"
-        f"<div class='box bad'>{invalid} invalid</div></div>"
-        "<table><thead><tr><th>verdict</th><th>file</th><th>kind</th><th>version</th>"
-        "<th>errors (code, where, what; hint)</th></tr></thead><tbody>"
+        f"<div class='box all'>{len(results)} {e(noun)}</div>"
+        f"<div class='box ok'>{valid} {e(good)}</div>"
+        f"<div class='box bad'>{invalid} {e(bad)}</div></div>"
+        f"<table><thead><tr><th>verdict</th><th>{e(noun.rstrip('s'))}</th><th>kind</th>"
+        "<th>version</th><th>errors (code, where, what; hint)</th></tr></thead><tbody>"
         + "".join(rows) + "</tbody></table></body></html>\n"
     )
+
+
+SCENARIO_WORDS = ("scenarios", "passed", "failed")
+
+
+def scenario_rows(results: Sequence[ScenarioResult]) -> list[FileResult]:
+    """Scenario results as report rows: one per scenario, one finding per reason it failed."""
+    return [
+        FileResult(
+            f"{r.scenario.id}: {r.scenario.title}", r.passed,
+            f"{r.scenario.direction.value} scenario", None,
+            tuple(Finding("scenario.failed", None, None, reason, hint("scenario.failed"))
+                  for reason in r.failures))
+        for r in results
+    ]
+
+
+def scenario_text(results: Sequence[ScenarioResult]) -> str:
+    failed = [r for r in results if not r.passed]
+    lines = [f"FAILED {r.scenario.id}: {reason}" for r in failed for reason in r.failures]
+    lines.append(f"{len(results)} scenarios: {len(results) - len(failed)} passed, "
+                 f"{len(failed)} failed")
+    return "\n".join(lines) + "\n"

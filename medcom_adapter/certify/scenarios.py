@@ -3,7 +3,10 @@
 *Receive* scenarios deliver catalogue messages (in order, with duplicates and out of order)
 and say what must come back for each delivery: a positive or negative receipt, an ``ok`` or
 ``fatal-error`` Acknowledgement, or nothing (receipts and acknowledgements are never
-answered). *Send* scenarios ask the vendor to send a case and judge what arrives, including
+answered). A FHIR message travels in a VANSEnvelope, whose reliable transport may add a
+VANS ``PositiveMessage`` receipt for an envelope (allowed, not required).
+
+*Send* scenarios ask the vendor to send a case and judge what arrives, including
 the thread rules (a reply keeps the thread id and names our message as its predecessor; a
 forward starts a new thread).
 
@@ -13,13 +16,14 @@ runner that moves the bytes over a VANS mailbox folder pair plugs in around them
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from medcom_adapter.detect import check
+from medcom_adapter.certify.deliveries import Wire
+from medcom_adapter.detect import Enveloped, check
+from medcom_adapter.envelopes.vans import VansReceipt
 from medcom_adapter.model.acknowledgement import Acknowledgement
 from medcom_adapter.model.carecommunication import Activity, CareCommunication
 from medcom_adapter.model.receipts import Receipt, ReceiptKind
@@ -38,6 +42,8 @@ class Answer(StrEnum):
     ACK_OK = "ok"
     ACK_TRANSIENT = "transient-error"
     ACK_FATAL = "fatal-error"
+    VANS_POSITIVE = "PositiveMessage"
+    VANS_NEGATIVE = "NegativeMessage"
     NOTHING = "nothing"
 
 
@@ -95,8 +101,9 @@ SCENARIOS: tuple[Scenario, ...] = (
              (Delivery("fhir/CareCommunication-5.0-patient-d-ecpr.json", A.ACK_OK),)),
     Scenario("R-CC-deceased", "deceased patient", R,
              (Delivery("fhir/CareCommunication-5.0-patient-deceased.json", A.ACK_OK),)),
-    Scenario("R-CC-invalid", "CareCommunication without category: fatal-error", R,
-             (Delivery("invalid/CareCommunication-category-missing.json", A.ACK_FATAL),)),
+    Scenario("R-CC-invalid", "CareCommunication breaking a profile rule: fatal-error", R,
+             (Delivery("invalid/CareCommunication-priority-without-referral.json",
+                       A.ACK_FATAL),)),
     Scenario("R-ACK", "an acknowledgement is never acknowledged", R,
              (Delivery("fhir/Acknowledgement-2.0-ok.json", A.NOTHING),)),
     Scenario("S-CC-new", "new message", S, ask="Send a new CareCommunication to the test "
@@ -113,33 +120,17 @@ SCENARIOS: tuple[Scenario, ...] = (
 )
 
 
-# ------------------------------------------------------------------------------ keys
-
-def delivery_key(data: bytes) -> str | None:
-    """What an answer to ``data`` names it by: envelope id (OIOXML) or MessageHeader id."""
-    text = bytes(data[:64]).lstrip()
-    if text.startswith(b"{"):
-        try:
-            header = json.loads(data)["entry"][0]["resource"]
-            return str(header["id"])
-        except (ValueError, KeyError, IndexError, TypeError):
-            return None
-    from lxml import etree
-
-    from medcom_adapter.oioxml.safe_xml import load
-
-    try:
-        root = load(data).getroot()
-    except Exception:  # a malformed delivery has no key; the check says so
-        return None
-    found = root.find("{*}Envelope/{*}Identifier")
-    return found.text if isinstance(found, etree._Element) and found.text else None
-
+# ------------------------------------------------------------------------------ answers
 
 def answer_of(data: bytes) -> tuple[Answer, str] | None:
     """What an answer is and which delivery it names; None for anything else."""
     report = check(data)
     message = report.message
+    if isinstance(message, Enveloped):
+        receipt = getattr(message.envelope, "receipt", None)
+        if isinstance(receipt, VansReceipt):
+            return Answer(receipt.kind.value), receipt.original_envelope_id
+        message = message.message
     if isinstance(message, Acknowledgement):
         return Answer(message.code.value), message.acknowledged_id
     letters = getattr(getattr(message, "message", None), "letters", ())
@@ -151,41 +142,88 @@ def answer_of(data: bytes) -> tuple[Answer, str] | None:
     return None
 
 
-# ------------------------------------------------------------------------------ checks
+def why_not_an_answer(data: bytes) -> str:
+    report = check(data)
+    problem = next((f"[{i.code}] {i.message}" for i in report.issues if not i.warning), None)
+    what = f"a {report.kind}" if report.kind else "a file"
+    return (f"{what} that is not a valid receipt or acknowledgement"
+            + (f": {problem}" if problem else ""))
 
-def check_receive(
-    scenario: Scenario, delivered: Sequence[bytes], answers: Sequence[bytes]
-) -> list[str]:
-    """Why the answers to the scenario's deliveries are wrong (empty: passed)."""
-    failures: list[str] = []
+
+@dataclass(frozen=True, slots=True)
+class Expected:
+    """What the answers to a scenario's deliveries must be."""
+
+    wanted: Counter[tuple[str, Answer]]  # (key, kind) -> how many must come
+    allowed: Counter[tuple[str, Answer]]  # may come, at most this often
+    silent: frozenset[str]  # keys nothing may answer
+
+
+def expectations(scenario: Scenario, delivered: Sequence[Wire]) -> Expected:
+    """What must (and may) answer the deliveries.
+
+    A VANSEnvelope's reliable transport lets the receiving system confirm the envelope with
+    a VANS ``PositiveMessage`` receipt; MedCom's FHIR rules make the Acknowledgement the
+    answer that counts, so the VANS receipt is allowed (once per delivery), not required."""
     wanted: Counter[tuple[str, Answer]] = Counter()
+    allowed: Counter[tuple[str, Answer]] = Counter()
     silent: set[str] = set()
-    for delivery, data in zip(scenario.deliveries, delivered, strict=True):
-        key = delivery_key(data)
-        if key is None:
-            failures.append(f"{delivery.fixture}: cannot tell what an answer would name")
-        elif delivery.expect is Answer.NOTHING:
+    for delivery, wire in zip(scenario.deliveries, delivered, strict=True):
+        key = wire.envelope_id
+        if wire.kind == "VANSEnvelope":
+            allowed[(wire.envelope_id, Answer.VANS_POSITIVE)] += 1
+            key = wire.message_id or ""
+        if delivery.expect is Answer.NOTHING:
             silent.add(key)
         else:
             wanted[(key, delivery.expect)] += 1
+    return Expected(wanted, allowed, frozenset(silent))
+
+
+def keys_of(wire: Wire) -> tuple[str, ...]:
+    return tuple(k for k in (wire.envelope_id, wire.message_id) if k)
+
+
+# ------------------------------------------------------------------------------ checks
+
+def tally(answers: Sequence[bytes]) -> tuple[Counter[tuple[str, Answer]], list[str]]:
+    """(answers by key and kind, reasons for files that are no answer)."""
     got: Counter[tuple[str, Answer]] = Counter()
+    failures: list[str] = []
     for data in answers:
         found = answer_of(data)
         if found is None:
-            failures.append("an answer that is neither a receipt nor an acknowledgement")
+            failures.append(why_not_an_answer(data))
             continue
         kind, key = found
-        if key in silent:
-            failures.append(f"answered {key}, which must not be answered ({kind.value})")
         got[(key, kind)] += 1
-    for (key, kind), count in wanted.items():
+    return got, failures
+
+
+def check_receive(
+    scenario: Scenario, delivered: Sequence[Wire], answers: Sequence[bytes]
+) -> list[str]:
+    """Why the answers to the scenario's deliveries are wrong (empty: passed)."""
+    expected = expectations(scenario, delivered)
+    got, failures = tally(answers)
+    for (key, kind), count in expected.wanted.items():
         have = got.get((key, kind), 0)
         if have != count:
             failures.append(f"{key}: expected {count} x {kind.value}, got {have}")
     for (key, kind), count in got.items():
-        if (key, kind) not in wanted and key not in silent:
-            failures.append(f"{key}: unexpected {count} x {kind.value}")
+        if (key, kind) in expected.wanted:
+            continue
+        if count > expected.allowed.get((key, kind), 0):
+            failures.append(f"answered {key}, which must not be answered ({kind.value})"
+                            if key in expected.silent else
+                            f"{key}: unexpected {count} x {kind.value}")
     return failures
+
+
+def covered(expected: Expected, answers: Sequence[bytes]) -> bool:
+    """Whether every wanted answer has arrived (more may still come)."""
+    got, _ = tally(answers)
+    return all(got.get(k, 0) >= n for k, n in expected.wanted.items())
 
 
 def check_send(

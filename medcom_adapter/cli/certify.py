@@ -1,7 +1,8 @@
 """``certify PATH...``: validate a vendor's message files and report (text, JUnit, HTML).
 
-``certify --scenarios send|receive --mailbox DIR`` lists MedCom's test-protocol scenarios
-the kit plays; playing them over a VANS mailbox needs the transport, and says so.
+``certify --scenarios send|receive --mailbox DIR`` plays MedCom's test protocol against a
+vendor's system over a VANS mailbox folder pair (DIR/out is read by the vendor's system,
+DIR/in written by it), showing progress, with the same reports.
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ from datetime import datetime
 from pathlib import Path
 
 from medcom_adapter.cli.common import EXIT_INVALID, EXIT_OK, EXIT_USAGE
+
+# the catalogue next to the package in a source checkout
+DEFAULT_CATALOGUE = Path(__file__).resolve().parents[2] / "fixtures" / "catalogue"
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -24,7 +28,18 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     certify.add_argument("--scenarios", choices=("send", "receive"),
                          help="play MedCom's send or receive test cases over a mailbox")
     certify.add_argument("--mailbox", type=Path, metavar="DIR",
-                         help="the VANS mailbox folder pair (DIR/in, DIR/out) for --scenarios")
+                         help="the VANS mailbox folder pair for --scenarios: the vendor's "
+                              "system reads DIR/out and writes DIR/in")
+    certify.add_argument("--timeout", type=float, metavar="SECONDS",
+                         help="how long to wait for each scenario's answers or message "
+                              "(default 60 for receive, 600 for send)")
+    certify.add_argument("--quiet", type=float, default=3.0, metavar="SECONDS",
+                         help="then how long to listen for answers that must not come "
+                              "(default 3)")
+    certify.add_argument("--only", action="append", metavar="ID",
+                         help="play only this scenario (repeatable)")
+    certify.add_argument("--catalogue", type=Path, default=DEFAULT_CATALOGUE, metavar="DIR",
+                         help="the fixture catalogue the scenarios deliver from")
     certify.set_defaults(run=_certify)
 
 
@@ -52,13 +67,54 @@ def _certify(args: argparse.Namespace) -> int:
 
 
 def _scenarios(args: argparse.Namespace) -> int:
-    from medcom_adapter.certify.scenarios import SCENARIOS, Direction
+    from medcom_adapter.certify import reports
+    from medcom_adapter.certify.protocol import ScenarioRunner, Timing, chosen
+    from medcom_adapter.certify.scenarios import Direction, Scenario
+    from medcom_adapter.model.carecommunication import CareCommunication
+    from medcom_adapter.transport.vans_mailbox import VansMailbox
 
+    if args.mailbox is None:
+        print("medcom-adapter: --scenarios needs --mailbox DIR", file=sys.stderr)
+        return EXIT_USAGE
+    if not (args.catalogue / "manifest.json").is_file():
+        print(f"medcom-adapter: no fixture catalogue in {args.catalogue} (give --catalogue)",
+              file=sys.stderr)
+        return EXIT_USAGE
     direction = Direction(args.scenarios)
-    chosen = [s for s in SCENARIOS if s.direction is direction]
-    print(f"{len(chosen)} {direction.value} scenarios:")
-    for s in chosen:
-        print(f"  {s.id:14} {s.title}")
-    print("medcom-adapter: playing scenarios over a mailbox needs the VANS mailbox transport, "
-          "which this installation does not have yet", file=sys.stderr)
-    return EXIT_USAGE
+    scenarios = chosen(direction)
+    if args.only:
+        unknown = set(args.only) - {s.id for s in scenarios}
+        if unknown:
+            print(f"medcom-adapter: no {direction.value} scenario {sorted(unknown)[0]}",
+                  file=sys.stderr)
+            return EXIT_USAGE
+        scenarios = [s for s in scenarios if s.id in args.only]
+    timeout = args.timeout or (60.0 if direction is Direction.RECEIVE else 600.0)
+
+    def progress(line: str) -> None:
+        print(line, flush=True)
+
+    def prompt(scenario: Scenario, ours: CareCommunication | None) -> None:
+        about = (f" (our message {ours.message_id}, thread {ours.thread_id})"
+                 if ours is not None else "")
+        print(f"    >>> {scenario.ask}{about}", flush=True)
+        print(f"        waiting up to {timeout:g} s for it in {args.mailbox / 'in'}",
+              flush=True)
+
+    runner = ScenarioRunner(VansMailbox(args.mailbox), args.catalogue,
+                            timing=Timing(timeout=timeout, quiet=args.quiet),
+                            progress=progress)
+    print(f"playing {len(scenarios)} {direction.value} scenarios over {args.mailbox}")
+    if direction is Direction.RECEIVE:
+        results = runner.receive(scenarios)
+    else:
+        results = runner.send(scenarios, prompt)
+    sys.stdout.write(reports.scenario_text(results))
+    rows = reports.scenario_rows(results)
+    if args.junit:
+        args.junit.write_bytes(reports.junit(rows, suite=f"medcom-{direction.value}-protocol"))
+    if args.html:
+        args.html.write_text(reports.html_report(
+            rows, title=f"MedCom test protocol: {direction.value}", generated=datetime.now(),
+            words=reports.SCENARIO_WORDS), encoding="utf-8")
+    return EXIT_OK if all(r.passed for r in results) else EXIT_INVALID

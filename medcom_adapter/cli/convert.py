@@ -70,7 +70,7 @@ def _xdis91_to_fhir(source: Source, options: Options) -> list[Output]:
     return [Output(f"CareCommunication_{cc.bundle_id}.{ext}", data)]
 
 
-def _xctl03_to_fhir(source: Source, options: Options) -> list[Output]:
+def _xctl_to_fhir(source: Source, options: Options) -> list[Output]:
     from medcom_adapter.convert.xctl_ack import to_fhir
     from medcom_adapter.fhir.acknowledgement import to_bundle
 
@@ -93,17 +93,20 @@ def _care_communication_to_oioxml(source: Source, options: Options) -> list[Outp
 
 
 def _ack_to_oioxml(source: Source, options: Options) -> list[Output]:
-    from medcom_adapter.convert.xctl_ack import Original, to_oioxml
+    from medcom_adapter.convert.xctl_ack import RECEIPT_VERSION, Original, to_oioxml
     from medcom_adapter.convert.xdis91_fhir import ConversionError
+    from medcom_adapter.model.receipts import Receipt
     from medcom_adapter.oioxml.emessage import build
 
     if options.original_envelope is None:
-        raise ConversionError("an XCTL03 names the envelope id of the acknowledged OIOXML "
+        raise ConversionError("an XCTL02/03 names the envelope id of the acknowledged OIOXML "
                               "message, which FHIR does not carry: give --original-envelope ID")
     original = Original(options.original_envelope, options.original_version)
     message = to_oioxml(source.message, original)
-    return [Output(f"XCTL03_{message.envelope.identifier}.xml",
-                   build(message, "XC0330Q", encoding=options.encoding))]
+    receipt = message.letters[0]
+    assert isinstance(receipt, Receipt)
+    return [Output(f"{receipt.kind.value}_{message.envelope.identifier}.xml",
+                   build(message, RECEIPT_VERSION[receipt.kind], encoding=options.encoding))]
 
 
 def _edifact_to_oioxml(source: Source, options: Options) -> list[Output]:
@@ -124,7 +127,8 @@ _EDIFACT_TWINS = {"REF01": "XREF01", "BIN01": "XBIN01", "DIS91": "XDIS91",
 # (input kind as medcom_adapter.detect names it, target) -> converter
 CONVERTERS: dict[tuple[str, str], Converter] = {
     ("XDIS91", "fhir"): _xdis91_to_fhir,
-    ("XCTL03", "fhir"): _xctl03_to_fhir,
+    ("XCTL03", "fhir"): _xctl_to_fhir,
+    ("XCTL02", "fhir"): _xctl_to_fhir,
     ("CareCommunication", "oioxml"): _care_communication_to_oioxml,
     ("Acknowledgement", "oioxml"): _ack_to_oioxml,
     **{(edifact, "oioxml"): _edifact_to_oioxml for edifact in _EDIFACT_TWINS},
@@ -145,7 +149,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     convert.add_argument("--sor", action="append", default=[], metavar="GLN=SOR",
                          help="the SOR id of a location number, for FHIR (repeatable)")
     convert.add_argument("--original-envelope", metavar="ID",
-                         help="envelope id of the acknowledged OIOXML message (ack -> XCTL03)")
+                         help="envelope id of the acknowledged OIOXML message "
+                              "(ack -> XCTL03/XCTL02)")
     convert.add_argument("--original-version", default="XD9134L", metavar="CODE",
                          help="VersionCode of the acknowledged letter (default %(default)s)")
     convert.add_argument("--fhir-format", choices=("json", "xml"), default="json")

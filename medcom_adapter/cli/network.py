@@ -9,7 +9,7 @@ the whole flow in-process on the sandbox and prints a summary.
 from __future__ import annotations
 
 import argparse
-import importlib
+import os
 import signal
 import sys
 import time
@@ -26,8 +26,8 @@ RECEIVERS = _ROOT / "fixtures" / "network" / "receivers.json"
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     demo = commands.add_parser("demo", help="the whole flow on the local sandbox network")
     demo.add_argument("--faults", metavar="SPEC", help="e.g. seed=7,duplicate=0.2,reorder=0.2")
-    demo.add_argument("--journal", metavar="URL", default="memory:",
-                      help="journal URL (default: in memory)")
+    demo.add_argument("--journal", metavar="URL",
+                      help="journal URL (default: SQLite in $MEDCOM_DATA_DIR, .medcom/)")
     demo.set_defaults(run=_demo)
 
     send = commands.add_parser("send", help="queue a request and send what is queued")
@@ -83,16 +83,18 @@ def _hook_options(parser: argparse.ArgumentParser) -> None:
 
 
 def open_journal(url: str | None) -> Any:
-    """The journal ``url`` names; the configured default store when None."""
-    try:
-        factory = importlib.import_module("medcom_adapter.journal.factory")
-    except ImportError:
-        if url in (None, "memory:"):
-            from medcom_adapter.journal.memory import MemoryJournal
+    """The journal ``url`` names; the configured default store (SQLite in the data
+    directory) when None."""
+    from medcom_adapter.journal.factory import open_journal as open_configured
 
-            return MemoryJournal()
-        raise InvalidConfiguration(f"journal {url!r}: only memory: is available") from None
-    return factory.open_journal(url)
+    return open_configured(url)
+
+
+def _journal_label(url: str | None) -> str:
+    from medcom_adapter.journal.factory import URL_ENV, data_dir
+
+    url = url or os.environ.get(URL_ENV)
+    return url.split("@")[-1] if url else f"SQLite in {data_dir() / 'journal.sqlite3'}"
 
 
 def _setup(args: argparse.Namespace) -> tuple[Any, Any, Any]:
@@ -216,7 +218,7 @@ def _demo(args: argparse.Namespace) -> int:
     journal = open_journal(args.journal)
     faults = FaultPlan.parse(args.faults) if args.faults else None
     print("medcom-adapter demo: a PPR unit on the local sandbox VANS network"
-          f" (journal: {args.journal or 'default'})")
+          f" (journal: {_journal_label(args.journal)})")
     summary(run_demo(journal, faults=faults), sys.stdout)
     return EXIT_OK
 

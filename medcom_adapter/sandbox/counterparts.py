@@ -47,7 +47,10 @@ class Outgoing:
 class Counterpart(Protocol):
     ean: str
 
-    def handle(self, data: bytes, now: datetime) -> list[Outgoing]: ...
+    def handle(self, data: bytes, now: datetime,
+               address: Address | None = None) -> list[Outgoing]:
+        """Answer ``data``; ``address`` is its routing facts when the network has read them."""
+        ...
 
 
 def receipt_file(
@@ -81,9 +84,10 @@ class _Receiving:
     receipts_sent: int = 0
     reads_letters: bool = False  # whether handle needs the parsed message (to reply)
 
-    def _receive(self, data: bytes, now: datetime) -> tuple[list[Outgoing], Emessage | None]:
+    def _receive(self, data: bytes, now: datetime,
+                 address: Address | None) -> tuple[list[Outgoing], Emessage | None]:
         """Receipt ``data``; the message when it is new, valid and not a receipt."""
-        address = read_address(data)
+        address = address or read_address(data)
         if address is not None and address.is_receipt:
             return [], None
         result = answer(data, now=now, ids=self.ids)
@@ -103,8 +107,9 @@ class _Receiving:
 class Department(_Receiving):
     """A BUP department: validates each referral and attachment, answers XCTL03 or XCTL02."""
 
-    def handle(self, data: bytes, now: datetime) -> list[Outgoing]:
-        out, _ = self._receive(data, now)
+    def handle(self, data: bytes, now: datetime,
+               address: Address | None = None) -> list[Outgoing]:
+        out, _ = self._receive(data, now, address)
         return out
 
 
@@ -118,11 +123,12 @@ class GpSystem(_Receiving):
     reads_letters: bool = True
     fhir: FhirAnswers = field(default_factory=FhirAnswers)
 
-    def handle(self, data: bytes, now: datetime) -> list[Outgoing]:
-        address = read_address(data)
+    def handle(self, data: bytes, now: datetime,
+               address: Address | None = None) -> list[Outgoing]:
+        address = address or read_address(data)
         if address is not None and address.vans:
             return [Outgoing(d) for d in self.fhir.handle(data, now, self._reply_fhir)]
-        out, message = self._receive(data, now)
+        out, message = self._receive(data, now, address)
         if message is None or self.reply_text is None:
             return out
         letter = message.letters[0]
@@ -165,8 +171,9 @@ class Dnhf:
     ids: IdSource = field(default_factory=IdSource)
     forwarded: int = 0
 
-    def handle(self, data: bytes, now: datetime) -> list[Outgoing]:
-        address = read_address(data)
+    def handle(self, data: bytes, now: datetime,
+               address: Address | None = None) -> list[Outgoing]:
+        address = address or read_address(data)
         if address is None or address.is_receipt:
             return []
         target = None

@@ -39,6 +39,7 @@ class DemoResult:
     care_communication: Queued
     journal: Journal
     harness: Harness
+    started: datetime  # the summary shows what this run journaled
 
 
 def run_demo(
@@ -46,6 +47,7 @@ def run_demo(
     faults: FaultPlan | None = None, clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> DemoResult:
     directory = Directory.load(receivers)
+    started = clock()
     harness = Harness(journal, directory, unit_ean=UNIT_EAN, faults=faults, clock=clock)
     referral = queue_referral(journal, directory, _json(requests / "referral-bup.json"),
                               files=requests)
@@ -53,7 +55,7 @@ def run_demo(
     care = queue_care_communication(journal, directory, _json(requests / "km-gp.json"),
                                     files=requests)
     harness.pump(200)
-    return DemoResult(referral, km, care, journal, harness)
+    return DemoResult(referral, km, care, journal, harness, started)
 
 
 def summary(result: DemoResult, out: TextIO) -> None:
@@ -74,7 +76,7 @@ def summary(result: DemoResult, out: TextIO) -> None:
             classes = ", ".join(c.display for c in classification.classes)
             write(f"    §126a henvisning: {classes} (forløb {classification.course_id})\n")
     write("Received\n")
-    inbound = journal.find(Query(direction=Direction.INBOUND))
+    inbound = journal.find(Query(direction=Direction.INBOUND, since=result.started))
     for stored in inbound:
         answers = ", ".join(f"{journal.get(a).message.kind} #{a} {journal.get(a).status.value}"
                             for a in stored.answered_by
@@ -82,7 +84,7 @@ def summary(result: DemoResult, out: TextIO) -> None:
         write(f"  {_line(stored, directory, inbound=True)}"
               f"{'  we answered ' + answers if answers else ''}\n")
     counts: dict[str, int] = {}
-    for stored in journal.find(Query(limit=100_000)):
+    for stored in journal.find(Query(since=result.started, limit=100_000)):
         counts[stored.status.value] = counts.get(stored.status.value, 0) + 1
     write("Journal: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
     verify = getattr(journal, "verify", None)

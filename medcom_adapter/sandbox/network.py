@@ -20,7 +20,7 @@ from medcom_adapter.envelopes.vans import VansReceiptKind
 from medcom_adapter.errors import RefuseCode
 from medcom_adapter.model.ids import IdSource
 from medcom_adapter.model.receipts import ReceiptKind
-from medcom_adapter.sandbox.addressing import read_address
+from medcom_adapter.sandbox.addressing import Address, read_address
 from medcom_adapter.sandbox.counterparts import Counterpart, Outgoing, receipt_file
 from medcom_adapter.sandbox.faults import FaultPlan, Faults
 from medcom_adapter.sandbox.fhir import vans_receipt_file
@@ -121,13 +121,15 @@ class Network:
                 self.trace.append(Hop(*hop, "held"))
             else:
                 self.trace.append(Hop(*hop, "delivered"))
+                # the routing facts go along, unless a fault changed the bytes
                 moved += self._deliver(destination, copy.data, queue,
-                                       f"{address.kind}_{address.envelope_id}.xml")
+                                       f"{address.kind}_{address.envelope_id}.xml",
+                                       address if copy.data is data else None)
         return moved
 
     def _deliver(
         self, destination: str, data: bytes, queue: deque[tuple[bytes, str | None]],
-        name: str | None = None,
+        name: str | None = None, address: Address | None = None,
     ) -> int:
         if destination in self._mailboxes:
             if name is None:
@@ -136,6 +138,6 @@ class Network:
             self._mailboxes[destination].deposit(name, data)
             return 1
         counterpart = self._counterparts[destination]
-        answers: list[Outgoing] = counterpart.handle(data, self.clock())
+        answers: list[Outgoing] = counterpart.handle(data, self.clock(), address)
         queue.extend((a.data, a.to) for a in answers)
         return 1

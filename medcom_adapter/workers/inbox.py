@@ -30,7 +30,6 @@ from medcom_adapter.journal.interface import (
     Direction,
     Journal,
     NewMessage,
-    Query,
     Status,
     StoredMessage,
 )
@@ -44,7 +43,7 @@ from medcom_adapter.reliable.inbound import AnswerMode, Deliver, Duplicate, on_m
 from medcom_adapter.reliable.outbound import Acknowledged, Rejected, matches, on_answer
 from medcom_adapter.reliable.rules import Answer, MessageKey, Protocol
 from medcom_adapter.transport.interface import Transport
-from medcom_adapter.workers import tracking
+from medcom_adapter.workers import checked, tracking
 from medcom_adapter.workers.hooks import Delivery, Hook
 from medcom_adapter.workers.inbox_fhir import process_vans
 from medcom_adapter.workers.received import Inbound, Owed
@@ -151,28 +150,30 @@ class Inbox:
         return "refused"
 
     # -- answers to what we sent ---------------------------------------------------------
-    def take_answer(
-        self, data: bytes, entry: NewMessage, answer: Answer, chain: list[StoredMessage],
-        label: str,
-    ) -> str:
-        """Record a receipt or acknowledgement (``entry``) of the message whose attempts are
-        ``chain``, as ``reliable.outbound.on_answer`` decides."""
-        digest = hashlib.sha256(entry.data).hexdigest()
-        same = tracking.same_file(self.journal, entry.envelope_id, digest)
-        if same is not None and same.status is not Status.RECEIVED:
-            return "duplicates"
-        if same is None:
-            answers = tracking.answered(chain, answer.original_envelope_id).id if chain else None
-            same = self.journal.get(self.journal.append(
-                dataclasses.replace(entry, answers=answers), Status.RECEIVED))
+    def take_answer(self, entry: NewMessage, answer: Answer, label: str) -> str:
+        """Record a receipt or acknowledgement (``entry``) of something we sent, as
+        ``reliable.outbound.on_answer`` decides.
+
+        The decision is recorded on what we sent first, then the answer is journaled, already
+        settled: a process killed in between takes the answer in again, and ``reliable`` then
+        ignores it as repeated. So an answer that changed a status is new, and only one that
+        changed nothing needs looking up (every journal read is an audited, durable write).
+        """
+        chain = tracking.chain_for(self.journal, envelope_id=answer.original_envelope_id,
+                                   message_ids=answer.original_message_ids)
         out = tracking.outbound_of(chain, protocol=answer.protocol) if chain else None
         if out is None or not matches(out, answer):
-            self.journal.set_status(same.id, Status.REFUSED,
+            if self._seen(entry):
+                return "duplicates"
+            id = self.journal.append(entry, Status.RECEIVED)
+            self.journal.set_status(id, Status.REFUSED,
                                     reason="answers no message this system sent")
             return "refused"
         _, decision = on_answer(out, answer)
         current = tracking.current(chain)
-        if isinstance(decision, Acknowledged) and label != tracking.VANS_RECEIPT:
+        # a positive VANS receipt says the envelope arrived; only the FHIR Acknowledgement
+        # acknowledges the message
+        if isinstance(decision, Acknowledged) and answer.protocol is not Protocol.VANS:
             self.journal.set_status(current.id, Status.ACKNOWLEDGED)
         elif isinstance(decision, Rejected):
             code = decision.refuse_code.value if decision.refuse_code is not None else None
@@ -180,20 +181,20 @@ class Inbox:
             said += [decision.reason] if decision.reason != code else []
             self.journal.set_status(current.id, Status.REJECTED,
                                     reason=f"{label}: {' '.join(said)}"[:500])
-        self.journal.set_status(same.id, Status.DELIVERED)
+        elif self._seen(entry):  # only an answer that changed nothing can be one we have
+            return "duplicates"
+        answers = tracking.answered(chain, answer.original_envelope_id).id
+        self.journal.append(dataclasses.replace(entry, answers=answers), Status.DELIVERED)
         return "receipts"
 
     def _take_receipt(self, data: bytes, document: Document, receipt: Receipt) -> str:
         (answer,) = correlate.emessage_answers(document.message)
-        originals = self.journal.find(Query(envelope_id=answer.original_envelope_id or "",
-                                            direction=Direction.OUTBOUND))
-        chain = tracking.attempts(self.journal, originals[0]) if originals else []
         entry = NewMessage(
             direction=Direction.INBOUND, kind=receipt.kind.value,
             version=document.versions[0].code, data=data,
             envelope_id=document.message.envelope.identifier, message_id=receipt.identifier,
             sender_ean=receipt.sender_ean, receiver_ean=receipt.receiver_ean)
-        return self.take_answer(data, entry, answer, chain, receipt.kind.value)
+        return self.take_answer(entry, answer, receipt.kind.value)
 
     # -- reading a letter ----------------------------------------------------------------
     def _read_letter(self, data: bytes, report: Report, document: Document | None) -> Inbound:
@@ -238,15 +239,21 @@ class Inbox:
                 return None  # a valid letter refused for its ids: no receipt says so
             receipt = result.receipt.letters[0]
             assert isinstance(receipt, Receipt)
+            built = result.build()  # validated as it is built
+            checked.remember(built)
             return NewMessage(
                 direction=Direction.OUTBOUND, kind=receipt.kind.value,
-                version=RECEIPT_VERSIONS[receipt.kind], data=result.build(),
+                version=RECEIPT_VERSIONS[receipt.kind], data=built,
                 envelope_id=result.receipt.envelope.identifier, message_id=receipt.identifier,
                 sender_ean=receipt.sender_ean, receiver_ean=receipt.receiver_ean,
                 answers=answers)
         return owed
 
     # -- helpers -------------------------------------------------------------------------
+    def _seen(self, entry: NewMessage) -> bool:
+        digest = hashlib.sha256(entry.data).hexdigest()
+        return tracking.same_file(self.journal, entry.envelope_id, digest) is not None
+
     def _answered(self, stored: StoredMessage) -> bool:
         return any(self.journal.get(a).message.direction is Direction.OUTBOUND
                    for a in stored.answered_by)

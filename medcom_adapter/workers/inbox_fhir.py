@@ -24,7 +24,7 @@ from medcom_adapter.fhir.acknowledgement import to_bundle as ack_bundle
 from medcom_adapter.fhir.acknowledging import answer as acknowledge
 from medcom_adapter.fhir.carecommunication import from_bundle as read_care_communication
 from medcom_adapter.fhir.validate import validate_message
-from medcom_adapter.journal.interface import Direction, NewMessage, Query
+from medcom_adapter.journal.interface import Direction, NewMessage
 from medcom_adapter.model.acknowledgement import Acknowledgement
 from medcom_adapter.model.carecommunication import CareCommunication
 from medcom_adapter.reliable import correlate
@@ -92,27 +92,20 @@ def process_vans(inbox: Inbox, data: bytes) -> str:
 
 def _take_ack(inbox: Inbox, data: bytes, ack: Acknowledgement, sender: str,
               receiver: str) -> str:
-    answer = correlate.ack_answer(ack)
-    found = [s for s in inbox.journal.find(Query(message_id=ack.acknowledged_id,
-                                                 direction=Direction.OUTBOUND))
-             if s.message.kind == "CareCommunication" and s.message.receiver_ean == sender]
-    chain = tracking.attempts(inbox.journal, found[0]) if found else []
     entry = NewMessage(Direction.INBOUND, "Acknowledgement", ACK_VERSION, data, ack.bundle_id,
                        ack.message_id, sender_ean=sender, receiver_ean=receiver)
-    return inbox.take_answer(data, entry, answer, chain, f"Acknowledgement {ack.code.value}")
+    return inbox.take_answer(entry, correlate.ack_answer(ack),
+                             f"Acknowledgement {ack.code.value}")
 
 
 def _take_vans_receipt(inbox: Inbox, data: bytes, envelope: vans.VansEnvelope) -> str:
-    answer = correlate.vans_answer(envelope)
-    found = inbox.journal.find(Query(envelope_id=answer.original_envelope_id or "",
-                                     direction=Direction.OUTBOUND))
-    chain = tracking.attempts(inbox.journal, found[0]) if found else []
     receipt = envelope.receipt
     assert receipt is not None
     entry = NewMessage(Direction.INBOUND, tracking.VANS_RECEIPT, VANS_VERSION, data,
                        envelope.envelope_id, envelope.envelope_id,
                        sender_ean=envelope.sender.id, receiver_ean=envelope.receiver.id)
-    return inbox.take_answer(data, entry, answer, chain, f"VANS {receipt.kind.value}")
+    return inbox.take_answer(entry, correlate.vans_answer(envelope),
+                             f"VANS {receipt.kind.value}")
 
 
 def _owed_ack(inbox: Inbox, bundle: dict[str, Any], issues: Sequence[Issue]) -> Owed:

@@ -31,6 +31,7 @@ from medcom_adapter.oioxml.outbound import OutboundFile, build_referral
 from medcom_adapter.oioxml.versions import by_code
 from medcom_adapter.transport.directory import Directory
 from medcom_adapter.transport.dnhf import route_referral
+from medcom_adapter.workers import checked
 
 _MIME = {"pdf": "application/pdf"}
 
@@ -141,6 +142,8 @@ def _checked(entries: Sequence[NewMessage]) -> tuple[NewMessage, ...]:
         report = check(entry.data)
         if not report.valid:
             raise OutboundInvalid(report.issues)
+    for entry in entries:
+        checked.remember(entry.data)  # validated here: the outbox need not again
     return tuple(entries)
 
 

@@ -34,6 +34,7 @@ from medcom_adapter.model.ids import IdSource
 from medcom_adapter.model.km_request import km_request
 from medcom_adapter.model.parties import PersonId
 from medcom_adapter.transport.directory import Directory
+from medcom_adapter.workers import checked
 from medcom_adapter.workers.submit import Files, Prepared, Queued
 
 KIND, VERSION = "CareCommunication", "5.0"
@@ -55,8 +56,10 @@ def queue_care_communication(
     errors = [i for i in validate_message(bundle) if not i.warning]
     if errors:
         raise OutboundInvalid(errors)
+    raw = wire.dump_json(bundle)
+    checked.remember(raw)  # validated here: the outbox need not again
     entry = NewMessage(
-        direction=Direction.OUTBOUND, kind=KIND, version=VERSION, data=wire.dump_json(bundle),
+        direction=Direction.OUTBOUND, kind=KIND, version=VERSION, data=raw,
         envelope_id=cc.bundle_id, message_id=cc.message_id, sender_ean=cc.sender.gln,
         receiver_ean=cc.receiver.gln, sender_sor=cc.sender.sor, receiver_sor=cc.receiver.sor,
         patient=read.km.patient.id, episode_id=read.km.episode_of_care,
@@ -111,8 +114,10 @@ def _prepared(directory: Directory, cc: CareCommunication, patient: PersonId,
     errors = [i for i in validate_message(bundle) if not i.warning]
     if errors:
         raise OutboundInvalid(errors)
+    raw = wire.dump_json(bundle)
+    checked.remember(raw)  # validated here: the outbox need not again
     entry = NewMessage(
-        direction=Direction.OUTBOUND, kind=KIND, version=VERSION, data=wire.dump_json(bundle),
+        direction=Direction.OUTBOUND, kind=KIND, version=VERSION, data=raw,
         envelope_id=cc.bundle_id, message_id=cc.message_id, sender_ean=cc.sender.gln,
         receiver_ean=cc.receiver.gln, sender_sor=cc.sender.sor, receiver_sor=cc.receiver.sor,
         patient=patient, episode_id=episode,

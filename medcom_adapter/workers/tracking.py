@@ -59,6 +59,29 @@ def attempts(journal: Journal, stored: StoredMessage) -> list[StoredMessage]:
     return sorted(same or [stored], key=lambda s: s.id)
 
 
+def chain_for(journal: Journal, *, envelope_id: str | None,
+              message_ids: Sequence[str]) -> list[StoredMessage]:
+    """The attempts of the message an answer points at (by envelope id where it names one,
+    else by message id), found with as few journal reads as possible: each is audited."""
+    if message_ids:
+        found = [s for s in journal.find(Query(message_id=message_ids[0],
+                                               direction=Direction.OUTBOUND))
+                 if s.message.kind not in ANSWER_KINDS]
+        named = next((s for s in found if envelope_id is None
+                      or s.message.envelope_id == envelope_id), None)
+        if named is not None:
+            return sorted((s for s in found if s.message.kind == named.message.kind
+                           and s.message.receiver_ean == named.message.receiver_ean),
+                          key=lambda s: s.id)
+        if envelope_id is None:
+            return []
+    if not envelope_id:
+        return []
+    named_by_envelope = journal.find(Query(envelope_id=envelope_id,
+                                           direction=Direction.OUTBOUND))
+    return attempts(journal, named_by_envelope[0]) if named_by_envelope else []
+
+
 def sent_at(stored: StoredMessage) -> datetime | None:
     return next((c.at for c in reversed(stored.history) if c.status is Status.SENT), None)
 

@@ -23,3 +23,11 @@ def test_catalogue_table_lists_every_fixture() -> None:
     rows = json.loads((ROOT / "manifest.json").read_text(encoding="utf-8"))["fixtures"]
     listed = [line.split("`")[1] for line in _section("catalogue").splitlines()[2:]]
     assert listed == [r["file"] for r in rows]
+
+
+def test_every_scenario_is_documented() -> None:
+    from medcom_adapter.certify.scenarios import SCENARIOS
+
+    section = DOC.split("## 2.")[1].split("## 3.")[0]
+    for scenario in SCENARIOS:
+        assert f"| `{scenario.id}` |" in section, scenario.id

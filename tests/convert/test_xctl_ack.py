@@ -4,17 +4,23 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 
+from medcom_adapter.cli import main
 from medcom_adapter.convert import xctl_ack, xdis91_fhir
 from medcom_adapter.convert.xctl_ack import Original
 from medcom_adapter.convert.xdis91_fhir import ConversionError
+from medcom_adapter.detect import check
+from medcom_adapter.errors import RefuseCode
 from medcom_adapter.fhir.acknowledgement import from_bundle, to_bundle
 from medcom_adapter.fhir.validate import validate_message
-from medcom_adapter.model.acknowledgement import AckCode, OutcomeIssue
+from medcom_adapter.model.acknowledgement import ERROR_CODES, HL7_OUTCOME, AckCode, OutcomeIssue
+from medcom_adapter.model.carecommunication import Coding
 from medcom_adapter.model.message import Emessage
-from medcom_adapter.model.receipts import Receipt, ReceiptKind
+from medcom_adapter.model.receipts import Receipt, ReceiptKind, Refusal
+from medcom_adapter.model.text import FormattedText
 from medcom_adapter.oioxml.emessage import build, parse
 from medcom_adapter.oioxml.receipting import answer
 from tests.conftest import official
@@ -101,16 +107,17 @@ def test_what_cannot_convert_is_explained() -> None:
         xctl_ack.to_fhir(message)
     (receipt,) = message.letters
     assert isinstance(receipt, Receipt)
-    negative = replace(receipt, kind=ReceiptKind.NEGATIVE)
-    with pytest.raises(ConversionError, match="positive receipt"):
-        xctl_ack.to_fhir(Emessage(message.envelope, (negative,)), sor_of=SOR_DIRECTORY.get)
+    vans = replace(receipt, kind=ReceiptKind.NEGATIVE_VANS)
+    with pytest.raises(ConversionError, match="negative VANS receipt"):
+        xctl_ack.to_fhir(Emessage(message.envelope, (vans,)), sor_of=SOR_DIRECTORY.get)
     two = replace(receipt, letters=receipt.letters * 2)
     with pytest.raises(ConversionError, match="2 letters"):
         xctl_ack.to_fhir(Emessage(message.envelope, (two,)), sor_of=SOR_DIRECTORY.get)
     ack = xctl_ack.to_fhir(message, sor_of=SOR_DIRECTORY.get)
-    fatal = replace(ack, code=AckCode.FATAL_ERROR, issues=(OutcomeIssue("error", "structure"),))
-    with pytest.raises(ConversionError, match="fatal-error"):
-        xctl_ack.to_oioxml(fatal, Original("ENV77"))
+    transient = replace(ack, code=AckCode.TRANSIENT_ERROR,
+                        issues=(OutcomeIssue("error", "transient"),))
+    with pytest.raises(ConversionError, match="transient-error"):
+        xctl_ack.to_oioxml(transient, Original("ENV77"))
 
 
 def test_medcom_ctl03_example_converts() -> None:
@@ -121,3 +128,110 @@ def test_medcom_ctl03_example_converts() -> None:
     assert errors(to_bundle(ack)) == []
     back = xctl_ack.to_oioxml(ack, Original("MEDREF01095", "H0130R"))
     assert back == message
+
+
+# ------------------------------------------------------------------ XCTL02 <-> fatal-error
+
+def xctl02_for_broken_km() -> Emessage:
+    """The XCTL02 a GP's system sends for an XDIS91 that does not parse."""
+    message, _ = km_with_attachment()
+    broken = build(message, "XD9134L").replace(b"<Priority>", b"<Prioritet>", 1)
+    result = answer(broken, now=NOW)
+    assert result.receipt is not None
+    return parse(result.build()).message
+
+
+def test_xctl02_to_fatal_error_follows_the_mapping() -> None:
+    message = xctl02_for_broken_km()
+    (receipt,) = message.letters
+    assert isinstance(receipt, Receipt) and receipt.refusal and receipt.refusal.text
+    ack = xctl_ack.to_fhir(message, sor_of=SOR_DIRECTORY.get)
+    assert ack.code is AckCode.FATAL_ERROR
+    assert ack.bundle_id == message.envelope.identifier and ack.message_id == receipt.identifier
+    assert ack.acknowledged_id == receipt.letters[0].identifier
+    # the envelope and the letter are refused for the same reason: one issue
+    (issue,) = ack.issues
+    assert (issue.severity, issue.code) == ("error", "structure")
+    assert issue.details == Coding(HL7_OUTCOME, "MSG_BAD_SYNTAX")
+    assert issue.text == receipt.refusal.text.to_plain()
+    bundle = to_bundle(ack)
+    assert errors(bundle) == []
+    assert from_bundle(bundle) == ack
+
+
+def test_round_trip_xctl02_fhir_xctl02() -> None:
+    message = xctl02_for_broken_km()
+    (receipt,) = message.letters
+    assert isinstance(receipt, Receipt)
+    ack = from_bundle(to_bundle(xctl_ack.to_fhir(message, sor_of=SOR_DIRECTORY.get)))
+    back = xctl_ack.to_oioxml(
+        ack, Original(receipt.original_envelope_id, receipt.letters[0].version_code))
+    assert back == message
+    assert parse(build(back, xctl_ack.RECEIPT_VERSION[ReceiptKind.NEGATIVE])).message == message
+
+
+@pytest.mark.parametrize("code", list(RefuseCode), ids=[c.value for c in RefuseCode])
+def test_every_refuse_code_survives_the_acknowledgement(code: RefuseCode) -> None:
+    message = xctl02_for_broken_km()
+    (receipt,) = message.letters
+    assert isinstance(receipt, Receipt)
+    refusal = Refusal(code, FormattedText.plain(f"Afvist: {code.value}"))
+    receipt = replace(receipt, refusal=refusal,
+                      letters=(replace(receipt.letters[0], refusal=refusal),))
+    ack = xctl_ack.to_fhir(Emessage(message.envelope, (receipt,)), sor_of=SOR_DIRECTORY.get)
+    assert errors(to_bundle(ack)) == []
+    back = xctl_ack.to_oioxml(ack, Original(receipt.original_envelope_id))
+    (again,) = back.letters
+    assert isinstance(again, Receipt) and again.kind is ReceiptKind.NEGATIVE
+    assert again.refusal == refusal == again.letters[0].refusal
+
+
+def test_a_fatal_error_from_a_fhir_system_becomes_an_xctl02() -> None:
+    # a FHIR receiver's fatal-error for our message, which went out as XDIS91
+    data, _ = xctl03_for_km()
+    ok = xctl_ack.to_fhir(parse(data).message, sor_of=SOR_DIRECTORY.get)
+    fatal = replace(ok, code=AckCode.FATAL_ERROR, issues=(
+        OutcomeIssue("error", "code-invalid", Coding(ERROR_CODES, "MSG_VALUESET_VALUE_UNKNOWN"),
+                     "Communication.category: ukendt kode"),
+        OutcomeIssue("error", "not-found",
+                     Coding(ERROR_CODES, "MSG_Receiver_Identifier_UNKNOWN"), "Ukendt modtager")))
+    back = xctl_ack.to_oioxml(fatal, Original("ENV77"))
+    (receipt,) = back.letters
+    assert isinstance(receipt, Receipt) and receipt.kind is ReceiptKind.NEGATIVE
+    assert receipt.refusal is not None and receipt.refusal.text is not None
+    # the first issue with a refuse code of its own gives the code; every text is kept
+    assert receipt.refusal.code is RefuseCode.UNKNOWN_LOCATION_NUMBER
+    assert receipt.refusal.text.to_plain() == "Communication.category: ukendt kode\nUkendt modtager"
+    assert parse(build(back, "XC0230Q")).message == back
+
+
+def test_medcom_ctl02_example_converts() -> None:
+    message = parse(official("oioxml", "examples", "CTL02_1.xml").read_bytes()).message
+    (receipt,) = message.letters
+    assert isinstance(receipt, Receipt) and receipt.kind is ReceiptKind.NEGATIVE
+    sor = {receipt.sender_ean: "265161000016000", receipt.receiver_ean: "953741000016009"}
+    ack = xctl_ack.to_fhir(message, sor_of=sor.get)
+    assert ack.code is AckCode.FATAL_ERROR and ack.issues
+    assert errors(to_bundle(ack)) == []
+
+
+def test_convert_command_turns_xctl02_into_fatal_error_and_back(
+    tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    message = xctl02_for_broken_km()
+    (receipt,) = message.letters
+    assert isinstance(receipt, Receipt)
+    xctl02 = tmp_path / "xctl02.xml"
+    xctl02.write_bytes(build(message, "XC0230Q"))
+    sors = [f"--sor={gln}={sor}" for gln, sor in SOR_DIRECTORY.items()]
+    assert main(["convert", str(xctl02), "--to", "fhir", *sors]) == 0
+    ack = tmp_path / "ack.json"
+    ack.write_bytes(capsysbinary.readouterr().out)
+    report = check(ack.read_bytes())
+    assert report.valid and report.kind == "Acknowledgement", report.issues
+    assert report.message.code is AckCode.FATAL_ERROR
+    assert main(["convert", str(ack), "--to", "oioxml",
+                 "--original-envelope", receipt.original_envelope_id]) == 0
+    back = check(capsysbinary.readouterr().out)
+    assert back.valid and back.kind == "XCTL02"
+    assert back.message.message == message

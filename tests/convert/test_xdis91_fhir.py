@@ -105,7 +105,9 @@ def test_patient_status_survives_where_the_mapping_can_carry_it(
     status: EpisodeOfCareStatus,
 ) -> None:
     message, binary = km_with_attachment()
-    km = dataclasses.replace(message.letters[0], patient_status=status)  # type: ignore[type-var]
+    letter = message.letters[0]
+    assert isinstance(letter, ClinicalEmail)
+    km = dataclasses.replace(letter, patient_status=status)
     back = to_oioxml(to_fhir(Emessage(message.envelope, (km,)), [binary], sor_of=sor_of))
     got = back.correspondence.letters[0].patient_status  # type: ignore[union-attr]
     # MedCom's FHIR side has no separate x-ray outpatient status

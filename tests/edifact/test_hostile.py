@@ -28,11 +28,12 @@ from medcom_adapter.errors import (
 from medcom_adapter.model.ids import IdSource
 from medcom_adapter.model.message import Emessage, Envelope
 from medcom_adapter.model.receipts import Receipt, ReceiptKind
+from medcom_adapter.model.text import FormattedText
 from tests import samples
 
 NOW = datetime(2026, 11, 21, 8, 0)
 KM = build(Emessage(Envelope("E0000001", samples.WHEN), (dataclasses.replace(
-    samples.clinical_email(), texts=(samples.FormattedText.plain("Hej"),)),)), "D9134L",
+    samples.clinical_email(), texts=(FormattedText.plain("Hej"),)),)), "D9134L",
     line_breaks=True)
 BIN = build(Emessage(Envelope("E0000002", samples.WHEN), (samples.binary_letter(),)), "B0131X")
 SIZE = len(samples.PDF)

@@ -9,7 +9,7 @@ import pytest
 from medcom_adapter.edifact.interchange import build, parse
 from medcom_adapter.errors import UnsupportedInVersion
 from medcom_adapter.model.codes import AcknowledgementCode, LetterStatus
-from medcom_adapter.model.letters import LetterHeader
+from medcom_adapter.model.letters import LetterHeader, Referral
 from medcom_adapter.model.message import Emessage, Envelope
 from medcom_adapter.model.text import FormattedText, Space
 from tests import samples
@@ -22,7 +22,7 @@ def without_space(text: FormattedText | None) -> FormattedText | None:
         tuple(" " if isinstance(p, Space) else p for p in text.content))
 
 
-def edifact_referral():  # type: ignore[no-untyped-def]
+def edifact_referral() -> Referral:
     referral = samples.full_referral(typed_episode=False, describe_main=False)
     return dataclasses.replace(
         referral, letter=LetterHeader("L0000002", samples.WHEN),

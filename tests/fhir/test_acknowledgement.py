@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from medcom_adapter.errors import InconsistentMessage, Issue
+from medcom_adapter.errors import InconsistentMessage, Issue, MedComError
 from medcom_adapter.fhir.acknowledgement import from_bundle, to_bundle
 from medcom_adapter.fhir.acknowledging import answer
 from medcom_adapter.fhir.carecommunication import from_bundle as read_cc
@@ -65,9 +65,11 @@ def test_valid_message_gets_ok_from_its_receiver(path: str) -> None:
 
 def test_invalid_message_gets_fatal_error_naming_the_problem() -> None:
     bundle = load(CARE[0])
-    problems = [Issue("fhir.binding", "code 'x' is not in the value set", "Communication.category"),
-                InconsistentMessage("a segment names its author"),
-                Issue("medcom.advice", "only a warning", warning=True)]
+    problems: list[Issue | MedComError] = [
+        Issue("fhir.binding", "code 'x' is not in the value set", "Communication.category"),
+        InconsistentMessage("a segment names its author"),
+        Issue("medcom.advice", "only a warning", warning=True),
+    ]
     ack = answer(bundle, problems, now=NOW).ack
     assert ack is not None and ack.code is AckCode.FATAL_ERROR
     assert len(ack.issues) == 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 import glob
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 from lxml import etree
@@ -41,7 +42,7 @@ def test_every_example_validates(path: str) -> None:
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=os.path.basename)
-def test_round_trip_keeps_the_information(path: str, official_schemas: dict) -> None:
+def test_round_trip_keeps_the_information(path: str, official_schemas: dict[str, Any]) -> None:
     original = parse(Path(path).read_bytes())
     rebuilt = build(original.message, original.versions)
     # what we write is valid by MedCom's own schema set ...

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -35,7 +36,7 @@ def text(max_size: int) -> st.SearchStrategy[str]:
     return st.text(LATIN1, min_size=1, max_size=max_size)
 
 
-def opt(strategy: st.SearchStrategy) -> st.SearchStrategy:  # type: ignore[type-arg]
+def opt(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
     return st.none() | strategy
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import pytest
 from lxml import etree
@@ -33,7 +34,8 @@ def variants() -> list[object]:
     full = samples.clinical_email()
     minimal = dataclasses.replace(full, occupation=None, episode_of_care=None, priority=None,
                                   subject=None, texts=(), references=())
-    out = [pytest.param(full, id="every-optional"), pytest.param(minimal, id="minimal")]
+    out: list[Any] = [pytest.param(full, id="every-optional"),
+                      pytest.param(minimal, id="minimal")]
     out += [pytest.param(dataclasses.replace(full, patient_status=s), id=f"status-{s.value}")
             for s in EpisodeOfCareStatus]
     out += [pytest.param(dataclasses.replace(full, priority=p), id=f"priority-{p.value}")

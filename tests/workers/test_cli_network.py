@@ -13,11 +13,22 @@ from tests.conftest import FIXTURES
 PPR = "5790000123452"
 
 
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("MEDCOM_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("MEDCOM_JOURNAL_URL", raising=False)
+    monkeypatch.delenv("MEDCOM_JOURNAL_KEY", raising=False)
+    monkeypatch.delenv("MEDCOM_JOURNAL_KEY_FILE", raising=False)
+    return tmp_path / "data"
+
+
 def test_the_demo_sends_receives_and_summarises_with_cpr_masked(
-    capsys: pytest.CaptureFixture[str],
+    capsys: pytest.CaptureFixture[str], data_dir: Path,
 ) -> None:
     assert main(["demo"]) == 0
     out = capsys.readouterr().out
+    assert f"journal: SQLite in {data_dir / 'journal.sqlite3'}" in out
+    assert (data_dir / "journal.sqlite3").exists()  # the embedded default store
     # XREF01, XBIN02, XDIS91, XBIN01, CareCommunication
     assert out.count(": acknowledged") == 5
     assert "§126a henvisning: Børne- og ungdomspsykiatri" in out
@@ -31,9 +42,16 @@ def test_the_demo_sends_receives_and_summarises_with_cpr_masked(
     assert "we answered Acknowledgement" in received  # ... and our ack of it
 
 
-def test_the_demo_under_faults_still_ends_acknowledged(capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_demo_under_faults_still_ends_acknowledged(
+    capsys: pytest.CaptureFixture[str], data_dir: Path,
+) -> None:
     assert main(["demo", "--faults", "seed=5,duplicate=0.3,reorder=0.3"]) == 0
-    assert capsys.readouterr().out.count(": acknowledged") == 5
+    first = capsys.readouterr().out
+    assert first.count(": acknowledged") == 5
+    assert main(["demo"]) == 0  # again, on the same SQLite journal: summarises this run only
+    second = capsys.readouterr().out
+    assert second.count(": acknowledged") == 5
+    assert second.split("Journal: ")[1].split(";")[0] == "5 acknowledged, 7 delivered, 2 sent"
 
 
 def test_send_then_the_sandbox_carries_the_referral_and_its_receipts_back(

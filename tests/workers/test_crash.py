@@ -22,7 +22,7 @@ from medcom_adapter.transport.vans_mailbox import VansMailbox
 from medcom_adapter.workers.submit import queue_km, queue_referral
 from medcom_adapter.workers.submit_fhir import queue_care_communication
 from tests.conftest import FIXTURES, ROOT
-from tests.workers.durable_journal import DurableJournal
+from tests.workers.crash_worker import journal_in
 
 PPR, GP = "5790000123452", "5790000121526"
 RUNS = 30
@@ -63,7 +63,7 @@ def worker(root: Path, *, until_quiet: bool = False,
 def test_killing_the_worker_anywhere_loses_nothing_and_doubles_nothing(tmp_path: Path) -> None:
     directory = Directory.load(FIXTURES / "network" / "receivers.json")
     requests = FIXTURES / "requests"
-    journal = DurableJournal(tmp_path / "journal.log")
+    journal = journal_in(tmp_path)
     km = json.loads((requests / "km-gp.json").read_text(encoding="utf-8"))
     km["attachments"] = []
     for _ in range(KMS):
@@ -74,7 +74,7 @@ def test_killing_the_worker_anywhere_loses_nothing_and_doubles_nothing(tmp_path:
                    json.loads((requests / "referral-bup.json").read_text(encoding="utf-8")),
                    files=requests)
     queued = {s.message.envelope_id for s in journal.find(Query(direction=Direction.OUTBOUND))}
-    del journal
+    journal.close()
 
     provider = CountingProvider(VansMailbox(tmp_path / "net" / PPR))
     network = standard_network(directory, {PPR: provider})
@@ -101,7 +101,7 @@ def test_killing_the_worker_anywhere_loses_nothing_and_doubles_nothing(tmp_path:
         if not network.step() and network.idle and not any(provider._inner.collect()):
             break
 
-    journal = DurableJournal(tmp_path / "journal.log")
+    journal = journal_in(tmp_path)
     letters = [s for s in journal.find(Query(direction=Direction.OUTBOUND))
                if s.message.kind in LETTERS]
     assert {s.message.envelope_id for s in letters} == queued

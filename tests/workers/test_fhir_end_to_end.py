@@ -122,8 +122,8 @@ def test_a_care_communication_is_acknowledged_and_the_reply_delivered_and_acknow
 
 
 def test_an_unknown_receiver_gets_a_negative_vans_receipt_and_the_message_is_rejected() -> None:
-    gone = {"sor": "88050001000016008", "ean": "5790000444441", "name": "Nedlagt praksis",
-            "accepts": {"CareCommunication": ["5.0"]}}
+    gone: dict[str, Any] = {"sor": "88050001000016008", "ean": "5790000444441",
+                            "name": "Nedlagt praksis", "accepts": {"CareCommunication": ["5.0"]}}
     receivers = json.loads((FIXTURES / "network" / "receivers.json").read_text())
     directory = Directory.from_json({**receivers,
                                      "receivers": [*receivers["receivers"], gone]})
@@ -253,3 +253,21 @@ def test_without_any_acknowledgement_a_message_is_resent_three_times_then_given_
     assert [s.status for s in attempts] == [Status.RESENT] * 3 + [Status.FAILED]
     assert len({s.message.envelope_id for s in attempts}) == 4 and attempts[0].id == id
     assert last == attempts[-1].id and "3 resends" in (attempts[-1].history[-1].reason or "")
+
+
+def test_a_positive_vans_receipt_does_not_acknowledge_the_message_an_ack_does() -> None:
+    h, _ = harness(FaultPlan(drop=1.0, kinds=frozenset({"Acknowledgement"}), limit=1),
+                   gp_replies=False)
+    id = queue(h)
+    h.pump()
+    (parcel,) = [p for p in h.mailbox.sent if p.kind == "CareCommunication"]
+    receipt = vans.receipt_for(vans.parse(parcel.data), vans.VansReceiptKind.POSITIVE,
+                               envelope_id="0b6f3c1e-5a7d-4e2b-8c9f-1d2e3f4a5b6c", sent=START)
+    data = vans.build(receipt)
+    h.mailbox.provider.deposit("r.xml", data)
+    h.mailbox.provider.deposit("r2.xml", data)  # the same receipt twice: taken once
+    h.pump()
+    sent = h.journal.get(id)
+    assert sent.status is Status.SENT  # still waiting for the Acknowledgement
+    (taken,) = [h.journal.get(a) for a in sent.answered_by]
+    assert taken.message.kind == "VANSReceipt" and taken.status is Status.DELIVERED

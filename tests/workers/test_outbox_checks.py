@@ -1,0 +1,52 @@
+"""The outbox validates what it sends, except bytes this process built and validated itself."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from medcom_adapter.journal.interface import Direction, NewMessage, Status
+from medcom_adapter.journal.memory import MemoryJournal
+from medcom_adapter.transport.directory import Directory
+from medcom_adapter.transport.memory import MemoryTransport
+from medcom_adapter.workers import outbox as outbox_module
+from medcom_adapter.workers.outbox import Outbox
+from medcom_adapter.workers.submit import queue_km
+from tests.conftest import FIXTURES
+
+DIRECTORY = Directory.load(FIXTURES / "network" / "receivers.json")
+
+
+def km() -> Any:
+    raw = json.loads((FIXTURES / "requests" / "km-gp.json").read_text(encoding="utf-8"))
+    raw["attachments"] = []
+    return raw
+
+
+def test_bytes_built_here_are_not_validated_again_but_bytes_from_elsewhere_are(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    journal = MemoryJournal()
+    (id,) = queue_km(journal, DIRECTORY, km(), files=FIXTURES / "requests").ids
+    data = journal.get(id).message.data
+    checks: list[bytes] = []
+    real = outbox_module.check  # type: ignore[attr-defined]
+
+    def counted(data: bytes) -> object:
+        checks.append(data)
+        return real(data)
+
+    monkeypatch.setattr(outbox_module, "check", counted)
+    outbox = Outbox(journal, MemoryTransport(), DIRECTORY)
+    assert outbox.run_once().sent == 1 and checks == []  # validated when it was built
+    # the same bytes queued again (as another process would find them): validated again
+    again = journal.append(journal.get(id).message, Status.QUEUED)
+    assert outbox.run_once().sent == 1 and checks == [data]
+    # bytes nobody here built are validated, and refused when invalid
+    broken = data.replace(b"</Letter>", b"<Oops/></Letter>", 1)
+    bad = journal.append(NewMessage(Direction.OUTBOUND, "XDIS91", "XD9134L", broken, "E1",
+                                    "L1", receiver_ean="5790000121526"), Status.QUEUED)
+    assert outbox.run_once().failed == 1
+    assert journal.get(bad).status is Status.FAILED and journal.get(again).status is Status.SENT
