@@ -303,8 +303,9 @@ def _category(fields: KmFields, *, fhir: bool, reply: bool,
 
 def _author(ctx: LaunchContext) -> Author:
     """The worker as the author of a CareCommunication (role: the worker's title)."""
-    *given, family = ctx.worker_name.split()
-    return Author(family=family, given=tuple(given), role_text=ctx.worker_title or "Medarbejder")
+    *given, family = ctx.worker_name.split() or ["Ukendt"]
+    return Author(family=family, given=tuple(given),
+                  role_text=(ctx.worker_title or "").strip() or "Medarbejder")
 
 
 def _new_km(directory: Directory, ctx: LaunchContext, fields: KmFields, receiver: Receiver,

@@ -268,6 +268,25 @@ def test_km_to_a_gp_taking_fhir_is_one_care_communication_with_category_and_atta
     assert [e.activity for e in cc.history] == [Activity.NEW]
 
 
+@pytest.mark.parametrize(("worker", "family", "given", "role"), [
+    ({"name": "Sara"}, "Sara", (), "Medarbejder"),
+    ({"name": " ", "title": " "}, "Ukendt", (), "Medarbejder"),
+    ({"name": "Anne Marie Testsen", "title": "Talepædagog"}, "Testsen", ("Anne", "Marie"),
+     "Talepædagog"),
+])
+def test_the_worker_is_the_care_communications_author(
+        harness: Harness, worker: dict[str, str], family: str, given: tuple[str, ...],
+        role: str) -> None:
+    response = harness.client.post("/api/km", json=km_body(category="carecoordination",
+                                                           worker=worker),
+                                   headers=harness.auth())
+    assert response.status_code == 201, response.text
+    cc = read_care_communication(harness.journal.get(response.json()["id"]).message.data)
+    text = cc.segments[0]
+    assert isinstance(text, TextSegment)
+    assert (text.author.family, text.author.given, text.author.role_text) == (family, given, role)
+
+
 @pytest.mark.parametrize(("change", "field", "says"), [
     ({}, "category", "Vælg en kategori"),
     ({"category": "other", "topic": None}, "topic", "kategorien er »Andet«"),
