@@ -345,8 +345,12 @@ async def status(journal_id: int, request: Request) -> Response:
     binaries = [b for b in (s.read(i, actor=session.context.actor)
                             for i in session.sent.get(journal_id, ())[1:]) if b is not None]
     inbound = stored.message.direction is Direction.INBOUND
-    return _page(request, "status.html", session, m=stored,
-                 answers=[describe(a) for a in answers], binaries=binaries,
+    views = [describe(a) for a in answers]
+    refusals = [v for v in views if v.ok is False and v.reasons]
+    reason = (" ".join(dict.fromkeys(r.danish for r in refusals[-1].reasons)) if refusals
+              else stored.history[-1].reason)
+    return _page(request, "status.html", session, m=stored, reason=reason,
+                 answers=views, binaries=binaries,
                  party=_party(s, stored),
                  content=_content(stored) if inbound else (),
                  can_answer=inbound and any(t.id == stored.id

@@ -6,26 +6,33 @@ CareCommunication to the GP, answered in its thread. The service runs its worker
 in-process sandbox network, so the messages really travel: the status page turns to
 receipted when the BUP department (via DNHF), the dental service or the GP has answered
 (an XCTL receipt or an Acknowledgement), and the replies appear in the unit's journal.
-The test only reads pages. Screenshots of the key pages are saved under
-``out/screenshots/`` (ignored by git) for a person to look at.
+The tests only read pages (one puts a GP's rejection in the journal first). Screenshots of
+the key pages are saved under ``out/screenshots/`` (ignored by git) for a person to look at.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
 
+from medcom_adapter.errors import Issue
+from medcom_adapter.fhir.acknowledgement import to_bundle as ack_bundle
+from medcom_adapter.fhir.acknowledging import answer
 from medcom_adapter.journal.factory import open_journal
+from medcom_adapter.journal.interface import Direction, NewMessage, Status
 from medcom_adapter.sandbox.counterparts import GP_REPLY
 from medcom_adapter.service import Settings, create_app
 from medcom_adapter.service.background import sandbox_loop
 from medcom_adapter.workers.hooks import CollectingHook
+from medcom_adapter.workers.submit_fhir import prepare_care_communication
 from tests.conftest import FIXTURES, ROOT
 from tests.service.conftest import CONTEXT, CPR, DENTAL, GP
 from tests.service.live import serving
@@ -41,9 +48,9 @@ pytestmark = pytest.mark.skipif(
            "(apt-get install -y chromium chromium-driver)")
 
 webdriver = pytest.importorskip("selenium.webdriver")
+from selenium.common.exceptions import WebDriverException  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.support import expected_conditions  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
 
@@ -89,7 +96,17 @@ def go(driver: object, by: str, what: str) -> None:
     """Click a button or link and wait until the next page has replaced this one."""
     page = driver.find_element(By.TAG_NAME, "html")  # type: ignore[attr-defined]
     driver.find_element(by, what).click()  # type: ignore[attr-defined]
-    WebDriverWait(driver, 15).until(expected_conditions.staleness_of(page))
+
+    def replaced(_: object) -> bool:
+        # chromedriver reports a node of the replaced document as stale or, when asked
+        # mid-navigation, as "not belonging to the document": both mean the page changed
+        try:
+            page.is_enabled()
+        except WebDriverException:
+            return True
+        return False
+
+    WebDriverWait(driver, 15).until(replaced)
 
 
 def refresh_until(driver: object, link: str, done: object, seconds: float = 30) -> None:
@@ -249,6 +266,38 @@ def test_km_as_care_communication_is_acknowledged_and_answered_in_its_thread(
     refresh_until(d, "Opdater status", lambda d: status_of(d) == "Status: Kvitteret af modtageren")
     assert "Kvittering (FHIR): ok" in d.find_element(By.CLASS_NAME, "answers").text
     shot(d, "17-svar-kvitteret")
+
+
+def test_a_rejected_care_communication_shows_why_in_danish(
+        browser: object, live: tuple, tmp_path: Path) -> None:
+    """A GP's fatal-error Acknowledgement, put in the journal as the inbox would (the
+    sandbox's GP only rejects invalid messages, which the service never sends)."""
+    base, key = live
+    journal = open_journal(None, env={"MEDCOM_DATA_DIR": str(tmp_path)})
+    raw = json.loads((FIXTURES / "requests" / "km-gp.json").read_text(encoding="utf-8"))
+    (entry,) = prepare_care_communication(Settings().directory, raw,
+                                          files=FIXTURES / "requests").entries
+    sent = journal.append(entry, Status.SENT)
+    ack = answer(json.loads(entry.data), [Issue(
+        "fhir.binding", "code 'x' is not in the value set", "Communication.category")],
+        now=datetime.now(UTC)).ack
+    assert ack is not None
+    journal.append(NewMessage(
+        Direction.INBOUND, "Acknowledgement", "2.0", json.dumps(ack_bundle(ack)).encode(),
+        ack.bundle_id, ack.message_id, sender_ean=entry.receiver_ean,
+        receiver_ean=entry.sender_ean, answers=sent), Status.DELIVERED)
+    journal.set_status(sent, Status.REJECTED, reason="Acknowledgement fatal-error")
+    journal.close()
+    d = browser
+    d.get(press_button(base, key, "km"))  # type: ignore[attr-defined]
+    d.get(f"{base}/status/{sent}")  # type: ignore[attr-defined]
+    assert status_of(d) == "Status: Afvist af modtageren"
+    assert d.find_element(By.CLASS_NAME, "reason").text == (  # type: ignore[attr-defined]
+        "Begrundelse: En værdi i meddelelsen er ikke blandt de tilladte.")
+    answers = d.find_element(By.CLASS_NAME, "answers").text
+    assert "Kvittering (FHIR): fatal-error" in answers
+    assert "En værdi i meddelelsen er ikke blandt de tilladte." in answers
+    shot(d, "18-fhir-afvist")
 
 
 def test_a_reused_launch_url_shows_a_clear_page(browser: object, live: tuple) -> None:

@@ -300,6 +300,8 @@ def test_status_shows_a_fatal_error_acknowledgement_with_its_reason_in_danish(
         Issue("cc-9", "encounter without episode of care", "Communication.encounter")])
     page = harness.client.get(f"/status/{journal_id}").text
     assert "Afvist af modtageren" in page
+    assert ('<p class="reason">Begrundelse: En værdi i meddelelsen er ikke blandt de tilladte. '
+            "Meddelelsen overholder ikke MedComs regler.</p>") in page
     row = re.search(r'<tr class="answer answer-error">(.*?)</tr>', page, re.S)
     assert row and "Kvittering (FHIR): fatal-error" in row.group(1)
     assert "En værdi i meddelelsen er ikke blandt de tilladte." in row.group(1)
