@@ -7,6 +7,7 @@ default, NORMAL, may lose the last commits on power loss). Write transactions be
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -24,7 +25,10 @@ class SqliteDb:
     dialect = DIALECT
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        # owner-only: the rows are encrypted, but ids, times and sizes still say who talks
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not path.exists():
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))  # WAL files follow it
         self.path = path
         self._connection = sqlite3.connect(path, isolation_level=None, timeout=30.0,
                                            check_same_thread=False)
