@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 from medcom_adapter.fhir.acknowledgement import to_bundle
 from medcom_adapter.fhir.acknowledging import answer
@@ -25,7 +26,7 @@ def stored(journal: MemoryJournal, kind: str, data: bytes) -> StoredMessage:
                                                  sender_ean=GP_EAN), Status.DELIVERED))
 
 
-def an_ack(**change: object) -> StoredMessage:
+def an_ack(**change: Any) -> StoredMessage:
     journal = MemoryJournal()
     cc_id, _ = inbound_care_communication(journal)
     ack = answer(json.loads(journal.get(cc_id).message.data), now=NOW).ack

@@ -6,6 +6,7 @@ import io
 import json
 import logging
 import zipfile
+from typing import Any
 
 import pytest
 
@@ -23,6 +24,7 @@ from medcom_adapter.model.carecommunication import (
     TextSegment,
 )
 from medcom_adapter.model.classification import Henvisning
+from medcom_adapter.model.correspondence import ClinicalEmail
 from medcom_adapter.oioxml.emessage import parse
 from tests.service.conftest import (
     BUP,
@@ -57,7 +59,7 @@ def referral_body(**extra: object) -> dict[str, object]:
 def test_every_endpoint_refuses_missing_unknown_and_revoked_keys(
         harness: Harness, method: str, path: str) -> None:
     call = getattr(harness.client, method)
-    kwargs = {"json": {}} if method == "post" else {}
+    kwargs: dict[str, Any] = {"json": {}} if method == "post" else {}
     assert call(path, **kwargs).status_code == 401
     assert call(path, headers=harness.auth("mca_000000000000_wrong"), **kwargs).status_code == 401
     assert call(path, headers=harness.auth(harness.key[:-2] + "xx"), **kwargs).status_code == 401
@@ -324,9 +326,12 @@ def test_a_reply_to_a_care_communication_is_a_fhir_reply_in_its_thread(
     assert (reply.sender.sor, reply.receiver.sor) == (gp_message.receiver.sor, GP)
     old = [s for s in reply.segments if s.id in {g.id for g in gp_message.segments}]
     assert [type(s).__name__ for s in old] == ["TextSegment", "AttachmentSegment"]
-    assert old[1].title == "Udtalelse" and old[1].data is None  # repeated without its data
-    new = reply.segments[len(old):]
-    assert new[0].text == "Kære læge\nVi har henvist til BUP." and new[1].data == PDF
+    repeated, new = old[1], reply.segments[len(old):]
+    written, added = new
+    assert isinstance(repeated, AttachmentSegment) and isinstance(written, TextSegment)
+    assert isinstance(added, AttachmentSegment)
+    assert repeated.title == "Udtalelse" and repeated.data is None  # without its data
+    assert written.text == "Kære læge\nVi har henvist til BUP." and added.data == PDF
     event = reply.history[-1]
     assert event.activity is Activity.REPLY and event.message_id == reply.message_id
     assert event.predecessor is not None
@@ -355,7 +360,8 @@ def test_a_reply_to_an_xdis91_stays_xdis91(harness: Harness) -> None:
     reply = harness.journal.get(response.json()["id"])
     assert reply.message.kind == "XDIS91"
     assert reply.message.receiver_ean == DENTAL_EAN and reply.message.receiver_sor == DENTAL
-    assert parse(reply.message.data).message.letters[0].episode_of_care
+    letter = parse(reply.message.data).message.letters[0]
+    assert isinstance(letter, ClinicalEmail) and letter.episode_of_care
 
 
 def test_km_to_a_receiver_not_taking_correspondence_is_refused(harness: Harness) -> None:

@@ -16,7 +16,7 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -51,11 +51,13 @@ webdriver = pytest.importorskip("selenium.webdriver")
 from selenium.common.exceptions import WebDriverException  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.remote.webdriver import WebDriver  # noqa: E402
+from selenium.webdriver.remote.webelement import WebElement  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
+def browser() -> Iterator[WebDriver]:
     os.environ.setdefault("SE_OFFLINE", "true")  # never let Selenium fetch a driver
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
@@ -92,12 +94,12 @@ def press_button(base: str, key: str, kind: str) -> str:
     return url
 
 
-def go(driver: object, by: str, what: str) -> None:
+def go(driver: WebDriver, by: str, what: str) -> None:
     """Click a button or link and wait until the next page has replaced this one."""
-    page = driver.find_element(By.TAG_NAME, "html")  # type: ignore[attr-defined]
-    driver.find_element(by, what).click()  # type: ignore[attr-defined]
+    page = driver.find_element(By.TAG_NAME, "html")
+    driver.find_element(by, what).click()
 
-    def replaced(_: object) -> bool:
+    def replaced(_: WebDriver) -> bool:
         # chromedriver reports a node of the replaced document as stale or, when asked
         # mid-navigation, as "not belonging to the document": both mean the page changed
         try:
@@ -109,28 +111,32 @@ def go(driver: object, by: str, what: str) -> None:
     WebDriverWait(driver, 15).until(replaced)
 
 
-def refresh_until(driver: object, link: str, done: object, seconds: float = 30) -> None:
+def refresh_until(
+    driver: WebDriver, link: str, done: Callable[[WebDriver], object], seconds: float = 30
+) -> None:
     """Follow ``link`` (the page's own refresh link) until ``done(driver)`` holds."""
     deadline = time.monotonic() + seconds
-    while not done(driver):  # type: ignore[operator]
+    while not done(driver):
         assert time.monotonic() < deadline, "the page did not change in time"
         time.sleep(0.3)
         go(driver, By.LINK_TEXT, link)
 
 
-def status_of(driver: object) -> str:
-    text: str = driver.find_element(By.CLASS_NAME, "status").text  # type: ignore[attr-defined]
+def status_of(driver: WebDriver) -> str:
+    text: str = driver.find_element(By.CLASS_NAME, "status").text
     return text
 
 
-def shot(driver: object, name: str) -> None:
-    driver.save_screenshot(str(SHOTS / f"{name}.png"))  # type: ignore[attr-defined]
+def shot(driver: WebDriver, name: str) -> None:
+    driver.save_screenshot(str(SHOTS / f"{name}.png"))
 
 
-def test_referral_with_pdf_from_launch_to_receipted(browser: object, live: tuple) -> None:
+def test_referral_with_pdf_from_launch_to_receipted(
+    browser: WebDriver, live: tuple[str, str]
+) -> None:
     base, key = live
     d = browser
-    d.get(press_button(base, key, "referral"))  # type: ignore[attr-defined]
+    d.get(press_button(base, key, "referral"))
     assert d.find_element(By.TAG_NAME, "h1").text == "Henvisning til børne- og ungdomspsykiatrien"
     assert d.find_element(By.TAG_NAME, "html").get_attribute("lang") == "da"
     assert d.find_element(By.ID, "class-boerne-ungdomspsykiatri").is_selected()
@@ -158,7 +164,7 @@ def test_referral_with_pdf_from_launch_to_receipted(browser: object, live: tuple
 
     go(d, By.XPATH, "//button[text()='Send']")
     assert status_of(d).startswith("Status: ")
-    assert CPR not in d.current_url  # type: ignore[attr-defined]
+    assert CPR not in d.current_url
     # The workers send it to DNHF, which forwards it; the department's receipt comes back.
     refresh_until(d, "Opdater status", lambda d: status_of(d) == "Status: Kvitteret af modtageren")
     main = d.find_element(By.TAG_NAME, "main").text
@@ -169,15 +175,15 @@ def test_referral_with_pdf_from_launch_to_receipted(browser: object, live: tuple
     d.find_element(By.ID, "cpr").send_keys(CPR)
     go(d, By.XPATH, "//button[text()='Søg']")
     assert "Henvisning" in d.find_element(By.TAG_NAME, "table").text
-    assert CPR not in d.current_url  # type: ignore[attr-defined]
+    assert CPR not in d.current_url
     shot(d, "05-journal-soegning")
 
 
 def test_km_as_xdis91_is_receipted_and_the_reply_appears_in_the_journal(
-        browser: object, live: tuple) -> None:
+        browser: WebDriver, live: tuple[str, str]) -> None:
     base, key = live
     d = browser
-    d.get(press_button(base, key, "km"))  # type: ignore[attr-defined]
+    d.get(press_button(base, key, "km"))
     assert d.find_element(By.TAG_NAME, "h1").text == "Korrespondancemeddelelse"
     Select(d.find_element(By.ID, "receiver")).select_by_value(DENTAL)  # takes no FHIR
     d.find_element(By.ID, "topic").send_keys("Status på forløbet")
@@ -205,16 +211,16 @@ def test_km_as_xdis91_is_receipted_and_the_reply_appears_in_the_journal(
     shot(d, "09-journal-svar-fra-tandplejen")
 
 
-def received_fhir_rows(driver: object) -> list[object]:
-    return [r for r in driver.find_elements(By.CSS_SELECTOR, "tbody tr")  # type: ignore[attr-defined]
+def received_fhir_rows(driver: WebDriver) -> list[WebElement]:
+    return [r for r in driver.find_elements(By.CSS_SELECTOR, "tbody tr")
             if "Modtaget" in r.text and "Korrespondance (FHIR)" in r.text]
 
 
 def test_km_as_care_communication_is_acknowledged_and_answered_in_its_thread(
-        browser: object, live: tuple) -> None:
+        browser: WebDriver, live: tuple[str, str]) -> None:
     base, key = live
     d = browser
-    d.get(press_button(base, key, "km"))  # type: ignore[attr-defined]
+    d.get(press_button(base, key, "km"))
     Select(d.find_element(By.ID, "receiver")).select_by_value(GP)
     assert "FHIR" in Select(d.find_element(By.ID, "receiver")).first_selected_option.text
     go(d, By.CSS_SELECTOR, "button[type=submit]")  # no category, no text
@@ -245,9 +251,9 @@ def test_km_as_care_communication_is_acknowledged_and_answered_in_its_thread(
     go(d, By.LINK_TEXT, "Til journalen")
     refresh_until(d, "Journal", lambda d: bool(received_fhir_rows(d)))
     (row,) = received_fhir_rows(d)
-    assert "Leveret til fagsystemet" in row.text  # type: ignore[attr-defined]
+    assert "Leveret til fagsystemet" in row.text
     shot(d, "14-journal-svar-fra-laegen")
-    link = row.find_element(By.TAG_NAME, "a").get_attribute("href")  # type: ignore[attr-defined]
+    link = row.find_element(By.TAG_NAME, "a").get_attribute("href") or ""
     go(d, By.CSS_SELECTOR, f"tbody a[href='/status/{link.rsplit('/', 1)[1]}']")
     main = d.find_element(By.TAG_NAME, "main").text
     assert GP_REPLY in main and "Svar i tråden" in main and "Tidligere tekst" in main
@@ -269,7 +275,7 @@ def test_km_as_care_communication_is_acknowledged_and_answered_in_its_thread(
 
 
 def test_a_rejected_care_communication_shows_why_in_danish(
-        browser: object, live: tuple, tmp_path: Path) -> None:
+        browser: WebDriver, live: tuple[str, str], tmp_path: Path) -> None:
     """A GP's fatal-error Acknowledgement, put in the journal as the inbox would (the
     sandbox's GP only rejects invalid messages, which the service never sends)."""
     base, key = live
@@ -289,10 +295,10 @@ def test_a_rejected_care_communication_shows_why_in_danish(
     journal.set_status(sent, Status.REJECTED, reason="Acknowledgement fatal-error")
     journal.close()
     d = browser
-    d.get(press_button(base, key, "km"))  # type: ignore[attr-defined]
-    d.get(f"{base}/status/{sent}")  # type: ignore[attr-defined]
+    d.get(press_button(base, key, "km"))
+    d.get(f"{base}/status/{sent}")
     assert status_of(d) == "Status: Afvist af modtageren"
-    assert d.find_element(By.CLASS_NAME, "reason").text == (  # type: ignore[attr-defined]
+    assert d.find_element(By.CLASS_NAME, "reason").text == (
         "Begrundelse: En værdi i meddelelsen er ikke blandt de tilladte.")
     answers = d.find_element(By.CLASS_NAME, "answers").text
     assert "Kvittering (FHIR): fatal-error" in answers
@@ -300,11 +306,11 @@ def test_a_rejected_care_communication_shows_why_in_danish(
     shot(d, "18-fhir-afvist")
 
 
-def test_a_reused_launch_url_shows_a_clear_page(browser: object, live: tuple) -> None:
+def test_a_reused_launch_url_shows_a_clear_page(browser: WebDriver, live: tuple[str, str]) -> None:
     base, key = live
     url = press_button(base, key, "referral")
-    browser.get(url)  # type: ignore[attr-defined]
-    browser.get(url)  # type: ignore[attr-defined]
-    assert browser.find_element(By.TAG_NAME, "h1").text == "Linket kan ikke bruges"  # type: ignore[attr-defined]
-    assert "allerede brugt" in browser.find_element(By.TAG_NAME, "main").text  # type: ignore[attr-defined]
+    browser.get(url)
+    browser.get(url)
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Linket kan ikke bruges"
+    assert "allerede brugt" in browser.find_element(By.TAG_NAME, "main").text
     shot(browser, "10-link-brugt")
