@@ -5,6 +5,11 @@ referral and its XBIN01 with a 200 KB PDF), with the same compiled schemas. Our 
 (safe loading, version detection, schema validation, reading into the model, base64 decoding)
 should stay within 2x of that floor. Building and validating a referral without attachment
 should reach 2,000 per second on one core.
+
+The floor never turns the attachment into bytes, which reading into the model must do. A
+second floor, the floor plus the least that costs (the element's text as ASCII bytes, line
+breaks removed, strict SIMD base64 decoding), is printed beside it so the part of our figure
+that is intrinsic to the attachment is visible.
 """
 
 from __future__ import annotations
@@ -14,9 +19,10 @@ import os
 import platform
 import random
 
+import pybase64
 from lxml import etree
 
-from benchmarks.timing import per_call, rate
+from benchmarks.timing import per_call, per_call_in_turn, rate
 from medcom_adapter.model.ids import IdSource
 from medcom_adapter.model.message import Emessage, Envelope
 from medcom_adapter.oioxml import schemas
@@ -39,6 +45,17 @@ def main() -> None:
         for data, schema in compiled:
             assert schema.validate(etree.fromstring(data).getroottree())
 
+    def floor_and_base64() -> None:
+        for data, schema in compiled:
+            tree = etree.fromstring(data).getroottree()
+            assert schema.validate(tree)
+            for element in tree.iter("{*}Object_Base64Encoded"):
+                # one expression, as xbin.decode_base64 does: holding a 270 KB intermediate
+                # in a variable costs ~200 page faults per call here, more than the decoding
+                text = (element.text or "").encode("ascii").replace(b"\n", b"")
+                pybase64.b64decode(text, validate=True)
+            del tree  # freed before the next parse (fewer page faults here; ours frees it too)
+
     def ours_validate() -> None:
         for data, _ in files:
             assert check(data).valid
@@ -49,8 +66,10 @@ def main() -> None:
     bare = Emessage(Envelope("E1", samples.WHEN), (samples.minimal_referral(),))
     full = Emessage(Envelope("E1", samples.WHEN), (plain,))
 
-    t_floor = per_call(floor, batch=20)
-    t_validate = per_call(ours_validate, batch=20)
+    timed = per_call_in_turn(
+        {"floor": floor, "floor+base64": floor_and_base64, "ours": ours_validate}, batch=10
+    )
+    t_floor, t_floor_base64, t_validate = timed["floor"], timed["floor+base64"], timed["ours"]
     t_build_pdf = per_call(ours_build_with_pdf, batch=20)
     t_bare = per_call(lambda: build(bare, "XH0131R"), batch=500)
     t_full = per_call(lambda: build(full, "XH0131R"), batch=300)
@@ -60,8 +79,11 @@ def main() -> None:
           f"{platform.python_version()}, {os.cpu_count()} cpu, {size:,} bytes with PDF)")
     print(f"floor  lxml parse+validate          {rate(t_floor)}")
     ratio = t_validate / t_floor
+    print(f"floor  + attachment base64 to bytes {rate(t_floor_base64)}  "
+          f"ratio {t_floor_base64 / t_floor:.2f}x (intrinsic to reading the attachment)")
     print(f"ours   validate (check)             {rate(t_validate)}  ratio {ratio:.2f}x "
-          f"(target <= 2x: {'met' if ratio <= 2 else 'NOT met'})")
+          f"(target <= 2x: {'met' if ratio <= 2 else 'NOT met'}; "
+          f"{t_validate / t_floor_base64:.2f}x the second floor)")
     print(f"ours   build+validate with PDF      {rate(t_build_pdf)}  "
           f"ratio {t_build_pdf / t_floor:.2f}x")
     per_second = 1 / t_bare

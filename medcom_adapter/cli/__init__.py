@@ -1,4 +1,4 @@
-"""``medcom-adapter``: validate, show, build and convert MedCom messages from the command line.
+"""``medcom-adapter``: MedCom messaging for municipal units: messages, network, journal, service.
 
 Exit codes: 0 success (all files valid), 1 a file is invalid or a request was refused,
 2 usage or I/O error. Errors are one line on stderr, never a traceback.

@@ -57,14 +57,7 @@ def to_bundle(ack: Acknowledgement) -> Json:
         "response": response,
     })
     w.add(header, f"Acknowledgement ({ack.code.value}) of {ack.acknowledged_id}", at=0)
-    return {
-        "resourceType": "Bundle",
-        "id": ack.bundle_id,
-        "meta": {"profile": [PROFILES["Bundle"]]},
-        "type": "message",
-        "timestamp": fhir_time(ack.timestamp),
-        "entry": w.entries,
-    }
+    return w.message_bundle(ack.bundle_id, fhir_time(ack.timestamp))
 
 
 def _provenance(event: AckEvent, w: BundleWriter) -> Json:

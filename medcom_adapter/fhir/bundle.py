@@ -42,6 +42,17 @@ class BundleWriter:
     def new_id(self, key: str) -> str:
         return str(uuid.uuid5(self._namespace, key))
 
+    def message_bundle(self, bundle_id: str, timestamp: str) -> Json:
+        """The Bundle of type message around the entries added so far."""
+        return {
+            "resourceType": "Bundle",
+            "id": bundle_id,
+            "meta": {"profile": [self._profiles["Bundle"]]},
+            "type": "message",
+            "timestamp": timestamp,
+            "entry": self.entries,
+        }
+
     def add(self, resource: Json, summary: str, *, at: int | None = None) -> str:
         kind, rid = resource["resourceType"], resource["id"]
         resource["meta"] = {"profile": [self._profiles[kind]]}

@@ -138,14 +138,7 @@ def to_bundle(cc: CareCommunication) -> Json:
         "definition": DEFINITION.format(version=cc.definition_version),
     })
     w.add(header, f"CareCommunication {cc.message_id}", at=0)  # the MessageHeader comes first
-    return {
-        "resourceType": "Bundle",
-        "id": cc.bundle_id,
-        "meta": {"profile": [PROFILES["Bundle"]]},
-        "type": "message",
-        "timestamp": fhir_time(cc.timestamp),
-        "entry": w.entries,
-    }
+    return w.message_bundle(cc.bundle_id, fhir_time(cc.timestamp))
 
 
 def _patient(patient: CarePatient, rid: str) -> Json:

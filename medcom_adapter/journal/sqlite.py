@@ -8,6 +8,7 @@ A transaction begun inside another is a savepoint, as in PostgreSQL.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -25,7 +26,10 @@ class SqliteDb:
     dialect = DIALECT
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        # owner-only: the rows are encrypted, but ids, times and sizes still say who talks
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not path.exists():
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))  # WAL files follow it
         self.path = path
         self._depth, self._writing = 0, False  # open transactions (savepoints nest inside)
         self._connection = sqlite3.connect(path, isolation_level=None, timeout=30.0,

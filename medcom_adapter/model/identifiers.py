@@ -241,7 +241,8 @@ def parse_person_id(value: str) -> Cpr | XeCpr | DeCpr:
 
 
 def _gs1_check_digit(first12: str) -> str:
-    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(first12))
+    # weights 1, 3, 1, 3, ... from the left
+    total = sum(map(int, first12[::2])) + 3 * sum(map(int, first12[1::2]))
     return str((10 - total % 10) % 10)
 
 
@@ -330,8 +331,8 @@ _VERHOEFF_P: Final = _verhoeff_rows()
 
 def _passes_verhoeff(digits: str) -> bool:
     check = 0
-    for i, digit in enumerate(reversed(digits)):
-        check = _VERHOEFF_D[check][_VERHOEFF_P[i % 8][int(digit)]]
+    for i, digit in enumerate(map(int, reversed(digits))):
+        check = _VERHOEFF_D[check][_VERHOEFF_P[i % 8][digit]]
     return check == 0
 
 

@@ -9,15 +9,22 @@ the sender's fault, with the element's path.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import date, datetime, time
+from types import TracebackType
 from typing import TypeVar
 
 from lxml import etree
 
 from medcom_adapter.errors import InvalidValue, Location, MedComError, RemoteError
-from medcom_adapter.model.codes import IdentifierCode, MedicalSpeciality, TelephoneCode
+from medcom_adapter.model.codes import (
+    IdentifierCode,
+    LetterStatus,
+    MedicalSpeciality,
+    ObjectCode,
+    ObjectExtensionCode,
+    TelephoneCode,
+)
 from medcom_adapter.model.identifiers import Cpr, LocationNumber
 from medcom_adapter.model.letters import (
     BinaryRef,
@@ -245,8 +252,6 @@ class Reader:
         )
 
     def letter(self) -> LetterHeader:
-        from medcom_adapter.model.codes import LetterStatus
-
         letter = self.sub("Letter")
         assert letter is not None  # schema-valid
         statistical = letter.text("StatisticalCode")
@@ -314,8 +319,6 @@ class Reader:
             return Reference(description, UrlRef(url))
         if self.child("SUP") is not None:
             return Reference(description, SupplementaryRef())
-        from medcom_adapter.model.codes import ObjectCode, ObjectExtensionCode
-
         bin_ = self.sub("BIN")
         assert bin_ is not None  # schema-valid: URL | SUP | BIN
         target = BinaryRef(
@@ -330,28 +333,48 @@ class Reader:
 def _read_inline(element: Element) -> tuple[Inline, ...]:
     parts: list[Inline] = [element.text or ""]
     for child in element:
-        if not isinstance(child.tag, str):  # comments / processing instructions
+        tag = child.tag
+        if not isinstance(tag, str):  # comments / processing instructions
             parts.append(child.tail or "")
             continue
-        name = etree.QName(child).localname
+        name = tag[tag.rfind("}") + 1:]  # the local name; the schema checked the namespace
         if name == "Break":
-            parts.append(Break())
+            parts.append(_BREAK)
         elif name == "Space":
-            parts.append(Space())
+            parts.append(_SPACE)
         else:
-            with blame(child):
+            try:
                 parts.append(Styled(Style(name), _read_inline(child)))
+            except ValueError as exc:
+                raise _blamed(exc, child) from None
         parts.append(child.tail or "")
     return tuple(parts)
 
 
-@contextmanager
-def blame(element: Element) -> Iterator[None]:
-    """Re-raise model errors found in a peer's message as remote errors at ``element``."""
-    try:
-        yield
-    except ValueError as exc:  # InvalidValue is a ValueError too
-        raise _blamed(exc, element) from None
+_BREAK = Break()
+_SPACE = Space()
+
+
+class blame:  # lower case: used like a function, ``with blame(element):``
+    """Re-raise model errors found in a peer's message as remote errors at ``element``.
+
+    A plain class rather than ``@contextmanager``: it runs for every party and letter read,
+    and a generator-based context manager costs several times as much per use.
+    """
+
+    __slots__ = ("element",)
+
+    def __init__(self, element: Element) -> None:
+        self.element = element
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if isinstance(exc, ValueError):  # InvalidValue is a ValueError too
+            raise _blamed(exc, self.element) from None
 
 
 def _blamed(exc: ValueError, element: Element) -> RemoteError:

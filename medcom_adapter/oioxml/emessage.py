@@ -164,8 +164,8 @@ def detect(tree: etree._ElementTree) -> tuple[Version, ...]:
         if local in ("Envelope", "Local_Elements"):
             continue
         version = by_letter(namespace, local)
-        stated = Reader(child).sub("Letter")
-        code = stated.opt("VersionCode") if stated else None
+        prefix = child.tag[: child.tag.rfind("}") + 1]
+        code = child.findtext(f"{prefix}Letter/{prefix}VersionCode")
         if code is not None and code != version.code:
             raise UnknownMessage(
                 f"{local} in namespace {namespace} is {version.code}, but says {code!r}"

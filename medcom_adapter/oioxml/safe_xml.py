@@ -34,12 +34,14 @@ def load(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> etree._ElementTr
         raise TypeError("load() takes the message bytes, not text")
     if len(data) > max_bytes:
         raise MessageTooLarge(f"message is {len(data)} bytes; the limit is {max_bytes}")
-    if not bytes(data[:4096]).strip():
+    if not isinstance(data, bytes):
+        data = bytes(data)  # one copy for a bytearray or memoryview, none for bytes
+    if not data[:4096].strip():
         raise MalformedMessage("message is empty")
-    if _declares_doctype(bytes(data)):
+    if _declares_doctype(data):
         raise UnsafeMessage("document has a DOCTYPE; MedCom messages never declare one")
     try:
-        root = etree.fromstring(bytes(data), _PARSER)
+        root = etree.fromstring(data, _PARSER)
     except etree.XMLSyntaxError as exc:
         line = exc.lineno if isinstance(exc.lineno, int) else None
         where = Location(line=line) if line else None

@@ -7,6 +7,7 @@ from medcom_adapter.model.codes import (
     DiagnoseDescriptionCode,
     DiagnoseTypeCode,
     HospitalChoice,
+    IdentifierCode,
     InformationCode,
     Priority,
     ReferralStatus,
@@ -181,8 +182,6 @@ def _read_episodes(letter: Reader) -> tuple[EpisodeOfCare, ...]:
 
 
 def _read_referrer(r: Reader) -> Referrer:
-    from medcom_adapter.model.codes import IdentifierCode
-
     return Referrer(
         name=r.text("PersonName"),
         title=r.opt("PersonTitle"),

@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from medcom_adapter.errors import InvalidValue, UploadRefused
 from medcom_adapter.journal.interface import Direction, StoredMessage
 from medcom_adapter.journal.interface import Query as JournalQuery
+from medcom_adapter.model.carecommunication import Category
 from medcom_adapter.model.classification import Henvisning
 from medcom_adapter.model.parties import person_id
 from medcom_adapter.service import forms
@@ -115,6 +116,10 @@ class KmIn(ContextIn):
     priority: Literal["rutine", "høj_prioritet"] = "rutine"
     attachments: list[FileIn] = Field(default_factory=list, max_length=5)
     reply_to: int | None = Field(None, description="journal id of a received KM answered")
+    category: Category | None = Field(None, description=(
+        "MedCom CareCommunication category; required for a new KM to a receiver that takes "
+        "CareCommunication (topic too with 'other'); a reply keeps its thread's by default; "
+        "not used for XDIS91"))
 
 
 class StatusChangeOut(BaseModel):
@@ -256,8 +261,10 @@ async def send_referral(body: ReferralIn, request: Request,
              responses={401: {}, 403: {}, 404: {}, 422: {"model": ErrorsOut}})
 async def send_km(body: KmIn, request: Request,
                   key: Annotated[ApiKey, Depends(require("send"))]) -> QueuedOut:
-    """Build, validate and queue a correspondence message (XDIS91 + one XBIN01 per
-    attachment); a reply goes to the sender of the received message it answers."""
+    """Build, validate and queue a correspondence message: a FHIR CareCommunication (the
+    attachments inside) when the receiver takes CareCommunication 5.0, otherwise XDIS91 +
+    one XBIN01 per attachment. A reply goes to the sender of the received message it
+    answers, in its form: in the thread of a CareCommunication, or as XDIS91."""
     s = state(request)
     ctx = _context(body, Kind.KM, key)
     previous = None
@@ -270,7 +277,8 @@ async def send_km(body: KmIn, request: Request,
     uploads = tuple(_file(a, f"attachments[{i}]", KM_TYPES, s)
                     for i, a in enumerate(body.attachments))
     fields = forms.KmFields(receiver_sor=body.receiver_sor, text=body.text, topic=body.topic,
-                            priority=body.priority, attachments=uploads, reply_to=previous)
+                            priority=body.priority, attachments=uploads, reply_to=previous,
+                            category=body.category.value if body.category else None)
     return _queue(s, key, lambda: forms.km(s.settings.directory, ctx, fields,
                                            now=s.settings.clock()))
 

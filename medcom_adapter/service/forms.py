@@ -5,6 +5,11 @@ format (``fixtures/requests``) and hands it to :mod:`medcom_adapter.workers.subm
 path the CLI and the demo use, with the uploads in memory. Receivers come from the
 receivers directory. Errors come back as :class:`FieldErrors`: Danish text keyed by the
 form field they concern.
+
+A KM goes as a FHIR CareCommunication (:mod:`medcom_adapter.workers.submit_fhir`) when the
+receiver is registered for CareCommunication 5.0, otherwise as XDIS91 + XBIN01. A reply
+travels as the message it answers did: a received CareCommunication is answered in its
+thread, a received XDIS91 with an XDIS91.
 """
 
 from __future__ import annotations
@@ -15,21 +20,27 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from medcom_adapter.convert.xdis91_fhir import HIGH_PRIORITY, NO_PHONE
 from medcom_adapter.errors import (
     MedComError,
     OutboundInvalid,
     ReceiverDoesNotAccept,
     UnknownReceiver,
 )
+from medcom_adapter.fhir.threads import NewAttachment
 from medcom_adapter.journal.interface import StoredMessage
+from medcom_adapter.model.carecommunication import Author, Category
 from medcom_adapter.model.classification import Henvisning
 from medcom_adapter.model.ids import IdSource
 from medcom_adapter.service.context import LaunchContext
 from medcom_adapter.transport.directory import Directory, Receiver
+from medcom_adapter.workers import submit_fhir
 from medcom_adapter.workers.submit import Prepared, prepare_km, prepare_referral
 
 DANISH_TIME = ZoneInfo("Europe/Copenhagen")
 KM_KINDS = ("XDIS91", "CareCommunication")  # correspondence a case system may receive
+XDIS91 = ("XDIS91", "XD9134L")
+FHIR = (submit_fhir.KIND, submit_fhir.VERSION)
 REFERRAL_CLASS = Henvisning.CHILD_PSYCHIATRY  # referrals go to BUP departments via DNHF
 
 
@@ -70,6 +81,7 @@ class KmFields:
     priority: str = "rutine"
     attachments: tuple[Upload, ...] = ()
     reply_to: StoredMessage | None = None  # the received KM answered: goes to its sender
+    category: str | None = None  # a CareCommunication category code (FHIR receivers)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,8 +93,14 @@ class Outgoing:
 
     @property
     def files(self) -> tuple[tuple[str, bytes], ...]:
-        """(file name, bytes) as the outbox sends them, the letter first."""
-        return tuple((f"{e.kind}_{e.envelope_id}.xml", e.data) for e in self.prepared.entries)
+        """(file name, bytes) as queued, the letter first (a FHIR Bundle is JSON; the outbox
+        puts it in a VANSEnvelope)."""
+        return tuple((f"{e.kind}_{e.envelope_id}.{'json' if e.kind == FHIR[0] else 'xml'}",
+                      e.data) for e in self.prepared.entries)
+
+    @property
+    def fhir(self) -> bool:
+        return self.prepared.entries[0].kind == FHIR[0]
 
 
 def referral_receivers(directory: Directory) -> tuple[tuple[str, Receiver], ...]:
@@ -94,9 +112,14 @@ def referral_receivers(directory: Directory) -> tuple[tuple[str, Receiver], ...]
 
 
 def km_receivers(directory: Directory, unit_ean: str) -> tuple[Receiver, ...]:
-    """Everyone registered for XDIS91 but the unit itself."""
+    """Everyone registered for XDIS91 or CareCommunication but the unit itself."""
     return tuple(r for r in directory.receivers
-                 if r.ean != unit_ean and r.accepts_message("XDIS91", "XD9134L"))
+                 if r.ean != unit_ean and (takes_fhir(r) or r.accepts_message(*XDIS91)))
+
+
+def takes_fhir(receiver: Receiver) -> bool:
+    """Whether a KM to ``receiver`` goes as a CareCommunication."""
+    return receiver.accepts_message(*FHIR)
 
 
 def find(directory: Directory, sor: str) -> Receiver | None:
@@ -112,11 +135,12 @@ _FIELD_OF_KEY = {
     "diagnosis.text": "diagnosis_text", "diagnosis": "diagnosis_text",
     "relative.relation": "relative_relation", "relative.surname": "relative_surname",
     "relative.given_name": "relative_given_name", "texts": "text", "subject": "topic",
-    "receiver": "receiver",
+    "receiver": "receiver", "category": "category",
 }
 _FIELD_OF_ELEMENT = {
     "ClinicalReason": "reason", "Diagnose": "diagnosis_text", "Relative": "relative_surname",
     "Subject": "topic", "ClinicalInformation": "text", "Priority": "priority",
+    "category": "category", "topic": "topic", "payload": "text",
 }
 
 
@@ -223,13 +247,18 @@ def referral(directory: Directory, ctx: LaunchContext, fields: ReferralFields, *
 def km(directory: Directory, ctx: LaunchContext, fields: KmFields, *, now: datetime,
        ids: IdSource | None = None) -> Outgoing:
     receiver = find(directory, fields.receiver_sor)
-    if fields.reply_to is not None:  # a reply goes back to whoever wrote
+    previous = fields.reply_to
+    if previous is not None:  # a reply goes back to whoever wrote
         try:
-            receiver = directory.by_ean(fields.reply_to.message.sender_ean or "")
+            receiver = directory.by_ean(previous.message.sender_ean or "")
         except UnknownReceiver:
             receiver = None
+    fhir = (previous.message.kind == FHIR[0] if previous is not None
+            else receiver is not None and takes_fhir(receiver))
     errors: dict[str, str] = {}
-    if receiver is None or not receiver.accepts_message("XDIS91", "XD9134L"):
+    if previous is not None and previous.message.receiver_ean not in (None, ctx.unit_ean):
+        errors["reply_to"] = "Meddelelsen blev sendt til en anden enhed og kan ikke besvares her."
+    if receiver is None or not receiver.accepts_message(*(FHIR if fhir else XDIS91)):
         errors["receiver"] = "Vælg en modtager, der kan modtage korrespondancemeddelelser."
     if not _clean(fields.text):
         errors["text"] = "Skriv meddelelsens tekst."
@@ -237,11 +266,53 @@ def km(directory: Directory, ctx: LaunchContext, fields: KmFields, *, now: datet
         errors["topic"] = "Emnet må højst være 70 tegn."
     if fields.priority not in ("rutine", "høj_prioritet"):
         errors["priority"] = "Vælg en prioritet."
+    category = _category(fields, fhir=fhir, reply=previous is not None, errors=errors)
     if errors:
         raise FieldErrors(errors)
     assert receiver is not None
+    try:
+        if previous is not None and fhir:
+            prepared = _fhir_reply(directory, ctx, fields, previous, category, now)
+        else:
+            prepared = _new_km(directory, ctx, fields, receiver, category, now, ids,
+                               fhir=fhir)
+    except MedComError as exc:
+        raise _danish(exc) from None
+    return Outgoing(prepared, receiver.label)
+
+
+def _category(fields: KmFields, *, fhir: bool, reply: bool,
+              errors: dict[str, str]) -> Category | None:
+    """The chosen category for a CareCommunication (a reply may keep its thread's)."""
+    if not fhir:
+        return None
+    if not fields.category:
+        if not reply:
+            errors["category"] = ("Vælg en kategori: modtageren modtager "
+                                  "korrespondance som FHIR, der altid har en kategori.")
+        return None
+    try:
+        category = Category(fields.category)
+    except ValueError:
+        errors["category"] = "Vælg en af MedComs kategorier."
+        return None
+    if category is Category.OTHER and not _clean(fields.topic) and not reply:
+        errors["topic"] = "Skriv et emne, når kategorien er »Andet«."
+    return category
+
+
+def _author(ctx: LaunchContext) -> Author:
+    """The worker as the author of a CareCommunication (role: the worker's title)."""
+    *given, family = ctx.worker_name.split() or ["Ukendt"]
+    return Author(family=family, given=tuple(given),
+                  role_text=(ctx.worker_title or "").strip() or "Medarbejder")
+
+
+def _new_km(directory: Directory, ctx: LaunchContext, fields: KmFields, receiver: Receiver,
+            category: Category | None, now: datetime, ids: IdSource | None, *,
+            fhir: bool) -> Prepared:
     files = {f"bilag-{i}": a.data for i, a in enumerate(fields.attachments)}
-    request = {
+    request: dict[str, Any] = {
         "subject": _clean(fields.topic),
         "priority": fields.priority,
         "episode_of_care": ctx.episode_id,
@@ -253,9 +324,25 @@ def km(directory: Directory, ctx: LaunchContext, fields: KmFields, *, now: datet
                          "extension": a.content_type.split("/")[1]}
                         for i, a in enumerate(fields.attachments)],
     }
-    try:
-        prepared = prepare_km(directory, request, files=files, now=lambda: _now_local(now),
-                              ids=ids)
-    except MedComError as exc:
-        raise _danish(exc) from None
-    return Outgoing(prepared, receiver.label)
+    if not fhir:
+        return prepare_km(directory, request, files=files, now=lambda: _now_local(now),
+                          ids=ids)
+    author = _author(ctx)
+    request["category"] = (category or Category.OTHER).value
+    request["author"] = {"family": author.family, "given": list(author.given),
+                         "role": author.role_text}
+    return submit_fhir.prepare_care_communication(directory, request, files=files,
+                                                  now=lambda: _now_local(now), ids=ids)
+
+
+def _fhir_reply(directory: Directory, ctx: LaunchContext, fields: KmFields,
+                previous: StoredMessage, category: Category | None, now: datetime) -> Prepared:
+    text = fields.text.strip()
+    if fields.priority == "høj_prioritet":  # FHIR has priority only for referrals
+        text = f"{text}\n{HIGH_PRIORITY}"
+    return submit_fhir.prepare_reply(
+        directory, previous.message.data, text=text, author=_author(ctx),
+        phone=ctx.worker_phone or NO_PHONE, now=now.astimezone(DANISH_TIME),
+        attachments=[NewAttachment(a.title[:70], a.content_type, a.data)
+                     for a in fields.attachments],
+        category=category, topic=_clean(fields.topic))

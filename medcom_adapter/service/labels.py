@@ -38,3 +38,49 @@ KIND = {
     "XCTL03": "Positiv kvittering",
     "Acknowledgement": "Kvittering (FHIR)",
 }
+
+# MedCom's CareCommunication categories, with the Danish names MedCom gives them, in the
+# order the form lists them ("Andet" last).
+CATEGORY = {
+    "alcohol-and-drug-treatment": "Rusmiddelbehandling",
+    "acute-ambulant": "Akut ambulant",
+    "outpatient": "Ambulant",
+    "decease": "Dødsfald",
+    "carecoordination": "Forløbskoordinering",
+    "assistive-devices": "Hjælpemidler",
+    "medicine": "Medicin",
+    "psychiatry-social-disability": "Psykiatri, social, handicap",
+    "healthcare": "Sundhedspleje",
+    "nursing": "Sygepleje",
+    "telemedicine": "Telemedicin",
+    "training": "Træning",
+    "examination-results": "Undersøgelsessvar",
+    "extended-care-responsibility": "Udvidet behandlingsansvar",
+    "discharge": "Udskrivelse",
+    "regarding-referral": "Vedr. henvisning",
+    "home-care-assessment": "Visitation",
+    "other": "Andet",
+}
+
+# Acknowledgement codes, as the status page says them.
+ACK_OUTCOME = {
+    "ok": "Modtaget og godkendt",
+    "transient-error": "Midlertidig fejl hos modtageren (meddelelsen behandles, når fejlen er "
+                       "rettet)",
+    "fatal-error": "Afvist af modtageren",
+}
+
+# MedCom's acknowledgement error codes, in plain Danish.
+ACK_ERROR = {
+    "MSG_Receiver_Identifier_UNKNOWN": "Modtageren kendes ikke under det angivne nummer.",
+    "MSG_Receiver_Identifier_MISSING": "Meddelelsen mangler modtagerens nummer.",
+    "MSG_RECEIVER_UNABLE_TO_RECEIVE_MSG_TYPE": "Modtageren kan ikke modtage denne type "
+                                               "meddelelse.",
+    "MSG_VALUESET_VALUE_UNKNOWN": "En værdi i meddelelsen er ikke blandt de tilladte.",
+    "MSG_CodeSystem_VALUE_UNKNOWN": "En kode i meddelelsen findes ikke i kodelisten.",
+    "MSG_Element_To_Long": "Et felt i meddelelsen er for langt.",
+    "MSG_Datatype_Wrong": "Et felt i meddelelsen har en forkert type værdi.",
+    "MSG_Mailbox_Out_Of_Operation": "Modtagerens postkasse er midlertidigt ude af drift.",
+    "MSG_Damaged_durin_transport": "Meddelelsen blev beskadiget under forsendelsen.",
+}
+ACK_ERROR_OTHER = "Meddelelsen overholder ikke MedComs regler."

@@ -19,14 +19,21 @@ from fastapi.templating import Jinja2Templates
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from medcom_adapter.errors import InvalidValue, LaunchRefused, UnknownReceiver, UploadRefused
+from medcom_adapter.errors import (
+    InvalidValue,
+    LaunchRefused,
+    MedComError,
+    UnknownReceiver,
+    UploadRefused,
+)
 from medcom_adapter.journal.interface import Direction, Query, StoredMessage
 from medcom_adapter.model.classification import Henvisning
 from medcom_adapter.model.parties import person_id
 from medcom_adapter.service import forms, labels
+from medcom_adapter.service.answers import describe
 from medcom_adapter.service.api import KM_TYPES, PDF_ONLY, errors_response
 from medcom_adapter.service.context import Kind, LaunchContext
-from medcom_adapter.service.preview import danish
+from medcom_adapter.service.preview import Section, danish
 from medcom_adapter.service.sessions import Session
 from medcom_adapter.service.state import ServiceState, state
 from medcom_adapter.service.uploads import check_upload
@@ -206,8 +213,9 @@ def _threads(s: ServiceState, ctx: LaunchContext) -> list[StoredMessage]:
 def _km_values(s: ServiceState, session: Session) -> dict[str, Any]:
     receivers = forms.km_receivers(s.settings.directory, session.context.unit_ean)
     return {"receivers": receivers, "threads": _threads(s, session.context),
+            "fhir": {r.sor for r in receivers if forms.takes_fhir(r)},
             "values": {"priority": "rutine", "receiver": receivers[0].sor if receivers else "",
-                       "reply_to": ""}}
+                       "reply_to": "", "category": ""}}
 
 
 @router.get("/km")
@@ -217,6 +225,9 @@ async def km_form(request: Request) -> Response:
     draft = session.drafts.get(request.query_params.get("kladde", ""))
     if draft is not None and draft["kind"] == "km":
         page["values"] = draft["values"]
+    answer = request.query_params.get("svar", "")  # "Besvar" on a received message
+    if any(str(m.id) == answer for m in page["threads"]):
+        page["values"]["reply_to"] = answer
     return _page(request, "km.html", session, **page)
 
 
@@ -226,7 +237,8 @@ async def km_submit(request: Request) -> Response:
     s = state(request)
     ctx = session.context
     form = await _form(request, session)
-    values = {k: form.get(k) for k in ("receiver", "topic", "text", "priority", "reply_to")}
+    values = {k: form.get(k) for k in ("receiver", "topic", "text", "priority", "reply_to",
+                                       "category")}
     errors: dict[str, str] = {}
     uploads: list[forms.Upload] = []
     for item in form.files.get("attachments", [])[: s.settings.max_attachments + 1]:
@@ -246,7 +258,8 @@ async def km_submit(request: Request) -> Response:
             errors["reply_to"] = "Den valgte tråd findes ikke for dette barn."
     fields = forms.KmFields(receiver_sor=values["receiver"], text=values["text"],
                             topic=values["topic"] or None, priority=values["priority"],
-                            attachments=tuple(uploads), reply_to=previous)
+                            attachments=tuple(uploads), reply_to=previous,
+                            category=values["category"] or None)
     try:
         outgoing = forms.km(s.settings.directory, ctx, fields, now=s.settings.clock())
     except forms.FieldErrors as exc:
@@ -257,8 +270,12 @@ async def km_submit(request: Request) -> Response:
         return _page(request, "km.html", session, status=422, errors=errors, **page)
     return _draft(session, "km", values, outgoing, {
         "Modtager": outgoing.receiver,
+        "Sendes som": "FHIR-korrespondance (CareCommunication)" if outgoing.fhir
+        else "Korrespondancemeddelelse (XDIS91)",
         "Svar på": f"Meddelelse {previous.id}" if previous else "Ny tråd",
-        "Emne": fields.topic or "Intet",
+        **({"Kategori": labels.CATEGORY.get(fields.category or "", "Som i tråden")}
+           if outgoing.fhir else {}),
+        "Emne": fields.topic or ("Som i tråden" if previous and outgoing.fhir else "Intet"),
         "Prioritet": labels.PRIORITY.get(fields.priority, fields.priority),
         "Tekst": fields.text,
         "Bilag": ", ".join(u.title for u in uploads) or "Ingen",
@@ -327,8 +344,27 @@ async def status(journal_id: int, request: Request) -> Response:
                if a is not None]
     binaries = [b for b in (s.read(i, actor=session.context.actor)
                             for i in session.sent.get(journal_id, ())[1:]) if b is not None]
-    return _page(request, "status.html", session, m=stored, answers=answers,
-                 binaries=binaries, party=_party(s, stored))
+    inbound = stored.message.direction is Direction.INBOUND
+    views = [describe(a) for a in answers]
+    refusals = [v for v in views if v.ok is False and v.reasons]
+    reason = (" ".join(dict.fromkeys(r.danish for r in refusals[-1].reasons)) if refusals
+              else stored.history[-1].reason)
+    return _page(request, "status.html", session, m=stored, reason=reason,
+                 answers=views, binaries=binaries,
+                 party=_party(s, stored),
+                 content=_content(stored) if inbound else (),
+                 can_answer=inbound and any(t.id == stored.id
+                                            for t in _threads(s, session.context)))
+
+
+def _content(stored: StoredMessage) -> tuple[Section, ...]:
+    """A received KM as the preview shows one (CPR masked); nothing for what we cannot read."""
+    if stored.message.kind not in forms.KM_KINDS:
+        return ()
+    try:
+        return danish([stored.message])
+    except MedComError:
+        return ()
 
 
 @router.get("/journal")

@@ -2,15 +2,29 @@
 
 Read back from the exact bytes that will be queued (not from the form), so the preview
 shows what the receiver will get. The CPR number is masked (the birth date part only):
-the page may be seen over a shoulder or kept by the browser.
+the page may be seen over a shoulder or kept by the browser. A CareCommunication is read
+from its Bundle: the thread's earlier texts and attachments (sent again in a reply, the
+attachments without their data) are marked as such.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
+from medcom_adapter.fhir import wire
+from medcom_adapter.fhir.carecommunication import from_bundle
 from medcom_adapter.journal.interface import NewMessage
+from medcom_adapter.model.carecommunication import (
+    Activity,
+    AttachmentSegment,
+    CareCommunication,
+    CarePatient,
+    Party,
+    TextSegment,
+)
 from medcom_adapter.model.correspondence import ClinicalEmail
 from medcom_adapter.model.letters import BinaryLetter, BinaryRef, Referral
 from medcom_adapter.model.parties import Organisation, Patient
@@ -19,6 +33,7 @@ from medcom_adapter.oioxml.emessage import parse
 from medcom_adapter.service import labels
 
 Row = tuple[str, str]
+DANISH_TIME = ZoneInfo("Europe/Copenhagen")
 
 _STATUS = {"ambulant": "Ambulant", "indlaeggelse": "Indlæggelse", "hjemmet": "I hjemmet"}
 
@@ -33,8 +48,12 @@ def danish(entries: Iterable[NewMessage]) -> tuple[Section, ...]:
     """One section per letter, in sending order."""
     sections = []
     for entry in entries:
-        letter = parse(entry.data).message.letters[0]
         title = labels.KIND.get(entry.kind, entry.kind)
+        if entry.kind == "CareCommunication":
+            rows = _care_communication(from_bundle(wire.load(entry.data)[0]))
+            sections.append(Section(f"{title}, version {entry.version}", tuple(rows)))
+            continue
+        letter = parse(entry.data).message.letters[0]
         if isinstance(letter, Referral):
             rows = _referral(letter)
         elif isinstance(letter, ClinicalEmail):
@@ -85,6 +104,54 @@ def _km(km: ClinicalEmail) -> list[Row]:
         rows += _text("Tekst", text)
     rows += [("Bilag", _reference(ref.description, ref.target)) for ref in km.references]
     return rows
+
+
+_ACTIVITY = {Activity.NEW: "Ny meddelelse (ny tråd)", Activity.REPLY: "Svar i tråden",
+             Activity.FORWARD: "Videresendt (ny tråd)"}
+
+
+def _care_communication(cc: CareCommunication) -> list[Row]:
+    own = next((e for e in cc.history if e.message_id == cc.message_id), None)
+    added = set(own.segment_ids) if own is not None else {s.id for s in cc.segments}
+    rows = [("Afsender", _party(cc.sender)), ("Modtager", _party(cc.receiver)),
+            ("Barn", _care_patient(cc.patient))]
+    if cc.episode_of_care is not None:
+        rows.append(("Forløbs-ID", cc.episode_of_care.value))
+    rows += [("Meddelelse", _ACTIVITY[own.activity] if own else "Ny meddelelse"),
+             ("Kategori", labels.CATEGORY.get(cc.category.value, cc.category.value)),
+             ("Emne", cc.topic or "Intet")]
+    if cc.priority is not None:
+        rows.append(("Prioritet", "Hurtigst muligt" if cc.priority.value == "asap"
+                     else "Rutine"))
+    for segment in cc.segments:
+        new = segment.id in added
+        if isinstance(segment, TextSegment):
+            author = _join(*segment.author.given, segment.author.family or "")
+            who = _join(author, segment.author.role_text and f"({segment.author.role_text})")
+            rows.append(("Tekst", segment.text) if new else (
+                "Tidligere tekst", f"{who or 'Ukendt'}, {_when(segment.time)}:\n{segment.text}"))
+        elif isinstance(segment, AttachmentSegment):
+            kind = (segment.content_type or "link").rpartition("/")[2].upper()
+            if segment.data is not None:
+                rows.append(("Bilag" if new else "Tidligere bilag",
+                             f"{segment.title} ({kind}, {_size(len(segment.data))})"))
+            else:
+                rows.append(("Tidligere bilag", f"{segment.title} ({kind}, gentaget fra "
+                             "tråden uden indhold)"))
+    return rows
+
+
+def _when(time: datetime) -> str:
+    return time.astimezone(DANISH_TIME).strftime("%d.%m.%Y %H:%M")
+
+
+def _party(party: Party) -> str:
+    return f"{party.name or '(uden navn)'} (SOR {party.sor}, lokationsnummer {party.gln})"
+
+
+def _care_patient(p: CarePatient) -> str:
+    masked = p.id.masked() if hasattr(p.id, "masked") else f"{str(p.id)[:6]}-xxxx"
+    return f"{_join(*p.given, p.family)} ({masked})"
 
 
 def _organisation(org: Organisation) -> str:

@@ -56,6 +56,16 @@ def test_sqlite_file_holds_no_cpr_and_no_pdf_text(tmp_path: Path, keys: Keyring,
         assert secret not in raw, secret
 
 
+def test_sqlite_files_are_the_owners_only(tmp_path: Path, keys: Keyring, clock: Clock) -> None:
+    path = tmp_path / "data" / "journal.sqlite3"
+    journal = SqlJournal(SqliteDb(path), keys, clock=clock)
+    journal.append(referral(1), Status.QUEUED)
+    assert path.parent.stat().st_mode & 0o777 == 0o700
+    for file in path.parent.iterdir():  # the database and its WAL files
+        assert file.stat().st_mode & 0o077 == 0, file
+    journal.close()
+
+
 @pytest.mark.skipif(not POSTGRES_URL or not shutil.which("pg_dump"),
                     reason="needs MEDCOM_TEST_POSTGRES_URL and pg_dump")
 def test_postgres_dump_holds_no_cpr_and_no_pdf_text(postgres_url: str, keys: Keyring) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime
+from typing import Any
 
 import pytest
 
@@ -146,7 +147,8 @@ def run_with(plan: FaultPlan) -> tuple[list[tuple[Fault, str]], list[str]]:
 
 @pytest.mark.parametrize("fault", list(Fault))
 def test_each_fault_is_injected_and_the_same_seed_repeats_it(fault: Fault) -> None:
-    plan = FaultPlan(seed=3, **{fault.value: 1.0}, kinds=frozenset({"XCTL03"}), limit=1)
+    certain: dict[str, Any] = {fault.value: 1.0}
+    plan = FaultPlan(seed=3, **certain, kinds=frozenset({"XCTL03"}), limit=1)
     injected, _ = run_with(plan)
     assert injected == [(fault, "XCTL03")]
     mixed = FaultPlan(seed=11, drop=0.2, duplicate=0.2, delay=0.2, reorder=0.2, corrupt=0.2)

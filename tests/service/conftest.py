@@ -17,11 +17,14 @@ from medcom_adapter.service import Settings, create_app
 from tests.conftest import FIXTURES
 
 PDF = (FIXTURES / "requests" / "henvisningsskema-bup.pdf").read_bytes()
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(64)  # starts like a PNG: uploads are checked by content
 CPR = "2509479989"  # MedCom test person
 BUP = "88020001000016009"  # Region Eksempel's BUP department (XBIN02 attachments)
 BUP_XBIN01 = "88030001000016007"  # Region Prøve's (XBIN01 attachments)
 GP = "265161000016000"
-GP_EAN = "5790000121526"
+GP_EAN = "5790000121526"  # the GP takes XDIS91 and CareCommunication: KMs go as FHIR
+DENTAL = "88040001000016006"  # takes XDIS91 only: KMs go as XDIS91
+DENTAL_EAN = "5790000777778"
 DNHF_EAN = "5790000200009"
 CONTEXT: dict[str, Any] = {
     "patient": {"cpr": CPR, "given_name": "Bruno Test", "surname": "Elmer",

@@ -6,26 +6,42 @@ import io
 import json
 import logging
 import zipfile
+from typing import Any
 
 import pytest
 
 from medcom_adapter.detect import check
+from medcom_adapter.fhir import wire
+from medcom_adapter.fhir.carecommunication import from_bundle
+from medcom_adapter.fhir.threads import NewAttachment
+from medcom_adapter.fhir.validate import validate_message
 from medcom_adapter.journal.interface import Direction, Query, Status
+from medcom_adapter.model.carecommunication import (
+    Activity,
+    AttachmentSegment,
+    CareCommunication,
+    Category,
+    TextSegment,
+)
 from medcom_adapter.model.classification import Henvisning
+from medcom_adapter.model.correspondence import ClinicalEmail
 from medcom_adapter.oioxml.emessage import parse
 from tests.service.conftest import (
     BUP,
     BUP_XBIN01,
     CONTEXT,
     CPR,
+    DENTAL,
+    DENTAL_EAN,
     DNHF_EAN,
     GP,
     GP_EAN,
     PDF,
+    PNG,
     Harness,
     b64,
 )
-from tests.service.inbound import inbound_care_communication
+from tests.service.inbound import inbound_care_communication, inbound_xdis91
 
 
 def referral_body(**extra: object) -> dict[str, object]:
@@ -43,7 +59,7 @@ def referral_body(**extra: object) -> dict[str, object]:
 def test_every_endpoint_refuses_missing_unknown_and_revoked_keys(
         harness: Harness, method: str, path: str) -> None:
     call = getattr(harness.client, method)
-    kwargs = {"json": {}} if method == "post" else {}
+    kwargs: dict[str, Any] = {"json": {}} if method == "post" else {}
     assert call(path, **kwargs).status_code == 401
     assert call(path, headers=harness.auth("mca_000000000000_wrong"), **kwargs).status_code == 401
     assert call(path, headers=harness.auth(harness.key[:-2] + "xx"), **kwargs).status_code == 401
@@ -198,14 +214,18 @@ def km_body(**extra: object) -> dict[str, object]:
             "topic": "Forløb i PPR", **extra}
 
 
-def test_km_is_xdis91_with_each_attachment_queued_as_its_own_xbin01(harness: Harness) -> None:
+def test_km_to_a_receiver_without_fhir_is_xdis91_with_each_attachment_as_its_own_xbin01(
+        harness: Harness) -> None:
     attachment = {"title": "Henvisning", "data_base64": b64(PDF)}
-    response = harness.client.post("/api/km", json=km_body(attachments=[attachment]),
-                                   headers=harness.auth())
+    response = harness.client.post(
+        "/api/km", json=km_body(receiver_sor=DENTAL, attachments=[attachment],
+                                category="carecoordination"),  # XDIS91 has no category
+        headers=harness.auth())
     assert response.status_code == 201, response.text
     body = response.json()
     stored = harness.journal.get(body["id"])
-    assert stored.message.kind == "XDIS91" and stored.message.receiver_ean == GP_EAN
+    assert body["kind"] == "XDIS91"
+    assert stored.message.kind == "XDIS91" and stored.message.receiver_ean == DENTAL_EAN
     report = check(stored.message.data)
     assert report.valid, report.issues
     km = report.message.message.letters[0]
@@ -217,16 +237,131 @@ def test_km_is_xdis91_with_each_attachment_queued_as_its_own_xbin01(harness: Har
     assert km.references[0].target.object_id.value == binary.message.attachments[0].object_id
 
 
-def test_km_reply_goes_back_to_the_sender(harness: Harness) -> None:
+def read_care_communication(data: bytes) -> CareCommunication:
+    bundle, _ = wire.load(data)
+    assert [i for i in validate_message(bundle) if not i.warning] == []
+    return from_bundle(bundle)
+
+
+def test_km_to_a_gp_taking_fhir_is_one_care_communication_with_category_and_attachments(
+        harness: Harness) -> None:
+    attachments = [{"title": "Henvisning", "data_base64": b64(PDF)},
+                   {"title": "Tegning", "data_base64": b64(PNG)}]
+    response = harness.client.post(
+        "/api/km", json=km_body(category="psychiatry-social-disability",
+                                attachments=attachments), headers=harness.auth())
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["kind"] == "CareCommunication" and len(body["ids"]) == 1
+    stored = harness.journal.get(body["id"])
+    assert body["files"] == [f"CareCommunication_{stored.message.envelope_id}.json"]
+    assert stored.message.receiver_ean == GP_EAN and stored.message.receiver_sor == GP
+    assert stored.message.episode_id == CONTEXT["episode_id"]
+    cc = read_care_communication(stored.message.data)
+    assert cc.category is Category.PSYCHIATRY_SOCIAL_DISABILITY and cc.topic == "Forløb i PPR"
+    assert cc.message_id == stored.message.message_id and cc.bundle_id == stored.message.envelope_id
+    assert str(cc.patient.id) == CPR and cc.sender.sor == CONTEXT["unit"]["sor"]
+    (text, *files) = cc.segments
+    assert isinstance(text, TextSegment) and text.text.startswith("Kære læge")
+    assert text.author.family == "Testsen" and text.author.role_text == "Psykolog"
+    assert [(f.title, f.content_type, f.data) for f in files if isinstance(f, AttachmentSegment)
+            ] == [("Henvisning", "application/pdf", PDF), ("Tegning", "image/png", PNG)]
+    assert sorted(a.data for a in stored.message.attachments) == sorted([PDF, PNG])
+    assert [e.activity for e in cc.history] == [Activity.NEW]
+
+
+@pytest.mark.parametrize(("worker", "family", "given", "role"), [
+    ({"name": "Sara"}, "Sara", (), "Medarbejder"),
+    ({"name": " ", "title": " "}, "Ukendt", (), "Medarbejder"),
+    ({"name": "Anne Marie Testsen", "title": "Talepædagog"}, "Testsen", ("Anne", "Marie"),
+     "Talepædagog"),
+])
+def test_the_worker_is_the_care_communications_author(
+        harness: Harness, worker: dict[str, str], family: str, given: tuple[str, ...],
+        role: str) -> None:
+    response = harness.client.post("/api/km", json=km_body(category="carecoordination",
+                                                           worker=worker),
+                                   headers=harness.auth())
+    assert response.status_code == 201, response.text
+    cc = read_care_communication(harness.journal.get(response.json()["id"]).message.data)
+    text = cc.segments[0]
+    assert isinstance(text, TextSegment)
+    assert (text.author.family, text.author.given, text.author.role_text) == (family, given, role)
+
+
+@pytest.mark.parametrize(("change", "field", "says"), [
+    ({}, "category", "Vælg en kategori"),
+    ({"category": "other", "topic": None}, "topic", "kategorien er »Andet«"),
+])
+def test_fhir_km_category_errors_are_422_in_danish(
+        harness: Harness, change: dict[str, object], field: str, says: str) -> None:
+    response = harness.client.post("/api/km", json=km_body(**change), headers=harness.auth())
+    assert response.status_code == 422, response.text
+    assert says in response.json()["errors"][field]
+    assert not harness.journal.find(Query())
+
+
+def test_an_unknown_category_is_refused_by_the_schema(harness: Harness) -> None:
+    response = harness.client.post("/api/km", json=km_body(category="gossip"),
+                                   headers=harness.auth())
+    assert response.status_code == 422 and "category" in response.text
+    assert not harness.journal.find(Query())
+
+
+def test_a_reply_to_a_care_communication_is_a_fhir_reply_in_its_thread(
+        harness: Harness) -> None:
+    earlier = NewAttachment("Udtalelse", "application/pdf", PDF)
+    inbound_id, gp_message = inbound_care_communication(harness.journal, [earlier])
+    response = harness.client.post(
+        "/api/km", json=km_body(receiver_sor="", reply_to=inbound_id, topic=None, attachments=[
+            {"title": "Svarnotat", "data_base64": b64(PDF)}]), headers=harness.auth())
+    assert response.status_code == 201, response.text
+    stored = harness.journal.get(response.json()["id"])
+    assert stored.message.kind == "CareCommunication"
+    assert stored.message.receiver_ean == GP_EAN and stored.message.receiver_sor == GP
+    reply = read_care_communication(stored.message.data)
+    assert reply.thread_id == gp_message.thread_id  # the same thread
+    assert reply.category is gp_message.category and reply.topic == gp_message.topic
+    assert reply.message_id != gp_message.message_id and reply.bundle_id != gp_message.bundle_id
+    assert (reply.sender.sor, reply.receiver.sor) == (gp_message.receiver.sor, GP)
+    old = [s for s in reply.segments if s.id in {g.id for g in gp_message.segments}]
+    assert [type(s).__name__ for s in old] == ["TextSegment", "AttachmentSegment"]
+    repeated, new = old[1], reply.segments[len(old):]
+    written, added = new
+    assert isinstance(repeated, AttachmentSegment) and isinstance(written, TextSegment)
+    assert isinstance(added, AttachmentSegment)
+    assert repeated.title == "Udtalelse" and repeated.data is None  # without its data
+    assert written.text == "Kære læge\nVi har henvist til BUP." and added.data == PDF
+    event = reply.history[-1]
+    assert event.activity is Activity.REPLY and event.message_id == reply.message_id
+    assert event.predecessor is not None
+    assert event.predecessor.message_id == gp_message.message_id
+    assert set(event.segment_ids) == {s.id for s in new}
+    assert [a.data for a in stored.message.attachments] == [PDF]  # only the new one's data
+    missing = harness.client.post("/api/km", json=km_body(reply_to=9999), headers=harness.auth())
+    assert missing.status_code == 404
+
+
+def test_a_reply_may_change_the_threads_category_and_topic(harness: Harness) -> None:
     inbound_id, _ = inbound_care_communication(harness.journal)
-    response = harness.client.post("/api/km", json=km_body(receiver_sor="", reply_to=inbound_id),
+    response = harness.client.post("/api/km", json=km_body(
+        receiver_sor="", reply_to=inbound_id, category="regarding-referral", topic="Henvisning"),
+        headers=harness.auth())
+    assert response.status_code == 201, response.text
+    reply = read_care_communication(harness.journal.get(response.json()["id"]).message.data)
+    assert (reply.category, reply.topic) == (Category.REGARDING_REFERRAL, "Henvisning")
+
+
+def test_a_reply_to_an_xdis91_stays_xdis91(harness: Harness) -> None:
+    inbound_id = inbound_xdis91(harness.journal)
+    response = harness.client.post("/api/km", json=km_body(receiver_sor=GP, reply_to=inbound_id),
                                    headers=harness.auth())
     assert response.status_code == 201, response.text
     reply = harness.journal.get(response.json()["id"])
-    assert reply.message.receiver_ean == GP_EAN and reply.message.receiver_sor == GP
-    assert parse(reply.message.data).message.letters[0].episode_of_care
-    missing = harness.client.post("/api/km", json=km_body(reply_to=9999), headers=harness.auth())
-    assert missing.status_code == 404
+    assert reply.message.kind == "XDIS91"
+    assert reply.message.receiver_ean == DENTAL_EAN and reply.message.receiver_sor == DENTAL
+    letter = parse(reply.message.data).message.letters[0]
+    assert isinstance(letter, ClinicalEmail) and letter.episode_of_care
 
 
 def test_km_to_a_receiver_not_taking_correspondence_is_refused(harness: Harness) -> None:

@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
 from medcom_adapter.journal.factory import open_journal
@@ -13,7 +14,7 @@ from medcom_adapter.journal.memory import MemoryJournal
 from medcom_adapter.service import Settings, create_app
 from medcom_adapter.service.background import mailbox_loop, sandbox_loop
 from medcom_adapter.workers.hooks import CollectingHook
-from tests.service.conftest import BUP, CONTEXT, GP, PDF, b64
+from tests.service.conftest import BUP, CONTEXT, DENTAL, GP, PDF, b64
 
 UNIT_EAN = CONTEXT["unit"]["ean"]
 
@@ -57,7 +58,12 @@ def test_a_referral_is_sent_via_dnhf_and_receipted_by_the_department(tmp_path: P
     journal.close()
 
 
-def test_a_km_is_receipted_and_the_gps_reply_comes_in() -> None:
+@pytest.mark.parametrize(("receiver", "category", "kind"), [
+    (GP, "carecoordination", "CareCommunication"),  # acknowledged, answered in the thread
+    (DENTAL, None, "XDIS91"),  # receipted (XCTL03), answered with an XDIS91
+])
+def test_a_km_is_receipted_and_the_reply_comes_in(receiver: str, category: str | None,
+                                                  kind: str) -> None:
     journal = MemoryJournal()
     settings = Settings()
     key = settings.api_keys.add("sbsys")[1]
@@ -66,13 +72,15 @@ def test_a_km_is_receipted_and_the_gps_reply_comes_in() -> None:
                         interval=0.05)
     auth = {"Authorization": f"Bearer {key}"}
     with TestClient(create_app(journal, settings, workers=loop)) as client:
-        queued = client.post("/api/km", json={**CONTEXT, "receiver_sor": GP,
-                                              "text": "Kære læge"}, headers=auth).json()
+        queued = client.post("/api/km", json={**CONTEXT, "receiver_sor": receiver,
+                                              "category": category, "text": "Kære læge"},
+                             headers=auth).json()
+        assert queued["kind"] == kind
         wait_for(lambda: client.get(f"/api/messages/{queued['id']}", headers=auth)
                  .json()["status"] == "acknowledged")
         wait_for(lambda: bool(client.get("/api/inbound", headers=auth).json()))
         (reply,) = client.get("/api/inbound", headers=auth).json()
-        assert reply["kind"] == "XDIS91" and reply["patient_cpr"] == CONTEXT["patient"]["cpr"]
+        assert reply["kind"] == kind and reply["patient_cpr"] == CONTEXT["patient"]["cpr"]
     (delivery,) = hook.deliveries.values()
     assert delivery.journal_id == reply["id"]
 

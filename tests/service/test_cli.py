@@ -70,9 +70,11 @@ def test_serve_on_the_embedded_defaults_sends_over_the_sandbox(
         assert page.status_code == 200 and "Korrespondancemeddelelse" in page.text
         auth = {"Authorization": f"Bearer {secret}"}
         km = httpx.post(f"{base}/api/km", headers=auth, json={
-            **CONTEXT, "receiver_sor": "265161000016000", "text": "Kære læge"})
+            **CONTEXT, "receiver_sor": "265161000016000", "category": "carecoordination",
+            "text": "Kære læge"})
         assert km.status_code == 201, km.text
-        for _ in range(300):  # the workers send it; the sandbox's GP receipts it
+        assert km.json()["kind"] == "CareCommunication"
+        for _ in range(300):  # the workers send it; the sandbox's GP acknowledges it
             status = httpx.get(f"{base}/api/messages/{km.json()['id']}", headers=auth)
             if status.json()["status"] == "acknowledged":
                 break

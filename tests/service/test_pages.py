@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
+import json
 import re
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 
-from medcom_adapter.journal.interface import Query, Status
+from medcom_adapter.errors import Issue
+from medcom_adapter.fhir.acknowledgement import to_bundle as ack_bundle
+from medcom_adapter.fhir.acknowledging import answer
+from medcom_adapter.fhir.threads import NewAttachment
+from medcom_adapter.journal.interface import Direction, NewMessage, Query, Status
+from medcom_adapter.model.carecommunication import Category
 from medcom_adapter.model.classification import Henvisning
-from tests.service.conftest import BUP, CPR, GP, GP_EAN, PDF, Harness, csrf_of
-from tests.service.inbound import inbound_care_communication
+from tests.service.conftest import (
+    BUP,
+    CPR,
+    DENTAL,
+    DENTAL_EAN,
+    GP,
+    GP_EAN,
+    PDF,
+    Harness,
+    csrf_of,
+)
+from tests.service.inbound import inbound_care_communication, inbound_xdis91
 
 
 class Form(HTMLParser):
@@ -141,23 +158,92 @@ def test_rejection_reason_is_shown(harness: Harness) -> None:
     assert "Begrundelse: ukendt_lokationsnummer: modtageren findes ikke" in page.text
 
 
-def test_km_with_attachment_and_reply_in_thread(harness: Harness) -> None:
-    inbound_id, _ = inbound_care_communication(harness.journal)
-    csrf = harness.open("km")
-    form = harness.client.get("/km").text
-    assert f'<option value="{inbound_id}"' in form  # the GP's message can be answered
-    assert "5790000123452" not in form  # the unit does not write to itself
-    response = harness.client.post("/km", data={
-        "csrf": csrf, "receiver": "", "topic": "Status",
-        "priority": "rutine", "text": "Forløbet er afsluttet.", "reply_to": str(inbound_id)},
-        files={"attachments": ("notat.pdf", PDF, "application/pdf")})
-    assert response.status_code == 200 and "Svar på" in response.text
-    sent = harness.client.post(str(response.url), data={"csrf": csrf})
+def km_form(csrf: str, **change: str) -> dict[str, str]:
+    return {"csrf": csrf, "receiver": GP, "category": "carecoordination", "topic": "Status",
+            "priority": "rutine", "text": "Forløbet er afsluttet.", "reply_to": "", **change}
+
+
+def send_km(harness: Harness, csrf: str, form: dict[str, str],
+            files: dict[str, tuple[str, bytes, str]] | None = None) -> tuple[str, int]:
+    """Submit the KM form, check its preview, send; (preview page, journal id)."""
+    preview = harness.client.post("/km", data=form, files=files)
+    assert preview.status_code == 200, preview.text
+    sent = harness.client.post(str(preview.url), data={"csrf": csrf})
     assert "I kø til afsendelse" in sent.text
-    journal_id = int(str(sent.url).rsplit("/", 1)[1])
+    return preview.text, int(str(sent.url).rsplit("/", 1)[1])
+
+
+def test_km_form_offers_medcoms_categories_in_danish_and_marks_fhir_receivers(
+        harness: Harness) -> None:
+    harness.open("km")
+    page = harness.client.get("/km").text
+    options = re.findall(r'<option value="([^"]*)"[^>]*>([^<]*)</option>',
+                         page.split('id="category"')[1].split("</select>")[0])
+    assert [code for code, _ in options[1:]] and {c for c, _ in options[1:]} == {
+        c.value for c in Category}
+    assert ("carecoordination", "Forløbskoordinering") in options
+    assert ("psychiatry-social-disability", "Psykiatri, social, handicap") in options
+    assert options[-1] == ("other", "Andet") and options[0] == ("", "Vælg kategori")
+    assert re.search(rf'<option value="{GP}"[^>]*>[^<]*Region Eksempel, FHIR\)</option>', page)
+    assert re.search(rf'<option value="{DENTAL}"[^>]*>[^<]*Region Eksempel\)</option>', page)
+    assert "category" in Form(page).labels
+
+
+def test_km_to_a_fhir_receiver_previews_the_care_communication_in_danish(
+        harness: Harness) -> None:
+    csrf = harness.open("km")
+    preview, journal_id = send_km(harness, csrf, km_form(csrf), files={
+        "attachments": ("notat.pdf", PDF, "application/pdf")})
+    assert "FHIR-korrespondance (CareCommunication)" in preview
+    assert "Korrespondance (FHIR), version 5.0" in preview
+    assert "<dt>Kategori</dt><dd class=\"text\">Forløbskoordinering</dd>" in preview
+    assert "Ny meddelelse (ny tråd)" in preview and "Forløbet er afsluttet." in preview
+    assert "250947-xxxx" in preview and CPR not in preview  # the CPR masked
+    assert "notat (PDF," in preview and ".json" in preview
     stored = harness.journal.get(journal_id)
-    assert stored.message.kind == "XDIS91" and stored.message.receiver_ean == GP_EAN
+    assert stored.message.kind == "CareCommunication" and stored.message.receiver_ean == GP_EAN
+    assert [a.data for a in stored.message.attachments] == [PDF]
+
+
+def test_km_to_a_receiver_without_fhir_goes_as_xdis91(harness: Harness) -> None:
+    csrf = harness.open("km")
+    preview, journal_id = send_km(harness, csrf, km_form(csrf, receiver=DENTAL, category=""),
+                                  files={"attachments": ("notat.pdf", PDF, "application/pdf")})
+    assert "Korrespondancemeddelelse (XDIS91)" in preview and "Kategori" not in preview
+    assert harness.journal.get(journal_id).message.kind == "XDIS91"
     assert harness.journal.get(journal_id + 1).message.kind == "XBIN01"
+
+
+def test_a_received_care_communication_is_shown_and_answered_in_its_thread(
+        harness: Harness) -> None:
+    earlier = NewAttachment("Udtalelse", "application/pdf", PDF)
+    inbound_id, gp_message = inbound_care_communication(harness.journal, [earlier])
+    csrf = harness.open("km")
+    received = harness.client.get(f"/status/{inbound_id}").text
+    assert "Kan I sende status på forløbet?" in received and "Forløbskoordinering" in received
+    assert CPR not in received and f'href="/km?svar={inbound_id}"' in received
+    form = harness.client.get(f"/km?svar={inbound_id}").text
+    assert f'<option value="{inbound_id}" selected>' in form  # the GP's message is answered
+    assert "5790000123452" not in form  # the unit does not write to itself
+    preview, journal_id = send_km(harness, csrf, km_form(
+        csrf, receiver="", category="", topic="", reply_to=str(inbound_id)),
+        files={"attachments": ("notat.pdf", PDF, "application/pdf")})
+    assert "Svar i tråden" in preview
+    assert "Tidligere tekst</dt><dd class=\"text\">Lise Læge (Læge), 19.11.2026 15:00:" in preview
+    assert "Udtalelse (PDF, gentaget fra tråden uden indhold)" in preview
+    assert "Som i tråden" in preview
+    stored = harness.journal.get(journal_id)
+    assert stored.message.kind == "CareCommunication" and stored.message.receiver_ean == GP_EAN
+    assert gp_message.thread_id.encode() in stored.message.data
+
+
+def test_a_received_xdis91_is_answered_with_an_xdis91(harness: Harness) -> None:
+    inbound_id = inbound_xdis91(harness.journal)
+    csrf = harness.open("km")
+    _, journal_id = send_km(harness, csrf, km_form(csrf, receiver="", category="",
+                                                   reply_to=str(inbound_id)))
+    stored = harness.journal.get(journal_id)
+    assert stored.message.kind == "XDIS91" and stored.message.receiver_ean == DENTAL_EAN
 
 
 def test_km_errors_are_danish(harness: Harness) -> None:
@@ -169,7 +255,58 @@ def test_km_errors_are_danish(harness: Harness) -> None:
     assert response.status_code == 422
     assert 'id="text-fejl">Skriv meddelelsens tekst.' in response.text
     assert 'id="topic-fejl">Emnet må højst være 70 tegn.' in response.text
+    assert 'id="category-fejl">Vælg en kategori' in response.text
     assert "ikke en tilladt filtype" in response.text
+    other = harness.client.post("/km", data=km_form(csrf, category="other", topic=""))
+    assert other.status_code == 422
+    assert 'id="topic-fejl">Skriv et emne, når kategorien er »Andet«.' in other.text
+    forged = harness.client.post("/km", data=km_form(csrf, category="gossip"))
+    assert forged.status_code == 422
+    assert 'id="category-fejl">Vælg en af MedComs kategorier.' in forged.text
+    assert 'aria-invalid="true"' in forged.text
+    assert not harness.journal.find(Query())
+
+
+def acknowledge(harness: Harness, journal_id: int, problems: list[Issue]) -> None:
+    """The GP's Acknowledgement of a sent CareCommunication, as the inbox journals it."""
+    sent = harness.journal.get(journal_id)
+    ack = answer(json.loads(sent.message.data), problems,
+                 now=datetime(2026, 11, 20, 10, 0, tzinfo=UTC)).ack
+    assert ack is not None
+    harness.journal.append(NewMessage(
+        Direction.INBOUND, "Acknowledgement", "2.0", json.dumps(ack_bundle(ack)).encode(),
+        ack.bundle_id, ack.message_id, sender_ean=GP_EAN, receiver_ean=sent.message.sender_ean,
+        answers=journal_id), Status.DELIVERED)
+    harness.journal.set_status(journal_id, Status.ACKNOWLEDGED if not problems
+                               else Status.REJECTED)
+
+
+def test_status_shows_an_ok_acknowledgement(harness: Harness) -> None:
+    csrf = harness.open("km")
+    _, journal_id = send_km(harness, csrf, km_form(csrf))
+    acknowledge(harness, journal_id, [])
+    page = harness.client.get(f"/status/{journal_id}").text
+    assert "Kvitteret af modtageren" in page
+    assert re.search(r'<tr class="answer answer-ok">.*?Kvittering \(FHIR\): ok.*?'
+                     r"Modtaget og godkendt", page, re.S)
+
+
+def test_status_shows_a_fatal_error_acknowledgement_with_its_reason_in_danish(
+        harness: Harness) -> None:
+    csrf = harness.open("km")
+    _, journal_id = send_km(harness, csrf, km_form(csrf))
+    acknowledge(harness, journal_id, [
+        Issue("fhir.binding", "code 'x' is not in the value set", "Communication.category"),
+        Issue("cc-9", "encounter without episode of care", "Communication.encounter")])
+    page = harness.client.get(f"/status/{journal_id}").text
+    assert "Afvist af modtageren" in page
+    assert ('<p class="reason">Begrundelse: En værdi i meddelelsen er ikke blandt de tilladte. '
+            "Meddelelsen overholder ikke MedComs regler.</p>") in page
+    row = re.search(r'<tr class="answer answer-error">(.*?)</tr>', page, re.S)
+    assert row and "Kvittering (FHIR): fatal-error" in row.group(1)
+    assert "En værdi i meddelelsen er ikke blandt de tilladte." in row.group(1)
+    assert "Meddelelsen overholder ikke MedComs regler." in row.group(1)  # no MedCom code
+    assert "Teknisk: fhir.binding: code &#39;x&#39; is not in the value set" in row.group(1)
 
 
 def test_journal_search_by_cpr_or_episode_never_puts_the_cpr_in_a_url(harness: Harness) -> None:

@@ -120,7 +120,8 @@ def test_a_received_km_is_pushed_signed_to_the_case_systems_webhook() -> None:
     try:
         with TestClient(create_app(journal, settings, workers=workers)) as client:
             sent = client.post("/api/km", headers={"Authorization": f"Bearer {api_key}"},
-                               json={**CONTEXT, "receiver_sor": GP, "text": "Kære læge"})
+                               json={**CONTEXT, "receiver_sor": GP, "text": "Kære læge",
+                                     "category": "carecoordination"})
             assert sent.status_code == 201, sent.text
             deadline = time.monotonic() + 30
             while len(case_system.received) < 2:  # refused once, then taken
@@ -136,7 +137,7 @@ def test_a_received_km_is_pushed_signed_to_the_case_systems_webhook() -> None:
     assert not verify(body, second[HEADER.lower()], b"another secret", now=time.time())
     pushed = json.loads(body)
     stored = journal.get(pushed["id"])
-    assert stored.message.kind == "XDIS91" and pushed["kind"] == "XDIS91"
+    assert stored.message.kind == "CareCommunication" == pushed["kind"]
     assert stored.status is Status.DELIVERED and stored.message.sender_ean == GP_EAN
     assert pushed["patient_cpr"] == CPR
     assert base64.b64decode(pushed["data_base64"]) == stored.message.data

@@ -23,6 +23,7 @@ from medcom_adapter.journal.factory import open_journal
 from medcom_adapter.journal.interface import Journal, NewMessage, Status
 from medcom_adapter.transport.directory import Directory
 from medcom_adapter.transport.dnhf import DnhfTransport
+from medcom_adapter.transport.interface import Parcel, Received
 from medcom_adapter.transport.vans_mailbox import VansMailbox
 from medcom_adapter.workers.hooks import Delivery
 from medcom_adapter.workers.inbox import Inbox
@@ -84,8 +85,17 @@ def main(root: Path, until_quiet: bool, kill_at: int | None) -> None:
     directory = Directory.load(FIXTURES / "network" / "receivers.json")
     mailbox = VansMailbox(root / "net" / PPR)
     send, settle = mailbox.send, mailbox.settle
-    mailbox.send = lambda parcel: (countdown.tick(), send(parcel))[1]  # type: ignore[method-assign]
-    mailbox.settle = lambda r: (countdown.tick(), settle(r))[1]  # type: ignore[method-assign]
+
+    def ticking_send(parcel: Parcel) -> None:
+        countdown.tick()
+        send(parcel)
+
+    def ticking_settle(received: Received) -> None:
+        countdown.tick()
+        settle(received)
+
+    mailbox.send = ticking_send  # type: ignore[method-assign]
+    mailbox.settle = ticking_settle  # type: ignore[method-assign]
     log = os.open(root / "hook.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
 
     def hook(delivery: Delivery) -> None:

@@ -122,8 +122,8 @@ def test_a_care_communication_is_acknowledged_and_the_reply_delivered_and_acknow
 
 
 def test_an_unknown_receiver_gets_a_negative_vans_receipt_and_the_message_is_rejected() -> None:
-    gone = {"sor": "88050001000016008", "ean": "5790000444441", "name": "Nedlagt praksis",
-            "accepts": {"CareCommunication": ["5.0"]}}
+    gone: dict[str, Any] = {"sor": "88050001000016008", "ean": "5790000444441",
+                            "name": "Nedlagt praksis", "accepts": {"CareCommunication": ["5.0"]}}
     receivers = json.loads((FIXTURES / "network" / "receivers.json").read_text())
     directory = Directory.from_json({**receivers,
                                      "receivers": [*receivers["receivers"], gone]})

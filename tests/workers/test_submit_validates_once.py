@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from medcom_adapter.detect import Report, check
 from medcom_adapter.errors import OutboundInvalid
-from medcom_adapter.oioxml import emessage, schemas
+from medcom_adapter.oioxml import schemas
 from medcom_adapter.transport.directory import Directory
 from medcom_adapter.workers import submit
 from tests.conftest import FIXTURES
@@ -28,11 +27,11 @@ def _count_validations(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
     seen: Counter[str] = Counter()
     real = schemas.validate
 
-    def counted(tree: Any, folder: Path) -> Any:
+    def counted(tree: Any, folder: str) -> Any:
         seen[str(tree.getroot()[1].tag)] += 1
         return real(tree, folder)
 
-    monkeypatch.setattr(emessage.schemas, "validate", counted)
+    monkeypatch.setattr(schemas, "validate", counted)
     return seen
 
 
