@@ -5,9 +5,10 @@ decision (deliver, duplicate, reject); what a receipt or acknowledgement means f
 sent is :func:`medcom_adapter.reliable.outbound.on_answer`'s. The inbox only reads the
 bytes, looks up what the journal has (:mod:`.tracking`) and records the decision.
 
-Order matters for crash-safety. The received message is journaled (``received``) before
-anything else; its receipt or acknowledgement is journaled (``queued``, for the outbox to
-send) before it is delivered; delivery is marked (``delivered``) before the file is settled.
+Order matters for crash-safety. The received message is journaled (``received``) together
+with its receipt or acknowledgement (``queued``, for the outbox to send), in one commit,
+before anything else; delivery is marked (``delivered``) after the hook has it and before
+the file is settled.
 A process killed anywhere leaves the file in the inbox, and the next run finds the journal
 entry for the same bytes still ``received`` and finishes it, so nothing is lost and nothing
 is delivered twice. Receipts and acknowledgements of what we sent are delivered to no one:
@@ -127,12 +128,15 @@ class Inbox:
                 return self._finish(resumed, data, inbound)
             return self._refuse(resumed.id, inbound, inbound.reason)
         if key is None:
-            return self._refuse(journal.append(inbound.entry, Status.RECEIVED), inbound,
-                                inbound.reason)
+            with journal.atomic():
+                return self._refuse(journal.append(inbound.entry, Status.RECEIVED), inbound,
+                                    inbound.reason)
         records = {e: s for s, e in tracking.earlier(journal, key, inbound.entry.sender_ean)}
         decision = on_message(key, records, problem=inbound.problem)
         if isinstance(decision, Deliver):
-            id = journal.append(inbound.entry, Status.RECEIVED)
+            with journal.atomic():  # received, and its receipt queued: one commit
+                id = journal.append(inbound.entry, Status.RECEIVED)
+                self._queue(inbound.owed(id, None))
             return self._finish(journal.get(id), data, inbound)
         if isinstance(decision, Duplicate):
             earlier = records[decision.earlier]
@@ -142,12 +146,14 @@ class Inbox:
                 else:
                     self._queue(inbound.owed(earlier.id, _refusal(earlier)))
                 return "refused" if earlier.status is Status.REFUSED else "duplicates"
-            id = journal.append(inbound.entry, Status.DUPLICATE)
-            self._queue(inbound.owed(id, _refusal(earlier)))
+            with journal.atomic():
+                id = journal.append(inbound.entry, Status.DUPLICATE)
+                self._queue(inbound.owed(id, _refusal(earlier)))
             return "duplicates"
-        id = journal.append(inbound.entry, Status.RECEIVED)
         refusal = None if inbound.problem is not None else InconsistentMessage(decision.reason)
-        return self._refuse(id, inbound, inbound.reason or decision.reason, refusal)
+        with journal.atomic():
+            id = journal.append(inbound.entry, Status.RECEIVED)
+            return self._refuse(id, inbound, inbound.reason or decision.reason, refusal)
 
     def _finish(self, stored: StoredMessage, data: bytes, inbound: Inbound) -> str:
         if not self._answered(stored):
@@ -163,9 +169,10 @@ class Inbox:
 
     def _refuse(self, id: int, inbound: Inbound, reason: str | None,
                 refusal: MedComError | None = None) -> str:
-        self.journal.set_status(id, Status.REFUSED, reason=(reason or "refused")[:500])
-        if not self._answered(self.journal.get(id)):
-            self._queue(inbound.owed(id, refusal))
+        with self.journal.atomic():  # refused, and its negative answer queued: one commit
+            self.journal.set_status(id, Status.REFUSED, reason=(reason or "refused")[:500])
+            if not self._answered(self.journal.get(id)):
+                self._queue(inbound.owed(id, refusal))
         return "refused"
 
     # -- answers to what we sent ---------------------------------------------------------
