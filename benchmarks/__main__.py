@@ -63,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     chosen = [b for b in BENCHMARKS if not args.only or _name(b) in args.only]
     sections = []
+    targets: list[str] = []
     for bench in chosen:
         tee = _Tee()
         started = time.perf_counter()
@@ -70,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
             bench.main()
         took = time.perf_counter() - started
         doc = (bench.__doc__ or "").strip().split("\n")[0]
+        targets += [f"- `{_name(bench)}`: {line.strip()}" for line in tee.getvalue().splitlines()
+                    if "target" in line]
         sections.append(f"## {_name(bench)}\n\n{doc}\n\n```\n{tee.getvalue().rstrip()}\n```\n"
                         f"\n(run took {took:.0f} s)\n")
     if not args.only:
@@ -78,7 +81,9 @@ def main(argv: list[str] | None = None) -> int:
                 f"{platform.python_version()}, {platform.machine()}, {os.cpu_count()} cpu, "
                 f"{platform.platform(terse=True)}.\n\nEvery figure is a ratio to a floor measured "
                 f"in the same run; absolute medians are for information only.\n")
-        RESULTS.write_text("\n".join([head, *sections]), encoding="utf-8")
+        summary = ("## Targets\n\nEvery line of the reports below that names a target, "
+                   "with its verdict:\n\n" + "\n".join(targets) + "\n")
+        RESULTS.write_text("\n".join([head, summary, *sections]), encoding="utf-8")
         print(f"wrote {RESULTS}")
     return 0
 
