@@ -52,6 +52,17 @@ class _Tee(io.StringIO):
         return super().write(text)
 
 
+def _targets(name: str, report: str) -> list[str]:
+    """The report's lines that name a target, each under the heading (``== ...``) above it."""
+    found, heading = [], ""
+    for line in report.splitlines():
+        if line.startswith("=="):
+            heading = line.strip("= ").split("  ")[0].split(":")[0]
+        elif "target" in line:
+            found.append(f"- `{name}` ({heading}): {' '.join(line.split())}")
+    return found
+
+
 def _name(module: ModuleType) -> str:
     return module.__name__.rpartition(".")[2]
 
@@ -71,8 +82,7 @@ def main(argv: list[str] | None = None) -> int:
             bench.main()
         took = time.perf_counter() - started
         doc = (bench.__doc__ or "").strip().split("\n")[0]
-        targets += [f"- `{_name(bench)}`: {line.strip()}" for line in tee.getvalue().splitlines()
-                    if "target" in line]
+        targets += _targets(_name(bench), tee.getvalue())
         sections.append(f"## {_name(bench)}\n\n{doc}\n\n```\n{tee.getvalue().rstrip()}\n```\n"
                         f"\n(run took {took:.0f} s)\n")
     if not args.only:
