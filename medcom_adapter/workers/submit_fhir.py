@@ -22,7 +22,7 @@ from medcom_adapter.fhir import wire
 from medcom_adapter.fhir.carecommunication import from_bundle, to_bundle
 from medcom_adapter.fhir.threads import NewAttachment, reply
 from medcom_adapter.fhir.validate import validate_message
-from medcom_adapter.journal.interface import Attachment, Direction, Journal, NewMessage, Status
+from medcom_adapter.journal.interface import Attachment, Direction, Journal, NewMessage
 from medcom_adapter.km import compose_km, km_as_fhir
 from medcom_adapter.model.carecommunication import (
     AttachmentSegment,
@@ -45,29 +45,8 @@ def queue_care_communication(
     now: Callable[[], datetime] = datetime.now, ids: IdSource | None = None,
 ) -> Queued:
     """Queue a KM as one CareCommunication (its attachments inside)."""
-    ids = ids or IdSource()
-    read = km_request(request, now=now(), letter_id=ids.letter_id())
-    receiver = directory.by_ean(str(read.km.receiver.ean))
-    receiver.check(KIND, VERSION)
-    data = {a.file: (files / a.file).read_bytes() for a in read.attachments}
-    message, binaries = compose_km(read, data, ids)
-    cc = km_as_fhir(read, message, binaries)
-    bundle = to_bundle(cc)
-    errors = [i for i in validate_message(bundle) if not i.warning]
-    if errors:
-        raise OutboundInvalid(errors)
-    raw = wire.dump_json(bundle)
-    checked.remember(raw)  # validated here: the outbox need not again
-    entry = NewMessage(
-        direction=Direction.OUTBOUND, kind=KIND, version=VERSION, data=raw,
-        envelope_id=cc.bundle_id, message_id=cc.message_id, sender_ean=cc.sender.gln,
-        receiver_ean=cc.receiver.gln, sender_sor=cc.sender.sor, receiver_sor=cc.receiver.sor,
-        patient=read.km.patient.id, episode_id=read.km.episode_of_care,
-        attachments=tuple(Attachment(s.id, s.content_type or "application/octet-stream", s.data,
-                                     s.title)
-                          for s in cc.segments
-                          if isinstance(s, AttachmentSegment) and s.data is not None))
-    return Queued((journal.append(entry, Status.QUEUED),), receiver.name)
+    prepared = prepare_care_communication(directory, request, files=files, now=now, ids=ids)
+    return prepared.queue(journal)
 
 
 def prepare_care_communication(
