@@ -24,7 +24,7 @@ from medcom_adapter.edifact.syntax import Segment
 from medcom_adapter.edifact.versions import EdifactVersion
 from medcom_adapter.errors import UnsupportedInVersion
 from medcom_adapter.model.codes import LetterStatus
-from medcom_adapter.model.letters import BinaryLetter, BinaryObject, LetterHeader, ObjectId
+from medcom_adapter.model.letters import BinaryLetter, BinaryObject, ObjectId
 from medcom_adapter.model.parties import Address, Patient
 from medcom_adapter.oioxml.common import spell_id
 from medcom_adapter.oioxml.versions import ObjectIdForm
@@ -53,11 +53,7 @@ def read(body: Body, interchange: Interchange, version: EdifactVersion) -> Binar
     contents = body.need(s07, "PNA", "PAT").get(6, 2) if system else None
     with body.blame(body.message.unh):
         return BinaryLetter(
-            letter=LetterHeader(
-                identifier=body.message.reference,
-                authorised=body.datetime(body.need(body.head, "DTM", "137")),
-                status=body.code(body.need(letter, "GIS"), 1, _STATUS, "letter status (GIS)"),
-            ),
+            letter=body.letter_header(letter, _STATUS),
             sender=body.organisation(parties["SSP"], interchange.sender),
             receiver=body.organisation(parties["PO"], interchange.recipient),
             patient=None if system else body.patient(s07, title_from_emp=False),

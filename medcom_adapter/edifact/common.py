@@ -36,10 +36,11 @@ from medcom_adapter.errors import (
     MedComError,
     UnsupportedInVersion,
 )
-from medcom_adapter.model.codes import IdentifierCode, MedicalSpeciality
+from medcom_adapter.model.codes import IdentifierCode, LetterStatus, MedicalSpeciality
 from medcom_adapter.model.identifiers import Cpr, LocationNumber
 from medcom_adapter.model.letters import (
     BinaryRef,
+    LetterHeader,
     ObjectId,
     Reference,
     SupplementaryRef,
@@ -128,6 +129,14 @@ class Body:
         except KeyError:
             known = ", ".join(sorted(k for k in table if k))
             raise self.error(f"unknown {what} {value!r} (known: {known})", segment) from None
+
+    def letter_header(self, letter: Group, statuses: Mapping[str, LetterStatus]) -> LetterHeader:
+        """The letter's id (UNH reference), authorisation time (DTM+137) and status (GIS)."""
+        return LetterHeader(
+            identifier=self.message.reference,
+            authorised=self.datetime(self.need(self.head, "DTM", "137")),
+            status=self.code(self.need(letter, "GIS"), 1, statuses, "letter status (GIS)"),
+        )
 
     def datetime(self, segment: Segment) -> datetime:
         value, form = segment.get(1, 2), segment.get(1, 3)

@@ -29,7 +29,6 @@ from medcom_adapter.edifact.versions import EdifactVersion
 from medcom_adapter.errors import UnsupportedInVersion
 from medcom_adapter.model.codes import LetterStatus
 from medcom_adapter.model.correspondence import ClinicalEmail
-from medcom_adapter.model.letters import LetterHeader
 from medcom_adapter.model.parties import Patient
 from medcom_adapter.oioxml.common import spell_id
 from medcom_adapter.oioxml.versions import ObjectIdForm
@@ -65,11 +64,7 @@ def read(body: Body, interchange: Interchange, version: EdifactVersion) -> Clini
     occupation = body.need_group("S07").first("EMP")
     with body.blame(body.message.unh):
         return ClinicalEmail(
-            letter=LetterHeader(
-                identifier=body.message.reference,
-                authorised=body.datetime(body.need(body.head, "DTM", "137")),
-                status=body.code(body.need(letter, "GIS"), 1, _STATUS, "letter status (GIS)"),
-            ),
+            letter=body.letter_header(letter, _STATUS),
             sender=body.organisation(parties["SSP"], interchange.sender),
             receiver=body.organisation(parties["PO"], interchange.recipient),
             patient=found,

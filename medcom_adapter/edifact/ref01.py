@@ -40,7 +40,6 @@ from medcom_adapter.model.letters import (
     ClinicalInformation,
     Diagnosis,
     EpisodeOfCare,
-    LetterHeader,
     Referral,
     Visitation,
 )
@@ -93,11 +92,7 @@ def read(body: Body, interchange: Interchange, version: EdifactVersion) -> Refer
     relative = body.group("S10")
     with body.blame(body.message.unh):
         return Referral(
-            letter=LetterHeader(
-                identifier=body.message.reference,
-                authorised=body.datetime(body.need(body.head, "DTM", "137")),
-                status=body.code(body.need(letter, "GIS"), 1, _STATUS, "letter status (GIS)"),
-            ),
+            letter=body.letter_header(letter, _STATUS),
             episodes=_episodes(letter),
             sender=body.organisation(parties["PO"], interchange.sender),
             referrer=_referrer(body, parties["BV"]),
