@@ -90,7 +90,7 @@ def mailbox_loop(journal: Journal, directory: Directory, *, mailbox: Path, hook:
     box = VansMailbox(mailbox)
     outbox = Outbox(journal, DnhfTransport(box, directory) if directory.dnhf else box,
                     directory)
-    inbox = Inbox(journal, box, hook)
+    inbox = Inbox(journal, box, hook, directory=directory)
 
     def step() -> None:
         inbox.run_once()

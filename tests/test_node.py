@@ -80,6 +80,9 @@ def test_a_km_is_receipted_and_the_reply_comes_in(receiver: str, category: str |
         wait_for(lambda: bool(client.get("/api/inbound", headers=auth).json()))
         (reply,) = client.get("/api/inbound", headers=auth).json()
         assert reply["kind"] == kind and reply["patient_cpr"] == CONTEXT["patient"]["cpr"]
+        assert reply["sender_sor"] == receiver  # the directory's name for who answered
+        stored = client.get(f"/api/messages/{reply['id']}", headers=auth).json()
+        assert stored["sender_sor"] == receiver
     (delivery,) = hook.deliveries.values()
     assert delivery.journal_id == reply["id"]
 
@@ -93,7 +96,7 @@ def test_with_a_mailbox_the_workers_use_it(tmp_path: Path) -> None:
     with api_client(create_app(journal, settings, workers=loop)) as client:
         queued = client.post("/api/referrals", json=referral(),
                              headers={"Authorization": f"Bearer {key}"}).json()
-        wait_for(lambda: len(list((tmp_path / "out").glob("X*"))) == 2)
-        assert journal.get(queued["id"]).status.value == "sent"
+        # published first, marked sent after: wait for the mark, not only the files
+        wait_for(lambda: all(journal.get(i).status.value == "sent" for i in queued["ids"]))
     names = sorted(p.name.split("_")[0] for p in (tmp_path / "out").iterdir())
     assert names == ["XBIN02", "XREF01"]

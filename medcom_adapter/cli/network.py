@@ -147,7 +147,7 @@ def _poll_once(journal: Any, directory: Any, boxes: Any, hook: Any) -> str:
     from medcom_adapter.workers.outbox import Outbox
 
     mailbox, transport = boxes
-    taken = Inbox(journal, mailbox, hook).run_once()
+    taken = Inbox(journal, mailbox, hook, directory=directory).run_once()
     outbox = Outbox(journal, transport, directory)
     sent = outbox.run_once()
     overdue = outbox.overdue()

@@ -42,7 +42,8 @@ class Harness:
         transport = DnhfTransport(self.mailbox, directory) if directory.dnhf else self.mailbox
         self.outbox = Outbox(journal, transport, directory, clock=clock, settings=settings,
                              ids=ids)
-        self.inbox = Inbox(journal, self.mailbox, self.hook, clock=clock, ids=ids)
+        self.inbox = Inbox(journal, self.mailbox, self.hook, clock=clock, ids=ids,
+                           directory=directory)
 
     def pump(self, rounds: int = 50) -> int:
         """Run outbox, network and inbox until quiet; returns the rounds taken."""

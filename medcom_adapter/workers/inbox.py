@@ -26,6 +26,8 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from medcom_adapter.addressing.directory import Directory
+from medcom_adapter.addressing.senders import sender_sor
 from medcom_adapter.detect import VANS_NAMESPACE, Report, check
 from medcom_adapter.errors import InboundInvalid, InconsistentMessage, MedComError, TransportFailure
 from medcom_adapter.journal.interface import (
@@ -69,8 +71,10 @@ class Inbox:
     def __init__(
         self, journal: Journal, transport: Transport, hook: Hook, *,
         clock: Callable[[], datetime] = utc_now, ids: IdSource | None = None,
+        directory: Directory | None = None,
     ) -> None:
         self.journal = journal
+        self.directory = directory  # names a received message's sender by SOR id
         self.transport = transport
         self.hook = hook
         self.clock = clock
@@ -247,6 +251,9 @@ class Inbox:
                 version=report.version or "", data=data, envelope_id=key.envelope_id,
                 message_id=key.message_id, sender_ean=str(first.sender.ean),
                 receiver_ean=str(first.receiver.ean),
+                sender_sor=sender_sor(self.directory, ean=str(first.sender.ean),
+                                      identifier=first.sender.identifier,
+                                      code=first.sender.identifier_code.value),
                 patient=patient.id if patient is not None else None,
                 episode_id=episode if isinstance(episode, str) else None,
                 attachments=tuple(Attachment(str(o.object_id), o.extension.value, o.data)

@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from medcom_adapter.addressing.senders import sender_sor
 from medcom_adapter.envelopes import fhir_payload, vans
 from medcom_adapter.errors import InboundInvalid, Issue, MedComError
 from medcom_adapter.fhir import wire
@@ -78,6 +79,8 @@ def process_vans(inbox: Inbox, data: bytes) -> str:
         Direction.INBOUND, kind,
         ACK_VERSION if kind == "Acknowledgement" else CARE_COMMUNICATION_VERSION,
         payload.data, bundle_id, header_id, sender_ean=sender, receiver_ean=receiver,
+        sender_sor=care.sender.sor if care is not None else sender_sor(inbox.directory,
+                                                                       ean=sender),
         patient=care.patient.id if care is not None else None,
         episode_id=care.episode_of_care.value
         if care is not None and care.episode_of_care is not None else None)
