@@ -27,7 +27,11 @@ class ApiKey:
     # where received correspondence is pushed, and the secret it is signed with (kept in the
     # key file: signing needs it; the case system holds the same secret to verify)
     webhook_url: str | None = None
-    webhook_secret: str | None = None  # hex
+    webhook_secret: str | None = None  # see signing_key
+
+    @property
+    def webhook_key(self) -> bytes | None:
+        return signing_key(self.webhook_secret) if self.webhook_secret else None
 
 
 class ApiKeys:
@@ -53,7 +57,7 @@ class ApiKeys:
         secret, shown once to give to the case system."""
         if url is not None and not url.startswith(("https://", "http://")):
             raise ValueError(f"webhook {url!r} is not an http(s) URL")
-        secret = secrets.token_hex(32) if url else None
+        secret = WEBHOOK_SECRET_PREFIX + secrets.token_urlsafe(32) if url else None
         self._keys[key_id] = replace(self._keys[key_id], webhook_url=url, webhook_secret=secret)
         return secret
 
@@ -89,6 +93,21 @@ class ApiKeys:
             return cls()
         raw = json.loads(path.read_text(encoding="utf-8"))
         return cls(tuple(ApiKey(**{**k, "scopes": tuple(k["scopes"])}) for k in raw["keys"]))
+
+
+WEBHOOK_SECRET_PREFIX = "whsec_"
+
+
+def signing_key(secret: str) -> bytes:
+    """The HMAC key of a webhook secret: the secret as printed, its UTF-8 bytes, so a case
+    system uses it as it is given. Secrets from before the ``whsec_`` form (64 hex digits)
+    keep meaning the 32 bytes they spell, so configured case systems go on verifying."""
+    if not secret.startswith(WEBHOOK_SECRET_PREFIX) and len(secret) == 64:
+        try:
+            return bytes.fromhex(secret)
+        except ValueError:
+            pass
+    return secret.encode("utf-8")
 
 
 def _digest(secret: str) -> str:

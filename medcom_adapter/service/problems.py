@@ -58,7 +58,6 @@ TITLES: Mapping[str, Title] = {
     "api.not-found": Title(404, "Not found", "Findes ikke"),
     "api.method-not-allowed": Title(405, "Method not allowed", "Metoden er ikke tilladt"),
     "api.too-large": Title(413, "The request is too large", "Forespørgslen er for stor"),
-    "api.unsupported-media-type": Title(415, "Send JSON", "Send JSON"),
     "api.validation": Title(422, "The request is invalid", "Forespørgslen er ugyldig"),
     "api.http": Title(400, "The request cannot be served", "Forespørgslen kan ikke besvares"),
     "api.internal": Title(500, "Internal error; the request id names it in the log",
@@ -79,8 +78,7 @@ TITLES: Mapping[str, Title] = {
     "local.journal": Title(503, "The journal is unavailable", "Journalen er ikke tilgængelig"),
 }
 _STATUS_CODES = {401: "api.unauthorized", 403: "api.forbidden", 404: "api.not-found",
-                 405: "api.method-not-allowed", 413: "api.too-large",
-                 415: "api.unsupported-media-type", 422: "api.validation"}
+                 405: "api.method-not-allowed", 413: "api.too-large", 422: "api.validation"}
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,8 @@
 
 The body is the same JSON object the polling endpoint (``GET /api/inbound``) returns for a
 message. The header ``X-MedCom-Signature: t=<unix time>,v1=<hex>`` carries an HMAC-SHA256
-over ``"<t>." + body`` with the secret shared with that case system; the receiver checks it
+over ``"<t>." + body`` with the secret shared with that case system (its UTF-8 bytes as
+printed, ``whsec_...``: :func:`.apikeys.signing_key`); the receiver checks it
 with :func:`verify` (or the same three lines in its own language) and refuses old
 timestamps, so a captured delivery cannot be replayed later. ``Idempotency-Key`` names the
 delivery: the same message may come twice (a retry), never as two deliveries.
@@ -90,8 +91,8 @@ class CaseSystemWebhooks:
             return  # nothing to push; case systems poll GET /api/inbound
         stored = self._journal.get(delivery.journal_id, actor="webhook")
         for key in targets:
-            assert key.webhook_url is not None and key.webhook_secret is not None
-            if not deliver(self._client, key.webhook_url, bytes.fromhex(key.webhook_secret),
+            assert key.webhook_url is not None and key.webhook_key is not None
+            if not deliver(self._client, key.webhook_url, key.webhook_key,
                            stored, now=self._clock(), idempotency_key=delivery.delivery_id):
                 raise TransportFailure(f"the webhook of {key.name} did not take delivery"
                                        f" {delivery.delivery_id}")

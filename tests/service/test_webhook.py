@@ -17,7 +17,7 @@ from medcom_adapter.journal.interface import Status
 from medcom_adapter.journal.memory import MemoryJournal
 from medcom_adapter.node import sandbox_loop
 from medcom_adapter.service import Settings, create_app
-from medcom_adapter.service.apikeys import ApiKeys
+from medcom_adapter.service.apikeys import ApiKeys, signing_key
 from medcom_adapter.service.webhook import (
     HEADER,
     CaseSystemWebhooks,
@@ -132,7 +132,8 @@ def test_a_received_km_is_pushed_signed_to_the_case_systems_webhook() -> None:
         case_system.close()
     assert len(case_system.received) == 2
     assert first_body == body and first["idempotency-key"] == second["idempotency-key"]
-    assert verify(body, second[HEADER.lower()], bytes.fromhex(secret), now=time.time())
+    assert secret.startswith("whsec_")  # used as printed: its UTF-8 bytes are the key
+    assert verify(body, second[HEADER.lower()], secret.encode(), now=time.time())
     assert not verify(body, second[HEADER.lower()], b"another secret", now=time.time())
     pushed = json.loads(body)
     stored = journal.get(pushed["id"])
@@ -157,3 +158,14 @@ def test_api_key_webhook_command_stores_the_url_and_prints_the_secret_once(
     assert main(["api-key", "webhook", key_id, "ftp://x", "--keys", str(keys)]) == 2
     assert main(["api-key", "webhook", key_id, "--keys", str(keys)]) == 0
     assert ApiKeys.load(keys).webhooks() == ()
+
+
+def test_a_secret_from_before_the_whsec_form_keeps_signing_as_it_did() -> None:
+    legacy = "ab" * 32  # 64 hex digits, as earlier versions printed
+    assert signing_key(legacy) == bytes.fromhex(legacy)
+    assert signing_key("whsec_" + "ab" * 32) == ("whsec_" + "ab" * 32).encode()
+    keys = ApiKeys()
+    key, _ = keys.add("sbsys")
+    secret = keys.set_webhook(key.id, "https://fagsystem.example/medcom")
+    (hook,) = keys.webhooks()
+    assert secret is not None and hook.webhook_key == secret.encode("utf-8")
