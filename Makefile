@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/medcom-adapter demo
+	MEDCOM_DATA_DIR="$(CURDIR)/.medcom" $(BIN)/medcom-adapter demo
 
 test: $(STAMP)
 	$(BIN)/pytest

@@ -51,10 +51,20 @@ class JsonLines(logging.Formatter):
         return json.dumps(line, ensure_ascii=False, default=str)
 
 
-def configure(level: int = logging.INFO) -> None:
-    """JSON lines on stderr for the root logger (and uvicorn's, which keep their own)."""
+class MaskedText(logging.Formatter):
+    """Plain lines for a person at a terminal; CPR-shaped numbers masked all the same."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        ids = " ".join(f"{k}={v}" for k, v in (_ids.get() or {}).items())
+        line = f"{record.levelname.lower():7} {mask(record.getMessage())}"
+        return f"{line} [{ids}]" if ids else line
+
+
+def configure(level: int = logging.INFO, *, json_lines: bool = True) -> None:
+    """JSON lines (or masked text) on stderr for the root logger; uvicorn's loggers go
+    through it too."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonLines())
+    handler.setFormatter(JsonLines() if json_lines else MaskedText())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -30,6 +30,8 @@ COMMAND_GROUPS = (
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.verbose:
+        _say_where()
     try:
         result: int = args.run(args)
         return result
@@ -43,7 +45,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="medcom-adapter", description=__doc__.split("\n\n")[0])
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="say on stderr which data directory and journal are used")
     commands = parser.add_subparsers(dest="command", required=True)
     for group in COMMAND_GROUPS:
         group.register(commands)
     return parser
+
+
+def _say_where() -> None:
+    import os
+
+    from medcom_adapter.journal.factory import URL_ENV, data_dir, public_url
+
+    print(f"medcom-adapter: data directory {data_dir()}", file=sys.stderr)
+    print(f"medcom-adapter: journal {public_url(os.environ.get(URL_ENV))} (unless --journal)",
+          file=sys.stderr)

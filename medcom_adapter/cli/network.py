@@ -27,7 +27,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     demo = commands.add_parser("demo", help="the whole flow on the local sandbox network")
     demo.add_argument("--faults", metavar="SPEC", help="e.g. seed=7,duplicate=0.2,reorder=0.2")
     demo.add_argument("--journal", metavar="URL",
-                      help="journal URL (default: SQLite in $MEDCOM_DATA_DIR, .medcom/)")
+                      help="journal URL (default: SQLite in the data directory, see --verbose)")
     demo.set_defaults(run=_demo)
 
     send = commands.add_parser("send", help="queue a request and send what is queued")
@@ -71,7 +71,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
                         help="out-file name pattern (%(default)s)")
     parser.add_argument("--layout", default="default", choices=("default", "kmd"))
     parser.add_argument("--journal", metavar="URL", help="journal URL (default: the configured"
-                        " store, SQLite in .medcom/)")
+                        " store, SQLite in the data directory)")
     parser.add_argument("--receivers", type=Path, default=RECEIVERS, metavar="FILE")
 
 

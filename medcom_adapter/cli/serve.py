@@ -1,7 +1,8 @@
 """``serve``: the HTTP service for case systems and PPR staff; ``api-key``: its keys.
 
-API keys live hashed in a JSON file (default ``api-keys.json`` in the data directory,
-``MEDCOM_DATA_DIR``, default ``.medcom``); a new key is printed once and never stored.
+API keys live hashed in a JSON file (default ``api-keys.json`` in the data directory:
+``MEDCOM_DATA_DIR``, else the user's data directory; ``--verbose`` names it); a new key is
+printed once and never stored.
 ``MEDCOM_SERVICE_SECRET`` (hex) fixes the launch-token secret, so several processes behind
 one address accept each other's URLs; without it each process makes its own.
 
@@ -9,13 +10,19 @@ one address accept each other's URLs; without it each process makes its own.
 sandbox network by default (as the unit with location number ``--unit``), over the VANS
 provider client's mailbox folder with ``--mailbox DIR``, or not at all with ``--no-workers``
 (when ``medcom-adapter run`` does that job in a process of its own).
+
+At start ``serve`` logs (JSON lines on stderr) what it runs as: version, unit, journal
+(without password), network, number of API keys and the public URL; with no live key it
+warns, since no case system can call it.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
+from typing import Any
 
 from medcom_adapter.cli.common import EXIT_OK, EXIT_USAGE
 
@@ -34,6 +41,15 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
                        help="receivers directory (JSON); default the bundled example")
     serve.add_argument("--https", action="store_true",
                        help="served over TLS (directly or by a proxy): Secure cookies, HSTS")
+    serve.add_argument("--certfile", type=Path, metavar="PEM",
+                       help="serve TLS with this certificate (chain); implies --https")
+    serve.add_argument("--keyfile", type=Path, metavar="PEM",
+                       help="the certificate's private key")
+    serve.add_argument("--public-url", metavar="URL",
+                       help="the address case systems and browsers reach the service at "
+                            "(behind a proxy); launch URLs start with it")
+    serve.add_argument("--log-format", choices=("json", "text"), default="json",
+                       help="JSON lines (default) or plain text on stderr")
     network = serve.add_mutually_exclusive_group()
     network.add_argument("--mailbox", type=Path, metavar="DIR",
                          help="send and receive over this VANS mailbox folder "
@@ -64,7 +80,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def _keys_file(given: Path | None) -> Path:
-    return given or Path(os.environ.get("MEDCOM_DATA_DIR") or ".medcom") / "api-keys.json"
+    from medcom_adapter.journal.factory import data_dir
+
+    return given or data_dir() / "api-keys.json"
 
 
 def _keys(args: argparse.Namespace) -> int:
@@ -115,15 +133,24 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from medcom_adapter.addressing.directory import Directory
-    from medcom_adapter.journal.factory import open_journal
+    from medcom_adapter.journal.factory import URL_ENV, open_journal
     from medcom_adapter.journal.memory import MemoryJournal
+    from medcom_adapter.logs import configure
     from medcom_adapter.node import WorkerLoop, mailbox_loop, sandbox_loop
     from medcom_adapter.sandbox.demo import UNIT_EAN
     from medcom_adapter.service import Settings, create_app
     from medcom_adapter.service.apikeys import ApiKeys
     from medcom_adapter.service.webhook import CaseSystemWebhooks
 
-    settings = Settings(api_keys=ApiKeys.load(_keys_file(args.keys)), https=args.https)
+    if (args.certfile is None) != (args.keyfile is None):
+        print("medcom-adapter: --certfile and --keyfile go together", file=sys.stderr)
+        return EXIT_USAGE
+    configure(json_lines=args.log_format == "json")
+    tls = args.certfile is not None
+    scheme = "https" if tls else "http"
+    settings = Settings(api_keys=ApiKeys.load(_keys_file(args.keys)), https=args.https or tls,
+                        sandbox=not args.mailbox and not args.no_workers,
+                        public_url=args.public_url)
     if args.receivers:
         settings.directory = Directory.load(args.receivers)
     if os.environ.get(SECRET_ENV):
@@ -140,10 +167,40 @@ def _serve(args: argparse.Namespace) -> int:
         else:
             workers = sandbox_loop(own, settings.directory, unit_ean=args.unit or UNIT_EAN,
                                    hook=hook, close=own is not journal)
+    _log_start(args, settings, journal_url=args.journal or os.environ.get(URL_ENV),
+               url=args.public_url or f"{scheme}://{args.host}:{args.port}",
+               unit=args.unit or (UNIT_EAN if settings.sandbox else None))
     try:
-        # Access logs carry paths only: no path of ours holds a person id.
+        # The access log is the application's own (service.correlation): with request ids.
         uvicorn.run(create_app(journal, settings, workers=workers), host=args.host,
-                    port=args.port, server_header=False)
+                    port=args.port, server_header=False, log_config=None, access_log=False,
+                    ssl_certfile=args.certfile, ssl_keyfile=args.keyfile)
     finally:
         journal.close()
     return EXIT_OK
+
+
+def _log_start(args: argparse.Namespace, settings: Any, *, journal_url: str | None,
+               url: str, unit: str | None) -> None:
+    import logging
+    from importlib.metadata import version
+
+    from medcom_adapter.journal.factory import data_dir, public_url
+
+    log = logging.getLogger("medcom_adapter.serve")
+    if args.mailbox:
+        network = f"VANS mailbox {Path(args.mailbox).absolute()}"
+    elif args.no_workers:
+        network = "none in this process (--no-workers)"
+    else:
+        network = "sandbox (the in-process test network; no real mailbox)"
+    keys = sum(1 for k in settings.api_keys.all() if not k.revoked)
+    facts = {"version": version("medcom-adapter"), "unit": unit, "network": network,
+             "journal": public_url(journal_url), "data_directory": str(data_dir()),
+             "api_keys": keys, "public_url": url, "tls": settings.https}
+    log.info("medcom-adapter %s serving at %s; unit %s; journal %s; network %s; %d API keys",
+             facts["version"], url, unit or "-", facts["journal"], network, keys,
+             extra={"fields": facts})
+    if keys == 0:
+        log.warning("no live API key: case systems cannot call the API until one is made "
+                    "with `medcom-adapter api-key add NAME`")

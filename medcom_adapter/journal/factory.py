@@ -3,7 +3,7 @@
 ``None`` or ``sqlite:///path`` (four slashes for an absolute path; by default
 ``journal.sqlite3`` in the data directory), ``postgresql://...`` (or ``postgres://``),
 ``memory:``. The URL comes from the argument or ``MEDCOM_JOURNAL_URL``; the data directory
-from ``MEDCOM_DATA_DIR`` (default ``.medcom``).
+from ``MEDCOM_DATA_DIR`` (default: the user's data directory, see :func:`data_dir`).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from medcom_adapter.errors import JournalError
 from medcom_adapter.journal.clock import Clock, utc_now
@@ -22,8 +23,29 @@ DATA_DIR_ENV = "MEDCOM_DATA_DIR"
 
 
 def data_dir(env: Mapping[str, str] | None = None) -> Path:
+    """Where the journal's SQLite file, its key and the API keys live: ``MEDCOM_DATA_DIR``
+    (made absolute), else the user's data directory (``~/.local/share/medcom-adapter`` on
+    Linux). Never the current directory: a command run from elsewhere must find the same
+    journal and keys, not silently start new ones."""
     env = os.environ if env is None else env
-    return Path(env.get(DATA_DIR_ENV) or ".medcom")
+    given = env.get(DATA_DIR_ENV)
+    if given:
+        return Path(given).expanduser().absolute()
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("medcom-adapter", appauthor=False)).absolute()
+
+
+def public_url(url: str | None) -> str:
+    """A journal URL fit to print: without its password."""
+    if not url:
+        return "sqlite (journal.sqlite3 in the data directory)"
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)
+    user = (parts.username or "") + ":***"
+    return urlunsplit(parts._replace(netloc=f"{user}@{netloc[1]}"))
 
 
 def open_journal(url: str | None = None, *, env: Mapping[str, str] | None = None,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -30,6 +31,7 @@ from medcom_adapter.service.state import ServiceState, state
 from medcom_adapter.service.uploads import check_upload
 
 router = APIRouter(prefix="/api", tags=["api"])
+log = logging.getLogger(__name__)
 Text = Annotated[str, Field(min_length=1, max_length=200)]
 PDF_ONLY = frozenset({"application/pdf"})
 KM_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg", "image/gif",
@@ -272,7 +274,10 @@ async def launch(body: LaunchIn, request: Request,
     """A one-time URL that opens the referral or KM page for this context in a browser."""
     s = state(request)
     token, expires = s.tokens.issue(_context(body, Kind(body.kind), key))
-    return LaunchOut(url=str(request.url_for("launch_page", token=token)), expires=expires)
+    url = request.url_for("launch_page", token=token)
+    public = s.settings.public_url
+    return LaunchOut(url=f"{public.rstrip('/')}{url.path}" if public else str(url),
+                     expires=expires)
 
 
 @router.post("/referrals", response_model=QueuedOut, status_code=201,
@@ -329,6 +334,9 @@ def _queue(s: ServiceState, key: ApiKey, build: Any) -> QueuedOut:
     except forms.FieldErrors as exc:
         raise _form_problem(exc) from None
     ids = s.queue(outgoing, actor=_actor(key))
+    entry = outgoing.prepared.entries[0]
+    log.info("queued %s for %s", entry.kind, key.name, extra={"fields": {
+        "journal_ids": list(ids), "envelope_id": entry.envelope_id, "case_system": key.name}})
     return QueuedOut(id=ids[0], ids=list(ids), status="queued",
                      kind=outgoing.prepared.entries[0].kind,
                      files=[name for name, _ in outgoing.files])

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from medcom_adapter.journal.interface import Journal
-from medcom_adapter.service import api, pages
+from medcom_adapter.service import api, operations, pages
 from medcom_adapter.service.correlation import RequestId
 from medcom_adapter.service.problems import KeepSubmitted
 from medcom_adapter.service.security import BodyLimit, SecurityHeaders
@@ -30,6 +30,9 @@ class Workers(Protocol):
     def start(self) -> None: ...
 
     def stop(self, timeout: float = ...) -> None: ...
+
+    @property
+    def running(self) -> bool: ...
 
 
 def create_app(journal: Journal, settings: Settings | None = None, *,
@@ -60,7 +63,10 @@ def create_app(journal: Journal, settings: Settings | None = None, *,
         LaunchTokens(settings.secret, settings.launch_ttl_seconds, settings.clock),
         Sessions(settings.session_ttl_seconds, settings.clock),
     )
+    app.state.workers = workers
+    app.state.metrics = operations.registry(journal)
     app.include_router(api.router)
+    app.include_router(operations.router)
     app.include_router(pages.router)
     pages.install_error_pages(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

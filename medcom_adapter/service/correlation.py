@@ -1,8 +1,11 @@
 """A request id for every request: in the ``X-Request-Id`` answer header, in a problem's
-``instance`` and in every log line written while the request is served."""
+``instance`` and in every log line written while the request is served, including the
+access line this middleware writes when the answer has gone."""
 
 from __future__ import annotations
 
+import logging
+import time
 import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -10,6 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from medcom_adapter.logs import correlation
 
 REQUEST_ID = "medcom.request_id"
+access = logging.getLogger("medcom_adapter.access")
 
 
 class RequestId:
@@ -24,11 +28,22 @@ class RequestId:
         request_id = str(uuid.uuid4())
         scope[REQUEST_ID] = request_id
 
+        started, status = time.perf_counter(), 0
+
         async def send_with_id(message: Message) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
+                status = message["status"]
                 message["headers"] = [*message.get("headers", []),
                                       (b"x-request-id", request_id.encode())]
             await send(message)
 
         with correlation(request_id=request_id):
-            await self.app(scope, receive, send_with_id)
+            try:
+                await self.app(scope, receive, send_with_id)
+            finally:
+                # the path only: no path of ours holds a person id, and queries are not logged
+                access.info("%s %s %d", scope["method"], scope["path"], status, extra={
+                    "fields": {"method": scope["method"], "path": scope["path"],
+                               "status": status,
+                               "ms": round((time.perf_counter() - started) * 1000, 1)}})

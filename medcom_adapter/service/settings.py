@@ -30,4 +30,6 @@ class Settings:
     max_upload_bytes: int = 10 * 1024 * 1024
     max_attachments: int = 5
     https: bool = False
+    sandbox: bool = False  # the workers use the sandbox network: the pages say so
+    public_url: str | None = None  # where browsers reach us, if not the request's own host
     clock: Callable[[], datetime] = _now

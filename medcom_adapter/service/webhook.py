@@ -20,6 +20,7 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 import time
 from collections.abc import Callable
 
@@ -32,6 +33,7 @@ from medcom_adapter.service.forms import KM_KINDS
 from medcom_adapter.workers.hooks import Delivery
 
 HEADER = "X-MedCom-Signature"
+log = logging.getLogger(__name__)
 
 
 def payload(m: StoredMessage) -> bytes:
@@ -92,7 +94,13 @@ class CaseSystemWebhooks:
         stored = self._journal.get(delivery.journal_id, actor="webhook")
         for key in targets:
             assert key.webhook_url is not None and key.webhook_key is not None
-            if not deliver(self._client, key.webhook_url, key.webhook_key,
-                           stored, now=self._clock(), idempotency_key=delivery.delivery_id):
+            delivered = deliver(self._client, key.webhook_url, key.webhook_key, stored,
+                                now=self._clock(), idempotency_key=delivery.delivery_id)
+            log.log(logging.INFO if delivered else logging.WARNING,
+                    "webhook of %s %s", key.name, "took it" if delivered else "refused it",
+                    extra={"fields": {"journal_id": delivery.journal_id, "case_system": key.name,
+                                      "delivery_id": delivery.delivery_id,
+                                      "envelope_id": stored.message.envelope_id}})
+            if not delivered:
                 raise TransportFailure(f"the webhook of {key.name} did not take delivery"
                                        f" {delivery.delivery_id}")

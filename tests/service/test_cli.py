@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
 import sys
 import time
+from importlib.metadata import version
 from pathlib import Path
 
 import httpx
@@ -14,7 +16,10 @@ import pytest
 
 from medcom_adapter.cli import main
 from medcom_adapter.service.apikeys import ApiKeys
+from tests.conftest import FIXTURES
 from tests.service.conftest import CONTEXT
+
+LAUNCH = FIXTURES / "requests" / "launch.json"
 
 
 def test_api_keys_are_added_listed_revoked_and_stored_only_hashed(
@@ -66,6 +71,15 @@ def test_serve_on_the_embedded_defaults_sends_over_the_sandbox(
                               headers={"Authorization": f"Bearer {secret}"})
         assert response.status_code == 201
         assert response.json()["url"].startswith(f"{base}/launch/")
+        capsys.readouterr()
+        assert main(["launch", "--request", str(LAUNCH), "--service", base,
+                     "--key", secret]) == 0
+        by_hand = capsys.readouterr().out.strip()
+        assert by_hand.startswith(f"{base}/launch/")
+        assert "TESTMILJØ" in httpx.get(by_hand, follow_redirects=True).text
+        assert main(["launch", "--request", str(LAUNCH), "--service", base,
+                     "--key", "mca_x_y"]) == 1
+        assert "api.unauthorized" in capsys.readouterr().err
         page = httpx.get(response.json()["url"], follow_redirects=True)
         assert page.status_code == 200 and "Korrespondancemeddelelse" in page.text
         auth = {"Authorization": f"Bearer {secret}"}
@@ -86,3 +100,70 @@ def test_serve_on_the_embedded_defaults_sends_over_the_sandbox(
     assert CONTEXT["patient"]["cpr"] not in output
     assert "GET /launch/" in output  # access log on, and it shows paths only
     assert (tmp_path / "data" / "journal.sqlite3").exists()  # the embedded SQLite journal
+    lines = [json.loads(line) for line in output.splitlines()]  # every line is JSON
+    (start,) = [line for line in lines if line["logger"] == "medcom_adapter.serve"]
+    assert start["version"] == version("medcom-adapter") and start["api_keys"] == 1
+    assert start["unit"] == "5790000123452" and start["network"].startswith("sandbox")
+    assert start["public_url"] == base and start["data_directory"] == str(tmp_path / "data")
+    assert start["journal"].startswith("sqlite")
+    (queued,) = [line for line in lines if line["message"].startswith("queued ")]
+    assert queued["journal_ids"][0] == km.json()["id"] and queued["request_id"]
+    access = [line for line in lines if line["logger"] == "medcom_adapter.access"]
+    assert access and all(len(line["request_id"]) == 36 for line in access)
+
+
+def _certificate(folder: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 (made here: no network, no openssl CLI)."""
+    from datetime import UTC, datetime, timedelta
+    from ipaddress import IPv4Address
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "medcom-adapter test")])
+    now = datetime.now(UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(minutes=5)).not_valid_after(now + timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(IPv4Address("127.0.0.1"))]),
+                           critical=False)
+            .sign(key, hashes.SHA256()))
+    certfile, keyfile = folder / "cert.pem", folder / "key.pem"
+    certfile.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    keyfile.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                          serialization.PrivateFormat.PKCS8,
+                                          serialization.NoEncryption()))
+    return certfile, keyfile
+
+
+def test_serve_over_tls_with_certfile_and_keyfile(tmp_path: Path) -> None:
+    import ssl
+
+    certfile, keyfile = _certificate(tmp_path)
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MEDCOM_")}
+    env["MEDCOM_DATA_DIR"] = str(tmp_path / "data")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "medcom_adapter", "serve", "--port", str(port), "--no-workers",
+         "--certfile", str(certfile), "--keyfile", str(keyfile), "--log-format", "text"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        trust = ssl.create_default_context(cafile=str(certfile))
+        for _ in range(100):
+            try:
+                health = httpx.get(f"https://127.0.0.1:{port}/healthz", verify=trust, timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        assert health.json() == {"status": "ok"}
+        assert health.headers["strict-transport-security"] == "max-age=31536000"
+        with pytest.raises(httpx.TransportError):  # plain HTTP is not served
+            httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+    finally:
+        server.terminate()
+        output = server.communicate(timeout=10)[0].decode()
+    assert "no live API key" in output  # said at start: no case system can call it yet
+    assert main(["serve", "--certfile", str(certfile)]) == 2
