@@ -149,7 +149,8 @@ def test_rotation_reseals_recorded_henvisninger(sql_journal: SqlJournal) -> None
     from medcom_adapter.journal.crypto import Key, Keyring
 
     sql_journal.record_henvisning(civil(), actor="a")
-    sql_journal.keys = Keyring((*sql_journal.keys.keys.values(), Key("test-2", bytes(range(1, 33)))))
+    new = Key("test-2", bytes(range(1, 33)))
+    sql_journal.keys = Keyring((*sql_journal.keys.keys.values(), new))
     sql_journal._henvisninger.keys = sql_journal.keys
     sql_journal.rotate_key()
     assert sql_journal.db.rows("SELECT DISTINCT key_id FROM henvisninger") == [("test-2",)]
