@@ -35,10 +35,10 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def _stats(args: argparse.Namespace) -> int:
+    from medcom_adapter.addressing.directory import Directory
     from medcom_adapter.cli.journal import open_audited
     from medcom_adapter.errors import InvalidValue
     from medcom_adapter.stats import collect, report
-    from medcom_adapter.transport.directory import Directory
 
     if args.until < args.since:
         raise InvalidValue("--to is before --from")

@@ -11,7 +11,7 @@ from datetime import date
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from medcom_adapter.errors import InvalidValue, JournalError
@@ -22,6 +22,7 @@ from medcom_adapter.model.identifiers import SorId
 from medcom_adapter.model.parties import person_id
 from medcom_adapter.service.apikeys import ApiKey
 from medcom_adapter.service.auth import require
+from medcom_adapter.service.problems import ApiProblem, FieldError, responses
 from medcom_adapter.service.state import state
 
 router = APIRouter(prefix="/api", tags=["§126a"])
@@ -74,27 +75,32 @@ def _actor(key: ApiKey) -> str:
 
 
 @router.post("/henvisninger", response_model=RecordedOut, status_code=201,
-             responses={401: {}, 403: {}, 409: {}, 422: {}})
+             responses=responses(401, 403, 409, 413, 422))
 async def record(body: HenvisningIn, request: Request,
                  key: Annotated[ApiKey, Depends(require("send"))]) -> RecordedOut:
     """Record a henvisning that travels without a MedCom message (civil society, another
     municipality's §126a offer, ...), or correct or withdraw one with a new record."""
     if body.withdrawn and body.supersedes is None:
-        raise HTTPException(422, {"errors": {"withdrawn": "name the record in supersedes"}})
+        raise ApiProblem("api.validation", errors=(FieldError(
+            "supersedes", "api.missing", "a withdrawal names the record it withdraws",
+            detail_da="En tilbagekaldelse skal angive den registrering, den tilbagekalder."),))
     try:
         record = HenvisningRecord(body.course_id, body.date, body.henvisning,
                                   person_id(body.patient_cpr), SorId(body.unit_sor))
     except InvalidValue as exc:
-        raise HTTPException(422, {"errors": {"patient_cpr": exc.message}}) from None
+        raise ApiProblem("api.validation", errors=(
+            FieldError("patient_cpr", exc.code, exc.message),)) from None
     try:
         id = state(request).journal.record_henvisning(
             record, actor=_actor(key), supersedes=body.supersedes, withdrawn=body.withdrawn)
     except JournalError as exc:
-        raise HTTPException(409, {"errors": {"supersedes": exc.message}}) from None
+        raise ApiProblem("api.conflict", status=409, errors=(
+            FieldError("supersedes", exc.code, exc.message),)) from None
     return RecordedOut(id=id)
 
 
-@router.get("/henvisninger", response_model=list[HenvisningOut], responses={401: {}, 403: {}})
+@router.get("/henvisninger", response_model=list[HenvisningOut],
+            responses=responses(401, 403, 422))
 async def course(request: Request, key: Annotated[ApiKey, Depends(require("read"))],
                  course_id: UUID, versions: bool = False) -> list[HenvisningOut]:
     """A course's henvisninger in force (with ``versions``, corrected ones too)."""
@@ -104,7 +110,7 @@ async def course(request: Request, key: Annotated[ApiKey, Depends(require("read"
 
 
 @router.get("/henvisninger/export", responses={
-    200: {"content": {"text/csv": {}, "application/json": {}}}, 401: {}, 403: {}})
+    200: {"content": {"text/csv": {}, "application/json": {}}}, **responses(401, 403, 422)})
 async def period(request: Request, key: Annotated[ApiKey, Depends(require("export"))],
                  since: Annotated[date, Query(alias="from")],
                  until: Annotated[date, Query(alias="to")],

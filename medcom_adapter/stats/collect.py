@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
+from medcom_adapter.addressing.directory import Directory
 from medcom_adapter.errors import UnknownReceiver
 from medcom_adapter.journal.interface import Direction, Journal, Query
 from medcom_adapter.stats.figures import DANISH_TIME, Figures, compute
-from medcom_adapter.transport.directory import Directory
 
 _ALL = 10_000_000
 
