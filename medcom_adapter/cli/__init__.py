@@ -13,7 +13,16 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from medcom_adapter.cli import certify, convert, journal, launch, messages, network, serve
+from medcom_adapter.cli import (
+    certify,
+    convert,
+    journal,
+    launch,
+    messages,
+    network,
+    serve,
+    stats,
+)
 from medcom_adapter.cli.common import EXIT_INVALID, EXIT_USAGE
 from medcom_adapter.errors import MedComError
 
@@ -23,6 +32,7 @@ COMMAND_GROUPS = (
     network,
     certify,
     journal,
+    stats,
     serve,
     launch,
 )
