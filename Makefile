@@ -5,12 +5,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint bench fuzz wheel-smoke clean
+.PHONY: run test lint lock bench fuzz wheel-smoke clean
 
-$(STAMP): pyproject.toml
+# Dependencies come from the lock file, pinned with hashes; `make lock` updates it.
+$(STAMP): pyproject.toml requirements-dev.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.lock
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -29,6 +31,17 @@ lint: $(STAMP)
 wheel-smoke:
 	.ci/wheel-smoke
 
+# Re-resolve the lock files (requirements.lock: the service; requirements-dev.lock: plus the
+# test tools) from pyproject.toml, with hashes, for CPython 3.11 on x86-64 Linux: the
+# platform of CI, the image and the machines the service runs on.
+LOCK_OPTIONS := --quiet --python-platform x86_64-manylinux_2_28 --python-version 3.11 \
+	--generate-hashes --extra postgresql
+lock:
+	$(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/pip install --quiet uv
+	.venv-lock/bin/uv pip compile $(LOCK_OPTIONS) -o requirements.lock pyproject.toml
+	.venv-lock/bin/uv pip compile $(LOCK_OPTIONS) --extra dev -o requirements-dev.lock pyproject.toml
+
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 
@@ -39,4 +52,4 @@ fuzz: $(STAMP)
 	done
 
 clean:
-	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache build *.egg-info
+	rm -rf $(VENV) .venv-lock out .pytest_cache .mypy_cache .ruff_cache build *.egg-info
