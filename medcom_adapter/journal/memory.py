@@ -141,7 +141,7 @@ class MemoryJournal:
 
     def find(self, query: Query, *, actor: str = "system") -> Sequence[StoredMessage]:
         with self._lock:
-            found = []
+            found: list[StoredMessage] = []
             for id in self._candidates(query):
                 if len(found) == query.limit:
                     break
@@ -222,12 +222,16 @@ class MemoryJournal:
 
     def _candidates(self, query: Query) -> list[int]:
         """Ids that may match, in order: the smallest index the query names, else all."""
-        sets = [self._by_field.get(key, {}) for key in _keys(query)]
+        sets: list[dict[int, None]] = [self._by_field.get(key, {}) for key in _keys(query)]
         if query.status is not None:
             sets.append(self._by_status.get(query.status, {}))
         if not sets:
             return list(self._records)
-        return sorted(min(sets, key=len))  # a status index is in change order, not id order
+        smallest = sets[0]
+        for ids in sets[1:]:
+            if len(ids) < len(smallest):
+                smallest = ids
+        return sorted(smallest)  # a status index is in change order, not id order
 
     def _unindex(self, id: int, message: NewMessage) -> None:
         for key in _keys(message):
