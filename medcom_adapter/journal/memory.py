@@ -28,6 +28,7 @@ from medcom_adapter.journal.interface import (
     VerifyReport,
     unfinished,
 )
+from medcom_adapter.journal.shared import MemorySharedState, SharedState
 from medcom_adapter.model.classification import Classification
 from medcom_adapter.model.parties import PersonId
 
@@ -62,6 +63,7 @@ class MemoryJournal:
         self._audit: list[AuditEntry] = []
         self._head = chain.GENESIS
         self._lock = threading.RLock()
+        self.shared: SharedState = MemorySharedState()
 
     @contextmanager
     def atomic(self) -> Iterator[None]:

@@ -32,6 +32,8 @@ from medcom_adapter.journal.interface import (
     unfinished,
 )
 from medcom_adapter.journal.migrations import migrate
+from medcom_adapter.journal.shared import SharedState
+from medcom_adapter.journal.shared_sql import SqlSharedState
 from medcom_adapter.journal.verify import verify_rows
 from medcom_adapter.model.classification import Classification
 from medcom_adapter.model.parties import PersonId
@@ -46,6 +48,7 @@ class SqlJournal:
     def __init__(self, db: Db, keys: Keyring, *, clock: Clock = utc_now) -> None:
         self.db, self.keys, self._clock = db, keys, clock
         migrate(db)
+        self.shared: SharedState = SqlSharedState(db, keys)
 
     @contextmanager
     def atomic(self) -> Iterator[None]:

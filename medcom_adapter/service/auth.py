@@ -12,7 +12,7 @@ from medcom_adapter.service.apikeys import ApiKey
 from medcom_adapter.service.state import state
 
 _bearer = HTTPBearer(auto_error=False,
-                     description="API key issued by `medcom-adapter serve keys add`")
+                     description="API key issued by `medcom-adapter api-key add`")
 
 
 def require(scope: str) -> Callable[..., Coroutine[Any, Any, ApiKey]]:
@@ -22,7 +22,7 @@ def require(scope: str) -> Callable[..., Coroutine[Any, Any, ApiKey]]:
         request: Request,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> ApiKey:
-        keys = state(request).settings.api_keys
+        keys = state(request).keys
         key = keys.find(credentials.credentials) if credentials is not None else None
         if key is None:
             raise HTTPException(401, "missing, unknown or revoked API key",
