@@ -131,14 +131,14 @@ def _key_action(args: argparse.Namespace, journal: Journal) -> int:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from medcom_adapter.addressing.directory import Directory
     from medcom_adapter.journal.factory import open_journal
     from medcom_adapter.journal.memory import MemoryJournal
+    from medcom_adapter.node import WorkerLoop, mailbox_loop, sandbox_loop
     from medcom_adapter.sandbox.demo import UNIT_EAN
     from medcom_adapter.service import Settings, create_app
     from medcom_adapter.service.apikeys import ApiKeys
-    from medcom_adapter.service.background import WorkerLoop, mailbox_loop, sandbox_loop
     from medcom_adapter.service.webhook import CaseSystemWebhooks
-    from medcom_adapter.transport.directory import Directory
 
     settings = Settings(https=args.https)
     if args.receivers:

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from medcom_adapter.sandbox.demo import RECEIVERS
-from medcom_adapter.transport.directory import Directory
+from medcom_adapter.addressing.directory import Directory
+from medcom_adapter.resources import EXAMPLE_RECEIVERS
 
 
 def _now() -> datetime:
@@ -21,7 +21,7 @@ class Settings:
     outstanding URLs). ``https`` marks cookies Secure and sends HSTS: set it whenever the
     service is reached over TLS (directly or behind a proxy)."""
 
-    directory: Directory = field(default_factory=lambda: Directory.load(RECEIVERS))
+    directory: Directory = field(default_factory=lambda: Directory.load(EXAMPLE_RECEIVERS))
     secret: bytes = field(default_factory=lambda: secrets.token_bytes(32))
     launch_ttl_seconds: float = 300.0  # a launch URL must be opened within minutes
     session_ttl_seconds: float = 1800.0  # a worker's page session, idle timeout

@@ -18,9 +18,9 @@ from medcom_adapter.journal.factory import open_journal
 from medcom_adapter.journal.interface import Status
 from medcom_adapter.journal.memory import MemoryJournal
 from medcom_adapter.journal.shared import KeyRecord
+from medcom_adapter.node import sandbox_loop
 from medcom_adapter.service import Settings, create_app
 from medcom_adapter.service.apikeys import ApiKeys
-from medcom_adapter.service.background import sandbox_loop
 from medcom_adapter.service.webhook import (
     HEADER,
     CaseSystemWebhooks,
