@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from medcom_adapter.journal.factory import open_journal
 from medcom_adapter.journal.interface import Journal, Query, Status
 from medcom_adapter.service import Settings, create_app
-from tests.service.conftest import CONTEXT, Clock, csrf_of, issue_key
+from tests.service.conftest import CONTEXT, Clock, api_client, csrf_of, issue_key
 from tests.service.test_pages import pdf_file, referral_form
 
 SECRET = bytes(range(32))  # both processes sign launch links alike (MEDCOM_SERVICE_SECRET)
@@ -31,8 +31,8 @@ def two_processes(tmp_path: Path) -> Iterator[tuple[TestClient, TestClient, Jour
     clock = Clock()
     first, second = (open_journal(None, env=env, clock=clock) for _ in range(2))
     settings = Settings(clock=clock, secret=SECRET, max_upload_bytes=64 * 1024)
-    with (TestClient(create_app(first, settings)) as a,
-          TestClient(create_app(second, settings)) as b):
+    with (api_client(create_app(first, settings)) as a,
+          api_client(create_app(second, settings)) as b):
         yield a, b, first, clock
     first.close()
     second.close()

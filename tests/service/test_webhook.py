@@ -11,7 +11,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from fastapi.testclient import TestClient
 
 from medcom_adapter.cli import main
 from medcom_adapter.journal.factory import open_journal
@@ -29,7 +28,7 @@ from medcom_adapter.service.webhook import (
     sign,
     verify,
 )
-from tests.service.conftest import CONTEXT, CPR, GP, GP_EAN, UNIT
+from tests.service.conftest import CONTEXT, CPR, GP, GP_EAN, UNIT, api_client
 from tests.service.inbound import inbound_care_communication
 
 SECRET = b"shared-with-the-case-system"
@@ -121,7 +120,7 @@ def test_a_received_km_is_pushed_signed_to_the_case_systems_webhook() -> None:
     workers = sandbox_loop(journal, settings.directory, unit_ean=CONTEXT["unit"]["ean"],
                            hook=CaseSystemWebhooks(keys, journal), interval=0.05)
     try:
-        with TestClient(create_app(journal, settings, workers=workers)) as client:
+        with api_client(create_app(journal, settings, workers=workers)) as client:
             sent = client.post("/api/km", headers={"Authorization": f"Bearer {api_key}"},
                                json={**CONTEXT, "receiver_sor": GP, "text": "Kære læge",
                                      "category": "carecoordination"})
