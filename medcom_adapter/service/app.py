@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from medcom_adapter.journal.interface import Journal
-from medcom_adapter.service import api, pages
+from medcom_adapter.service import api, henvisninger_api, pages, pages_126a
 from medcom_adapter.service.apikeys import ApiKeys
 from medcom_adapter.service.correlation import RequestId
 from medcom_adapter.service.drafts import Drafts
@@ -68,6 +68,8 @@ def create_app(journal: Journal, settings: Settings | None = None, *,
         Drafts(journal.shared),
     )
     app.include_router(api.router)
+    app.include_router(henvisninger_api.router)
+    app.include_router(pages_126a.router)
     app.include_router(pages.router)
     pages.install_error_pages(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

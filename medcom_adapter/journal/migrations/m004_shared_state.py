@@ -7,7 +7,7 @@ links and sessions. Secret ids are stored as SHA-256 hashes; payloads are cipher
 
 from medcom_adapter.journal.migrations import Migration
 
-MIGRATION = Migration(3, "the service's shared state", (
+MIGRATION = Migration(4, "the service's shared state", (
     """CREATE TABLE api_keys (
         id TEXT PRIMARY KEY, name TEXT NOT NULL, digest TEXT NOT NULL,
         scopes TEXT NOT NULL, units TEXT NOT NULL, created_at TEXT NOT NULL,
