@@ -32,6 +32,7 @@ from medcom_adapter.journal.interface import (
     VerifyReport,
     unfinished,
 )
+from medcom_adapter.journal.shared import MemorySharedState, SharedState
 from medcom_adapter.model.classification import Classification
 from medcom_adapter.model.henvisninger import (
     Carrier,
@@ -79,6 +80,7 @@ class MemoryJournal:
         # floor a durable one is measured against; a scan would slow it as a run grows)
         self._by_field: dict[tuple[str, object], dict[int, None]] = {}
         self._by_status: dict[Status, dict[int, None]] = {}
+        self.shared: SharedState = MemorySharedState()
 
     @contextmanager
     def atomic(self) -> Iterator[None]:
