@@ -1,8 +1,9 @@
 """``serve``: the HTTP service for case systems and PPR staff; ``api-key``: its keys.
 
-API keys live hashed in a JSON file (default ``api-keys.json`` in the data directory:
-``MEDCOM_DATA_DIR``, else the user's data directory; ``--verbose`` names it); a new key is
-printed once and never stored.
+API keys live hashed in the journal's shared store (``--journal URL`` or
+``MEDCOM_JOURNAL_URL``; by default the embedded SQLite journal in ``MEDCOM_DATA_DIR``), so
+every ``serve`` process on that journal sees a new or revoked key on its next request; a
+new key is printed once and never stored. Each key names the units it acts for.
 ``MEDCOM_SERVICE_SECRET`` (hex) fixes the launch-token secret, so several processes behind
 one address accept each other's URLs; without it each process makes its own.
 
@@ -22,9 +23,12 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from medcom_adapter.cli.common import EXIT_OK, EXIT_USAGE
+
+if TYPE_CHECKING:
+    from medcom_adapter.journal.interface import Journal
 
 SECRET_ENV = "MEDCOM_SERVICE_SECRET"
 
@@ -36,7 +40,6 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     serve.add_argument("--journal", metavar="URL",
                        help="journal URL (sqlite:///..., postgresql://..., memory:); "
                             "default MEDCOM_JOURNAL_URL or the embedded SQLite journal")
-    serve.add_argument("--keys", type=Path, metavar="FILE", help="API key file")
     serve.add_argument("--receivers", type=Path, metavar="FILE",
                        help="receivers directory (JSON); default the bundled example")
     serve.add_argument("--https", action="store_true",
@@ -65,8 +68,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     actions = keys.add_subparsers(dest="action", required=True)
     add = actions.add_parser("add", help="make a key for a case system (printed once)")
     add.add_argument("name", help="the case system, e.g. sbsys-eksempel-kommune")
+    add.add_argument("--unit", action="append", dest="units", metavar="SOR[:EAN]",
+                     required=True, help="a unit the key acts for (repeatable)")
     add.add_argument("--scope", action="append", dest="scopes", metavar="SCOPE",
-                     help="launch, send, read, export, inbound (repeatable; default all)")
+                     help="launch, send, read, export, inbound, journal (repeatable; default "
+                          "all but journal)")
     revoke = actions.add_parser("revoke", help="revoke a key by its id")
     revoke.add_argument("key_id")
     listing = actions.add_parser("list", help="list keys (ids, names, scopes; never secrets)")
@@ -75,33 +81,41 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     webhook.add_argument("key_id")
     webhook.add_argument("url", nargs="?", help="omit to stop pushing")
     for p in (add, revoke, listing, webhook):
-        p.add_argument("--keys", type=Path, metavar="FILE", help="API key file")
+        p.add_argument("--journal", metavar="URL", help="journal URL (default "
+                       "MEDCOM_JOURNAL_URL or the embedded SQLite journal)")
     keys.set_defaults(run=_keys)
 
 
-def _keys_file(given: Path | None) -> Path:
-    from medcom_adapter.journal.factory import data_dir
-
-    return given or data_dir() / "api-keys.json"
-
-
 def _keys(args: argparse.Namespace) -> int:
-    from medcom_adapter.service.apikeys import SCOPES, ApiKeys
+    from medcom_adapter.journal.factory import open_journal
 
-    path = _keys_file(args.keys)
-    store = ApiKeys.load(path)
+    journal = open_journal(args.journal)
+    try:
+        return _key_action(args, journal)
+    finally:
+        journal.close()
+
+
+def _key_action(args: argparse.Namespace, journal: Journal) -> int:
+    from medcom_adapter.journal.shared import Unit
+    from medcom_adapter.service.apikeys import DEFAULT_SCOPES, ApiKeys
+
+    store = ApiKeys(journal.shared)
     if args.action == "list":
         for key in store.all():
             state = "revoked" if key.revoked else "active"
-            print(f"{key.id}  {key.name}  {','.join(key.scopes)}  {state}")
+            acts_for = " ".join(str(u) for u in key.units)
+            print(f"{key.id}  {key.name}  {','.join(key.scopes)}  {acts_for}  {state}")
         return EXIT_OK
     if args.action == "webhook":
         try:
             secret = store.set_webhook(args.key_id, args.url)
-        except (KeyError, ValueError) as exc:
+        except KeyError:
+            print(f"medcom-adapter: no API key {args.key_id}")
+            return EXIT_USAGE
+        except ValueError as exc:
             print(f"medcom-adapter: {exc}")
             return EXIT_USAGE
-        store.save(path)
         if secret is None:
             print(f"no webhook for {args.key_id}")
         else:
@@ -114,17 +128,16 @@ def _keys(args: argparse.Namespace) -> int:
         except KeyError:
             print(f"medcom-adapter: no API key {args.key_id}")
             return EXIT_USAGE
-        store.save(path)
         print(f"revoked {args.key_id}")
         return EXIT_OK
     try:
-        key, secret = store.add(args.name, tuple(args.scopes or SCOPES))
+        units = tuple(Unit.parse(u) for u in args.units)
+        key, secret = store.add(args.name, units, tuple(args.scopes or DEFAULT_SCOPES))
     except ValueError as exc:
         print(f"medcom-adapter: {exc}")
         return EXIT_USAGE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    store.save(path)
-    print(f"key id {key.id} for {key.name} ({', '.join(key.scopes)}); the key, shown once:")
+    print(f"key id {key.id} for {key.name} ({', '.join(key.scopes)}; units "
+          f"{' '.join(str(u) for u in key.units)}); the key, shown once:")
     print(secret)
     return EXIT_OK
 
@@ -148,8 +161,7 @@ def _serve(args: argparse.Namespace) -> int:
     configure(json_lines=args.log_format == "json")
     tls = args.certfile is not None
     scheme = "https" if tls else "http"
-    settings = Settings(api_keys=ApiKeys.load(_keys_file(args.keys)), https=args.https or tls,
-                        sandbox=not args.mailbox and not args.no_workers,
+    settings = Settings(https=args.https or tls, sandbox=not args.mailbox and not args.no_workers,
                         public_url=args.public_url)
     if args.receivers:
         settings.directory = Directory.load(args.receivers)
@@ -160,14 +172,15 @@ def _serve(args: argparse.Namespace) -> int:
     if not args.no_workers:
         # the workers' own connection; an in-memory journal can only be shared
         own = journal if isinstance(journal, MemoryJournal) else open_journal(args.journal)
-        hook = CaseSystemWebhooks(settings.api_keys, own)
+        hook = CaseSystemWebhooks(ApiKeys(own.shared), own)
         if args.mailbox:
             workers = mailbox_loop(own, settings.directory, mailbox=args.mailbox, hook=hook,
                                    close=own is not journal)
         else:
             workers = sandbox_loop(own, settings.directory, unit_ean=args.unit or UNIT_EAN,
                                    hook=hook, close=own is not journal)
-    _log_start(args, settings, journal_url=args.journal or os.environ.get(URL_ENV),
+    _log_start(args, ApiKeys(journal.shared),
+               journal_url=args.journal or os.environ.get(URL_ENV),
                url=args.public_url or f"{scheme}://{args.host}:{args.port}",
                unit=args.unit or (UNIT_EAN if settings.sandbox else None))
     try:
@@ -180,8 +193,8 @@ def _serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _log_start(args: argparse.Namespace, settings: Any, *, journal_url: str | None,
-               url: str, unit: str | None) -> None:
+def _log_start(args: argparse.Namespace, keys: Any, *, journal_url: str | None, url: str,
+               unit: str | None) -> None:
     import logging
     from importlib.metadata import version
 
@@ -194,13 +207,13 @@ def _log_start(args: argparse.Namespace, settings: Any, *, journal_url: str | No
         network = "none in this process (--no-workers)"
     else:
         network = "sandbox (the in-process test network; no real mailbox)"
-    keys = sum(1 for k in settings.api_keys.all() if not k.revoked)
+    live = sum(1 for k in keys.all() if not k.revoked)
     facts = {"version": version("medcom-adapter"), "unit": unit, "network": network,
              "journal": public_url(journal_url), "data_directory": str(data_dir()),
-             "api_keys": keys, "public_url": url, "tls": settings.https}
+             "api_keys": live, "public_url": url, "tls": args.certfile is not None}
     log.info("medcom-adapter %s serving at %s; unit %s; journal %s; network %s; %d API keys",
-             facts["version"], url, unit or "-", facts["journal"], network, keys,
+             facts["version"], url, unit or "-", facts["journal"], network, live,
              extra={"fields": facts})
-    if keys == 0:
+    if live == 0:
         log.warning("no live API key: case systems cannot call the API until one is made "
-                    "with `medcom-adapter api-key add NAME`")
+                    "with `medcom-adapter api-key add NAME --unit SOR`")

@@ -28,7 +28,7 @@ import httpx
 
 from medcom_adapter.errors import TransportFailure
 from medcom_adapter.journal.interface import Journal, StoredMessage
-from medcom_adapter.service.apikeys import ApiKeys
+from medcom_adapter.service.apikeys import ApiKeys, signing_key
 from medcom_adapter.service.forms import KM_KINDS
 from medcom_adapter.workers.hooks import Delivery
 
@@ -93,8 +93,9 @@ class CaseSystemWebhooks:
             return  # nothing to push; case systems poll GET /api/inbound
         stored = self._journal.get(delivery.journal_id, actor="webhook")
         for key in targets:
-            assert key.webhook_url is not None and key.webhook_key is not None
-            delivered = deliver(self._client, key.webhook_url, key.webhook_key, stored,
+            assert key.webhook_url is not None and key.webhook_secret is not None
+            delivered = deliver(self._client, key.webhook_url, signing_key(key.webhook_secret),
+                                stored,
                                 now=self._clock(), idempotency_key=delivery.delivery_id)
             log.log(logging.INFO if delivered else logging.WARNING,
                     "webhook of %s %s", key.name, "took it" if delivered else "refused it",

@@ -12,10 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from medcom_adapter.service.apikeys import ApiKeys
+from medcom_adapter.journal.memory import MemoryJournal
+from medcom_adapter.service.apikeys import ApiKeys, signing_key
 from medcom_adapter.service.problems import TITLES
 from medcom_adapter.service.webhook import sign
 from tests.conftest import ROOT
+from tests.service.conftest import UNIT
 
 DOC = (ROOT / "docs" / "integration.md").read_text(encoding="utf-8")
 BODY = json.dumps({"id": 63, "kind": "CareCommunication", "patient_cpr": "2509479989",
@@ -29,12 +31,12 @@ def _block(language: str) -> str:
 
 def _delivery() -> tuple[str, str]:
     """A webhook secret as `api-key webhook` prints it, and a header the adapter signs with."""
-    keys = ApiKeys()
-    key, _ = keys.add("sbsys")
+    keys = ApiKeys(MemoryJournal().shared)
+    key, _ = keys.add("sbsys", (UNIT,))
     secret = keys.set_webhook(key.id, "https://fagsystem.example/medcom")
     (hook,) = keys.webhooks()
-    assert secret is not None and hook.webhook_key is not None
-    return secret, sign(BODY, hook.webhook_key, int(time.time()))
+    assert secret is not None and hook.webhook_secret is not None
+    return secret, sign(BODY, signing_key(hook.webhook_secret), int(time.time()))
 
 
 def test_the_python_example_verifies_a_delivery_and_refuses_tampering() -> None:

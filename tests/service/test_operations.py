@@ -11,7 +11,7 @@ from medcom_adapter.cli import main
 from medcom_adapter.journal.factory import data_dir, open_journal, public_url
 from medcom_adapter.journal.memory import MemoryJournal
 from medcom_adapter.service import Settings, create_app
-from tests.service.conftest import CONTEXT, Harness, api_client
+from tests.service.conftest import CONTEXT, UNIT, Harness, api_client, issue_key
 
 
 class StoppedWorkers:
@@ -56,8 +56,9 @@ def test_metrics_count_what_the_api_queued(harness: Harness) -> None:
 def test_pages_on_the_sandbox_carry_the_test_banner() -> None:
     for sandbox in (True, False):
         settings = Settings(sandbox=sandbox)
-        _, key = settings.api_keys.add("sbsys")
-        with api_client(create_app(MemoryJournal(), settings)) as client:
+        journal = MemoryJournal()
+        _, key = issue_key(journal)
+        with api_client(create_app(journal, settings)) as client:
             url = client.post("/api/launch", json={**CONTEXT, "kind": "km"},
                               headers={"Authorization": f"Bearer {key}"}).json()["url"]
             page = client.get(url)
@@ -67,8 +68,9 @@ def test_pages_on_the_sandbox_carry_the_test_banner() -> None:
 
 def test_launch_urls_start_with_the_public_url() -> None:
     settings = Settings(public_url="https://medcom.kommune.example/")
-    _, key = settings.api_keys.add("sbsys")
-    with api_client(create_app(MemoryJournal(), settings)) as client:
+    journal = MemoryJournal()
+    _, key = issue_key(journal)
+    with api_client(create_app(journal, settings)) as client:
         url = client.post("/api/launch", json={**CONTEXT, "kind": "km"},
                           headers={"Authorization": f"Bearer {key}"}).json()["url"]
     assert url.startswith("https://medcom.kommune.example/launch/")
@@ -84,7 +86,7 @@ def test_the_data_directory_is_absolute_and_the_same_from_anywhere(
     for where in ("a", "b"):  # two working directories, one key store
         (tmp_path / where).mkdir()
         monkeypatch.chdir(tmp_path / where)
-        assert main(["api-key", "add", f"sbsys-{where}"]) == 0
+        assert main(["api-key", "add", f"sbsys-{where}", "--unit", str(UNIT)]) == 0
     capsys.readouterr()
     assert main(["--verbose", "api-key", "list"]) == 0
     out, err = capsys.readouterr()
