@@ -25,7 +25,6 @@ from typing import Any
 from medcom_adapter.cli.common import EXIT_INVALID, EXIT_OK, EXIT_USAGE
 from medcom_adapter.errors import UnknownReceiver
 
-RECEIVERS = Path(__file__).resolve().parents[2] / "fixtures" / "network" / "receivers.json"
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,9 +297,10 @@ def _register(path: Path | None) -> Any:
 
 
 def _directory(path: Path | None) -> Any:
-    from medcom_adapter.transport.directory import Directory
+    from medcom_adapter.addressing.directory import Directory
+    from medcom_adapter.resources import EXAMPLE_RECEIVERS
 
-    return Directory.load(path or RECEIVERS)
+    return Directory.load(path or EXAMPLE_RECEIVERS)
 
 
 def _link(path: Path | None) -> Any:
