@@ -26,7 +26,6 @@ from medcom_adapter.cli.common import EXIT_INVALID, EXIT_OK, EXIT_USAGE
 from medcom_adapter.errors import UnknownReceiver
 
 
-
 @dataclass(frozen=True, slots=True)
 class Options:
     """What a conversion may need beyond the input file."""

@@ -164,8 +164,11 @@ def test_ok_becomes_an_xctl03_for_the_xdis91_and_one_for_the_xbin01() -> None:
         assert len(receipt.identifier) <= 14 and len(message.envelope.identifier) <= 14
         (original,) = receipt.letters
         named.append((receipt.original_envelope_id, original.identifier, original.version_code))
-    ids = [(m.envelope.identifier, getattr(m.letters[0], "letter").identifier)
-           for m in (km, xbin)]
+    ids = []
+    for m in (km, xbin):
+        letter = m.letters[0]
+        assert not isinstance(letter, Receipt)
+        ids.append((m.envelope.identifier, letter.letter.identifier))
     assert named == [(*ids[0], "XD9134L"), (*ids[1], "XB0131X")]
 
 
