@@ -493,10 +493,11 @@ def _status(cc: CareCommunication) -> EpisodeOfCareStatus:
 
 
 def _episode(cc: CareCommunication) -> str | None:
-    """The episode-of-care identifier, without dashes in XDIS91 (section 4.2)."""
+    """The episode-of-care identifier, without dashes in XDIS91 (section 4.2); a UUID
+    written as a URN loses its ``urn:uuid:`` prefix, which XDIS91 has no room for."""
     if cc.episode_of_care is None:
         return None
-    value = cc.episode_of_care.value
+    value = cc.episode_of_care.value.removeprefix("urn:uuid:")
     return value if len(value) <= NAME_LENGTH else value.replace("-", "")[:NAME_LENGTH]
 
 
