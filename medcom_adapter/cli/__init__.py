@@ -21,6 +21,7 @@ from medcom_adapter.cli import (
     messages,
     network,
     serve,
+    sor,
     stats,
 )
 from medcom_adapter.cli.common import EXIT_INVALID, EXIT_USAGE
@@ -29,6 +30,7 @@ from medcom_adapter.errors import MedComError
 COMMAND_GROUPS = (
     messages,
     convert,
+    sor,
     network,
     certify,
     journal,

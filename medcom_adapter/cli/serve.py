@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from medcom_adapter.journal.interface import Journal
 
 SECRET_ENV = "MEDCOM_SERVICE_SECRET"
+PUBLIC_URL_ENV = "MEDCOM_PUBLIC_URL"
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -50,7 +51,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
                        help="the certificate's private key")
     serve.add_argument("--public-url", metavar="URL",
                        help="the address case systems and browsers reach the service at "
-                            "(behind a proxy); launch URLs start with it")
+                            "(default MEDCOM_PUBLIC_URL, else http(s)://HOST:PORT); launch "
+                            "URLs start with it")
     serve.add_argument("--log-format", choices=("json", "text"), default="json",
                        help="JSON lines (default) or plain text on stderr")
     network = serve.add_mutually_exclusive_group()
@@ -161,8 +163,11 @@ def _serve(args: argparse.Namespace) -> int:
     configure(json_lines=args.log_format == "json")
     tls = args.certfile is not None
     scheme = "https" if tls else "http"
+    # launch URLs are made from the public address, never from a request's Host header
+    public = args.public_url or os.environ.get(PUBLIC_URL_ENV) or (
+        None if args.host in ("0.0.0.0", "::") else f"{scheme}://{args.host}:{args.port}")
     settings = Settings(https=args.https or tls, sandbox=not args.mailbox and not args.no_workers,
-                        public_url=args.public_url)
+                        public_url=public)
     if args.receivers:
         settings.directory = Directory.load(args.receivers)
     if os.environ.get(SECRET_ENV):
@@ -181,7 +186,7 @@ def _serve(args: argparse.Namespace) -> int:
                                    hook=hook, close=own is not journal)
     _log_start(args, ApiKeys(journal.shared),
                journal_url=args.journal or os.environ.get(URL_ENV),
-               url=args.public_url or f"{scheme}://{args.host}:{args.port}",
+               url=public or f"{scheme}://{args.host}:{args.port} (no --public-url)",
                unit=args.unit or (UNIT_EAN if settings.sandbox else None))
     try:
         # The access log is the application's own (service.correlation): with request ids.
