@@ -216,7 +216,7 @@ def _log_start(args: argparse.Namespace, keys: Any, *, journal_url: str | None, 
     facts = {"version": version("medcom-adapter"), "unit": unit, "network": network,
              "journal": public_url(journal_url), "data_directory": str(data_dir()),
              "api_keys": live, "public_url": url, "tls": args.certfile is not None}
-    log.info("medcom-adapter %s serving at %s; unit %s; journal %s; network %s; %d API keys",
+    log.info("medcom-adapter %s serving at %s; unit %s; journal %s; network %s; API keys: %d",
              facts["version"], url, unit or "-", facts["journal"], network, live,
              extra={"fields": facts})
     if live == 0:
