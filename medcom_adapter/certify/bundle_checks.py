@@ -43,7 +43,7 @@ class Check:
     def failure(self, bundle: Json, ours: CareCommunication | None) -> str | None:
         try:
             passed = self.test(bundle, ours)
-        except (KeyError, IndexError, TypeError, AttributeError, ValueError):
+        except (KeyError, IndexError, TypeError, AttributeError, ValueError, StopIteration):
             passed = False  # the part the check reads is missing or malformed
         return None if passed else f"{self.code}: ikke opfyldt: {self.text}"
 

@@ -186,3 +186,37 @@ ACKNOWLEDGEMENT_RECEIVE: tuple[Scenario, ...] = (
 )
 
 MEDCOM_SCENARIOS = CARECOMMUNICATION_SEND + ACKNOWLEDGEMENT_RECEIVE
+
+
+def markdown() -> str:
+    """The vendor guide's table: MedCom id (the scenario's id), what it asks, what is
+    checked, what a person confirms."""
+    lines = ["| MedCom id = scenario | purpose | the kit checks | a person confirms |",
+             "|---|---|---|---|"]
+    for s in MEDCOM_SCENARIOS:
+        checked = [ch.text for ch in s.checks] or [
+            "the message is valid; no Acknowledgement is acknowledged; the kit answers with "
+            + " then ".join(s.acks)]
+        lines.append(f"| `{s.id}` | {s.title} | {'; '.join(checked)} | "
+                     f"{' '.join(s.checklist)} |")
+    return "\n".join(lines) + "\n"
+
+
+def write_into(path: str) -> None:
+    """Replace the table between ``<!-- medcom:start -->`` and ``<!-- medcom:end -->``."""
+    from pathlib import Path
+
+    doc = Path(path)
+    head, _, rest = doc.read_text(encoding="utf-8").partition("<!-- medcom:start -->\n")
+    _, _, tail = rest.partition("<!-- medcom:end -->")
+    doc.write_text(f"{head}<!-- medcom:start -->\n{markdown()}<!-- medcom:end -->{tail}",
+                   encoding="utf-8")
+
+
+if __name__ == "__main__":  # python -m medcom_adapter.certify.medcom_cases --write DOC.md
+    import sys
+
+    if sys.argv[1:2] == ["--write"]:
+        write_into(sys.argv[2])
+    else:
+        print(markdown(), end="")

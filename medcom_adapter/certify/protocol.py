@@ -44,6 +44,15 @@ class Timing:
 
 
 @dataclass(frozen=True, slots=True)
+class Exchanged:
+    """One file as it went over the mailbox, envelope and all."""
+
+    scenario: str  # the scenario being played when it went ("" before the first)
+    way: str  # sent (by the kit) or received (from the system under test)
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
 class ScenarioResult:
     scenario: Scenario
     failures: tuple[str, ...]
@@ -78,6 +87,8 @@ class ScenarioRunner:
         self.run_id = uuid.uuid4().hex[:12]  # parcel keys are unique per run
         self.answerer = Answerer(clock=now)
         self._sent = 0
+        self.current = ""  # the scenario being played, for the record of what was exchanged
+        self.exchanged: list[Exchanged] = []  # every file sent and received, in order
 
     # -- receive ---------------------------------------------------------------------------
     def receive(self, chosen: Sequence[Scenario]) -> list[ScenarioResult]:
@@ -86,6 +97,7 @@ class ScenarioRunner:
         owner: dict[str, _Played] = {}
         for n, scenario in enumerate(chosen, 1):
             self.progress(f"[{n}/{len(chosen)}] {scenario.id}: {scenario.title}")
+            self.current = scenario.id
             played.append(self._deliver(scenario, owner))
         return [ScenarioResult(p.scenario, tuple(
             protocol.check_receive(p.scenario, p.delivered, p.answers) + p.extra))
@@ -129,6 +141,7 @@ class ScenarioRunner:
         results = []
         for n, scenario in enumerate(chosen, 1):
             self.progress(f"[{n}/{len(chosen)}] {scenario.id}: {scenario.title}")
+            self.current = scenario.id
             results.append(self._ask(scenario, prompt))
         return results
 
@@ -179,6 +192,7 @@ class ScenarioRunner:
 
     # -- the mailbox -----------------------------------------------------------------------
     def _send(self, wire: Wire) -> None:
+        self.exchanged.append(Exchanged(self.current, "sent", wire.data))
         self._sent += 1
         self.mailbox.send(Parcel(wire.data, wire.kind, wire.envelope_id, wire.sender,
                                  wire.receiver, key=f"certify-{self.run_id}-{self._sent}"))
@@ -187,6 +201,7 @@ class ScenarioRunner:
         out = []
         for received in self.mailbox.receive():
             out.append(received.data)
+            self.exchanged.append(Exchanged(self.current, "received", received.data))
             self.mailbox.settle(received)
         return out
 
