@@ -34,6 +34,8 @@ from medcom_adapter.journal.interface import (
     unfinished,
 )
 from medcom_adapter.journal.migrations import migrate
+from medcom_adapter.journal.shared import SharedState
+from medcom_adapter.journal.shared_sql import SqlSharedState
 from medcom_adapter.journal.verify import verify_rows
 from medcom_adapter.model.classification import Classification
 from medcom_adapter.model.henvisninger import HenvisningRecord, RecordedHenvisning
@@ -49,6 +51,7 @@ class SqlJournal:
     def __init__(self, db: Db, keys: Keyring, *, clock: Clock = utc_now) -> None:
         self.db, self.keys, self._clock = db, keys, clock
         migrate(db)
+        self.shared: SharedState = SqlSharedState(db, keys)
         self._henvisninger = HenvisningStore(db, keys, clock)
 
     @contextmanager
