@@ -94,7 +94,7 @@ def build(
             "all letters of one Emessage must share a namespace: "
             + ", ".join(f"{v.code} ({v.namespace})" for v in resolved)
         )
-    w = Writer(namespace)
+    w = Writer(namespace, splice=_ascii_compatible(encoding))
     root = etree.Element(f"{{{namespace}}}Emessage", nsmap=cast(Any, {None: namespace}))
     _write_envelope(w, root, message.envelope)
     for letter, version in zip(message.letters, resolved, strict=True):
@@ -110,7 +110,16 @@ def build(
         if issues:
             raise OutboundInvalid(issues)
     # not pretty-printed: indentation would add text to mixed-content formatted text
-    return cast(bytes, etree.tostring(tree, encoding=encoding, xml_declaration=True))
+    return w.spliced(cast(bytes, etree.tostring(tree, encoding=encoding, xml_declaration=True)))
+
+
+def _ascii_compatible(encoding: str) -> bool:
+    """Whether ``encoding`` writes ASCII text as the same bytes (UTF-8, ISO-8859-1: yes;
+    UTF-16: no), so base64 can be spliced into the serialised document."""
+    try:
+        return "Ab0+/=\n".encode(encoding) == b"Ab0+/=\n"
+    except LookupError:
+        return False
 
 
 def _resolve_versions(
