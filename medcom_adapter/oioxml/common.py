@@ -42,7 +42,6 @@ from medcom_adapter.model.parties import (
     Organisation,
     Patient,
     Telephone,
-    check_identifier,
     person_id,
 )
 from medcom_adapter.model.text import Break, FormattedText, Inline, Space, Style, Styled
@@ -302,24 +301,27 @@ class Reader:
 
     def organisation(self) -> Organisation:
         code = self.value("IdentifierCode", IdentifierCode)
-        with blame(self.element):
+        ean = self.value("EANIdentifier", LocationNumber)
+        speciality = self.opt_value("MedicalSpecialityCode", MedicalSpeciality)
+        # the model checks the identifier against its code (once): a failure is its fault
+        with blame(self.at("Identifier")):
             return Organisation(
-                ean=self.value("EANIdentifier", LocationNumber),
-                identifier=self.value("Identifier", lambda v: check_identifier(v, code)),
+                ean=ean,
+                identifier=self.text("Identifier"),
                 identifier_code=code,
                 name=self.opt("OrganisationName"),
                 department=self.opt("DepartmentName"),
                 unit=self.opt("UnitName"),
                 address=self.address(),
                 phone=self.opt("TelephoneSubscriberIdentifier"),
-                speciality=self.opt_value("MedicalSpecialityCode", MedicalSpeciality),
+                speciality=speciality,
             )
 
     def cc_receiver(self) -> CcReceiver:
         code = self.value("IdentifierCode", IdentifierCode)
-        with blame(self.element):
+        with blame(self.at("Identifier")):  # as for an organisation
             return CcReceiver(
-                identifier=self.value("Identifier", lambda v: check_identifier(v, code)),
+                identifier=self.text("Identifier"),
                 identifier_code=code,
                 name=self.opt("OrganisationName"),
                 department=self.opt("DepartmentName"),
