@@ -20,6 +20,7 @@ from pathlib import Path
 from types import ModuleType
 
 from benchmarks import (
+    allocator,
     edifact_parse,
     end_to_end,
     fhir_validate,
@@ -37,6 +38,7 @@ BENCHMARKS: tuple[ModuleType, ...] = (
     journal,
     end_to_end,
     memory,
+    allocator,
     service,
     startup,
 )
