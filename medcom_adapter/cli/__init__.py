@@ -14,13 +14,14 @@ import sys
 from collections.abc import Sequence
 
 from medcom_adapter import allocator
-from medcom_adapter.cli import certify, convert, journal, messages, network, serve, stats
+from medcom_adapter.cli import certify, convert, journal, messages, network, serve, sor, stats
 from medcom_adapter.cli.common import EXIT_INVALID, EXIT_USAGE
 from medcom_adapter.errors import MedComError
 
 COMMAND_GROUPS = (
     messages,
     convert,
+    sor,
     network,
     certify,
     journal,
