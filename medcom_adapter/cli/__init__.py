@@ -13,6 +13,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from medcom_adapter import allocator
 from medcom_adapter.cli import (
     certify,
     convert,
@@ -41,6 +42,7 @@ COMMAND_GROUPS = (
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    allocator.tune()  # before any message is handled: see the module
     args = _parser().parse_args(argv)
     if args.verbose:
         _say_where()
