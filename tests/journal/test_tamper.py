@@ -38,8 +38,8 @@ def _remove(journal: SqlJournal, id: int) -> None:
 
 def _relink_unkeyed(journal: SqlJournal, after: int) -> str:
     """What an attacker without the key can do: recompute the later links as SHA-256."""
-    link = journal.db.rows("SELECT link FROM messages WHERE id <= ? ORDER BY id DESC LIMIT 1",
-                           (after,))[0][0]
+    link = str(journal.db.rows("SELECT link FROM messages WHERE id <= ? ORDER BY id DESC "
+                               "LIMIT 1", (after,))[0][0])
     for raw in journal.db.rows(f"SELECT {', '.join(rows.MESSAGE_COLUMNS)} FROM messages "
                                "WHERE id > ? ORDER BY id", (after,)):
         row = rows.as_dict(raw)
