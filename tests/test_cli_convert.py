@@ -10,6 +10,9 @@ import pytest
 
 from medcom_adapter.cli import main
 from medcom_adapter.detect import check
+from medcom_adapter.model.carecommunication import CareCommunication
+from medcom_adapter.model.receipts import Receipt
+from medcom_adapter.oioxml.emessage import Document
 from medcom_adapter.oioxml.receipting import answer
 from tests.conftest import FIXTURES
 
@@ -35,6 +38,7 @@ def test_xdis91_with_attachment_to_fhir_on_stdout(
     data = capsysbinary.readouterr().out
     report = check(data)
     assert report.valid and report.kind == "CareCommunication", report.issues
+    assert isinstance(report.message, CareCommunication)
     assert any(getattr(s, "data", None) for s in report.message.segments)
 
 
@@ -72,11 +76,14 @@ def test_xctl03_to_ack_and_back(
     assert json.loads(ack.read_bytes())["entry"][0]["resource"]["response"]["code"] == "ok"
     assert main(["convert", str(ack), "--to", "oioxml"]) == 1  # needs --original-envelope
     capsysbinary.readouterr()
-    original = check(xctl03.read_bytes()).message.message.letters[0].original_envelope_id
+    xctl = check(xctl03.read_bytes()).message
+    assert isinstance(xctl, Document) and isinstance(xctl.message.letters[0], Receipt)
+    original = xctl.message.letters[0].original_envelope_id
     assert main(["convert", str(ack), "--to", "oioxml", "--original-envelope", original]) == 0
     back = check(capsysbinary.readouterr().out)
     assert back.valid and back.kind == "XCTL03"
-    assert back.message.message == check(xctl03.read_bytes()).message.message
+    assert isinstance(back.message, Document)
+    assert back.message.message == xctl.message
 
 
 def test_unsupported_pair_and_invalid_input_are_explained(

@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from medcom_adapter.catalogue import Envelope
 from medcom_adapter.detect import Enveloped, check
 from medcom_adapter.detect import answer as receipt_answer
 from medcom_adapter.envelopes import fhir_payload, vans
@@ -40,7 +41,7 @@ class Answerer:
 
     def answer(self, data: bytes) -> list[bytes]:
         report = check(data)
-        if report.kind == "VANSEnvelope":
+        if report.kind == Envelope.VANS_ENVELOPE:
             return self._envelope(report.message, report.carried)
         if report.kind in _NOT_RECEIPTED or bytes(data[:64]).lstrip().startswith(b"{"):
             return []  # FHIR outside a VANSEnvelope, or an envelope we do not answer here
@@ -52,7 +53,7 @@ class Answerer:
         if not isinstance(opened, Enveloped):
             return []  # an envelope that does not read cannot be addressed
         envelope = opened.envelope
-        if envelope.message is None:
+        if not isinstance(envelope, vans.VansEnvelope) or envelope.message is None:
             return []  # VANS receipts are never answered
         now = self.clock()
         out = [vans.build(vans.receipt_for(envelope, vans.VansReceiptKind.POSITIVE,

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from medcom_adapter.catalogue import Envelope
 from medcom_adapter.certify.deliveries import Wire
 from medcom_adapter.detect import Enveloped, check
 from medcom_adapter.envelopes.vans import VansReceipt
@@ -170,7 +171,7 @@ def expectations(scenario: Scenario, delivered: Sequence[Wire]) -> Expected:
     silent: set[str] = set()
     for delivery, wire in zip(scenario.deliveries, delivered, strict=True):
         key = wire.envelope_id
-        if wire.kind == "VANSEnvelope":
+        if wire.kind == Envelope.VANS_ENVELOPE:
             allowed[(wire.envelope_id, Answer.VANS_POSITIVE)] += 1
             key = wire.message_id or ""
         if delivery.expect is Answer.NOTHING:

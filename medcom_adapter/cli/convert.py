@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from medcom_adapter.cli.common import EXIT_INVALID, EXIT_OK, EXIT_USAGE
+from medcom_adapter.kinds import Kind
+from medcom_adapter.oioxml.versions import current
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +27,7 @@ class Options:
     sor: dict[str, str] = field(default_factory=dict)  # GLN -> SOR id
     binaries: tuple[Any, ...] = ()  # read XBIN01 Documents for an XDIS91's BIN references
     original_envelope: str | None = None
-    original_version: str = "XD9134L"
+    original_version: str = current(Kind.CORRESPONDENCE).code
     fhir_format: str = "json"
     encoding: str = "ISO-8859-1"
 
@@ -86,9 +88,10 @@ def _care_communication_to_oioxml(source: Source, options: Options) -> list[Outp
     result = to_oioxml(source.message)
     km = result.correspondence
     out = [Output(f"XDIS91_{km.envelope.identifier}.xml",
-                  build(km, "XD9134L", encoding=options.encoding))]
+                  build(km, current(Kind.CORRESPONDENCE), encoding=options.encoding))]
     out += [Output(f"XBIN01_{b.envelope.identifier}.xml",
-                   build(b, "XB0131X", encoding=options.encoding)) for b in result.binaries]
+                   build(b, current(Kind.BINARY), encoding=options.encoding))
+            for b in result.binaries]
     return out
 
 
@@ -151,7 +154,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     convert.add_argument("--original-envelope", metavar="ID",
                          help="envelope id of the acknowledged OIOXML message "
                               "(ack -> XCTL03/XCTL02)")
-    convert.add_argument("--original-version", default="XD9134L", metavar="CODE",
+    convert.add_argument("--original-version", default=current(Kind.CORRESPONDENCE).code,
+                         metavar="CODE",
                          help="VersionCode of the acknowledged letter (default %(default)s)")
     convert.add_argument("--fhir-format", choices=("json", "xml"), default="json")
     convert.add_argument("--encoding", default="ISO-8859-1", choices=("ISO-8859-1", "UTF-8"))

@@ -39,6 +39,7 @@ from medcom_adapter.convert.xdis91_fhir import (
     oioxml_id,
 )
 from medcom_adapter.errors import RefuseCode
+from medcom_adapter.kinds import Kind
 from medcom_adapter.model.acknowledgement import (
     ERROR_CODES,
     HL7_OUTCOME,
@@ -53,6 +54,7 @@ from medcom_adapter.model.ids import IdSource
 from medcom_adapter.model.message import Emessage, Envelope
 from medcom_adapter.model.receipts import OriginalLetter, Receipt, ReceiptKind, Refusal
 from medcom_adapter.model.text import FormattedText
+from medcom_adapter.oioxml.versions import current
 
 ACK_ACTIVITY = "acknowledgement"
 GlnToSor = Callable[[str], str | None]
@@ -60,7 +62,7 @@ GlnToSor = Callable[[str], str | None]
 # the receipt kind each acknowledgement code is, and back
 RECEIPT_OF = {AckCode.OK: ReceiptKind.POSITIVE, AckCode.FATAL_ERROR: ReceiptKind.NEGATIVE}
 CODE_OF = {kind: code for code, kind in RECEIPT_OF.items()}
-RECEIPT_VERSION = {ReceiptKind.POSITIVE: "XC0330Q", ReceiptKind.NEGATIVE: "XC0230Q"}
+RECEIPT_VERSION = {k: current(Kind(k)).code for k in (ReceiptKind.POSITIVE, ReceiptKind.NEGATIVE)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +91,7 @@ class Original:
     """What the receipt must name of the acknowledged OIOXML message and FHIR does not carry."""
 
     envelope_id: str
-    version_code: str = "XD9134L"
+    version_code: str = current(Kind.CORRESPONDENCE).code
 
 
 def _no_sor(gln: str) -> str | None:

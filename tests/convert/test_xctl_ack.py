@@ -16,12 +16,18 @@ from medcom_adapter.detect import check
 from medcom_adapter.errors import RefuseCode
 from medcom_adapter.fhir.acknowledgement import from_bundle, to_bundle
 from medcom_adapter.fhir.validate import validate_message
-from medcom_adapter.model.acknowledgement import ERROR_CODES, HL7_OUTCOME, AckCode, OutcomeIssue
+from medcom_adapter.model.acknowledgement import (
+    ERROR_CODES,
+    HL7_OUTCOME,
+    AckCode,
+    Acknowledgement,
+    OutcomeIssue,
+)
 from medcom_adapter.model.carecommunication import Coding
 from medcom_adapter.model.message import Emessage
 from medcom_adapter.model.receipts import Receipt, ReceiptKind, Refusal
 from medcom_adapter.model.text import FormattedText
-from medcom_adapter.oioxml.emessage import build, parse
+from medcom_adapter.oioxml.emessage import Document, build, parse
 from medcom_adapter.oioxml.receipting import answer
 from tests.conftest import official
 from tests.convert.test_xdis91_fhir import SOR_DIRECTORY, km_with_attachment, sor_of
@@ -229,9 +235,11 @@ def test_convert_command_turns_xctl02_into_fatal_error_and_back(
     ack.write_bytes(capsysbinary.readouterr().out)
     report = check(ack.read_bytes())
     assert report.valid and report.kind == "Acknowledgement", report.issues
+    assert isinstance(report.message, Acknowledgement)
     assert report.message.code is AckCode.FATAL_ERROR
     assert main(["convert", str(ack), "--to", "oioxml",
                  "--original-envelope", receipt.original_envelope_id]) == 0
     back = check(capsysbinary.readouterr().out)
     assert back.valid and back.kind == "XCTL02"
+    assert isinstance(back.message, Document)
     assert back.message.message == message
