@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from uuid import UUID
 
+from medcom_adapter.errors import JournalError
 from medcom_adapter.journal import chain
 from medcom_adapter.journal.clock import Clock, utc_now
+from medcom_adapter.journal.henvisninger import select
 from medcom_adapter.journal.interface import (
     SYSTEM,
     AuditEntry,
@@ -28,7 +32,14 @@ from medcom_adapter.journal.interface import (
     VerifyReport,
     unfinished,
 )
+from medcom_adapter.journal.shared import MemorySharedState, SharedState
 from medcom_adapter.model.classification import Classification
+from medcom_adapter.model.henvisninger import (
+    Carrier,
+    HenvisningRecord,
+    RecordedHenvisning,
+    from_classification,
+)
 from medcom_adapter.model.parties import PersonId
 
 
@@ -51,6 +62,7 @@ class _Saved:
     records: dict[int, tuple[int, int, datetime | None, NewMessage, datetime | None]]
     audit: int
     head: str
+    henvisninger: int
 
 
 class MemoryJournal:
@@ -61,7 +73,14 @@ class MemoryJournal:
         self._records: dict[int, _Record] = {}
         self._audit: list[AuditEntry] = []
         self._head = chain.GENESIS
+        self._henvisninger: list[RecordedHenvisning] = []
         self._lock = threading.RLock()
+        # ids by a field a worker looks messages up by, so that a lookup costs the same
+        # with ten messages stored as with a million (benchmarks use this journal as the
+        # floor a durable one is measured against; a scan would slow it as a run grows)
+        self._by_field: dict[tuple[str, object], dict[int, None]] = {}
+        self._by_status: dict[Status, dict[int, None]] = {}
+        self.shared: SharedState = MemorySharedState()
 
     @contextmanager
     def atomic(self) -> Iterator[None]:
@@ -76,17 +95,22 @@ class MemoryJournal:
     def _save(self) -> _Saved:
         return _Saved({id: (len(r.history), len(r.answered_by), r.lease_until, r.message,
                             r.purged_at) for id, r in self._records.items()},
-                      len(self._audit), self._head)
+                      len(self._audit), self._head, len(self._henvisninger))
 
     def _restore(self, saved: _Saved) -> None:
         for id in [id for id in self._records if id not in saved.records]:
+            self._unindex(id, self._records[id].message)
             del self._records[id]
         for id, (history, answered, lease, message, purged) in saved.records.items():
             record = self._records[id]
             del record.history[history:], record.answered_by[answered:]
             record.lease_until, record.message, record.purged_at = lease, message, purged
         del self._audit[saved.audit:]
+        del self._henvisninger[saved.henvisninger:]
         self._head = saved.head
+        self._by_status = {}
+        for id, record in self._records.items():
+            self._by_status.setdefault(record.history[-1].status, {})[id] = None
 
     def append(self, message: NewMessage, status: Status, *, actor: str = "system") -> int:
         return self.append_many((message,), status, actor=actor)[0]
@@ -107,6 +131,9 @@ class MemoryJournal:
                 self._records[id] = _Record(
                     message, now, entry, self._head, [StatusChange(status, now)]
                 )
+                for key in _keys(message):
+                    self._by_field.setdefault(key, {})[id] = None
+                self._by_status.setdefault(status, {})[id] = None
                 if message.answers is not None:
                     self._records[message.answers].answered_by.append(id)
                 ids.append(id)
@@ -115,7 +142,9 @@ class MemoryJournal:
     def set_status(self, id: int, status: Status, *, reason: str | None = None) -> None:
         with self._lock:
             record = self._records[id]
+            del self._by_status[record.history[-1].status][id]
             record.history.append(StatusChange(status, self._clock(), reason))
+            self._by_status.setdefault(status, {})[id] = None
             record.lease_until = None
 
     def get(self, id: int, *, actor: str = "system") -> StoredMessage:
@@ -127,8 +156,12 @@ class MemoryJournal:
 
     def find(self, query: Query, *, actor: str = "system") -> Sequence[StoredMessage]:
         with self._lock:
-            found = [self._stored(id) for id, r in self._records.items() if _matches(query, r)]
-            found = found[: query.limit]
+            found: list[StoredMessage] = []
+            for id in self._candidates(query):
+                if len(found) == query.limit:
+                    break
+                if _matches(query, self._records[id]):
+                    found.append(self._stored(id))
             if actor != SYSTEM:
                 self._log(actor, "find", tuple(s.id for s in found))
             return found
@@ -143,8 +176,8 @@ class MemoryJournal:
     def claim(self, status: Status, limit: int, *, lease_seconds: float = 60.0) -> Sequence[int]:
         with self._lock:
             now = self._clock()
-            free = [id for id, r in self._records.items() if r.history[-1].status == status
-                    and (r.lease_until is None or r.lease_until <= now)][:limit]
+            free = [id for id in sorted(self._by_status.get(status, {}))
+                    if (lease := self._records[id].lease_until) is None or lease <= now][:limit]
             for id in free:
                 self._records[id].lease_until = now + timedelta(seconds=lease_seconds)
             return free
@@ -159,6 +192,40 @@ class MemoryJournal:
             self._log(actor, "classifications", tuple(id for id, _ in found),
                       f"{since.isoformat()}..{until.isoformat()}")
             return [c for _, c in found]
+
+    def record_henvisning(self, record: HenvisningRecord, *, actor: str,
+                          supersedes: str | None = None, withdrawn: bool = False) -> str:
+        with self._lock:
+            carrier = None
+            if supersedes is not None:
+                if any(r.supersedes == supersedes for r in self._henvisninger):
+                    raise JournalError(f"henvisning {supersedes} is already corrected or "
+                                       "withdrawn: correct its newest version")
+                known = {r.id: r for r in self._all_henvisninger()}
+                if supersedes not in known or known[supersedes].withdrawn:
+                    raise JournalError(f"no henvisning {supersedes} in the journal")
+                carrier = known[supersedes].carrier
+            id = str(uuid.uuid4())
+            self._henvisninger.append(RecordedHenvisning(
+                id, record, self._clock(), actor, carrier, supersedes, withdrawn))
+            return id
+
+    def henvisninger(self, *, actor: str, course_id: UUID | None = None,
+                     since: date | None = None, until: date | None = None,
+                     versions: bool = False) -> Sequence[RecordedHenvisning]:
+        with self._lock:
+            found = select(self._all_henvisninger(), course_id=course_id, since=since,
+                           until=until, versions=versions)
+            self._log(actor, "henvisninger", tuple(sorted(
+                {r.carrier.journal_id for r in found if r.carrier is not None})))
+            return found
+
+    def _all_henvisninger(self) -> list[RecordedHenvisning]:
+        borne = [h for id, r in self._records.items() if r.message.classification is not None
+                 for h in from_classification(
+                     r.message.classification,
+                     Carrier(id, r.message.kind, r.message.envelope_id), r.stored_at, SYSTEM)]
+        return borne + self._henvisninger
 
     def audit_log(self, *, since: datetime | None = None) -> Sequence[AuditEntry]:
         with self._lock:
@@ -202,6 +269,23 @@ class MemoryJournal:
     def close(self) -> None:
         pass
 
+    def _candidates(self, query: Query) -> list[int]:
+        """Ids that may match, in order: the smallest index the query names, else all."""
+        sets: list[dict[int, None]] = [self._by_field.get(key, {}) for key in _keys(query)]
+        if query.status is not None:
+            sets.append(self._by_status.get(query.status, {}))
+        if not sets:
+            return list(self._records)
+        smallest = sets[0]
+        for ids in sets[1:]:
+            if len(ids) < len(smallest):
+                smallest = ids
+        return sorted(smallest)  # a status index is in change order, not id order
+
+    def _unindex(self, id: int, message: NewMessage) -> None:
+        for key in _keys(message):
+            self._by_field[key].pop(id, None)
+
     def _stored(self, id: int) -> StoredMessage:
         r = self._records[id]
         return StoredMessage(id, r.message, r.stored_at, r.entry.digest, tuple(r.history),
@@ -210,6 +294,13 @@ class MemoryJournal:
     def _log(self, actor: str, action: str, ids: tuple[int, ...],
              detail: str | None = None) -> None:
         self._audit.append(AuditEntry(self._clock(), actor, action, ids, detail))
+
+
+def _keys(m: NewMessage | Query) -> list[tuple[str, object]]:
+    """The indexed fields ``m`` sets (a message's, or those a query filters by)."""
+    return [(name, value) for name, value in (
+        ("patient", m.patient), ("episode", m.episode_id), ("envelope", m.envelope_id),
+        ("message", m.message_id)) if value is not None]
 
 
 def _matches(q: Query, r: _Record) -> bool:

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
 
 from medcom_adapter.errors import InvalidValue, UploadRefused
 from medcom_adapter.journal.interface import Direction, StoredMessage
@@ -119,6 +120,9 @@ class KmIn(ContextIn):
         "MedCom CareCommunication category; required for a new KM to a receiver that takes "
         "CareCommunication (topic too with 'other'); a reply keeps its thread's by default; "
         "not used for XDIS91"))
+    henvisning: bool = Field(False, description=(
+        "the KM refers the child to the GP: recorded as the course's §126a henvisning "
+        "'Alment praktiserende læge' with the message"))
 
 
 class StatusChangeOut(BaseModel):
@@ -174,7 +178,7 @@ def _context(body: ContextIn, kind: Kind, key: ApiKey) -> LaunchContext:
             patient_id=body.patient.cpr, patient_given_name=body.patient.given_name,
             patient_surname=body.patient.surname, unit_sor=body.unit.sor,
             unit_ean=body.unit.ean, worker_name=body.worker.name,
-            episode_id=body.episode_id, kind=kind, case_system=key.name,
+            episode_id=body.episode_id, kind=kind, case_system=key.name, key_id=key.id,
             unit_name=body.unit.name, worker_title=body.worker.title,
             worker_phone=body.worker.phone, patient_street=address.street,
             patient_postcode=address.postcode, patient_district=address.district,
@@ -292,7 +296,7 @@ async def send_referral(body: ReferralIn, request: Request,
         relative_given_name=body.relative.given_name if body.relative else None,
         relative_surname=body.relative.surname if body.relative else None,
         classes=classes, form=form)
-    return _queue(s, key, lambda: forms.referral(s.settings.directory, ctx, fields,
+    return await _queue(s, key, lambda: forms.referral(s.settings.directory, ctx, fields,
                                                  now=s.settings.clock()))
 
 
@@ -318,17 +322,20 @@ async def send_km(body: KmIn, request: Request,
                     for i, a in enumerate(body.attachments))
     fields = forms.KmFields(receiver_sor=body.receiver_sor, text=body.text, topic=body.topic,
                             priority=body.priority, attachments=uploads, reply_to=previous,
-                            category=body.category.value if body.category else None)
-    return _queue(s, key, lambda: forms.km(s.settings.directory, ctx, fields,
+                            category=body.category.value if body.category else None,
+                            henvisning=body.henvisning)
+    return await _queue(s, key, lambda: forms.km(s.settings.directory, ctx, fields,
                                            now=s.settings.clock()))
 
 
-def _queue(s: ServiceState, key: ApiKey, build: Any) -> QueuedOut:
+async def _queue(s: ServiceState, key: ApiKey, build: Any) -> QueuedOut:
+    """Builds, validates and journals in a worker thread: a durable commit waits for the
+    disk, and on the event loop it would hold up every other request meanwhile."""
     try:
-        outgoing: forms.Outgoing = build()
+        outgoing: forms.Outgoing = await run_in_threadpool(build)
     except forms.FieldErrors as exc:
         raise _form_problem(exc) from None
-    ids = s.queue(outgoing, actor=_actor(key))
+    ids = await run_in_threadpool(s.queue, outgoing, actor=_actor(key))
     return QueuedOut(id=ids[0], ids=list(ids), status="queued",
                      kind=outgoing.prepared.entries[0].kind,
                      files=[name for name, _ in outgoing.files])
