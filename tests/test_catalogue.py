@@ -24,7 +24,8 @@ PACKAGE = Path(catalogue.__file__).parent
 # the catalogue and the version tables it reads are where kinds and versions are spelled
 TABLES = {"catalogue.py", "kinds.py", "oioxml/versions.py", "edifact/versions.py",
           "fhir/versions.py", "envelopes/fhir_payload.py", "envelopes/vans.py",
-          "envelopes/sbdh.py"}
+          "envelopes/sbdh.py",
+          "certify/evidence.py"}  # the versions of MedCom's material the evidence names
 VERSION = re.compile(r"X?[A-Z]\d{4}[A-Z]|\d+\.\d+(\.\d+)?")
 # what detect reports as a kind: message types, and the envelopes that carry FHIR
 NAMES = ({k.value for k in Kind} | {r.type_code for r in catalogue.rows()}

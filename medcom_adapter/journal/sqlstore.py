@@ -42,6 +42,8 @@ from medcom_adapter.model.henvisninger import HenvisningRecord, RecordedHenvisni
 from medcom_adapter.model.parties import PersonId
 
 _SELECT = f"SELECT {', '.join(rows.MESSAGE_COLUMNS)} FROM messages"
+_SELECT_HEADS = "SELECT {} FROM messages".format(", ".join(
+    "NULL AS body" if column == "body" else column for column in rows.MESSAGE_COLUMNS))
 _CHUNK = 500  # ids per IN list
 
 
@@ -124,9 +126,11 @@ class SqlJournal:
 
     def find(self, query: Query, *, actor: str = "system") -> Sequence[StoredMessage]:
         sql, params = self._where(query)
+        select = _SELECT if query.bodies else _SELECT_HEADS
         with self.db.transaction(write=actor != SYSTEM):
             found = self._load(self.db.rows(
-                f"{_SELECT}{sql} ORDER BY id LIMIT ?", (*params, query.limit)))
+                f"{select}{sql} ORDER BY id LIMIT ?", (*params, query.limit)),
+                bodies=query.bodies)
             if actor != SYSTEM:
                 # one message by id is a read (scoped by the query's other filters)
                 self._log(actor, "read" if query.id is not None else "find",
@@ -260,9 +264,9 @@ class SqlJournal:
                 found[row[0]].append(row)
         return found
 
-    def _load(self, found: list[Row]) -> list[StoredMessage]:
+    def _load(self, found: list[Row], *, bodies: bool = True) -> list[StoredMessage]:
         ids = [r[0] for r in found]
-        attachments = self._attachments(ids)
+        attachments = self._attachments(ids) if bodies else {id: [] for id in ids}
         history: dict[int, list[Row]] = {id: [] for id in ids}
         answered: dict[int, list[int]] = {id: [] for id in ids}
         classified: dict[int, Row] = {}
@@ -276,7 +280,8 @@ class SqlJournal:
                     f"SELECT answers, id FROM messages WHERE answers {inside} ORDER BY id", chunk):
                 answered[answers].append(id)
             for row in self.db.rows(f"SELECT {', '.join(rows.CLASSIFICATION_COLUMNS)} FROM "
-                                    f"classifications WHERE message {inside}", chunk):
+                                    f"classifications WHERE message {inside}",
+                                    chunk) if bodies else ():
                 classified[row[0]] = row
         return [rows.stored(rows.as_dict(r), self.keys, attachments=attachments[r[0]],
                             history=history[r[0]], answered_by=answered[r[0]],
