@@ -73,8 +73,8 @@ class ConversionService:
         for letter in out.link.letters:
             self._links[(letter.envelope_id, letter.letter_id)] = out.link
         answers: list[Outgoing] = []
-        files = ((out.correspondence, "XD9134L"),
-                 *((b, "XB0131X") for b in out.binaries))
+        files = ((out.correspondence, xdis91_fhir.XDIS91_VERSION),
+                 *((b, xdis91_fhir.XBIN01_VERSION) for b in out.binaries))
         for message, version in files:
             answers += self.inner.handle(emessage.build(message, version), now)
         return self._from_inner(answers, now)
