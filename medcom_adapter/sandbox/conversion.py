@@ -23,6 +23,7 @@ from medcom_adapter.fhir import wire
 from medcom_adapter.fhir.acknowledgement import from_bundle as read_ack
 from medcom_adapter.fhir.acknowledgement import to_bundle as ack_bundle
 from medcom_adapter.fhir.carecommunication import from_bundle, to_bundle
+from medcom_adapter.kinds import Kind
 from medcom_adapter.model.acknowledgement import Acknowledgement
 from medcom_adapter.model.correspondence import ClinicalEmail
 from medcom_adapter.model.ids import IdSource
@@ -62,7 +63,7 @@ class ConversionService:
             bundle, _ = wire.load(payload.data)
         except MedComError:
             return []  # a VANS receipt, or nothing FHIR: not the conversion's to answer
-        if payload.document.kind == "Acknowledgement":
+        if payload.document.kind == Kind.ACKNOWLEDGEMENT:
             return self._acknowledgement(read_ack(bundle), now)
         cc = from_bundle(bundle)
         if cc.message_id in self._by_message:
