@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from medcom_adapter.conformance.leniency import reading
 from medcom_adapter.edifact import bin01, contrl, dis91, ref01, versions
 from medcom_adapter.edifact.common import Body
 from medcom_adapter.edifact.parser import Interchange, Message
@@ -58,6 +59,8 @@ class EdifactDocument:
 
     message: Emessage
     versions: tuple[EdifactVersion, ...]
+    # our own checks the interchange fails: worth telling its sender, never a refusal
+    warnings: tuple[Issue, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,11 +78,12 @@ def parse(data: bytes) -> EdifactDocument:
     """Read an interchange from a peer. Raises a RemoteError naming what and where."""
     interchange = parse_interchange(data)
     found = detect(interchange)
-    letters = tuple(
-        _CODECS[v.kind][2](Body(m, interchange.tokens, _CODECS[v.kind][1]), interchange, v)
-        for m, v in zip(interchange.messages, found, strict=True)
-    )
-    return EdifactDocument(Emessage(_envelope(interchange), letters), found)
+    with reading() as warnings:
+        letters = tuple(
+            _CODECS[v.kind][2](Body(m, interchange.tokens, _CODECS[v.kind][1]), interchange, v)
+            for m, v in zip(interchange.messages, found, strict=True)
+        )
+    return EdifactDocument(Emessage(_envelope(interchange), letters), found, tuple(warnings))
 
 
 def detect(interchange: Interchange) -> tuple[EdifactVersion, ...]:
@@ -192,7 +196,7 @@ def check(data: bytes) -> CheckResult:
         document = parse(data)
     except MedComError as exc:
         return CheckResult(issues=(_issue(exc),))
-    return CheckResult(document.versions, (), document)
+    return CheckResult(document.versions, document.warnings, document)
 
 
 def _issue(exc: MedComError) -> Issue:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from medcom_adapter.errors import InvalidValue
+from medcom_adapter.conformance.leniency import own_check
+from medcom_adapter.errors import InvalidValue, OwnCheck
 from medcom_adapter.model.codes import (
     IdentifierCode,
     MedicalSpeciality,
@@ -75,10 +76,16 @@ _IDENTIFIER_RULES: dict[IdentifierCode, Callable[[str], object] | None] = {
 
 
 def check_identifier(identifier: str, code: IdentifierCode) -> str:
-    """``identifier`` if it is a valid number of kind ``code``; InvalidValue if not."""
+    """``identifier`` if it is a valid number of kind ``code``; InvalidValue if not.
+
+    The shapes are our own checks: MedCom's schemas give the Identifier 1-17 characters
+    whatever its IdentifierCode. Refused when we build, a warning when we read."""
     rule = _IDENTIFIER_RULES[code]
     if rule is not None:
-        rule(identifier)
+        try:
+            rule(identifier)
+        except InvalidValue as exc:
+            own_check(OwnCheck.IDENTIFIER_SHAPE, exc)
     return identifier
 
 

@@ -16,6 +16,7 @@ from typing import TypeVar
 
 from lxml import etree
 
+from medcom_adapter.conformance.leniency import locate, mark
 from medcom_adapter.errors import InvalidValue, Location, MedComError, RemoteError
 from medcom_adapter.model.codes import (
     IdentifierCode,
@@ -40,7 +41,6 @@ from medcom_adapter.model.parties import (
     Organisation,
     Patient,
     Telephone,
-    check_identifier,
     person_id,
 )
 from medcom_adapter.model.text import Break, FormattedText, Inline, Space, Style, Styled
@@ -221,19 +221,25 @@ class Reader:
         found = self.child(name)
         if found is None:
             raise InvalidValue(f"missing {name}", location=Location(element_path(self.element)))
+        start = mark()
         try:
-            return convert(found.text or "")
+            value = convert(found.text or "")
         except ValueError as exc:
             raise _blamed(exc, found) from None
+        locate(start, element_path(found), line_of(found))
+        return value
 
     def opt_value(self, name: str, convert: Callable[[str], T]) -> T | None:
         found = self.child(name)
         if found is None:
             return None
+        start = mark()
         try:
-            return convert(found.text or "")
+            value = convert(found.text or "")
         except ValueError as exc:
             raise _blamed(exc, found) from None
+        locate(start, element_path(found), line_of(found))
+        return value
 
     def datetime(self, name: str) -> datetime:
         holder = self.sub(name)
@@ -264,10 +270,10 @@ class Reader:
 
     def organisation(self) -> Organisation:
         code = self.value("IdentifierCode", IdentifierCode)
-        with blame(self.element):
+        with blame(self.element), self._identifier_warnings():
             return Organisation(
                 ean=self.value("EANIdentifier", LocationNumber),
-                identifier=self.value("Identifier", lambda v: check_identifier(v, code)),
+                identifier=self.text("Identifier"),
                 identifier_code=code,
                 name=self.opt("OrganisationName"),
                 department=self.opt("DepartmentName"),
@@ -279,9 +285,9 @@ class Reader:
 
     def cc_receiver(self) -> CcReceiver:
         code = self.value("IdentifierCode", IdentifierCode)
-        with blame(self.element):
+        with blame(self.element), self._identifier_warnings():
             return CcReceiver(
-                identifier=self.value("Identifier", lambda v: check_identifier(v, code)),
+                identifier=self.text("Identifier"),
                 identifier_code=code,
                 name=self.opt("OrganisationName"),
                 department=self.opt("DepartmentName"),
@@ -289,6 +295,10 @@ class Reader:
                 address=self.address(),
                 phone=self.opt("TelephoneSubscriberIdentifier"),
             )
+
+    def _identifier_warnings(self) -> _Located:
+        """Our identifier-shape warnings, placed at this party's Identifier element."""
+        return _Located(self.at("Identifier"))
 
     def patient(self) -> Patient:
         cpr = self.opt_value("CivilRegistrationNumber", Cpr)
@@ -353,6 +363,23 @@ def _read_inline(element: Element) -> tuple[Inline, ...]:
 
 _BREAK = Break()
 _SPACE = Space()
+
+
+class _Located:
+    """Gives the warnings recorded inside it ``element``'s location."""
+
+    __slots__ = ("element", "start")
+
+    def __init__(self, element: Element) -> None:
+        self.element = element
+
+    def __enter__(self) -> None:
+        self.start = mark()
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        locate(self.start, element_path(self.element), line_of(self.element))
 
 
 class blame:  # lower case: used like a function, ``with blame(element):``

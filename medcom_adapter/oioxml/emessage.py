@@ -14,12 +14,14 @@ from typing import Any, cast
 
 from lxml import etree
 
+from medcom_adapter.conformance.leniency import reading
 from medcom_adapter.errors import (
     InboundInvalid,
     InvalidValue,
     Issue,
     MedComError,
     OutboundInvalid,
+    OwnCheck,
     RemoteError,
     UnknownMessage,
     UnsupportedInVersion,
@@ -65,6 +67,8 @@ class Document:
     message: Emessage
     versions: tuple[Version, ...]
     encoding: str = DEFAULT_ENCODING
+    # our own checks the message fails: worth telling its sender, never a reason to refuse it
+    warnings: tuple[Issue, ...] = ()
 
     @property
     def namespace(self) -> str:
@@ -90,8 +94,12 @@ def build(
     *,
     encoding: str = DEFAULT_ENCODING,
     validate: bool = True,
+    allow_warnings: bool = False,
 ) -> bytes:
-    """Serialise ``message``, one version per letter (or one for all), and validate it."""
+    """Serialise ``message``, one version per letter (or one for all), and validate it.
+
+    Strict: besides the schema, what we build must pass our own checks too (the ones that
+    are only warnings when we read), unless ``allow_warnings`` says the caller means it."""
     resolved = _resolve_versions(message, versions)
     namespace = resolved[0].namespace
     if any(v.namespace != namespace for v in resolved):
@@ -112,6 +120,8 @@ def build(
     tree = root.getroottree()
     if validate:
         issues = schemas.validate(tree, resolved[0].schema_folder)
+        if not issues and not allow_warnings:
+            issues = list(_document(tree, resolved).warnings)
         if issues:
             raise OutboundInvalid(issues)
     # not pretty-printed: indentation would add text to mixed-content formatted text
@@ -146,7 +156,15 @@ def parse(
         issues = schemas.validate(tree, versions[0].schema_folder)
         if issues:
             raise InboundInvalid(issues)
-    return Document(_read(tree, versions), versions, tree.docinfo.encoding or "UTF-8")
+    return _document(tree, versions)
+
+
+def _document(tree: etree._ElementTree, versions: tuple[Version, ...]) -> Document:
+    """The model of a schema-valid tree, our own checks' findings as warnings."""
+    with reading() as found:
+        message = _read(tree, versions)
+    return Document(message, versions, tree.docinfo.encoding or "UTF-8",
+                    tuple(found) + tuple(_advisories(tree)))
 
 
 def detect(tree: etree._ElementTree) -> tuple[Version, ...]:
@@ -217,10 +235,10 @@ def check(data: bytes, *, max_bytes: int = safe_xml.DEFAULT_MAX_BYTES) -> CheckR
     if any(v.kind not in _CODECS for v in versions):
         return CheckResult(versions, ())  # schema-valid; no model rules for this kind yet
     try:
-        document = Document(_read(tree, versions), versions, tree.docinfo.encoding or "UTF-8")
+        document = _document(tree, versions)
     except MedComError as exc:
         return CheckResult(versions, (_issue(exc),))
-    return CheckResult(versions, tuple(_advisories(tree)), document)
+    return CheckResult(versions, document.warnings, document)
 
 
 def _advisories(tree: etree._ElementTree) -> list[Issue]:
@@ -240,11 +258,11 @@ def _sor_advisories(tree: etree._ElementTree) -> list[Issue]:
         value = identifier.text or ""
         try:
             problem = None if SorId(value).passes_verhoeff else "fails its Verhoeff check digit"
-        except InvalidValue as exc:
-            problem = exc.message
+        except InvalidValue:
+            problem = None  # not SOR-shaped: medcom.identifier-shape says so already
         if problem:
             found.append(Issue(
-                "medcom.sor-check-digit", f"SOR id {value}: {problem}",
+                str(OwnCheck.SOR_CHECK_DIGIT), f"SOR id {value}: {problem}",
                 schemas.element_path(identifier), schemas.line_of(identifier), warning=True,
             ))
     return found
@@ -261,7 +279,7 @@ def _gln_advisories(tree: etree._ElementTree) -> list[Issue]:
             continue  # receipts may name a VANS provider instead of a GLN
         if LocationNumber(element.text or "?").gln is None:
             found.append(Issue(
-                "medcom.gln-check-digit",
+                str(OwnCheck.GLN_CHECK_DIGIT),
                 f"location number {element.text} is not a valid GLN (GS1 check digit)",
                 schemas.element_path(element), schemas.line_of(element), warning=True,
             ))

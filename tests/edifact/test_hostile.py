@@ -20,7 +20,6 @@ from medcom_adapter.errors import (
     EdifactStructureError,
     EdifactSyntaxError,
     EdifactTruncated,
-    InconsistentMessage,
     RefuseCode,
     RemoteError,
     UnknownMessage,
@@ -113,8 +112,8 @@ def test_hostile_interchange_gets_a_negative_contrl(
     [
         (KM.replace(b"D9134L+DIS91", b"D9999L+DIS91"), UnknownMessage,
          RefuseCode.VERSION_PROBLEM),
-        (KM.replace(b"2509479989", b"3213479989"), InconsistentMessage,
-         RefuseCode.NOT_SPECIFIED),
+        (KM.replace(b"+E0000001++++1'", b"+E0000001++++7'"), EdifactStructureError,
+         RefuseCode.SYNTAX_ERROR),
     ],
 )
 def test_refuse_code_follows_the_error(data: bytes, error: type[RemoteError],
@@ -127,6 +126,17 @@ def test_refuse_code_follows_the_error(data: bytes, error: type[RemoteError],
     assert isinstance(receipt, Receipt) and receipt.refusal is not None
     assert receipt.refusal.code is reason
     assert parse(found.build()).message == found.receipt
+
+
+def test_impossible_cpr_date_is_a_warning_and_receipted_positively() -> None:
+    # the date part is our own check; MedCom's converter and schemas take 10 digits
+    data = KM.replace(b"2509479989", b"3213479989")
+    (warning,) = parse(data).warnings
+    assert warning.code == "medcom.cpr-date" and warning.warning
+    assert "3213479989" not in str(warning)
+    found = answer(data, now=NOW)
+    (receipt,) = found.receipt.letters  # type: ignore[union-attr]
+    assert isinstance(receipt, Receipt) and receipt.kind is ReceiptKind.POSITIVE
 
 
 def test_positive_contrl_when_asked_for_and_none_otherwise() -> None:

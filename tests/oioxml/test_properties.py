@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from medcom_adapter.model import codes
-from medcom_adapter.model.identifiers import Cpr, Gln, LocationNumber
+from medcom_adapter.model.identifiers import Cpr, Gln, LocationNumber, SorId
 from medcom_adapter.model.letters import (
     BinaryLetter,
     BinaryObject,
@@ -48,7 +48,15 @@ cprs = st.builds(
 )
 glns = st.text("0123456789", min_size=12, max_size=12).map(
     lambda d: LocationNumber.of(Gln.with_check_digit(d)))
-sor_ids = st.integers(100_000, 10**17 - 1).map(str)  # Identifier holds 17 characters
+
+
+def _with_verhoeff(digits: int) -> str:
+    """A SOR id: ``digits`` and the Verhoeff check digit that makes it pass."""
+    return next(f"{digits}{d}" for d in range(10) if SorId(f"{digits}{d}").passes_verhoeff)
+
+
+# Identifier holds 17 characters; what we build passes the check digit a reader looks at
+sor_ids = st.integers(10_000, 10**16 - 1).map(_with_verhoeff)
 addresses = st.builds(Address, opt(text(35)), opt(text(35)), opt(text(35)),
                       opt(st.text("0123456789", min_size=1, max_size=9)))
 organisations = st.builds(
