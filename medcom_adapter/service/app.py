@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Protocol
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from medcom_adapter.journal.interface import Journal
 from medcom_adapter.service import api, pages
-from medcom_adapter.service.background import WorkerLoop
 from medcom_adapter.service.security import BodyLimit, SecurityHeaders
 from medcom_adapter.service.sessions import Sessions
 from medcom_adapter.service.settings import Settings
@@ -21,9 +21,18 @@ from medcom_adapter.service.tokens import LaunchTokens
 STATIC = Path(__file__).with_name("static")
 
 
+class Workers(Protocol):
+    """What runs beside the service (``node.WorkerLoop``): the service only starts and stops
+    it, so which network the workers use is decided where they are wired, not here."""
+
+    def start(self) -> None: ...
+
+    def stop(self, timeout: float = ...) -> None: ...
+
+
 def create_app(journal: Journal, settings: Settings | None = None, *,
-               workers: WorkerLoop | None = None) -> FastAPI:
-    """The application on ``journal``; ``workers`` (see :mod:`.background`) run while it
+               workers: Workers | None = None) -> FastAPI:
+    """The application on ``journal``; ``workers`` (see :mod:`medcom_adapter.node`) run while it
     is up, so that what it queues is sent and the answers come in."""
     settings = settings or Settings()
 

@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from medcom_adapter.addressing.directory import Directory, Receiver
 from medcom_adapter.convert.xdis91_fhir import HIGH_PRIORITY, NO_PHONE
 from medcom_adapter.errors import (
     MedComError,
@@ -33,7 +34,6 @@ from medcom_adapter.model.carecommunication import Author, Category
 from medcom_adapter.model.classification import Henvisning
 from medcom_adapter.model.ids import IdSource
 from medcom_adapter.service.context import LaunchContext
-from medcom_adapter.transport.directory import Directory, Receiver
 from medcom_adapter.workers import submit_fhir
 from medcom_adapter.workers.submit import Prepared, prepare_km, prepare_referral
 

@@ -16,9 +16,9 @@ from fastapi.testclient import TestClient
 from medcom_adapter.cli import main
 from medcom_adapter.journal.interface import Status
 from medcom_adapter.journal.memory import MemoryJournal
+from medcom_adapter.node import sandbox_loop
 from medcom_adapter.service import Settings, create_app
 from medcom_adapter.service.apikeys import ApiKeys
-from medcom_adapter.service.background import sandbox_loop
 from medcom_adapter.service.webhook import (
     HEADER,
     CaseSystemWebhooks,

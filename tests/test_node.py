@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 
 from medcom_adapter.journal.factory import open_journal
 from medcom_adapter.journal.memory import MemoryJournal
+from medcom_adapter.node import mailbox_loop, sandbox_loop
 from medcom_adapter.service import Settings, create_app
-from medcom_adapter.service.background import mailbox_loop, sandbox_loop
 from medcom_adapter.workers.hooks import CollectingHook
 from tests.service.conftest import BUP, CONTEXT, DENTAL, GP, PDF, b64
 
