@@ -103,6 +103,10 @@ class OwnCheck(StrEnum):
     GLN_CHECK_DIGIT = "medcom.gln-check-digit"  # an EANIdentifier failing GS1's check digit
     SOR_CHECK_DIGIT = "medcom.sor-check-digit"  # a SOR id failing its Verhoeff check digit
     OBJECT_SIZE = "medcom.object-size"  # a declared binary size the object does not have
+    SKS_CODE = "medcom.sks-code"  # an SKSdiagnosekode that is not shaped as one
+    # UNZ's message count and reference, UNP's repetition of its UNO: MedCom's converter
+    # reads interchanges whose trailers disagree (it checks UNT only)
+    EDIFACT_TRAILER = "medcom.edifact-trailer"
 
 
 @dataclass(frozen=True, slots=True)

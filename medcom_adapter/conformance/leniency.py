@@ -12,7 +12,7 @@ from __future__ import annotations
 from contextvars import ContextVar
 from types import TracebackType
 
-from medcom_adapter.errors import InvalidValue, Issue
+from medcom_adapter.errors import Issue, MedComError
 
 _FOUND: ContextVar[list[Issue] | None] = ContextVar("medcom_own_check_warnings", default=None)
 
@@ -38,12 +38,14 @@ def lenient() -> bool:
     return _FOUND.get() is not None
 
 
-def own_check(code: str, error: InvalidValue) -> None:
+def own_check(code: str, error: MedComError) -> None:
     """Raise ``error`` when building; record it as warning ``code`` when reading."""
     found = _FOUND.get()
     if found is None:
         raise error
-    found.append(Issue(str(code), error.message, warning=True))
+    where = error.location
+    found.append(Issue(str(code), error.message, where.path if where else None,
+                       where.line if where else None, warning=True))
 
 
 def mark() -> int:

@@ -76,9 +76,9 @@ class CheckResult:
 
 def parse(data: bytes) -> EdifactDocument:
     """Read an interchange from a peer. Raises a RemoteError naming what and where."""
-    interchange = parse_interchange(data)
-    found = detect(interchange)
     with reading() as warnings:
+        interchange = parse_interchange(data)
+        found = detect(interchange)
         letters = tuple(
             _CODECS[v.kind][2](Body(m, interchange.tokens, _CODECS[v.kind][1]), interchange, v)
             for m, v in zip(interchange.messages, found, strict=True)

@@ -55,6 +55,26 @@ class AlternativeId:
 PersonId = Cpr | XeCpr | DeCpr | AlternativeId
 
 
+def outbound_person_id(value: str, *, replacement: bool = False) -> PersonId:
+    """A patient id we send: a valid CPR number, or, only when the caller marks it as one
+    (``replacement``), a replacement id: X-eCPR, D-eCPR or another 10-character
+    erstatnings-CPR. Anything else is refused: a referral without the child's id is of no use
+    to its receiver."""
+    if not replacement:
+        try:
+            return Cpr(value)
+        except InvalidIdentifier as exc:
+            raise InvalidValue(f"{exc.message}; a replacement id (erstatnings-CPR, eCPR) must "
+                               "be marked as one") from None
+    try:
+        found = parse_person_id(value)
+    except InvalidIdentifier:
+        return AlternativeId(value)
+    if isinstance(found, Cpr):
+        raise InvalidValue("a CPR number is not a replacement id: send it unmarked")
+    return found
+
+
 def person_id(value: str) -> PersonId:
     """The most specific identifier type for a patient id read from a message."""
     try:

@@ -12,7 +12,7 @@ from uuid import UUID
 
 from medcom_adapter.errors import InvalidValue, Location
 from medcom_adapter.model.identifiers import Gln, SorId
-from medcom_adapter.model.parties import PersonId, person_id
+from medcom_adapter.model.parties import PersonId, outbound_person_id
 
 
 class Kind(StrEnum):
@@ -41,9 +41,10 @@ class LaunchContext:
     unit_postcode: str | None = None  # letter versions (XBIN02 for BUP departments) need them
     unit_district: str | None = None
     unit_speciality: str | None = None
+    patient_id_is_replacement: bool = False  # an erstatnings-CPR/eCPR the case system marked
 
     def __post_init__(self) -> None:
-        for name, check in (("patient.cpr", person_id), ("unit.sor", SorId),
+        for name, check in (("patient.cpr", self._patient_id), ("unit.sor", SorId),
                             ("unit.ean", Gln), ("episode_id", UUID)):
             try:
                 check(getattr(self, _ATTR[name]))
@@ -51,9 +52,12 @@ class LaunchContext:
                 raise InvalidValue(str(exc).split(" (")[0] if isinstance(exc, InvalidValue)
                                    else "not a UUID", location=Location(name)) from None
 
+    def _patient_id(self, value: str) -> PersonId:
+        return outbound_person_id(value, replacement=self.patient_id_is_replacement)
+
     @property
     def patient(self) -> PersonId:
-        return person_id(self.patient_id)
+        return self._patient_id(self.patient_id)
 
     @property
     def patient_display(self) -> str:

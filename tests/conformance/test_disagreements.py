@@ -11,8 +11,11 @@ from pathlib import Path
 import pytest
 
 from medcom_adapter.convert.edifact_oioxml import edifact_to_oioxml, oioxml_to_edifact
+from medcom_adapter.convert.xdis91_fhir import to_fhir
 from medcom_adapter.edifact import interchange
 from medcom_adapter.errors import OutboundInvalid
+from medcom_adapter.fhir.carecommunication import to_bundle
+from medcom_adapter.fhir.validate import validate_message
 from medcom_adapter.model.letters import BinaryLetter, Referral
 from medcom_adapter.oioxml import emessage
 from tests.conftest import official
@@ -73,6 +76,20 @@ def test_cpr_date_part_is_a_warning_on_read_and_strict_on_build() -> None:
         emessage.build(document.message, document.versions)
 
 
+# 3 -------------------------------------------------------------------------------------
+
+def test_carecommunication_converted_from_medcoms_dis91_example_is_valid() -> None:
+    # DIS91_1's location numbers fail GS1's check digit: a warning on OIOXML, and the same
+    # numbers in the converted FHIR message are a warning too (gln-modulus-10 is dk-core's,
+    # not a MedCom invariant)
+    document = emessage.parse(_example("DIS91_1.xml"))
+    assert {w.code for w in document.warnings} == {"medcom.gln-check-digit"}
+    cc = to_fhir(document.message, sor_of=lambda org: "330461000016004")
+    issues = validate_message(to_bundle(cc))
+    assert [i for i in issues if not i.warning] == []
+    assert "gln-modulus-10" in {i.code for i in issues if i.warning}
+
+
 # 4 -------------------------------------------------------------------------------------
 
 def test_line_break_between_binary_object_and_unp_is_read_as_medcom_reads_it() -> None:
@@ -83,6 +100,16 @@ def test_line_break_between_binary_object_and_unp_is_read_as_medcom_reads_it() -
     assert read.message == original.message
     letter = read.message.letters[0]
     assert isinstance(letter, BinaryLetter) and letter.objects
+
+
+def test_trailers_medcoms_converter_does_not_check_are_warnings() -> None:
+    data = _example("BIN01_1.edi")
+    wrong_unp = data.replace(b"UNP+1327700+1'", b"UNP+1327701+1'", 1)
+    assert wrong_unp != data
+    document = interchange.parse(wrong_unp)
+    (warning,) = document.warnings
+    assert warning.code == "medcom.edifact-trailer" and "UNP" in warning.message
+    assert document.message == interchange.parse(data).message
 
 
 def test_a_count_that_runs_into_the_next_segment_is_still_refused() -> None:
