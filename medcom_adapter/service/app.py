@@ -12,6 +12,8 @@ from fastapi.staticfiles import StaticFiles
 
 from medcom_adapter.journal.interface import Journal
 from medcom_adapter.service import api, pages
+from medcom_adapter.service.correlation import RequestId
+from medcom_adapter.service.problems import KeepSubmitted
 from medcom_adapter.service.security import BodyLimit, SecurityHeaders
 from medcom_adapter.service.sessions import Sessions
 from medcom_adapter.service.settings import Settings
@@ -63,6 +65,8 @@ def create_app(journal: Journal, settings: Settings | None = None, *,
     pages.install_error_pages(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     body_limit = settings.max_upload_bytes * (settings.max_attachments + 1) * 4 // 3 + 2**20
+    app.add_middleware(KeepSubmitted)
     app.add_middleware(BodyLimit, max_bytes=body_limit)
     app.add_middleware(SecurityHeaders, https=settings.https)
+    app.add_middleware(RequestId)
     return app
