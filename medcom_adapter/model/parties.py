@@ -64,8 +64,8 @@ def outbound_person_id(value: str, *, replacement: bool = False) -> PersonId:
         try:
             return Cpr(value)
         except InvalidIdentifier as exc:
-            raise InvalidValue(f"{exc.message}; a replacement id (erstatnings-CPR, eCPR) must "
-                               "be marked as one") from None
+            raise InvalidValue(f"{exc.message}; a replacement id (eCPR or another replacement "
+                               "CPR) must be marked as one") from None
     try:
         found = parse_person_id(value)
     except InvalidIdentifier:
