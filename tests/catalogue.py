@@ -501,7 +501,7 @@ def own_check_fixtures(valid: dict[str, Fixture]) -> list[Fixture]:
                           b"<OriginalObjectSize>9", "medcom.object-size",
                           "Emessage/BinaryLetter/BinaryObject/OriginalObjectSize"),
         _own_check_broken(edi, "REF01-cpr-impossible-date", b"2509479989", b"3102479989",
-                          "medcom.cpr-date", None),
+                          "medcom.cpr-date", "segment 26 (PNA), column 1"),
     ]
 
 

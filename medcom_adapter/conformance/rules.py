@@ -4,7 +4,8 @@ A message we read is invalid only where MedCom's schemas, profiles or written ru
 so: a rule whose source is :data:`OWN` is a warning, never a refusal (``tests/conformance``
 holds the registry to that). What we build is held to every rule, warnings included.
 
-``python -m medcom_adapter.conformance.rules`` prints the table of ``docs/rules.md``.
+``python -m medcom_adapter.conformance.rules --write docs/rules.md`` writes the table into the
+docs (without ``--write`` it prints it).
 """
 
 from __future__ import annotations
@@ -128,9 +129,9 @@ _STATIC: tuple[Rule, ...] = (
     Rule(OwnCheck.OBJECT_SIZE, _W, "OriginalObjectSize is the binary object's size", OWN),
     Rule(OwnCheck.SKS_CODE, _W, "a DiagnoseCode of type SKSdiagnosekode is shaped as an SKS "
          "diagnosis code (D, a letter, two digits, up to six digits or capitals)", OWN),
-    Rule(OwnCheck.EDIFACT_TRAILER, _W, "UNZ counts the messages and names UNB's reference; "
-         "UNP repeats its UNO's byte count and object number (MedCom's converter checks only "
-         "UNT)", OWN),
+    Rule(OwnCheck.EDIFACT_TRAILER, _W, "UNT and UNZ name the reference UNH and UNB opened, "
+         "UNZ counts the messages, UNP repeats its UNO's byte count and object number "
+         "(MedCom's converter checks only UNT's segment count)", OWN),
 )
 
 
@@ -160,5 +161,21 @@ def markdown() -> str:
     return "\n".join(lines) + "\n"
 
 
+def write_into(path: str) -> None:
+    """Replace the table between ``<!-- rules:start -->`` and ``<!-- rules:end -->``."""
+    from pathlib import Path
+
+    doc = Path(path)
+    head, _, rest = doc.read_text(encoding="utf-8").partition("<!-- rules:start -->\n")
+    _, _, tail = rest.partition("<!-- rules:end -->")
+    doc.write_text(f"{head}<!-- rules:start -->\n{markdown()}<!-- rules:end -->{tail}",
+                   encoding="utf-8")
+
+
 if __name__ == "__main__":
-    print(markdown(), end="")
+    import sys
+
+    if sys.argv[1:2] == ["--write"]:
+        write_into(sys.argv[2])
+    else:
+        print(markdown(), end="")

@@ -4,7 +4,7 @@
 UNT inclusive (UNO and UNP count, the raw object between them does not), UNZ counts the
 messages, and each UNP repeats its UNO's byte count and number. A mismatch is an
 EdifactCountError at the segment that states the wrong value; in a peer's interchange only
-UNT's is (MedCom's converter checks no other), the trailers' are warnings.
+UNT's count is (MedCom's converter checks no other), the other trailers' are warnings.
 """
 
 from __future__ import annotations
@@ -136,8 +136,8 @@ def _message(tokens: Tokens, start: int) -> Message:
                            f"{unh.get(1)!r}", unt)
     _check_count(tokens, unt, "segments", end - start + 1)
     if unt.get(2) != unh.get(1):
-        raise tokens.error(EdifactCountError, f"UNT closes message {unt.get(2)!r}, but UNH "
-                           f"opened {unh.get(1)!r}", unt)
+        _trailer(tokens.error(EdifactCountError, f"UNT closes message {unt.get(2)!r}, but "
+                              f"UNH opened {unh.get(1)!r}", unt))
     body = segments[start + 1 : end]
     _check_objects(tokens, body)
     return Message(unh, body, unt)
@@ -163,7 +163,7 @@ def _check_objects(tokens: Tokens, body: tuple[Segment, ...]) -> None:
 
 
 def _trailer(error: EdifactError) -> None:
-    """A trailer MedCom's converter does not check (it reads UNO's count, checks UNT only):
+    """A trailer MedCom's converter does not check (it reads UNO's count, checks UNT's only):
     a warning when we read, an error in what we build."""
     own_check(OwnCheck.EDIFACT_TRAILER, error)
 

@@ -26,7 +26,8 @@ def _documented() -> dict[str, list[str]]:
 def test_the_docs_table_is_the_registry() -> None:
     text = DOC.read_text(encoding="utf-8")
     assert f"<!-- rules:start -->\n{markdown()}<!-- rules:end -->" in text, (
-        "docs/rules.md is out of date: python -m medcom_adapter.conformance.rules")
+        "docs/rules.md is out of date: python -m medcom_adapter.conformance.rules --write "
+        "docs/rules.md")
 
 
 def test_every_rule_has_a_row_with_its_severity_and_source() -> None:

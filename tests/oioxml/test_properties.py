@@ -66,10 +66,19 @@ organisations = st.builds(
 patients = st.builds(Patient, id=cprs, surname=text(70), given_name=opt(text(70)),
                      title=opt(text(35)), address=addresses, email=opt(text(70)))
 formatted = opt(text(500).map(FormattedText.plain))
-diagnoses = st.builds(
-    Diagnosis, text=text(70), type=st.sampled_from(codes.DiagnoseTypeCode),
-    code=opt(text(17)), description=st.sampled_from(codes.DiagnoseDescriptionCode),
-)
+SKS_CODES = st.from_regex(r"D[A-Z][0-9]{2}[0-9A-Z]{0,6}", fullmatch=True)
+
+
+def diagnoses_of(types: st.SearchStrategy[codes.DiagnoseTypeCode],
+                 descriptions: st.SearchStrategy[Any]) -> st.SearchStrategy[Diagnosis]:
+    """Diagnoses whose code fits its type: an SKSdiagnosekode is shaped as one."""
+    return types.flatmap(lambda t: st.builds(
+        Diagnosis, text(70), st.just(t),
+        opt(SKS_CODES if t is codes.DiagnoseTypeCode.SKS else text(17)), descriptions))
+
+
+diagnoses = diagnoses_of(st.sampled_from(codes.DiagnoseTypeCode),
+                         st.sampled_from(codes.DiagnoseDescriptionCode))
 references = st.builds(
     Reference, text(70),
     st.one_of(st.builds(UrlRef, text(350)), st.just(SupplementaryRef()),
