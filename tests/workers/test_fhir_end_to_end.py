@@ -289,11 +289,11 @@ def test_a_legacy_care_communication_is_refused_as_the_version_it_is() -> None:
     assert ack.code is AckCode.FATAL_ERROR and "4.0.0" in said
 
 
-def test_an_acknowledgement_never_says_none_of_a_coding_without_a_code() -> None:
+def test_an_acknowledgement_never_says_none_of_a_coding_without_a_system() -> None:
     def no_code(bundle: dict[str, Any]) -> None:
         communication = next(e["resource"] for e in bundle["entry"]
                              if e["resource"]["resourceType"] == "Communication")
-        del communication["category"][0]["coding"][0]["code"]
+        del communication["category"][0]["coding"][0]["system"]
 
     h, _ = harness()
     h.mailbox.provider.deposit("nocode.xml", message_from_gp(no_code))
@@ -301,4 +301,4 @@ def test_an_acknowledgement_never_says_none_of_a_coding_without_a_code() -> None
     (ack,) = our_acks(h)
     said = " ".join(i.text or "" for i in ack.issues)
     assert ack.code is AckCode.FATAL_ERROR and "category" in said
-    assert "None" not in said and "without a code" in said
+    assert "None" not in said and "without a system" in said
