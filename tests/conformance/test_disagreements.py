@@ -76,6 +76,20 @@ def test_cpr_date_part_is_a_warning_on_read_and_strict_on_build() -> None:
         emessage.build(document.message, document.versions)
 
 
+def test_a_fhir_message_whose_cpr_date_part_is_no_calendar_date_is_read() -> None:
+    # 29 February 1901: dk-core's cpr invariant accepts the day and month, MedCom's
+    # profiles nothing more; the year is our own check
+    import json
+
+    from medcom_adapter.fhir.carecommunication import from_bundle
+
+    bundle = json.loads(Path(official("fhir", "send-examples",
+                                      "Bundle-S-A-new-1932711d-49d0-4ad7-b1ee-61de711892d2.json"))
+                        .read_text(encoding="utf-8").replace("2509479989", "2902011234"))
+    assert [i for i in validate_message(bundle) if not i.warning] == []
+    assert str(from_bundle(bundle).patient.id) == "2902011234"
+
+
 # 3 -------------------------------------------------------------------------------------
 
 def test_carecommunication_converted_from_medcoms_dis91_example_is_valid() -> None:
