@@ -77,8 +77,8 @@ def test_a_km_is_receipted_and_the_reply_comes_in(receiver: str, category: str |
         assert queued["kind"] == kind
         wait_for(lambda: client.get(f"/api/messages/{queued['id']}", headers=auth)
                  .json()["status"] == "acknowledged")
-        wait_for(lambda: bool(client.get("/api/inbound", headers=auth).json()))
-        (reply,) = client.get("/api/inbound", headers=auth).json()
+        wait_for(lambda: bool(client.get("/api/inbound", headers=auth).json()["messages"]))
+        (reply,) = client.get("/api/inbound", headers=auth).json()["messages"]
         assert reply["kind"] == kind and reply["patient_cpr"] == CONTEXT["patient"]["cpr"]
     (delivery,) = hook.deliveries.values()
     assert delivery.journal_id == reply["id"]
