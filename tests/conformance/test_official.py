@@ -27,6 +27,7 @@ VALID_SETS = (
 WARNINGS = {
     # its location numbers fail GS1's check digit; MedCom's schema asks for 1-35 characters
     "oioxml/examples/DIS91_1.xml": {"medcom.gln-check-digit"},
+    "oioxml/examples/DIS91_1.edi": {"medcom.gln-check-digit"},
     # MedCom's fatal- and transient-error examples name another message in response.identifier
     # than their acknowledgement Provenance does; MedCom's validator accepts them
     **{f"fhir/acknowledgement-2.0.3/Bundle-{b}.{ext}": {"medcom.ack-response-identifier"}
