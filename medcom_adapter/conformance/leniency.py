@@ -9,6 +9,7 @@ never refused for our arithmetic.
 
 from __future__ import annotations
 
+import dataclasses
 from contextvars import ContextVar
 from types import TracebackType
 
@@ -63,3 +64,26 @@ def locate(since: int, path: str | None, line: int | None) -> None:
         issue = found[i]
         if issue.path is None:
             found[i] = Issue(issue.code, issue.message, path, line, warning=True)
+
+
+def model_warnings(value: object) -> list[Issue]:
+    """The warnings our own checks give on a model made elsewhere (read from a peer, say),
+    found by running its values' checks again, without writing or reading any bytes."""
+    with reading() as found:
+        _recheck(value, set())
+    return found
+
+
+def _recheck(value: object, seen: set[int]) -> None:
+    if isinstance(value, (tuple, list)):
+        for item in value:
+            _recheck(item, seen)
+        return
+    if not dataclasses.is_dataclass(value) or isinstance(value, type) or id(value) in seen:
+        return
+    seen.add(id(value))
+    check = getattr(value, "__post_init__", None)
+    if check is not None:
+        check()  # idempotent: it passed when the value was made
+    for item in dataclasses.fields(value):
+        _recheck(getattr(value, item.name), seen)
