@@ -21,6 +21,7 @@ is marked ``resent``.
 from __future__ import annotations
 
 import dataclasses
+import os
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -53,7 +54,8 @@ def utc_now() -> datetime:
 
 @dataclass(frozen=True, slots=True)
 class OutboxSettings:
-    policy: Policy = field(default_factory=Policy)  # MedCom's timeouts and resend limits
+    # MedCom's timeouts and resend limits, with the operator's MEDCOM_* settings applied
+    policy: Policy = field(default_factory=lambda: Policy.from_settings(os.environ))
     receipt_timeout: timedelta | None = None  # overrides the policy's OIOXML receipt timeout
     lease_seconds: float = 60.0
     batch: int = 100
