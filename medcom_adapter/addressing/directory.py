@@ -15,17 +15,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from medcom_adapter import catalogue
 from medcom_adapter.errors import (
     InvalidConfiguration,
     InvalidValue,
     ReceiverDoesNotAccept,
     UnknownReceiver,
 )
+from medcom_adapter.kinds import Kind
 from medcom_adapter.model.identifiers import Gln, SorId
 from medcom_adapter.oioxml.versions import VERSIONS
 
 # answers every receiver takes, whatever it is registered for
-ALWAYS_ACCEPTED = frozenset({"XCTL01", "XCTL02", "XCTL03", "Acknowledgement", "VANSReceipt"})
+ALWAYS_ACCEPTED = catalogue.ANSWERS
+_ATTACHMENT_KINDS = (Kind.BINARY, Kind.REFERRAL_ATTACHMENT)  # how referral attachments travel
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +40,7 @@ class Receiver:
     accepts: Mapping[str, frozenset[str]] = field(default_factory=dict)  # type -> versions
     # how referral attachments travel to it: XBIN01 or XBIN02 (the version it takes, the newer
     # if it takes both), or a version by its code (XB0210X, XB0230X, ...)
-    attachments: str = "XBIN01"
+    attachments: str = Kind.BINARY.value
     identifiers: Mapping[str, str] = field(default_factory=dict)  # e.g. sygehusafdelingsnummer
     form: str | None = None  # the region's referral form a referral to it must carry (PDF)
     department: str | None = None  # a letter names it apart from the organisation
@@ -136,8 +139,8 @@ class Directory:
 
 
 # How referral attachments travel to a receiver: a type (XBIN01, XBIN02) or one of its versions
-_ATTACHMENT_CHOICES = frozenset(
-    {"XBIN01", "XBIN02"} | {v.code for v in VERSIONS if v.type_code in ("XBIN01", "XBIN02")})
+_ATTACHMENT_CHOICES = frozenset({k.value for k in _ATTACHMENT_KINDS}
+                                | {v.code for v in VERSIONS if v.kind in _ATTACHMENT_KINDS})
 
 _RECEIVER_KEYS = {"sor", "ean", "name", "region", "accepts", "attachments", "identifiers",
                   "form", "department"}
@@ -164,7 +167,7 @@ def _receiver(item: Any, where: str) -> Receiver:
         isinstance(v, list) and all(isinstance(x, str) for x in v) for v in accepts.values()
     ):
         raise InvalidConfiguration(f"{where}.accepts: expected {{type: [versions]}}")
-    attachments = item.get("attachments", "XBIN01")
+    attachments = item.get("attachments", Kind.BINARY.value)
     if attachments not in _ATTACHMENT_CHOICES:
         raise InvalidConfiguration(f"{where}.attachments: one of "
                                    f"{', '.join(sorted(_ATTACHMENT_CHOICES))}, not {attachments!r}")
