@@ -18,7 +18,7 @@ from typing import Protocol
 from medcom_adapter.addressing.directory import Directory
 from medcom_adapter.errors import RefuseCode, UnknownReceiver
 from medcom_adapter.fhir.threads import reply as reply_in_thread
-from medcom_adapter.model.carecommunication import Activity, Author, CareCommunication
+from medcom_adapter.model.carecommunication import Author, CareCommunication
 from medcom_adapter.model.codes import AcknowledgementCode
 from medcom_adapter.model.correspondence import ClinicalEmail
 from medcom_adapter.model.ids import IdSource
@@ -116,10 +116,7 @@ class Department(_Receiving):
 @dataclass
 class GpSystem(_Receiving):
     """A GP's system: receipts KM (XDIS91) and acknowledges CareCommunications (``fhir``),
-    and replies once to each new one, in kind, when asked to. It never answers a reply
-    (an XDIS91 whose subject starts "Sv:", a CareCommunication whose last event is a
-    reply): two simulated systems that write to each other, whatever the directory says,
-    exchange one letter and its answer, never an endless thread."""
+    and replies once to each new one, in kind, when asked to."""
 
     reply_text: str | None = GP_REPLY
     replies_sent: int = 0
@@ -135,15 +132,13 @@ class GpSystem(_Receiving):
         if message is None or self.reply_text is None:
             return out
         letter = message.letters[0]
-        if isinstance(letter, ClinicalEmail) and not (letter.subject or "").startswith("Sv:"):
+        if isinstance(letter, ClinicalEmail):
             out.append(Outgoing(self._reply_xdis91(letter, now)))
         return out
 
     def _reply_fhir(self, message: CareCommunication, now: datetime) -> CareCommunication | None:
         if self.reply_text is None:
             return None
-        if message.history and message.history[-1].activity is Activity.REPLY:
-            return None  # an answer is not answered
         self.replies_sent += 1
         return reply_in_thread(message, text=self.reply_text, author=GP_AUTHOR, phone=GP_PHONE,
                                now=now)
