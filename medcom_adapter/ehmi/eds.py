@@ -17,7 +17,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from medcom_adapter.envelopes.sbdh import Sbdh, ScopeType
+from medcom_adapter.envelopes.sbdh import HEADER_VERSION, Sbdh, ScopeType
 from medcom_adapter.errors import InvalidValue
 
 Json = dict[str, Any]
@@ -113,7 +113,7 @@ def report(document: Sbdh, *, subtype: Subtype, recorded: datetime, reporter: Re
               if document.message_envelope_id else []),
             _entity("ehmiTransportEnvelope", "Transport Envelope", document.instance_id,
                     [("ehmiTransportEnvelopeType", "SBDH"),
-                     ("ehmiTransportEnvelopeVersion", "1.0")]),
+                     ("ehmiTransportEnvelopeVersion", HEADER_VERSION)]),
         ],
     }
     if id is not None:
