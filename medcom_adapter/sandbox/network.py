@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from medcom_adapter import catalogue
 from medcom_adapter.envelopes.vans import VansReceiptKind
 from medcom_adapter.errors import RefuseCode
 from medcom_adapter.model.ids import IdSource
@@ -152,4 +153,4 @@ class Network:
 def _owed(data: bytes) -> bool:
     """Whether a counterpart's file is an answer owed (receipt, acknowledgement)."""
     address = read_address(data)
-    return address is not None and (address.is_receipt or address.kind == "Acknowledgement")
+    return address is not None and address.kind in catalogue.ANSWERS
