@@ -4,6 +4,8 @@ API keys live hashed in the journal's shared store (``--journal URL`` or
 ``MEDCOM_JOURNAL_URL``; by default the embedded SQLite journal in ``MEDCOM_DATA_DIR``), so
 every ``serve`` process on that journal sees a new or revoked key on its next request; a
 new key is printed once and never stored. Each key names the units it acts for.
+``MEDCOM_PUBLIC_URL`` is the address people reach the service at (behind a proxy, its
+public https address): launch URLs are made from it, never from a request's Host header.
 ``MEDCOM_SERVICE_SECRET`` (hex) fixes the launch-token secret, so several processes behind
 one address accept each other's URLs; without it each process makes its own.
 
@@ -31,7 +33,7 @@ if TYPE_CHECKING:
     from medcom_adapter.journal.interface import Journal
 
 SECRET_ENV = "MEDCOM_SERVICE_SECRET"
-PUBLIC_URL_ENV = "MEDCOM_PUBLIC_URL"
+PUBLIC_URL_ENV = "MEDCOM_PUBLIC_URL"  # where people reach the service: launch URLs use it
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -155,6 +157,7 @@ def _serve(args: argparse.Namespace) -> int:
     from medcom_adapter.sandbox.demo import UNIT_EAN
     from medcom_adapter.service import Settings, create_app
     from medcom_adapter.service.apikeys import ApiKeys
+    from medcom_adapter.service.server import protocol
     from medcom_adapter.service.webhook import CaseSystemWebhooks
 
     if (args.certfile is None) != (args.keyfile is None):
@@ -189,10 +192,11 @@ def _serve(args: argparse.Namespace) -> int:
                url=public or f"{scheme}://{args.host}:{args.port} (no --public-url)",
                unit=args.unit or (UNIT_EAN if settings.sandbox else None))
     try:
-        # The access log is the application's own (service.correlation): with request ids.
+        # The access log is the application's own (service.correlation): with request ids,
+        # launch tokens cut out.
         uvicorn.run(create_app(journal, settings, workers=workers), host=args.host,
                     port=args.port, server_header=False, log_config=None, access_log=False,
-                    ssl_certfile=args.certfile, ssl_keyfile=args.keyfile)
+                    http=protocol(), ssl_certfile=args.certfile, ssl_keyfile=args.keyfile)
     finally:
         journal.close()
     return EXIT_OK

@@ -42,8 +42,10 @@ class RequestId:
             try:
                 await self.app(scope, receive, send_with_id)
             finally:
-                # the path only: no path of ours holds a person id, and queries are not logged
-                access.info("%s %s %d", scope["method"], scope["path"], status, extra={
-                    "fields": {"method": scope["method"], "path": scope["path"],
+                # the path only: no path of ours holds a person id, and queries are not
+                # logged; a launch token is cut out (it opens a child's page once)
+                path = "/launch/…" if scope["path"].startswith("/launch/") else scope["path"]
+                access.info("%s %s %d", scope["method"], path, status, extra={
+                    "fields": {"method": scope["method"], "path": path,
                                "status": status,
                                "ms": round((time.perf_counter() - started) * 1000, 1)}})
