@@ -27,6 +27,7 @@ from medcom_adapter.service.apikeys import ApiKey
 from medcom_adapter.service.auth import require
 from medcom_adapter.service.context import Kind, LaunchContext
 from medcom_adapter.service.filing import filing_zip
+from medcom_adapter.service.launching import launch_problems
 from medcom_adapter.service.state import ServiceState, state
 from medcom_adapter.service.uploads import check_upload
 
@@ -52,6 +53,9 @@ class PatientIn(_Strict):
     given_name: Text | None = None
     surname: Text
     address: Address | None = None
+    gp_sor: Annotated[str, Field(pattern=r"^[1-9][0-9]{5,17}$", description=(
+        "the child's own GP (SOR code): preselected as the receiver of a KM, and the "
+        "receiver of a referral's copy to the GP"))] | None = None
 
 
 class UnitIn(_Strict):
@@ -185,6 +189,7 @@ def _context(body: ContextIn, kind: Kind, key: ApiKey) -> LaunchContext:
             patient_postcode=address.postcode, patient_district=address.district,
             unit_street=unit_address.street, unit_postcode=unit_address.postcode,
             unit_district=unit_address.district, unit_speciality=body.unit.speciality,
+            gp_sor=body.patient.gp_sor,
         )
     except InvalidValue as exc:
         where = exc.location.path if exc.location and exc.location.path else "context"
@@ -230,9 +235,17 @@ def _actor(key: ApiKey) -> str:
              responses={401: {}, 403: {}, 422: {"model": ErrorsOut}})
 async def launch(body: LaunchIn, request: Request,
                  key: Annotated[ApiKey, Depends(require("launch"))]) -> LaunchOut:
-    """A one-time URL that opens the referral or KM page for this context in a browser."""
+    """A one-time URL that opens the referral or KM page for this context in a browser.
+
+    Refused (422, each missing or unusable field named) when the form could not send what
+    it offers: the unit's name, address and speciality a referral's letters need, a
+    receiver to choose, the child's GP where given."""
     s = state(request)
-    token, expires = s.tokens.issue(_context(body, Kind(body.kind), key))
+    context = _context(body, Kind(body.kind), key)
+    problems = launch_problems(s.settings.directory, context, now=s.settings.clock())
+    if problems:
+        raise _unprocessable(problems)
+    token, expires = s.tokens.issue(context)
     return LaunchOut(url=str(request.url_for("launch_page", token=token)), expires=expires)
 
 

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from medcom_adapter.journal.interface import Journal
-from medcom_adapter.service import api, pages
+from medcom_adapter.service import api, mailbox, pages, printing, status_pages
 from medcom_adapter.service.background import WorkerLoop
 from medcom_adapter.service.security import BodyLimit, SecurityHeaders
 from medcom_adapter.service.sessions import Sessions
@@ -51,6 +51,9 @@ def create_app(journal: Journal, settings: Settings | None = None, *,
     )
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.include_router(status_pages.router)
+    app.include_router(mailbox.router)
+    app.include_router(printing.router)
     pages.install_error_pages(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     body_limit = settings.max_upload_bytes * (settings.max_attachments + 1) * 4 // 3 + 2**20

@@ -8,12 +8,14 @@ journal under the actor who asked.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fastapi import Request
 
 from medcom_adapter.journal.interface import Journal, Query, StoredMessage
 from medcom_adapter.service.forms import Outgoing
+from medcom_adapter.service.kept import KeptFiles, MemoryKeptFiles
+from medcom_adapter.service.marks import Marks, MemoryMarks
 from medcom_adapter.service.sessions import Sessions
 from medcom_adapter.service.settings import Settings
 from medcom_adapter.service.tokens import LaunchTokens
@@ -25,10 +27,19 @@ class ServiceState:
     settings: Settings
     tokens: LaunchTokens
     sessions: Sessions
+    kept: KeptFiles = field(default_factory=MemoryKeptFiles)
+    marks: Marks = field(default_factory=MemoryMarks)
 
     def queue(self, outgoing: Outgoing, *, actor: str) -> tuple[int, ...]:
         """Journal ids, the letter first, then its binaries (each sent on its own)."""
         return outgoing.prepared.queue(self.journal, actor=actor).ids
+
+    def queue_together(self, first: Outgoing, *more: Outgoing,
+                       actor: str) -> list[tuple[int, ...]]:
+        """Several messages queued in one journal commit: all of them or none (a referral
+        and its copy to the GP)."""
+        with self.journal.atomic():
+            return [self.queue(o, actor=actor) for o in (first, *more)]
 
     def read(self, journal_id: int, *, actor: str) -> StoredMessage | None:
         try:

@@ -124,6 +124,34 @@ def test_launch_refuses_an_invalid_context_without_echoing_the_cpr(harness: Harn
     assert response.status_code == 422 and "episode_id" in response.json()["errors"]
 
 
+def test_a_launch_the_form_cannot_serve_is_refused_naming_every_missing_field(
+        harness: Harness) -> None:
+    """Without the unit's address and speciality no referral to a department taking XBIN02
+    can be built: the case system hears it at launch, not the psychologist at Send."""
+    unit = {k: v for k, v in CONTEXT["unit"].items() if k not in ("address", "speciality")}
+    response = harness.client.post("/api/launch", headers=harness.auth(), json={
+        **CONTEXT, "unit": unit, "kind": "referral"})
+    assert response.status_code == 422
+    assert set(response.json()["errors"]) == {
+        "unit.address.street", "unit.address.postcode", "unit.address.district",
+        "unit.speciality"}
+    # the same unit may still write KMs, which need none of them
+    km = harness.client.post("/api/launch", headers=harness.auth(), json={
+        **CONTEXT, "unit": unit, "kind": "km"})
+    assert km.status_code == 201, km.text
+    nameless = harness.client.post("/api/launch", headers=harness.auth(), json={
+        **CONTEXT, "unit": {k: v for k, v in unit.items() if k != "name"}, "kind": "km"})
+    assert nameless.status_code == 422 and set(nameless.json()["errors"]) == {"unit.name"}
+
+
+def test_a_launch_naming_a_gp_who_takes_no_correspondence_is_refused(harness: Harness) -> None:
+    patient = {**CONTEXT["patient"], "gp_sor": BUP}  # a hospital department, not a GP
+    response = harness.client.post("/api/launch", headers=harness.auth(), json={
+        **CONTEXT, "patient": patient, "kind": "km"})
+    assert response.status_code == 422
+    assert set(response.json()["errors"]) == {"patient.gp_sor"}
+
+
 # -- referrals --------------------------------------------------------------------------
 
 def test_referral_is_built_validated_and_queued_with_its_classification(harness: Harness) -> None:

@@ -1,0 +1,84 @@
+"""A message's own page: its status in plain words, its content, its answers and history.
+
+Opening a received message here is what makes it "read" in the mailbox (the journal
+audits the read). A referral sent with a copy to the child's GP shows that copy too.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from medcom_adapter.errors import MedComError
+from medcom_adapter.journal.interface import Direction, StoredMessage
+from medcom_adapter.service import forms
+from medcom_adapter.service.answers import describe as describe_answer
+from medcom_adapter.service.marks import ANSWERED, COPY_TO_GP
+from medcom_adapter.service.pages import threads
+from medcom_adapter.service.plain import describe
+from medcom_adapter.service.preview import Section, danish
+from medcom_adapter.service.state import ServiceState, state
+from medcom_adapter.service.views import party, taken, views, visible
+from medcom_adapter.service.web import Refused, page, posted, session_of
+
+router = APIRouter(include_in_schema=False)
+
+
+def readable(s: ServiceState, journal_id: int, actor: str,
+             request: Request) -> StoredMessage:
+    """The message if this session may see it; a Danish 404 otherwise."""
+    ctx = session_of(request).context
+    stored = s.read(journal_id, actor=actor) if 0 < journal_id < 2**53 else None
+    if stored is None or not visible(ctx, stored):
+        raise Refused(404, "Meddelelsen findes ikke, eller du har ikke adgang til den.")
+    return stored
+
+
+def content(stored: StoredMessage) -> tuple[Section, ...]:
+    """The message as the preview shows one (CPR masked); nothing for what we cannot read."""
+    if stored.message.kind not in ("XREF01", *forms.KM_KINDS):
+        return ()
+    try:
+        return danish([stored.message])
+    except MedComError:
+        return ()
+
+
+@router.get("/status/{journal_id}")
+async def status(journal_id: int, request: Request) -> Response:
+    session = session_of(request)
+    s = state(request)
+    actor = session.context.actor
+    stored = readable(s, journal_id, actor, request)
+    answers = tuple(describe_answer(a) for a in (
+        s.read(i, actor=actor) for i in stored.answered_by) if a is not None)
+    binaries = [b for b in (s.read(i, actor=actor)
+                            for i in session.sent.get(journal_id, ())[1:]) if b is not None]
+    inbound = stored.message.direction is Direction.INBOUND
+    delivered = inbound and bool(taken(s.journal, [stored.id], stored.stored_at))
+    copies = [c for c in (s.read(i, actor=actor)
+                          for i in s.marks.linked(stored.id, COPY_TO_GP)) if c is not None]
+    return page(request, "status.html", session, m=stored, answers=answers,
+                plain=describe(stored, answers, now=s.settings.clock(), delivered=delivered),
+                binaries=binaries, party=party(s.settings.directory, stored),
+                content=content(stored),
+                copies=views(s.journal, s.settings.directory, copies, actor=actor,
+                             now=s.settings.clock(), answered=set()),
+                answered=bool(s.marks.marked([stored.id], ANSWERED)),
+                can_answer=inbound and any(t.id == stored.id
+                                           for t in threads(s, session.context)))
+
+
+@router.post("/status/{journal_id}/besvaret")
+async def mark_answered(journal_id: int, request: Request) -> Response:
+    """Mark a received message answered (or not): it leaves the mailbox's to-do order."""
+    session = session_of(request)
+    s = state(request)
+    form = await posted(request, session)
+    stored = readable(s, journal_id, session.context.actor, request)
+    if stored.message.direction is not Direction.INBOUND:
+        raise Refused(404, "Kun modtagne meddelelser kan markeres som besvaret.")
+    s.marks.mark(stored.id, ANSWERED, on=form.get("besvaret") != "nej")
+    back = form.get("tilbage")
+    target = back if back in ("/postkasse", "/postkasse/barn") else f"/status/{stored.id}"
+    return RedirectResponse(target, status_code=303)
