@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from medcom_adapter.errors import InvalidValue, Issue, Location, OutboundInvalid
 from medcom_adapter.service import forms
+from medcom_adapter.workers import submit_fhir
 from tests.service.conftest import CONTEXT, PDF, Harness, csrf_of
 from tests.service.test_pages import km_form, pdf_file, referral_form
 
@@ -162,7 +163,7 @@ def test_every_km_error(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> No
     assert_danish(response.text, "Den valgte tråd findes ikke", "Vælg en modtager",
                   "Skriv meddelelsens tekst", "Emnet må højst være 70 tegn",
                   "Vælg en prioritet", "ikke en tilladt filtype")
-    monkeypatch.setattr(forms.submit_fhir, "prepare_care_communication", _raise(
+    monkeypatch.setattr(submit_fhir, "prepare_care_communication", _raise(
         OutboundInvalid([Issue("fhir", "Bundle.entry[3] SOR Identifiers are at minimum 11 "
                                        "digits long", "Bundle.entry[3]")])))
     response = harness.client.post("/km", data=km_form(csrf))
