@@ -112,7 +112,8 @@ async def search(request: Request) -> Response:
     if patient is not None:
         values["soeg"] = ""  # a CPR number is not written back into the page
     if text and patient is None:
-        needle = text.casefold()
-        rows = [r for r in rows if any(needle in h.casefold() for h in (
-            r.letter.child, r.letter.subject, r.party, r.m.message.episode_id or ""))]
+        words = text.casefold().split()  # every word somewhere: "bruno elmer" finds
+        rows = [r for r in rows if all(w in " ".join((  # "Bruno Test Elmer"
+            r.letter.child, r.letter.subject, r.party, r.m.message.episode_id or "",
+        )).casefold() for w in words)]
     return _show(request, rows, child=child, values=values, searched=True)
