@@ -7,6 +7,7 @@ import re
 from datetime import UTC, datetime
 
 from medcom_adapter.journal.interface import Direction, Query, Status
+from medcom_adapter.model.letters import Referral
 from medcom_adapter.oioxml.emessage import parse
 from medcom_adapter.service.web import size
 from tests.service.conftest import BUP, CPR, GP_EAN, PDF, Harness
@@ -69,6 +70,7 @@ def test_two_custody_holders_and_their_consent_travel_in_the_referral(harness: H
     sent = harness.client.post(str(preview.url), data={"csrf": csrf})
     stored = harness.journal.get(int(str(sent.url).rsplit("/", 1)[1]))
     referral = parse(stored.message.data).message.letters[0]
+    assert isinstance(referral, Referral)
     assert referral.relative is not None and referral.relative.surname == "Elmer"
     assert referral.relative.relation.value == "mor"  # XREF01 carries one relative
     assert referral.supplementary is not None
