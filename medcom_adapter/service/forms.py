@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from medcom_adapter.addressing.directory import Directory, Receiver
 from medcom_adapter.convert.xdis91_fhir import HIGH_PRIORITY, NO_PHONE
 from medcom_adapter.errors import (
     MedComError,
@@ -33,7 +34,6 @@ from medcom_adapter.model.carecommunication import Author, Category
 from medcom_adapter.model.classification import Henvisning
 from medcom_adapter.model.ids import IdSource
 from medcom_adapter.service.context import LaunchContext
-from medcom_adapter.transport.directory import Directory, Receiver
 from medcom_adapter.workers import submit_fhir
 from medcom_adapter.workers.submit import Prepared, prepare_km, prepare_referral
 
@@ -45,14 +45,21 @@ REFERRAL_CLASS = Henvisning.CHILD_PSYCHIATRY  # referrals go to BUP departments 
 
 
 class FieldErrors(Exception):
-    """Danish messages keyed by field name ("" for the form as a whole). ``technical`` is
-    the core's own account (schema text, element paths) for the API and logs: a page never
-    shows it."""
+    """Danish messages keyed by field name ("" for the form as a whole). ``cause`` is the
+    core error behind them, if any: the API answers with its code and English message. A
+    page never shows the cause's text (schema messages, element paths)."""
 
-    def __init__(self, errors: Mapping[str, str], technical: str | None = None) -> None:
+    def __init__(self, errors: Mapping[str, str], cause: MedComError | None = None) -> None:
         super().__init__("; ".join(f"{k or 'form'}: {v}" for k, v in errors.items()))
         self.errors = dict(errors)
-        self.technical = technical
+        self.cause = cause
+
+    @property
+    def technical(self) -> str | None:
+        """The cause in its own words, every issue with its path (for logs and the API)."""
+        if isinstance(self.cause, OutboundInvalid) and self.cause.issues:
+            return " ".join(f"{i.path or ''} {i.message}".strip() for i in self.cause.issues)
+        return str(self.cause) if self.cause is not None else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,16 +220,14 @@ def _danish(exc: MedComError) -> FieldErrors:
     The core's text (schema messages, element paths) goes to ``technical`` only: what
     the worker reads says what to do."""
     if isinstance(exc, UnknownReceiver | ReceiverDoesNotAccept):
-        return FieldErrors({"receiver": _DANISH_OF_FIELD["receiver"]}, str(exc))
+        return FieldErrors({"receiver": _DANISH_OF_FIELD["receiver"]}, exc)
     if isinstance(exc, OutboundInvalid):
         path = exc.issues[0].path if exc.issues else ""
-        text = " ".join(f"{i.path or ''} {i.message}" for i in exc.issues) or str(exc)
         target = next((f for e, f in _FIELD_OF_ELEMENT.items() if path and e in path), "")
     else:
         key = exc.location.path if exc.location and exc.location.path else ""
         target = _FIELD_OF_KEY.get(key, _FIELD_OF_KEY.get(key.split(".")[0], ""))
-        text = str(exc)
-    return FieldErrors({target: _DANISH_OF_FIELD.get(target, CANNOT_BUILD)}, text)
+    return FieldErrors({target: _DANISH_OF_FIELD.get(target, CANNOT_BUILD)}, exc)
 
 
 def referral(directory: Directory, ctx: LaunchContext, fields: ReferralFields, *,
@@ -342,7 +347,7 @@ def copy_to_gp(directory: Directory, ctx: LaunchContext, fields: ReferralFields,
             category=Category.REGARDING_REFERRAL.value), now=now, ids=ids)
     except FieldErrors as exc:
         raise FieldErrors({"copy_gp": "Kopien til egen læge kan ikke dannes. " + CANNOT_BUILD},
-                          exc.technical) from None
+                          exc.cause) from None
 
 
 def km(directory: Directory, ctx: LaunchContext, fields: KmFields, *, now: datetime,

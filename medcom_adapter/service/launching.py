@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from medcom_adapter.addressing.directory import Directory, Receiver
 from medcom_adapter.service import forms
 from medcom_adapter.service.context import Kind, LaunchContext
-from medcom_adapter.transport.directory import Directory, Receiver
 
 _TRIAL_PDF = b"%PDF-1.4\n%%EOF\n"
 # Sender elements of MedCom's letters -> the launch field that fills them.

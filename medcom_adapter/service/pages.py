@@ -15,19 +15,15 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.exception_handlers import (
-    http_exception_handler,
-    request_validation_exception_handler,
-)
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from medcom_adapter.errors import LaunchRefused, UploadRefused
+from medcom_adapter.errors import LaunchRefused, MedComError, UploadRefused
 from medcom_adapter.journal.interface import Direction, Query, StoredMessage
 from medcom_adapter.model.classification import Henvisning
-from medcom_adapter.service import forms, labels
-from medcom_adapter.service.api import KM_TYPES, PDF_ONLY, errors_response
+from medcom_adapter.service import forms, labels, problems
+from medcom_adapter.service.api import KM_TYPES, PDF_ONLY
 from medcom_adapter.service.context import Kind, LaunchContext
 from medcom_adapter.service.kept import KeptFile
 from medcom_adapter.service.marks import COPY_TO_GP
@@ -332,13 +328,31 @@ _DANISH = {404: "Siden findes ikke. Gå tilbage, og vælg igen.",
 
 
 def install_error_pages(app: FastAPI) -> None:
-    """Pages get Danish error pages with what to do; the API keeps its JSON errors.
+    """Pages get Danish error pages with what to do; the API answers problems
+    (:mod:`.problems`).
 
     A page shows only Danish text written for it: an exception's own text (English,
     schema or Python) is never put on a page."""
 
     def is_page(request: Request) -> bool:
         return not request.url.path.startswith(("/api/", "/static/"))
+
+    def error_page(request: Request, status: int, message: str | None = None) -> Response:
+        if status >= 500:
+            return page(request, "error.html", None, status=status, title="Der opstod en fejl",
+                        message="Handlingen kunne ikke gennemføres. Prøv igen om lidt. "
+                                "Kontakt kommunens IT-support, hvis fejlen bliver ved.")
+        return page(request, "error.html", None, status=status, title="Siden kan ikke vises",
+                    message=message or _DANISH.get(
+                        status, "Siden kan ikke vises. Prøv igen, eller åbn siden fra "
+                                "fagsystemet."))
+
+    problems.install(app, page_error=lambda request, status: error_page(
+        request, 404 if request.method == "GET" else status,
+        None if request.method == "GET" else "Formularen kunne ikke læses. Genindlæs siden, "
+                                              "og prøv igen."))
+    api_internal = app.exception_handlers[Exception]
+    api_core = app.exception_handlers[MedComError]
 
     @app.exception_handler(NoSession)
     async def no_session(request: Request, exc: NoSession) -> Response:
@@ -349,27 +363,23 @@ def install_error_pages(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if request.url.path.startswith("/api/"):
-            return errors_response(exc)
+            return problems.render(request, problems.from_http(exc))
         if not is_page(request):
             return await http_exception_handler(request, exc)
         # our pages raise Refused with Danish; anything else gets its status's words
-        message = str(exc.detail) if isinstance(exc, Refused) else _DANISH.get(
-            exc.status_code, "Siden kan ikke vises. Prøv igen, eller åbn siden fra "
-                             "fagsystemet.")
-        return page(request, "error.html", None, status=exc.status_code,
-                    title="Siden kan ikke vises", message=message)
+        return error_page(request, exc.status_code,
+                          str(exc.detail) if isinstance(exc, Refused) else None)
 
-    @app.exception_handler(RequestValidationError)
-    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
-        if not is_page(request):
-            return await request_validation_exception_handler(request, exc)
-        return page(request, "error.html", None, status=404, title="Siden kan ikke vises",
-                    message=_DANISH[404])
+    @app.exception_handler(MedComError)
+    async def core_error(request: Request, exc: MedComError) -> Response:
+        if is_page(request):
+            return error_page(request, 500)
+        response: Response = await api_core(request, exc)  # type: ignore[misc]
+        return response
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
-        if not is_page(request):
-            return JSONResponse({"detail": "internal error"}, status_code=500)
-        return page(request, "error.html", None, status=500, title="Der opstod en fejl",
-                    message="Handlingen kunne ikke gennemføres. Prøv igen om lidt. Kontakt "
-                            "kommunens IT-support, hvis fejlen bliver ved.")
+        if is_page(request):
+            return error_page(request, 500)
+        response: Response = await api_internal(request, exc)  # type: ignore[misc]
+        return response

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from medcom_adapter.addressing.directory import Directory
 from medcom_adapter.errors import MedComError, UnknownReceiver
 from medcom_adapter.fhir import wire
 from medcom_adapter.fhir.carecommunication import from_bundle
@@ -26,7 +27,6 @@ from medcom_adapter.service.answers import AnswerView
 from medcom_adapter.service.answers import describe as describe_answer
 from medcom_adapter.service.context import LaunchContext
 from medcom_adapter.service.plain import Plain, Tone, describe
-from medcom_adapter.transport.directory import Directory
 
 LETTERS = ("XREF01", *forms.KM_KINDS)  # what the mailbox lists (not receipts or binaries)
 REFERRAL_SUBJECT = "Henvisning til børne- og ungdomspsykiatrien"

@@ -13,11 +13,11 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from medcom_adapter.addressing.directory import Directory
 from medcom_adapter.journal.interface import Direction, Query, Status
 from medcom_adapter.sandbox.addressing import read_address
 from medcom_adapter.sandbox.counterparts import GpSystem
 from medcom_adapter.sandbox.standard import standard_network
-from medcom_adapter.transport.directory import Directory
 from medcom_adapter.transport.vans_mailbox import VansMailbox
 from medcom_adapter.workers.submit import queue_km, queue_referral
 from medcom_adapter.workers.submit_fhir import queue_care_communication
