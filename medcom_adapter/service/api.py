@@ -123,6 +123,9 @@ class KmIn(ContextIn):
         "MedCom CareCommunication category; required for a new KM to a receiver that takes "
         "CareCommunication (topic too with 'other'); a reply keeps its thread's by default; "
         "not used for XDIS91"))
+    henvisning: bool = Field(False, description=(
+        "the KM refers the child to the GP: recorded as the course's §126a henvisning "
+        "'Alment praktiserende læge' with the message"))
 
 
 class StatusChangeOut(BaseModel):
@@ -178,7 +181,7 @@ def _context(body: ContextIn, kind: Kind, key: ApiKey) -> LaunchContext:
             patient_id=body.patient.cpr, patient_given_name=body.patient.given_name,
             patient_surname=body.patient.surname, unit_sor=body.unit.sor,
             unit_ean=body.unit.ean, worker_name=body.worker.name,
-            episode_id=body.episode_id, kind=kind, case_system=key.name,
+            episode_id=body.episode_id, kind=kind, case_system=key.name, key_id=key.id,
             unit_name=body.unit.name, worker_title=body.worker.title,
             worker_phone=body.worker.phone, patient_street=address.street,
             patient_postcode=address.postcode, patient_district=address.district,
@@ -332,7 +335,8 @@ async def send_km(body: KmIn, request: Request,
                     for i, a in enumerate(body.attachments))
     fields = forms.KmFields(receiver_sor=body.receiver_sor, text=body.text, topic=body.topic,
                             priority=body.priority, attachments=uploads, reply_to=previous,
-                            category=body.category.value if body.category else None)
+                            category=body.category.value if body.category else None,
+                            henvisning=body.henvisning)
     return _queue(s, key, lambda: forms.km(s.settings.directory, ctx, fields,
                                            now=s.settings.clock()))
 

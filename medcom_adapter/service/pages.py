@@ -10,7 +10,6 @@ form then carries only their ids. The status page, the mailbox and the print vie
 
 from __future__ import annotations
 
-import secrets
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +20,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from medcom_adapter.errors import LaunchRefused, MedComError, UploadRefused
 from medcom_adapter.journal.interface import Direction, Query, StoredMessage
+from medcom_adapter.journal.shared import StoreFull
 from medcom_adapter.model.classification import Henvisning
 from medcom_adapter.service import forms, labels, problems
 from medcom_adapter.service.api import KM_TYPES, PDF_ONLY
 from medcom_adapter.service.context import Kind, LaunchContext
+from medcom_adapter.service.drafts import Draft
 from medcom_adapter.service.kept import KeptFile
 from medcom_adapter.service.marks import COPY_TO_GP
 from medcom_adapter.service.preview import danish
@@ -54,11 +55,27 @@ async def launch_page(token: str, request: Request) -> Response:
     except LaunchRefused as exc:
         return page(request, "launch_error.html", None, status=410 if exc.reason != "invalid"
                     else 400, reason=exc.reason)
-    session = s.sessions.start(context)
+    try:
+        session = s.sessions.start(context)
+    except StoreFull:
+        raise Refused(503, "Tjenesten har for mange åbne sessioner. Prøv igen om lidt."
+                      ) from None
     target = "/henvisning" if context.kind is Kind.REFERRAL else "/km"
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(COOKIE, session.id, httponly=True, samesite="lax",
                         secure=s.settings.https, path="/")
+    return response
+
+
+@router.post("/log-ud")
+async def logout(request: Request) -> Response:
+    """End the page session (and its drafts) in every process; the cookie goes too."""
+    session = session_of(request)
+    await posted(request, session)
+    state(request).sessions.end(session.id)
+    response = page(request, "error.html", None, title="Du er logget ud",
+                    message="Åbn siden igen fra fagsystemet for at fortsætte.")
+    response.delete_cookie(COOKIE, path="/")
     return response
 
 
@@ -118,9 +135,9 @@ async def referral_form(request: Request) -> Response:
     session = session_of(request)
     values: dict[str, Any] = {"priority": "elektiv", "receiver": "",
                               "classes": [forms.REFERRAL_CLASS.value]}
-    draft = session.drafts.get(request.query_params.get("kladde", ""))
-    if draft is not None and draft["kind"] == "referral":
-        values = draft["values"]
+    draft = state(request).drafts.get(session.id, request.query_params.get("kladde", ""))
+    if draft is not None and draft.kind == "referral":
+        values = draft.values
     kept = _kept(state(request), session, values.get("kept", []))
     return _referral_page(request, session, values, kept)
 
@@ -180,7 +197,7 @@ async def referral_submit(request: Request) -> Response:
     holders = [f"{forms.RELATIONS.get(h.relation, '')}: "
                f"{' '.join(p for p in (h.given_name, h.surname) if p)} "
                f"({'samtykker' if h.consent else 'samtykker ikke'})" for h in fields.custody]
-    return _draft(session, "referral", values, outgoing, {
+    return _draft(s, session, "referral", values, outgoing, {
         "Modtager": outgoing.receiver,
         "Prioritet": labels.PRIORITY.get(fields.priority, fields.priority),
         "Årsag": fields.reason,
@@ -193,11 +210,11 @@ async def referral_submit(request: Request) -> Response:
     }, copy=copy)
 
 
-def _draft(session: Session, kind: str, values: dict[str, Any], outgoing: forms.Outgoing,
-           summary: dict[str, str], copy: forms.Outgoing | None = None) -> Response:
-    draft_id = secrets.token_urlsafe(12)
-    session.drafts[draft_id] = {"kind": kind, "values": values, "outgoing": outgoing,
-                                "summary": summary, "copy": copy}
+def _draft(s: ServiceState, session: Session, kind: str, values: dict[str, Any],
+           outgoing: forms.Outgoing, summary: dict[str, str],
+           copy: forms.Outgoing | None = None) -> Response:
+    draft_id = s.drafts.put(session.id, Draft(kind, values, outgoing, summary, copy),
+                            s.settings.clock())
     return RedirectResponse(f"/forhaandsvisning/{draft_id}", status_code=303)
 
 
@@ -227,9 +244,9 @@ async def km_form(request: Request) -> Response:
     # no receiver is chosen for the worker but the child's own GP, from the case system
     values: dict[str, Any] = {"priority": "rutine", "reply_to": "", "category": "",
                               "receiver": session.context.gp_sor or ""}
-    draft = session.drafts.get(request.query_params.get("kladde", ""))
-    if draft is not None and draft["kind"] == "km":
-        values = draft["values"]
+    draft = state(request).drafts.get(session.id, request.query_params.get("kladde", ""))
+    if draft is not None and draft.kind == "km":
+        values = draft.values
     answer = request.query_params.get("svar", "")  # "Besvar" on a received message
     if answer and any(str(m.id) == answer for m in threads(state(request), session.context)):
         values = {**values, "reply_to": answer}
@@ -244,7 +261,7 @@ async def km_submit(request: Request) -> Response:
     ctx = session.context
     form = await posted(request, session)
     values: dict[str, Any] = {k: form.get(k) for k in (
-        "receiver", "topic", "text", "priority", "reply_to", "category")}
+        "receiver", "topic", "text", "priority", "reply_to", "category", "henvisning")}
     errors: dict[str, str] = {}
     kept = _keep_uploads(s, session, form, "attachments", KM_TYPES, errors)
     values["kept"] = [f.id for f in kept]
@@ -262,7 +279,8 @@ async def km_submit(request: Request) -> Response:
     fields = forms.KmFields(receiver_sor=values["receiver"], text=values["text"],
                             topic=values["topic"] or None, priority=values["priority"],
                             attachments=tuple(uploads), reply_to=previous,
-                            category=values["category"] or None)
+                            category=values["category"] or None,
+                            henvisning=bool(values["henvisning"]))
     outgoing = None
     try:
         outgoing = forms.km(s.settings.directory, ctx, fields, now=s.settings.clock())
@@ -270,7 +288,7 @@ async def km_submit(request: Request) -> Response:
         errors = {**exc.errors, **errors}
     if errors or outgoing is None:
         return _km_page(request, session, values, kept, errors=errors, status=422)
-    return _draft(session, "km", values, outgoing, {
+    return _draft(s, session, "km", values, outgoing, {
         "Modtager": outgoing.receiver,
         "Svar på": f"Meddelelse modtaget {when(previous.stored_at)}" if previous else "Ny tråd",
         **({"Kategori": labels.CATEGORY.get(fields.category or "", "Som i tråden")}
@@ -287,11 +305,10 @@ async def km_submit(request: Request) -> Response:
 @router.get("/forhaandsvisning/{draft_id}")
 async def preview(draft_id: str, request: Request) -> Response:
     session = session_of(request)
-    draft = session.drafts.get(draft_id)
+    draft = state(request).drafts.get(session.id, draft_id)
     if draft is None:
         raise Refused(404, "Kladden findes ikke længere. Udfyld formularen igen.")
-    outgoing: forms.Outgoing = draft["outgoing"]
-    copy: forms.Outgoing | None = draft["copy"]
+    outgoing, copy = draft.outgoing, draft.copy
     return page(request, "preview.html", session, draft_id=draft_id, draft=draft,
                 sections=danish(outgoing.prepared.entries),
                 copy_sections=danish(copy.prepared.entries[:1]) if copy else (),
@@ -303,19 +320,18 @@ async def send(draft_id: str, request: Request) -> Response:
     session = session_of(request)
     s = state(request)
     await posted(request, session)
-    draft = session.drafts.pop(draft_id, None)
+    draft = s.drafts.take(session.id, draft_id)
     if draft is None:
         raise Refused(404, "Kladden findes ikke længere. Den er måske allerede sendt: "
-                                 "se postkassen.")
-    copy: forms.Outgoing | None = draft["copy"]
-    queued = s.queue_together(draft["outgoing"], *([copy] if copy else []),
+                           "se postkassen.")
+    queued = s.queue_together(draft.outgoing, *([draft.copy] if draft.copy else []),
                               actor=session.context.actor)
     ids = queued[0]
-    if copy is not None:
+    if draft.copy is not None:
         s.marks.link(ids[0], COPY_TO_GP, queued[1][0])
-    for file_id in draft["values"].get("kept", []):
+    for file_id in draft.values.get("kept", []):
         s.kept.remove(session.id, file_id)
-    session.sent[ids[0]] = ids
+    s.sessions.sent(session, ids)
     return RedirectResponse(f"/status/{ids[0]}", status_code=303)
 
 

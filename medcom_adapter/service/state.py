@@ -1,4 +1,5 @@
-"""What every request handler shares: the journal, settings, launch tokens and sessions.
+"""What every request handler shares: the journal, settings, API keys, launch tokens,
+sessions and drafts (the last four kept in the journal's shared store).
 
 ``queue`` is the service's only write: a validated message appended as ``queued`` for the
 outbox worker. Reads go through ``read``/``search`` so that every one is audited by the
@@ -13,6 +14,8 @@ from dataclasses import dataclass, field
 from fastapi import Request
 
 from medcom_adapter.journal.interface import Journal, Query, StoredMessage
+from medcom_adapter.service.apikeys import ApiKeys
+from medcom_adapter.service.drafts import Drafts
 from medcom_adapter.service.forms import Outgoing
 from medcom_adapter.service.kept import KeptFiles, MemoryKeptFiles
 from medcom_adapter.service.marks import Marks, MemoryMarks
@@ -25,8 +28,10 @@ from medcom_adapter.service.tokens import LaunchTokens
 class ServiceState:
     journal: Journal
     settings: Settings
+    keys: ApiKeys
     tokens: LaunchTokens
     sessions: Sessions
+    drafts: Drafts
     kept: KeptFiles = field(default_factory=MemoryKeptFiles)
     marks: Marks = field(default_factory=MemoryMarks)
 
