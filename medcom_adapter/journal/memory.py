@@ -30,9 +30,10 @@ from medcom_adapter.journal.interface import (
     StatusChange,
     StoredMessage,
     VerifyReport,
+    belongs,
     unfinished,
 )
-from medcom_adapter.journal.shared import MemorySharedState, SharedState
+from medcom_adapter.journal.shared import MemorySharedState, SharedState, Unit
 from medcom_adapter.model.classification import Classification
 from medcom_adapter.model.henvisninger import (
     Carrier,
@@ -75,6 +76,11 @@ class MemoryJournal:
         self._head = chain.GENESIS
         self._henvisninger: list[RecordedHenvisning] = []
         self._lock = threading.RLock()
+        # ids by a field a worker looks messages up by, so that a lookup costs the same
+        # with ten messages stored as with a million (benchmarks use this journal as the
+        # floor a durable one is measured against; a scan would slow it as a run grows)
+        self._by_field: dict[tuple[str, object], dict[int, None]] = {}
+        self._by_status: dict[Status, dict[int, None]] = {}
         self.shared: SharedState = MemorySharedState()
 
     @contextmanager
@@ -94,6 +100,7 @@ class MemoryJournal:
 
     def _restore(self, saved: _Saved) -> None:
         for id in [id for id in self._records if id not in saved.records]:
+            self._unindex(id, self._records[id].message)
             del self._records[id]
         for id, (history, answered, lease, message, purged) in saved.records.items():
             record = self._records[id]
@@ -102,6 +109,9 @@ class MemoryJournal:
         del self._audit[saved.audit:]
         del self._henvisninger[saved.henvisninger:]
         self._head = saved.head
+        self._by_status = {}
+        for id, record in self._records.items():
+            self._by_status.setdefault(record.history[-1].status, {})[id] = None
 
     def append(self, message: NewMessage, status: Status, *, actor: str = "system") -> int:
         return self.append_many((message,), status, actor=actor)[0]
@@ -122,6 +132,9 @@ class MemoryJournal:
                 self._records[id] = _Record(
                     message, now, entry, self._head, [StatusChange(status, now)]
                 )
+                for key in _keys(message):
+                    self._by_field.setdefault(key, {})[id] = None
+                self._by_status.setdefault(status, {})[id] = None
                 if message.answers is not None:
                     self._records[message.answers].answered_by.append(id)
                 ids.append(id)
@@ -130,7 +143,9 @@ class MemoryJournal:
     def set_status(self, id: int, status: Status, *, reason: str | None = None) -> None:
         with self._lock:
             record = self._records[id]
+            del self._by_status[record.history[-1].status][id]
             record.history.append(StatusChange(status, self._clock(), reason))
+            self._by_status.setdefault(status, {})[id] = None
             record.lease_until = None
 
     def get(self, id: int, *, actor: str = "system") -> StoredMessage:
@@ -142,24 +157,31 @@ class MemoryJournal:
 
     def find(self, query: Query, *, actor: str = "system") -> Sequence[StoredMessage]:
         with self._lock:
-            found = [self._stored(id) for id, r in self._records.items() if _matches(query, r)]
-            found = found[: query.limit]
+            found: list[StoredMessage] = []
+            for id in self._candidates(query):
+                if len(found) == query.limit:
+                    break
+                if _matches(query, self._records[id]):
+                    found.append(self._stored(id))
             if actor != SYSTEM:
-                self._log(actor, "find", tuple(s.id for s in found))
+                self._log(actor, "read" if query.id is not None else "find",
+                          tuple(s.id for s in found))
             return found
 
-    def export(self, patient: PersonId, *, actor: str) -> Sequence[StoredMessage]:
+    def export(self, patient: PersonId, *, actor: str,
+               units: tuple[Unit, ...] | None = None) -> Sequence[StoredMessage]:
         with self._lock:
             found = [self._stored(id) for id, r in self._records.items()
-                     if r.message.patient == patient]
+                     if r.message.patient == patient
+                     and (units is None or belongs(r.message, units))]
             self._log(actor, "export", tuple(s.id for s in found))
             return found
 
     def claim(self, status: Status, limit: int, *, lease_seconds: float = 60.0) -> Sequence[int]:
         with self._lock:
             now = self._clock()
-            free = [id for id, r in self._records.items() if r.history[-1].status == status
-                    and (r.lease_until is None or r.lease_until <= now)][:limit]
+            free = [id for id in sorted(self._by_status.get(status, {}))
+                    if (lease := self._records[id].lease_until) is None or lease <= now][:limit]
             for id in free:
                 self._records[id].lease_until = now + timedelta(seconds=lease_seconds)
             return free
@@ -251,6 +273,23 @@ class MemoryJournal:
     def close(self) -> None:
         pass
 
+    def _candidates(self, query: Query) -> list[int]:
+        """Ids that may match, in order: the smallest index the query names, else all."""
+        sets: list[dict[int, None]] = [self._by_field.get(key, {}) for key in _keys(query)]
+        if query.status is not None:
+            sets.append(self._by_status.get(query.status, {}))
+        if not sets:
+            return list(self._records)
+        smallest = sets[0]
+        for ids in sets[1:]:
+            if len(ids) < len(smallest):
+                smallest = ids
+        return sorted(smallest)  # a status index is in change order, not id order
+
+    def _unindex(self, id: int, message: NewMessage) -> None:
+        for key in _keys(message):
+            self._by_field[key].pop(id, None)
+
     def _stored(self, id: int) -> StoredMessage:
         r = self._records[id]
         return StoredMessage(id, r.message, r.stored_at, r.entry.digest, tuple(r.history),
@@ -259,6 +298,13 @@ class MemoryJournal:
     def _log(self, actor: str, action: str, ids: tuple[int, ...],
              detail: str | None = None) -> None:
         self._audit.append(AuditEntry(self._clock(), actor, action, ids, detail))
+
+
+def _keys(m: NewMessage | Query) -> list[tuple[str, object]]:
+    """The indexed fields ``m`` sets (a message's, or those a query filters by)."""
+    return [(name, value) for name, value in (
+        ("patient", m.patient), ("episode", m.episode_id), ("envelope", m.envelope_id),
+        ("message", m.message_id)) if value is not None]
 
 
 def _matches(q: Query, r: _Record) -> bool:
@@ -270,4 +316,8 @@ def _matches(q: Query, r: _Record) -> bool:
     )
     return (all(want is None or want == have for want, have in wanted)
             and (q.since is None or r.stored_at >= q.since)
-            and (q.until is None or r.stored_at < q.until))
+            and (q.until is None or r.stored_at < q.until)
+            and (q.id is None or r.entry.id == q.id)
+            and (q.after is None or r.entry.id > q.after)
+            and (q.kinds is None or m.kind in q.kinds)
+            and (q.units is None or belongs(m, q.units)))

@@ -13,10 +13,12 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
 
 from medcom_adapter.errors import InvalidValue, UploadRefused
 from medcom_adapter.journal.interface import Direction, StoredMessage
 from medcom_adapter.journal.interface import Query as JournalQuery
+from medcom_adapter.journal.shared import StoreFull
 from medcom_adapter.model.carecommunication import Category
 from medcom_adapter.model.classification import Henvisning
 from medcom_adapter.model.parties import person_id
@@ -27,6 +29,7 @@ from medcom_adapter.service.context import Kind, LaunchContext
 from medcom_adapter.service.filing import filing_zip
 from medcom_adapter.service.launching import launch_problems
 from medcom_adapter.service.problems import ApiProblem, FieldError, responses
+from medcom_adapter.service.settings import public_url
 from medcom_adapter.service.state import ServiceState, state
 from medcom_adapter.service.uploads import check_upload
 
@@ -82,6 +85,9 @@ class ContextIn(_Strict):
 
 class LaunchIn(ContextIn):
     kind: Literal["referral", "km"]
+    journal: bool = Field(False, description=(
+        "let the worker browse the unit's journal, not only this child's messages (the "
+        "key needs the scope 'journal')"))
 
 
 class LaunchOut(BaseModel):
@@ -173,15 +179,25 @@ class InboundOut(BaseModel):
     data_base64: str
 
 
-def _context(body: ContextIn, kind: Kind, key: ApiKey) -> LaunchContext:
+class InboundPage(BaseModel):
+    messages: list[InboundOut]
+    next: int = Field(description="the cursor: pass it as `after` for the next page (the "
+                                  "last id here, or the `after` given when nothing came)")
+    more: bool = Field(description="more messages are waiting after `next` now")
+
+
+def _context(body: ContextIn, kind: Kind, key: ApiKey, *, journal: bool = False
+             ) -> LaunchContext:
+    """The context, for a unit the key acts for (403 otherwise)."""
     address = body.patient.address or Address()
     unit_address = body.unit.address or Address()
     try:
-        return LaunchContext(
+        context = LaunchContext(
             patient_id=body.patient.cpr, patient_given_name=body.patient.given_name,
             patient_surname=body.patient.surname, unit_sor=body.unit.sor,
             unit_ean=body.unit.ean, worker_name=body.worker.name,
             episode_id=body.episode_id, kind=kind, case_system=key.name, key_id=key.id,
+            journal=journal,
             unit_name=body.unit.name, worker_title=body.worker.title,
             worker_phone=body.worker.phone, patient_street=address.street,
             patient_postcode=address.postcode, patient_district=address.district,
@@ -192,6 +208,10 @@ def _context(body: ContextIn, kind: Kind, key: ApiKey) -> LaunchContext:
     except InvalidValue as exc:
         where = exc.location.path if exc.location and exc.location.path else ""
         raise _invalid(FieldError(where, exc.code, exc.message)) from None
+    if not any(u.sor == body.unit.sor and u.ean in (None, body.unit.ean) for u in key.units):
+        raise ApiProblem("api.forbidden", detail=f"this API key does not act for unit "
+                                                 f"{body.unit.sor}:{body.unit.ean}")
+    return context
 
 
 def _invalid(*errors: FieldError, code: str = "api.validation") -> ApiProblem:
@@ -283,13 +303,18 @@ async def launch(body: LaunchIn, request: Request,
     it offers: the unit's name, address and speciality a referral's letters need, a
     receiver to choose, the child's GP where given."""
     s = state(request)
-    context = _context(body, Kind(body.kind), key)
+    if body.journal and "journal" not in key.scopes:
+        raise ApiProblem("api.forbidden", detail="this API key lacks the scope 'journal'")
+    context = _context(body, Kind(body.kind), key, journal=body.journal)
     problems = launch_problems(s.settings.directory, context, now=s.settings.clock())
     if problems:
         raise _invalid(*(FieldError(path, "api.launch-incomplete", detail)
                          for path, detail in problems.items()), code="api.launch-incomplete")
-    token, expires = s.tokens.issue(context)
-    return LaunchOut(url=str(request.url_for("launch_page", token=token)), expires=expires)
+    try:
+        token, expires = s.tokens.issue(context)
+    except StoreFull:
+        raise ApiProblem("api.unavailable") from None
+    return LaunchOut(url=public_url(s.settings, request, f"/launch/{token}"), expires=expires)
 
 
 @router.post("/referrals", response_model=QueuedOut, status_code=201,
@@ -309,7 +334,7 @@ async def send_referral(body: ReferralIn, request: Request,
         relative_given_name=body.relative.given_name if body.relative else None,
         relative_surname=body.relative.surname if body.relative else None,
         classes=classes, form=form)
-    return _queue(s, key, lambda: forms.referral(s.settings.directory, ctx, fields,
+    return await _queue(s, key, lambda: forms.referral(s.settings.directory, ctx, fields,
                                                  now=s.settings.clock()))
 
 
@@ -325,7 +350,7 @@ async def send_km(body: KmIn, request: Request,
     ctx = _context(body, Kind.KM, key)
     previous = None
     if body.reply_to is not None:
-        previous = s.read(body.reply_to, actor=_actor(key))
+        previous = s.read(body.reply_to, actor=_actor(key), units=key.units)
         if (previous is None or previous.message.direction is not Direction.INBOUND
                 or previous.message.kind not in forms.KM_KINDS
                 or previous.message.patient != ctx.patient):
@@ -337,16 +362,18 @@ async def send_km(body: KmIn, request: Request,
                             priority=body.priority, attachments=uploads, reply_to=previous,
                             category=body.category.value if body.category else None,
                             henvisning=body.henvisning)
-    return _queue(s, key, lambda: forms.km(s.settings.directory, ctx, fields,
+    return await _queue(s, key, lambda: forms.km(s.settings.directory, ctx, fields,
                                            now=s.settings.clock()))
 
 
-def _queue(s: ServiceState, key: ApiKey, build: Any) -> QueuedOut:
+async def _queue(s: ServiceState, key: ApiKey, build: Any) -> QueuedOut:
+    """Builds, validates and journals in a worker thread: a durable commit waits for the
+    disk, and on the event loop it would hold up every other request meanwhile."""
     try:
-        outgoing: forms.Outgoing = build()
+        outgoing: forms.Outgoing = await run_in_threadpool(build)
     except forms.FieldErrors as exc:
         raise _form_problem(exc) from None
-    ids = s.queue(outgoing, actor=_actor(key))
+    ids = await run_in_threadpool(s.queue, outgoing, actor=_actor(key))
     return QueuedOut(id=ids[0], ids=list(ids), status="queued",
                      kind=outgoing.prepared.entries[0].kind,
                      files=[name for name, _ in outgoing.files])
@@ -357,7 +384,7 @@ def _queue(s: ServiceState, key: ApiKey, build: Any) -> QueuedOut:
 async def read_status(journal_id: Annotated[int, Path(ge=1, le=2**53)], request: Request,
                       key: Annotated[ApiKey, Depends(require("read"))]) -> MessageOut:
     """A message's status and history (receipts and acknowledgements by journal id)."""
-    stored = state(request).read(journal_id, actor=_actor(key))
+    stored = state(request).read(journal_id, actor=_actor(key), units=key.units)
     if stored is None:
         raise ApiProblem("api.not-found", detail="no such message")
     return message_out(stored)
@@ -375,8 +402,8 @@ async def search(body: SearchIn, request: Request,
         patient = person_id(body.patient_cpr) if body.patient_cpr else None
     except InvalidValue as exc:
         raise _invalid(FieldError("patient_cpr", exc.code, exc.message)) from None
-    found = state(request).search(JournalQuery(patient=patient, episode_id=body.episode_id),
-                                  actor=_actor(key))
+    found = state(request).search(JournalQuery(patient=patient, episode_id=body.episode_id,
+                                               units=key.units), actor=_actor(key))
     return [message_out(m) for m in found]
 
 
@@ -386,29 +413,34 @@ async def export(journal_id: Annotated[int, Path(ge=1, le=2**53)], request: Requ
                  key: Annotated[ApiKey, Depends(require("export"))]) -> Response:
     """The filing export (ZIP) of everything about this message's patient."""
     s = state(request)
-    stored = s.read(journal_id, actor=_actor(key))
+    stored = s.read(journal_id, actor=_actor(key), units=key.units)
     if stored is None or stored.message.patient is None:
         raise ApiProblem("api.not-found", detail="no such message")
-    data = filing_zip(s.journal.export(stored.message.patient, actor=_actor(key)))
+    data = filing_zip(s.journal.export(stored.message.patient, actor=_actor(key),
+                                       units=key.units))
     name = f"journal-{journal_id}.zip"
     return Response(data, media_type="application/zip",
                     headers={"content-disposition": f'attachment; filename="{name}"'})
 
 
-@router.get("/inbound", response_model=list[InboundOut],
+@router.get("/inbound", response_model=InboundPage,
             responses=responses(401, 403, 422))
 async def inbound(request: Request, key: Annotated[ApiKey, Depends(require("inbound"))],
                   after: Annotated[int, Query(ge=0, le=2**53)] = 0,
                   limit: Annotated[int, Query(ge=1, le=100)] = 20,
-                  ) -> list[InboundOut]:
-    """Received correspondence for case systems that poll: messages with id > ``after``."""
-    s = state(request)
-    found: list[StoredMessage] = []
-    for kind in forms.KM_KINDS:
-        found += s.search(JournalQuery(direction=Direction.INBOUND, kind=kind), actor=_actor(key))
-    found = sorted((m for m in found if m.id > after), key=lambda m: m.id)[:limit]
-    return [InboundOut(id=m.id, kind=m.message.kind, version=m.message.version,
-                       patient_cpr=str(m.message.patient) if m.message.patient else None,
-                       episode_id=m.message.episode_id, sender_sor=m.message.sender_sor,
-                       data_base64=base64.b64encode(m.message.data).decode("ascii"))
-            for m in found]
+                  ) -> InboundPage:
+    """Received correspondence for the key's units, for case systems that poll: messages
+    with id > ``after``, oldest first, ``limit`` at a time; continue from ``next``."""
+    found = state(request).search(JournalQuery(
+        direction=Direction.INBOUND, kinds=forms.KM_KINDS, after=after, units=key.units,
+        limit=limit + 1), actor=_actor(key))
+    page = list(found[:limit])
+    return InboundPage(messages=[inbound_out(m) for m in page],
+                       next=page[-1].id if page else after, more=len(found) > limit)
+
+
+def inbound_out(m: StoredMessage) -> InboundOut:
+    return InboundOut(id=m.id, kind=m.message.kind, version=m.message.version,
+                      patient_cpr=str(m.message.patient) if m.message.patient else None,
+                      episode_id=m.message.episode_id, sender_sor=m.message.sender_sor,
+                      data_base64=base64.b64encode(m.message.data).decode("ascii"))

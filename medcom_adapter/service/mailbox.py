@@ -14,13 +14,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from medcom_adapter.errors import InvalidValue
-from medcom_adapter.journal.interface import Query, StoredMessage
+from medcom_adapter.journal.interface import Query
 from medcom_adapter.model.parties import PersonId, person_id
 from medcom_adapter.service.context import LaunchContext
-from medcom_adapter.service.marks import ANSWERED
+from medcom_adapter.service.marks import ANSWERED, OPENED
 from medcom_adapter.service.state import ServiceState, state
-from medcom_adapter.service.views import LETTERS, MessageView, mine, views, visible
-from medcom_adapter.service.web import page, posted, session_of
+from medcom_adapter.service.views import LETTERS, MessageView, units, views
+from medcom_adapter.service.web import Refused, page, posted, session_of
 from medcom_adapter.service.when import DANISH_TIME
 
 router = APIRouter(include_in_schema=False)
@@ -28,20 +28,21 @@ router = APIRouter(include_in_schema=False)
 
 def _find(s: ServiceState, ctx: LaunchContext, *, child: bool, patient: PersonId | None = None,
           since: datetime | None = None, until: datetime | None = None) -> list[MessageView]:
-    found: list[StoredMessage] = []
-    for kind in LETTERS:
-        found += s.search(Query(kind=kind, patient=ctx.patient if child else patient,
-                                since=since, until=until), actor=ctx.actor)
-    keep = [m for m in found if (visible(ctx, m) if child else mine(ctx, m))]
-    answered = s.marks.marked((m.id for m in keep), ANSWERED)
-    return views(s.journal, s.settings.directory, keep, actor=ctx.actor,
-                 now=s.settings.clock(), answered=answered)
+    """The unit's letters (the child's only, or when the launch did not open the unit's
+    journal), as mailbox rows."""
+    about = ctx.patient if child or not ctx.journal else patient
+    found = s.search(Query(kinds=LETTERS, units=units(ctx), patient=about, since=since,
+                           until=until), actor=ctx.actor)
+    ids = [m.id for m in found]
+    return views(s.journal, s.settings.directory, found, ctx=ctx, now=s.settings.clock(),
+                 answered=s.marks.marked(ids, ANSWERED), opened=s.marks.marked(ids, OPENED))
 
 
 def _show(request: Request, rows: list[MessageView], *, child: bool, status: int = 200,
           values: dict[str, str] | None = None, errors: dict[str, str] | None = None,
           searched: bool = False) -> Response:
     session = session_of(request)
+    child = child or not session.context.journal  # the unit's journal was not opened
     return page(request, "mailbox.html", session, status=status, rows=rows, child=child,
                 values=values or {"omfang": "barn" if child else "enhed"}, errors=errors,
                 searched=searched, unread=sum(r.unread for r in rows),
@@ -92,6 +93,9 @@ async def search(request: Request) -> Response:
             patient = person_id(digits)
         except InvalidValue:
             errors["soeg"] = "CPR-nummeret er ugyldigt (10 cifre med en gyldig dato)."
+    if patient is not None and patient != session.context.patient and not session.context.journal:
+        raise Refused(403, "Søgning i enhedens journal er ikke åbnet fra fagsystemet for "
+                           "denne sag.")
     bounds: list[datetime | None] = []
     for name, label in (("fra", "Fra-datoen"), ("til", "Til-datoen")):
         try:

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from typing import Protocol
 
 ANSWERED = "besvaret"
+OPENED = "aabnet"  # a person has opened the received message
 COPY_TO_GP = "kopi-til-egen-laege"
 
 

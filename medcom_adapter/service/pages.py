@@ -32,6 +32,7 @@ from medcom_adapter.service.preview import danish
 from medcom_adapter.service.sessions import Session
 from medcom_adapter.service.state import ServiceState, state
 from medcom_adapter.service.uploads import check_upload
+from medcom_adapter.service.views import units
 from medcom_adapter.service.web import (
     COOKIE,
     NoSession,
@@ -222,9 +223,8 @@ def _draft(s: ServiceState, session: Session, kind: str, values: dict[str, Any],
 
 def threads(s: ServiceState, ctx: LaunchContext) -> list[StoredMessage]:
     """Received correspondence about this child, which a KM may answer."""
-    return [m for kind in forms.KM_KINDS
-            for m in s.search(Query(patient=ctx.patient, direction=Direction.INBOUND,
-                                    kind=kind), actor=ctx.actor)]
+    return list(s.search(Query(patient=ctx.patient, direction=Direction.INBOUND,
+                               kinds=forms.KM_KINDS, units=units(ctx)), actor=ctx.actor))
 
 
 def _km_page(request: Request, session: Session, values: dict[str, Any],

@@ -18,7 +18,7 @@ from fastapi.responses import Response
 from medcom_adapter.service.answers import describe as describe_answer
 from medcom_adapter.service.plain import describe
 from medcom_adapter.service.state import state
-from medcom_adapter.service.status_pages import content, readable
+from medcom_adapter.service.status_pages import content, readable, related
 from medcom_adapter.service.views import letter, party, taken
 from medcom_adapter.service.web import Refused, session_of, templates
 
@@ -29,10 +29,9 @@ PRINT_CSS = Path(__file__).with_name("static") / "print.css"
 def _values(request: Request, journal_id: int) -> dict[str, object]:
     session = session_of(request)
     s = state(request)
-    actor = session.context.actor
-    stored = readable(s, journal_id, actor, request)
-    answers = tuple(describe_answer(a) for a in (
-        s.read(i, actor=actor) for i in stored.answered_by) if a is not None)
+    stored = readable(s, journal_id, session.context)
+    answers = tuple(describe_answer(a) for a in related(s, stored.answered_by,
+                                                        session.context))
     delivered = bool(taken(s.journal, [stored.id], stored.stored_at))
     return {"m": stored, "party": party(s.settings.directory, stored),
             "letter": letter(stored), "content": content(stored), "answers": answers,

@@ -66,6 +66,8 @@ TITLES: Mapping[str, Title] = {
         422, "The launch lacks what its form needs to send (each field named)",
         "Opstarten mangler oplysninger, som formularen skal bruge"),
     "api.http": Title(400, "The request cannot be served", "Forespørgslen kan ikke besvares"),
+    "api.unavailable": Title(503, "Too many open launch links or sessions; try again later",
+                             "For mange åbne links eller sessioner; prøv igen senere"),
     "api.internal": Title(500, "Internal error; the request id names it in the log",
                           "Intern fejl; forespørgslens id findes i loggen"),
     "local.invalid-value": Title(422, "A value breaks a MedCom rule",

@@ -2,10 +2,10 @@
 status in plain words, and whether the unit has read it and answered it.
 
 Read from the stored bytes (the journal keeps no subject or name in the clear), so a row
-costs one parse; what cannot be read shows as its kind. "Opened" comes from the audit log:
-every time a person opened a message through the pages is recorded there already (actor
-``web:...``), durably and for every service process. "Taken by the case system" likewise:
-the webhook's read (actor ``webhook``) or a case system's own (``api:...``).
+costs one parse; what cannot be read shows as its kind. "Opened" and "answered" are the
+unit's marks (:mod:`.marks`). "Taken by the case system" comes from the audit log: the
+webhook's read (actor ``webhook``) or a case system's own (``api:...``), recorded there
+durably for every service process.
 """
 
 from __future__ import annotations
@@ -18,9 +18,11 @@ from medcom_adapter.addressing.directory import Directory
 from medcom_adapter.errors import MedComError, UnknownReceiver
 from medcom_adapter.fhir import wire
 from medcom_adapter.fhir.carecommunication import from_bundle
-from medcom_adapter.journal.interface import Direction, Journal, Status, StoredMessage
+from medcom_adapter.journal.interface import Direction, Journal, Query, Status, StoredMessage
+from medcom_adapter.journal.shared import Unit
 from medcom_adapter.model.correspondence import ClinicalEmail
 from medcom_adapter.model.letters import Referral
+from medcom_adapter.model.parties import PersonId
 from medcom_adapter.oioxml.emessage import parse
 from medcom_adapter.service import forms, labels
 from medcom_adapter.service.answers import AnswerView
@@ -70,15 +72,15 @@ class MessageView:
         return 3
 
 
-def mine(ctx: LaunchContext, m: StoredMessage) -> bool:
-    """Sent or received by the launched unit."""
-    return ctx.unit_sor in (m.message.sender_sor, m.message.receiver_sor) or ctx.unit_ean in (
-        m.message.sender_ean, m.message.receiver_ean)
+def units(ctx: LaunchContext) -> tuple[Unit, ...]:
+    """The launched unit (the launching key was checked to act for it)."""
+    return (Unit(ctx.unit_sor, ctx.unit_ean),)
 
 
-def visible(ctx: LaunchContext, m: StoredMessage) -> bool:
-    """A worker sees the unit's own messages and those about the launched child."""
-    return m.message.patient == ctx.patient or mine(ctx, m)
+def patient_scope(ctx: LaunchContext) -> PersonId | None:
+    """A session sees the launched child's messages only, unless the launch opened the
+    unit's journal (and its key may)."""
+    return None if ctx.journal else ctx.patient
 
 
 def party(directory: Directory, m: StoredMessage) -> str:
@@ -123,14 +125,6 @@ def _masked(m: StoredMessage) -> str:
     return f"({str(m.message.patient)[:6]}-xxxx)" if m.message.patient else ""
 
 
-def opened(journal: Journal, ids: Iterable[int], since: datetime | None) -> set[int]:
-    """Those of ``ids`` a person has opened on a page (audit: a read by ``web:...``)."""
-    wanted = set(ids)
-    return {i for e in journal.audit_log(since=since)
-            if e.action == "read" and e.actor.startswith("web:")
-            for i in e.message_ids if i in wanted}
-
-
 def taken(journal: Journal, ids: Iterable[int], since: datetime | None) -> set[int]:
     """Those of ``ids`` a case system has taken (its webhook or its own read or poll)."""
     wanted = set(ids)
@@ -140,14 +134,14 @@ def taken(journal: Journal, ids: Iterable[int], since: datetime | None) -> set[i
 
 
 def views(journal: Journal, directory: Directory, found: Sequence[StoredMessage], *,
-          actor: str, now: datetime, answered: set[int]) -> list[MessageView]:
+          ctx: LaunchContext, now: datetime, answered: set[int],
+          opened: set[int]) -> list[MessageView]:
     """The mailbox's rows, in its order."""
     since = min((m.stored_at for m in found), default=None)
-    ids = [m.id for m in found]
-    seen, delivered = opened(journal, ids, since), taken(journal, ids, since)
+    seen, delivered = opened, taken(journal, [m.id for m in found], since)
     result = []
     for m in found:
-        answers = tuple(describe_answer(a) for a in _answers(journal, m, actor))
+        answers = tuple(describe_answer(a) for a in _answers(journal, m, ctx))
         result.append(MessageView(
             m, party(directory, m), letter(m),
             describe(m, answers, now=now, delivered=m.id in delivered), answers,
@@ -155,13 +149,8 @@ def views(journal: Journal, directory: Directory, found: Sequence[StoredMessage]
     return sorted(result, key=lambda v: (v.rank, -v.m.id))
 
 
-def _answers(journal: Journal, m: StoredMessage, actor: str) -> list[StoredMessage]:
-    if m.status is not Status.REJECTED:  # only a refusal's reasons are shown in a list
+def _answers(journal: Journal, m: StoredMessage, ctx: LaunchContext) -> list[StoredMessage]:
+    if m.status is not Status.REJECTED or not m.answered_by:  # a refusal's reasons only
         return []
-    found = []
-    for i in m.answered_by:
-        try:
-            found.append(journal.get(i, actor=actor))
-        except KeyError:
-            continue
-    return found
+    return [a for i in m.answered_by
+            for a in journal.find(Query(id=i, units=units(ctx), limit=1), actor=ctx.actor)]

@@ -163,10 +163,11 @@ class Outbox:
                     tracking.outbound_of(chain, expects_answer=False), now=now,
                     policy=self.policy)
             if isinstance(decision, outbound.TimedOut):
-                timeout = self.policy.of(tracking.protocol_of(stored.message.kind))
+                kind = stored.message.kind
+                timeout = self.policy.of(tracking.protocol_of(kind), kind)
                 self.journal.set_status(
                     stored.id, Status.TIMED_OUT,
-                    reason=f"no answer within {timeout.answer_timeout}")
+                    reason=f"no answer within {timeout.wait_after(len(chain) - 1)}")
             elif isinstance(decision, outbound.Resend):
                 self._resend(chain, deliberate=False)
             elif isinstance(decision, outbound.GiveUp):
