@@ -23,6 +23,8 @@ from medcom_adapter.service import (
 from medcom_adapter.service.apikeys import ApiKeys
 from medcom_adapter.service.correlation import RequestId
 from medcom_adapter.service.drafts import Drafts
+from medcom_adapter.service.kept import KeptFiles
+from medcom_adapter.service.marks import Marks
 from medcom_adapter.service.problems import KeepSubmitted
 from medcom_adapter.service.security import BodyLimit, SecurityHeaders
 from medcom_adapter.service.sessions import Sessions
@@ -74,6 +76,8 @@ def create_app(journal: Journal, settings: Settings | None = None, *,
                  longest_seconds=settings.session_longest_seconds,
                  live=lambda key_id: keys.live(key_id) is not None),
         Drafts(journal.shared),
+        KeptFiles(journal.shared, settings.clock),
+        Marks(journal.shared),
     )
     app.include_router(api.router)
     app.include_router(henvisninger_api.router)

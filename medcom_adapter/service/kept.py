@@ -3,19 +3,19 @@
 An upload must survive a form error and "Ret" from the preview: the browser never sends a
 file twice, so losing it makes the worker attach it again (or send without it). The page
 shows a kept file as "Vedhæftet: navn, størrelse" with a button to remove it, and the form
-carries only its random id. :class:`KeptFiles` is the interface; :class:`MemoryKeptFiles`
-seals each file with AES-GCM under a key of this process, bound to the session and file
-id, so a file id from another session opens nothing.
+carries only its random id; a file id from another session opens nothing.
 """
 
 from __future__ import annotations
 
+import base64
+import json
 import secrets
-import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from datetime import datetime
 
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from medcom_adapter.journal.shared import SharedState
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,53 +27,33 @@ class KeptFile:
     size: int
 
 
-class KeptFiles(Protocol):
-    def keep(self, session_id: str, name: str, title: str, content_type: str,
-             data: bytes) -> KeptFile: ...
+class KeptFiles:
+    """In the journal's shared state as drafts of the session (sealed there, bound to the
+    session, gone with it), so any ``serve`` process can show or send them."""
 
-    def get(self, session_id: str, file_id: str) -> tuple[KeptFile, bytes] | None: ...
-
-    def remove(self, session_id: str, file_id: str) -> None: ...
-
-    def forget(self, session_id: str) -> None:
-        """Every file of a session (sent, or the session ended)."""
-        ...
-
-
-class MemoryKeptFiles:
-    """In this process's memory, sealed; at most ``per_session`` files per session."""
-
-    def __init__(self, per_session: int = 12) -> None:
-        self._aead = AESGCM(AESGCM.generate_key(bit_length=256))
-        self._files: dict[str, dict[str, tuple[KeptFile, bytes]]] = {}
-        self._per_session = per_session
-        self._lock = threading.Lock()
+    def __init__(self, store: SharedState, clock: Callable[[], datetime]) -> None:
+        self._store = store
+        self._clock = clock
 
     def keep(self, session_id: str, name: str, title: str, content_type: str,
              data: bytes) -> KeptFile:
-        file = KeptFile(secrets.token_urlsafe(12), name[:120], title, content_type, len(data))
-        nonce = secrets.token_bytes(12)
-        sealed = nonce + self._aead.encrypt(nonce, data, f"{session_id}/{file.id}".encode())
-        with self._lock:
-            files = self._files.setdefault(session_id, {})
-            while len(files) >= self._per_session:
-                del files[next(iter(files))]  # the oldest goes
-            files[file.id] = (file, sealed)
+        file = KeptFile(f"fil-{secrets.token_urlsafe(12)}", name[:120], title, content_type,
+                        len(data))
+        payload = json.dumps({"name": file.name, "title": title, "type": content_type,
+                              "data": base64.b64encode(data).decode("ascii")}).encode()
+        self._store.put_draft(session_id, file.id, payload, self._clock())
         return file
 
     def get(self, session_id: str, file_id: str) -> tuple[KeptFile, bytes] | None:
-        with self._lock:
-            found = self._files.get(session_id, {}).get(file_id)
+        if not file_id.startswith("fil-") or len(file_id) > 40:
+            return None  # a form draft's id is not a file's
+        found = self._store.draft(session_id, file_id)
         if found is None:
             return None
-        file, sealed = found
-        data = self._aead.decrypt(sealed[:12], sealed[12:], f"{session_id}/{file.id}".encode())
-        return file, data
+        raw = json.loads(found)
+        data = base64.b64decode(raw["data"])
+        return KeptFile(file_id, raw["name"], raw["title"], raw["type"], len(data)), data
 
     def remove(self, session_id: str, file_id: str) -> None:
-        with self._lock:
-            self._files.get(session_id, {}).pop(file_id, None)
-
-    def forget(self, session_id: str) -> None:
-        with self._lock:
-            self._files.pop(session_id, None)
+        if file_id.startswith("fil-") and len(file_id) <= 40:
+            self._store.take_draft(session_id, file_id)

@@ -9,7 +9,7 @@ journal under the actor who asked.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from fastapi import Request
 
@@ -19,8 +19,8 @@ from medcom_adapter.model.parties import PersonId
 from medcom_adapter.service.apikeys import ApiKeys
 from medcom_adapter.service.drafts import Drafts
 from medcom_adapter.service.forms import Outgoing
-from medcom_adapter.service.kept import KeptFiles, MemoryKeptFiles
-from medcom_adapter.service.marks import Marks, MemoryMarks
+from medcom_adapter.service.kept import KeptFiles
+from medcom_adapter.service.marks import Marks
 from medcom_adapter.service.sessions import Sessions
 from medcom_adapter.service.settings import Settings
 from medcom_adapter.service.tokens import LaunchTokens
@@ -34,8 +34,8 @@ class ServiceState:
     tokens: LaunchTokens
     sessions: Sessions
     drafts: Drafts
-    kept: KeptFiles = field(default_factory=MemoryKeptFiles)
-    marks: Marks = field(default_factory=MemoryMarks)
+    kept: KeptFiles
+    marks: Marks
 
     def queue(self, outgoing: Outgoing, *, actor: str) -> tuple[int, ...]:
         """Journal ids, the letter first, then its binaries (each sent on its own)."""

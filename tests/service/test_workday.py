@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from pathlib import Path
 
+from fastapi.testclient import TestClient
+
+from medcom_adapter.journal.factory import open_journal
 from medcom_adapter.journal.interface import Direction, Query, Status
 from medcom_adapter.model.letters import Referral
 from medcom_adapter.oioxml.emessage import parse
+from medcom_adapter.service import Settings, create_app
 from medcom_adapter.service.web import size
-from tests.service.conftest import BUP, CPR, GP_EAN, PDF, Harness
+from tests.service.conftest import BUP, CONTEXT, CPR, GP_EAN, PDF, Harness, csrf_of, issue_key
 from tests.service.inbound import inbound_care_communication
 from tests.service.test_pages import km_form, pdf_file, referral_form
 
@@ -233,3 +238,31 @@ def test_print_view_and_pdf_of_a_sent_referral_list_its_attachments(harness: Har
     received = harness.client.get(f"/udskriv/{inbound_id}").text
     assert "Korrespondancemeddelelse fra Lægehuset Eksempel" in received
     assert Direction.INBOUND.value not in received
+
+
+def test_kept_files_and_marks_are_shared_by_every_service_process(tmp_path: Path) -> None:
+    """Two ``serve`` processes on one journal: a file kept by one is sent by the other, and
+    what one marks answered the other shows so."""
+    env = {"MEDCOM_DATA_DIR": str(tmp_path)}
+    journals = [open_journal(None, env=env) for _ in range(2)]
+    secret = issue_key(journals[0], "sbsys-two")[1]
+    first, second = (TestClient(create_app(j, Settings())) for j in journals)
+    with first, second:
+        url = first.post("/api/launch", json={**CONTEXT, "kind": "referral"},
+                         headers={"Authorization": f"Bearer {secret}"}).json()["url"]
+        csrf = csrf_of(first.get(url).text)
+        failed = first.post("/henvisning", data=referral_form(csrf, reason=""),
+                            files=pdf_file())
+        (kept,) = kept_ids(failed.text)
+        second.cookies.update(first.cookies)
+        preview = second.post("/henvisning", data=referral_form(csrf, kept=kept))
+        assert preview.status_code == 200 and "Forhåndsvisning" in preview.text
+        sent = second.post(str(preview.url), data={"csrf": csrf})
+        assert sent.status_code == 200
+        reply, _ = inbound_care_communication(journals[0])
+        first.post(f"/status/{reply}/besvaret", data={"csrf": csrf, "besvaret": "ja"})
+        assert "Ja, markeret som besvaret" in second.get(f"/status/{reply}").text
+    (binary,) = journals[1].find(Query(kind="XBIN02"))
+    assert binary.message.attachments[0].data == PDF
+    for journal in journals:
+        journal.close()

@@ -29,10 +29,11 @@ def _all() -> tuple[Migration, ...]:
         m002_state,
         m003_henvisninger,
         m004_shared_state,
+        m005_page_marks,
     )
 
     return (m001_initial.MIGRATION, m002_state.MIGRATION, m003_henvisninger.MIGRATION,
-            m004_shared_state.MIGRATION)
+            m004_shared_state.MIGRATION, m005_page_marks.MIGRATION)
 
 
 MIGRATIONS = _all()
