@@ -8,6 +8,7 @@ stores so ``verify`` and audit tests mean the same thing here.
 from __future__ import annotations
 
 import dataclasses
+import secrets
 import threading
 import uuid
 from collections.abc import Iterator, Sequence
@@ -23,6 +24,7 @@ from medcom_adapter.journal.henvisninger import select
 from medcom_adapter.journal.interface import (
     SYSTEM,
     AuditEntry,
+    Checkpoint,
     NewMessage,
     PurgeReport,
     Query,
@@ -74,6 +76,7 @@ class MemoryJournal:
         self._records: dict[int, _Record] = {}
         self._audit: list[AuditEntry] = []
         self._head = chain.GENESIS
+        self._chain_key = secrets.token_bytes(32)  # lives and dies with the process
         self._henvisninger: list[RecordedHenvisning] = []
         self._lock = threading.RLock()
         # ids by a field a worker looks messages up by, so that a lookup costs the same
@@ -127,8 +130,8 @@ class MemoryJournal:
             for message in messages:
                 id = len(self._records) + 1
                 now = self._clock()
-                entry = chain.entry_for(id, message, now)
-                self._head = chain.link(self._head, entry)
+                entry = chain.entry_for(id, message, now, self._chain_key)
+                self._head = chain.link(self._head, entry, self._chain_key)
                 self._records[id] = _Record(
                     message, now, entry, self._head, [StatusChange(status, now)]
                 )
@@ -162,7 +165,7 @@ class MemoryJournal:
                 if len(found) == query.limit:
                     break
                 if _matches(query, self._records[id]):
-                    found.append(self._stored(id))
+                    found.append(self._stored(id, bodies=query.bodies))
             if actor != SYSTEM:
                 self._log(actor, "read" if query.id is not None else "find",
                           tuple(s.id for s in found))
@@ -257,24 +260,30 @@ class MemoryJournal:
     def rotate_key(self) -> int:
         return 0  # nothing here is encrypted
 
-    def verify(self) -> VerifyReport:
+    def checkpoint(self) -> Checkpoint:
+        with self._lock:
+            return Checkpoint(len(self._records), self._head, len(self._audit), chain.GENESIS)
+
+    def verify(self, against: Checkpoint | None = None) -> VerifyReport:
         with self._lock:
             problems: list[tuple[int, str]] = []
             entries = []
             for id, r in self._records.items():
                 entry = r.entry
                 if r.purged_at is None:
-                    entry = chain.entry_for(id, r.message, r.stored_at)
+                    entry = chain.entry_for(id, r.message, r.stored_at, self._chain_key)
                     if entry.digest != r.entry.digest:
                         problems.append((id, f"message {id}: body digest differs"))
                 entries.append((entry, r.link))
-            return chain.report(entries, self._head, problems)
+            return chain.report(entries, self._head, problems, self._chain_key, against)
 
     def close(self) -> None:
         pass
 
     def _candidates(self, query: Query) -> list[int]:
         """Ids that may match, in order: the smallest index the query names, else all."""
+        if query.id is not None:
+            return [query.id] if query.id in self._records else []
         sets: list[dict[int, None]] = [self._by_field.get(key, {}) for key in _keys(query)]
         if query.status is not None:
             sets.append(self._by_status.get(query.status, {}))
@@ -290,9 +299,11 @@ class MemoryJournal:
         for key in _keys(message):
             self._by_field[key].pop(id, None)
 
-    def _stored(self, id: int) -> StoredMessage:
+    def _stored(self, id: int, *, bodies: bool = True) -> StoredMessage:
         r = self._records[id]
-        return StoredMessage(id, r.message, r.stored_at, r.entry.digest, tuple(r.history),
+        message = r.message if bodies else dataclasses.replace(
+            r.message, data=b"", attachments=(), classification=None)
+        return StoredMessage(id, message, r.stored_at, r.entry.digest, tuple(r.history),
                              tuple(r.answered_by), r.purged_at)
 
     def _log(self, actor: str, action: str, ids: tuple[int, ...],

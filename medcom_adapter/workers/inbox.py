@@ -124,8 +124,8 @@ class Inbox:
         digest = hashlib.sha256(inbound.entry.data).hexdigest()
         resumed = tracking.same_file(journal, inbound.entry.envelope_id, digest)
         if resumed is not None and resumed.status is Status.RECEIVED:  # a run was cut short
-            if inbound.problem is None:
-                return self._finish(resumed, data, inbound)
+            if inbound.problem is None:  # delivered with its bytes: read them now
+                return self._finish(journal.get(resumed.id), data, inbound)
             return self._refuse(resumed.id, inbound, inbound.reason)
         if key is None:
             with journal.atomic():
