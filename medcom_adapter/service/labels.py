@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from medcom_adapter import catalogue
+
 # Each step of a message's history (the headline a person reads is in .plain). A received
 # message's "delivered" means the inbox has finished with it, not that a case system has it.
 STATUS = {
@@ -31,17 +33,7 @@ RELATION = {"mor": "Mor", "far": "Far", "uspec_paaroerende": "Anden pårørende"
 
 # What a message is, in the words of the people who use them (the MedCom kind and
 # version are under "Tekniske oplysninger" on the status page).
-KIND = {
-    "XREF01": "Henvisning",
-    "XDIS91": "Korrespondancemeddelelse",
-    "XBIN01": "Bilag",
-    "XBIN02": "Henvisningsbilag",
-    "CareCommunication": "Korrespondancemeddelelse",
-    "XCTL01": "Kvittering fra netværket",
-    "XCTL02": "Negativ kvittering",
-    "XCTL03": "Kvittering",
-    "Acknowledgement": "Kvittering",
-}
+KIND = {kind.value: t.danish for kind, t in catalogue.TYPES.items()}
 
 # MedCom's CareCommunication categories, with the Danish names MedCom gives them, in the
 # order the form lists them ("Andet" last).

@@ -19,6 +19,7 @@ from enum import StrEnum
 
 from medcom_adapter.errors import RefuseCode
 from medcom_adapter.journal.interface import Direction, Status, StoredMessage
+from medcom_adapter.kinds import Kind
 from medcom_adapter.reliable.rules import Policy
 from medcom_adapter.service.answers import AnswerView
 from medcom_adapter.service.when import danish
@@ -59,7 +60,7 @@ REFUSAL = {
         "Modtagerens system har ikke oplyst hvorfor.",
         "Kontakt modtageren eller kommunens IT-support."),
 }
-_RECEIVED_BY = {"XREF01": "Regionens system har modtaget henvisningen"}
+_RECEIVED_BY = {Kind.REFERRAL.value: "Regionens system har modtaget henvisningen"}
 _RECEIVED_BY_OTHER = "Modtagerens system har modtaget meddelelsen"
 
 
@@ -105,7 +106,7 @@ def _rejected(m: StoredMessage, answers: Sequence[AnswerView]) -> Plain:
         return Plain("Modtagerens system har afvist meddelelsen", Tone.PROBLEM, why,
                      "Ret meddelelsen, og send den igen som en ny meddelelse. Kontakt "
                      "kommunens IT-support, hvis du ikke kan se, hvad der skal rettes.")
-    if refused and refused[-1].answer.message.kind == "XCTL01":
+    if refused and refused[-1].answer.message.kind == Kind.NEGATIVE_VANS_RECEIPT:
         return Plain("Meddelelsen kunne ikke leveres", Tone.PROBLEM,
                      "Netværket (VANS) kunne ikke aflevere meddelelsen til modtageren.",
                      "Kontakt kommunens IT-support.")

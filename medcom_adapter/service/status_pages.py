@@ -13,7 +13,6 @@ from fastapi.responses import RedirectResponse, Response
 
 from medcom_adapter.errors import MedComError
 from medcom_adapter.journal.interface import Direction, StoredMessage
-from medcom_adapter.service import forms
 from medcom_adapter.service.answers import describe as describe_answer
 from medcom_adapter.service.context import LaunchContext
 from medcom_adapter.service.marks import ANSWERED, COPY_TO_GP, OPENED
@@ -21,7 +20,7 @@ from medcom_adapter.service.pages import threads
 from medcom_adapter.service.plain import describe
 from medcom_adapter.service.preview import Section, danish
 from medcom_adapter.service.state import ServiceState, state
-from medcom_adapter.service.views import party, patient_scope, taken, units, views
+from medcom_adapter.service.views import LETTERS, party, patient_scope, taken, units, views
 from medcom_adapter.service.web import Refused, page, posted, session_of
 
 router = APIRouter(include_in_schema=False)
@@ -44,7 +43,7 @@ def related(s: ServiceState, ids: Iterable[int], ctx: LaunchContext) -> list[Sto
 
 def content(stored: StoredMessage) -> tuple[Section, ...]:
     """The message as the preview shows one (CPR masked); nothing for what we cannot read."""
-    if stored.message.kind not in ("XREF01", *forms.KM_KINDS):
+    if stored.message.kind not in LETTERS:
         return ()
     try:
         return danish([stored.message])

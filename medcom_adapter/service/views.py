@@ -20,6 +20,7 @@ from medcom_adapter.fhir import wire
 from medcom_adapter.fhir.carecommunication import from_bundle
 from medcom_adapter.journal.interface import Direction, Journal, Query, Status, StoredMessage
 from medcom_adapter.journal.shared import Unit
+from medcom_adapter.kinds import Kind
 from medcom_adapter.model.correspondence import ClinicalEmail
 from medcom_adapter.model.letters import Referral
 from medcom_adapter.model.parties import PersonId
@@ -30,7 +31,7 @@ from medcom_adapter.service.answers import describe as describe_answer
 from medcom_adapter.service.context import LaunchContext
 from medcom_adapter.service.plain import Plain, Tone, describe
 
-LETTERS = ("XREF01", *forms.KM_KINDS)  # what the mailbox lists (not receipts or binaries)
+LETTERS = (Kind.REFERRAL.value, *forms.KM_KINDS)  # what the mailbox lists (no receipts)
 REFERRAL_SUBJECT = "Henvisning til børne- og ungdomspsykiatrien"
 
 
@@ -99,7 +100,7 @@ def party(directory: Directory, m: StoredMessage) -> str:
 def letter(m: StoredMessage) -> Letter:
     data = m.message.data
     try:
-        if m.message.kind == "CareCommunication":
+        if m.message.kind == Kind.CARE_COMMUNICATION:
             cc = from_bundle(wire.load(data)[0])
             return Letter(cc.topic or labels.CATEGORY.get(cc.category.value, ""),
                           _child(" ".join((*cc.patient.given, cc.patient.family)),
