@@ -298,6 +298,11 @@ def test_a_referral_with_two_custody_holders_from_launch_to_the_gps_reply_and_pr
     d.get(f"{base}/postkasse/barn")
     assert "Barnets meddelelser" in d.find_element(By.TAG_NAME, "h1").text
     check(d, axe_source, "14-barnets-meddelelser", phone=True)
+    d.get(f"{base}/forloeb")  # the course's henvisninger: the referral recorded itself
+    assert "Børne- og ungdomspsykiatri" in main_text(d)
+    check(d, axe_source, "15-forloebets-henvisninger", phone=True)
+    d.get(f"{base}/statistik")
+    check(d, axe_source, "16-statistik", phone=True)
 
 
 def test_km_as_xdis91_is_received_and_the_reply_appears_in_the_mailbox(
