@@ -51,7 +51,9 @@ class Address(_Strict):
 
 
 class PatientIn(_Strict):
-    cpr: Annotated[str, Field(min_length=10, max_length=10, description="CPR or eCPR")]
+    cpr: Annotated[str, Field(min_length=10, max_length=10, description=(
+        "CPR number; a replacement id (erstatnings-CPR, eCPR) only with replacement: true"))]
+    replacement: bool = False
     given_name: Text | None = None
     surname: Text
     address: Address | None = None
@@ -204,6 +206,7 @@ def _context(body: ContextIn, kind: Kind, key: ApiKey, *, journal: bool = False
             unit_street=unit_address.street, unit_postcode=unit_address.postcode,
             unit_district=unit_address.district, unit_speciality=body.unit.speciality,
             gp_sor=body.patient.gp_sor,
+            patient_id_is_replacement=body.patient.replacement,
         )
     except InvalidValue as exc:
         where = exc.location.path if exc.location and exc.location.path else ""
