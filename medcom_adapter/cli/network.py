@@ -97,16 +97,16 @@ def _journal_label(url: str | None) -> str:
     return url.split("@")[-1] if url else f"SQLite in {data_dir() / 'journal.sqlite3'}"
 
 
-def _setup(args: argparse.Namespace) -> tuple[Any, Any, Any]:
+def _setup(args: argparse.Namespace, hook: Any = None) -> Any:
+    """The unit's node on the VANS mailbox folder the arguments name."""
     from medcom_adapter.addressing.directory import Directory
-    from medcom_adapter.addressing.dnhf import DnhfTransport
+    from medcom_adapter.node import wire
     from medcom_adapter.transport.vans_mailbox import LAYOUTS, FileNaming, VansMailbox
 
     directory = Directory.load(args.receivers)
     mailbox = VansMailbox(args.mailbox, naming=FileNaming(args.naming),
                           layout=LAYOUTS[args.layout])
-    transport = DnhfTransport(mailbox, directory) if directory.dnhf else mailbox
-    return open_journal(args.journal), directory, (mailbox, transport)
+    return wire(open_journal(args.journal), directory, mailbox, hook=hook)
 
 
 def _hook(args: argparse.Namespace) -> Any:
@@ -122,10 +122,10 @@ def _hook(args: argparse.Namespace) -> Any:
 
 
 def _send(args: argparse.Namespace) -> int:
-    from medcom_adapter.workers.outbox import Outbox
     from medcom_adapter.workers.submit import queue_km, queue_referral
 
-    journal, directory, (_, transport) = _setup(args)
+    node = _setup(args)
+    journal, directory = node.journal, node.directory
     if args.kind != "queued":
         if args.request is None:
             print("medcom-adapter: send referral|km needs --request", file=sys.stderr)
@@ -137,37 +137,28 @@ def _send(args: argparse.Namespace) -> int:
         queued = queue(journal, directory, raw, files=args.request.parent)
         print(f"queued {', '.join(f'#{i}' for i in queued.ids)} for {queued.receiver}"
               + (f" via {queued.via}" if queued.via else ""))
-    result = Outbox(journal, transport, directory).run_once()
+    result = node.outbox.run_once()
     print(f"sent {result.sent}, failed {result.failed}, deferred {result.deferred}")
     return EXIT_OK
 
 
-def _poll_once(journal: Any, directory: Any, boxes: Any, hook: Any) -> str:
-    from medcom_adapter.workers.inbox import Inbox
-    from medcom_adapter.workers.outbox import Outbox
-
-    mailbox, transport = boxes
-    taken = Inbox(journal, mailbox, hook).run_once()
-    outbox = Outbox(journal, transport, directory)
-    sent = outbox.run_once()
-    overdue = outbox.overdue()
+def _poll_once(node: Any) -> str:
+    taken, sent, overdue = node.round()
     return (f"delivered {taken.delivered}, receipts {taken.receipts}, duplicates"
             f" {taken.duplicates}, refused {taken.refused}, deferred {taken.deferred};"
-            f" sent {sent.sent}, failed {sent.failed}; timed out {len(overdue)}")
+            f" sent {sent.sent}, failed {sent.failed}; timed out {overdue}")
 
 
 def _poll(args: argparse.Namespace) -> int:
-    journal, directory, boxes = _setup(args)
-    print(_poll_once(journal, directory, boxes, _hook(args)))
+    print(_poll_once(_setup(args, _hook(args))))
     return EXIT_OK
 
 
 def _run(args: argparse.Namespace) -> int:
-    journal, directory, boxes = _setup(args)
-    hook = _hook(args)
+    node = _setup(args, _hook(args))
     stop = _stop_flag()
     while not stop:
-        line = _poll_once(journal, directory, boxes, hook)
+        line = _poll_once(node)
         if not line.startswith("delivered 0, receipts 0, duplicates 0, refused 0, deferred 0;"
                                " sent 0, failed 0; timed out 0"):
             print(line, flush=True)
@@ -176,10 +167,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _resend(args: argparse.Namespace) -> int:
-    from medcom_adapter.workers.outbox import Outbox
-
-    journal, directory, (_, transport) = _setup(args)
-    new_id = Outbox(journal, transport, directory).resend(args.id)
+    new_id = _setup(args).outbox.resend(args.id)
     print(f"#{args.id} resent as #{new_id}")
     return EXIT_OK
 
