@@ -6,8 +6,11 @@ the out folder; the provider only picks up names without a leading dot. A crash 
 point leaves either no record (nothing was published: send again) or a record (published,
 or published by finishing the rename), so a parcel is published at most once per key.
 
-In: files are read where they lie and moved to the archive folder only when ``settle`` is
-called after the journal commit.
+In: files are read where they lie and settled only after the journal commit. The journal
+keeps each received file's exact bytes, encrypted; the mailbox keeps no plaintext copy:
+settling deletes the file, unless an archive is asked for (``archive_days``, or
+``MEDCOM_MAILBOX_ARCHIVE_DAYS``), whose files are then deleted after that many days.
+Folders are the owner's only (0700).
 
 File names come from a pattern per provider made of the parcel's kind, envelope id and
 location numbers only, so no person data can reach a file name.
@@ -15,9 +18,11 @@ location numbers only, so no person data can reach a file name.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import string
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +30,7 @@ from pathlib import Path
 from medcom_adapter.errors import InvalidConfiguration, TransportFailure
 from medcom_adapter.transport.interface import Parcel, Received
 
+ARCHIVE_DAYS_ENV = "MEDCOM_MAILBOX_ARCHIVE_DAYS"
 _FIELDS = frozenset({"kind", "envelope_id", "sender", "receiver", "ext"})
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]")
 _KEY = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -73,17 +79,24 @@ class VansMailbox:
     """A transport over the provider client's folders under ``root``."""
 
     def __init__(
-        self, root: Path, *, naming: FileNaming | None = None, layout: Layout | None = None
+        self, root: Path, *, naming: FileNaming | None = None, layout: Layout | None = None,
+        archive_days: float | None = None,
     ) -> None:
         layout = layout or Layout()
+        if archive_days is None and os.environ.get(ARCHIVE_DAYS_ENV):
+            archive_days = float(os.environ[ARCHIVE_DAYS_ENV])
+        self.archive_days = archive_days
         self.root = root
         self.naming = naming or FileNaming()
         self.out_dir = root / layout.out
         self.in_dir = root / layout.inbox
         self.archive_dir = root / layout.archive
         self._sent_dir = root / ".sent"
-        for folder in (self.out_dir, self.in_dir, self.archive_dir, self._sent_dir):
-            folder.mkdir(parents=True, exist_ok=True)
+        root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        folders = (self.out_dir, self.in_dir, self._sent_dir,
+                   *((self.archive_dir,) if archive_days is not None else ()))
+        for folder in folders:
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
 
     # -- sending -----------------------------------------------------------------------
     def send(self, parcel: Parcel) -> None:
@@ -122,11 +135,25 @@ class VansMailbox:
         if not isinstance(path, Path) or path.parent != self.in_dir:
             raise TransportFailure(f"{received.name} was not received from {self.in_dir}")
         try:
-            os.rename(path, _free_name(self.archive_dir, path.name, "again"))
+            if self.archive_days is None:
+                path.unlink()  # the journal holds it, encrypted
+            else:
+                os.rename(path, _free_name(self.archive_dir, path.name, "again"))
         except FileNotFoundError:
             return  # already settled
-        _sync_dir(self.archive_dir)
+        if self.archive_days is not None:
+            _sync_dir(self.archive_dir)
+            self._expire(self.archive_days)
         _sync_dir(self.in_dir)
+
+    def _expire(self, days: float) -> None:
+        """Delete archived files older than ``days``."""
+        before = time.time() - days * 86400
+        with os.scandir(self.archive_dir) as scan:
+            for entry in scan:
+                if entry.is_file(follow_symlinks=False) and entry.stat().st_mtime < before:
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(entry.path)
 
     @property
     def provider(self) -> DirectoryProvider:
