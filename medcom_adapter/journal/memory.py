@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from medcom_adapter.errors import TransitionRefused
 from medcom_adapter.journal import chain
 from medcom_adapter.journal.clock import Clock, utc_now
 from medcom_adapter.journal.interface import (
     SYSTEM,
     AuditEntry,
+    FileClaim,
     NewMessage,
     PurgeReport,
     Query,
@@ -30,6 +33,7 @@ from medcom_adapter.journal.interface import (
 )
 from medcom_adapter.model.classification import Classification
 from medcom_adapter.model.parties import PersonId
+from medcom_adapter.reliable.states import allowed
 
 
 @dataclass(slots=True)
@@ -45,12 +49,26 @@ class _Record:
 
 
 @dataclass(frozen=True, slots=True)
+class _File:
+    """A claim on a received file (see ``Journal.claim_file``)."""
+
+    name: str
+    digest: str
+    owner: str
+    lease_until: datetime
+    outcome: str | None = None
+    message: int | None = None
+    settled: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class _Saved:
     """What ``atomic`` restores when its block fails: each record's mutable parts."""
 
     records: dict[int, tuple[int, int, datetime | None, NewMessage, datetime | None]]
     audit: int
     head: str
+    files: dict[int, _File]
 
 
 class MemoryJournal:
@@ -62,9 +80,11 @@ class MemoryJournal:
         self._audit: list[AuditEntry] = []
         self._head = chain.GENESIS
         self._lock = threading.RLock()
+        self._files: dict[int, _File] = {}
+        self.identity = str(uuid.uuid4())
 
     @contextmanager
-    def atomic(self) -> Iterator[None]:
+    def atomic(self, *, alone: bool = False) -> Iterator[None]:
         with self._lock:
             saved = self._save()
             try:
@@ -76,7 +96,7 @@ class MemoryJournal:
     def _save(self) -> _Saved:
         return _Saved({id: (len(r.history), len(r.answered_by), r.lease_until, r.message,
                             r.purged_at) for id, r in self._records.items()},
-                      len(self._audit), self._head)
+                      len(self._audit), self._head, dict(self._files))
 
     def _restore(self, saved: _Saved) -> None:
         for id in [id for id in self._records if id not in saved.records]:
@@ -87,6 +107,7 @@ class MemoryJournal:
             record.lease_until, record.message, record.purged_at = lease, message, purged
         del self._audit[saved.audit:]
         self._head = saved.head
+        self._files = dict(saved.files)
 
     def append(self, message: NewMessage, status: Status, *, actor: str = "system") -> int:
         return self.append_many((message,), status, actor=actor)[0]
@@ -112,11 +133,57 @@ class MemoryJournal:
                 ids.append(id)
             return ids
 
-    def set_status(self, id: int, status: Status, *, reason: str | None = None) -> None:
+    def set_status(self, id: int, status: Status, *, reason: str | None = None,
+                   leaving: Status | None = None) -> None:
         with self._lock:
             record = self._records[id]
+            current = record.history[-1].status
+            if not allowed(current, status) or leaving not in (None, current):
+                raise TransitionRefused(
+                    f"message {id} is {current}: no change to {status}"
+                    + (f" from {leaving}" if leaving is not None else ""), current=current)
             record.history.append(StatusChange(status, self._clock(), reason))
             record.lease_until = None
+
+    def claim_file(self, name: str, digest: str, *, owner: str,
+                   lease_seconds: float) -> FileClaim | None:
+        with self._lock:
+            now = self._clock()
+            until = now + timedelta(seconds=lease_seconds)
+            for id, f in self._files.items():
+                if f.name == name and f.digest == digest and not f.settled:
+                    if f.owner != owner and f.lease_until > now:
+                        return None
+                    self._files[id] = dataclasses.replace(f, owner=owner, lease_until=until)
+                    return FileClaim(id, f.outcome, f.message)
+            id = len(self._files) + 1
+            self._files[id] = _File(name, digest, owner, until)
+            return FileClaim(id)
+
+    def keep_file(self, claim: int, *, owner: str, lease_seconds: float) -> bool:
+        with self._lock:
+            f = self._files[claim]
+            if f.owner != owner or f.settled:
+                return False
+            until = self._clock() + timedelta(seconds=lease_seconds)
+            self._files[claim] = dataclasses.replace(f, lease_until=until)
+            return True
+
+    def decide_file(self, claim: int, outcome: str, message: int | None, *,
+                    owner: str) -> bool:
+        with self._lock:
+            if self._files[claim].owner != owner:
+                return False
+            self._files[claim] = dataclasses.replace(self._files[claim], outcome=outcome,
+                                                     message=message)
+            return True
+
+    def settle_file(self, claim: int) -> None:
+        with self._lock:
+            self._files[claim] = dataclasses.replace(self._files[claim], settled=True)
+
+    def quarantined(self) -> Sequence[tuple[int, str]]:
+        return ()  # nothing here is sealed, so nothing fails to open
 
     def get(self, id: int, *, actor: str = "system") -> StoredMessage:
         with self._lock:

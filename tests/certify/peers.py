@@ -69,6 +69,9 @@ class _Faulty:
     def settle(self, received: Received) -> None:
         self.side.settle(received)
 
+    def pending(self, received: Received) -> bool:
+        return self.side.pending(received)
+
 
 def _acknowledged(data: bytes) -> str | None:
     """The MessageHeader id an enveloped Acknowledgement answers, else None."""

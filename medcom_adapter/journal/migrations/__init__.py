@@ -24,9 +24,9 @@ class Migration:
 
 
 def _all() -> tuple[Migration, ...]:
-    from medcom_adapter.journal.migrations import m001_initial, m002_state
+    from medcom_adapter.journal.migrations import m001_initial, m002_state, m003_claims
 
-    return (m001_initial.MIGRATION, m002_state.MIGRATION)
+    return (m001_initial.MIGRATION, m002_state.MIGRATION, m003_claims.MIGRATION)
 
 
 MIGRATIONS = _all()
