@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint bench fuzz clean
+.PHONY: run test lint bench fuzz wheel-smoke clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
+# the built wheel installed in a fresh venv outside the checkout: validate, show, demo, serve
+wheel-smoke:
+	.ci/wheel-smoke
+
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 
@@ -35,4 +39,4 @@ fuzz: $(STAMP)
 	done
 
 clean:
-	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache build *.egg-info

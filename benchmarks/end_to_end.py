@@ -25,10 +25,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from medcom_adapter.addressing.directory import Directory
 from medcom_adapter.journal.interface import Direction, NewMessage, Query, Status
 from medcom_adapter.journal.memory import MemoryJournal
 from medcom_adapter.sandbox.harness import Harness
-from medcom_adapter.transport.directory import Directory
 from medcom_adapter.workers.submit import queue_referral
 from tests.conftest import FIXTURES
 

@@ -23,11 +23,11 @@ import pybase64
 from lxml import etree
 
 from benchmarks.timing import per_call, per_call_in_turn, rate
+from medcom_adapter.compose.referral import Attachment, build_referral
 from medcom_adapter.model.ids import IdSource
 from medcom_adapter.model.message import Emessage, Envelope
 from medcom_adapter.oioxml import schemas
 from medcom_adapter.oioxml.emessage import build, check
-from medcom_adapter.oioxml.outbound import Attachment, build_referral
 from tests import samples
 
 PDF_SIZE = 200 * 1024

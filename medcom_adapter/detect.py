@@ -20,7 +20,7 @@ from typing import Any
 from medcom_adapter.errors import Issue, MalformedMessage, MedComError, MessageTooLarge
 from medcom_adapter.model.ids import IdSource
 from medcom_adapter.oioxml import emessage
-from medcom_adapter.oioxml.safe_xml import DEFAULT_MAX_BYTES
+from medcom_adapter.safe_xml import DEFAULT_MAX_BYTES
 
 FHIR_NAMESPACE = b"http://hl7.org/fhir"
 VANS_NAMESPACE = b"urn:oio:medcom:vans-envelope:1.0.4"

@@ -21,7 +21,7 @@ from lxml import etree
 from medcom_adapter.detect import check
 from medcom_adapter.envelopes import fhir_payload, vans
 from medcom_adapter.model.ids import IdSource
-from medcom_adapter.oioxml.safe_xml import load
+from medcom_adapter.safe_xml import load
 
 # where an OIOXML message keeps the ids a receiver tells messages apart by
 _OIOXML_IDS = ("{*}Envelope/{*}Identifier", "{*}*/{*}Letter/{*}Identifier")

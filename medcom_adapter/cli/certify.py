@@ -13,9 +13,9 @@ from datetime import datetime
 from pathlib import Path
 
 from medcom_adapter.cli.common import EXIT_INVALID, EXIT_OK, EXIT_USAGE
+from medcom_adapter.resources import fixtures
 
-# the catalogue next to the package in a source checkout
-DEFAULT_CATALOGUE = Path(__file__).resolve().parents[2] / "fixtures" / "catalogue"
+DEFAULT_CATALOGUE = fixtures() / "catalogue"
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

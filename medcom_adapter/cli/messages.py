@@ -44,7 +44,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def _max_bytes_option(parser: argparse.ArgumentParser) -> None:
-    from medcom_adapter.oioxml.safe_xml import DEFAULT_MAX_BYTES
+    from medcom_adapter.safe_xml import DEFAULT_MAX_BYTES
 
     parser.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES, metavar="N",
                         help="refuse larger messages (default %(default)s, as on VANS)")
@@ -94,8 +94,8 @@ def _issue_json(issue: Issue) -> dict[str, object]:
 
 
 def _show(args: argparse.Namespace) -> int:
-    from medcom_adapter import render
     from medcom_adapter.detect import parse
+    from medcom_adapter.render import text as render
 
     message = parse(args.file.read_bytes(), max_bytes=args.max_bytes)
     sys.stdout.write(render.any_message(message, reveal=args.reveal))
@@ -103,10 +103,10 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _build_referral(args: argparse.Namespace) -> int:
+    from medcom_adapter.compose.referral import Attachment, build_referral
     from medcom_adapter.model.codes import ObjectCode, ObjectExtensionCode
     from medcom_adapter.model.ids import IdSource
     from medcom_adapter.model.request import referral_request
-    from medcom_adapter.oioxml.outbound import Attachment, build_referral
 
     try:
         raw = json.loads(args.request.read_text(encoding="utf-8"))
@@ -138,8 +138,8 @@ def _build_referral(args: argparse.Namespace) -> int:
 
 
 def _build_km(args: argparse.Namespace) -> int:
+    from medcom_adapter.compose.km import compose_km, km_as_fhir
     from medcom_adapter.fhir.carecommunication import to_bundle
-    from medcom_adapter.km import compose_km, km_as_fhir
     from medcom_adapter.model.ids import IdSource
     from medcom_adapter.model.km_request import km_request
     from medcom_adapter.oioxml.emessage import build

@@ -19,9 +19,9 @@ from typing import Any
 
 from medcom_adapter.cli.common import EXIT_OK, EXIT_USAGE, read_json
 from medcom_adapter.errors import InvalidConfiguration
+from medcom_adapter.resources import EXAMPLE_RECEIVERS
 
-_ROOT = Path(__file__).resolve().parents[2]
-RECEIVERS = _ROOT / "fixtures" / "network" / "receivers.json"
+RECEIVERS = EXAMPLE_RECEIVERS
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     demo = commands.add_parser("demo", help="the whole flow on the local sandbox network")
@@ -98,8 +98,8 @@ def _journal_label(url: str | None) -> str:
 
 
 def _setup(args: argparse.Namespace) -> tuple[Any, Any, Any]:
-    from medcom_adapter.transport.directory import Directory
-    from medcom_adapter.transport.dnhf import DnhfTransport
+    from medcom_adapter.addressing.directory import Directory
+    from medcom_adapter.addressing.dnhf import DnhfTransport
     from medcom_adapter.transport.vans_mailbox import LAYOUTS, FileNaming, VansMailbox
 
     directory = Directory.load(args.receivers)
@@ -185,9 +185,9 @@ def _resend(args: argparse.Namespace) -> int:
 
 
 def _sandbox(args: argparse.Namespace) -> int:
+    from medcom_adapter.addressing.directory import Directory
     from medcom_adapter.sandbox.faults import FaultPlan
     from medcom_adapter.sandbox.standard import standard_network
-    from medcom_adapter.transport.directory import Directory
     from medcom_adapter.transport.vans_mailbox import VansMailbox
 
     directory = Directory.load(args.receivers)

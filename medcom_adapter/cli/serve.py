@@ -114,14 +114,14 @@ def _keys(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from medcom_adapter.addressing.directory import Directory
     from medcom_adapter.journal.factory import open_journal
     from medcom_adapter.journal.memory import MemoryJournal
+    from medcom_adapter.node import WorkerLoop, mailbox_loop, sandbox_loop
     from medcom_adapter.sandbox.demo import UNIT_EAN
     from medcom_adapter.service import Settings, create_app
     from medcom_adapter.service.apikeys import ApiKeys
-    from medcom_adapter.service.background import WorkerLoop, mailbox_loop, sandbox_loop
     from medcom_adapter.service.webhook import CaseSystemWebhooks
-    from medcom_adapter.transport.directory import Directory
 
     settings = Settings(api_keys=ApiKeys.load(_keys_file(args.keys)), https=args.https)
     if args.receivers:

@@ -28,12 +28,12 @@ from medcom_adapter.errors import (
     UnknownMessage,
     UnsupportedInVersion,
 )
+from medcom_adapter.kinds import Kind
 from medcom_adapter.model.codes import AcknowledgementCode
 from medcom_adapter.model.correspondence import ClinicalEmail
 from medcom_adapter.model.letters import BinaryLetter, Referral
 from medcom_adapter.model.message import Emessage, Envelope, Letter
 from medcom_adapter.model.receipts import Receipt
-from medcom_adapter.oioxml.versions import Kind
 
 EAN = "14"  # UNB partner id qualifier: EAN location number
 ACK = {AcknowledgementCode.PLUS_POSITIVE: "1", AcknowledgementCode.MINUS_POSITIVE: "0"}

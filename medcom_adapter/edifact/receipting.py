@@ -1,6 +1,6 @@
 """Answering a received EDIFACT interchange with the right CONTRL receipt.
 
-MedCom's rules (``medcom_adapter.receipting``) in EDIFACT: a readable interchange gets a
+MedCom's rules (``medcom_adapter.reliable.receipting``) in EDIFACT: a readable interchange gets a
 positive CTL03 when UNB asked for one (acknowledgement request 1) and nothing otherwise; an
 interchange we refuse gets a negative CTL02 with the refuse code of the error (as the FTX
 qualifier) and a short text saying what and where (segment, line, column); CONTRL is never
@@ -18,7 +18,7 @@ from medcom_adapter.errors import RemoteError, UnknownMessage
 from medcom_adapter.model.ids import IdSource
 from medcom_adapter.model.message import Emessage
 from medcom_adapter.model.receipts import Receipt, ReceiptKind
-from medcom_adapter.receipting import Answer, Head, for_message, for_refusal, minute
+from medcom_adapter.reliable.receipting import Answer, Head, for_message, for_refusal, minute
 
 __all__ = ["RECEIPT_VERSIONS", "Answer", "answer"]
 

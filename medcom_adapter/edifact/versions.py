@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from medcom_adapter.errors import UnknownMessage
+from medcom_adapter.kinds import Kind
 from medcom_adapter.oioxml import versions as oioxml
-from medcom_adapter.oioxml.versions import Kind, ObjectIdForm
+from medcom_adapter.oioxml.versions import ObjectIdForm
 
 
 class DateForm(StrEnum):

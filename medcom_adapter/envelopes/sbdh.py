@@ -45,7 +45,7 @@ from medcom_adapter.errors import (
     Issue,
 )
 from medcom_adapter.model.identifiers import Gln
-from medcom_adapter.oioxml.safe_xml import DEFAULT_MAX_BYTES
+from medcom_adapter.safe_xml import DEFAULT_MAX_BYTES
 
 NAMESPACE = "http://www.unece.org/cefact/namespaces/StandardBusinessDocumentHeader"
 CONTENT_NAMESPACE = "http://peppol.eu/xsd/ticc/envelope/1.0"

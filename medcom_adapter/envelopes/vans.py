@@ -44,7 +44,7 @@ from medcom_adapter.errors import (
     Issue,
     Location,
 )
-from medcom_adapter.oioxml.safe_xml import DEFAULT_MAX_BYTES
+from medcom_adapter.safe_xml import DEFAULT_MAX_BYTES
 
 NAMESPACE = "urn:oio:medcom:vans-envelope:1.0.4"
 SCHEMA_FOLDER = "envelopes/vans-1.0.4"

@@ -10,6 +10,7 @@ from typing import TypeVar
 import pybase64
 from lxml import etree
 
+from medcom_adapter import safe_xml
 from medcom_adapter.errors import (
     InboundInvalid,
     InconsistentMessage,
@@ -19,7 +20,7 @@ from medcom_adapter.errors import (
     OutboundInvalid,
     UnknownMessage,
 )
-from medcom_adapter.oioxml import safe_xml, schemas
+from medcom_adapter.oioxml import schemas
 
 _WHITESPACE = b" \t\r\n"
 T = TypeVar("T")

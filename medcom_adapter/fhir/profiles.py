@@ -15,6 +15,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from medcom_adapter import resources
 from medcom_adapter.fhir.profile_engine.compiler import Compiler, ProfileError, strip_version
 from medcom_adapter.fhir.profile_engine.model import (
     Binding,
@@ -32,9 +33,9 @@ TERMINOLOGY_DIR = "terminology"
 
 
 def profiles_dir() -> Path:
-    """Where our profiles are: ``$MEDCOM_PROFILES_DIR`` or the checkout's ``profiles/``."""
+    """Where our profiles are: ``$MEDCOM_PROFILES_DIR`` or the package's ``profiles/``."""
     override = os.environ.get(PROFILES_DIR_ENV)
-    return Path(override) if override else Path(__file__).resolve().parents[2] / "profiles"
+    return Path(override) if override else resources.profiles()
 
 
 def read_yaml(path: Path) -> Any:

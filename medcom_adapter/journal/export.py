@@ -98,8 +98,8 @@ def rendering(stored: StoredMessage, *, reveal: bool) -> str:
     """The message as people read it; its raw kind and size when it cannot be parsed."""
     if not stored.message.data:
         return f"(message {stored.id} was purged {stored.purged_at})\n"
-    from medcom_adapter import render
     from medcom_adapter.detect import parse
+    from medcom_adapter.render import text as render
 
     try:
         return render.any_message(parse(stored.message.data), reveal=reveal)

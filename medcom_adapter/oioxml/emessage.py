@@ -14,6 +14,7 @@ from typing import Any, cast
 
 from lxml import etree
 
+from medcom_adapter import safe_xml
 from medcom_adapter.errors import (
     InboundInvalid,
     InvalidValue,
@@ -24,22 +25,16 @@ from medcom_adapter.errors import (
     UnknownMessage,
     UnsupportedInVersion,
 )
+from medcom_adapter.kinds import Kind
 from medcom_adapter.model.codes import AcknowledgementCode
 from medcom_adapter.model.correspondence import ClinicalEmail
 from medcom_adapter.model.identifiers import LocationNumber, SorId
 from medcom_adapter.model.letters import BinaryLetter, Referral
 from medcom_adapter.model.message import Emessage, Envelope, Letter
 from medcom_adapter.model.receipts import Receipt
-from medcom_adapter.oioxml import safe_xml, schemas, xbin, xctl, xdis91, xref01
+from medcom_adapter.oioxml import schemas, xbin, xctl, xdis91, xref01
 from medcom_adapter.oioxml.common import Element, Reader, Writer, blame
-from medcom_adapter.oioxml.versions import (
-    NAMESPACES,
-    VERSIONS,
-    Kind,
-    Version,
-    by_code,
-    by_letter,
-)
+from medcom_adapter.oioxml.versions import NAMESPACES, VERSIONS, Version, by_code, by_letter
 
 DEFAULT_ENCODING = "ISO-8859-1"
 

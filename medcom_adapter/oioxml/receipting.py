@@ -1,7 +1,7 @@
 """Answering a received OIOXML message with the right receipt.
 
-MedCom's rules (``medcom_adapter.receipting``) in OIOXML: XCTL03 when asked for, XCTL02 with
-the refuse code and where for a refused message, never a receipt for a receipt.
+MedCom's rules (``medcom_adapter.reliable.receipting``) in OIOXML: XCTL03 when asked for,
+XCTL02 with the refuse code and where for a refused message, never a receipt for a receipt.
 
 Bytes that could not be parsed are read leniently, up to the damage, for the envelope id,
 the parties and the letters; without them there is nothing to answer to, and the caller is
@@ -19,8 +19,8 @@ from medcom_adapter.model.ids import IdSource
 from medcom_adapter.model.message import Emessage
 from medcom_adapter.model.receipts import Receipt, ReceiptKind
 from medcom_adapter.oioxml import emessage
-from medcom_adapter.oioxml.safe_xml import DEFAULT_MAX_BYTES
-from medcom_adapter.receipting import Answer, Head, for_message, for_refusal, minute
+from medcom_adapter.reliable.receipting import Answer, Head, for_message, for_refusal, minute
+from medcom_adapter.safe_xml import DEFAULT_MAX_BYTES
 
 __all__ = ["RECEIPT_VERSIONS", "Answer", "answer"]
 

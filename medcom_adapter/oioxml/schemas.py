@@ -15,6 +15,7 @@ from typing import Any, cast
 
 from lxml import etree
 
+from medcom_adapter import resources
 from medcom_adapter.errors import Issue
 
 XSD_DIR_ENV = "MEDCOM_XSD_DIR"
@@ -38,9 +39,9 @@ _NS_IN_MESSAGE = re.compile(r"\{[^}]*\}")
 
 
 def xsd_dir() -> Path:
-    """Where our schemas are: ``$MEDCOM_XSD_DIR`` or the checkout's ``xsd/``."""
+    """Where our schemas are: ``$MEDCOM_XSD_DIR`` or the package's ``xsd/``."""
     override = os.environ.get(XSD_DIR_ENV)
-    return Path(override) if override else Path(__file__).resolve().parents[2] / "xsd"
+    return Path(override) if override else resources.xsd()
 
 
 @functools.cache

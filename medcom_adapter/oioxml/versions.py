@@ -10,18 +10,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from medcom_adapter.errors import UnknownMessage
-
-
-class Kind(StrEnum):
-    """What a letter is, independent of version."""
-
-    REFERRAL = "XREF01"
-    BINARY = "XBIN01"
-    REFERRAL_ATTACHMENT = "XBIN02"
-    CORRESPONDENCE = "XDIS91"
-    NEGATIVE_VANS_RECEIPT = "XCTL01"
-    NEGATIVE_RECEIPT = "XCTL02"
-    POSITIVE_RECEIPT = "XCTL03"
+from medcom_adapter.kinds import Kind
 
 
 class ObjectIdForm(StrEnum):

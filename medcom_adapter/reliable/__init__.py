@@ -26,6 +26,8 @@ Modules and API (stable)::
                 fhir_message(CareCommunication, *, now, new_id)
                 oioxml_bytes(data, *, new_envelope_id, now) -> bytes  (new envelope id)
                 vans_envelope(VansEnvelope, *, new_envelope_id, now) -> VansEnvelope
+    receipting  for_message(...), for_refusal(...): the receipt a received letter is owed,
+                whatever its syntax (each syntax's ``receipting`` writes it)
 
 The rules in short: a message is known by (envelope id, message id). Received again with the
 same envelope: resend the original answer; in a new envelope: a duplicate, answered as

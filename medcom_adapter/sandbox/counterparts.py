@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from medcom_adapter.addressing.directory import Directory
 from medcom_adapter.errors import RefuseCode, UnknownReceiver
 from medcom_adapter.fhir.threads import reply as reply_in_thread
 from medcom_adapter.model.carecommunication import Author, CareCommunication
@@ -29,7 +30,6 @@ from medcom_adapter.oioxml import emessage
 from medcom_adapter.oioxml.receipting import answer
 from medcom_adapter.sandbox.addressing import Address, read_address
 from medcom_adapter.sandbox.fhir import FhirAnswers
-from medcom_adapter.transport.directory import Directory
 
 GP_REPLY = "Tak for orienteringen. Vi ser barnet til en samtale i næste uge."
 GP_AUTHOR = Author(family="Lægesen", given=("Lise",), role_text="Praktiserende læge")

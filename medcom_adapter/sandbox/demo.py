@@ -17,18 +17,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
+from medcom_adapter.addressing.directory import Directory
 from medcom_adapter.errors import UnknownReceiver
 from medcom_adapter.journal.interface import Direction, Journal, Query, StoredMessage
 from medcom_adapter.model.identifiers import Cpr
+from medcom_adapter.resources import EXAMPLE_RECEIVERS, EXAMPLE_REQUESTS
 from medcom_adapter.sandbox.faults import FaultPlan
 from medcom_adapter.sandbox.harness import Harness
-from medcom_adapter.transport.directory import Directory
 from medcom_adapter.workers.submit import Queued, queue_km, queue_referral
 from medcom_adapter.workers.submit_fhir import queue_care_communication
 
-PACKAGE_ROOT = Path(__file__).resolve().parents[2]
-REQUESTS = PACKAGE_ROOT / "fixtures" / "requests"
-RECEIVERS = PACKAGE_ROOT / "fixtures" / "network" / "receivers.json"
+REQUESTS = EXAMPLE_REQUESTS
+RECEIVERS = EXAMPLE_RECEIVERS
 UNIT_EAN = "5790000123452"
 READER = "demo"  # who reads the summary, for the audit log
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from medcom_adapter.addressing.directory import Directory
+from medcom_adapter.addressing.dnhf import DnhfTransport
 from medcom_adapter.journal.interface import Journal
 from medcom_adapter.model.ids import IdSource
 from medcom_adapter.sandbox.faults import FaultPlan
 from medcom_adapter.sandbox.network import Network
 from medcom_adapter.sandbox.standard import standard_network
-from medcom_adapter.transport.directory import Directory
-from medcom_adapter.transport.dnhf import DnhfTransport
 from medcom_adapter.transport.memory import MemoryTransport
 from medcom_adapter.workers.hooks import CollectingHook, Hook
 from medcom_adapter.workers.inbox import Inbox

@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import datetime
 
+from medcom_adapter.addressing.directory import Directory
 from medcom_adapter.model.ids import IdSource
 from medcom_adapter.sandbox.counterparts import GP_REPLY, Department, Dnhf, GpSystem
 from medcom_adapter.sandbox.faults import FaultPlan
 from medcom_adapter.sandbox.network import Network
-from medcom_adapter.transport.directory import Directory
 from medcom_adapter.transport.interface import ProviderSide
 
 

@@ -11,10 +11,8 @@ import binascii
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from medcom_adapter.errors import InvalidValue, UploadRefused
 from medcom_adapter.journal.interface import Direction, StoredMessage
@@ -27,6 +25,7 @@ from medcom_adapter.service.apikeys import ApiKey
 from medcom_adapter.service.auth import require
 from medcom_adapter.service.context import Kind, LaunchContext
 from medcom_adapter.service.filing import filing_zip
+from medcom_adapter.service.problems import ApiProblem, FieldError, responses
 from medcom_adapter.service.state import ServiceState, state
 from medcom_adapter.service.uploads import check_upload
 
@@ -167,10 +166,6 @@ class InboundOut(BaseModel):
     data_base64: str
 
 
-class ErrorsOut(BaseModel):
-    errors: dict[str, str]
-
-
 def _context(body: ContextIn, kind: Kind, key: ApiKey) -> LaunchContext:
     address = body.patient.address or Address()
     unit_address = body.unit.address or Address()
@@ -187,25 +182,69 @@ def _context(body: ContextIn, kind: Kind, key: ApiKey) -> LaunchContext:
             unit_district=unit_address.district, unit_speciality=body.unit.speciality,
         )
     except InvalidValue as exc:
-        where = exc.location.path if exc.location and exc.location.path else "context"
-        raise _unprocessable({where: exc.message}) from None
+        where = exc.location.path if exc.location and exc.location.path else ""
+        raise _invalid(FieldError(where, exc.code, exc.message)) from None
 
 
-def _unprocessable(errors: dict[str, str]) -> HTTPException:
-    return HTTPException(422, {"errors": errors})
+def _invalid(*errors: FieldError, code: str = "api.validation") -> ApiProblem:
+    return ApiProblem(code, errors=errors)
+
+
+# The form fields of :mod:`.forms` as paths of the API's bodies, with English words for the
+# Danish messages the forms give (which are kept as detail_da).
+_FORM_FIELDS = {
+    "receiver": ("receiver_sor", "the receiver cannot take this message"),
+    "reason": ("reason", "give the reason for the referral"),
+    "priority": ("priority", "a priority this message does not allow"),
+    "diagnosis_code": ("diagnosis_code", "not a diagnosis code this message allows"),
+    "diagnosis_text": ("diagnosis_text", "give the diagnosis text with a diagnosis code"),
+    "relative_relation": ("relative.relation", "not a relation this message allows"),
+    "relative_surname": ("relative.surname", "give the relative's surname"),
+    "relative_given_name": ("relative.given_name", "not a name this message allows"),
+    "classes": ("classification", "give at least one henvisning class"),
+    "form": ("form", "attach the region's referral form as PDF"),
+    "reply_to": ("reply_to", "the message answered was received by another unit"),
+    "text": ("text", "give the message's text"),
+    "topic": ("topic", "give a topic of at most 70 characters (required with category "
+                       "'other')"),
+    "category": ("category", "give one of MedCom's categories (this receiver needs one)"),
+    "": ("", "the message cannot be built from this request"),
+}
+
+
+def _form_problem(exc: forms.FieldErrors) -> ApiProblem:
+    cause = exc.cause
+    errors = []
+    for name, danish in exc.errors.items():
+        path, english = _FORM_FIELDS.get(name, (name, "invalid value"))
+        errors.append(FieldError(path, cause.code if cause else "api.invalid-field",
+                                 cause.message if cause else english, detail_da=danish))
+    return _invalid(*errors, code=cause.code if cause else "api.validation")
 
 
 def _file(f: FileIn, where: str, allowed: frozenset[str], s: ServiceState) -> forms.Upload:
     try:
         data = base64.b64decode(f.data_base64, validate=True)
     except (binascii.Error, ValueError):
-        raise _unprocessable({where: "not valid base64"}) from None
+        raise _invalid(FieldError(f"{where}.data_base64", "api.base64", "not valid base64",
+                                  detail_da="Filen er ikke gyldig base64.")) from None
     try:
         content_type = check_upload(data, max_bytes=s.settings.max_upload_bytes,
-                                    allowed=allowed, what=f.title)
+                                    allowed=allowed, what="Filen")
     except UploadRefused as exc:
-        raise _unprocessable({where: exc.message}) from None
+        raise _invalid(FieldError(f"{where}.data_base64", exc.code, next(
+            (en for da, en in _UPLOAD_EN.items() if da in exc.message), "the file is refused"),
+            detail_da=exc.message), code=exc.code) from None
     return forms.Upload(f.title, content_type, data)
+
+
+_UPLOAD_EN = {
+    "filen er tom": "the file is empty",
+    "filen er for stor": "the file is too large",
+    "PDF-filen er ufuldstændig": "the PDF file is incomplete (it lacks its end)",
+    "filen er ikke en tilladt filtype": "the file is not of an allowed type "
+                                        "(judged by its content)",
+}
 
 
 def message_out(m: StoredMessage) -> MessageOut:
@@ -227,7 +266,7 @@ def _actor(key: ApiKey) -> str:
 
 
 @router.post("/launch", response_model=LaunchOut, status_code=201,
-             responses={401: {}, 403: {}, 422: {"model": ErrorsOut}})
+             responses=responses(401, 403, 413, 422))
 async def launch(body: LaunchIn, request: Request,
                  key: Annotated[ApiKey, Depends(require("launch"))]) -> LaunchOut:
     """A one-time URL that opens the referral or KM page for this context in a browser."""
@@ -237,7 +276,7 @@ async def launch(body: LaunchIn, request: Request,
 
 
 @router.post("/referrals", response_model=QueuedOut, status_code=201,
-             responses={401: {}, 403: {}, 422: {"model": ErrorsOut}})
+             responses=responses(401, 403, 413, 422))
 async def send_referral(body: ReferralIn, request: Request,
                         key: Annotated[ApiKey, Depends(require("send"))]) -> QueuedOut:
     """Build, validate and queue a referral to BUP via DNHF (XREF01 + XBIN01/XBIN02 with
@@ -258,7 +297,7 @@ async def send_referral(body: ReferralIn, request: Request,
 
 
 @router.post("/km", response_model=QueuedOut, status_code=201,
-             responses={401: {}, 403: {}, 404: {}, 422: {"model": ErrorsOut}})
+             responses=responses(401, 403, 404, 413, 422))
 async def send_km(body: KmIn, request: Request,
                   key: Annotated[ApiKey, Depends(require("send"))]) -> QueuedOut:
     """Build, validate and queue a correspondence message: a FHIR CareCommunication (the
@@ -273,7 +312,8 @@ async def send_km(body: KmIn, request: Request,
         if (previous is None or previous.message.direction is not Direction.INBOUND
                 or previous.message.kind not in forms.KM_KINDS
                 or previous.message.patient != ctx.patient):
-            raise HTTPException(404, "no received KM for this patient with that id")
+            raise ApiProblem("api.not-found",
+                             detail="no received KM for this patient with that id")
     uploads = tuple(_file(a, f"attachments[{i}]", KM_TYPES, s)
                     for i, a in enumerate(body.attachments))
     fields = forms.KmFields(receiver_sor=body.receiver_sor, text=body.text, topic=body.topic,
@@ -287,7 +327,7 @@ def _queue(s: ServiceState, key: ApiKey, build: Any) -> QueuedOut:
     try:
         outgoing: forms.Outgoing = build()
     except forms.FieldErrors as exc:
-        raise _unprocessable(exc.errors) from None
+        raise _form_problem(exc) from None
     ids = s.queue(outgoing, actor=_actor(key))
     return QueuedOut(id=ids[0], ids=list(ids), status="queued",
                      kind=outgoing.prepared.entries[0].kind,
@@ -295,48 +335,50 @@ def _queue(s: ServiceState, key: ApiKey, build: Any) -> QueuedOut:
 
 
 @router.get("/messages/{journal_id}", response_model=MessageOut,
-            responses={401: {}, 403: {}, 404: {}})
+            responses=responses(401, 403, 404, 422))
 async def read_status(journal_id: Annotated[int, Path(ge=1, le=2**53)], request: Request,
                       key: Annotated[ApiKey, Depends(require("read"))]) -> MessageOut:
     """A message's status and history (receipts and acknowledgements by journal id)."""
     stored = state(request).read(journal_id, actor=_actor(key))
     if stored is None:
-        raise HTTPException(404, "no such message")
+        raise ApiProblem("api.not-found", detail="no such message")
     return message_out(stored)
 
 
 @router.post("/messages/search", response_model=list[MessageOut],
-             responses={401: {}, 403: {}, 422: {"model": ErrorsOut}})
+             responses=responses(401, 403, 413, 422))
 async def search(body: SearchIn, request: Request,
                  key: Annotated[ApiKey, Depends(require("read"))]) -> list[MessageOut]:
     """A patient's messages (by CPR in the body), or a course's (by forløbs-ID)."""
     if body.patient_cpr is None and body.episode_id is None:
-        raise _unprocessable({"": "give patient_cpr or episode_id"})
+        raise _invalid(FieldError("", "api.missing", "give patient_cpr or episode_id",
+                                  detail_da="Angiv patient_cpr eller episode_id."))
     try:
         patient = person_id(body.patient_cpr) if body.patient_cpr else None
     except InvalidValue as exc:
-        raise _unprocessable({"patient_cpr": exc.message}) from None
+        raise _invalid(FieldError("patient_cpr", exc.code, exc.message)) from None
     found = state(request).search(JournalQuery(patient=patient, episode_id=body.episode_id),
                                   actor=_actor(key))
     return [message_out(m) for m in found]
 
 
 @router.get("/messages/{journal_id}/export", responses={
-    200: {"content": {"application/zip": {}}}, 401: {}, 403: {}, 404: {}})
+    200: {"content": {"application/zip": {}}}, **responses(401, 403, 404, 422)})
 async def export(journal_id: Annotated[int, Path(ge=1, le=2**53)], request: Request,
                  key: Annotated[ApiKey, Depends(require("export"))]) -> Response:
     """The filing export (ZIP) of everything about this message's patient."""
     s = state(request)
     stored = s.read(journal_id, actor=_actor(key))
     if stored is None or stored.message.patient is None:
-        raise HTTPException(404, "no such message")
+        raise ApiProblem("api.not-found", detail="no such message")
     data = filing_zip(s.journal.export(stored.message.patient, actor=_actor(key)))
     name = f"journal-{journal_id}.zip"
     return Response(data, media_type="application/zip",
                     headers={"content-disposition": f'attachment; filename="{name}"'})
 
 
-@router.get("/inbound", response_model=list[InboundOut], responses={401: {}, 403: {}})
+@router.get("/inbound", response_model=list[InboundOut],
+            responses=responses(401, 403, 422))
 async def inbound(request: Request, key: Annotated[ApiKey, Depends(require("inbound"))],
                   after: Annotated[int, Query(ge=0, le=2**53)] = 0,
                   limit: Annotated[int, Query(ge=1, le=100)] = 20,
@@ -352,9 +394,3 @@ async def inbound(request: Request, key: Annotated[ApiKey, Depends(require("inbo
                        episode_id=m.message.episode_id, sender_sor=m.message.sender_sor,
                        data_base64=base64.b64encode(m.message.data).decode("ascii"))
             for m in found]
-
-
-def errors_response(exc: StarletteHTTPException) -> JSONResponse:
-    detail: Any = exc.detail
-    return JSONResponse(detail if isinstance(detail, dict) else {"detail": detail},
-                        status_code=exc.status_code, headers=getattr(exc, "headers", None))

@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Protocol
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from medcom_adapter.journal.interface import Journal
 from medcom_adapter.service import api, pages
-from medcom_adapter.service.background import WorkerLoop
+from medcom_adapter.service.correlation import RequestId
+from medcom_adapter.service.problems import KeepSubmitted
 from medcom_adapter.service.security import BodyLimit, SecurityHeaders
 from medcom_adapter.service.sessions import Sessions
 from medcom_adapter.service.settings import Settings
@@ -21,9 +23,18 @@ from medcom_adapter.service.tokens import LaunchTokens
 STATIC = Path(__file__).with_name("static")
 
 
+class Workers(Protocol):
+    """What runs beside the service (``node.WorkerLoop``): the service only starts and stops
+    it, so which network the workers use is decided where they are wired, not here."""
+
+    def start(self) -> None: ...
+
+    def stop(self, timeout: float = ...) -> None: ...
+
+
 def create_app(journal: Journal, settings: Settings | None = None, *,
-               workers: WorkerLoop | None = None) -> FastAPI:
-    """The application on ``journal``; ``workers`` (see :mod:`.background`) run while it
+               workers: Workers | None = None) -> FastAPI:
+    """The application on ``journal``; ``workers`` (see :mod:`medcom_adapter.node`) run while it
     is up, so that what it queues is sent and the answers come in."""
     settings = settings or Settings()
 
@@ -54,6 +65,8 @@ def create_app(journal: Journal, settings: Settings | None = None, *,
     pages.install_error_pages(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     body_limit = settings.max_upload_bytes * (settings.max_attachments + 1) * 4 // 3 + 2**20
+    app.add_middleware(KeepSubmitted)
     app.add_middleware(BodyLimit, max_bytes=body_limit)
     app.add_middleware(SecurityHeaders, https=settings.https)
+    app.add_middleware(RequestId)
     return app

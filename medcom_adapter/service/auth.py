@@ -5,14 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from medcom_adapter.service.apikeys import ApiKey
+from medcom_adapter.service.problems import ApiProblem
 from medcom_adapter.service.state import state
 
 _bearer = HTTPBearer(auto_error=False,
-                     description="API key issued by `medcom-adapter serve keys add`")
+                     description="API key issued by `medcom-adapter api-key add NAME`")
 
 
 def require(scope: str) -> Callable[..., Coroutine[Any, Any, ApiKey]]:
@@ -25,10 +26,9 @@ def require(scope: str) -> Callable[..., Coroutine[Any, Any, ApiKey]]:
         keys = state(request).settings.api_keys
         key = keys.find(credentials.credentials) if credentials is not None else None
         if key is None:
-            raise HTTPException(401, "missing, unknown or revoked API key",
-                                headers={"WWW-Authenticate": "Bearer"})
+            raise ApiProblem("api.unauthorized", headers={"WWW-Authenticate": "Bearer"})
         if scope not in key.scopes:
-            raise HTTPException(403, f"this API key lacks the scope {scope!r}")
+            raise ApiProblem("api.forbidden", detail=f"this API key lacks the scope {scope!r}")
         return key
 
     return dependency

@@ -48,7 +48,7 @@ class LaunchContext:
             try:
                 check(getattr(self, _ATTR[name]))
             except (InvalidValue, ValueError) as exc:
-                raise InvalidValue(str(exc).split(" (")[0] if isinstance(exc, InvalidValue)
+                raise InvalidValue(exc.message if isinstance(exc, InvalidValue)
                                    else "not a UUID", location=Location(name)) from None
 
     @property

@@ -12,10 +12,10 @@ import json
 import zipfile
 from collections.abc import Sequence
 
-from medcom_adapter import render
 from medcom_adapter.detect import parse
 from medcom_adapter.errors import MedComError
 from medcom_adapter.journal.interface import StoredMessage
+from medcom_adapter.render import text as render
 
 
 def filing_zip(messages: Sequence[StoredMessage]) -> bytes:

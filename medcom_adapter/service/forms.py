@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from medcom_adapter.addressing.directory import Directory, Receiver
 from medcom_adapter.convert.xdis91_fhir import HIGH_PRIORITY, NO_PHONE
 from medcom_adapter.errors import (
     MedComError,
@@ -33,7 +34,6 @@ from medcom_adapter.model.carecommunication import Author, Category
 from medcom_adapter.model.classification import Henvisning
 from medcom_adapter.model.ids import IdSource
 from medcom_adapter.service.context import LaunchContext
-from medcom_adapter.transport.directory import Directory, Receiver
 from medcom_adapter.workers import submit_fhir
 from medcom_adapter.workers.submit import Prepared, prepare_km, prepare_referral
 
@@ -45,11 +45,13 @@ REFERRAL_CLASS = Henvisning.CHILD_PSYCHIATRY  # referrals go to BUP departments 
 
 
 class FieldErrors(Exception):
-    """Danish messages keyed by field name ("" for the form as a whole)."""
+    """Danish messages keyed by field name ("" for the form as a whole). ``cause`` is the
+    core error behind them, if any: the API answers with its code and English message."""
 
-    def __init__(self, errors: Mapping[str, str]) -> None:
+    def __init__(self, errors: Mapping[str, str], cause: MedComError | None = None) -> None:
         super().__init__("; ".join(f"{k or 'form'}: {v}" for k, v in errors.items()))
         self.errors = dict(errors)
+        self.cause = cause
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,15 +179,15 @@ def _clean(text: str | None) -> str | None:
 def _danish(exc: MedComError) -> FieldErrors:
     """A core error as a form error, placed on the field it concerns when we know it."""
     if isinstance(exc, UnknownReceiver | ReceiverDoesNotAccept):
-        return FieldErrors({"receiver": "Modtageren kan ikke modtage denne meddelelse."})
+        return FieldErrors({"receiver": "Modtageren kan ikke modtage denne meddelelse."}, exc)
     if isinstance(exc, OutboundInvalid):
         path = exc.issues[0].path if exc.issues else ""
         target = next((f for e, f in _FIELD_OF_ELEMENT.items() if path and e in path), "")
         return FieldErrors({target: f"Meddelelsen kan ikke dannes: {exc.issues[0].message}"
-                            if exc.issues else "Meddelelsen kan ikke dannes."})
+                            if exc.issues else "Meddelelsen kan ikke dannes."}, exc)
     key = exc.location.path if exc.location and exc.location.path else ""
     target = _FIELD_OF_KEY.get(key, _FIELD_OF_KEY.get(key.split(".")[0], ""))
-    return FieldErrors({target: f"Ugyldig værdi: {exc.message}"})
+    return FieldErrors({target: f"Ugyldig værdi: {exc.message}"}, exc)
 
 
 def referral(directory: Directory, ctx: LaunchContext, fields: ReferralFields, *,

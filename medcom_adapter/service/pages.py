@@ -29,9 +29,9 @@ from medcom_adapter.errors import (
 from medcom_adapter.journal.interface import Direction, Query, StoredMessage
 from medcom_adapter.model.classification import Henvisning
 from medcom_adapter.model.parties import person_id
-from medcom_adapter.service import forms, labels
+from medcom_adapter.service import forms, labels, problems
 from medcom_adapter.service.answers import describe
-from medcom_adapter.service.api import KM_TYPES, PDF_ONLY, errors_response
+from medcom_adapter.service.api import KM_TYPES, PDF_ONLY
 from medcom_adapter.service.context import Kind, LaunchContext
 from medcom_adapter.service.preview import Section, danish
 from medcom_adapter.service.sessions import Session
@@ -405,7 +405,10 @@ def _newest(found: Any) -> list[StoredMessage]:
 
 
 def install_error_pages(app: FastAPI) -> None:
-    """Pages get Danish error pages; the API keeps JSON errors."""
+    """Pages get Danish error pages; the API answers problems (:mod:`.problems`)."""
+    problems.install(app, page_error=lambda request, status: _page(
+        request, "error.html", None, status=status, title="Siden kan ikke vises",
+        message="Formularen kunne ikke læses. Genindlæs siden og prøv igen."))
 
     @app.exception_handler(_NoSession)
     async def no_session(request: Request, exc: _NoSession) -> Response:
@@ -416,7 +419,7 @@ def install_error_pages(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if request.url.path.startswith("/api/"):
-            return errors_response(exc)
+            return problems.render(request, problems.from_http(exc))
         if request.url.path.startswith("/static/"):
             return await http_exception_handler(request, exc)
         detail = _DANISH.get(str(exc.detail), str(exc.detail))

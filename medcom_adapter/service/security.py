@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from medcom_adapter.service import problems
 
 # No scripts at all; styles only from our own stylesheet; forms post only to us.
 CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
@@ -53,7 +57,7 @@ class BodyLimit:
             return
         declared = dict(scope.get("headers", [])).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await _too_large(send)
+            await _too_large(scope, send)
             return
         seen = 0
 
@@ -69,16 +73,20 @@ class BodyLimit:
         try:
             await self.app(scope, counting_receive, send)
         except _TooLarge:
-            await _too_large(send)
+            await _too_large(scope, send)
 
 
 class _TooLarge(Exception):
     pass
 
 
-async def _too_large(send: Send) -> None:
+async def _too_large(scope: Scope, send: Send) -> None:
     body = "Forespørgslen er for stor.".encode()
+    content_type = b"text/plain; charset=utf-8"
+    if str(scope.get("path", "")).startswith("/api/"):
+        _, problem = problems.document(scope, problems.ApiProblem("api.too-large"))
+        body, content_type = json.dumps(problem).encode(), problems.MEDIA_TYPE.encode()
     await send({"type": "http.response.start", "status": 413,
-                "headers": [(b"content-type", b"text/plain; charset=utf-8"),
+                "headers": [(b"content-type", content_type),
                             (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})

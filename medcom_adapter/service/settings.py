@@ -7,9 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from medcom_adapter.sandbox.demo import RECEIVERS
+from medcom_adapter.addressing.directory import Directory
+from medcom_adapter.resources import EXAMPLE_RECEIVERS
 from medcom_adapter.service.apikeys import ApiKeys
-from medcom_adapter.transport.directory import Directory
 
 
 def _now() -> datetime:
@@ -23,7 +23,7 @@ class Settings:
     service is reached over TLS (directly or behind a proxy)."""
 
     api_keys: ApiKeys = field(default_factory=ApiKeys)
-    directory: Directory = field(default_factory=lambda: Directory.load(RECEIVERS))
+    directory: Directory = field(default_factory=lambda: Directory.load(EXAMPLE_RECEIVERS))
     secret: bytes = field(default_factory=lambda: secrets.token_bytes(32))
     launch_ttl_seconds: float = 300.0  # a launch URL must be opened within minutes
     session_ttl_seconds: float = 1800.0  # a worker's page session, idle timeout

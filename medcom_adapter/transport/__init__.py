@@ -3,6 +3,6 @@
 Every transport has the same small interface (:class:`~.interface.Transport`): ``send`` a
 :class:`~.interface.Parcel`, ``receive`` what has arrived, and ``settle`` a received file once
 the journal has committed it. ``vans_mailbox`` is the VANS provider client's folders,
-``memory`` an in-process stand-in for tests, ``dnhf`` the rules for referrals that travel via
-DNHF, and ``directory`` the receivers directory that says who accepts what.
+``memory`` an in-process stand-in for tests. Who accepts what, and the DNHF routing of
+referrals, is :mod:`medcom_adapter.addressing`.
 """

@@ -30,6 +30,7 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from medcom_adapter.addressing.directory import ALWAYS_ACCEPTED, Directory
 from medcom_adapter.detect import check
 from medcom_adapter.envelopes import fhir_payload, vans
 from medcom_adapter.errors import (
@@ -52,7 +53,6 @@ from medcom_adapter.model.ids import IdSource
 from medcom_adapter.oioxml import emessage
 from medcom_adapter.reliable import outbound, rebuild
 from medcom_adapter.reliable.rules import Policy, Protocol
-from medcom_adapter.transport.directory import ALWAYS_ACCEPTED, Directory
 from medcom_adapter.transport.interface import Parcel, Transport
 from medcom_adapter.workers import checked, tracking
 

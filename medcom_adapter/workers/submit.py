@@ -1,7 +1,7 @@
 """Requests -> built, validated messages -> journal (``queued``). Nothing is sent here.
 
 A referral for BUP is addressed to DNHF with its attachments as the department wants them
-(:mod:`medcom_adapter.transport.dnhf`) and recorded with its §126a classification; a KM
+(:mod:`medcom_adapter.addressing.dnhf`) and recorded with its §126a classification; a KM
 goes straight to the GP, as XDIS91 (+ XBIN01s). The receivers directory is asked first, so
 a message the receiver does not take is refused before anything is stored.
 """
@@ -14,10 +14,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from medcom_adapter.addressing.directory import Directory
+from medcom_adapter.addressing.dnhf import route_referral
+from medcom_adapter.compose.km import compose_km
+from medcom_adapter.compose.referral import Attachment as FileAttachment
+from medcom_adapter.compose.referral import OutboundFile, build_referral
 from medcom_adapter.detect import check
 from medcom_adapter.errors import OutboundInvalid
 from medcom_adapter.journal.interface import Attachment, Direction, Journal, NewMessage, Status
-from medcom_adapter.km import compose_km
 from medcom_adapter.model.classification import Classification, Henvisning
 from medcom_adapter.model.identifiers import SorId
 from medcom_adapter.model.ids import IdSource
@@ -26,11 +30,7 @@ from medcom_adapter.model.letters import BinaryLetter
 from medcom_adapter.model.parties import PersonId
 from medcom_adapter.model.request import referral_request
 from medcom_adapter.oioxml import emessage
-from medcom_adapter.oioxml.outbound import Attachment as FileAttachment
-from medcom_adapter.oioxml.outbound import OutboundFile, build_referral
 from medcom_adapter.oioxml.versions import by_code
-from medcom_adapter.transport.directory import Directory
-from medcom_adapter.transport.dnhf import route_referral
 from medcom_adapter.workers import checked
 
 _MIME = {"pdf": "application/pdf"}

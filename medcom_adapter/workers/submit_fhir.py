@@ -17,13 +17,14 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 
+from medcom_adapter.addressing.directory import Directory
+from medcom_adapter.compose.km import compose_km, km_as_fhir
 from medcom_adapter.errors import OutboundInvalid
 from medcom_adapter.fhir import wire
 from medcom_adapter.fhir.carecommunication import from_bundle, to_bundle
 from medcom_adapter.fhir.threads import NewAttachment, reply
 from medcom_adapter.fhir.validate import validate_message
 from medcom_adapter.journal.interface import Attachment, Direction, Journal, NewMessage
-from medcom_adapter.km import compose_km, km_as_fhir
 from medcom_adapter.model.carecommunication import (
     AttachmentSegment,
     Author,
@@ -33,7 +34,6 @@ from medcom_adapter.model.carecommunication import (
 from medcom_adapter.model.ids import IdSource
 from medcom_adapter.model.km_request import km_request
 from medcom_adapter.model.parties import PersonId
-from medcom_adapter.transport.directory import Directory
 from medcom_adapter.workers import checked
 from medcom_adapter.workers.submit import Files, Prepared, Queued
 

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from medcom_adapter import render
 from medcom_adapter.cli import main
 from medcom_adapter.detect import Enveloped, check, parse
 from medcom_adapter.envelopes import fhir_payload, sbdh, vans
 from medcom_adapter.model.carecommunication import CareCommunication
+from medcom_adapter.render import text as render
 from tests.conftest import official
 from tests.envelopes.messages import T0, cc_bytes, next_id
 

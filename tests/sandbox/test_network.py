@@ -9,19 +9,19 @@ from typing import Any
 
 import pytest
 
+from medcom_adapter.addressing.directory import Directory
+from medcom_adapter.addressing.dnhf import route_referral
+from medcom_adapter.compose.referral import Attachment, build_referral
 from medcom_adapter.errors import MedComError, RefuseCode
 from medcom_adapter.model.codes import AcknowledgementCode
 from medcom_adapter.model.identifiers import LocationNumber
 from medcom_adapter.model.message import Emessage, Envelope
 from medcom_adapter.model.receipts import Receipt, ReceiptKind
 from medcom_adapter.oioxml.emessage import build, parse
-from medcom_adapter.oioxml.outbound import Attachment, build_referral
 from medcom_adapter.sandbox.counterparts import Department, GpSystem
 from medcom_adapter.sandbox.faults import Fault, FaultPlan
 from medcom_adapter.sandbox.network import SANDBOX_VANS_EAN, Network
 from medcom_adapter.sandbox.standard import standard_network
-from medcom_adapter.transport.directory import Directory
-from medcom_adapter.transport.dnhf import route_referral
 from medcom_adapter.transport.memory import MemoryTransport
 from tests import samples
 from tests.conftest import FIXTURES

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx2
 import pytest
 from fastapi.testclient import TestClient
 
@@ -83,6 +84,38 @@ def csrf_of(html: str) -> str:
     return match.group(1)
 
 
+def assert_problem(response: httpx2.Response) -> None:
+    """An API error: RFC 9457 problem+json with a stable code and both titles."""
+    assert response.headers["content-type"] == "application/problem+json", response.text
+    body = response.json()
+    assert body["status"] == response.status_code
+    assert re.fullmatch(r"(api|local|remote)\.[a-z0-9.-]+", body["code"]), body
+    assert body["type"] == "urn:medcom-adapter:problem:" + body["code"]
+    assert body["title"] and body["title_da"]
+    assert body["instance"] == f"urn:uuid:{response.headers['x-request-id']}"
+    for error in body["errors"]:
+        assert re.fullmatch(r"(api|local|remote)\.[a-z0-9.-]+", error["code"]), error
+
+
+def fields_of(response: httpx2.Response) -> dict[str, dict[str, Any]]:
+    """The field errors of a problem answer, by path."""
+    assert_problem(response)
+    return {e["path"]: e for e in response.json()["errors"]}
+
+
+def check_api_errors(response: httpx2.Response) -> None:
+    """Installed on every test client: every API error the suite sees is a problem."""
+    if response.request.url.path.startswith("/api/") and response.status_code >= 400:
+        response.read()
+        assert_problem(response)
+
+
+def api_client(app: Any) -> TestClient:
+    client = TestClient(app)
+    client.event_hooks = {"response": [check_api_errors], "request": []}
+    return client
+
+
 def b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
@@ -93,5 +126,5 @@ def harness() -> Iterator[Harness]:
     settings = Settings(clock=clock, max_upload_bytes=64 * 1024)
     key, secret = settings.api_keys.add("sbsys-test")
     journal = MemoryJournal(clock=clock)
-    with TestClient(create_app(journal, settings)) as client:
+    with api_client(create_app(journal, settings)) as client:
         yield Harness(client, journal, settings, clock, secret, key.id)

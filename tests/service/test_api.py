@@ -40,6 +40,7 @@ from tests.service.conftest import (
     PNG,
     Harness,
     b64,
+    fields_of,
 )
 from tests.service.inbound import inbound_care_communication, inbound_xdis91
 
@@ -117,11 +118,83 @@ def test_launch_refuses_an_invalid_context_without_echoing_the_cpr(harness: Harn
     bad = {**CONTEXT, "patient": {**CONTEXT["patient"], "cpr": "3102999999"}, "kind": "km"}
     response = harness.client.post("/api/launch", json=bad, headers=harness.auth())
     assert response.status_code == 422
-    assert "patient.cpr" in response.json()["errors"]
+    assert fields_of(response)["patient.cpr"]["code"] == "local.invalid-value"
     assert "3102999999" not in response.text
     bad = {**CONTEXT, "episode_id": "not-a-uuid", "kind": "km"}
     response = harness.client.post("/api/launch", json=bad, headers=harness.auth())
-    assert response.status_code == 422 and "episode_id" in response.json()["errors"]
+    assert response.status_code == 422 and "episode_id" in fields_of(response)
+
+
+@pytest.mark.parametrize("cpr", ["3102999999", "250947998", "25094799899", "0000000000"])
+@pytest.mark.parametrize("endpoint", ["/api/launch", "/api/referrals", "/api/km",
+                                      "/api/messages/search"])
+def test_an_invalid_cpr_is_refused_without_any_part_of_it(
+        harness: Harness, endpoint: str, cpr: str) -> None:
+    if endpoint == "/api/messages/search":
+        body: dict[str, Any] = {"patient_cpr": cpr}
+    else:
+        body = {**referral_body(), "text": "Hej", "receiver_sor": GP, "kind": "km",
+                "patient": {**CONTEXT["patient"], "cpr": cpr}}
+        body = {k: v for k, v in body.items() if k in _FIELDS[endpoint]}
+    response = harness.client.post(endpoint, json=body, headers=harness.auth())
+    assert response.status_code == 422
+    problem = response.json()
+    path = "patient_cpr" if endpoint == "/api/messages/search" else "patient.cpr"
+    assert path in fields_of(response)
+    del problem["instance"]  # a random request id: it could hold any four digits
+    text = json.dumps(problem, ensure_ascii=False)
+    digits = cpr.replace("-", "").rstrip("x")
+    assert not [digits[i:i + 4] for i in range(len(digits) - 3) if digits[i:i + 4] in text]
+    assert not harness.journal.find(Query())
+
+
+_CONTEXT_FIELDS = ("patient", "unit", "worker", "episode_id")
+_FIELDS = {
+    "/api/launch": (*_CONTEXT_FIELDS, "kind"),
+    "/api/referrals": (*_CONTEXT_FIELDS, "receiver_sor", "reason", "form"),
+    "/api/km": (*_CONTEXT_FIELDS, "receiver_sor", "text", "category"),
+}
+
+
+def test_problems_carry_danish_and_english_titles_and_no_submitted_text(
+        harness: Harness) -> None:
+    secret = "Eleven har det meget svært derhjemme"
+    body = referral_body(reason=secret, unit={**CONTEXT["unit"], "ean": "5790000123453"})
+    response = harness.client.post("/api/referrals", json=body, headers=harness.auth())
+    assert response.status_code == 422
+    problem = response.json()
+    assert (problem["title"], problem["title_da"]) == ("The request is invalid",
+                                                       "Forespørgslen er ugyldig")
+    ean = fields_of(response)["unit.ean"]
+    assert ean["code"] == "local.invalid-value" and "check digit" in ean["detail"]
+    for part in ("Eleven", "svært", "derhjemme", "5790000123453", "579000"):
+        assert part not in response.text
+
+
+def test_unknown_routes_and_methods_are_problems(harness: Harness) -> None:
+    missing = harness.client.get("/api/nothing-here", headers=harness.auth())
+    assert (missing.status_code, missing.json()["code"]) == (404, "api.not-found")
+    wrong = harness.client.delete("/api/launch", headers=harness.auth())
+    assert (wrong.status_code, wrong.json()["code"]) == (405, "api.method-not-allowed")
+    not_json = harness.client.post("/api/launch", content=b"{not json",
+                                   headers={**harness.auth(), "content-type": "application/json"})
+    assert not_json.status_code == 422 and not_json.json()["code"] == "api.validation"
+    assert fields_of(not_json)[""]["code"] == "api.json-invalid"
+
+
+def test_every_endpoint_documents_its_errors_as_problems(harness: Harness) -> None:
+    document = harness.client.get("/openapi.json").json()
+    for path, operations in document["paths"].items():
+        if not path.startswith("/api/"):
+            continue
+        for method, operation in operations.items():
+            errors = {s: r for s, r in operation["responses"].items() if s[0] in "45"}
+            assert {"401", "403", "422"} <= set(errors), (method, path)
+            for response in errors.values():
+                schema = response["content"]["application/problem+json"]["schema"]
+                assert schema == {"$ref": "#/components/schemas/ProblemOut"}, (method, path)
+    auth = document["components"]["securitySchemes"]["HTTPBearer"]["description"]
+    assert "medcom-adapter api-key add" in auth
 
 
 # -- referrals --------------------------------------------------------------------------
@@ -168,8 +241,8 @@ def test_referral_classification_can_be_overridden(harness: Harness) -> None:
 
 @pytest.mark.parametrize(("change", "field"), [
     ({"form": None}, "form"),
-    ({"receiver_sor": GP}, "receiver"),
-    ({"receiver_sor": "123456"}, "receiver"),
+    ({"receiver_sor": GP}, "receiver_sor"),
+    ({"receiver_sor": "123456"}, "receiver_sor"),
     ({"diagnosis_code": "DF419"}, "diagnosis_text"),
     ({"reason": "   "}, "reason"),
 ])
@@ -178,7 +251,7 @@ def test_referral_errors_name_the_field(harness: Harness, change: dict[str, obje
     response = harness.client.post("/api/referrals", json=referral_body(**change),
                                    headers=harness.auth())
     assert response.status_code == 422
-    assert field in response.json()["errors"], response.json()
+    assert field in fields_of(response), response.json()
     assert not harness.journal.find(Query())
 
 
@@ -194,13 +267,15 @@ def test_referral_refuses_non_pdf_and_oversize_forms(harness: Harness, data: byt
     body = referral_body(form={"title": "Henvisningsskema", "data_base64": b64(data)})
     response = harness.client.post("/api/referrals", json=body, headers=harness.auth())
     assert response.status_code == 422
-    assert expected in response.json()["errors"]["form"]
+    error = fields_of(response)["form.data_base64"]
+    assert expected in error["detail_da"] and error["code"] == "local.upload-refused"
 
 
 def test_bad_base64_and_huge_bodies_are_refused(harness: Harness) -> None:
     body = referral_body(form={"title": "Skema", "data_base64": "***not base64***"})
     response = harness.client.post("/api/referrals", json=body, headers=harness.auth())
-    assert response.status_code == 422 and "base64" in response.json()["errors"]["form"]
+    assert response.status_code == 422
+    assert fields_of(response)["form.data_base64"]["code"] == "api.base64"
     huge = b"x" * (3 * 2**20)  # over the body limit (uploads allowed + 1 MB)
     response = harness.client.post("/api/referrals", content=huge, headers={
         **harness.auth(), "content-type": "application/json"})
@@ -297,7 +372,7 @@ def test_fhir_km_category_errors_are_422_in_danish(
         harness: Harness, change: dict[str, object], field: str, says: str) -> None:
     response = harness.client.post("/api/km", json=km_body(**change), headers=harness.auth())
     assert response.status_code == 422, response.text
-    assert says in response.json()["errors"][field]
+    assert says in fields_of(response)[field]["detail_da"]
     assert not harness.journal.find(Query())
 
 
@@ -368,7 +443,7 @@ def test_km_to_a_receiver_not_taking_correspondence_is_refused(harness: Harness)
     response = harness.client.post("/api/km", json=km_body(receiver_sor=BUP),
                                    headers=harness.auth())
     assert response.status_code == 422
-    assert "receiver" in response.json()["errors"]
+    assert "receiver_sor" in fields_of(response)
     assert not harness.journal.find(Query())
 
 
@@ -376,7 +451,7 @@ def test_km_refuses_disallowed_attachment_types(harness: Harness) -> None:
     body = km_body(attachments=[{"title": "x", "data_base64": b64(b"MZ\x90\x00 program")}])
     response = harness.client.post("/api/km", json=body, headers=harness.auth())
     assert response.status_code == 422
-    assert "attachments[0]" in response.json()["errors"]
+    assert "attachments[0].data_base64" in fields_of(response)
 
 
 # -- reading ------------------------------------------------------------------------------

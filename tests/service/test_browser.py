@@ -28,9 +28,9 @@ from medcom_adapter.fhir.acknowledgement import to_bundle as ack_bundle
 from medcom_adapter.fhir.acknowledging import answer
 from medcom_adapter.journal.factory import open_journal
 from medcom_adapter.journal.interface import Direction, NewMessage, Status
+from medcom_adapter.node import sandbox_loop
 from medcom_adapter.sandbox.counterparts import GP_REPLY
 from medcom_adapter.service import Settings, create_app
-from medcom_adapter.service.background import sandbox_loop
 from medcom_adapter.workers.hooks import CollectingHook
 from medcom_adapter.workers.submit_fhir import prepare_care_communication
 from tests.conftest import FIXTURES, ROOT

@@ -11,14 +11,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from fastapi.testclient import TestClient
 
 from medcom_adapter.cli import main
 from medcom_adapter.journal.interface import Status
 from medcom_adapter.journal.memory import MemoryJournal
+from medcom_adapter.node import sandbox_loop
 from medcom_adapter.service import Settings, create_app
 from medcom_adapter.service.apikeys import ApiKeys
-from medcom_adapter.service.background import sandbox_loop
 from medcom_adapter.service.webhook import (
     HEADER,
     CaseSystemWebhooks,
@@ -27,7 +26,7 @@ from medcom_adapter.service.webhook import (
     sign,
     verify,
 )
-from tests.service.conftest import CONTEXT, CPR, GP, GP_EAN
+from tests.service.conftest import CONTEXT, CPR, GP, GP_EAN, api_client
 from tests.service.inbound import inbound_care_communication
 
 SECRET = b"shared-with-the-case-system"
@@ -118,7 +117,7 @@ def test_a_received_km_is_pushed_signed_to_the_case_systems_webhook() -> None:
     workers = sandbox_loop(journal, settings.directory, unit_ean=CONTEXT["unit"]["ean"],
                            hook=CaseSystemWebhooks(settings.api_keys, journal), interval=0.05)
     try:
-        with TestClient(create_app(journal, settings, workers=workers)) as client:
+        with api_client(create_app(journal, settings, workers=workers)) as client:
             sent = client.post("/api/km", headers={"Authorization": f"Bearer {api_key}"},
                                json={**CONTEXT, "receiver_sor": GP, "text": "Kære læge",
                                      "category": "carecoordination"})

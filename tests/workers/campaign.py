@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from medcom_adapter.addressing.directory import Directory
 from medcom_adapter.envelopes import fhir_payload, vans
 from medcom_adapter.fhir import wire
 from medcom_adapter.fhir.acknowledgement import from_bundle as read_ack
@@ -46,7 +47,6 @@ from medcom_adapter.sandbox.addressing import read_address
 from medcom_adapter.sandbox.counterparts import GpSystem
 from medcom_adapter.sandbox.network import Network
 from medcom_adapter.sandbox.standard import standard_network
-from medcom_adapter.transport.directory import Directory
 from medcom_adapter.transport.vans_mailbox import VansMailbox
 from medcom_adapter.workers.submit import queue_km, queue_referral
 from medcom_adapter.workers.submit_fhir import queue_care_communication

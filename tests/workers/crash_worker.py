@@ -20,10 +20,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, cast
 
+from medcom_adapter.addressing.directory import Directory
+from medcom_adapter.addressing.dnhf import DnhfTransport
 from medcom_adapter.journal.factory import open_journal
 from medcom_adapter.journal.interface import FileClaim, Journal, NewMessage, Status
-from medcom_adapter.transport.directory import Directory
-from medcom_adapter.transport.dnhf import DnhfTransport
 from medcom_adapter.transport.interface import Parcel, Received
 from medcom_adapter.transport.vans_mailbox import VansMailbox
 from medcom_adapter.workers.hooks import Delivery

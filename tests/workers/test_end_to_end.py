@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from medcom_adapter.addressing.directory import Directory
 from medcom_adapter.errors import ReceiverDoesNotAccept
 from medcom_adapter.journal.interface import Direction, Query, Status, StoredMessage
 from medcom_adapter.journal.memory import MemoryJournal
@@ -20,7 +21,6 @@ from medcom_adapter.oioxml.emessage import build, parse
 from medcom_adapter.sandbox.counterparts import Department, GpSystem
 from medcom_adapter.sandbox.faults import FaultPlan
 from medcom_adapter.sandbox.harness import Harness
-from medcom_adapter.transport.directory import Directory
 from medcom_adapter.workers.hooks import CollectingHook
 from medcom_adapter.workers.outbox import OutboxSettings
 from medcom_adapter.workers.submit import queue_km, queue_referral

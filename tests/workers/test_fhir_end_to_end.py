@@ -8,6 +8,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from medcom_adapter.addressing.directory import Directory
 from medcom_adapter.envelopes import fhir_payload, vans
 from medcom_adapter.fhir import wire
 from medcom_adapter.fhir.acknowledgement import from_bundle as read_ack
@@ -20,7 +21,6 @@ from medcom_adapter.reliable import rebuild
 from medcom_adapter.sandbox.counterparts import GP_AUTHOR, GpSystem
 from medcom_adapter.sandbox.faults import FaultPlan
 from medcom_adapter.sandbox.harness import Harness
-from medcom_adapter.transport.directory import Directory
 from medcom_adapter.workers.hooks import CollectingHook
 from medcom_adapter.workers.submit_fhir import queue_care_communication
 from tests.conftest import FIXTURES

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
+from medcom_adapter.addressing.directory import Directory
 from medcom_adapter.journal.interface import Direction, NewMessage, Status
 from medcom_adapter.journal.memory import MemoryJournal
-from medcom_adapter.transport.directory import Directory
 from medcom_adapter.transport.memory import MemoryTransport
 from medcom_adapter.workers import outbox as outbox_module
 from medcom_adapter.workers.outbox import Outbox

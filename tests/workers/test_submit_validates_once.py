@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
+from medcom_adapter.addressing.directory import Directory
 from medcom_adapter.detect import Report, check
 from medcom_adapter.errors import OutboundInvalid
 from medcom_adapter.oioxml import schemas
-from medcom_adapter.transport.directory import Directory
 from medcom_adapter.workers import submit
 from tests.conftest import FIXTURES
 

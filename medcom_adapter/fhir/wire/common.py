@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any, Final, Literal
 
+from medcom_adapter import safe_xml
 from medcom_adapter.errors import MessageTooLarge
-from medcom_adapter.oioxml import safe_xml
 
 FHIR_NS: Final = "http://hl7.org/fhir"
 XHTML_NS: Final = "http://www.w3.org/1999/xhtml"

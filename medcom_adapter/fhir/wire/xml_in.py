@@ -9,6 +9,7 @@ from typing import Any, Final
 
 from lxml import etree
 
+from medcom_adapter import safe_xml
 from medcom_adapter.errors import (
     Location,
     MalformedMessage,
@@ -33,7 +34,6 @@ from medcom_adapter.fhir.wire.definitions import (
     extension_type,
     resource_type,
 )
-from medcom_adapter.oioxml import safe_xml
 
 _INTEGER_TEXT: Final = {
     "integer": re.compile(r"-?(?:0|[1-9][0-9]*)"),

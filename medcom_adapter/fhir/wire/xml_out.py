@@ -8,6 +8,7 @@ from typing import Any, Final
 
 from lxml import etree
 
+from medcom_adapter import safe_xml
 from medcom_adapter.errors import (
     InvalidValue,
     Location,
@@ -26,7 +27,6 @@ from medcom_adapter.fhir.wire.definitions import (
     resource_type,
 )
 from medcom_adapter.fhir.wire.json_out import decimal_text
-from medcom_adapter.oioxml import safe_xml
 
 
 class _Path:

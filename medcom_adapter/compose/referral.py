@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from medcom_adapter.errors import InvalidValue
+from medcom_adapter.kinds import Kind
 from medcom_adapter.model.codes import AcknowledgementCode, ObjectCode, ObjectExtensionCode
 from medcom_adapter.model.ids import IdSource
 from medcom_adapter.model.letters import (
@@ -26,7 +27,7 @@ from medcom_adapter.model.message import Emessage, Envelope
 from medcom_adapter.model.parties import Patient
 from medcom_adapter.model.receipts import Receipt
 from medcom_adapter.oioxml.emessage import DEFAULT_ENCODING, build
-from medcom_adapter.oioxml.versions import Kind, Version, by_code, current
+from medcom_adapter.oioxml.versions import Version, by_code, current
 
 
 @dataclass(frozen=True, slots=True)

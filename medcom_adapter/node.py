@@ -16,11 +16,11 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from medcom_adapter.addressing.directory import Directory
+from medcom_adapter.addressing.dnhf import DnhfTransport
 from medcom_adapter.errors import MedComError
 from medcom_adapter.journal.interface import Journal
 from medcom_adapter.sandbox.harness import Harness
-from medcom_adapter.transport.directory import Directory
-from medcom_adapter.transport.dnhf import DnhfTransport
 from medcom_adapter.transport.vans_mailbox import VansMailbox
 from medcom_adapter.workers.hooks import Hook
 from medcom_adapter.workers.inbox import Inbox

@@ -7,14 +7,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 
 from medcom_adapter.journal.factory import open_journal
 from medcom_adapter.journal.memory import MemoryJournal
+from medcom_adapter.node import mailbox_loop, sandbox_loop
 from medcom_adapter.service import Settings, create_app
-from medcom_adapter.service.background import mailbox_loop, sandbox_loop
 from medcom_adapter.workers.hooks import CollectingHook
-from tests.service.conftest import BUP, CONTEXT, DENTAL, GP, PDF, b64
+from tests.service.conftest import BUP, CONTEXT, DENTAL, GP, PDF, api_client, b64
 
 UNIT_EAN = CONTEXT["unit"]["ean"]
 
@@ -42,7 +41,7 @@ def test_a_referral_is_sent_via_dnhf_and_receipted_by_the_department(tmp_path: P
     loop = sandbox_loop(own, settings.directory, unit_ean=UNIT_EAN, hook=hook, interval=0.05,
                         close=True)
     auth = {"Authorization": f"Bearer {key}"}
-    with TestClient(create_app(journal, settings, workers=loop)) as client:
+    with api_client(create_app(journal, settings, workers=loop)) as client:
         queued = client.post("/api/referrals", json=referral(), headers=auth).json()
 
         def status(id: int) -> str:
@@ -71,7 +70,7 @@ def test_a_km_is_receipted_and_the_reply_comes_in(receiver: str, category: str |
     loop = sandbox_loop(journal, settings.directory, unit_ean=UNIT_EAN, hook=hook,
                         interval=0.05)
     auth = {"Authorization": f"Bearer {key}"}
-    with TestClient(create_app(journal, settings, workers=loop)) as client:
+    with api_client(create_app(journal, settings, workers=loop)) as client:
         queued = client.post("/api/km", json={**CONTEXT, "receiver_sor": receiver,
                                               "category": category, "text": "Kære læge"},
                              headers=auth).json()
@@ -91,7 +90,7 @@ def test_with_a_mailbox_the_workers_use_it(tmp_path: Path) -> None:
     key = settings.api_keys.add("sbsys")[1]
     loop = mailbox_loop(journal, settings.directory, mailbox=tmp_path, hook=CollectingHook(),
                         interval=0.05)
-    with TestClient(create_app(journal, settings, workers=loop)) as client:
+    with api_client(create_app(journal, settings, workers=loop)) as client:
         queued = client.post("/api/referrals", json=referral(),
                              headers={"Authorization": f"Bearer {key}"}).json()
         wait_for(lambda: len(list((tmp_path / "out").glob("X*"))) == 2)

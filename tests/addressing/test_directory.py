@@ -6,11 +6,11 @@ import dataclasses
 
 import pytest
 
+from medcom_adapter.addressing.directory import Directory
+from medcom_adapter.addressing.dnhf import DnhfTransport, route_referral
 from medcom_adapter.errors import InvalidConfiguration, ReceiverDoesNotAccept, UnknownReceiver
 from medcom_adapter.model.identifiers import LocationNumber
 from medcom_adapter.model.letters import Referral
-from medcom_adapter.transport.directory import Directory
-from medcom_adapter.transport.dnhf import DnhfTransport, route_referral
 from medcom_adapter.transport.interface import Parcel
 from medcom_adapter.transport.memory import MemoryTransport
 from tests import samples

@@ -7,12 +7,12 @@ import random
 
 import pytest
 
+from medcom_adapter.compose.referral import Attachment, build_referral
 from medcom_adapter.errors import InvalidValue
 from medcom_adapter.model.identifiers import LocationNumber
 from medcom_adapter.model.ids import IdSource
 from medcom_adapter.model.letters import BinaryLetter, BinaryRef, Referral
 from medcom_adapter.oioxml.emessage import parse
-from medcom_adapter.oioxml.outbound import Attachment, build_referral
 from tests import samples
 
 

@@ -15,11 +15,12 @@ import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from medcom_adapter.addressing.directory import Directory, Receiver
 from medcom_adapter.errors import InvalidConfiguration, ReceiverDoesNotAccept, UnknownReceiver
+from medcom_adapter.kinds import Kind
 from medcom_adapter.model.identifiers import LocationNumber
 from medcom_adapter.model.letters import Referral
-from medcom_adapter.oioxml.versions import Kind, Version, by_code, current
-from medcom_adapter.transport.directory import Directory, Receiver
+from medcom_adapter.oioxml.versions import Version, by_code, current
 from medcom_adapter.transport.interface import Parcel, Received, Transport
 
 _ATTACHMENT_VERSIONS = {"XBIN02": current(Kind.REFERRAL_ATTACHMENT),

@@ -1,0 +1,5 @@
+"""Addressing: who takes what, and where it goes.
+
+``directory`` is the receivers directory (location numbers, SOR ids, the kinds each receiver
+accepts); ``dnhf`` routes referrals through the national referral broker DNHF.
+"""

@@ -1,0 +1,1 @@
+"""Messages rendered for people: ``text`` for terminals, exports and the service's filing."""
