@@ -13,7 +13,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from medcom_adapter.cli import certify, convert, journal, messages, network, serve
+from medcom_adapter.cli import certify, convert, journal, messages, network, serve, stats
 from medcom_adapter.cli.common import EXIT_INVALID, EXIT_USAGE
 from medcom_adapter.errors import MedComError
 
@@ -23,6 +23,7 @@ COMMAND_GROUPS = (
     network,
     certify,
     journal,
+    stats,
     serve,
 )
 

@@ -65,12 +65,16 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     out.set_defaults(run=_export)
 
     report = sub.add_parser("export-classifications",
-                            help="§126a henvisning classifications of referrals, by date")
+                            help="§126a henvisninger of a period, one row each, by date")
     report.add_argument("--from", dest="since", required=True, type=date.fromisoformat)
     report.add_argument("--to", dest="until", required=True, type=date.fromisoformat)
     report.add_argument("--format", choices=("csv", "json"), default="csv")
     report.add_argument("--out", type=Path, metavar="FILE", help="default: standard output")
     report.set_defaults(run=_export_classifications)
+
+    from medcom_adapter.cli import henvisning
+
+    henvisning.register(sub)
 
     purge = sub.add_parser("purge", help="erase messages older than the retention period")
     purge.add_argument("--before", type=date.fromisoformat, metavar="YYYY-MM-DD",
@@ -89,7 +93,7 @@ def _login() -> str:
         return "unknown"
 
 
-def _open(args: argparse.Namespace) -> Journal:
+def open_audited(args: argparse.Namespace) -> Journal:
     from medcom_adapter.journal.factory import open_journal
 
     if args.actor == SYSTEM:
@@ -111,7 +115,7 @@ def _list(args: argparse.Namespace) -> int:
         direction=Direction(args.direction) if args.direction else None,
         since=_start(args.since) if args.since else None,
         until=_start(args.until + timedelta(days=1)) if args.until else None, limit=args.limit)
-    journal = _open(args)
+    journal = open_audited(args)
     try:
         found = journal.find(query, actor=args.actor)
     finally:
@@ -132,7 +136,7 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
-    journal = _open(args)
+    journal = open_audited(args)
     try:
         try:
             stored = journal.get(args.id, actor=args.actor)
@@ -177,7 +181,7 @@ def _details(stored: StoredMessage, receipts: list[StoredMessage], *, reveal: bo
 
 
 def _verify(args: argparse.Namespace) -> int:
-    journal = _open(args)
+    journal = open_audited(args)
     try:
         report = journal.verify()
     finally:
@@ -195,7 +199,7 @@ def _verify(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     from medcom_adapter.model.parties import person_id
 
-    journal = _open(args)
+    journal = open_audited(args)
     try:
         found = journal.export(person_id(args.patient), actor=args.actor)
     finally:
@@ -206,9 +210,9 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _export_classifications(args: argparse.Namespace) -> int:
-    journal = _open(args)
+    journal = open_audited(args)
     try:
-        found = journal.classifications(args.since, args.until, actor=args.actor)
+        found = journal.henvisninger(since=args.since, until=args.until, actor=args.actor)
     finally:
         journal.close()
     write = export.classifications_csv if args.format == "csv" else export.classifications_json
@@ -228,7 +232,7 @@ def _purge(args: argparse.Namespace) -> int:
                   file=sys.stderr)
             return EXIT_INVALID
         before = datetime.now(UTC).date() - timedelta(days=int(days))
-    journal = _open(args)
+    journal = open_audited(args)
     try:
         report = journal.purge(_start(before), dry_run=args.dry_run, actor=args.actor)
     finally:

@@ -20,6 +20,7 @@ from typing import Any
 from medcom_adapter.errors import MedComError
 from medcom_adapter.journal.interface import StoredMessage
 from medcom_adapter.model.classification import Classification
+from medcom_adapter.model.henvisninger import RecordedHenvisning
 
 _EXTENSIONS = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png",
                "image/tiff": "tif", "text/plain": "txt", "text/html": "html"}
@@ -78,19 +79,35 @@ def classification(c: Classification, *, reveal: bool = True) -> dict[str, Any]:
             "henvisning": [{"code": h.value, "display": h.display} for h in c.classes]}
 
 
-def classifications_json(found: Sequence[Classification]) -> str:
-    return json.dumps([classification(c) for c in found], ensure_ascii=False, indent=1) + "\n"
+# The §126a data standard's fields of a henvisning, then where it came from. Documented field
+# by field in docs/126a.md.
+HENVISNING_FIELDS = ("forloebs_id", "dato", "cpr", "sor_id", "henvisning_kode", "henvisning",
+                     "besked_id", "beskedtype", "forsendelses_id", "registrering_id")
 
 
-def classifications_csv(found: Sequence[Classification]) -> str:
-    """One row per referral and henvisning class (a course may have several)."""
+def henvisning(r: RecordedHenvisning) -> dict[str, Any]:
+    """One henvisning as a row of the data standard's export."""
+    c = r.carrier
+    return {"forloebs_id": str(r.record.course_id), "dato": r.record.referred_on.isoformat(),
+            "cpr": str(r.record.patient), "sor_id": r.record.unit.value,
+            "henvisning_kode": r.record.henvisning.value,
+            "henvisning": r.record.henvisning.display,
+            "besked_id": None if c is None else c.journal_id,
+            "beskedtype": None if c is None else c.kind,
+            "forsendelses_id": None if c is None else c.envelope_id, "registrering_id": r.id}
+
+
+def classifications_json(found: Sequence[RecordedHenvisning]) -> str:
+    return json.dumps([henvisning(r) for r in found], ensure_ascii=False, indent=1) + "\n"
+
+
+def classifications_csv(found: Sequence[RecordedHenvisning]) -> str:
+    """One row per henvisning (a referral classified with two classes gives two)."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["forloebs_id", "dato", "cpr", "sor_id", "henvisning_kode", "henvisning"])
-    for c in found:
-        for h in c.classes:
-            writer.writerow([c.course_id, c.referred_on.isoformat(), str(c.patient),
-                             c.unit.value, h.value, h.display])
+    writer = csv.DictWriter(out, HENVISNING_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    for r in found:
+        writer.writerow({k: "" if v is None else v for k, v in henvisning(r).items()})
     return out.getvalue()
 
 

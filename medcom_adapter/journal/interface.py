@@ -26,8 +26,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Protocol
+from uuid import UUID
 
 from medcom_adapter.model.classification import Classification
+from medcom_adapter.model.henvisninger import HenvisningRecord, RecordedHenvisning
 from medcom_adapter.model.parties import PersonId
 from medcom_adapter.reliable.states import Status as Status  # re-exported: the journal speaks it
 
@@ -210,6 +212,20 @@ class Journal(Protocol):
         self, since: date, until: date, *, actor: str = "system"
     ) -> Sequence[Classification]:
         """Referral classifications by referral date (inclusive), audited as an export."""
+        ...
+
+    def record_henvisning(self, record: HenvisningRecord, *, actor: str,
+                          supersedes: str | None = None, withdrawn: bool = False) -> str:
+        """Record a henvisning that travels without a message, or correct (``supersedes``)
+        or withdraw any henvisning with a new record; the new record's id. Never changes
+        a stored record."""
+        ...
+
+    def henvisninger(self, *, actor: str, course_id: UUID | None = None,
+                     since: date | None = None, until: date | None = None,
+                     versions: bool = False) -> Sequence[RecordedHenvisning]:
+        """Henvisninger in force (every version with ``versions``), recorded and
+        message-borne, by date; audited as an export."""
         ...
 
     def verify(self) -> VerifyReport: ...

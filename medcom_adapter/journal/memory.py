@@ -14,10 +14,12 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from uuid import UUID
 
-from medcom_adapter.errors import TransitionRefused
+from medcom_adapter.errors import JournalError, TransitionRefused
 from medcom_adapter.journal import chain
 from medcom_adapter.journal.clock import Clock, utc_now
+from medcom_adapter.journal.henvisninger import select
 from medcom_adapter.journal.interface import (
     SYSTEM,
     AuditEntry,
@@ -32,6 +34,12 @@ from medcom_adapter.journal.interface import (
     unfinished,
 )
 from medcom_adapter.model.classification import Classification
+from medcom_adapter.model.henvisninger import (
+    Carrier,
+    HenvisningRecord,
+    RecordedHenvisning,
+    from_classification,
+)
 from medcom_adapter.model.parties import PersonId
 from medcom_adapter.reliable.states import allowed
 
@@ -68,6 +76,7 @@ class _Saved:
     records: dict[int, tuple[int, int, datetime | None, NewMessage, datetime | None]]
     audit: int
     head: str
+    henvisninger: int
     files: dict[int, _File]
 
 
@@ -79,6 +88,7 @@ class MemoryJournal:
         self._records: dict[int, _Record] = {}
         self._audit: list[AuditEntry] = []
         self._head = chain.GENESIS
+        self._henvisninger: list[RecordedHenvisning] = []
         self._lock = threading.RLock()
         self._files: dict[int, _File] = {}
         self.identity = str(uuid.uuid4())
@@ -96,7 +106,8 @@ class MemoryJournal:
     def _save(self) -> _Saved:
         return _Saved({id: (len(r.history), len(r.answered_by), r.lease_until, r.message,
                             r.purged_at) for id, r in self._records.items()},
-                      len(self._audit), self._head, dict(self._files))
+                      len(self._audit), self._head, len(self._henvisninger),
+                      dict(self._files))
 
     def _restore(self, saved: _Saved) -> None:
         for id in [id for id in self._records if id not in saved.records]:
@@ -106,6 +117,7 @@ class MemoryJournal:
             del record.history[history:], record.answered_by[answered:]
             record.lease_until, record.message, record.purged_at = lease, message, purged
         del self._audit[saved.audit:]
+        del self._henvisninger[saved.henvisninger:]
         self._head = saved.head
         self._files = dict(saved.files)
 
@@ -226,6 +238,40 @@ class MemoryJournal:
             self._log(actor, "classifications", tuple(id for id, _ in found),
                       f"{since.isoformat()}..{until.isoformat()}")
             return [c for _, c in found]
+
+    def record_henvisning(self, record: HenvisningRecord, *, actor: str,
+                          supersedes: str | None = None, withdrawn: bool = False) -> str:
+        with self._lock:
+            carrier = None
+            if supersedes is not None:
+                if any(r.supersedes == supersedes for r in self._henvisninger):
+                    raise JournalError(f"henvisning {supersedes} is already corrected or "
+                                       "withdrawn: correct its newest version")
+                known = {r.id: r for r in self._all_henvisninger()}
+                if supersedes not in known or known[supersedes].withdrawn:
+                    raise JournalError(f"no henvisning {supersedes} in the journal")
+                carrier = known[supersedes].carrier
+            id = str(uuid.uuid4())
+            self._henvisninger.append(RecordedHenvisning(
+                id, record, self._clock(), actor, carrier, supersedes, withdrawn))
+            return id
+
+    def henvisninger(self, *, actor: str, course_id: UUID | None = None,
+                     since: date | None = None, until: date | None = None,
+                     versions: bool = False) -> Sequence[RecordedHenvisning]:
+        with self._lock:
+            found = select(self._all_henvisninger(), course_id=course_id, since=since,
+                           until=until, versions=versions)
+            self._log(actor, "henvisninger", tuple(sorted(
+                {r.carrier.journal_id for r in found if r.carrier is not None})))
+            return found
+
+    def _all_henvisninger(self) -> list[RecordedHenvisning]:
+        borne = [h for id, r in self._records.items() if r.message.classification is not None
+                 for h in from_classification(
+                     r.message.classification,
+                     Carrier(id, r.message.kind, r.message.envelope_id), r.stored_at, SYSTEM)]
+        return borne + self._henvisninger
 
     def audit_log(self, *, since: datetime | None = None) -> Sequence[AuditEntry]:
         with self._lock:

@@ -17,6 +17,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 from medcom_adapter.errors import (
     JournalCorrupt,
@@ -28,6 +29,7 @@ from medcom_adapter.journal import chain, rows
 from medcom_adapter.journal.clock import Clock, utc_now
 from medcom_adapter.journal.crypto import Keyring
 from medcom_adapter.journal.db import Db, Row, marks
+from medcom_adapter.journal.henvisninger import HenvisningStore
 from medcom_adapter.journal.interface import (
     SYSTEM,
     AuditEntry,
@@ -43,6 +45,7 @@ from medcom_adapter.journal.interface import (
 from medcom_adapter.journal.migrations import migrate
 from medcom_adapter.journal.verify import verify_rows
 from medcom_adapter.model.classification import Classification
+from medcom_adapter.model.henvisninger import HenvisningRecord, RecordedHenvisning
 from medcom_adapter.model.parties import PersonId
 from medcom_adapter.reliable.states import allowed, sources
 
@@ -57,6 +60,7 @@ class SqlJournal:
         self.db, self.keys, self._clock = db, keys, clock
         self._damaged: dict[int, JournalError] = {}  # found by a read, quarantined after it
         migrate(db)
+        self._henvisninger = HenvisningStore(db, keys, clock)
         with db.transaction(write=True):
             db.run("INSERT INTO journal_identity (id, identity) VALUES (1, ?) "
                    "ON CONFLICT (id) DO NOTHING", (str(uuid.uuid4()),))
@@ -253,6 +257,24 @@ class SqlJournal:
                       f"{since.isoformat()}..{until.isoformat()}")
         return [rows.open_classification(r[:-1], self.keys, r[-1]) for r in found]
 
+    def record_henvisning(self, record: HenvisningRecord, *, actor: str,
+                          supersedes: str | None = None, withdrawn: bool = False) -> str:
+        with self.db.transaction(write=True):
+            return self._henvisninger.record(record, actor=actor, supersedes=supersedes,
+                                             withdrawn=withdrawn)
+
+    def henvisninger(self, *, actor: str, course_id: UUID | None = None,
+                     since: date | None = None, until: date | None = None,
+                     versions: bool = False) -> Sequence[RecordedHenvisning]:
+        with self.db.transaction(write=True):
+            found = self._henvisninger.find(course_id=course_id, since=since, until=until,
+                                            versions=versions)
+            period = f"{since or ''}..{until or ''}" + (f" course={course_id}" if course_id
+                                                         else "")
+            self._log(actor, "henvisninger", tuple(sorted(
+                {r.carrier.journal_id for r in found if r.carrier is not None})), period)
+        return found
+
     def audit_log(self, *, since: datetime | None = None) -> Sequence[AuditEntry]:
         sql = "SELECT at, actor, action, message_ids, detail FROM audit_log"
         params: tuple[str, ...] = ()
@@ -291,6 +313,8 @@ class SqlJournal:
 
         changed = rotate(self.db, self.keys)
         with self.db.transaction(write=True):
+            self._henvisninger.rotate()
+        with self.db.transaction(write=True):
             self._log("system", "rotate-key", (), f"{changed} messages now under "
                       f"{self.keys.current.id}")
         return changed
@@ -299,8 +323,11 @@ class SqlJournal:
         with self.db.transaction(write=False):
             head = self.db.rows("SELECT link FROM journal_head WHERE id = 1")[0][0]
             report = verify_rows(self._all_rows(), head, self.keys, self._attachments)
+            recorded = self._henvisninger.verify()
         self._release_quarantine()
-        return report
+        if not recorded:
+            return report
+        return VerifyReport(report.checked, report.first_broken, (*report.problems, *recorded))
 
     def _release_quarantine(self) -> None:
         """Rows that open again (their key is back) rejoin the flow."""

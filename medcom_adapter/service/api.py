@@ -119,6 +119,9 @@ class KmIn(ContextIn):
         "MedCom CareCommunication category; required for a new KM to a receiver that takes "
         "CareCommunication (topic too with 'other'); a reply keeps its thread's by default; "
         "not used for XDIS91"))
+    henvisning: bool = Field(False, description=(
+        "the KM refers the child to the GP: recorded as the course's §126a henvisning "
+        "'Alment praktiserende læge' with the message"))
 
 
 class StatusChangeOut(BaseModel):
@@ -318,7 +321,8 @@ async def send_km(body: KmIn, request: Request,
                     for i, a in enumerate(body.attachments))
     fields = forms.KmFields(receiver_sor=body.receiver_sor, text=body.text, topic=body.topic,
                             priority=body.priority, attachments=uploads, reply_to=previous,
-                            category=body.category.value if body.category else None)
+                            category=body.category.value if body.category else None,
+                            henvisning=body.henvisning)
     return _queue(s, key, lambda: forms.km(s.settings.directory, ctx, fields,
                                            now=s.settings.clock()))
 

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from medcom_adapter.journal.interface import Journal
-from medcom_adapter.service import api, pages
+from medcom_adapter.service import api, henvisninger_api, pages, pages_126a
 from medcom_adapter.service.correlation import RequestId
 from medcom_adapter.service.problems import KeepSubmitted
 from medcom_adapter.service.security import BodyLimit, SecurityHeaders
@@ -61,6 +61,8 @@ def create_app(journal: Journal, settings: Settings | None = None, *,
         Sessions(settings.session_ttl_seconds, settings.clock),
     )
     app.include_router(api.router)
+    app.include_router(henvisninger_api.router)
+    app.include_router(pages_126a.router)
     app.include_router(pages.router)
     pages.install_error_pages(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -15,9 +15,10 @@ thread, a received XDIS91 with an XDIS91.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from medcom_adapter.addressing.directory import Directory, Receiver
@@ -31,8 +32,10 @@ from medcom_adapter.errors import (
 from medcom_adapter.fhir.threads import NewAttachment
 from medcom_adapter.journal.interface import StoredMessage
 from medcom_adapter.model.carecommunication import Author, Category
-from medcom_adapter.model.classification import Henvisning
+from medcom_adapter.model.classification import Classification, Henvisning
+from medcom_adapter.model.identifiers import SorId
 from medcom_adapter.model.ids import IdSource
+from medcom_adapter.model.parties import person_id
 from medcom_adapter.service.context import LaunchContext
 from medcom_adapter.workers import submit_fhir
 from medcom_adapter.workers.submit import Prepared, prepare_km, prepare_referral
@@ -84,6 +87,7 @@ class KmFields:
     attachments: tuple[Upload, ...] = ()
     reply_to: StoredMessage | None = None  # the received KM answered: goes to its sender
     category: str | None = None  # a CareCommunication category code (FHIR receivers)
+    henvisning: bool = False  # a §126a henvisning to the GP: recorded with the message
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,7 +284,19 @@ def km(directory: Directory, ctx: LaunchContext, fields: KmFields, *, now: datet
                                fhir=fhir)
     except MedComError as exc:
         raise _danish(exc) from None
+    if fields.henvisning:
+        prepared = _as_henvisning(prepared, ctx, now)
     return Outgoing(prepared, receiver.label)
+
+
+def _as_henvisning(prepared: Prepared, ctx: LaunchContext, now: datetime) -> Prepared:
+    """The KM with its §126a classification: a henvisning to general practice, dated the
+    day it is written, in the launch's course."""
+    letter, *rest = prepared.entries
+    classification = Classification(
+        UUID(ctx.episode_id), now.astimezone(DANISH_TIME).date(), person_id(ctx.patient_id),
+        SorId(ctx.unit_sor), (Henvisning.GENERAL_PRACTITIONER,))
+    return replace(prepared, entries=(replace(letter, classification=classification), *rest))
 
 
 def _category(fields: KmFields, *, fhir: bool, reply: bool,

@@ -238,7 +238,7 @@ async def km_submit(request: Request) -> Response:
     ctx = session.context
     form = await _form(request, session)
     values = {k: form.get(k) for k in ("receiver", "topic", "text", "priority", "reply_to",
-                                       "category")}
+                                       "category", "henvisning")}
     errors: dict[str, str] = {}
     uploads: list[forms.Upload] = []
     for item in form.files.get("attachments", [])[: s.settings.max_attachments + 1]:
@@ -259,7 +259,8 @@ async def km_submit(request: Request) -> Response:
     fields = forms.KmFields(receiver_sor=values["receiver"], text=values["text"],
                             topic=values["topic"] or None, priority=values["priority"],
                             attachments=tuple(uploads), reply_to=previous,
-                            category=values["category"] or None)
+                            category=values["category"] or None,
+                            henvisning=bool(values["henvisning"]))
     try:
         outgoing = forms.km(s.settings.directory, ctx, fields, now=s.settings.clock())
     except forms.FieldErrors as exc:

@@ -57,6 +57,8 @@ TITLES: Mapping[str, Title] = {
                            "API-nøglen giver ikke adgang til dette"),
     "api.not-found": Title(404, "Not found", "Findes ikke"),
     "api.method-not-allowed": Title(405, "Method not allowed", "Metoden er ikke tilladt"),
+    "api.conflict": Title(409, "The request conflicts with what is recorded",
+                          "Forespørgslen strider mod det, der er registreret"),
     "api.too-large": Title(413, "The request is too large", "Forespørgslen er for stor"),
     "api.unsupported-media-type": Title(415, "Send JSON", "Send JSON"),
     "api.validation": Title(422, "The request is invalid", "Forespørgslen er ugyldig"),
@@ -79,7 +81,7 @@ TITLES: Mapping[str, Title] = {
     "local.journal": Title(503, "The journal is unavailable", "Journalen er ikke tilgængelig"),
 }
 _STATUS_CODES = {401: "api.unauthorized", 403: "api.forbidden", 404: "api.not-found",
-                 405: "api.method-not-allowed", 413: "api.too-large",
+                 405: "api.method-not-allowed", 409: "api.conflict", 413: "api.too-large",
                  415: "api.unsupported-media-type", 422: "api.validation"}
 
 

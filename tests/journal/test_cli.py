@@ -136,19 +136,46 @@ def test_export_classifications_csv_and_json(filled: dict[str, int], tmp_path: P
     assert code == 0
     rows = list(csv.DictReader(io.StringIO(out)))
     course = str(referral(1).classification.course_id)  # type: ignore[union-attr]
+    first = filled["sent"]
     assert rows[0] == {"forloebs_id": course, "dato": "2024-03-01", "cpr": CPR.value,
                        "sor_id": "1234561000016000", "henvisning_kode": "boerne-ungdomspsykiatri",
-                       "henvisning": "Børne- og ungdomspsykiatri"}
+                       "henvisning": "Børne- og ungdomspsykiatri", "besked_id": str(first),
+                       "beskedtype": "XREF01", "forsendelses_id": "ENV00000001",
+                       "registrering_id": f"message-{first}-boerne-ungdomspsykiatri"}
     assert [(r["cpr"], r["henvisning"]) for r in rows[1:]] == [  # one row per class
         (BUILT_CPR.value, "Børne- og ungdomspsykiatri"), (BUILT_CPR.value, "Andet")]
     target = tmp_path / "c.json"
     run(capsys, "export-classifications", "--from", "2024-01-01", "--to", "2024-12-31",
         "--format", "json", "--out", str(target))
-    record, built = json.loads(target.read_text(encoding="utf-8"))
-    assert [h["code"] for h in built["henvisning"]] == ["boerne-ungdomspsykiatri", "andet"]
-    assert record["cpr"] == CPR.value and record["henvisning"][0]["display"].startswith("Børne")
+    record, *built = json.loads(target.read_text(encoding="utf-8"))
+    assert [h["henvisning_kode"] for h in built] == ["boerne-ungdomspsykiatri", "andet"]
+    assert record["cpr"] == CPR.value and record["henvisning"].startswith("Børne")
     _, out = run(capsys, "export-classifications", "--from", "2025-01-01", "--to", "2025-12-31")
-    assert out.splitlines() == ["forloebs_id,dato,cpr,sor_id,henvisning_kode,henvisning"]
+    assert out.splitlines() == ["forloebs_id,dato,cpr,sor_id,henvisning_kode,henvisning,"
+                                "besked_id,beskedtype,forsendelses_id,registrering_id"]
+
+
+def test_henvisning_recorded_by_hand_joins_the_export(
+        filled: dict[str, int], capsys: pytest.CaptureFixture[str]) -> None:
+    course = str(referral(1).classification.course_id)  # type: ignore[union-attr]
+    code, out = run(capsys, "henvisning", "add", "--course", course, "--class", "Civilsamfund",
+                    "--date", "2024-04-02", "--patient", CPR.value, "--unit", "1234561000016000")
+    assert code == 0 and "Civilsamfund" in out
+    record_id = out.split()[2].rstrip(":")
+    _, out = run(capsys, "export-classifications", "--from", "2024-01-01", "--to", "2024-12-31")
+    mine = [r for r in csv.DictReader(io.StringIO(out))
+            if r["forloebs_id"] == course and r["cpr"] == CPR.value]
+    assert [(r["henvisning_kode"], r["besked_id"] != "") for r in mine] == [
+        ("boerne-ungdomspsykiatri", True), ("civilsamfund", False)]
+    code, out = run(capsys, "henvisning", "correct", record_id, "--class", "andet-hjemkommune")
+    assert code == 0 and f"correcting {record_id}" in out
+    _, out = run(capsys, "henvisning", "list", "--course", course)
+    assert "Andet tilbud i hjemkommune" in out and "Civilsamfund" not in out
+    assert CPR.value not in out  # masked unless --reveal
+    _, out = run(capsys, "henvisning", "list", "--course", course, "--versions")
+    assert "Civilsamfund" in out
+    code, _ = run(capsys, "verify")
+    assert code == 0
 
 
 def test_purge_dry_run_then_for_real_keeps_the_unanswered(

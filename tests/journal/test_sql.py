@@ -33,9 +33,9 @@ def test_migrations_are_recorded_and_not_repeated(sql_journal: SqlJournal,
 
 
 def test_a_new_migration_runs_on_open(sql_journal: SqlJournal) -> None:
-    newer = MIGRATIONS[-1].version + 1
-    extra = Migration(newer, "note column", ("ALTER TABLE messages ADD COLUMN note TEXT",))
-    assert migrate(sql_journal.db, (*MIGRATIONS, extra)) == [newer]
+    next_version = MIGRATIONS[-1].version + 1
+    extra = Migration(next_version, "note column", ("ALTER TABLE messages ADD COLUMN note TEXT",))
+    assert migrate(sql_journal.db, (*MIGRATIONS, extra)) == [next_version]
     assert sql_journal.db.rows("SELECT note FROM messages") == []
 
 

@@ -24,9 +24,15 @@ class Migration:
 
 
 def _all() -> tuple[Migration, ...]:
-    from medcom_adapter.journal.migrations import m001_initial, m002_state, m003_claims
+    from medcom_adapter.journal.migrations import (
+        m001_initial,
+        m002_state,
+        m003_henvisninger,
+        m004_claims,
+    )
 
-    return (m001_initial.MIGRATION, m002_state.MIGRATION, m003_claims.MIGRATION)
+    return (m001_initial.MIGRATION, m002_state.MIGRATION, m003_henvisninger.MIGRATION,
+            m004_claims.MIGRATION)
 
 
 MIGRATIONS = _all()
