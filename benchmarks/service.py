@@ -21,7 +21,9 @@ from datetime import UTC, datetime
 import httpx
 
 from medcom_adapter.journal.memory import MemoryJournal
+from medcom_adapter.journal.shared import Unit
 from medcom_adapter.service import Settings, create_app, forms
+from medcom_adapter.service.apikeys import ApiKeys
 from medcom_adapter.service.context import Kind, LaunchContext
 from tests.service.conftest import BUP, CONTEXT, PDF
 from tests.service.live import serving
@@ -77,13 +79,15 @@ def _over_http(base: str, key: str, body: dict[str, object],
 
 def main() -> None:
     settings = Settings()
-    key = settings.api_keys.add("bench", ("send",))[1]
+    served = MemoryJournal()
+    unit = Unit(CONTEXT["unit"]["sor"], CONTEXT["unit"]["ean"])
+    key = ApiKeys(served.shared).add("bench", (unit,), ("send",))[1]
     body = {**CONTEXT, "receiver_sor": BUP, "reason": "Angst og skolevægring",
             "form": {"title": "Henvisningsskema", "data_base64": base64.b64encode(PDF).decode()}}
     _in_process(settings)  # warm-up: schemas compiled, code paths loaded
     floor = _in_process(settings)
     floor_rate = len(floor) / sum(floor)
-    with serving(create_app(MemoryJournal(), settings)) as base:
+    with serving(create_app(served, settings)) as base:
         _over_http(base, key, body, 1)  # warm-up
         one_rate, one = _over_http(base, key, body, 1)
         many_rate, many = _over_http(base, key, body, PARALLEL)

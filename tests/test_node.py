@@ -13,7 +13,7 @@ from medcom_adapter.journal.memory import MemoryJournal
 from medcom_adapter.node import mailbox_loop, sandbox_loop
 from medcom_adapter.service import Settings, create_app
 from medcom_adapter.workers.hooks import CollectingHook
-from tests.service.conftest import BUP, CONTEXT, DENTAL, GP, PDF, api_client, b64
+from tests.service.conftest import BUP, CONTEXT, DENTAL, GP, PDF, api_client, b64, issue_key
 
 UNIT_EAN = CONTEXT["unit"]["ean"]
 
@@ -36,7 +36,7 @@ def test_a_referral_is_sent_via_dnhf_and_receipted_by_the_department(tmp_path: P
     url = f"sqlite:///{tmp_path / 'journal.sqlite3'}"
     journal, own = open_journal(url, env=env), open_journal(url, env=env)
     settings = Settings()
-    key = settings.api_keys.add("sbsys")[1]
+    key = issue_key(journal)[1]
     hook = CollectingHook()
     loop = sandbox_loop(own, settings.directory, unit_ean=UNIT_EAN, hook=hook, interval=0.05,
                         close=True)
@@ -65,7 +65,7 @@ def test_a_km_is_receipted_and_the_reply_comes_in(receiver: str, category: str |
                                                   kind: str) -> None:
     journal = MemoryJournal()
     settings = Settings()
-    key = settings.api_keys.add("sbsys")[1]
+    key = issue_key(journal)[1]
     hook = CollectingHook()
     loop = sandbox_loop(journal, settings.directory, unit_ean=UNIT_EAN, hook=hook,
                         interval=0.05)
@@ -87,7 +87,7 @@ def test_a_km_is_receipted_and_the_reply_comes_in(receiver: str, category: str |
 def test_with_a_mailbox_the_workers_use_it(tmp_path: Path) -> None:
     journal = MemoryJournal()
     settings = Settings()
-    key = settings.api_keys.add("sbsys")[1]
+    key = issue_key(journal)[1]
     loop = mailbox_loop(journal, settings.directory, mailbox=tmp_path, hook=CollectingHook(),
                         interval=0.05)
     with api_client(create_app(journal, settings, workers=loop)) as client:

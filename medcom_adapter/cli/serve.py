@@ -1,7 +1,9 @@
 """``serve``: the HTTP service for case systems and PPR staff; ``api-key``: its keys.
 
-API keys live hashed in a JSON file (default ``api-keys.json`` in the data directory,
-``MEDCOM_DATA_DIR``, default ``.medcom``); a new key is printed once and never stored.
+API keys live hashed in the journal's shared store (``--journal URL`` or
+``MEDCOM_JOURNAL_URL``; by default the embedded SQLite journal in ``MEDCOM_DATA_DIR``), so
+every ``serve`` process on that journal sees a new or revoked key on its next request; a
+new key is printed once and never stored. Each key names the units it acts for.
 ``MEDCOM_SERVICE_SECRET`` (hex) fixes the launch-token secret, so several processes behind
 one address accept each other's URLs; without it each process makes its own.
 
@@ -16,8 +18,12 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from medcom_adapter.cli.common import EXIT_OK, EXIT_USAGE
+
+if TYPE_CHECKING:
+    from medcom_adapter.journal.interface import Journal
 
 SECRET_ENV = "MEDCOM_SERVICE_SECRET"
 
@@ -29,7 +35,6 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     serve.add_argument("--journal", metavar="URL",
                        help="journal URL (sqlite:///..., postgresql://..., memory:); "
                             "default MEDCOM_JOURNAL_URL or the embedded SQLite journal")
-    serve.add_argument("--keys", type=Path, metavar="FILE", help="API key file")
     serve.add_argument("--receivers", type=Path, metavar="FILE",
                        help="receivers directory (JSON); default the bundled example")
     serve.add_argument("--https", action="store_true",
@@ -49,8 +54,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     actions = keys.add_subparsers(dest="action", required=True)
     add = actions.add_parser("add", help="make a key for a case system (printed once)")
     add.add_argument("name", help="the case system, e.g. sbsys-eksempel-kommune")
+    add.add_argument("--unit", action="append", dest="units", metavar="SOR[:EAN]",
+                     required=True, help="a unit the key acts for (repeatable)")
     add.add_argument("--scope", action="append", dest="scopes", metavar="SCOPE",
-                     help="launch, send, read, export, inbound (repeatable; default all)")
+                     help="launch, send, read, export, inbound, journal (repeatable; default "
+                          "all but journal)")
     revoke = actions.add_parser("revoke", help="revoke a key by its id")
     revoke.add_argument("key_id")
     listing = actions.add_parser("list", help="list keys (ids, names, scopes; never secrets)")
@@ -59,31 +67,41 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     webhook.add_argument("key_id")
     webhook.add_argument("url", nargs="?", help="omit to stop pushing")
     for p in (add, revoke, listing, webhook):
-        p.add_argument("--keys", type=Path, metavar="FILE", help="API key file")
+        p.add_argument("--journal", metavar="URL", help="journal URL (default "
+                       "MEDCOM_JOURNAL_URL or the embedded SQLite journal)")
     keys.set_defaults(run=_keys)
 
 
-def _keys_file(given: Path | None) -> Path:
-    return given or Path(os.environ.get("MEDCOM_DATA_DIR") or ".medcom") / "api-keys.json"
-
-
 def _keys(args: argparse.Namespace) -> int:
-    from medcom_adapter.service.apikeys import SCOPES, ApiKeys
+    from medcom_adapter.journal.factory import open_journal
 
-    path = _keys_file(args.keys)
-    store = ApiKeys.load(path)
+    journal = open_journal(args.journal)
+    try:
+        return _key_action(args, journal)
+    finally:
+        journal.close()
+
+
+def _key_action(args: argparse.Namespace, journal: Journal) -> int:
+    from medcom_adapter.journal.shared import Unit
+    from medcom_adapter.service.apikeys import DEFAULT_SCOPES, ApiKeys
+
+    store = ApiKeys(journal.shared)
     if args.action == "list":
         for key in store.all():
             state = "revoked" if key.revoked else "active"
-            print(f"{key.id}  {key.name}  {','.join(key.scopes)}  {state}")
+            acts_for = " ".join(str(u) for u in key.units)
+            print(f"{key.id}  {key.name}  {','.join(key.scopes)}  {acts_for}  {state}")
         return EXIT_OK
     if args.action == "webhook":
         try:
             secret = store.set_webhook(args.key_id, args.url)
-        except (KeyError, ValueError) as exc:
+        except KeyError:
+            print(f"medcom-adapter: no API key {args.key_id}")
+            return EXIT_USAGE
+        except ValueError as exc:
             print(f"medcom-adapter: {exc}")
             return EXIT_USAGE
-        store.save(path)
         if secret is None:
             print(f"no webhook for {args.key_id}")
         else:
@@ -96,17 +114,16 @@ def _keys(args: argparse.Namespace) -> int:
         except KeyError:
             print(f"medcom-adapter: no API key {args.key_id}")
             return EXIT_USAGE
-        store.save(path)
         print(f"revoked {args.key_id}")
         return EXIT_OK
     try:
-        key, secret = store.add(args.name, tuple(args.scopes or SCOPES))
+        units = tuple(Unit.parse(u) for u in args.units)
+        key, secret = store.add(args.name, units, tuple(args.scopes or DEFAULT_SCOPES))
     except ValueError as exc:
         print(f"medcom-adapter: {exc}")
         return EXIT_USAGE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    store.save(path)
-    print(f"key id {key.id} for {key.name} ({', '.join(key.scopes)}); the key, shown once:")
+    print(f"key id {key.id} for {key.name} ({', '.join(key.scopes)}; units "
+          f"{' '.join(str(u) for u in key.units)}); the key, shown once:")
     print(secret)
     return EXIT_OK
 
@@ -123,7 +140,7 @@ def _serve(args: argparse.Namespace) -> int:
     from medcom_adapter.service.apikeys import ApiKeys
     from medcom_adapter.service.webhook import CaseSystemWebhooks
 
-    settings = Settings(api_keys=ApiKeys.load(_keys_file(args.keys)), https=args.https)
+    settings = Settings(https=args.https)
     if args.receivers:
         settings.directory = Directory.load(args.receivers)
     if os.environ.get(SECRET_ENV):
@@ -133,7 +150,7 @@ def _serve(args: argparse.Namespace) -> int:
     if not args.no_workers:
         # the workers' own connection; an in-memory journal can only be shared
         own = journal if isinstance(journal, MemoryJournal) else open_journal(args.journal)
-        hook = CaseSystemWebhooks(settings.api_keys, own)
+        hook = CaseSystemWebhooks(ApiKeys(own.shared), own)
         if args.mailbox:
             workers = mailbox_loop(own, settings.directory, mailbox=args.mailbox, hook=hook,
                                    close=own is not journal)

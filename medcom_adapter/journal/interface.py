@@ -28,6 +28,7 @@ from enum import StrEnum
 from typing import Protocol
 from uuid import UUID
 
+from medcom_adapter.journal.shared import SharedState
 from medcom_adapter.model.classification import Classification
 from medcom_adapter.model.henvisninger import HenvisningRecord, RecordedHenvisning
 from medcom_adapter.model.parties import PersonId
@@ -176,6 +177,8 @@ class VerifyReport:
 
 class Journal(Protocol):
     """Any journal store. Every method that writes commits durably before it returns."""
+
+    shared: SharedState  # the service's keys, launch contexts, sessions and drafts
 
     def append(self, message: NewMessage, status: Status, *, actor: str = "system") -> int:
         """Store a message with its first status; returns its journal id."""

@@ -33,6 +33,7 @@ from medcom_adapter.journal.interface import (
     VerifyReport,
     unfinished,
 )
+from medcom_adapter.journal.shared import MemorySharedState, SharedState
 from medcom_adapter.model.classification import Classification
 from medcom_adapter.model.henvisninger import (
     Carrier,
@@ -90,6 +91,7 @@ class MemoryJournal:
         self._head = chain.GENESIS
         self._henvisninger: list[RecordedHenvisning] = []
         self._lock = threading.RLock()
+        self.shared: SharedState = MemorySharedState()
         self._files: dict[int, _File] = {}
         self.identity = str(uuid.uuid4())
 

@@ -43,6 +43,8 @@ from medcom_adapter.journal.interface import (
     unfinished,
 )
 from medcom_adapter.journal.migrations import migrate
+from medcom_adapter.journal.shared import SharedState
+from medcom_adapter.journal.shared_sql import SqlSharedState
 from medcom_adapter.journal.verify import verify_rows
 from medcom_adapter.model.classification import Classification
 from medcom_adapter.model.henvisninger import HenvisningRecord, RecordedHenvisning
@@ -60,6 +62,7 @@ class SqlJournal:
         self.db, self.keys, self._clock = db, keys, clock
         self._damaged: dict[int, JournalError] = {}  # found by a read, quarantined after it
         migrate(db)
+        self.shared: SharedState = SqlSharedState(db, keys)
         self._henvisninger = HenvisningStore(db, keys, clock)
         with db.transaction(write=True):
             db.run("INSERT INTO journal_identity (id, identity) VALUES (1, ?) "

@@ -177,7 +177,7 @@ def _context(body: ContextIn, kind: Kind, key: ApiKey) -> LaunchContext:
             patient_id=body.patient.cpr, patient_given_name=body.patient.given_name,
             patient_surname=body.patient.surname, unit_sor=body.unit.sor,
             unit_ean=body.unit.ean, worker_name=body.worker.name,
-            episode_id=body.episode_id, kind=kind, case_system=key.name,
+            episode_id=body.episode_id, kind=kind, case_system=key.name, key_id=key.id,
             unit_name=body.unit.name, worker_title=body.worker.title,
             worker_phone=body.worker.phone, patient_street=address.street,
             patient_postcode=address.postcode, patient_district=address.district,

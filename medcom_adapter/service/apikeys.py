@@ -1,52 +1,62 @@
-"""API keys per case system: stored as SHA-256 hashes, scoped, revocable.
+"""API keys per case system: hashed in the journal's shared store, scoped to units, revocable.
 
 A key reads ``mca_<id>_<secret>``: the id finds the entry, the secret (32 random bytes) is
 compared by hash in constant time. A 256-bit random secret needs no slow password hash.
-The store can be saved to and loaded from a JSON file (``medcom-adapter serve keys ...``).
+Every check reads the store, so a key revoked or added by ``medcom-adapter api-key`` counts
+on the next request in every ``serve`` process on that journal.
+
+A key belongs to one case system and names the units (SOR, and EAN where known) it may act
+for; every read, search, export, inbound poll, webhook and launch is confined to them.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import secrets
-from dataclasses import asdict, dataclass, replace
-from pathlib import Path
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 
-SCOPES = ("launch", "send", "read", "export", "inbound")
+from medcom_adapter.journal.shared import KeyRecord, SharedState, Unit
+
+# journal: a launch may open the unit's whole journal (search by any child), not only the
+# launched child's messages.
+SCOPES = ("launch", "send", "read", "export", "inbound", "journal")
+DEFAULT_SCOPES = ("launch", "send", "read", "export", "inbound")
+
+ApiKey = KeyRecord
 
 
-@dataclass(frozen=True, slots=True)
-class ApiKey:
-    id: str
-    name: str  # the case system, e.g. "sbsys-eksempel-kommune"
-    scopes: tuple[str, ...]
-    digest: str
-    revoked: bool = False
-    # where received correspondence is pushed, and the secret it is signed with (kept in the
-    # key file: signing needs it; the case system holds the same secret to verify)
-    webhook_url: str | None = None
-    webhook_secret: str | None = None  # hex
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 class ApiKeys:
-    def __init__(self, keys: tuple[ApiKey, ...] = ()) -> None:
-        self._keys = {k.id: k for k in keys}
+    def __init__(self, store: SharedState, clock: Callable[[], datetime] = _now) -> None:
+        self._store = store
+        self._clock = clock
 
-    def add(self, name: str, scopes: tuple[str, ...] = SCOPES) -> tuple[ApiKey, str]:
-        """A new key for ``name``; the plaintext is returned once and never stored."""
+    def add(self, name: str, units: Sequence[Unit], scopes: Sequence[str] = DEFAULT_SCOPES
+            ) -> tuple[KeyRecord, str]:
+        """A new key for ``name`` acting for ``units``; the plaintext is returned once and
+        never stored."""
         unknown = set(scopes) - set(SCOPES)
         if unknown:
             raise ValueError(f"unknown scope(s): {', '.join(sorted(unknown))}")
+        if not units:
+            raise ValueError("a key acts for at least one unit (--unit SOR[:EAN])")
+        if not name or any(c.isspace() for c in name) or len(name) > 100:
+            raise ValueError("a case system's name is one word of at most 100 characters")
         key_id = secrets.token_hex(6)
         secret = secrets.token_urlsafe(32)
-        key = ApiKey(key_id, name, tuple(scopes), _digest(secret))
-        self._keys[key_id] = key
+        key = KeyRecord(key_id, name, _digest(secret), tuple(dict.fromkeys(scopes)),
+                        tuple(dict.fromkeys(units)), self._clock())
+        self._store.add_key(key)
         return key, f"mca_{key_id}_{secret}"
 
     def revoke(self, key_id: str) -> None:
-        self._keys[key_id] = replace(self._keys[key_id], revoked=True)
+        if not self._store.revoke_key(key_id, self._clock()):
+            raise KeyError(key_id)
 
     def set_webhook(self, key_id: str, url: str | None) -> str | None:
         """Push received correspondence to ``url`` (None: stop); returns the new signing
@@ -54,41 +64,37 @@ class ApiKeys:
         if url is not None and not url.startswith(("https://", "http://")):
             raise ValueError(f"webhook {url!r} is not an http(s) URL")
         secret = secrets.token_hex(32) if url else None
-        self._keys[key_id] = replace(self._keys[key_id], webhook_url=url, webhook_secret=secret)
+        if not self._store.set_webhook(key_id, url, secret):
+            raise KeyError(key_id)
         return secret
 
-    def webhooks(self) -> tuple[ApiKey, ...]:
+    def webhooks(self) -> tuple[KeyRecord, ...]:
         """Live keys that take received correspondence by webhook."""
-        return tuple(k for k in self._keys.values() if not k.revoked and "inbound" in k.scopes
+        return tuple(k for k in self._store.all_keys() if not k.revoked and "inbound" in k.scopes
                      and k.webhook_url and k.webhook_secret)
 
-    def check(self, presented: str, scope: str) -> ApiKey | None:
+    def check(self, presented: str, scope: str) -> KeyRecord | None:
         """The key if ``presented`` is a live key holding ``scope``; None otherwise."""
         key = self.find(presented)
         return key if key is not None and scope in key.scopes else None
 
-    def find(self, presented: str) -> ApiKey | None:
+    def find(self, presented: str) -> KeyRecord | None:
         """The live key ``presented`` names, whatever its scopes (to tell 401 from 403)."""
         parts = presented.split("_", 2)
-        key = self._keys.get(parts[1]) if len(parts) == 3 and parts[0] == "mca" else None
+        if len(parts) != 3 or parts[0] != "mca" or len(parts[1]) != 12:
+            return None
+        key = self._store.key(parts[1])
         if key is None or key.revoked or not hmac.compare_digest(key.digest, _digest(parts[2])):
             return None
         return key
 
-    def all(self) -> tuple[ApiKey, ...]:
-        return tuple(self._keys.values())
+    def live(self, key_id: str) -> KeyRecord | None:
+        """The key by id while it is not revoked (sessions launched by it end with it)."""
+        key = self._store.key(key_id)
+        return None if key is None or key.revoked else key
 
-    def save(self, path: Path) -> None:
-        data = {"keys": [{**asdict(k), "scopes": list(k.scopes)} for k in self._keys.values()]}
-        path.write_text(json.dumps(data, indent=1), encoding="utf-8")
-        path.chmod(0o600)
-
-    @classmethod
-    def load(cls, path: Path) -> ApiKeys:
-        if not path.exists():
-            return cls()
-        raw = json.loads(path.read_text(encoding="utf-8"))
-        return cls(tuple(ApiKey(**{**k, "scopes": tuple(k["scopes"])}) for k in raw["keys"]))
+    def all(self) -> tuple[KeyRecord, ...]:
+        return tuple(self._store.all_keys())
 
 
 def _digest(secret: str) -> str:

@@ -12,7 +12,9 @@ from fastapi.staticfiles import StaticFiles
 
 from medcom_adapter.journal.interface import Journal
 from medcom_adapter.service import api, henvisninger_api, pages, pages_126a
+from medcom_adapter.service.apikeys import ApiKeys
 from medcom_adapter.service.correlation import RequestId
+from medcom_adapter.service.drafts import Drafts
 from medcom_adapter.service.problems import KeepSubmitted
 from medcom_adapter.service.security import BodyLimit, SecurityHeaders
 from medcom_adapter.service.sessions import Sessions
@@ -55,10 +57,15 @@ def create_app(journal: Journal, settings: Settings | None = None, *,
         version="1",
         docs_url=None, redoc_url=None,  # the interactive pages need scripts our CSP forbids
     )
+    keys = ApiKeys(journal.shared, settings.clock)
     app.state.service = ServiceState(
-        journal, settings,
-        LaunchTokens(settings.secret, settings.launch_ttl_seconds, settings.clock),
-        Sessions(settings.session_ttl_seconds, settings.clock),
+        journal, settings, keys,
+        LaunchTokens(journal.shared, settings.secret, settings.launch_ttl_seconds,
+                     settings.clock),
+        Sessions(journal.shared, settings.session_ttl_seconds, settings.clock,
+                 longest_seconds=settings.session_longest_seconds,
+                 live=lambda key_id: keys.live(key_id) is not None),
+        Drafts(journal.shared),
     )
     app.include_router(api.router)
     app.include_router(henvisninger_api.router)

@@ -23,7 +23,7 @@ def require(scope: str) -> Callable[..., Coroutine[Any, Any, ApiKey]]:
         request: Request,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> ApiKey:
-        keys = state(request).settings.api_keys
+        keys = state(request).keys
         key = keys.find(credentials.credentials) if credentials is not None else None
         if key is None:
             raise ApiProblem("api.unauthorized", headers={"WWW-Authenticate": "Bearer"})

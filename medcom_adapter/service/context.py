@@ -1,12 +1,13 @@
 """What a case system hands over when a worker presses the button: patient, unit, worker, course.
 
-Held in memory only (the launch store and the page session); the CPR number never leaves
-the process except inside the messages built for it.
+Held in the journal's shared store, encrypted (the launch store and the page session); the
+CPR number never appears in a URL, a log line or an unencrypted column.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from uuid import UUID
 
@@ -31,6 +32,8 @@ class LaunchContext:
     episode_id: str  # forløbs-ID (a UUID)
     kind: Kind
     case_system: str  # name of the API key that launched it (for the audit trail)
+    key_id: str = ""  # the API key that launched it: the session ends when it is revoked
+    journal: bool = False  # may browse the unit's journal, not only this child's messages
     unit_name: str | None = None
     worker_title: str | None = None
     worker_phone: str | None = None
@@ -50,6 +53,14 @@ class LaunchContext:
             except (InvalidValue, ValueError) as exc:
                 raise InvalidValue(exc.message if isinstance(exc, InvalidValue)
                                    else "not a UUID", location=Location(name)) from None
+
+    def to_json(self) -> bytes:
+        return json.dumps(asdict(self), separators=(",", ":")).encode()
+
+    @classmethod
+    def from_json(cls, data: bytes) -> LaunchContext:
+        raw = json.loads(data)
+        return cls(**{**raw, "kind": Kind(raw["kind"])})
 
     @property
     def patient(self) -> PersonId:

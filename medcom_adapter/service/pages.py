@@ -27,12 +27,14 @@ from medcom_adapter.errors import (
     UploadRefused,
 )
 from medcom_adapter.journal.interface import Direction, Query, StoredMessage
+from medcom_adapter.journal.shared import StoreFull
 from medcom_adapter.model.classification import Henvisning
 from medcom_adapter.model.parties import person_id
 from medcom_adapter.service import forms, labels, problems
 from medcom_adapter.service.answers import describe
 from medcom_adapter.service.api import KM_TYPES, PDF_ONLY
 from medcom_adapter.service.context import Kind, LaunchContext
+from medcom_adapter.service.drafts import Draft
 from medcom_adapter.service.preview import Section, danish
 from medcom_adapter.service.sessions import Session
 from medcom_adapter.service.state import ServiceState, state
@@ -102,7 +104,11 @@ async def launch_page(token: str, request: Request) -> Response:
     except LaunchRefused as exc:
         return _page(request, "launch_error.html", None, status=410 if exc.reason != "invalid"
                      else 400, reason=exc.reason)
-    session = s.sessions.start(context)
+    try:
+        session = s.sessions.start(context)
+    except StoreFull:
+        raise HTTPException(503, "Tjenesten har for mange åbne sessioner. Prøv igen senere."
+                            ) from None
     target = "/henvisning" if context.kind is Kind.REFERRAL else "/km"
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(COOKIE, session.id, httponly=True, samesite="lax",
@@ -111,6 +117,18 @@ async def launch_page(token: str, request: Request) -> Response:
 
 
 # -- referral ---------------------------------------------------------------------------
+
+@router.post("/log-ud")
+async def logout(request: Request) -> Response:
+    """End the page session (and its drafts) in every process; the cookie goes too."""
+    session = _session(request)
+    await _form(request, session)
+    state(request).sessions.end(session.id)
+    response = _page(request, "error.html", None, title="Du er logget ud",
+                     message="Åbn siden igen fra fagsystemet for at fortsætte.")
+    response.delete_cookie(COOKIE, path="/")
+    return response
+
 
 def _referral_values(s: ServiceState, session: Session) -> dict[str, Any]:
     receivers = forms.referral_receivers(s.settings.directory)
@@ -125,9 +143,9 @@ async def referral_form(request: Request) -> Response:
     session = _session(request)
     s = state(request)
     page = _referral_values(s, session)
-    draft = session.drafts.get(request.query_params.get("kladde", ""))
-    if draft is not None and draft["kind"] == "referral":
-        page["values"] = draft["values"]
+    draft = s.drafts.get(session.id, request.query_params.get("kladde", ""))
+    if draft is not None and draft.kind == "referral":
+        page["values"] = draft.values
     return _page(request, "referral.html", session, **page)
 
 
@@ -169,7 +187,7 @@ async def referral_submit(request: Request) -> Response:
         page = _referral_values(s, session)
         page["values"] = values
         return _page(request, "referral.html", session, status=422, errors=errors, **page)
-    return _draft(session, "referral", values, outgoing, {
+    return _draft(s, session, "referral", values, outgoing, {
         "Modtager": outgoing.receiver,
         "Prioritet": labels.PRIORITY.get(fields.priority, fields.priority),
         "Årsag": fields.reason,
@@ -193,11 +211,10 @@ def _upload(files: list[tuple[str, bytes]], what: str, allowed: frozenset[str],
     return forms.Upload(Path(filename).stem[:60] or what, content_type, data)
 
 
-def _draft(session: Session, kind: str, values: dict[str, Any], outgoing: forms.Outgoing,
-           summary: dict[str, str]) -> Response:
-    draft_id = secrets.token_urlsafe(12)
-    session.drafts[draft_id] = {"kind": kind, "values": values, "outgoing": outgoing,
-                                "summary": summary}
+def _draft(s: ServiceState, session: Session, kind: str, values: dict[str, Any],
+           outgoing: forms.Outgoing, summary: dict[str, str]) -> Response:
+    draft_id = s.drafts.put(session.id, Draft(kind, values, outgoing, summary),
+                            s.settings.clock())
     return RedirectResponse(f"/forhaandsvisning/{draft_id}", status_code=303)
 
 
@@ -221,10 +238,11 @@ def _km_values(s: ServiceState, session: Session) -> dict[str, Any]:
 @router.get("/km")
 async def km_form(request: Request) -> Response:
     session = _session(request)
-    page = _km_values(state(request), session)
-    draft = session.drafts.get(request.query_params.get("kladde", ""))
-    if draft is not None and draft["kind"] == "km":
-        page["values"] = draft["values"]
+    s = state(request)
+    page = _km_values(s, session)
+    draft = s.drafts.get(session.id, request.query_params.get("kladde", ""))
+    if draft is not None and draft.kind == "km":
+        page["values"] = draft.values
     answer = request.query_params.get("svar", "")  # "Besvar" on a received message
     if any(str(m.id) == answer for m in page["threads"]):
         page["values"]["reply_to"] = answer
@@ -269,7 +287,7 @@ async def km_submit(request: Request) -> Response:
         page = _km_values(s, session)
         page["values"] = values
         return _page(request, "km.html", session, status=422, errors=errors, **page)
-    return _draft(session, "km", values, outgoing, {
+    return _draft(s, session, "km", values, outgoing, {
         "Modtager": outgoing.receiver,
         "Sendes som": "FHIR-korrespondance (CareCommunication)" if outgoing.fhir
         else "Korrespondancemeddelelse (XDIS91)",
@@ -288,10 +306,10 @@ async def km_submit(request: Request) -> Response:
 @router.get("/forhaandsvisning/{draft_id}")
 async def preview(draft_id: str, request: Request) -> Response:
     session = _session(request)
-    draft = session.drafts.get(draft_id)
+    draft = state(request).drafts.get(session.id, draft_id)
     if draft is None:
         raise HTTPException(404, "Kladden findes ikke længere. Udfyld formularen igen.")
-    outgoing: forms.Outgoing = draft["outgoing"]
+    outgoing = draft.outgoing
     return _page(request, "preview.html", session, draft_id=draft_id, draft=draft,
                  sections=danish(outgoing.prepared.entries),
                  files=[(name, len(data)) for name, data in outgoing.files])
@@ -301,11 +319,12 @@ async def preview(draft_id: str, request: Request) -> Response:
 async def send(draft_id: str, request: Request) -> Response:
     session = _session(request)
     await _form(request, session)
-    draft = session.drafts.pop(draft_id, None)
+    s = state(request)
+    draft = s.drafts.take(session.id, draft_id)
     if draft is None:
         raise HTTPException(404, "Kladden findes ikke længere (allerede sendt?).")
-    ids = state(request).queue(draft["outgoing"], actor=session.context.actor)
-    session.sent[ids[0]] = ids
+    ids = s.queue(draft.outgoing, actor=session.context.actor)
+    s.sessions.sent(session, ids)
     return RedirectResponse(f"/status/{ids[0]}", status_code=303)
 
 

@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 
 from medcom_adapter.addressing.directory import Directory
 from medcom_adapter.resources import EXAMPLE_RECEIVERS
-from medcom_adapter.service.apikeys import ApiKeys
 
 
 def _now() -> datetime:
@@ -22,11 +21,11 @@ class Settings:
     outstanding URLs). ``https`` marks cookies Secure and sends HSTS: set it whenever the
     service is reached over TLS (directly or behind a proxy)."""
 
-    api_keys: ApiKeys = field(default_factory=ApiKeys)
     directory: Directory = field(default_factory=lambda: Directory.load(EXAMPLE_RECEIVERS))
     secret: bytes = field(default_factory=lambda: secrets.token_bytes(32))
     launch_ttl_seconds: float = 300.0  # a launch URL must be opened within minutes
     session_ttl_seconds: float = 1800.0  # a worker's page session, idle timeout
+    session_longest_seconds: float = 12 * 3600.0  # and however busy, a working day at most
     max_upload_bytes: int = 10 * 1024 * 1024
     max_attachments: int = 5
     https: bool = False

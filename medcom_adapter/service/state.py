@@ -1,4 +1,5 @@
-"""What every request handler shares: the journal, settings, launch tokens and sessions.
+"""What every request handler shares: the journal, settings, API keys, launch tokens,
+sessions and drafts (the last four kept in the journal's shared store).
 
 ``queue`` is the service's only write: a validated message appended as ``queued`` for the
 outbox worker. Reads go through ``read``/``search`` so that every one is audited by the
@@ -13,6 +14,8 @@ from dataclasses import dataclass
 from fastapi import Request
 
 from medcom_adapter.journal.interface import Journal, Query, StoredMessage
+from medcom_adapter.service.apikeys import ApiKeys
+from medcom_adapter.service.drafts import Drafts
 from medcom_adapter.service.forms import Outgoing
 from medcom_adapter.service.sessions import Sessions
 from medcom_adapter.service.settings import Settings
@@ -23,8 +26,10 @@ from medcom_adapter.service.tokens import LaunchTokens
 class ServiceState:
     journal: Journal
     settings: Settings
+    keys: ApiKeys
     tokens: LaunchTokens
     sessions: Sessions
+    drafts: Drafts
 
     def queue(self, outgoing: Outgoing, *, actor: str) -> tuple[int, ...]:
         """Journal ids, the letter first, then its binaries (each sent on its own)."""

@@ -13,8 +13,11 @@ import httpx2
 import pytest
 from fastapi.testclient import TestClient
 
+from medcom_adapter.journal.interface import Journal
 from medcom_adapter.journal.memory import MemoryJournal
+from medcom_adapter.journal.shared import KeyRecord, Unit
 from medcom_adapter.service import Settings, create_app
+from medcom_adapter.service.apikeys import DEFAULT_SCOPES, ApiKeys
 from tests.conftest import FIXTURES
 
 PDF = (FIXTURES / "requests" / "henvisningsskema-bup.pdf").read_bytes()
@@ -37,6 +40,14 @@ CONTEXT: dict[str, Any] = {
     "episode_id": "8f0c4a52-3d1e-4a8b-9c7e-2b5d6f1a0e93",
 }
 
+UNIT = Unit(CONTEXT["unit"]["sor"], CONTEXT["unit"]["ean"])
+
+
+def issue_key(journal: Journal, name: str = "sbsys", scopes: tuple[str, ...] = DEFAULT_SCOPES,
+              units: tuple[Unit, ...] = (UNIT,)) -> tuple[KeyRecord, str]:
+    """A case system's key for the example PPR unit, stored in ``journal``'s shared state."""
+    return ApiKeys(journal.shared).add(name, units, scopes)
+
 
 class Clock:
     def __init__(self) -> None:
@@ -57,6 +68,10 @@ class Harness:
     clock: Clock
     key: str  # every scope
     key_id: str
+
+    @property
+    def keys(self) -> ApiKeys:
+        return ApiKeys(self.journal.shared, self.clock)
 
     def actors(self) -> set[str]:
         return {entry.actor for entry in self.journal.audit_log()}
@@ -124,7 +139,7 @@ def b64(data: bytes) -> str:
 def harness() -> Iterator[Harness]:
     clock = Clock()
     settings = Settings(clock=clock, max_upload_bytes=64 * 1024)
-    key, secret = settings.api_keys.add("sbsys-test")
     journal = MemoryJournal(clock=clock)
+    key, secret = issue_key(journal, "sbsys-test")
     with api_client(create_app(journal, settings)) as client:
         yield Harness(client, journal, settings, clock, secret, key.id)

@@ -38,6 +38,7 @@ from tests.service.conftest import (
     GP_EAN,
     PDF,
     PNG,
+    UNIT,
     Harness,
     b64,
     fields_of,
@@ -64,12 +65,12 @@ def test_every_endpoint_refuses_missing_unknown_and_revoked_keys(
     assert call(path, **kwargs).status_code == 401
     assert call(path, headers=harness.auth("mca_000000000000_wrong"), **kwargs).status_code == 401
     assert call(path, headers=harness.auth(harness.key[:-2] + "xx"), **kwargs).status_code == 401
-    harness.settings.api_keys.revoke(harness.key_id)
+    harness.keys.revoke(harness.key_id)
     assert call(path, headers=harness.auth(), **kwargs).status_code == 401
 
 
 def test_a_key_without_the_scope_gets_403(harness: Harness) -> None:
-    _, read_only = harness.settings.api_keys.add("reporting", ("read",))
+    _, read_only = harness.keys.add("reporting", (UNIT,), ("read",))
     response = harness.client.post("/api/launch", json={**CONTEXT, "kind": "km"},
                                    headers=harness.auth(read_only))
     assert response.status_code == 403

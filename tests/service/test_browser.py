@@ -34,7 +34,7 @@ from medcom_adapter.service import Settings, create_app
 from medcom_adapter.workers.hooks import CollectingHook
 from medcom_adapter.workers.submit_fhir import prepare_care_communication
 from tests.conftest import FIXTURES, ROOT
-from tests.service.conftest import CONTEXT, CPR, DENTAL, GP
+from tests.service.conftest import CONTEXT, CPR, DENTAL, GP, issue_key
 from tests.service.live import serving
 
 CHROMIUM = shutil.which("chromium")
@@ -75,9 +75,9 @@ def browser() -> Iterator[WebDriver]:
 def live(tmp_path: Path) -> Iterator[tuple[str, str]]:
     """``serve`` as shipped: an SQLite journal, the workers on the sandbox network."""
     settings = Settings()
-    key = settings.api_keys.add("sbsys-browser")[1]
     env = {"MEDCOM_DATA_DIR": str(tmp_path)}
     journal, own = open_journal(None, env=env), open_journal(None, env=env)
+    key = issue_key(journal, "sbsys-browser")[1]
     workers = sandbox_loop(own, settings.directory, unit_ean=CONTEXT["unit"]["ean"],
                            hook=CollectingHook(), interval=0.2, close=True)
     with serving(create_app(journal, settings, workers=workers)) as base:

@@ -13,26 +13,33 @@ import httpx
 import pytest
 
 from medcom_adapter.cli import main
+from medcom_adapter.journal.factory import open_journal
 from medcom_adapter.service.apikeys import ApiKeys
-from tests.service.conftest import CONTEXT
+from tests.service.conftest import CONTEXT, UNIT
 
 
 def test_api_keys_are_added_listed_revoked_and_stored_only_hashed(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    keys = tmp_path / "keys.json"
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MEDCOM_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("MEDCOM_JOURNAL_URL", raising=False)
     assert main(["api-key", "add", "sbsys", "--scope", "launch", "--scope", "read",
-                 "--keys", str(keys)]) == 0
+                 "--unit", str(UNIT)]) == 0
     secret = capsys.readouterr().out.strip().splitlines()[-1]
     assert secret.startswith("mca_")
-    assert secret.split("_", 2)[2] not in keys.read_text()
-    store = ApiKeys.load(keys)
+    stored = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.is_file())
+    assert secret.split("_", 2)[2].encode() not in stored
+    journal = open_journal(None)
+    store = ApiKeys(journal.shared)
     assert store.check(secret, "launch") is not None and store.check(secret, "send") is None
     key_id = secret.split("_")[1]
-    assert main(["api-key", "list", "--keys", str(keys)]) == 0
-    assert f"{key_id}  sbsys  launch,read  active" in capsys.readouterr().out
-    assert main(["api-key", "revoke", key_id, "--keys", str(keys)]) == 0
-    assert ApiKeys.load(keys).check(secret, "launch") is None
-    assert main(["api-key", "add", "x", "--scope", "admin", "--keys", str(keys)]) == 2
+    assert main(["api-key", "list"]) == 0
+    assert f"{key_id}  sbsys  launch,read  {UNIT}  active" in capsys.readouterr().out
+    assert main(["api-key", "revoke", key_id]) == 0
+    assert store.check(secret, "launch") is None  # the same open journal sees it at once
+    journal.close()
+    assert main(["api-key", "add", "x", "--scope", "admin", "--unit", str(UNIT)]) == 2
+    assert main(["api-key", "add", "x", "--unit", "not-a-sor"]) == 2
 
 
 def _free_port() -> int:
@@ -44,15 +51,14 @@ def _free_port() -> int:
 
 def test_serve_on_the_embedded_defaults_sends_over_the_sandbox(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    keys = tmp_path / "keys.json"
-    main(["api-key", "add", "sbsys", "--keys", str(keys)])
-    secret = capsys.readouterr().out.strip().splitlines()[-1]
-    port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("MEDCOM_")}
     env["MEDCOM_DATA_DIR"] = str(tmp_path / "data")
+    added = subprocess.run([sys.executable, "-m", "medcom_adapter", "api-key", "add", "sbsys",
+                            "--unit", str(UNIT)], env=env, capture_output=True, check=True)
+    secret = added.stdout.decode().strip().splitlines()[-1]
+    port = _free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "medcom_adapter", "serve", "--port", str(port),
-         "--keys", str(keys)],
+        [sys.executable, "-m", "medcom_adapter", "serve", "--port", str(port)],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         base = f"http://127.0.0.1:{port}"

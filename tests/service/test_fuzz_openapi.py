@@ -14,11 +14,12 @@ from hypothesis import HealthCheck, settings
 
 from medcom_adapter.journal.memory import MemoryJournal
 from medcom_adapter.service import Settings, create_app
+from tests.service.conftest import issue_key
 from tests.service.inbound import inbound_care_communication
 
 _settings = Settings(max_upload_bytes=64 * 1024)
-_key = _settings.api_keys.add("fuzz")[1]
 _journal = MemoryJournal()
+_key = issue_key(_journal, "fuzz")[1]
 inbound_care_communication(_journal)  # something to read, export and poll
 app = create_app(_journal, _settings)
 schema = schemathesis.openapi.from_asgi("/openapi.json", app)

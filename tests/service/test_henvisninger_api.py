@@ -8,6 +8,7 @@ import io
 from typing import Any
 
 from tests.service.conftest import CONTEXT, CPR, GP, Harness
+from tests.service.conftest import UNIT as KEY_UNIT
 
 COURSE = str(CONTEXT["episode_id"])
 UNIT = CONTEXT["unit"]["sor"]
@@ -59,7 +60,7 @@ def test_an_invalid_patient_is_refused_without_echoing_it(harness: Harness) -> N
 
 
 def test_scopes(harness: Harness) -> None:
-    _, reader = harness.settings.api_keys.add("reporting", ("read",))
+    _, reader = harness.keys.add("reporting", (KEY_UNIT,), ("read",))
     assert harness.client.post("/api/henvisninger", json=civil(),
                                headers=harness.auth(reader)).status_code == 403
     assert harness.client.get("/api/henvisninger/export",

@@ -13,8 +13,10 @@ import httpx
 import pytest
 
 from medcom_adapter.cli import main
+from medcom_adapter.journal.factory import open_journal
 from medcom_adapter.journal.interface import Status
 from medcom_adapter.journal.memory import MemoryJournal
+from medcom_adapter.journal.shared import KeyRecord
 from medcom_adapter.node import sandbox_loop
 from medcom_adapter.service import Settings, create_app
 from medcom_adapter.service.apikeys import ApiKeys
@@ -26,7 +28,7 @@ from medcom_adapter.service.webhook import (
     sign,
     verify,
 )
-from tests.service.conftest import CONTEXT, CPR, GP, GP_EAN, api_client
+from tests.service.conftest import CONTEXT, CPR, GP, GP_EAN, UNIT, api_client
 from tests.service.inbound import inbound_care_communication
 
 SECRET = b"shared-with-the-case-system"
@@ -110,12 +112,13 @@ def test_a_received_km_is_pushed_signed_to_the_case_systems_webhook() -> None:
     case_system = CaseSystem()
     journal = MemoryJournal()
     settings = Settings()
-    key, api_key = settings.api_keys.add("sbsys")
-    settings.api_keys.add("reporting", ("read",))  # no inbound scope: gets nothing
-    secret = settings.api_keys.set_webhook(key.id, case_system.url)
+    keys = ApiKeys(journal.shared)
+    key, api_key = keys.add("sbsys", (UNIT,))
+    keys.add("reporting", (UNIT,), ("read",))  # no inbound scope: gets nothing
+    secret = keys.set_webhook(key.id, case_system.url)
     assert secret is not None
     workers = sandbox_loop(journal, settings.directory, unit_ean=CONTEXT["unit"]["ean"],
-                           hook=CaseSystemWebhooks(settings.api_keys, journal), interval=0.05)
+                           hook=CaseSystemWebhooks(keys, journal), interval=0.05)
     try:
         with api_client(create_app(journal, settings, workers=workers)) as client:
             sent = client.post("/api/km", headers={"Authorization": f"Bearer {api_key}"},
@@ -144,16 +147,26 @@ def test_a_received_km_is_pushed_signed_to_the_case_systems_webhook() -> None:
 
 
 def test_api_key_webhook_command_stores_the_url_and_prints_the_secret_once(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    keys = tmp_path / "keys.json"
-    main(["api-key", "add", "sbsys", "--keys", str(keys)])
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    url = f"sqlite:///{tmp_path / 'journal.sqlite3'}"
+    monkeypatch.setenv("MEDCOM_DATA_DIR", str(tmp_path))
+    main(["api-key", "add", "sbsys", "--unit", str(UNIT), "--journal", url])
     key_id = capsys.readouterr().out.strip().splitlines()[-1].split("_")[1]
     assert main(["api-key", "webhook", key_id, "https://fagsystem.example/medcom",
-                 "--keys", str(keys)]) == 0
+                 "--journal", url]) == 0
     secret = capsys.readouterr().out.strip().splitlines()[-1]
-    (hook,) = ApiKeys.load(keys).webhooks()
+
+    def webhooks() -> tuple[KeyRecord, ...]:
+        journal = open_journal(url)
+        try:
+            return ApiKeys(journal.shared).webhooks()
+        finally:
+            journal.close()
+
+    (hook,) = webhooks()
     assert hook.webhook_url == "https://fagsystem.example/medcom"
     assert hook.webhook_secret == secret
-    assert main(["api-key", "webhook", key_id, "ftp://x", "--keys", str(keys)]) == 2
-    assert main(["api-key", "webhook", key_id, "--keys", str(keys)]) == 0
-    assert ApiKeys.load(keys).webhooks() == ()
+    assert main(["api-key", "webhook", key_id, "ftp://x", "--journal", url]) == 2
+    assert main(["api-key", "webhook", key_id, "--journal", url]) == 0
+    assert webhooks() == ()

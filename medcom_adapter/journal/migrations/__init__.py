@@ -28,11 +28,12 @@ def _all() -> tuple[Migration, ...]:
         m001_initial,
         m002_state,
         m003_henvisninger,
-        m004_claims,
+        m004_shared_state,
+        m005_claims,
     )
 
     return (m001_initial.MIGRATION, m002_state.MIGRATION, m003_henvisninger.MIGRATION,
-            m004_claims.MIGRATION)
+            m004_shared_state.MIGRATION, m005_claims.MIGRATION)
 
 
 MIGRATIONS = _all()
