@@ -94,6 +94,7 @@ def test_with_a_mailbox_the_workers_use_it(tmp_path: Path) -> None:
         queued = client.post("/api/referrals", json=referral(),
                              headers={"Authorization": f"Bearer {key}"}).json()
         wait_for(lambda: len(list((tmp_path / "out").glob("X*"))) == 2)
-        assert journal.get(queued["id"]).status.value == "sent"
+        # published first, marked sent in the round's commit after it
+        wait_for(lambda: journal.get(queued["id"]).status.value == "sent")
     names = sorted(p.name.split("_")[0] for p in (tmp_path / "out").iterdir())
     assert names == ["XBIN02", "XREF01"]
