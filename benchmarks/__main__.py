@@ -24,6 +24,7 @@ from benchmarks import (
     end_to_end,
     fhir_validate,
     journal,
+    memory,
     referral_build_validate,
     service,
     startup,
@@ -35,6 +36,7 @@ BENCHMARKS: tuple[ModuleType, ...] = (
     edifact_parse,
     journal,
     end_to_end,
+    memory,
     service,
     startup,
 )

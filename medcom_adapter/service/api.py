@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
 
 from medcom_adapter.errors import InvalidValue, UploadRefused
 from medcom_adapter.journal.interface import Direction, StoredMessage
@@ -295,7 +296,7 @@ async def send_referral(body: ReferralIn, request: Request,
         relative_given_name=body.relative.given_name if body.relative else None,
         relative_surname=body.relative.surname if body.relative else None,
         classes=classes, form=form)
-    return _queue(s, key, lambda: forms.referral(s.settings.directory, ctx, fields,
+    return await _queue(s, key, lambda: forms.referral(s.settings.directory, ctx, fields,
                                                  now=s.settings.clock()))
 
 
@@ -323,16 +324,18 @@ async def send_km(body: KmIn, request: Request,
                             priority=body.priority, attachments=uploads, reply_to=previous,
                             category=body.category.value if body.category else None,
                             henvisning=body.henvisning)
-    return _queue(s, key, lambda: forms.km(s.settings.directory, ctx, fields,
+    return await _queue(s, key, lambda: forms.km(s.settings.directory, ctx, fields,
                                            now=s.settings.clock()))
 
 
-def _queue(s: ServiceState, key: ApiKey, build: Any) -> QueuedOut:
+async def _queue(s: ServiceState, key: ApiKey, build: Any) -> QueuedOut:
+    """Builds, validates and journals in a worker thread: a durable commit waits for the
+    disk, and on the event loop it would hold up every other request meanwhile."""
     try:
-        outgoing: forms.Outgoing = build()
+        outgoing: forms.Outgoing = await run_in_threadpool(build)
     except forms.FieldErrors as exc:
         raise _form_problem(exc) from None
-    ids = s.queue(outgoing, actor=_actor(key))
+    ids = await run_in_threadpool(s.queue, outgoing, actor=_actor(key))
     return QueuedOut(id=ids[0], ids=list(ids), status="queued",
                      kind=outgoing.prepared.entries[0].kind,
                      files=[name for name, _ in outgoing.files])

@@ -179,6 +179,9 @@ def test_an_atomic_block_that_raises_leaves_nothing(journal: Journal) -> None:
     stored = journal.get(sent)
     assert stored.status is Status.QUEUED and stored.answered_by == ()
     assert journal.find(Query()) == [stored]
+    assert journal.find(Query(status=Status.QUEUED)) == [stored]
+    assert journal.find(Query(status=Status.SENT)) == []
+    assert journal.find(Query(envelope_id=receipt(sent).envelope_id)) == []
     assert journal.append(referral(2), Status.QUEUED) == sent + 1  # ids stay gapless
     assert journal.verify().intact
 
