@@ -10,7 +10,10 @@ import pytest
 
 from medcom_adapter.cli import main
 from medcom_adapter.detect import check
-from medcom_adapter.oioxml.receipting import answer
+from medcom_adapter.fhir.acknowledgement import to_bundle as ack_bundle
+from medcom_adapter.fhir.acknowledging import answer as acknowledge
+from medcom_adapter.fhir.carecommunication import to_bundle
+from medcom_adapter.fhir.wire import dump_json
 from tests.conftest import FIXTURES
 
 KM_REQUEST = FIXTURES / "requests" / "km-gp.json"
@@ -57,26 +60,82 @@ def test_fhir_with_attachment_to_oioxml_needs_out_dir(
         assert check(path.read_bytes()).valid
 
 
-def test_xctl03_to_ack_and_back(
+def test_ack_to_xctl03_and_back_through_the_conversion_record(
     km_files: tuple[Path, Path], tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]
 ) -> None:
-    xdis91, _ = km_files
-    xctl03 = tmp_path / "xctl03.xml"
-    xctl03.write_bytes(answer(xdis91.read_bytes(), now=datetime(2026, 11, 22, 12, 0)).build())
-    assert main(["convert", str(xctl03), "--to", "fhir", "--sor", GP_SOR,
-                 "--sor", "5790000123452=953741000016009"]) == 0
+    # a GP's XDIS91 + XBIN01 went to a FHIR receiver as one CareCommunication ...
+    xdis91, xbin = km_files
+    record = tmp_path / "conversion.json"
+    assert main(["convert", str(xdis91), "--to", "fhir", "--with", str(xbin), "--sor", GP_SOR,
+                 "--record", str(record)]) == 0
+    cc = check(capsysbinary.readouterr().out).message
+    # ... whose Acknowledgement becomes one XCTL03 per letter, naming each
+    result = acknowledge(to_bundle(cc), now=datetime(2026, 11, 22, 12, 0).astimezone())
+    assert result.ack is not None
     ack = tmp_path / "ack.json"
-    ack.write_bytes(capsysbinary.readouterr().out)
-    report = check(ack.read_bytes())
-    assert report.valid and report.kind == "Acknowledgement", report.issues
-    assert json.loads(ack.read_bytes())["entry"][0]["resource"]["response"]["code"] == "ok"
-    assert main(["convert", str(ack), "--to", "oioxml"]) == 1  # needs --original-envelope
+    ack.write_bytes(dump_json(ack_bundle(result.ack)))
     capsysbinary.readouterr()
-    original = check(xctl03.read_bytes()).message.message.letters[0].original_envelope_id
-    assert main(["convert", str(ack), "--to", "oioxml", "--original-envelope", original]) == 0
+    assert main(["convert", str(ack), "--to", "oioxml"]) == 1  # which letters? not said
+    out = tmp_path / "xctl"
+    assert main(["convert", str(ack), "--to", "oioxml", "--link", str(record),
+                 "--out", str(out)]) == 0
+    xctls = sorted(out.glob("XCTL03_*.xml"))
+    named = set()
+    for path in xctls:
+        report = check(path.read_bytes())
+        assert report.valid and report.kind == "XCTL03", report.issues
+        receipt = report.message.message.letters[0]
+        named.add((receipt.original_envelope_id, receipt.letters[0].identifier))
+    letters = [check(p.read_bytes()).message.message for p in (xdis91, xbin)]
+    assert named == {(m.envelope.identifier, m.letters[0].letter.identifier) for m in letters}
+    # --original names the same letters without the record
+    again = tmp_path / "again"
+    assert main(["convert", str(ack), "--to", "oioxml", "--original", str(xdis91),
+                 "--original", str(xbin), "--out", str(again)]) == 0
+    assert len(list(again.glob("XCTL03_*.xml"))) == 2
+    # and back: both XCTL03 make one ok Acknowledgement for the CareCommunication
+    capsysbinary.readouterr()
+    assert main(["convert", str(xctls[0]), "--with", str(xctls[1]), "--to", "fhir",
+                 "--link", str(record)]) == 0
     back = check(capsysbinary.readouterr().out)
-    assert back.valid and back.kind == "XCTL03"
-    assert back.message.message == check(xctl03.read_bytes()).message.message
+    assert back.valid and back.kind == "Acknowledgement", back.issues
+    assert back.message.acknowledged_id == cc.message_id
+    assert back.message.code.value == "ok"
+
+
+def test_sor_ids_come_from_the_receivers_directory_and_the_sor_register(
+    km_files: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("MEDCOM_DATA_DIR", str(tmp_path / "data"))
+    xdis91, xbin = km_files
+    receivers = tmp_path / "receivers.json"
+    receivers.write_text(json.dumps({"receivers": [{
+        "sor": "953741000016009", "ean": "5790000123452", "name": "Eksempel Kommune, PPR"}]}))
+    # the GP is not in this receivers directory: a clear error naming it
+    assert main(["convert", str(xdis91), "--to", "fhir", "--with", str(xbin),
+                 "--receivers", str(receivers)]) == 1
+    assert "5790000121526" in capsys.readouterr().err
+    csv = tmp_path / "sor.csv"
+    csv.write_text("ean;sor;name;department;phone\n"
+                   "5790000121526;265161000016000;Lægehuset Eksempel;;+45 70 10 00 00\n",
+                   encoding="utf-8")
+    assert main(["sor", "import", str(csv)]) == 0
+    assert "imported 1 locations" in capsys.readouterr().out
+    assert main(["sor", "show", "5790000121526"]) == 0
+    assert "265161000016000" in capsys.readouterr().out
+    out = tmp_path / "cc"
+    assert main(["convert", str(xdis91), "--to", "fhir", "--with", str(xbin),
+                 "--receivers", str(receivers), "--out", str(out)]) == 0
+    (bundle,) = out.glob("CareCommunication_*.json")
+    report = check(bundle.read_bytes())
+    assert report.valid, report.issues
+    assert report.message.receiver.sor == "265161000016000"
+    assert report.message.sender.sor == "953741000016009"  # from the receivers directory
+    broken = tmp_path / "broken.csv"
+    broken.write_text("ean;sor;name\n5790000121527;265161000016000;X\n", encoding="utf-8")
+    assert main(["sor", "import", str(broken)]) == 1
+    assert "line 2" in capsys.readouterr().err
 
 
 def test_unsupported_pair_and_invalid_input_are_explained(

@@ -77,8 +77,8 @@ def test_a_km_is_receipted_and_the_reply_comes_in(receiver: str, category: str |
         assert queued["kind"] == kind
         wait_for(lambda: client.get(f"/api/messages/{queued['id']}", headers=auth)
                  .json()["status"] == "acknowledged")
-        wait_for(lambda: bool(client.get("/api/inbound", headers=auth).json()))
-        (reply,) = client.get("/api/inbound", headers=auth).json()
+        wait_for(lambda: bool(client.get("/api/inbound", headers=auth).json()["messages"]))
+        (reply,) = client.get("/api/inbound", headers=auth).json()["messages"]
         assert reply["kind"] == kind and reply["patient_cpr"] == CONTEXT["patient"]["cpr"]
     (delivery,) = hook.deliveries.values()
     assert delivery.journal_id == reply["id"]
@@ -94,7 +94,7 @@ def test_with_a_mailbox_the_workers_use_it(tmp_path: Path) -> None:
         queued = client.post("/api/referrals", json=referral(),
                              headers={"Authorization": f"Bearer {key}"}).json()
         wait_for(lambda: len(list((tmp_path / "out").glob("X*"))) == 2)
-        # published first, marked sent in the round's commit after it
+        # the files are published before the journal records them sent
         wait_for(lambda: journal.get(queued["id"]).status.value == "sent")
     names = sorted(p.name.split("_")[0] for p in (tmp_path / "out").iterdir())
     assert names == ["XBIN02", "XREF01"]

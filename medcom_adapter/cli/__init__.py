@@ -13,13 +13,14 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from medcom_adapter.cli import certify, convert, journal, messages, network, serve, stats
+from medcom_adapter.cli import certify, convert, journal, messages, network, serve, sor, stats
 from medcom_adapter.cli.common import EXIT_INVALID, EXIT_USAGE
 from medcom_adapter.errors import MedComError
 
 COMMAND_GROUPS = (
     messages,
     convert,
+    sor,
     network,
     certify,
     journal,

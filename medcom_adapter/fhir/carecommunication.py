@@ -76,6 +76,9 @@ EXT_DATETIME, EXT_IDENTIFIER = EXT + "datetime-extension", EXT + "identifier-ext
 EXT_PRACTITIONER, EXT_CONTACT = EXT + "practitioner-extension", EXT + "contact-extension"
 EXT_SENDER = EXT + "sender-extension"
 PRIORITY_SYSTEM = "http://hl7.org/fhir/request-priority"
+V3_ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
+# MedCom's own encounter class, for what v3 ActCode has no code for
+MEDCOM_ENCOUNTER_CLASS = f"{_SD}/terminology/CodeSystem/medcom-core-encounter-act-codes"
 
 
 # --------------------------------------------------------------------------- writing
@@ -190,10 +193,11 @@ def _communication(cc: CareCommunication, w: _Writer, rid: str, patient_ref: str
         identifier = {"value": cc.episode_of_care.value}
         if cc.episode_of_care.system is not None:
             identifier = {"system": cc.episode_of_care.system, **identifier}
+        code = cc.episode_of_care.class_code
         encounter = {"resourceType": "Encounter", "id": w.new_id("encounter"),
                      "status": cc.episode_of_care.status,
-                     "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode",
-                               "code": cc.episode_of_care.class_code},
+                     "class": {"system": MEDCOM_ENCOUNTER_CLASS if code == "other"
+                               else V3_ACT_CODE, "code": code},
                      "subject": {"reference": patient_ref},
                      "episodeOfCare": [{"identifier": identifier}]}
         resource["encounter"] = {"reference": w.add(encounter, "Episode of care")}
@@ -224,7 +228,8 @@ def _payload(segment: TextSegment | AttachmentSegment, w: _Writer) -> Json:
         attachment["data"] = pybase64.b64encode(segment.data).decode("ascii")
     if segment.url is not None:
         attachment["url"] = segment.url
-    attachment["title"] = segment.title
+    if segment.title is not None:
+        attachment["title"] = segment.title
     if segment.created is not None:
         attachment["creation"] = fhir_time(segment.created)
     return {"extension": extensions, "contentAttachment": attachment}
@@ -383,7 +388,7 @@ def _segment(index: Index, payload: Json, path: str) -> TextSegment | Attachment
     data = attachment.get("data")
     return AttachmentSegment(
         id=identifier["value"], time=time, assigner=assigner,
-        title=attachment.get("title", ""), content_type=attachment.get("contentType"),
+        title=attachment.get("title"), content_type=attachment.get("contentType"),
         data=pybase64.b64decode(data, validate=True) if data is not None else None,
         url=attachment.get("url"),
         created=parse_time(attachment["creation"], f"{path}.contentAttachment.creation")

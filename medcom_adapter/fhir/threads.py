@@ -19,6 +19,8 @@ from datetime import datetime
 
 from medcom_adapter.errors import InvalidValue
 from medcom_adapter.model.carecommunication import (
+    ATTACHMENT_TYPES,
+    MAX_ATTACHMENTS,
     Activity,
     AttachmentSegment,
     Author,
@@ -48,12 +50,21 @@ class NewAttachment:
     content_type: str
     data: bytes
 
+    def __post_init__(self) -> None:
+        if self.content_type not in ATTACHMENT_TYPES:
+            raise InvalidValue(f"attachment type {self.content_type!r} is not allowed by MedCom "
+                               f"({', '.join(sorted(ATTACHMENT_TYPES))})")
+
 
 def _segments(
     *, text: str, author: Author, party: Party, now: datetime, phone: str,
     attachments: Iterable[NewAttachment], new_id: NewId,
 ) -> tuple[Segment, ...]:
     first: Segment = TextSegment(f"urn:uuid:{new_id()}", now, author, party, text, phone)
+    attachments = tuple(attachments)
+    if len(attachments) > MAX_ATTACHMENTS:
+        raise InvalidValue(f"a CareCommunication carries at most {MAX_ATTACHMENTS} attachments "
+                           f"while MedCom's conversion service runs, got {len(attachments)}")
     rest = tuple(
         AttachmentSegment(f"urn:uuid:{new_id()}", now, party, a.title, a.content_type, a.data,
                           author=author, phone=phone)

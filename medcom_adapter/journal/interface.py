@@ -28,7 +28,7 @@ from enum import StrEnum
 from typing import Protocol
 from uuid import UUID
 
-from medcom_adapter.journal.shared import SharedState
+from medcom_adapter.journal.shared import SharedState, Unit
 from medcom_adapter.model.classification import Classification
 from medcom_adapter.model.henvisninger import HenvisningRecord, RecordedHenvisning
 from medcom_adapter.model.parties import PersonId
@@ -127,6 +127,22 @@ class Query:
     since: datetime | None = None
     until: datetime | None = None
     limit: int = 1000
+    id: int | None = None  # one message, if the other filters let it through
+    after: int | None = None  # ids after this one (a polling cursor)
+    kinds: tuple[str, ...] | None = None  # any of these kinds
+    units: tuple[Unit, ...] | None = None  # only messages these units sent or received
+
+
+def belongs(message: NewMessage, units: Sequence[Unit]) -> bool:
+    """Whether ``message`` was sent (outbound) or received (inbound) by one of ``units``:
+    by the unit's SOR id on our side of the message, or by its EAN where the message names
+    no SOR id there (receipts name location numbers only)."""
+    outbound = message.direction is Direction.OUTBOUND
+    sor = message.sender_sor if outbound else message.receiver_sor
+    ean = message.sender_ean if outbound else message.receiver_ean
+    if sor is not None:
+        return any(u.sor == sor for u in units)
+    return ean is not None and any(u.ean == ean for u in units)
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,8 +293,10 @@ class Journal(Protocol):
         """Rows left out of reads and claims because they failed to decrypt: (id, why)."""
         ...
 
-    def export(self, patient: PersonId, *, actor: str) -> Sequence[StoredMessage]:
-        """Everything stored about one person, audited as an export."""
+    def export(self, patient: PersonId, *, actor: str,
+               units: tuple[Unit, ...] | None = None) -> Sequence[StoredMessage]:
+        """Everything stored about one person (that ``units`` sent or received, when
+        given), audited as an export."""
         ...
 
     def audit_log(self, *, since: datetime | None = None) -> Sequence[AuditEntry]: ...

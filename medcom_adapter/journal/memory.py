@@ -31,9 +31,10 @@ from medcom_adapter.journal.interface import (
     StatusChange,
     StoredMessage,
     VerifyReport,
+    belongs,
     unfinished,
 )
-from medcom_adapter.journal.shared import MemorySharedState, SharedState
+from medcom_adapter.journal.shared import MemorySharedState, SharedState, Unit
 from medcom_adapter.model.classification import Classification
 from medcom_adapter.model.henvisninger import (
     Carrier,
@@ -229,13 +230,16 @@ class MemoryJournal:
                 if _matches(query, self._records[id]):
                     found.append(self._stored(id))
             if actor != SYSTEM:
-                self._log(actor, "find", tuple(s.id for s in found))
+                self._log(actor, "read" if query.id is not None else "find",
+                          tuple(s.id for s in found))
             return found
 
-    def export(self, patient: PersonId, *, actor: str) -> Sequence[StoredMessage]:
+    def export(self, patient: PersonId, *, actor: str,
+               units: tuple[Unit, ...] | None = None) -> Sequence[StoredMessage]:
         with self._lock:
             found = [self._stored(id) for id, r in self._records.items()
-                     if r.message.patient == patient]
+                     if r.message.patient == patient
+                     and (units is None or belongs(r.message, units))]
             self._log(actor, "export", tuple(s.id for s in found))
             return found
 
@@ -378,4 +382,8 @@ def _matches(q: Query, r: _Record) -> bool:
     )
     return (all(want is None or want == have for want, have in wanted)
             and (q.since is None or r.stored_at >= q.since)
-            and (q.until is None or r.stored_at < q.until))
+            and (q.until is None or r.stored_at < q.until)
+            and (q.id is None or r.entry.id == q.id)
+            and (q.after is None or r.entry.id > q.after)
+            and (q.kinds is None or m.kind in q.kinds)
+            and (q.units is None or belongs(m, q.units)))

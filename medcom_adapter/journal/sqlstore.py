@@ -43,7 +43,7 @@ from medcom_adapter.journal.interface import (
     unfinished,
 )
 from medcom_adapter.journal.migrations import migrate
-from medcom_adapter.journal.shared import SharedState
+from medcom_adapter.journal.shared import SharedState, Unit
 from medcom_adapter.journal.shared_sql import SqlSharedState
 from medcom_adapter.journal.verify import verify_rows
 from medcom_adapter.model.classification import Classification
@@ -165,7 +165,9 @@ class SqlJournal:
             found = self._load(self.db.rows(
                 f"{_SELECT}{sql} ORDER BY id LIMIT ?", (*params, query.limit)))
             if actor != SYSTEM:
-                self._log(actor, "find", tuple(s.id for s in found), _describe(query))
+                # one message by id is a read (scoped by the query's other filters)
+                self._log(actor, "read" if query.id is not None else "find",
+                          tuple(s.id for s in found), _describe(query))
         self._quarantine()
         return found
 
@@ -224,11 +226,14 @@ class SqlJournal:
             self.db.run("UPDATE inbound_files SET settled_at = ? WHERE id = ?",
                         (chain.timestamp(self._clock()), claim))
 
-    def export(self, patient: PersonId, *, actor: str) -> Sequence[StoredMessage]:
+    def export(self, patient: PersonId, *, actor: str,
+               units: tuple[Unit, ...] | None = None) -> Sequence[StoredMessage]:
         indexes = self.keys.indexes(str(patient))
+        scope, params = _scope(units) if units is not None else ("", [])
         with self.db.transaction(write=True):
             found = self._load(self.db.rows(
-                f"{_SELECT} WHERE person_index IN ({marks(len(indexes))}) ORDER BY id", indexes))
+                f"{_SELECT} WHERE person_index IN ({marks(len(indexes))}){scope} ORDER BY id",
+                (*indexes, *params)))
             self._log(actor, "export", tuple(s.id for s in found))
         return found
 
@@ -409,6 +414,17 @@ class SqlJournal:
         if q.until is not None:
             clauses.append("stored_at < ?")
             params.append(chain.timestamp(q.until))
+        for clause, number in (("id = ?", q.id), ("id > ?", q.after)):
+            if number is not None:
+                clauses.append(clause)
+                params.append(number)
+        if q.kinds is not None:
+            clauses.append(f"kind IN ({marks(len(q.kinds))})" if q.kinds else "1 = 0")
+            params += q.kinds
+        if q.units is not None:
+            scope, more = _scope(q.units)
+            clauses.append(scope[len(" AND "):])
+            params += more
         return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
 
     def _log(self, actor: str, action: str, ids: tuple[int, ...],
@@ -421,6 +437,21 @@ class SqlJournal:
 _STATE = "INSERT INTO message_state (message, status) VALUES (?, ?)"
 _HISTORY = ("INSERT INTO status_history (message, status, at, key_id, reason) "
             "VALUES (?, ?, ?, ?, ?)")
+
+
+def _scope(units: Sequence[Unit]) -> tuple[str, list[object]]:
+    """`` AND ...``: messages ``units`` sent or received (see ``interface.belongs``)."""
+    sors = [u.sor for u in units]
+    eans = [u.ean for u in units if u.ean is not None]
+    sides = []
+    params: list[object] = []
+    for direction, side in (("outbound", "sender"), ("inbound", "receiver")):
+        by_ean = (f" OR ({side}_sor IS NULL AND {side}_ean IN ({marks(len(eans))}))"
+                  if eans else "")
+        sides.append(f"(direction = ? AND ({side}_sor IN ({marks(len(sors))}){by_ean}))"
+                     if sors else "1 = 0")
+        params += [direction, *sors, *eans] if sors else []
+    return f" AND ({' OR '.join(sides)})", params
 
 
 def _chunks(ids: Sequence[int]) -> Iterator[Sequence[int]]:

@@ -39,6 +39,29 @@ class Category(StrEnum):
     EXTENDED_CARE_RESPONSIBILITY = "extended-care-responsibility"
 
 
+# The Danish display MedCom's CodeSystem gives each category (designation language "da").
+CATEGORY_DISPLAY: dict[Category, str] = {
+    Category.ALCOHOL_AND_DRUG_TREATMENT: "Rusmiddelbehandling",
+    Category.ASSISTIVE_DEVICES: "Hjælpemidler",
+    Category.CARE_COORDINATION: "Forløbskoordinering",
+    Category.DECEASE: "Dødsfald",
+    Category.DISCHARGE: "Udskrivelse",
+    Category.EXAMINATION_RESULTS: "Undersøgelsessvar",
+    Category.HEALTHCARE: "Sundhedspleje",
+    Category.HOME_CARE_ASSESSMENT: "Visitation",
+    Category.MEDICINE: "Medicin",
+    Category.NURSING: "Sygepleje",
+    Category.OUTPATIENT: "Ambulant",
+    Category.PSYCHIATRY_SOCIAL_DISABILITY: "Psykiatri, social, handicap",
+    Category.REGARDING_REFERRAL: "Vedr. henvisning",
+    Category.TELEMEDICINE: "Telemedicin",
+    Category.TRAINING: "Træning",
+    Category.ACUTE_AMBULANT: "Akut ambulant",
+    Category.EXTENDED_CARE_RESPONSIBILITY: "Udvidet behandlingsansvar",
+    Category.OTHER: "Andet",
+}
+
+
 class Activity(StrEnum):
     NEW = "new-message"
     REPLY = "reply-message"
@@ -50,9 +73,14 @@ class Priority(StrEnum):
     ASAP = "asap"
 
 
+# The six MIME types MedCom allows (ValueSet medcom-core-attachmentMimeTypes). The model
+# does not refuse others: MedCom's conversion service carries an XBIN01's other file types
+# into the CareCommunication (use case S1.A4), and the receiver answers it with a negative
+# Acknowledgement; the profile's required binding says so, and our builders refuse them.
 ATTACHMENT_TYPES = frozenset(
     {"application/pdf", "image/gif", "image/jpeg", "image/png", "image/tiff", "image/bmp"}
 )
+MAX_ATTACHMENTS = 10  # conversion rules v3.1.0, Forudsætning 5
 
 
 def _aware(value: datetime, what: str) -> None:
@@ -124,12 +152,15 @@ class TextSegment:
 
 @dataclass(frozen=True, slots=True)
 class AttachmentSegment:
-    """An attached file (or link); in replies earlier attachments come back without data."""
+    """An attached file (or link); in replies earlier attachments come back without data.
+
+    ``title`` None (and no data): the placeholder MedCom's conversion service writes for an
+    XBIN01 that did not arrive within 60 minutes or was invalid (use case S1.A2)."""
 
     id: str
     time: datetime
     assigner: Party
-    title: str
+    title: str | None
     content_type: str | None = None  # a link (url only) may have none
     data: bytes | None = None
     url: str | None = None
@@ -139,8 +170,15 @@ class AttachmentSegment:
 
     def __post_init__(self) -> None:
         _aware(self.time, "an attachment time")
-        if self.content_type is not None and self.content_type not in ATTACHMENT_TYPES:
-            raise InvalidValue(f"attachment type {self.content_type!r} is not allowed by MedCom")
+
+    @property
+    def allowed_type(self) -> bool:
+        return self.content_type is None or self.content_type in ATTACHMENT_TYPES
+
+    @property
+    def placeholder(self) -> bool:
+        """An attachment whose file never came (no data, title or url)."""
+        return self.data is None and self.url is None and self.title is None
 
 
 Segment = TextSegment | AttachmentSegment
@@ -183,7 +221,7 @@ class EpisodeOfCareRef:
     value: str
     system: str | None = None
     status: str = "unknown"  # FHIR EncounterStatus, e.g. in-progress, finished
-    class_code: str = "AMB"  # v3 ActCode, e.g. AMB (ambulatory), IMP (inpatient)
+    class_code: str = "AMB"  # v3 ActCode, e.g. AMB (ambulatory), IMP (inpatient), or "other"
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,12 +5,16 @@ workers) carries out and maps to the journal's statuses.
 
 Modules and API (stable)::
 
-    rules       Protocol, MessageKey, Answer, AnswerKind, Rules, Policy, DEFAULT_RULES
+    rules       Protocol, MessageKey, Answer, AnswerKind, Rules, Policy, DEFAULT_RULES,
+                DEFAULT_KIND_RULES (timing per channel, and per message kind where it differs)
                 Policy().with_rules(Protocol.FHIR, answer_timeout=timedelta(minutes=45))
+                Policy().with_rules(Protocol.FHIR, max_resends=2, resend_interval=...)
+                Policy().of(Protocol.OIOXML, "XREF01") -> Rules
     inbound     on_message(key, earlier=(), *, problem=None, answer_requested=True)
                     -> Deliver | Duplicate | Reject
                 Earlier(key, answer=None, answer_ref=None), AnswerMode
-    outbound    start(protocol, envelope_id, message_ids, *, now, expects_answer=True) -> Outbound
+    outbound    start(protocol, envelope_id, message_ids, *, now, expects_answer=True,
+                      kind=None) -> Outbound
                 sent(out, *, at) -> Outbound
                 matches(out, answer) -> bool
                 on_answer(out, answer) -> (Outbound, Acknowledged | Rejected | Ignore | Wait)
@@ -32,7 +36,8 @@ Modules and API (stable)::
 The rules in short: a message is known by (envelope id, message id). Received again with the
 same envelope: resend the original answer; in a new envelope: a duplicate, answered as
 before and never delivered twice; a used envelope id with a new message: refused. FHIR
-messages without an acknowledgement after 30 minutes may be resent, at most 3 times, each
+messages without an acknowledgement after 120 minutes (MedCom's conversion rules, 4.5.1) are
+resent, at most 3 times, 120 minutes apart, each
 with a new Bundle.id and Provenance times; OIOXML and VANSEnvelope resends are deliberate
 actions with a new envelope id. A send whose outcome is unknown is retried with the same
 bytes (a duplicate at worst), never with new ids.

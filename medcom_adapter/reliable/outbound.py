@@ -63,6 +63,7 @@ class Outbound:
     expects_answer: bool = True  # False: OIOXML minuspositivkvitt (only negatives come back)
     answer: Answer | None = None
     waiting_since: datetime | None = None  # when the current wait for an answer began
+    kind: str | None = None  # the message kind, where its timing differs from the channel's
 
     def __post_init__(self) -> None:
         if not self.attempts or not self.message_ids:
@@ -88,10 +89,12 @@ def start(
     *,
     now: datetime,
     expects_answer: bool = True,
+    kind: str | None = None,
 ) -> Outbound:
     """A message queued for its first send."""
     ids = (message_ids,) if isinstance(message_ids, str) else tuple(message_ids)
-    return Outbound(protocol, ids, (Attempt(envelope_id, now),), expects_answer=expects_answer)
+    return Outbound(protocol, ids, (Attempt(envelope_id, now),), expects_answer=expects_answer,
+                    kind=kind)
 
 
 def sent(out: Outbound, *, at: datetime) -> Outbound:
@@ -207,16 +210,17 @@ def on_answer(out: Outbound, answer: Answer) -> tuple[Outbound, OutboundDecision
 
 def next_step(out: Outbound, *, now: datetime, policy: Policy | None = None) -> OutboundDecision:
     """What the outbox should do about this message at ``now``."""
-    rules = (policy or Policy()).of(out.protocol)
+    rules = (policy or Policy()).of(out.protocol, out.kind)
     if out.state.final:
         return Done(out.state)
     if out.state is OutState.QUEUED:
         return Send(out.current.envelope_id)
     if out.state is OutState.GAVE_UP:
         return Done(out.state)
-    if not out.expects_answer or out.waiting_since is None or rules.answer_timeout is None:
+    wait = rules.wait_after(out.resends)
+    if not out.expects_answer or out.waiting_since is None or wait is None:
         return Wait(None)  # nothing awaited on a clock (or the receiver owes a follow-up)
-    deadline = out.waiting_since + rules.answer_timeout
+    deadline = out.waiting_since + wait
     if now < deadline:
         return Wait(deadline)
     left = rules.max_resends is None or out.resends < rules.max_resends
@@ -251,7 +255,7 @@ def resend(
     Automatic resends (``deliberate`` False) are only for protocols whose rules allow them and
     only once the answer is overdue; a deliberate resend is allowed for any unanswered or
     negatively answered message, within the resend limit."""
-    rules = (policy or Policy()).of(out.protocol)
+    rules = (policy or Policy()).of(out.protocol, out.kind)
     if out.state is OutState.ACKNOWLEDGED:
         raise ResendRefused("the message was acknowledged; it is not resent")
     if out.state is OutState.QUEUED:

@@ -62,51 +62,108 @@ class Answer:
 
 @dataclass(frozen=True, slots=True)
 class Rules:
-    """What MedCom says about answers and resends for one protocol.
+    """How long to wait for an answer and how to resend, for one channel (protocol) and,
+    where it differs, one message kind.
 
     ``answer_timeout`` None: no answer is awaited on a clock (a resend is only ever a
     deliberate action). ``auto_resend``: a timed-out message may be resent without a person
-    deciding. ``max_resends`` None: no limit stated."""
+    deciding. ``max_resends`` None: no limit stated. ``resend_interval``: how long to wait
+    for the answer to a resend (None: ``answer_timeout`` again)."""
 
     answer_timeout: timedelta | None
     auto_resend: bool
     max_resends: int | None
     resend_keeps_message_id: bool = True  # the receiver must see the resend as a duplicate
+    resend_interval: timedelta | None = None
+
+    def wait_after(self, resends: int) -> timedelta | None:
+        """How long the answer to the first send (0) or to resend ``resends`` is awaited."""
+        if resends and self.resend_interval is not None:
+            return self.resend_interval
+        return self.answer_timeout
 
 
-# FHIR: no ack within 30 minutes MAY be marked for resend (KR7), at most 3 resends (MR5/6),
-# each with a new Bundle.id and Provenance times (MR7). OIOXML and VANSEnvelope: a resend is
-# a manual, deliberate action with a new envelope id; the 24 hours are this adapter's default
-# for flagging a missing receipt, configurable.
+# FHIR: MedCom's conversion rules v3.1.0 (4.5.1) give end systems 120 minutes to answer
+# while the VANS conversion service runs (the FHIR governance's KR7 allowed a resend after 30
+# minutes); without an Acknowledgement the regions resend the original message up to three
+# times (MR5/6), each with a new Bundle.id and Provenance times (MR7), waiting 120 minutes
+# each time. OIOXML and VANSEnvelope: a resend is a manual, deliberate action with a new
+# envelope id; the 24 hours are this adapter's default for flagging a missing receipt.
+# Every value is configurable (Policy.with_rules); answers themselves are never answered.
 FHIR_MAX_RESENDS = 3
+FHIR_ANSWER_TIMEOUT = timedelta(minutes=120)
 DEFAULT_RULES: Mapping[Protocol, Rules] = MappingProxyType({
-    Protocol.FHIR: Rules(timedelta(minutes=30), auto_resend=True, max_resends=FHIR_MAX_RESENDS),
+    Protocol.FHIR: Rules(FHIR_ANSWER_TIMEOUT, auto_resend=True, max_resends=FHIR_MAX_RESENDS,
+                         resend_interval=FHIR_ANSWER_TIMEOUT),
     Protocol.OIOXML: Rules(timedelta(hours=24), auto_resend=False, max_resends=None),
     Protocol.VANS: Rules(timedelta(hours=24), auto_resend=False, max_resends=None),
     Protocol.SBDH: Rules(timedelta(minutes=10), auto_resend=False, max_resends=None),
+})
+NEVER_ANSWERED = Rules(None, auto_resend=False, max_resends=0)
+# Per message kind, where a kind differs from its channel's row: answers are not answered.
+DEFAULT_KIND_RULES: Mapping[tuple[Protocol, str], Rules] = MappingProxyType({
+    (Protocol.FHIR, "Acknowledgement"): NEVER_ANSWERED,
+    **{(Protocol.OIOXML, kind): NEVER_ANSWERED for kind in ("XCTL01", "XCTL02", "XCTL03")},
+    **{(Protocol.OIOXML, kind): NEVER_ANSWERED for kind in ("CTL01", "CTL02", "CTL03")},
 })
 
 
 @dataclass(frozen=True, slots=True)
 class Policy:
-    """The rules in force: MedCom's defaults, with timeouts (and auto-resend) configurable."""
+    """The rules in force: MedCom's defaults, per channel and per message kind, with
+    timeouts, resend counts and intervals configurable."""
 
     rules: Mapping[Protocol, Rules] = field(default_factory=lambda: DEFAULT_RULES)
+    kinds: Mapping[tuple[Protocol, str], Rules] = field(
+        default_factory=lambda: DEFAULT_KIND_RULES)
 
     def __post_init__(self) -> None:
-        fhir = self.rules[Protocol.FHIR].max_resends
-        if fhir is None or fhir > FHIR_MAX_RESENDS:
-            raise InvalidValue(f"MedCom allows at most {FHIR_MAX_RESENDS} resends of a FHIR "
-                               f"message (MR5/MR6), not {fhir}")
-        if not self.rules[Protocol.FHIR].resend_keeps_message_id:
-            raise InvalidValue("a FHIR resend keeps its MessageHeader.id (MR7/MR8)")
+        fhir = [self.rules[Protocol.FHIR], *(r for (p, _), r in self.kinds.items()
+                                             if p is Protocol.FHIR)]
+        for rules in fhir:
+            if rules.max_resends is None or rules.max_resends > FHIR_MAX_RESENDS:
+                raise InvalidValue(f"MedCom allows at most {FHIR_MAX_RESENDS} resends of a "
+                                   f"FHIR message (MR5/MR6), not {rules.max_resends}")
+            if not rules.resend_keeps_message_id:
+                raise InvalidValue("a FHIR resend keeps its MessageHeader.id (MR7/MR8)")
+        for rules in (*self.rules.values(), *self.kinds.values()):
+            for name, value in (("answer_timeout", rules.answer_timeout),
+                                ("resend_interval", rules.resend_interval)):
+                if value is not None and value <= timedelta(0):
+                    raise InvalidValue(f"{name} must be positive, not {value}")
+            if rules.max_resends is not None and rules.max_resends < 0:
+                raise InvalidValue(f"max_resends must be 0 or more, not {rules.max_resends}")
 
-    def of(self, protocol: Protocol) -> Rules:
+    def of(self, protocol: Protocol, kind: str | None = None) -> Rules:
+        """The rules for a message kind on a channel: its own row, else the channel's."""
+        if kind is not None and (protocol, kind) in self.kinds:
+            return self.kinds[(protocol, kind)]
         return self.rules[protocol]
 
-    def with_rules(self, protocol: Protocol, **changes: object) -> Policy:
-        """A policy with some fields of one protocol's rules changed, e.g.
-        ``policy.with_rules(Protocol.FHIR, answer_timeout=timedelta(minutes=45))``."""
-        updated = dict(self.rules)
-        updated[protocol] = dataclasses.replace(self.rules[protocol], **changes)  # type: ignore[arg-type]
-        return Policy(MappingProxyType(updated))
+    def with_rules(self, protocol: Protocol, kind: str | None = None,
+                   **changes: object) -> Policy:
+        """A policy with some fields of one channel's (or one kind's) rules changed, e.g.
+        ``policy.with_rules(Protocol.FHIR, answer_timeout=timedelta(minutes=45))`` or
+        ``policy.with_rules(Protocol.OIOXML, "XREF01", answer_timeout=timedelta(hours=4))``."""
+        if kind is None:
+            updated = dict(self.rules)
+            updated[protocol] = dataclasses.replace(self.rules[protocol], **changes)  # type: ignore[arg-type]
+            return Policy(MappingProxyType(updated), self.kinds)
+        kinds = dict(self.kinds)
+        kinds[(protocol, kind)] = dataclasses.replace(self.of(protocol, kind), **changes)  # type: ignore[arg-type]
+        return Policy(self.rules, MappingProxyType(kinds))
+
+    def describe(self) -> list[str]:
+        """The rules in force, one line per channel and kind row, for people."""
+        lines = [f"{p.value}: {_describe(r)}" for p, r in self.rules.items()]
+        lines += [f"{p.value} {k}: {_describe(r)}" for (p, k), r in self.kinds.items()]
+        return lines
+
+
+def _describe(rules: Rules) -> str:
+    if rules.answer_timeout is None:
+        return "no answer awaited"
+    resends = ("deliberate resends only" if not rules.auto_resend else
+               f"up to {rules.max_resends} automatic resends, each awaited "
+               f"{rules.wait_after(1)}")
+    return f"answer awaited {rules.answer_timeout}; {resends}"

@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from medcom_adapter.errors import InvalidValue, UploadRefused
 from medcom_adapter.journal.interface import Direction, StoredMessage
 from medcom_adapter.journal.interface import Query as JournalQuery
+from medcom_adapter.journal.shared import StoreFull
 from medcom_adapter.model.carecommunication import Category
 from medcom_adapter.model.classification import Henvisning
 from medcom_adapter.model.parties import person_id
@@ -27,6 +28,7 @@ from medcom_adapter.service.auth import require
 from medcom_adapter.service.context import Kind, LaunchContext
 from medcom_adapter.service.filing import filing_zip
 from medcom_adapter.service.problems import ApiProblem, FieldError, responses
+from medcom_adapter.service.settings import public_url
 from medcom_adapter.service.state import ServiceState, state
 from medcom_adapter.service.uploads import check_upload
 
@@ -79,6 +81,9 @@ class ContextIn(_Strict):
 
 class LaunchIn(ContextIn):
     kind: Literal["referral", "km"]
+    journal: bool = Field(False, description=(
+        "let the worker browse the unit's journal, not only this child's messages (the "
+        "key needs the scope 'journal')"))
 
 
 class LaunchOut(BaseModel):
@@ -170,15 +175,25 @@ class InboundOut(BaseModel):
     data_base64: str
 
 
-def _context(body: ContextIn, kind: Kind, key: ApiKey) -> LaunchContext:
+class InboundPage(BaseModel):
+    messages: list[InboundOut]
+    next: int = Field(description="the cursor: pass it as `after` for the next page (the "
+                                  "last id here, or the `after` given when nothing came)")
+    more: bool = Field(description="more messages are waiting after `next` now")
+
+
+def _context(body: ContextIn, kind: Kind, key: ApiKey, *, journal: bool = False
+             ) -> LaunchContext:
+    """The context, for a unit the key acts for (403 otherwise)."""
     address = body.patient.address or Address()
     unit_address = body.unit.address or Address()
     try:
-        return LaunchContext(
+        context = LaunchContext(
             patient_id=body.patient.cpr, patient_given_name=body.patient.given_name,
             patient_surname=body.patient.surname, unit_sor=body.unit.sor,
             unit_ean=body.unit.ean, worker_name=body.worker.name,
             episode_id=body.episode_id, kind=kind, case_system=key.name, key_id=key.id,
+            journal=journal,
             unit_name=body.unit.name, worker_title=body.worker.title,
             worker_phone=body.worker.phone, patient_street=address.street,
             patient_postcode=address.postcode, patient_district=address.district,
@@ -188,6 +203,10 @@ def _context(body: ContextIn, kind: Kind, key: ApiKey) -> LaunchContext:
     except InvalidValue as exc:
         where = exc.location.path if exc.location and exc.location.path else ""
         raise _invalid(FieldError(where, exc.code, exc.message)) from None
+    if not any(u.sor == body.unit.sor and u.ean in (None, body.unit.ean) for u in key.units):
+        raise ApiProblem("api.forbidden", detail=f"this API key does not act for unit "
+                                                 f"{body.unit.sor}:{body.unit.ean}")
+    return context
 
 
 def _invalid(*errors: FieldError, code: str = "api.validation") -> ApiProblem:
@@ -275,8 +294,14 @@ async def launch(body: LaunchIn, request: Request,
                  key: Annotated[ApiKey, Depends(require("launch"))]) -> LaunchOut:
     """A one-time URL that opens the referral or KM page for this context in a browser."""
     s = state(request)
-    token, expires = s.tokens.issue(_context(body, Kind(body.kind), key))
-    return LaunchOut(url=str(request.url_for("launch_page", token=token)), expires=expires)
+    if body.journal and "journal" not in key.scopes:
+        raise ApiProblem("api.forbidden", detail="this API key lacks the scope 'journal'")
+    try:
+        token, expires = s.tokens.issue(_context(body, Kind(body.kind), key,
+                                                 journal=body.journal))
+    except StoreFull:
+        raise ApiProblem("api.unavailable") from None
+    return LaunchOut(url=public_url(s.settings, request, f"/launch/{token}"), expires=expires)
 
 
 @router.post("/referrals", response_model=QueuedOut, status_code=201,
@@ -312,7 +337,7 @@ async def send_km(body: KmIn, request: Request,
     ctx = _context(body, Kind.KM, key)
     previous = None
     if body.reply_to is not None:
-        previous = s.read(body.reply_to, actor=_actor(key))
+        previous = s.read(body.reply_to, actor=_actor(key), units=key.units)
         if (previous is None or previous.message.direction is not Direction.INBOUND
                 or previous.message.kind not in forms.KM_KINDS
                 or previous.message.patient != ctx.patient):
@@ -346,7 +371,7 @@ async def _queue(s: ServiceState, key: ApiKey, build: Any) -> QueuedOut:
 async def read_status(journal_id: Annotated[int, Path(ge=1, le=2**53)], request: Request,
                       key: Annotated[ApiKey, Depends(require("read"))]) -> MessageOut:
     """A message's status and history (receipts and acknowledgements by journal id)."""
-    stored = state(request).read(journal_id, actor=_actor(key))
+    stored = state(request).read(journal_id, actor=_actor(key), units=key.units)
     if stored is None:
         raise ApiProblem("api.not-found", detail="no such message")
     return message_out(stored)
@@ -364,8 +389,8 @@ async def search(body: SearchIn, request: Request,
         patient = person_id(body.patient_cpr) if body.patient_cpr else None
     except InvalidValue as exc:
         raise _invalid(FieldError("patient_cpr", exc.code, exc.message)) from None
-    found = state(request).search(JournalQuery(patient=patient, episode_id=body.episode_id),
-                                  actor=_actor(key))
+    found = state(request).search(JournalQuery(patient=patient, episode_id=body.episode_id,
+                                               units=key.units), actor=_actor(key))
     return [message_out(m) for m in found]
 
 
@@ -375,29 +400,34 @@ async def export(journal_id: Annotated[int, Path(ge=1, le=2**53)], request: Requ
                  key: Annotated[ApiKey, Depends(require("export"))]) -> Response:
     """The filing export (ZIP) of everything about this message's patient."""
     s = state(request)
-    stored = s.read(journal_id, actor=_actor(key))
+    stored = s.read(journal_id, actor=_actor(key), units=key.units)
     if stored is None or stored.message.patient is None:
         raise ApiProblem("api.not-found", detail="no such message")
-    data = filing_zip(s.journal.export(stored.message.patient, actor=_actor(key)))
+    data = filing_zip(s.journal.export(stored.message.patient, actor=_actor(key),
+                                       units=key.units))
     name = f"journal-{journal_id}.zip"
     return Response(data, media_type="application/zip",
                     headers={"content-disposition": f'attachment; filename="{name}"'})
 
 
-@router.get("/inbound", response_model=list[InboundOut],
+@router.get("/inbound", response_model=InboundPage,
             responses=responses(401, 403, 422))
 async def inbound(request: Request, key: Annotated[ApiKey, Depends(require("inbound"))],
                   after: Annotated[int, Query(ge=0, le=2**53)] = 0,
                   limit: Annotated[int, Query(ge=1, le=100)] = 20,
-                  ) -> list[InboundOut]:
-    """Received correspondence for case systems that poll: messages with id > ``after``."""
-    s = state(request)
-    found: list[StoredMessage] = []
-    for kind in forms.KM_KINDS:
-        found += s.search(JournalQuery(direction=Direction.INBOUND, kind=kind), actor=_actor(key))
-    found = sorted((m for m in found if m.id > after), key=lambda m: m.id)[:limit]
-    return [InboundOut(id=m.id, kind=m.message.kind, version=m.message.version,
-                       patient_cpr=str(m.message.patient) if m.message.patient else None,
-                       episode_id=m.message.episode_id, sender_sor=m.message.sender_sor,
-                       data_base64=base64.b64encode(m.message.data).decode("ascii"))
-            for m in found]
+                  ) -> InboundPage:
+    """Received correspondence for the key's units, for case systems that poll: messages
+    with id > ``after``, oldest first, ``limit`` at a time; continue from ``next``."""
+    found = state(request).search(JournalQuery(
+        direction=Direction.INBOUND, kinds=forms.KM_KINDS, after=after, units=key.units,
+        limit=limit + 1), actor=_actor(key))
+    page = list(found[:limit])
+    return InboundPage(messages=[inbound_out(m) for m in page],
+                       next=page[-1].id if page else after, more=len(found) > limit)
+
+
+def inbound_out(m: StoredMessage) -> InboundOut:
+    return InboundOut(id=m.id, kind=m.message.kind, version=m.message.version,
+                      patient_cpr=str(m.message.patient) if m.message.patient else None,
+                      episode_id=m.message.episode_id, sender_sor=m.message.sender_sor,
+                      data_base64=base64.b64encode(m.message.data).decode("ascii"))

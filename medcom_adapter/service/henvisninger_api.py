@@ -7,6 +7,7 @@ for its unit), a course's list ``read``, the period export ``export``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -74,6 +75,12 @@ def _actor(key: ApiKey) -> str:
     return f"api:{key.name}"
 
 
+def _ours(key: ApiKey, found: Sequence[RecordedHenvisning]) -> list[RecordedHenvisning]:
+    """The records of the key's units only."""
+    sors = {u.sor for u in key.units}
+    return [r for r in found if r.record.unit.value in sors]
+
+
 @router.post("/henvisninger", response_model=RecordedOut, status_code=201,
              responses=responses(401, 403, 409, 413, 422))
 async def record(body: HenvisningIn, request: Request,
@@ -90,8 +97,16 @@ async def record(body: HenvisningIn, request: Request,
     except InvalidValue as exc:
         raise ApiProblem("api.validation", errors=(
             FieldError("patient_cpr", exc.code, exc.message),)) from None
+    if not any(u.sor == body.unit_sor for u in key.units):
+        raise ApiProblem("api.forbidden", detail=f"this API key does not act for unit "
+                                                 f"{body.unit_sor}")
+    journal = state(request).journal
+    if body.supersedes is not None and not any(r.id == body.supersedes for r in _ours(
+            key, journal.henvisninger(actor=_actor(key), course_id=body.course_id,
+                                      versions=True))):
+        raise ApiProblem("api.not-found", detail="no such henvisning in this course")
     try:
-        id = state(request).journal.record_henvisning(
+        id = journal.record_henvisning(
             record, actor=_actor(key), supersedes=body.supersedes, withdrawn=body.withdrawn)
     except JournalError as exc:
         raise ApiProblem("api.conflict", status=409, errors=(
@@ -106,7 +121,7 @@ async def course(request: Request, key: Annotated[ApiKey, Depends(require("read"
     """A course's henvisninger in force (with ``versions``, corrected ones too)."""
     found = state(request).journal.henvisninger(actor=_actor(key), course_id=course_id,
                                                 versions=versions)
-    return [_out(r) for r in found]
+    return [_out(r) for r in _ours(key, found)]
 
 
 @router.get("/henvisninger/export", responses={
@@ -117,7 +132,8 @@ async def period(request: Request, key: Annotated[ApiKey, Depends(require("expor
                  format: Literal["csv", "json"] = "json") -> Response:
     """Every henvisning in force dated in the period, one row each, in the data standard's
     fields (``forloebs_id``, ``dato``, ``cpr``, ``sor_id``, ``henvisning_kode``, ...)."""
-    found = state(request).journal.henvisninger(actor=_actor(key), since=since, until=until)
+    found = _ours(key, state(request).journal.henvisninger(actor=_actor(key), since=since,
+                                                           until=until))
     body: Any = (export.classifications_csv(found) if format == "csv"
                  else export.classifications_json(found))
     return Response(body, media_type="text/csv; charset=utf-8" if format == "csv"

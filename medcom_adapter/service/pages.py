@@ -27,9 +27,9 @@ from medcom_adapter.errors import (
     UploadRefused,
 )
 from medcom_adapter.journal.interface import Direction, Query, StoredMessage
-from medcom_adapter.journal.shared import StoreFull
+from medcom_adapter.journal.shared import StoreFull, Unit
 from medcom_adapter.model.classification import Henvisning
-from medcom_adapter.model.parties import person_id
+from medcom_adapter.model.parties import PersonId, person_id
 from medcom_adapter.service import forms, labels, problems
 from medcom_adapter.service.answers import describe
 from medcom_adapter.service.api import KM_TYPES, PDF_ONLY
@@ -222,9 +222,8 @@ def _draft(s: ServiceState, session: Session, kind: str, values: dict[str, Any],
 
 def _threads(s: ServiceState, ctx: LaunchContext) -> list[StoredMessage]:
     """Received correspondence about this child, which a KM may answer."""
-    return [m for kind in forms.KM_KINDS
-            for m in s.search(Query(patient=ctx.patient, direction=Direction.INBOUND,
-                                    kind=kind), actor=ctx.actor)]
+    return list(s.search(Query(patient=ctx.patient, direction=Direction.INBOUND,
+                               kinds=forms.KM_KINDS, units=_units(ctx)), actor=ctx.actor))
 
 
 def _km_values(s: ServiceState, session: Session) -> dict[str, Any]:
@@ -328,15 +327,15 @@ async def send(draft_id: str, request: Request) -> Response:
     return RedirectResponse(f"/status/{ids[0]}", status_code=303)
 
 
-def _mine(ctx: LaunchContext, m: StoredMessage) -> bool:
-    """Sent or received by the launched unit."""
-    return ctx.unit_sor in (m.message.sender_sor, m.message.receiver_sor) or ctx.unit_ean in (
-        m.message.sender_ean, m.message.receiver_ean)
+def _units(ctx: LaunchContext) -> tuple[Unit, ...]:
+    """The launched unit (the launching key was checked to act for it)."""
+    return (Unit(ctx.unit_sor, ctx.unit_ean),)
 
 
-def _visible(ctx: LaunchContext, m: StoredMessage) -> bool:
-    """A worker sees the unit's own messages and those about the launched child."""
-    return m.message.patient == ctx.patient or _mine(ctx, m)
+def _patient(ctx: LaunchContext) -> PersonId | None:
+    """A session sees the launched child's messages only, unless the launch opened the
+    unit's journal (and its key may)."""
+    return None if ctx.journal else ctx.patient
 
 
 def _party(s: ServiceState, m: StoredMessage) -> str:
@@ -357,12 +356,14 @@ def _party(s: ServiceState, m: StoredMessage) -> str:
 async def status(journal_id: int, request: Request) -> Response:
     session = _session(request)
     s = state(request)
-    stored = s.read(journal_id, actor=session.context.actor) if 0 < journal_id < 2**53 else None
-    if stored is None or not _visible(session.context, stored):
+    ctx = session.context
+    stored = s.read(journal_id, actor=ctx.actor, units=_units(ctx), patient=_patient(ctx))
+    if stored is None:
         raise HTTPException(404, "Meddelelsen findes ikke.")
-    answers = [a for a in (s.read(i, actor=session.context.actor) for i in stored.answered_by)
-               if a is not None]
-    binaries = [b for b in (s.read(i, actor=session.context.actor)
+    # the answers to a message the session may see, and what the session itself sent
+    answers = [a for a in (s.read(i, actor=ctx.actor, units=_units(ctx))
+                           for i in stored.answered_by) if a is not None]
+    binaries = [b for b in (s.read(i, actor=ctx.actor, units=_units(ctx))
                             for i in session.sent.get(journal_id, ())[1:]) if b is not None]
     inbound = stored.message.direction is Direction.INBOUND
     views = [describe(a) for a in answers]
@@ -391,7 +392,8 @@ def _content(stored: StoredMessage) -> tuple[Section, ...]:
 async def journal(request: Request) -> Response:
     session = _session(request)
     ctx = session.context
-    found = state(request).search(Query(patient=ctx.patient), actor=ctx.actor)
+    found = state(request).search(Query(patient=ctx.patient, units=_units(ctx)),
+                                  actor=ctx.actor)
     return _page(request, "journal.html", session, messages=_newest(found),
                  searched="Dette barn", values={})
 
@@ -401,6 +403,9 @@ async def journal_search(request: Request) -> Response:
     session = _session(request)
     ctx = session.context
     form = await _form(request, session)
+    if not ctx.journal:
+        raise HTTPException(403, "Søgning i enhedens journal er ikke åbnet fra fagsystemet "
+                                 "for denne sag.")
     cpr = form.get("cpr").strip().replace("-", "")
     episode = form.get("episode_id").strip()
     values = {"episode_id": episode}
@@ -413,10 +418,9 @@ async def journal_search(request: Request) -> Response:
         return _page(request, "journal.html", session, status=422, messages=[], values=values,
                      errors={"cpr": "CPR-nummeret er ugyldigt (10 cifre, gyldig dato)."},
                      searched=None)
-    found = state(request).search(Query(patient=patient, episode_id=episode or None),
-                                  actor=ctx.actor)
-    mine = [m for m in found if _mine(ctx, m)]
-    return _page(request, "journal.html", session, messages=_newest(mine), values=values,
+    found = state(request).search(Query(patient=patient, episode_id=episode or None,
+                                        units=_units(ctx)), actor=ctx.actor)
+    return _page(request, "journal.html", session, messages=_newest(found), values=values,
                  searched="Søgeresultat")
 
 

@@ -7,6 +7,7 @@ statistics page shows the unit's figures with small numbers suppressed (``stats`
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from uuid import UUID
 
@@ -15,14 +16,21 @@ from fastapi.responses import RedirectResponse
 
 from medcom_adapter.errors import JournalError
 from medcom_adapter.model.classification import Henvisning
-from medcom_adapter.model.henvisninger import HenvisningRecord
+from medcom_adapter.model.henvisninger import HenvisningRecord, RecordedHenvisning
 from medcom_adapter.model.identifiers import SorId
+from medcom_adapter.service.context import LaunchContext
 from medcom_adapter.service.pages import _form, _page, _session
 from medcom_adapter.service.state import state
 from medcom_adapter.stats import collect, report
 from medcom_adapter.stats.figures import DANISH_TIME
 
 router = APIRouter(include_in_schema=False)
+
+
+def _ours(ctx: LaunchContext, found: Sequence[RecordedHenvisning]) -> list[RecordedHenvisning]:
+    """The launched unit's records about the launched child."""
+    return [r for r in found if r.record.unit.value == ctx.unit_sor
+            and r.record.patient == ctx.patient]
 
 
 def _today(request: Request) -> date:
@@ -33,8 +41,8 @@ def _course_page(request: Request, status: int = 200, errors: dict[str, str] | N
                  values: dict[str, str] | None = None) -> Response:
     session = _session(request)
     ctx = session.context
-    found = state(request).journal.henvisninger(actor=ctx.actor,
-                                                course_id=UUID(ctx.episode_id), versions=True)
+    found = _ours(ctx, state(request).journal.henvisninger(
+        actor=ctx.actor, course_id=UUID(ctx.episode_id), versions=True))
     replaced = {r.supersedes for r in found if r.supersedes}
     return _page(request, "forloeb.html", session, status=status, errors=errors or {},
                  records=[r for r in found if not r.withdrawn], replaced=replaced,
@@ -69,8 +77,8 @@ async def record(request: Request) -> Response:
     journal = state(request).journal
     supersedes = values["supersedes"] or None
     if values["withdraw"]:
-        known = {r.id: r for r in journal.henvisninger(
-            actor=ctx.actor, course_id=UUID(ctx.episode_id), versions=True)}
+        known = {r.id: r for r in _ours(ctx, journal.henvisninger(
+            actor=ctx.actor, course_id=UUID(ctx.episode_id), versions=True))}
         if values["withdraw"] not in known:
             return _course_page(request, status=422, values=values, errors={
                 "": "Henvisningen findes ikke i dette forløb."})

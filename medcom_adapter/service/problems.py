@@ -63,6 +63,8 @@ TITLES: Mapping[str, Title] = {
     "api.unsupported-media-type": Title(415, "Send JSON", "Send JSON"),
     "api.validation": Title(422, "The request is invalid", "Forespørgslen er ugyldig"),
     "api.http": Title(400, "The request cannot be served", "Forespørgslen kan ikke besvares"),
+    "api.unavailable": Title(503, "Too many open launch links or sessions; try again later",
+                             "For mange åbne links eller sessioner; prøv igen senere"),
     "api.internal": Title(500, "Internal error; the request id names it in the log",
                           "Intern fejl; forespørgslens id findes i loggen"),
     "local.invalid-value": Title(422, "A value breaks a MedCom rule",

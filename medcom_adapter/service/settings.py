@@ -7,6 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from starlette.requests import Request
+
 from medcom_adapter.addressing.directory import Directory
 from medcom_adapter.resources import EXAMPLE_RECEIVERS
 
@@ -29,4 +31,14 @@ class Settings:
     max_upload_bytes: int = 10 * 1024 * 1024
     max_attachments: int = 5
     https: bool = False
+    # where people reach the service (MEDCOM_PUBLIC_URL), e.g. https://medcom.kommune.example;
+    # launch URLs are made from it, never from the request's Host header
+    public_url: str | None = None
     clock: Callable[[], datetime] = _now
+
+
+def public_url(settings: Settings, request: Request, path: str) -> str:
+    """``path`` under the configured public address; without one (tests, embedded use) the
+    request's own base, which ``serve`` never relies on (it always configures one)."""
+    base = settings.public_url or str(request.base_url)
+    return base.rstrip("/") + path

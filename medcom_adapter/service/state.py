@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from fastapi import Request
 
 from medcom_adapter.journal.interface import Journal, Query, StoredMessage
+from medcom_adapter.journal.shared import Unit
+from medcom_adapter.model.parties import PersonId
 from medcom_adapter.service.apikeys import ApiKeys
 from medcom_adapter.service.drafts import Drafts
 from medcom_adapter.service.forms import Outgoing
@@ -35,11 +37,16 @@ class ServiceState:
         """Journal ids, the letter first, then its binaries (each sent on its own)."""
         return outgoing.prepared.queue(self.journal, actor=actor).ids
 
-    def read(self, journal_id: int, *, actor: str) -> StoredMessage | None:
-        try:
-            return self.journal.get(journal_id, actor=actor)
-        except KeyError:
+    def read(self, journal_id: int, *, actor: str, units: tuple[Unit, ...],
+             patient: PersonId | None = None) -> StoredMessage | None:
+        """The message if one of ``units`` sent or received it (and it is about
+        ``patient``, when given): the scope is part of the look-up, so a message outside it
+        is never loaded, and is as absent as one that does not exist."""
+        if not 0 < journal_id < 2**53:
             return None
+        found = self.journal.find(Query(id=journal_id, units=units, patient=patient, limit=1),
+                                  actor=actor)
+        return found[0] if found else None
 
     def search(self, query: Query, *, actor: str) -> Sequence[StoredMessage]:
         return self.journal.find(query, actor=actor)

@@ -25,7 +25,7 @@ from collections.abc import Callable
 import httpx
 
 from medcom_adapter.errors import TransportFailure
-from medcom_adapter.journal.interface import Journal, StoredMessage
+from medcom_adapter.journal.interface import Journal, StoredMessage, belongs
 from medcom_adapter.service.apikeys import ApiKeys
 from medcom_adapter.service.forms import KM_KINDS
 from medcom_adapter.workers.hooks import Delivery
@@ -85,11 +85,12 @@ class CaseSystemWebhooks:
         self._clock = clock
 
     def __call__(self, delivery: Delivery) -> None:
+        """Push to every live key with a webhook that acts for the unit it was sent to."""
         targets = self._keys.webhooks() if delivery.kind in KM_KINDS else ()
         if not targets:
             return  # nothing to push; case systems poll GET /api/inbound
         stored = self._journal.get(delivery.journal_id, actor="webhook")
-        for key in targets:
+        for key in (k for k in targets if belongs(stored.message, k.units)):
             assert key.webhook_url is not None and key.webhook_secret is not None
             if not deliver(self._client, key.webhook_url, bytes.fromhex(key.webhook_secret),
                            stored, now=self._clock(), idempotency_key=delivery.delivery_id):

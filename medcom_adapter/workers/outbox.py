@@ -180,10 +180,11 @@ class Outbox:
                     policy=self.policy)
             try:
                 if isinstance(decision, outbound.TimedOut):
-                    timeout = self.policy.of(tracking.protocol_of(stored.message.kind))
+                    kind = stored.message.kind
+                    timeout = self.policy.of(tracking.protocol_of(kind), kind)
                     self.journal.set_status(
                         stored.id, Status.TIMED_OUT, leaving=Status.SENT,
-                        reason=f"no answer within {timeout.answer_timeout}")
+                        reason=f"no answer within {timeout.wait_after(len(chain) - 1)}")
                 elif isinstance(decision, outbound.Resend):
                     self._resend(chain, deliberate=False)
                 elif isinstance(decision, outbound.GiveUp):

@@ -100,6 +100,7 @@ def outbound_of(
         state=_STATES.get(latest.status, OutState.QUEUED),
         expects_answer=expects_answer,
         waiting_since=sent_at(latest),
+        kind=latest.message.kind,
     )
 
 

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
+import uuid
 
 import pytest
 
 from medcom_adapter.convert.xdis91_fhir import (
     HIGH_PRIORITY,
+    NO_PHONE,
     ConversionError,
     to_fhir,
+    to_fhir_linked,
     to_oioxml,
 )
 from medcom_adapter.fhir.carecommunication import from_bundle, to_bundle
@@ -49,25 +52,52 @@ def km_with_attachment() -> tuple[Emessage, BinaryLetter]:
     return Emessage(Envelope("ENV77", samples.WHEN), (km,)), binary
 
 
+def is_uuid(value: str) -> bool:
+    return str(uuid.UUID(value)) == value
+
+
 def test_xdis91_to_fhir_follows_the_mapping() -> None:
     message, binary = km_with_attachment()
-    cc = to_fhir(message, [binary], sor_of=sor_of)
-    assert cc.bundle_id == "ENV77" and cc.message_id == "K0000001"
+    cc, link = to_fhir_linked(message, [binary], sor_of=sor_of)
+    # new UUIDs on the FHIR side; the link keeps the OIOXML ids for the receipts
+    assert is_uuid(cc.bundle_id) and is_uuid(cc.message_id)
+    assert (link.bundle_id, link.message_id) == (cc.bundle_id, cc.message_id)
+    assert [(x.type_code, x.envelope_id, x.letter_id, x.version_code) for x in link.letters] \
+        == [("XDIS91", "ENV77", "K0000001", "XD9134L")]
     assert cc.category is Category.OTHER and cc.topic == "Forløb i PPR efter §126a"
     assert cc.priority is None  # only allowed for referrals: it goes into the text
     texts = [s for s in cc.segments if isinstance(s, TextSegment)]
     assert texts[-1].text.endswith(HIGH_PRIORITY)
     assert texts[0].text == "Kære læge\nVi har haft Bruno i forløb."
     assert texts[0].author.role_text == "ukendt"
+    assert texts[0].phone == samples.PPR.phone  # the sender's telephone
     assert cc.sender.name == "Eksempel Kommune, PPR, Tidlig indsats"
     attachment = next(s for s in cc.segments
                       if isinstance(s, AttachmentSegment) and s.data is not None)
     assert attachment.data == samples.PDF and attachment.content_type == "application/pdf"
+    assert attachment.title == "Skoleudtalelse"
     assert cc.episode_of_care is not None
     assert cc.episode_of_care.value == samples.COURSE_ID
+    assert (cc.episode_of_care.status, cc.episode_of_care.class_code) == ("unknown", "other")
     bundle = to_bundle(cc)
     assert [str(i) for i in validate_message(bundle) if not i.warning] == []
     assert from_bundle(bundle) == cc  # a valid Bundle we can read back
+
+
+def test_sender_telephone_from_the_letter_or_sor_else_the_placeholder() -> None:
+    message, binary = km_with_attachment()
+    km = message.letters[0]
+    assert isinstance(km, ClinicalEmail)
+    assert km.sender.phone
+    cc = to_fhir(message, [binary], sor_of=sor_of, phone_of=lambda org: "+45 99 88 77 66")
+    assert {s.phone for s in cc.segments} == {km.sender.phone}
+    none = Emessage(message.envelope, (dataclasses.replace(
+        km, sender=dataclasses.replace(km.sender, phone=None)),))
+    assert {s.phone for s in to_fhir(none, [binary], sor_of=sor_of).segments} == {NO_PHONE}
+    cc = to_fhir(none, [binary], sor_of=sor_of, phone_of=lambda org: "+45 99 88 77 66")
+    assert {s.phone for s in cc.segments} == {"+45 99 88 77 66"}
+    back = to_oioxml(cc).correspondence.letters[0]
+    assert isinstance(back, ClinicalEmail) and back.sender.phone == "+45 99 88 77 66"
 
 
 def test_round_trip_keeps_content() -> None:
@@ -92,12 +122,12 @@ def test_round_trip_keeps_content() -> None:
         str(original.sender.ean), original.sender.name, original.sender.department,
         original.sender.unit)
     assert str(km.receiver.ean) == str(original.receiver.ean)
-    assert km.letter.identifier == original.letter.identifier
-    assert back.correspondence.envelope.identifier == "ENV77"
+    assert len(km.letter.identifier) <= 14  # ids aside: OIOXML gets new ones
     assert [r.description for r in km.references] == [r.description for r in original.references]
     (xbin,) = back.binaries
     (obj,) = xbin.letters[0].objects  # type: ignore[union-attr]
     assert obj.data == samples.PDF and obj.object_id == ObjectId(samples.COURSE_ID)
+    assert obj.object_code is ObjectCode.VECTOR_GRAPHICS  # a PDF is vektor_grafik (4.6.2)
 
 
 @pytest.mark.parametrize("status", list(EpisodeOfCareStatus))

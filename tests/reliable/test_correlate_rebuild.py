@@ -57,11 +57,11 @@ def test_negative_receipt_carries_code_and_text() -> None:
 
 def test_fhir_ack_correlates_by_message_header_id_across_resends() -> None:
     first = care_communication()
-    again = rebuild.fhir_message(first, now=T0 + timedelta(minutes=30), new_id=next_id)
+    again = rebuild.fhir_message(first, now=T0 + timedelta(minutes=120), new_id=next_id)
     out = ob.start(Protocol.FHIR, first.bundle_id, first.message_id, now=T0)
     out = ob.sent(out, at=T0)
     out = ob.sent(ob.resend(out, new_envelope_id=again.bundle_id, now=T0 + timedelta(
-        minutes=30)), at=T0 + timedelta(minutes=30))
+        minutes=120)), at=T0 + timedelta(minutes=120))
     answer = correlate.ack_answer(acknowledgement(again))
     assert ob.matches(out, answer)
     assert correlate.fhir_key(again).message_id == correlate.fhir_key(first).message_id

@@ -33,17 +33,19 @@ def test_queued_message_is_sent_as_it_is() -> None:
     assert ob.sent(ob.sent(out, at=T0), at=T0 + MIN).current.sent_at == T0
 
 
-def test_fhir_waits_30_minutes_then_resends_at_most_3_times_then_gives_up() -> None:
+def test_fhir_waits_120_minutes_then_resends_at_most_3_times_then_gives_up() -> None:
+    # conversion rules v3.1.0, 4.5.1: end systems answer within 120 minutes; the regions
+    # resend up to three times
     out = fhir_sent()
-    assert ob.next_step(out, now=T0 + 29 * MIN) == ob.Wait(T0 + 30 * MIN)
+    assert ob.next_step(out, now=T0 + 119 * MIN) == ob.Wait(T0 + 120 * MIN)
     now = T0
     for number in (1, 2, 3):
-        now += 30 * MIN
+        now += 120 * MIN
         assert ob.next_step(out, now=now) == ob.Resend(number)
         out = ob.sent(ob.resend(out, new_envelope_id=f"B{number + 1}", now=now), at=now)
     assert out.resends == 3
-    assert ob.next_step(out, now=now + 29 * MIN) == ob.Wait(now + 30 * MIN)
-    decision = ob.next_step(out, now=now + 30 * MIN)
+    assert ob.next_step(out, now=now + 119 * MIN) == ob.Wait(now + 120 * MIN)
+    decision = ob.next_step(out, now=now + 120 * MIN)
     assert isinstance(decision, ob.GiveUp)
     with pytest.raises(ResendRefused, match="at most 3"):
         ob.resend(out, new_envelope_id="B5", now=now + 31 * MIN, deliberate=True)
@@ -59,17 +61,49 @@ def test_fhir_automatic_resend_only_when_due() -> None:
     again = ob.resend(fhir_sent(), new_envelope_id="B2", now=T0 + 10 * MIN, deliberate=True)
     assert again.state is OutState.QUEUED and again.envelope_ids == ("B1", "B2")
     with pytest.raises(ResendRefused, match="new envelope id"):
-        ob.resend(fhir_sent(), new_envelope_id="B1", now=T0 + 40 * MIN)
+        ob.resend(fhir_sent(), new_envelope_id="B1", now=T0 + 140 * MIN)
 
 
 def test_timeout_is_configurable() -> None:
     policy = Policy().with_rules(Protocol.FHIR, answer_timeout=timedelta(minutes=45))
     assert ob.next_step(fhir_sent(), now=T0 + 30 * MIN, policy=policy) == ob.Wait(T0 + 45 * MIN)
     manual = Policy().with_rules(Protocol.FHIR, auto_resend=False)
-    decision = ob.next_step(fhir_sent(), now=T0 + 30 * MIN, policy=manual)
-    assert decision == ob.TimedOut(T0 + 30 * MIN, resend_allowed=True)
+    decision = ob.next_step(fhir_sent(), now=T0 + 120 * MIN, policy=manual)
+    assert decision == ob.TimedOut(T0 + 120 * MIN, resend_allowed=True)
     with pytest.raises(InvalidValue, match="at most 3"):
         Policy().with_rules(Protocol.FHIR, max_resends=4)
+    with pytest.raises(InvalidValue, match="positive"):
+        Policy().with_rules(Protocol.FHIR, resend_interval=timedelta(0))
+
+
+def test_resend_count_and_interval_are_configurable() -> None:
+    policy = Policy().with_rules(Protocol.FHIR, max_resends=1,
+                                 resend_interval=timedelta(minutes=60))
+    out = fhir_sent()
+    assert ob.next_step(out, now=T0 + 120 * MIN, policy=policy) == ob.Resend(1)
+    now = T0 + 120 * MIN
+    out = ob.sent(ob.resend(out, new_envelope_id="B2", now=now, policy=policy), at=now)
+    # the resend's answer is awaited for the interval, then the one resend is used up
+    assert ob.next_step(out, now=now + 59 * MIN, policy=policy) == ob.Wait(now + 60 * MIN)
+    assert isinstance(ob.next_step(out, now=now + 60 * MIN, policy=policy), ob.GiveUp)
+
+
+def test_timing_is_a_row_per_channel_and_message_kind() -> None:
+    policy = Policy()
+    assert policy.of(Protocol.FHIR).answer_timeout == timedelta(minutes=120)
+    assert policy.of(Protocol.FHIR, "CareCommunication") == policy.of(Protocol.FHIR)
+    assert policy.of(Protocol.FHIR, "Acknowledgement").answer_timeout is None
+    assert policy.of(Protocol.OIOXML, "XCTL03").answer_timeout is None
+    referral = policy.with_rules(Protocol.OIOXML, "XREF01", answer_timeout=timedelta(hours=4))
+    assert referral.of(Protocol.OIOXML, "XREF01").answer_timeout == timedelta(hours=4)
+    assert referral.of(Protocol.OIOXML, "XDIS91").answer_timeout == timedelta(hours=24)
+    sent = ob.sent(ob.start(Protocol.OIOXML, "E1", "L1", now=T0, kind="XREF01"), at=T0)
+    assert ob.next_step(sent, now=T0 + timedelta(hours=4), policy=referral) == ob.TimedOut(
+        T0 + timedelta(hours=4), resend_allowed=True)
+    answer = ob.sent(ob.start(Protocol.FHIR, "B9", "A9", now=T0, kind="Acknowledgement"),
+                     at=T0)
+    assert ob.next_step(answer, now=T0 + timedelta(days=30)) == ob.Wait(None)
+    assert any("120" in line or "2:00:00" in line for line in policy.describe())
 
 
 def test_oioxml_resend_is_deliberate_only() -> None:

@@ -108,8 +108,8 @@ def run(sender: Sender, receiver: Receiver, ops: list[tuple[str, int]]) -> None:
     for op, n in ops:
         if op == "tick":
             sender.now += timedelta(minutes=n)
-        elif op == "round":  # half an hour passes and the outbox looks at every message
-            sender.now += timedelta(minutes=30 + n % 5)
+        elif op == "round":  # two hours pass and the outbox looks at every message
+            sender.now += timedelta(minutes=120 + n % 5)
             for message_id in ids:
                 sender.step(message_id)
         elif op in ("send", "manual"):

@@ -17,7 +17,7 @@ from medcom_adapter.journal.interface import Journal
 from medcom_adapter.journal.memory import MemoryJournal
 from medcom_adapter.journal.shared import KeyRecord, Unit
 from medcom_adapter.service import Settings, create_app
-from medcom_adapter.service.apikeys import DEFAULT_SCOPES, ApiKeys
+from medcom_adapter.service.apikeys import DEFAULT_SCOPES, SCOPES, ApiKeys
 from tests.conftest import FIXTURES
 
 PDF = (FIXTURES / "requests" / "henvisningsskema-bup.pdf").read_bytes()
@@ -79,16 +79,17 @@ class Harness:
     def auth(self, key: str | None = None) -> dict[str, str]:
         return {"Authorization": f"Bearer {key or self.key}"}
 
-    def launch(self, kind: str = "referral") -> str:
-        response = self.client.post("/api/launch", json={**CONTEXT, "kind": kind},
+    def launch(self, kind: str = "referral", *, journal: bool = False) -> str:
+        response = self.client.post("/api/launch", json={**CONTEXT, "kind": kind,
+                                                         "journal": journal},
                                     headers=self.auth())
         assert response.status_code == 201, response.text
         url: str = response.json()["url"]
         return url
 
-    def open(self, kind: str = "referral") -> str:
+    def open(self, kind: str = "referral", *, journal: bool = False) -> str:
         """Launch and open the page; the CSRF token of the page it lands on."""
-        page = self.client.get(self.launch(kind))
+        page = self.client.get(self.launch(kind, journal=journal))
         assert page.status_code == 200, page.text
         return csrf_of(page.text)
 
@@ -140,6 +141,6 @@ def harness() -> Iterator[Harness]:
     clock = Clock()
     settings = Settings(clock=clock, max_upload_bytes=64 * 1024)
     journal = MemoryJournal(clock=clock)
-    key, secret = issue_key(journal, "sbsys-test")
+    key, secret = issue_key(journal, "sbsys-test", SCOPES)
     with api_client(create_app(journal, settings)) as client:
         yield Harness(client, journal, settings, clock, secret, key.id)

@@ -486,7 +486,8 @@ def test_status_search_and_every_read_is_audited(harness: Harness) -> None:
                                headers=harness.auth()).status_code == 422
     reads = [e for e in harness.journal.audit_log() if e.actor == "api:sbsys-test"]
     assert {e.action for e in reads} >= {"read", "find"}
-    assert len(reads) == 4 and journal_id in reads[0].message_ids
+    assert len(reads) == 5 and journal_id in reads[0].message_ids
+    assert (reads[1].action, reads[1].message_ids) == ("read", ())  # the miss is audited too
 
 
 def test_export_is_a_zip_of_everything_about_the_patient(harness: Harness) -> None:
@@ -513,11 +514,13 @@ def test_export_is_a_zip_of_everything_about_the_patient(harness: Harness) -> No
 def test_inbound_correspondence_can_be_polled(harness: Harness) -> None:
     inbound_id, _ = inbound_care_communication(harness.journal)
     harness.client.post("/api/referrals", json=referral_body(), headers=harness.auth())
-    polled = harness.client.get("/api/inbound", headers=harness.auth()).json()
+    page = harness.client.get("/api/inbound", headers=harness.auth()).json()
+    polled = page["messages"]
     assert [m["id"] for m in polled] == [inbound_id]
+    assert page["next"] == inbound_id and page["more"] is False
     assert polled[0]["patient_cpr"] == CPR and polled[0]["kind"] == "CareCommunication"
     later = harness.client.get(f"/api/inbound?after={inbound_id}", headers=harness.auth())
-    assert later.json() == []
+    assert later.json() == {"messages": [], "next": inbound_id, "more": False}
 
 
 # -- the service as a whole ---------------------------------------------------------------

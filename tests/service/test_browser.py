@@ -31,6 +31,7 @@ from medcom_adapter.journal.interface import Direction, NewMessage, Status
 from medcom_adapter.node import sandbox_loop
 from medcom_adapter.sandbox.counterparts import GP_REPLY
 from medcom_adapter.service import Settings, create_app
+from medcom_adapter.service.apikeys import SCOPES
 from medcom_adapter.workers.hooks import CollectingHook
 from medcom_adapter.workers.submit_fhir import prepare_care_communication
 from tests.conftest import FIXTURES, ROOT
@@ -77,7 +78,7 @@ def live(tmp_path: Path) -> Iterator[tuple[str, str]]:
     settings = Settings()
     env = {"MEDCOM_DATA_DIR": str(tmp_path)}
     journal, own = open_journal(None, env=env), open_journal(None, env=env)
-    key = issue_key(journal, "sbsys-browser")[1]
+    key = issue_key(journal, "sbsys-browser", SCOPES)[1]
     workers = sandbox_loop(own, settings.directory, unit_ean=CONTEXT["unit"]["ean"],
                            hook=CollectingHook(), interval=0.2, close=True)
     with serving(create_app(journal, settings, workers=workers)) as base:
@@ -86,8 +87,9 @@ def live(tmp_path: Path) -> Iterator[tuple[str, str]]:
 
 
 def press_button(base: str, key: str, kind: str) -> str:
-    """What the case system does when the worker presses its button."""
-    response = httpx.post(f"{base}/api/launch", json={**CONTEXT, "kind": kind},
+    """What the case system does when the worker presses its button (the unit's journal
+    opened too: the tests search it)."""
+    response = httpx.post(f"{base}/api/launch", json={**CONTEXT, "kind": kind, "journal": True},
                           headers={"Authorization": f"Bearer {key}"})
     assert response.status_code == 201, response.text
     url: str = response.json()["url"]

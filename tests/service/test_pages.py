@@ -16,6 +16,7 @@ from medcom_adapter.model.carecommunication import Category
 from medcom_adapter.model.classification import Henvisning
 from tests.service.conftest import (
     BUP,
+    CONTEXT,
     CPR,
     DENTAL,
     DENTAL_EAN,
@@ -310,7 +311,7 @@ def test_status_shows_a_fatal_error_acknowledgement_with_its_reason_in_danish(
 
 
 def test_journal_search_by_cpr_or_episode_never_puts_the_cpr_in_a_url(harness: Harness) -> None:
-    csrf = harness.open("referral")
+    csrf = harness.open("referral", journal=True)
     harness.client.post("/henvisning", data=referral_form(csrf), files=pdf_file())
     listing = harness.client.get("/journal")
     assert listing.status_code == 200 and 'method="post" action="/journal"' in listing.text
@@ -342,8 +343,7 @@ def test_status_of_another_childs_message_is_not_shown(harness: Harness) -> None
     harness.client.cookies.clear()
     other = harness.client.post("/api/launch", headers=harness.auth(), json={
         "patient": {"cpr": "2512489996", "surname": "Berggren"},
-        "unit": {"sor": "123456789", "ean": "5790000123469"},
-        "worker": {"name": "Anden Medarbejder"},
+        "unit": CONTEXT["unit"], "worker": {"name": "Anden Medarbejder"},
         "episode_id": "1f0c4a52-3d1e-4a8b-9c7e-2b5d6f1a0e93", "kind": "km"})
     assert other.status_code == 201, other.text
     harness.client.get(other.json()["url"])

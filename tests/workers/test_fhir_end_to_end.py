@@ -210,13 +210,13 @@ def test_duplicated_and_reordered_fhir_traffic_delivers_each_message_once() -> N
     assert {f.value for f in injected} == {"duplicate", "reorder", "delay"}
 
 
-def test_a_lost_acknowledgement_is_resent_after_30_minutes_with_a_new_bundle_id() -> None:
+def test_a_lost_acknowledgement_is_resent_after_120_minutes_with_a_new_bundle_id() -> None:
     h, clock = harness(FaultPlan(drop=1.0, kinds=frozenset({"Acknowledgement"}), limit=1),
                        gp_replies=False)
     id = queue(h)
     h.pump()
     assert h.journal.get(id).status is Status.SENT
-    clock.now += timedelta(minutes=29)
+    clock.now += timedelta(minutes=119)
     assert h.outbox.overdue() == []
     clock.now += timedelta(minutes=2)
     assert h.outbox.overdue() == [id]
@@ -244,10 +244,10 @@ def test_without_any_acknowledgement_a_message_is_resent_three_times_then_given_
     id = queue(h)
     h.pump()
     for _ in range(3):
-        clock.now += timedelta(minutes=31)
+        clock.now += timedelta(minutes=121)
         assert len(h.outbox.overdue()) == 1
         h.pump()
-    clock.now += timedelta(minutes=31)
+    clock.now += timedelta(minutes=121)
     (last,) = h.outbox.overdue()
     attempts = h.journal.find(Query(direction=Direction.OUTBOUND, kind="CareCommunication"))
     assert [s.status for s in attempts] == [Status.RESENT] * 3 + [Status.FAILED]
