@@ -20,6 +20,7 @@ from pathlib import Path
 from types import ModuleType
 
 from benchmarks import (
+    allocator,
     edifact_parse,
     end_to_end,
     fhir_validate,
@@ -28,7 +29,9 @@ from benchmarks import (
     referral_build_validate,
     service,
     startup,
+    workers,
 )
+from medcom_adapter import allocator as allocator_settings
 
 BENCHMARKS: tuple[ModuleType, ...] = (
     referral_build_validate,
@@ -37,8 +40,10 @@ BENCHMARKS: tuple[ModuleType, ...] = (
     journal,
     end_to_end,
     memory,
+    allocator,
     service,
     startup,
+    workers,
 )
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
@@ -74,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", action="append", choices=[_name(b) for b in BENCHMARKS],
                         help="run only this benchmark (repeatable); RESULTS.md is not written")
     args = parser.parse_args(argv)
+    tuned = allocator_settings.tune()  # as the CLI and workers start (see benchmarks/allocator)
     chosen = [b for b in BENCHMARKS if not args.only or _name(b) in args.only]
     sections = []
     targets: list[str] = []
@@ -91,7 +97,9 @@ def main(argv: list[str] | None = None) -> int:
         head = (f"# Benchmark results\n\nWritten by `make bench` (`python -m benchmarks`) on "
                 f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC: {platform.python_implementation()} "
                 f"{platform.python_version()}, {platform.machine()}, {os.cpu_count()} cpu, "
-                f"{platform.platform(terse=True)}.\n\nEvery figure is a ratio to a floor measured "
+                f"{platform.platform(terse=True)}; glibc malloc thresholds "
+                f"{'set as the CLI and workers set them' if tuned else 'left at their defaults'}"
+                f".\n\nEvery figure is a ratio to a floor measured "
                 f"in the same run; absolute medians are for information only.\n")
         summary = ("## Targets\n\nEvery line of the reports below that names a target, "
                    "with its verdict:\n\n" + "\n".join(targets) + "\n")

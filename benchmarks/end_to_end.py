@@ -20,10 +20,11 @@ import random
 import shutil
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from medcom_adapter.addressing.directory import Directory
 from medcom_adapter.journal.interface import Direction, NewMessage, Query, Status
@@ -31,10 +32,13 @@ from medcom_adapter.journal.memory import MemoryJournal
 from medcom_adapter.sandbox.harness import Harness
 from medcom_adapter.workers.submit import queue_referral
 from tests.conftest import FIXTURES
+from tests.journal.statements import StatementCounter
 
 PDF_SIZE = 200 * 1024
 REFERRALS = 100
 TARGET = 200.0  # referrals per second (issue 5)
+SHARE_TARGET = 0.8  # the durable flow's rate against the in-memory journal's
+STATEMENT_TARGET = 15  # SQL statements per referral on PostgreSQL
 
 
 def _journal(folder: Path) -> tuple[Any, str]:
@@ -97,13 +101,52 @@ def _run(folder: Path) -> None:
           f"the durable journal adds {(e2e - cpu_only) * 1e3:.1f} ms to "
           f"{cpu_only * 1e3:.1f} ms of building, validating, routing and reading")
     print(_verdict(1 / e2e, 1 / cpu_only, 1 / sync, commits))
+    share = cpu_only / e2e
+    print(f"durable against in-memory: {share:.2f}x the in-memory journal's rate "
+          f"(target >= {SHARE_TARGET}x: {'met' if share >= SHARE_TARGET else 'NOT met'})")
+    url = os.environ.get("MEDCOM_BENCH_POSTGRES_URL") or os.environ.get(
+        "MEDCOM_TEST_POSTGRES_URL")
+    if url:
+        seconds, statements = _postgres(url, directory, request, requests)
+        print(f"== the same on PostgreSQL (one process): {1 / seconds:,.1f}/s "
+              f"({seconds * 1e3:.1f} ms); {statements:.1f} SQL statements a referral, queued to "
+              f"both receipts in (target <= {STATEMENT_TARGET}: "
+              f"{'met' if statements <= STATEMENT_TARGET else 'NOT met'})")
+    else:
+        print("== the same on PostgreSQL: skipped (set MEDCOM_BENCH_POSTGRES_URL=postgresql://...)")
 
 
-def _end_to_end(journal: Any, directory: Directory, request: object, files: Path) -> float:
-    """Seconds per referral: queue REFERRALS, then pump until their receipts are in."""
+def _postgres(url: str, directory: Directory, request: object,
+              files: Path) -> tuple[float, float]:
+    """Seconds per referral and SQL statements per referral, on a schema of its own."""
+    import psycopg
+
+    from medcom_adapter.journal.factory import open_journal
+
+    schema = f"e2e_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute(f"CREATE SCHEMA {schema}")
+    try:
+        journal = open_journal(f"{url}{'&' if '?' in url else '?'}"
+                               f"options=-csearch_path%3D{schema}")
+        counter = StatementCounter(cast(Any, journal).db)
+        seconds = _end_to_end(journal, directory, request, files, counter)
+        journal.close()
+        return seconds, counter.statements / REFERRALS
+    finally:
+        with psycopg.connect(url, autocommit=True) as admin:
+            admin.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+def _end_to_end(journal: Any, directory: Directory, request: object, files: Path,
+                counter: StatementCounter | None = None) -> float:
+    """Seconds per referral: queue REFERRALS, then pump until their receipts are in (the
+    ``counter``'s count starts after the warm-up)."""
     harness = Harness(journal, directory, unit_ean="5790000123452")
     queue_referral(journal, directory, request, files=files)  # warm-up
     harness.pump()
+    if counter is not None:
+        counter.statements = 0
     start = time.perf_counter()
     for _ in range(REFERRALS):
         queue_referral(journal, directory, request, files=files)

@@ -40,6 +40,9 @@ def _reset() -> int:
 
 def _one(size: int) -> dict[str, int]:
     """In a fresh process: the peak above the resting state while one referral goes through."""
+    from medcom_adapter import allocator
+
+    allocator.tune()  # as a worker process starts
     from medcom_adapter.addressing.directory import Directory
     from medcom_adapter.journal.factory import open_journal
     from medcom_adapter.sandbox.harness import Harness

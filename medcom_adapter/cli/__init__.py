@@ -13,6 +13,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from medcom_adapter import allocator
 from medcom_adapter.cli import certify, convert, journal, messages, network, serve, sor, stats
 from medcom_adapter.cli.common import EXIT_INVALID, EXIT_USAGE
 from medcom_adapter.errors import MedComError
@@ -30,6 +31,7 @@ COMMAND_GROUPS = (
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    allocator.tune()  # before any message is handled: see the module
     args = _parser().parse_args(argv)
     try:
         result: int = args.run(args)

@@ -341,6 +341,8 @@ class MemoryJournal:
 
     def _candidates(self, query: Query) -> list[int]:
         """Ids that may match, in order: the smallest index the query names, else all."""
+        if query.id is not None:
+            return [query.id] if query.id in self._records else []
         sets: list[dict[int, None]] = [self._by_field.get(key, {}) for key in _keys(query)]
         if query.status is not None:
             sets.append(self._by_status.get(query.status, {}))

@@ -94,7 +94,7 @@ def build(
             "all letters of one Emessage must share a namespace: "
             + ", ".join(f"{v.code} ({v.namespace})" for v in resolved)
         )
-    w = Writer(namespace)
+    w = Writer(namespace, splice=_ascii_compatible(encoding))
     root = etree.Element(f"{{{namespace}}}Emessage", nsmap=cast(Any, {None: namespace}))
     _write_envelope(w, root, message.envelope)
     for letter, version in zip(message.letters, resolved, strict=True):
@@ -110,7 +110,16 @@ def build(
         if issues:
             raise OutboundInvalid(issues)
     # not pretty-printed: indentation would add text to mixed-content formatted text
-    return cast(bytes, etree.tostring(tree, encoding=encoding, xml_declaration=True))
+    return w.spliced(cast(bytes, etree.tostring(tree, encoding=encoding, xml_declaration=True)))
+
+
+def _ascii_compatible(encoding: str) -> bool:
+    """Whether ``encoding`` writes ASCII text as the same bytes (UTF-8, ISO-8859-1: yes;
+    UTF-16: no), so base64 can be spliced into the serialised document."""
+    try:
+        return "Ab0+/=\n".encode(encoding) == b"Ab0+/=\n"
+    except LookupError:
+        return False
 
 
 def _resolve_versions(
@@ -219,48 +228,49 @@ def check(data: bytes, *, max_bytes: int = safe_xml.DEFAULT_MAX_BYTES) -> CheckR
 
 
 def _advisories(tree: etree._ElementTree) -> list[Issue]:
-    """Findings that do not invalidate a message but that its sender should fix."""
-    return _gln_advisories(tree) + _sor_advisories(tree)
-
-
-def _sor_advisories(tree: etree._ElementTree) -> list[Issue]:
-    found = []
+    """Findings that do not invalidate a message but that its sender should fix: location
+    numbers that are not GLNs, SOR ids that fail their check digit. One walk of the tree
+    for both (on an XBIN the walk passes the attachment's text without reading it)."""
+    gln: list[Issue] = []
+    sor: list[Issue] = []
     root = tree.getroot()
-    for code in root.iter(f"{{{etree.QName(root).namespace}}}IdentifierCode"):
-        if code.text != "sorkode":
-            continue
-        identifier = code.getprevious()
-        if identifier is None:
-            continue
-        value = identifier.text or ""
-        try:
-            problem = None if SorId(value).passes_verhoeff else "fails its Verhoeff check digit"
-        except InvalidValue as exc:
-            problem = exc.message
-        if problem:
-            found.append(Issue(
-                "medcom.sor-check-digit", f"SOR id {value}: {problem}",
-                schemas.element_path(identifier), schemas.line_of(identifier), warning=True,
-            ))
-    return found
+    prefix = root.tag[: root.tag.rfind("}") + 1]
+    ean_tag, code_tag = prefix + "EANIdentifier", prefix + "IdentifierCode"
+    for element in root.iter(ean_tag, code_tag):
+        if element.tag == code_tag:
+            if element.text == "sorkode" and (issue := _sor_advisory(element)) is not None:
+                sor.append(issue)
+        elif (issue := _gln_advisory(element)) is not None:
+            gln.append(issue)
+    return gln + sor
 
 
-def _gln_advisories(tree: etree._ElementTree) -> list[Issue]:
-    found = []
-    root = tree.getroot()
-    for element in root.iter(f"{{{etree.QName(root).namespace}}}EANIdentifier"):
-        parent = element.getparent()
-        if parent is None or etree.QName(parent).localname not in ("Sender", "Receiver"):
-            continue
-        if etree.QName(parent.getparent()).localname in _RECEIPT_LETTERS:
-            continue  # receipts may name a VANS provider instead of a GLN
-        if LocationNumber(element.text or "?").gln is None:
-            found.append(Issue(
-                "medcom.gln-check-digit",
-                f"location number {element.text} is not a valid GLN (GS1 check digit)",
-                schemas.element_path(element), schemas.line_of(element), warning=True,
-            ))
-    return found
+def _sor_advisory(code: etree._Element) -> Issue | None:
+    identifier = code.getprevious()
+    if identifier is None:
+        return None
+    value = identifier.text or ""
+    try:
+        problem = None if SorId(value).passes_verhoeff else "fails its Verhoeff check digit"
+    except InvalidValue as exc:
+        problem = exc.message
+    if problem is None:
+        return None
+    return Issue("medcom.sor-check-digit", f"SOR id {value}: {problem}",
+                 schemas.element_path(identifier), schemas.line_of(identifier), warning=True)
+
+
+def _gln_advisory(element: etree._Element) -> Issue | None:
+    parent = element.getparent()
+    if parent is None or etree.QName(parent).localname not in ("Sender", "Receiver"):
+        return None
+    if etree.QName(parent.getparent()).localname in _RECEIPT_LETTERS:
+        return None  # receipts may name a VANS provider instead of a GLN
+    if LocationNumber(element.text or "?").gln is not None:
+        return None
+    return Issue("medcom.gln-check-digit",
+                 f"location number {element.text} is not a valid GLN (GS1 check digit)",
+                 schemas.element_path(element), schemas.line_of(element), warning=True)
 
 
 _RECEIPT_LETTERS = frozenset(

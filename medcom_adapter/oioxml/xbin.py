@@ -32,8 +32,7 @@ def write(w: Writer, parent: Element, letter: BinaryLetter, version: Version) ->
         w.el(holder, "ObjectCode", obj.object_code.value)
         w.el(holder, "ObjectExtensionCode", obj.extension.value)
         w.el(holder, "OriginalObjectSize", str(obj.size))
-        # 76-character lines, as MedCom's own examples and MIME base64 have them
-        w.el(holder, "Object_Base64Encoded", pybase64.encodebytes(obj.data).decode("ascii"))
+        w.base64(holder, "Object_Base64Encoded", obj.data)
 
 
 def read(r: Reader, version: Version) -> BinaryLetter:

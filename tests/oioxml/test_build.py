@@ -222,3 +222,17 @@ def test_utf8_output_on_request() -> None:
     assert "Ørstedsvej".encode("latin-1") in latin
     assert "Ørstedsvej".encode() in utf8
     assert parse(latin).message == parse(utf8).message == message(letter)
+
+
+@pytest.mark.parametrize("code", BINARIES)
+def test_an_xbin_with_its_base64_spliced_in_is_the_document_lxml_writes(code: str) -> None:
+    letter = samples.binary_letter(with_patient=False)
+    objects = tuple(dataclasses.replace(o, data=bytes(range(256)) * 40) for o in letter.objects)
+    # a text of ours that looks like a placeholder stays as it is
+    letter = dataclasses.replace(letter, objects=objects, contents="base64-0 base64-")
+    data = build(message(letter), code)
+    tree = etree.fromstring(data).getroottree()
+    assert etree.tostring(tree, encoding="ISO-8859-1", xml_declaration=True) == data
+    assert parse(data).message.letters[0] == letter
+    wide = build(message(letter), code, encoding="UTF-16")  # not ASCII-compatible: no splice
+    assert parse(wide).message.letters[0] == letter
