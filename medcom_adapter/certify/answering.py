@@ -11,8 +11,9 @@ expects its messages answered) and as the reference peer in tests.
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from medcom_adapter.detect import Enveloped, check
@@ -20,6 +21,8 @@ from medcom_adapter.detect import answer as receipt_answer
 from medcom_adapter.envelopes import fhir_payload, vans
 from medcom_adapter.fhir import acknowledgement, wire
 from medcom_adapter.fhir.acknowledging import answer as ack_answer
+from medcom_adapter.model.acknowledgement import ERROR_CODES, AckCode, OutcomeIssue
+from medcom_adapter.model.carecommunication import Coding
 
 _NOT_RECEIPTED = frozenset({"SBDH", "CareCommunication", "Acknowledgement"})
 
@@ -74,3 +77,33 @@ class Answerer:
         enveloped = vans.build(fhir_payload.wrap(ack, sent=now, envelope_id=self.new_id()))
         self.acks[header_id] = enveloped
         return [*out, enveloped]
+
+    def scripted(self, data: bytes, codes: Sequence[str]) -> tuple[list[bytes], list[str]]:
+        """A VANS receipt and the Acknowledgements ``codes`` name, in order, for an
+        enveloped FHIR message (MedCom's Acknowledgement receive cases); the same code
+        twice is the same Acknowledgement again (a duplicate). Also the MessageHeader ids
+        of the Acknowledgements, which nothing may acknowledge."""
+        report = check(data)
+        opened = report.message
+        if not isinstance(opened, Enveloped) or opened.envelope.message is None:
+            return [], []
+        envelope, now = opened.envelope, self.clock()
+        out = [vans.build(vans.receipt_for(envelope, vans.VansReceiptKind.POSITIVE,
+                                           envelope_id=self.new_id(), sent=now))]
+        bundle, _ = wire.load(envelope.message.data)
+        made: dict[str, bytes] = {}
+        ids: list[str] = []
+        for code in codes:
+            if code not in made:
+                ok = ack_answer(bundle, now=now, new_id=self.new_id).ack
+                assert ok is not None, "a CareCommunication that reads is acknowledged"
+                ack = ok if code == "ok" else dataclasses.replace(
+                    ok, code=AckCode(code), issues=(OutcomeIssue(
+                        "error", "transient" if code == "transient-error" else "invalid",
+                        Coding(ERROR_CODES, "MSG_VALUESET_VALUE_UNKNOWN"),
+                        "Modtagerens test: kvittering efter MedComs testprotokol"),))
+                made[code] = wire.dump_json(acknowledgement.to_bundle(ack))
+                ids.append(ack.message_id)
+            out.append(vans.build(fhir_payload.wrap(made[code], sent=now,
+                                                    envelope_id=self.new_id())))
+        return out, ids

@@ -76,6 +76,8 @@ _VALIDATION = {
     "scenario.failed": "A test-protocol scenario did not get what MedCom's rules require: "
                        "the text names the message (envelope or MessageHeader id) and what was "
                        "expected (e.g. one positive receipt) against what arrived.",
+    "scenario.checklist": "MedCom's test protocol asks a person to confirm this in the "
+                          "system under test (what the user sees); the kit cannot observe it.",
 }
 
 

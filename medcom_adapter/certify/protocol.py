@@ -13,6 +13,7 @@ counts where it belongs: every scenario is judged again on all answers at the en
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -40,6 +41,15 @@ class Timing:
     timeout: float = 60.0  # seconds to wait for what a scenario must get
     quiet: float = 3.0  # then how long to keep listening for answers that must not come
     poll: float = 0.05
+
+
+@dataclass(frozen=True, slots=True)
+class Exchanged:
+    """One file as it went over the mailbox, envelope and all."""
+
+    scenario: str  # the scenario being played when it went ("" before the first)
+    way: str  # sent (by the kit) or received (from the system under test)
+    data: bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +87,8 @@ class ScenarioRunner:
         self.run_id = uuid.uuid4().hex[:12]  # parcel keys are unique per run
         self.answerer = Answerer(clock=now)
         self._sent = 0
+        self.current = ""  # the scenario being played, for the record of what was exchanged
+        self.exchanged: list[Exchanged] = []  # every file sent and received, in order
 
     # -- receive ---------------------------------------------------------------------------
     def receive(self, chosen: Sequence[Scenario]) -> list[ScenarioResult]:
@@ -85,6 +97,7 @@ class ScenarioRunner:
         owner: dict[str, _Played] = {}
         for n, scenario in enumerate(chosen, 1):
             self.progress(f"[{n}/{len(chosen)}] {scenario.id}: {scenario.title}")
+            self.current = scenario.id
             played.append(self._deliver(scenario, owner))
         return [ScenarioResult(p.scenario, tuple(
             protocol.check_receive(p.scenario, p.delivered, p.answers) + p.extra))
@@ -128,23 +141,39 @@ class ScenarioRunner:
         results = []
         for n, scenario in enumerate(chosen, 1):
             self.progress(f"[{n}/{len(chosen)}] {scenario.id}: {scenario.title}")
+            self.current = scenario.id
             results.append(self._ask(scenario, prompt))
         return results
 
     def _ask(self, scenario: Scenario, prompt: Prompt) -> ScenarioResult:
-        """Ask for one case, judge what arrives, answer what the vendor sent."""
-        ours = self._send_ours() if _needs_ours(scenario) else None
+        """Ask for one case, judge what arrives, answer what the vendor sent (with the
+        scenario's scripted Acknowledgements where it has them)."""
+        ours = self._send_ours(scenario) if _needs_ours(scenario) else None
         prompt(scenario, ours)
         arrived: list[bytes] = []
         extra: list[str] = []
+        our_acks: list[str] = []
 
         def take(data: bytes) -> None:
+            if _acknowledges(data, our_acks):
+                extra.append("an Acknowledgement was acknowledged (MedCom: never answer an "
+                             "Acknowledgement)")
+                return
             case, problem = _classify(data, scenario, ours)
             if problem:
                 extra.append(problem)
+            if case is not None and scenario.acks and arrived and _same_message(
+                    case, arrived[0]):
+                self.progress("    the message was sent again (same MessageHeader.id)")
+                return  # a resend after transient-error: allowed, and no new verdict
             if case is not None:
                 arrived.append(case)
-            for answer in self.answerer.answer(data):
+            if case is not None and scenario.acks:
+                answers, ids = self.answerer.scripted(data, scenario.acks)
+            else:
+                answers, ids = self.answerer.answer(data), []
+            our_acks.extend(ids + [a for a in map(_ack_id, answers) if a])
+            for answer in answers:
                 self._send(on_the_wire(answer, sent=self.now()))
 
         self._listen(lambda: bool(arrived), take)
@@ -152,8 +181,8 @@ class ScenarioRunner:
         self.progress(_verdict(failures))
         return ScenarioResult(scenario, tuple(failures))
 
-    def _send_ours(self) -> CareCommunication:
-        (data,) = renew([(self.catalogue / OUR_MESSAGE).read_bytes()])
+    def _send_ours(self, scenario: Scenario) -> CareCommunication:
+        (data,) = renew([(self.catalogue / (scenario.ours or OUR_MESSAGE)).read_bytes()])
         message = check(data).message
         assert isinstance(message, CareCommunication), "the catalogue's own message reads"
         self._send(on_the_wire(data, sent=self.now()))
@@ -163,6 +192,7 @@ class ScenarioRunner:
 
     # -- the mailbox -----------------------------------------------------------------------
     def _send(self, wire: Wire) -> None:
+        self.exchanged.append(Exchanged(self.current, "sent", wire.data))
         self._sent += 1
         self.mailbox.send(Parcel(wire.data, wire.kind, wire.envelope_id, wire.sender,
                                  wire.receiver, key=f"certify-{self.run_id}-{self._sent}"))
@@ -171,6 +201,7 @@ class ScenarioRunner:
         out = []
         for received in self.mailbox.receive():
             out.append(received.data)
+            self.exchanged.append(Exchanged(self.current, "received", received.data))
             self.mailbox.settle(received)
         return out
 
@@ -199,7 +230,35 @@ class ScenarioRunner:
 
 def _needs_ours(scenario: Scenario) -> bool:
     return scenario.thread in (ThreadRule.REPLY, ThreadRule.FORWARD) \
-        or scenario.kind == "Acknowledgement"
+        or scenario.kind == "Acknowledgement" or scenario.ours is not None
+
+
+def _header_id(data: bytes) -> str | None:
+    try:
+        return str(json.loads(data)["entry"][0]["resource"]["id"])
+    except (ValueError, KeyError, IndexError, TypeError):
+        return None
+
+
+def _same_message(data: bytes, first: bytes) -> bool:
+    return _header_id(data) is not None and _header_id(data) == _header_id(first)
+
+
+def _ack_id(data: bytes) -> str | None:
+    """The MessageHeader id of an enveloped Acknowledgement we send, else None."""
+    message = check(data).message
+    inner = message.message if isinstance(message, Enveloped) else None
+    return inner.message_id if isinstance(inner, Acknowledgement) else None
+
+
+def _acknowledges(data: bytes, acks: Sequence[str]) -> bool:
+    """Whether ``data`` is an enveloped Acknowledgement of one of our Acknowledgements."""
+    if not acks:
+        return False
+    report = check(data)
+    message = report.message
+    inner = message.message if isinstance(message, Enveloped) else message
+    return isinstance(inner, Acknowledgement) and inner.acknowledged_id in acks
 
 
 def _classify(data: bytes, scenario: Scenario,
@@ -233,5 +292,12 @@ def _verdict(failures: Sequence[str]) -> str:
     return "    passed" if not failures else "    FAILED: " + "; ".join(failures)
 
 
+def every_scenario() -> tuple[Scenario, ...]:
+    """The kit's own scenarios, then MedCom's test cases by MedCom's ids."""
+    from medcom_adapter.certify.medcom_cases import MEDCOM_SCENARIOS
+
+    return (*protocol.SCENARIOS, *MEDCOM_SCENARIOS)
+
+
 def chosen(direction: Direction) -> list[Scenario]:
-    return [s for s in protocol.SCENARIOS if s.direction is direction]
+    return [s for s in every_scenario() if s.direction is direction]

@@ -123,7 +123,10 @@ def scenario_rows(results: Sequence[ScenarioResult]) -> list[FileResult]:
             f"{r.scenario.id}: {r.scenario.title}", r.passed,
             f"{r.scenario.direction.value} scenario", None,
             tuple(Finding("scenario.failed", None, None, reason, hint("scenario.failed"))
-                  for reason in r.failures))
+                  for reason in r.failures)
+            + tuple(Finding("scenario.checklist", None, None, f"Bekræft: {item}",
+                            hint("scenario.checklist"), warning=True)
+                    for item in r.scenario.checklist))
         for r in results
     ]
 
@@ -133,4 +136,8 @@ def scenario_text(results: Sequence[ScenarioResult]) -> str:
     lines = [f"FAILED {r.scenario.id}: {reason}" for r in failed for reason in r.failures]
     lines.append(f"{len(results)} scenarios: {len(results) - len(failed)} passed, "
                  f"{len(failed)} failed")
+    to_confirm = [(r.scenario.id, item) for r in results for item in r.scenario.checklist]
+    if to_confirm:
+        lines.append("To confirm by hand in the system under test:")
+        lines += [f"  [ ] {id}: {item}" for id, item in to_confirm]
     return "\n".join(lines) + "\n"

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from medcom_adapter.certify.bundle_checks import Check
 from medcom_adapter.certify.deliveries import Wire
 from medcom_adapter.detect import Enveloped, check
 from medcom_adapter.envelopes.vans import VansReceipt
@@ -68,6 +69,21 @@ class Scenario:
     ask: str = ""  # send: what the vendor is asked to send us
     kind: str | None = None  # send: the message kind that must arrive
     thread: ThreadRule | None = None  # send: thread rule against our message
+    source: str = "the kit's own protocol"  # the MedCom document (and id) it plays
+    checks: tuple[Check, ...] = ()  # send: assertions on the CareCommunication Bundle
+    ours: str | None = None  # send: the kit's message a reply or forward answers
+    acks: tuple[str, ...] = ()  # send: Acknowledgement codes the kit answers with, in order
+    checklist: tuple[str, ...] = ()  # what a person confirms (Danish), shown in the report
+
+    def describe(self) -> dict[str, str]:
+        """id, title, kind, direction and source, as ``certify --list-scenarios`` lists."""
+        return {"id": self.id, "title": self.title, "kind": self.kind or _kinds(self),
+                "direction": self.direction.value, "source": self.source}
+
+
+def _kinds(scenario: Scenario) -> str:
+    return ", ".join(dict.fromkeys(d.fixture.rsplit("/", 1)[-1].split("-", 1)[0]
+                                   for d in scenario.deliveries))
 
 
 _KM = "oioxml/XDIS91-XD9134L-every-optional-element.xml"
@@ -238,6 +254,11 @@ def check_send(
     if report.kind != scenario.kind:
         failures.append(f"expected a {scenario.kind}, got {report.kind or 'an unknown kind'}")
     message = report.message
+    if scenario.checks and report.kind == "CareCommunication":
+        from medcom_adapter.fhir import wire
+
+        bundle, _ = wire.load(arrived[0])
+        failures += [f for f in (c.failure(bundle, ours) for c in scenario.checks) if f]
     if scenario.thread is None or not isinstance(message, CareCommunication):
         return failures
     latest = message.latest

@@ -2,7 +2,9 @@
 
 ``certify --scenarios send|receive --mailbox DIR`` plays MedCom's test protocol against a
 vendor's system over a VANS mailbox folder pair (DIR/out is read by the vendor's system,
-DIR/in written by it), showing progress, with the same reports.
+DIR/in written by it), showing progress, with the same reports; ``--evidence FILE.zip``
+also writes the evidence pack. ``--list-scenarios`` lists every scenario (MedCom's cases
+by MedCom's ids), ``--verify-evidence FILE.zip`` checks a pack against its manifest.
 """
 
 from __future__ import annotations
@@ -40,10 +42,22 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
                          help="play only this scenario (repeatable)")
     certify.add_argument("--catalogue", type=Path, default=DEFAULT_CATALOGUE, metavar="DIR",
                          help="the fixture catalogue the scenarios deliver from")
+    certify.add_argument("--list-scenarios", action="store_true",
+                         help="list every scenario: id, title, kind, direction, source")
+    certify.add_argument("--format", choices=("text", "json"), default="text",
+                         help="for --list-scenarios")
+    certify.add_argument("--evidence", type=Path, metavar="FILE.zip",
+                         help="with --scenarios: also write the evidence pack")
+    certify.add_argument("--verify-evidence", type=Path, metavar="FILE.zip",
+                         help="check an evidence pack against its manifest")
     certify.set_defaults(run=_certify)
 
 
 def _certify(args: argparse.Namespace) -> int:
+    if args.list_scenarios:
+        return _list(args)
+    if args.verify_evidence:
+        return _verify(args.verify_evidence)
     if args.scenarios:
         return _scenarios(args)
     if not args.paths:
@@ -64,6 +78,32 @@ def _certify(args: argparse.Namespace) -> int:
         args.html.write_text(reports.html_report(results, generated=datetime.now()),
                              encoding="utf-8")
     return EXIT_OK if all(r.valid for r in results) else EXIT_INVALID
+
+
+def _list(args: argparse.Namespace) -> int:
+    import json
+
+    from medcom_adapter.certify.protocol import every_scenario
+
+    rows = [s.describe() for s in every_scenario()]
+    if args.format == "json":
+        print(json.dumps(rows, ensure_ascii=False, indent=1))
+        return EXIT_OK
+    for row in rows:
+        print(f"{row['id']:<66} {row['direction']:<8} {row['kind']:<18} {row['title']}")
+    print(f"{len(rows)} scenarios")
+    return EXIT_OK
+
+
+def _verify(path: Path) -> int:
+    from medcom_adapter.certify.evidence import verify
+
+    problems = verify(path)
+    for problem in problems:
+        print(f"  {problem}")
+    print(f"{path}: " + ("intact, every file matches the manifest" if not problems
+                         else f"BROKEN, {len(problems)} problem(s)"))
+    return EXIT_OK if not problems else EXIT_INVALID
 
 
 def _scenarios(args: argparse.Namespace) -> int:
@@ -104,6 +144,7 @@ def _scenarios(args: argparse.Namespace) -> int:
     runner = ScenarioRunner(VansMailbox(args.mailbox), args.catalogue,
                             timing=Timing(timeout=timeout, quiet=args.quiet),
                             progress=progress)
+    started = datetime.now().astimezone()
     print(f"playing {len(scenarios)} {direction.value} scenarios over {args.mailbox}")
     if direction is Direction.RECEIVE:
         results = runner.receive(scenarios)
@@ -111,10 +152,18 @@ def _scenarios(args: argparse.Namespace) -> int:
         results = runner.send(scenarios, prompt)
     sys.stdout.write(reports.scenario_text(results))
     rows = reports.scenario_rows(results)
+    junit = reports.junit(rows, suite=f"medcom-{direction.value}-protocol")
+    html = reports.html_report(rows, title=f"MedCom test protocol: {direction.value}",
+                               generated=datetime.now(), words=reports.SCENARIO_WORDS)
     if args.junit:
-        args.junit.write_bytes(reports.junit(rows, suite=f"medcom-{direction.value}-protocol"))
+        args.junit.write_bytes(junit)
     if args.html:
-        args.html.write_text(reports.html_report(
-            rows, title=f"MedCom test protocol: {direction.value}", generated=datetime.now(),
-            words=reports.SCENARIO_WORDS), encoding="utf-8")
+        args.html.write_text(html, encoding="utf-8")
+    if args.evidence:
+        from medcom_adapter.certify import evidence
+
+        args.evidence.write_bytes(evidence.pack(
+            runner.exchanged, junit=junit, html=html,
+            env=evidence.environment(args.catalogue, started=started)))
+        print(f"wrote the evidence pack {args.evidence}")
     return EXIT_OK if all(r.passed for r in results) else EXIT_INVALID

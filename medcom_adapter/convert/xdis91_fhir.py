@@ -60,7 +60,7 @@ from medcom_adapter.model.correspondence import (
     CorrespondencePriority,
     EpisodeOfCareStatus,
 )
-from medcom_adapter.model.identifiers import LocationNumber
+from medcom_adapter.model.identifiers import Cpr, LocationNumber, XeCpr
 from medcom_adapter.model.ids import IdSource
 from medcom_adapter.model.letters import (
     BinaryLetter,
@@ -72,7 +72,7 @@ from medcom_adapter.model.letters import (
     UrlRef,
 )
 from medcom_adapter.model.message import Emessage, Envelope
-from medcom_adapter.model.parties import Address, Organisation, Patient
+from medcom_adapter.model.parties import Address, Organisation, Patient, PersonId
 from medcom_adapter.model.text import FormattedText
 
 DANISH_TIME = ZoneInfo("Europe/Copenhagen")
@@ -85,6 +85,8 @@ NO_TITLE = "Bilag"  # RefDescription is required in XDIS91; a FHIR title may be 
 REPLY_NOTE = "Denne meddelelse er en besvarelse af en tidligere meddelelse."
 FORWARD_NOTE = "Denne meddelelse er en videresendelse af en tidligere meddelelse."
 EARLIER_ATTACHMENT = "Bilag i en tidligere meddelelse: "
+MORE_IDS = ("Der er modtaget flere end et CPR-nummer i korrespondancemeddelelsen. Derfor er "
+            "de resterende medsendte CPR-numre indsat her:")
 XDIS91_VERSION, XBIN01_VERSION = "XD9134L", "XB0131X"
 SUBJECT_LENGTH = 70  # the mapping sheet: category and topic, "dog max 70 tegn"
 NAME_LENGTH = 35  # OrganisationName, DepartmentName, UnitName in XDIS91
@@ -342,13 +344,17 @@ def to_oioxml(
     own = _own_segments(cc)
     sender = _organisation(cc.sender, name_of, phone=_phone(cc, own))
     receiver = _organisation(cc.receiver, name_of)
+    patient_id, other_ids = _patient_ids(cc.patient)
     patient = Patient(
-        id=cc.patient.id, surname=cc.patient.family,
+        id=patient_id, surname=cc.patient.family,
         given_name=" ".join(cc.patient.given) or None,
         address=Address(street=(cc.patient.address_lines or (None,))[0],
                         district=cc.patient.city, postcode=cc.patient.postal_code),
     )
     texts = [FormattedText.plain(t) for t in _texts(cc, own)]
+    if other_ids:
+        texts.append(FormattedText.plain(
+            f"{MORE_IDS} {', '.join(str(i) for i in other_ids)}"))
     files = [s for s in own if isinstance(s, AttachmentSegment) and s.data is not None]
     _check_files(files)
     objects = [BinaryObject(_object_id(s.id), OBJECT_CODES[s.content_type or ""],
@@ -391,6 +397,14 @@ def _own_segments(cc: CareCommunication) -> list[Segment]:
     if cc.latest.activity is Activity.FORWARD or not own:
         return list(cc.segments)
     return [s for s in cc.segments if s.id in own]
+
+
+def _patient_ids(patient: CarePatient) -> tuple[PersonId, tuple[PersonId, ...]]:
+    """The one id XDIS91's patient carries (a CPR before a national replacement CPR before
+    any other) and the rest, for the text (use case S2, remark 2)."""
+    ids = patient.ids
+    chosen = next((i for kind in (Cpr, XeCpr) for i in ids if isinstance(i, kind)), ids[0])
+    return chosen, tuple(i for i in ids if i is not chosen)
 
 
 def _check_files(files: list[AttachmentSegment]) -> None:

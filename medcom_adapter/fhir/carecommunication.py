@@ -149,8 +149,8 @@ def _patient(patient: CarePatient, rid: str) -> Json:
     if patient.given:
         name["given"] = list(patient.given)
     resource: Json = {"resourceType": "Patient", "id": rid,
-                      "identifier": [{"system": _person_system(patient.id),
-                                      "value": str(patient.id)}],
+                      "identifier": [{"system": _person_system(pid), "value": str(pid)}
+                                     for pid in patient.ids],
                       "name": [name]}
     if patient.deceased is not None:
         resource["deceasedBoolean"] = patient.deceased
@@ -299,6 +299,8 @@ def _read(bundle: Json) -> CareCommunication:
 
 def _read_patient(patient: Json) -> CarePatient:
     identifier = first(patient.get("identifier"), "Patient.identifier")
+    others = tuple(_person(i.get("system"), i.get("value"))
+                   for i in (patient.get("identifier") or [])[1:])
     name = next((n for n in patient.get("name") or [] if n.get("use") == "official"), None)
     if name is None:
         raise error("the patient has an official name", "Patient.name")
@@ -311,6 +313,7 @@ def _read_patient(patient: Json) -> CarePatient:
         address_lines=tuple(address.get("line") or ()),
         city=address.get("city"),
         postal_code=address.get("postalCode"),
+        other_ids=others,
     )
 
 

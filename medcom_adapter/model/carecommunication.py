@@ -133,6 +133,11 @@ class CarePatient:
     address_lines: tuple[str, ...] = ()
     city: str | None = None
     postal_code: str | None = None
+    other_ids: tuple[PersonId, ...] = ()  # a CPR beside replacement CPRs: one of each type
+
+    @property
+    def ids(self) -> tuple[PersonId, ...]:
+        return (self.id, *self.other_ids)
 
 
 @dataclass(frozen=True, slots=True)

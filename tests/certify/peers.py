@@ -20,17 +20,24 @@ from pathlib import Path
 from medcom_adapter.certify.deliveries import on_the_wire, renew
 from medcom_adapter.certify.scenarios import Scenario
 from medcom_adapter.detect import VANS_NAMESPACE, Enveloped, check
-from medcom_adapter.fhir import carecommunication, wire
+from medcom_adapter.envelopes import fhir_payload, vans
+from medcom_adapter.fhir import acknowledgement, carecommunication, wire
 from medcom_adapter.fhir.threads import forward, new_message, reply
 from medcom_adapter.journal.factory import open_journal
-from medcom_adapter.model.acknowledgement import Acknowledgement
-from medcom_adapter.model.carecommunication import CareCommunication, Category
+from medcom_adapter.model.acknowledgement import AckCode, AckEvent, Acknowledgement
+from medcom_adapter.model.carecommunication import (
+    Activity,
+    AttachmentSegment,
+    CareCommunication,
+    Category,
+)
 from medcom_adapter.transport.interface import Parcel, Received
 from medcom_adapter.transport.vans_mailbox import Layout, VansMailbox
 from medcom_adapter.workers.hooks import CollectingHook
 from medcom_adapter.workers.inbox import Inbox
 from medcom_adapter.workers.outbox import Outbox
 from tests import catalogue
+from tests.certify.medcom_peer import medcom_case
 
 PEER_SIDE = Layout(out="in", inbox="out", archive="peer-archive")
 
@@ -39,6 +46,8 @@ class Fault(StrEnum):
     SKIPS_RECEIPTS = "skips-receipts"  # never sends a positive receipt (XCTL03)
     ACKS_DUPLICATES_TWICE = "acks-duplicates-twice"  # a duplicate gets two acknowledgements
     BREAKS_THREADS = "breaks-threads"  # a reply starts a new thread, a forward keeps ours
+    DROPS_ATTACHMENTS = "drops-attachments"  # what it sends loses the files it adds
+    ACKS_ACKNOWLEDGEMENTS = "acks-acknowledgements"  # answers an Acknowledgement with one
 
 
 def _is_envelope(data: bytes) -> bool:
@@ -64,13 +73,40 @@ class _Faulty:
             self.acked.add(acked)
 
     def receive(self) -> Iterator[Received]:
-        return self.side.receive()
+        for received in self.side.receive():
+            if Fault.ACKS_ACKNOWLEDGEMENTS in self.faults:
+                ack = _acknowledgement(received.data)
+                if ack is not None:
+                    self.side.send(_ack_of_ack(ack))
+            yield received
 
     def settle(self, received: Received) -> None:
         self.side.settle(received)
 
     def pending(self, received: Received) -> bool:
         return self.side.pending(received)
+
+
+def _acknowledgement(data: bytes) -> Acknowledgement | None:
+    if not _is_envelope(data):
+        return None
+    message = check(data).message
+    inner = message.message if isinstance(message, Enveloped) else None
+    return inner if isinstance(inner, Acknowledgement) else None
+
+
+def _ack_of_ack(ack: Acknowledgement) -> Parcel:
+    """What no system may send: an Acknowledgement of an Acknowledgement."""
+    own = str(uuid.uuid4())
+    mine = Acknowledgement(
+        bundle_id=str(uuid.uuid4()), message_id=own, timestamp=ack.timestamp,
+        sender=ack.receiver, receiver=ack.sender, acknowledged_id=ack.message_id,
+        code=AckCode.OK, history=(AckEvent(own, "acknowledgement", ack.timestamp, ack.receiver,
+                                           predecessor=ack.message_id),))
+    data = vans.build(fhir_payload.wrap(wire.dump_json(acknowledgement.to_bundle(mine)),
+                                        sent=ack.timestamp, envelope_id=str(uuid.uuid4())))
+    return Parcel(data, "VANSEnvelope", own, ack.receiver.gln, ack.sender.gln,
+                  key=f"ack-of-ack-{own}")
 
 
 def _acknowledged(data: bytes) -> str | None:
@@ -151,9 +187,31 @@ class Peer:
                          phone="44527000", now=later, new_id=new_id)
             if broken:
                 cc = dataclasses.replace(cc, thread_id=ours.thread_id)
+        elif case.startswith(("carecommunication-send-", "acknowledgement-receive-")):
+            found = medcom_case(case, ours, later, new_id)
+            if found is None:
+                return None
+            cc = found
+            if Fault.DROPS_ATTACHMENTS in self.faults:
+                cc = _without_added_files(cc)
+            if broken and cc.history[-1].activity is not Activity.NEW and ours is not None:
+                cc = dataclasses.replace(
+                    cc, thread_id=ours.thread_id if cc.history[-1].activity
+                    is Activity.FORWARD else cc.thread_id[:-36] + new_id())
         elif case == "S-XDIS91":
             source = catalogue.ROOT / "oioxml/XDIS91-XD9134L-every-optional-element.xml"
             return renew([source.read_bytes()])[0]
         else:
             return None  # S-ACK: the acknowledgement went back when our message arrived
         return wire.dump_json(carecommunication.to_bundle(cc))
+
+
+def _without_added_files(cc: CareCommunication) -> CareCommunication:
+    """``cc`` without the attachments its newest event added."""
+    *before, latest = cc.history
+    added = {s.id for s in cc.segments if isinstance(s, AttachmentSegment)
+             and s.id in latest.segment_ids}
+    return dataclasses.replace(
+        cc, segments=tuple(s for s in cc.segments if s.id not in added),
+        history=(*before, dataclasses.replace(latest, segment_ids=tuple(
+            i for i in latest.segment_ids if i not in added))))

@@ -31,3 +31,10 @@ def test_every_scenario_is_documented() -> None:
     section = DOC.split("## 2.")[1].split("## 3.")[0]
     for scenario in SCENARIOS:
         assert f"| `{scenario.id}` |" in section, scenario.id
+
+
+def test_medcom_case_table_is_generated_from_the_code() -> None:
+    from medcom_adapter.certify.medcom_cases import markdown as cases
+
+    assert _section("medcom") == cases(), \
+        "regenerate: python -m medcom_adapter.certify.medcom_cases --write docs/certification.md"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from medcom_adapter.certify.protocol import ScenarioResult, ScenarioRunner, Timing, chosen
-from medcom_adapter.certify.scenarios import Direction
+from medcom_adapter.certify.scenarios import Direction, ThreadRule
 from medcom_adapter.transport.vans_mailbox import VansMailbox
 from tests import catalogue
 from tests.certify.peers import Fault, Peer
@@ -67,9 +67,42 @@ def test_a_peer_acknowledging_duplicates_twice_fails_the_duplicate_scenario(
 
 def test_a_peer_breaking_thread_rules_fails_reply_and_forward(tmp_path: Path) -> None:
     failed = failing(play(tmp_path, Direction.SEND, frozenset({Fault.BREAKS_THREADS})))
-    assert set(failed) == {"S-CC-reply", "S-CC-forward"}
+    assert set(failed) == {s.id for s in SEND
+                           if s.thread in (ThreadRule.REPLY, ThreadRule.FORWARD)}
     assert any("keeps the thread id" in r for r in failed["S-CC-reply"])
     assert any("starts a new thread id" in r for r in failed["S-CC-forward"])
+    assert any(r.startswith("same-thread:")
+               for r in failed["carecommunication-send-reply-message"])
+    assert any(r.startswith("new-thread:")
+               for r in failed["carecommunication-send-forward-message"])
+
+
+# MedCom's cases in which the sender adds files (or a link) of its own
+ADDS_FILES = {f"carecommunication-send-{c}" for c in (
+    "new-attachment-pdf", "new-attachment-png", "new-attachment-jpeg", "new-attachment-gif",
+    "new-attachment-tiff", "new-attachment-bmp", "new-attachment-link", "new-attachment-multiple",
+    "new-attachment-structured", "reply-attachment", "reply-add-attachment",
+    "forward-attachment", "forward-add-attachment")}
+
+
+def test_a_peer_dropping_its_files_fails_exactly_medcoms_attachment_cases(
+        tmp_path: Path) -> None:
+    failed = failing(play(tmp_path, Direction.SEND, frozenset({Fault.DROPS_ATTACHMENTS})))
+    assert set(failed) == ADDS_FILES
+    assert any(r.startswith("attachment-image/bmp:")
+               for r in failed["carecommunication-send-new-attachment-bmp"])
+    assert any(r.startswith("payloads+6:")
+               for r in failed["carecommunication-send-forward-attachment"])
+
+
+def test_a_peer_acknowledging_acknowledgements_fails_where_it_was_acknowledged(
+        tmp_path: Path) -> None:
+    failed = failing(play(tmp_path, Direction.SEND, frozenset({Fault.ACKS_ACKNOWLEDGEMENTS})))
+    acknowledged = {s.id for s in SEND if s.kind == "CareCommunication"}
+    assert set(failed) == acknowledged
+    assert {s.id for s in SEND if s.id.startswith("acknowledgement-receive-")} <= acknowledged
+    for reasons in failed.values():
+        assert any("an Acknowledgement was acknowledged" in r for r in reasons)
 
 
 def test_nothing_arriving_fails_with_a_timeout_not_a_hang(tmp_path: Path) -> None:

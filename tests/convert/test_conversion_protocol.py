@@ -24,6 +24,7 @@ from medcom_adapter.convert.pairing import Arrival
 from medcom_adapter.convert.xdis91_fhir import (
     EARLIER_ATTACHMENT,
     FORWARD_NOTE,
+    MORE_IDS,
     REPLY_NOTE,
     ConversionError,
 )
@@ -49,6 +50,7 @@ from medcom_adapter.model.correspondence import ClinicalEmail
 from medcom_adapter.model.identifiers import XeCpr
 from medcom_adapter.model.letters import BinaryLetter, BinaryRef
 from medcom_adapter.model.message import Emessage
+from medcom_adapter.model.parties import person_id
 from medcom_adapter.model.receipts import Receipt, ReceiptKind
 from medcom_adapter.oioxml.emessage import build, parse
 from medcom_adapter.oioxml.receipting import answer
@@ -447,3 +449,24 @@ def test_3_3_a_history_event_keeps_its_identity() -> None:
 def test_3_3_attachments_of_a_new_message_are_the_allowed_types_only() -> None:
     with pytest.raises(ValueError, match="not allowed by MedCom"):
         NewAttachment("Notat", "application/msword", b"x")
+
+
+@pytest.mark.parametrize(("ids", "kept"), [
+    (("2509479989", "0703921VJ5"), "2509479989"),  # CC_13: a CPR and an X-eCPR
+    (("2509479989", "0703921VJ5", "0703925AB1"), "2509479989"),  # CC_14: and a D-eCPR
+    (("0703925AB1", "0703921VJ5"), "0703921VJ5"),  # CC_15: the national eCPR is kept
+])
+def test_3_3_more_than_one_cpr_keeps_one_and_lists_the_rest_in_the_text(
+    ids: tuple[str, ...], kept: str,
+) -> None:
+    cc = official_cc("S-A-new")
+    people = [person_id(i) for i in ids]
+    cc = dataclasses.replace(cc, patient=dataclasses.replace(
+        cc.patient, id=people[0], other_ids=tuple(people[1:])))
+    assert fhir_errors(to_bundle(cc)) == []
+    assert from_bundle(to_bundle(cc)).patient == cc.patient
+    km = xdis91_fhir.to_oioxml(cc).correspondence.letters[0]
+    assert isinstance(km, ClinicalEmail) and str(km.patient.id) == kept
+    text = "\n".join(t.to_plain() for t in km.texts)
+    assert MORE_IDS in text
+    assert all(i in text for i in ids if i != kept) and kept not in text
