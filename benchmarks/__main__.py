@@ -80,6 +80,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="run only this benchmark (repeatable); RESULTS.md is not written")
     args = parser.parse_args(argv)
     tuned = allocator_settings.tune()  # as the CLI and workers start (see benchmarks/allocator)
+    load_before = os.getloadavg()[0]
     chosen = [b for b in BENCHMARKS if not args.only or _name(b) in args.only]
     sections = []
     targets: list[str] = []
@@ -101,6 +102,15 @@ def main(argv: list[str] | None = None) -> int:
                 f"{'set as the CLI and workers set them' if tuned else 'left at their defaults'}"
                 f".\n\nEvery figure is a ratio to a floor measured "
                 f"in the same run; absolute medians are for information only.\n")
+        load = max(load_before, os.getloadavg()[0])
+        head += (f"\nLoad average (1 minute) {load_before:.1f} at the start, "
+                 f"{os.getloadavg()[0]:.1f} at the end, on {os.cpu_count()} CPUs.")
+        if load > (os.cpu_count() or 1):
+            head += (" The machine was busy with other work during this run: absolute "
+                     "figures are slower than on a quiet machine, and timed ratios move with "
+                     "the load (each floor is sampled in turn with what it is compared to, "
+                     "which keeps them comparable, not exact).")
+        head += "\n"
         summary = ("## Targets\n\nEvery line of the reports below that names a target, "
                    "with its verdict:\n\n" + "\n".join(targets) + "\n")
         RESULTS.write_text("\n".join([head, summary, *sections]), encoding="utf-8")

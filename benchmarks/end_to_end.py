@@ -108,12 +108,12 @@ def _run(folder: Path) -> None:
         "MEDCOM_TEST_POSTGRES_URL")
     if url:
         seconds, statements = _postgres(url, directory, request, requests)
-        print(f"== the same on PostgreSQL (one process): {1 / seconds:,.1f}/s "
+        print(f"the same on PostgreSQL (one process): {1 / seconds:,.1f}/s "
               f"({seconds * 1e3:.1f} ms); {statements:.1f} SQL statements a referral, queued to "
               f"both receipts in (target <= {STATEMENT_TARGET}: "
               f"{'met' if statements <= STATEMENT_TARGET else 'NOT met'})")
     else:
-        print("== the same on PostgreSQL: skipped (set MEDCOM_BENCH_POSTGRES_URL=postgresql://...)")
+        print("the same on PostgreSQL: skipped (set MEDCOM_BENCH_POSTGRES_URL=postgresql://...)")
 
 
 def _postgres(url: str, directory: Directory, request: object,

@@ -149,3 +149,19 @@ def test_unsupported_pair_and_invalid_input_are_explained(
     assert main(["convert", str(broken), "--to", "fhir"]) == 1
     assert "not a valid message" in capsys.readouterr().err
     assert main(["convert", str(xdis91), "--to", "fhir", "--sor", "nonsense"]) == 2
+
+
+def test_an_xdis91_whose_xbin01_never_came_converts_only_as_incomplete(
+    km_files: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    xdis91, _ = km_files
+    assert main(["convert", str(xdis91), "--to", "fhir", "--sor", GP_SOR]) == 1
+    assert "S1.A2" in capsys.readouterr().err
+    record = tmp_path / "conversion.json"
+    out = tmp_path / "cc"
+    assert main(["convert", str(xdis91), "--to", "fhir", "--sor", GP_SOR, "--incomplete",
+                 "--record", str(record), "--out", str(out)]) == 0
+    (bundle,) = out.glob("CareCommunication_*.json")
+    report = check(bundle.read_bytes())  # what MedCom's rules have the receiver refuse
+    assert not report.valid and any("title" in i.message for i in report.issues)
+    assert json.loads(record.read_text())["incomplete"] is True

@@ -131,6 +131,10 @@ class Query:
     after: int | None = None  # ids after this one (a polling cursor)
     kinds: tuple[str, ...] | None = None  # any of these kinds
     units: tuple[Unit, ...] | None = None  # only messages these units sent or received
+    # False: what the message is (ids, parties, status, history, digest) without its bytes:
+    # data is b"", attachments () and classification None, none of them read or decrypted.
+    # For matching an answer to what it answers, which never needs a 270 KB body.
+    bodies: bool = True
 
 
 def belongs(message: NewMessage, units: Sequence[Unit]) -> bool:

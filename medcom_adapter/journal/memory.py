@@ -228,7 +228,7 @@ class MemoryJournal:
                 if len(found) == query.limit:
                     break
                 if _matches(query, self._records[id]):
-                    found.append(self._stored(id))
+                    found.append(self._stored(id, bodies=query.bodies))
             if actor != SYSTEM:
                 self._log(actor, "read" if query.id is not None else "find",
                           tuple(s.id for s in found))
@@ -358,9 +358,11 @@ class MemoryJournal:
         for key in _keys(message):
             self._by_field[key].pop(id, None)
 
-    def _stored(self, id: int) -> StoredMessage:
+    def _stored(self, id: int, *, bodies: bool = True) -> StoredMessage:
         r = self._records[id]
-        return StoredMessage(id, r.message, r.stored_at, r.entry.digest, tuple(r.history),
+        message = r.message if bodies else dataclasses.replace(
+            r.message, data=b"", attachments=(), classification=None)
+        return StoredMessage(id, message, r.stored_at, r.entry.digest, tuple(r.history),
                              tuple(r.answered_by), r.purged_at)
 
     def _log(self, actor: str, action: str, ids: tuple[int, ...],

@@ -52,6 +52,8 @@ from medcom_adapter.model.parties import PersonId
 from medcom_adapter.reliable.states import allowed, sources
 
 _SELECT = f"SELECT {', '.join(rows.MESSAGE_COLUMNS)} FROM messages"
+_SELECT_HEADS = "SELECT {} FROM messages".format(", ".join(
+    "NULL AS body" if column == "body" else column for column in rows.MESSAGE_COLUMNS))
 _CHUNK = 500  # ids per IN list
 
 
@@ -161,9 +163,11 @@ class SqlJournal:
 
     def find(self, query: Query, *, actor: str = "system") -> Sequence[StoredMessage]:
         sql, params = self._where(query)
+        select = _SELECT if query.bodies else _SELECT_HEADS
         with self.db.transaction(write=actor != SYSTEM):
             found = self._load(self.db.rows(
-                f"{_SELECT}{sql} ORDER BY id LIMIT ?", (*params, query.limit)))
+                f"{select}{sql} ORDER BY id LIMIT ?", (*params, query.limit)),
+                bodies=query.bodies)
             if actor != SYSTEM:
                 # one message by id is a read (scoped by the query's other filters)
                 self._log(actor, "read" if query.id is not None else "find",
@@ -363,9 +367,9 @@ class SqlJournal:
                 found[row[0]].append(row)
         return found
 
-    def _load(self, found: list[Row]) -> list[StoredMessage]:
+    def _load(self, found: list[Row], *, bodies: bool = True) -> list[StoredMessage]:
         ids = [r[0] for r in found]
-        attachments = self._attachments(ids)
+        attachments = self._attachments(ids) if bodies else {id: [] for id in ids}
         history: dict[int, list[Row]] = {id: [] for id in ids}
         answered: dict[int, list[int]] = {id: [] for id in ids}
         classified: dict[int, Row] = {}
@@ -379,7 +383,8 @@ class SqlJournal:
                     f"SELECT answers, id FROM messages WHERE answers {inside} ORDER BY id", chunk):
                 answered[answers].append(id)
             for row in self.db.rows(f"SELECT {', '.join(rows.CLASSIFICATION_COLUMNS)} FROM "
-                                    f"classifications WHERE message {inside}", chunk):
+                                    f"classifications WHERE message {inside}",
+                                    chunk) if bodies else ():
                 classified[row[0]] = row
         opened = []
         for r in found:

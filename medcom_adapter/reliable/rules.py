@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
 from types import MappingProxyType
+from typing import Any
 
 from medcom_adapter.errors import InvalidValue, RefuseCode
 
@@ -141,23 +142,51 @@ class Policy:
         return self.rules[protocol]
 
     def with_rules(self, protocol: Protocol, kind: str | None = None,
-                   **changes: object) -> Policy:
+                   **changes: Any) -> Policy:
         """A policy with some fields of one channel's (or one kind's) rules changed, e.g.
         ``policy.with_rules(Protocol.FHIR, answer_timeout=timedelta(minutes=45))`` or
         ``policy.with_rules(Protocol.OIOXML, "XREF01", answer_timeout=timedelta(hours=4))``."""
         if kind is None:
             updated = dict(self.rules)
-            updated[protocol] = dataclasses.replace(self.rules[protocol], **changes)  # type: ignore[arg-type]
+            updated[protocol] = dataclasses.replace(self.rules[protocol], **changes)
             return Policy(MappingProxyType(updated), self.kinds)
         kinds = dict(self.kinds)
-        kinds[(protocol, kind)] = dataclasses.replace(self.of(protocol, kind), **changes)  # type: ignore[arg-type]
+        kinds[(protocol, kind)] = dataclasses.replace(self.of(protocol, kind), **changes)
         return Policy(self.rules, MappingProxyType(kinds))
+
+    @classmethod
+    def from_settings(cls, values: Mapping[str, str]) -> Policy:
+        """MedCom's defaults with the operator's settings (e.g. the environment) applied:
+        see :data:`SETTINGS`. InvalidValue names a setting that is not a whole number."""
+        policy = cls()
+        for name, (protocol, field_name, unit) in SETTINGS.items():
+            raw = values.get(name)
+            if raw is None or not raw.strip():
+                continue
+            try:
+                number = int(raw)
+            except ValueError:
+                raise InvalidValue(f"{name}: a whole number, not {raw!r}") from None
+            value: object = number if unit is None else number * unit
+            policy = policy.with_rules(protocol, None, **{field_name: value})
+        return policy
 
     def describe(self) -> list[str]:
         """The rules in force, one line per channel and kind row, for people."""
         lines = [f"{p.value}: {_describe(r)}" for p, r in self.rules.items()]
         lines += [f"{p.value} {k}: {_describe(r)}" for (p, k), r in self.kinds.items()]
         return lines
+
+
+# The operator's settings Policy.from_settings reads: name -> (channel, field, unit).
+SETTINGS: Mapping[str, tuple[Protocol, str, timedelta | None]] = MappingProxyType({
+    "MEDCOM_FHIR_ACK_TIMEOUT_MINUTES": (Protocol.FHIR, "answer_timeout", timedelta(minutes=1)),
+    "MEDCOM_FHIR_MAX_RESENDS": (Protocol.FHIR, "max_resends", None),
+    "MEDCOM_FHIR_RESEND_INTERVAL_MINUTES": (Protocol.FHIR, "resend_interval",
+                                            timedelta(minutes=1)),
+    "MEDCOM_OIOXML_RECEIPT_TIMEOUT_HOURS": (Protocol.OIOXML, "answer_timeout",
+                                            timedelta(hours=1)),
+})
 
 
 def _describe(rules: Rules) -> str:

@@ -193,9 +193,9 @@ class Inbox:
         digest = hashlib.sha256(inbound.entry.data).hexdigest()
         resumed = tracking.same_file(journal, inbound.entry.envelope_id, digest)
         if resumed is not None and resumed.status is Status.RECEIVED:  # a run was cut short
-            if inbound.problem is None:
+            if inbound.problem is None:  # delivered with its bytes: read them now
                 self._decided("delivered", resumed.id)
-                return resumed
+                return journal.get(resumed.id)
             return self._decided(self._refuse(resumed.id, inbound, inbound.reason), resumed.id)
         if key is None:
             id = journal.append(inbound.entry, Status.RECEIVED)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import os
 import uuid
 from collections.abc import Callable, Sequence
 from contextlib import suppress
@@ -63,7 +64,8 @@ def utc_now() -> datetime:
 
 @dataclass(frozen=True, slots=True)
 class OutboxSettings:
-    policy: Policy = field(default_factory=Policy)  # MedCom's timeouts and resend limits
+    # MedCom's timeouts and resend limits, with the operator's MEDCOM_* settings applied
+    policy: Policy = field(default_factory=lambda: Policy.from_settings(os.environ))
     receipt_timeout: timedelta | None = None  # overrides the policy's OIOXML receipt timeout
     lease_seconds: float = 60.0
     batch: int = 100
@@ -164,8 +166,9 @@ class Outbox:
         journal ids acted on (timed out, resent automatically, or given up)."""
         now = self.clock()
         acted = []
+        # what is outstanding, without its bytes (a body is read only for a message acted on)
         for stored in self.journal.find(Query(status=Status.SENT, direction=Direction.OUTBOUND,
-                                              limit=1_000_000)):
+                                              limit=1_000_000, bodies=False)):
             if stored.message.kind in tracking.ANSWER_KINDS:
                 continue
             chain = tracking.attempts(self.journal, stored)
@@ -173,7 +176,8 @@ class Outbox:
                 continue  # a later attempt speaks for the message
             decision = outbound.next_step(tracking.outbound_of(chain), now=now,
                                           policy=self.policy)
-            if isinstance(decision, outbound.TimedOut) and not _owes_receipt(stored):
+            if (isinstance(decision, outbound.TimedOut)
+                    and not _owes_receipt(self.journal.get(stored.id))):
                 # read only now: whether the receiver owes a positive answer at all
                 decision = outbound.next_step(
                     tracking.outbound_of(chain, expects_answer=False), now=now,
@@ -206,7 +210,7 @@ class Outbox:
 
     def _resend(self, chain: list[StoredMessage], *, deliberate: bool) -> int:
         latest = chain[-1]
-        message = latest.message
+        message = self.journal.get(latest.id).message  # the chain is read without bytes
         now = self.clock()
         fhir = message.kind in tracking.FHIR_KINDS
         envelope_id = str(uuid.uuid4()) if fhir else self.ids.envelope_id()

@@ -53,7 +53,8 @@ def protocol_of(kind: str) -> Protocol:
 def attempts(journal: Journal, stored: StoredMessage) -> list[StoredMessage]:
     """Every outbound entry of ``stored``'s message (first send and resends), oldest first."""
     message = stored.message
-    found = journal.find(Query(message_id=message.message_id, direction=Direction.OUTBOUND))
+    found = journal.find(Query(message_id=message.message_id, direction=Direction.OUTBOUND,
+                                bodies=False))
     same = [s for s in found if s.message.kind == message.kind
             and s.message.receiver_ean == message.receiver_ean]
     return sorted(same or [stored], key=lambda s: s.id)
@@ -65,7 +66,7 @@ def chain_for(journal: Journal, *, envelope_id: str | None,
     else by message id), found with as few journal reads as possible: each is audited."""
     if message_ids:
         found = [s for s in journal.find(Query(message_id=message_ids[0],
-                                               direction=Direction.OUTBOUND))
+                                               direction=Direction.OUTBOUND, bodies=False))
                  if s.message.kind not in ANSWER_KINDS]
         named = next((s for s in found if envelope_id is None
                       or s.message.envelope_id == envelope_id), None)
@@ -78,7 +79,7 @@ def chain_for(journal: Journal, *, envelope_id: str | None,
     if not envelope_id:
         return []
     named_by_envelope = journal.find(Query(envelope_id=envelope_id,
-                                           direction=Direction.OUTBOUND))
+                                           direction=Direction.OUTBOUND, bodies=False))
     return attempts(journal, named_by_envelope[0]) if named_by_envelope else []
 
 
@@ -119,8 +120,8 @@ def earlier(journal: Journal, key: MessageKey,
     """What the journal has received before from ``sender`` with ``key``'s envelope id or
     message id (answers excluded), each with its :class:`Earlier` record."""
     found: dict[int, StoredMessage] = {}
-    for query in (Query(envelope_id=key.envelope_id, direction=Direction.INBOUND),
-                  Query(message_id=key.message_id, direction=Direction.INBOUND)):
+    for query in (Query(envelope_id=key.envelope_id, direction=Direction.INBOUND, bodies=False),
+                  Query(message_id=key.message_id, direction=Direction.INBOUND, bodies=False)):
         found.update((s.id, s) for s in journal.find(query))
     return [(s, _earlier(journal, s, key.protocol)) for _, s in sorted(found.items())
             if s.message.sender_ean == sender
@@ -139,7 +140,8 @@ def _earlier(journal: Journal, stored: StoredMessage, protocol: Protocol) -> Ear
 
 def same_file(journal: Journal, envelope_id: str, digest: str) -> StoredMessage | None:
     """An inbound entry of these very bytes (a file received again, or a run cut short)."""
-    for stored in journal.find(Query(envelope_id=envelope_id, direction=Direction.INBOUND)):
+    for stored in journal.find(Query(envelope_id=envelope_id, direction=Direction.INBOUND,
+                                     bodies=False)):
         if stored.digest == digest:
             return stored
     return None

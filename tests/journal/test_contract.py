@@ -277,3 +277,17 @@ def test_purge_erases_received_receipts_but_keeps_undelivered_messages(
     clock.advance(days=1)
     report = journal.purge(clock.now)
     assert (report.purged, report.kept) == ((sent, answer), (inbound,))
+
+
+def test_find_without_bodies_gives_a_message_without_its_bytes(journal: Journal) -> None:
+    id = journal.append(referral(1), Status.QUEUED)
+    journal.set_status(id, Status.SENT)
+    (full,) = journal.find(Query(envelope_id=referral(1).envelope_id))
+    (head,) = journal.find(Query(envelope_id=referral(1).envelope_id, bodies=False))
+    assert head.message.data == b"" and head.message.attachments == ()
+    assert head.message.classification is None
+    assert head.message == dataclasses.replace(full.message, data=b"", attachments=(),
+                                               classification=None)
+    assert (head.id, head.digest, head.history, head.stored_at) == (
+        id, full.digest, full.history, full.stored_at)
+    assert journal.get(id) == full  # the bytes are still there for whoever needs them

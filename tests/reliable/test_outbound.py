@@ -166,3 +166,20 @@ def test_unsent_message_is_not_resent() -> None:
     with pytest.raises(ResendRefused, match="not been sent"):
         ob.resend(ob.start(Protocol.FHIR, "B1", "MH1", now=T0), new_envelope_id="B2", now=T0,
                   deliberate=True)
+
+
+def test_the_operator_sets_timing_by_name() -> None:
+    policy = Policy.from_settings({"MEDCOM_FHIR_ACK_TIMEOUT_MINUTES": "90",
+                                   "MEDCOM_FHIR_MAX_RESENDS": "2",
+                                   "MEDCOM_FHIR_RESEND_INTERVAL_MINUTES": "60",
+                                   "MEDCOM_OIOXML_RECEIPT_TIMEOUT_HOURS": "4",
+                                   "UNRELATED": "x"})
+    fhir = policy.of(Protocol.FHIR)
+    assert (fhir.answer_timeout, fhir.max_resends, fhir.resend_interval) == (
+        timedelta(minutes=90), 2, timedelta(minutes=60))
+    assert policy.of(Protocol.OIOXML).answer_timeout == timedelta(hours=4)
+    assert Policy.from_settings({}) == Policy()
+    with pytest.raises(InvalidValue, match="MEDCOM_FHIR_MAX_RESENDS"):
+        Policy.from_settings({"MEDCOM_FHIR_MAX_RESENDS": "tre"})
+    with pytest.raises(InvalidValue, match="at most 3"):
+        Policy.from_settings({"MEDCOM_FHIR_MAX_RESENDS": "4"})
