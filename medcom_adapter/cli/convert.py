@@ -19,6 +19,7 @@ import json
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -121,7 +122,7 @@ def _xctl_to_fhir(source: Source, options: Options) -> list[Output]:
                          if o.kind == "CareCommunication"), None)
     receipts = [source.message.message, *(c.message.message for c in options.companions)]
     ack = to_fhir(receipts, link=options.link, acknowledged=acknowledged,
-                  sor_of=options.sor_of_gln)
+                  sor_of=options.sor_of_gln, now=datetime.now(UTC))
     ext, data = _fhir_bytes(to_bundle(ack), options)
     return [Output(f"Acknowledgement_{ack.bundle_id}.{ext}", data)]
 

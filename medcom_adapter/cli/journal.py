@@ -16,7 +16,7 @@ import sys
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
-from medcom_adapter.cli.common import EXIT_INVALID, EXIT_OK
+from medcom_adapter.cli.common import EXIT_INVALID, EXIT_OK, EXIT_USAGE
 from medcom_adapter.errors import JournalError
 from medcom_adapter.journal import export
 from medcom_adapter.journal.interface import (
@@ -56,8 +56,13 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     show.add_argument("--reveal", action="store_true", help="show full CPR numbers")
     show.set_defaults(run=_show)
 
-    sub.add_parser("verify", help="recompute digests and the hash chain").set_defaults(
-        run=_verify)
+    check = sub.add_parser("verify", help="recompute digests, seals and the keyed chains")
+    check.add_argument("--against", metavar="CHECKPOINT",
+                       help="a line 'journal checkpoint' printed earlier: also detect rows "
+                            "cut off after it or rewritten before it")
+    check.set_defaults(run=_verify)
+    sub.add_parser("checkpoint", help="print the chains' heads, to keep outside the journal"
+                   ).set_defaults(run=_checkpoint)
 
     out = sub.add_parser("export", help="everything about one child, as a zip for filing")
     out.add_argument("--patient", required=True, metavar="CPR")
@@ -181,19 +186,40 @@ def _details(stored: StoredMessage, receipts: list[StoredMessage], *, reveal: bo
 
 
 def _verify(args: argparse.Namespace) -> int:
+    from medcom_adapter.journal.interface import Checkpoint
+
+    try:
+        against = Checkpoint.parse(args.against) if args.against else None
+    except ValueError as exc:
+        print(f"medcom-adapter: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     journal = open_audited(args)
     try:
-        report = journal.verify()
+        report = journal.verify(against)
     finally:
         journal.close()
     if report.intact:
         print(f"intact: {report.checked} entries, every digest and chain link holds")
         return EXIT_OK
-    print(f"BROKEN: first broken entry is message {report.first_broken} "
-          f"({report.checked} entries checked)")
+    where = (f"message {report.first_broken}" if report.first_broken is not None
+             else report.problems[0])
+    print(f"BROKEN: first break: {where} ({report.checked} entries checked)")
     for problem in report.problems:
         print(f"  {problem}")
     return EXIT_INVALID
+
+
+def _checkpoint(args: argparse.Namespace) -> int:
+    journal = open_audited(args)
+    try:
+        point = journal.checkpoint()
+    finally:
+        journal.close()
+    print(point)
+    print(f"(message {point.messages}, audit row {point.audit}: keep this line outside the "
+          "journal and its backups; check with 'journal verify --against LINE')",
+          file=sys.stderr)
+    return EXIT_OK
 
 
 def _export(args: argparse.Namespace) -> int:

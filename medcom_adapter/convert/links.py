@@ -10,6 +10,7 @@ beside the converted files).
 
 from __future__ import annotations
 
+from calendar import monthrange
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -22,6 +23,9 @@ from medcom_adapter.model.carecommunication import Activity, Event, Party
 # does not allow.
 CONVERSION_FAILED = ("Konverteringen ml. XML/EDI og FHIR kunne ikke udføres korrekt pga. "
                      "tekniske el. indholdsmæssige forhold i meddelelsen.")
+
+
+RECEIPT_MONTHS = 3  # how long the conversion waits for the receipts of its letters (4.5.1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +67,15 @@ class Link:
     def enrichment(self) -> str | None:
         """The conversion service's own reason, added to a negative receipt (table 5)."""
         return CONVERSION_FAILED if self.incomplete or self.foreign_types else None
+
+    def expired(self, now: datetime) -> bool:
+        """Whether the conversion service may have forgotten this conversion: 3 months after
+        it (4.5.1); a receipt that comes later is passed on unconverted."""
+        occurred = self.event.occurred
+        month = occurred.month - 1 + RECEIPT_MONTHS
+        year, month = occurred.year + month // 12, month % 12 + 1
+        day = min(occurred.day, monthrange(year, month)[1])
+        return now >= occurred.replace(year=year, month=month, day=day)
 
     def letter(self, envelope_id: str, letter_id: str) -> OioxmlLetter | None:
         return next((x for x in self.letters

@@ -152,6 +152,7 @@ def to_fhir(
     acknowledged: CareCommunication | None = None,
     sor_of: GlnToSor = _no_sor,
     new_id: NewId = _uuid,
+    now: datetime | None = None,
 ) -> Acknowledgement:
     """The one Acknowledgement for the receipts of a conversion's letters (table 4).
 
@@ -168,6 +169,10 @@ def to_fhir(
                 "an Acknowledgement names the CareCommunication's MessageHeader.id, which an "
                 "XCTL does not carry: give the CareCommunication or the conversion's record")
         link = link_to_care_communication(acknowledged, messages)
+    if now is not None and link.expired(now):
+        raise ConversionError(
+            f"the conversion of message {link.message_id} is more than 3 months old: its "
+            "receipts are passed on unconverted (rules 4.5.1)")
     answered = _match(messages, link)
     sender = _party(link.receiver, messages, sor_of)  # the original receiver answers
     receiver = _party(link.sender, messages, sor_of)

@@ -195,6 +195,33 @@ class VerifyReport:
         return self.first_broken is None and not self.problems
 
 
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """The heads of the message and audit chains at one moment, printed to be kept
+    elsewhere: ``mcj1.<last message>.<its link>.<last audit row>.<its link>``."""
+
+    messages: int
+    message_link: str
+    audit: int
+    audit_link: str
+
+    def __str__(self) -> str:
+        return ".".join((_CHECKPOINT, str(self.messages), self.message_link, str(self.audit),
+                         self.audit_link))
+
+    @classmethod
+    def parse(cls, text: str) -> Checkpoint:
+        parts = text.strip().split(".")
+        if (len(parts) != 5 or parts[0] != _CHECKPOINT or not parts[1].isdigit()
+                or not parts[3].isdigit() or any(len(p) != 64 for p in (parts[2], parts[4]))):
+            raise ValueError("a checkpoint reads mcj1.<n>.<link>.<n>.<link>, as "
+                             "'journal checkpoint' prints it")
+        return cls(int(parts[1]), parts[2], int(parts[3]), parts[4])
+
+
+_CHECKPOINT = "mcj1"  # the version tag of a printed checkpoint
+
+
 class Journal(Protocol):
     """Any journal store. Every method that writes commits durably before it returns."""
 
@@ -251,7 +278,14 @@ class Journal(Protocol):
         message-borne, by date; audited as an export."""
         ...
 
-    def verify(self) -> VerifyReport: ...
+    def verify(self, against: Checkpoint | None = None) -> VerifyReport:
+        """Every digest, seal and chain link; with ``against``, also that the chains still
+        pass through the checkpoint (rows after it not cut off, none before it rewritten)."""
+        ...
+
+    def checkpoint(self) -> Checkpoint:
+        """The chains' heads now, to be kept outside the journal."""
+        ...
 
     def close(self) -> None: ...
 

@@ -8,6 +8,7 @@ stores so ``verify`` and audit tests mean the same thing here.
 from __future__ import annotations
 
 import dataclasses
+import secrets
 import threading
 import uuid
 from collections.abc import Iterator, Sequence
@@ -23,6 +24,7 @@ from medcom_adapter.journal.henvisninger import select
 from medcom_adapter.journal.interface import (
     SYSTEM,
     AuditEntry,
+    Checkpoint,
     FileClaim,
     NewMessage,
     PurgeReport,
@@ -90,6 +92,7 @@ class MemoryJournal:
         self._records: dict[int, _Record] = {}
         self._audit: list[AuditEntry] = []
         self._head = chain.GENESIS
+        self._chain_key = secrets.token_bytes(32)  # lives and dies with the process
         self._henvisninger: list[RecordedHenvisning] = []
         self._lock = threading.RLock()
         # ids by a field a worker looks messages up by, so that a lookup costs the same
@@ -147,8 +150,8 @@ class MemoryJournal:
             for message in messages:
                 id = len(self._records) + 1
                 now = self._clock()
-                entry = chain.entry_for(id, message, now)
-                self._head = chain.link(self._head, entry)
+                entry = chain.entry_for(id, message, now, self._chain_key)
+                self._head = chain.link(self._head, entry, self._chain_key)
                 self._records[id] = _Record(
                     message, now, entry, self._head, [StatusChange(status, now)]
                 )
@@ -323,18 +326,22 @@ class MemoryJournal:
     def rotate_key(self) -> int:
         return 0  # nothing here is encrypted
 
-    def verify(self) -> VerifyReport:
+    def checkpoint(self) -> Checkpoint:
+        with self._lock:
+            return Checkpoint(len(self._records), self._head, len(self._audit), chain.GENESIS)
+
+    def verify(self, against: Checkpoint | None = None) -> VerifyReport:
         with self._lock:
             problems: list[tuple[int, str]] = []
             entries = []
             for id, r in self._records.items():
                 entry = r.entry
                 if r.purged_at is None:
-                    entry = chain.entry_for(id, r.message, r.stored_at)
+                    entry = chain.entry_for(id, r.message, r.stored_at, self._chain_key)
                     if entry.digest != r.entry.digest:
                         problems.append((id, f"message {id}: body digest differs"))
                 entries.append((entry, r.link))
-            return chain.report(entries, self._head, problems)
+            return chain.report(entries, self._head, problems, self._chain_key, against)
 
     def close(self) -> None:
         pass

@@ -33,6 +33,7 @@ from medcom_adapter.journal.henvisninger import HenvisningStore
 from medcom_adapter.journal.interface import (
     SYSTEM,
     AuditEntry,
+    Checkpoint,
     FileClaim,
     NewMessage,
     PurgeReport,
@@ -43,9 +44,10 @@ from medcom_adapter.journal.interface import (
     unfinished,
 )
 from medcom_adapter.journal.migrations import migrate
+from medcom_adapter.journal.relink import chain_key, relink
 from medcom_adapter.journal.shared import SharedState, Unit
 from medcom_adapter.journal.shared_sql import SqlSharedState
-from medcom_adapter.journal.verify import verify_rows
+from medcom_adapter.journal.verify import check_key, verify_audit, verify_rows
 from medcom_adapter.model.classification import Classification
 from medcom_adapter.model.henvisninger import HenvisningRecord, RecordedHenvisning
 from medcom_adapter.model.parties import PersonId
@@ -63,7 +65,9 @@ class SqlJournal:
     def __init__(self, db: Db, keys: Keyring, *, clock: Clock = utc_now) -> None:
         self.db, self.keys, self._clock = db, keys, clock
         self._damaged: dict[int, JournalError] = {}  # found by a read, quarantined after it
+        check_key(db, keys)  # before anything is written: a wrong key must change nothing
         migrate(db)
+        relink(db, keys, only_unkeyed=True)  # a journal from before keyed chains, once
         self.shared: SharedState = SqlSharedState(db, keys)
         self._henvisninger = HenvisningStore(db, keys, clock)
         with db.transaction(write=True):
@@ -90,15 +94,16 @@ class SqlJournal:
         self, messages: Sequence[NewMessage], status: Status, *, actor: str = "system"
     ) -> Sequence[int]:
         with self.db.transaction(write=True):
-            last, link = self.db.rows(
-                "SELECT last_id, link FROM journal_head WHERE id = 1" + self.db.dialect.lock_rows
-            )[0]
+            last, link, key_id = self.db.rows(
+                "SELECT last_id, link, chain_key FROM journal_head WHERE id = 1"
+                + self.db.dialect.lock_rows)[0]
+            key = chain_key(self.keys, key_id)
             self._check_answers(messages, last)
             now, at = self._clock(), chain.timestamp(self._clock())
             batch: dict[str, list[Row]] = {"m": [], "s": [], "a": [], "c": [], "h": []}
             for n, message in enumerate(messages, start=last + 1):
-                entry = chain.entry_for(n, message, now)
-                link = chain.link(link, entry)
+                entry = chain.entry_for(n, message, now, key)
+                link = chain.link(link, entry, key)
                 batch["m"].append(
                     rows.message_row(n, entry, link, message, status, actor, self.keys))
                 batch["s"].append((n, status.value))
@@ -323,19 +328,42 @@ class SqlJournal:
     def rotate_key(self) -> int:
         from medcom_adapter.journal.rotate import rotate
 
+        before = self.verify()
+        if not before.intact:  # relinking a broken chain would hide what broke it
+            raise JournalCorrupt("the journal does not verify, so its key is not rotated: "
+                                 + "; ".join(before.problems[:3]))
         changed = rotate(self.db, self.keys)
         with self.db.transaction(write=True):
             self._henvisninger.rotate()
         with self.db.transaction(write=True):
             self._log("system", "rotate-key", (), f"{changed} messages now under "
                       f"{self.keys.current.id}")
+        relink(self.db, self.keys, only_unkeyed=False)
         return changed
 
-    def verify(self) -> VerifyReport:
+    def checkpoint(self) -> Checkpoint:
         with self.db.transaction(write=False):
-            head = self.db.rows("SELECT link FROM journal_head WHERE id = 1")[0][0]
-            report = verify_rows(self._all_rows(), head, self.keys, self._attachments)
+            (m, m_link), (a, a_link) = self.db.rows(
+                "SELECT last_id, link FROM journal_head WHERE id IN (1, 2) ORDER BY id")
+        return Checkpoint(m, m_link, a, a_link)
+
+    def verify(self, against: Checkpoint | None = None) -> VerifyReport:
+        with self.db.transaction(write=False):
+            (head, key_id, last), (audit_head, audit_key_id, audits) = (
+                self.db.rows("SELECT link, chain_key, last_id FROM journal_head WHERE id = 1")[0],
+                self.db.rows("SELECT link, chain_key, last_id FROM journal_head WHERE id = 2")[0])
+            purged = {int(i) for (ids,) in self.db.rows(
+                "SELECT message_ids FROM audit_log WHERE action = 'purge'") for i in
+                ids.split(",") if i}
+            report = verify_rows(self._all_rows(), head, self.keys, self._attachments,
+                                 key=chain_key(self.keys, key_id), purged=purged,
+                                 classifications=self._classifications, against=against)
+            audit = verify_audit(self.db, chain_key(self.keys, audit_key_id), audit_head,
+                                 audits, against, last)
             recorded = self._henvisninger.verify()
+        if audit:  # the audit log's break is named in the problems (it is no message)
+            report = VerifyReport(report.checked, report.first_broken,
+                                  (*report.problems, *audit))
         self._release_quarantine()
         if not recorded:
             return report
@@ -432,11 +460,28 @@ class SqlJournal:
             params += more
         return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
 
+    def _classifications(self, ids: Sequence[int]) -> dict[int, Row]:
+        found: dict[int, Row] = {}
+        for chunk in _chunks(ids):
+            for row in self.db.rows(f"SELECT {', '.join(rows.CLASSIFICATION_COLUMNS)} FROM "
+                                    f"classifications WHERE message IN ({marks(len(chunk))})",
+                                    chunk):
+                found[row[0]] = row
+        return found
+
     def _log(self, actor: str, action: str, ids: tuple[int, ...],
              detail: str | None = None) -> None:
-        self.db.run("INSERT INTO audit_log (at, actor, action, message_ids, detail) "
-                    "VALUES (?, ?, ?, ?, ?)", (chain.timestamp(self._clock()), actor, action,
-                                               ",".join(map(str, ids)), detail))
+        """An audit row, chained after the one before it (the audit head row is locked)."""
+        previous, key_id = self.db.rows("SELECT link, chain_key FROM journal_head WHERE id = 2"
+                                        + self.db.dialect.lock_rows)[0]
+        at, listed = chain.timestamp(self._clock()), ",".join(map(str, ids))
+        link = chain.audit_link(chain_key(self.keys, key_id), previous, at, actor, action,
+                                listed, detail)
+        ((id,),) = self.db.rows("INSERT INTO audit_log (at, actor, action, message_ids, detail) "
+                                "VALUES (?, ?, ?, ?, ?) RETURNING id",
+                                (at, actor, action, listed, detail))
+        self.db.run("INSERT INTO audit_chain (id, link) VALUES (?, ?)", (id, link))
+        self.db.run("UPDATE journal_head SET last_id = ?, link = ? WHERE id = 2", (id, link))
 
 
 _STATE = "INSERT INTO message_state (message, status) VALUES (?, ?)"

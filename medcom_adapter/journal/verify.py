@@ -1,8 +1,11 @@
 """``verify`` for stored rows: recompute every digest and link, decrypt every sealed value.
 
-A flipped byte in a ciphertext fails its authentication tag; a changed digest or header
-field breaks the chain at that entry; a removed row breaks it at the next one, and removed
-last rows no longer lead to the link recorded in ``journal_head``.
+A flipped byte in a ciphertext fails its authentication tag; a changed digest, header field
+or classification breaks the chain at that entry (links are keyed: see ``chain``); a
+removed row breaks it at the next one, and removed last rows no longer lead to the link
+recorded in ``journal_head``. Content erased without a purge in the audit log is reported,
+and the audit log's own chain is followed. ``check_key`` refuses a key that does not open a
+journal's rows before anything is written.
 """
 
 from __future__ import annotations
@@ -11,27 +14,110 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import islice
 from typing import Any
 
-from medcom_adapter.errors import JournalError
+from medcom_adapter.errors import JournalCorrupt, JournalError, JournalKeyError
 from medcom_adapter.journal import chain, rows
 from medcom_adapter.journal.crypto import Keyring
-from medcom_adapter.journal.db import Row
-from medcom_adapter.journal.interface import VerifyReport
+from medcom_adapter.journal.db import Db, Row
+from medcom_adapter.journal.interface import Checkpoint, VerifyReport
 
 Attachments = Callable[[Sequence[int]], dict[int, list[Row]]]
+Classifications = Callable[[Sequence[int]], dict[int, Row]]
 
 
 def verify_rows(stored: Iterable[dict[str, Any]], head: str, keys: Keyring,
-                attachments: Attachments) -> VerifyReport:
+                attachments: Attachments, *, key: bytes | None = None,
+                purged: set[int] | None = None, classifications: Classifications | None = None,
+                against: Checkpoint | None = None) -> VerifyReport:
     problems: list[tuple[int, str]] = []
     entries = []
     for batch in _batches(iter(stored), 1000):
-        found = attachments([r["id"] for r in batch])
+        ids = [r["id"] for r in batch]
+        found = attachments(ids)
+        classified = classifications(ids) if classifications is not None else {}
         for row in batch:
             entry = rows.entry(row)
             entries.append((entry, row["link"]))
+            id = row["id"]
             if row["purged_at"] is None:
-                problems += [(row["id"], p) for p in _check(row, entry, found[row["id"]], keys)]
-    return chain.report(entries, head, problems)
+                problems += [(id, p) for p in _check(row, entry, found[id], keys)]
+                if classifications is not None:
+                    problems += [(id, p) for p in _classification(row, classified.get(id),
+                                                                  keys, key)]
+            elif purged is not None and id not in purged:
+                problems.append((id, f"message {id}: its content was erased, but no purge "
+                                     "in the audit log names it"))
+    return chain.report(entries, head, problems, key, against)
+
+
+def _classification(row: dict[str, Any], found: Row | None, keys: Keyring,
+                    key: bytes | None) -> Iterator[str]:
+    if found is None and row["classification_digest"] is None:
+        return
+    try:
+        digest = None if found is None else chain.classification_digest(
+            key, rows.open_classification(found, keys, row["key_id"]))
+    except (JournalError, ValueError):  # a sealed value or a class no longer reads
+        digest = ""
+    if digest != row["classification_digest"]:
+        yield (f"message {row['id']}: its §126a classification was changed or removed")
+
+
+def verify_audit(db: Db, key: bytes | None, head: str, last: int,
+                 against: Checkpoint | None, messages: int) -> list[str]:
+    """Problems of the audit log's chain: the first row whose link does not follow, rows
+    cut off after the head, the checkpoint's row gone or rewritten, and rows naming
+    messages beyond the last one (the newest messages were cut off)."""
+    previous, seen, problems = chain.GENESIS, 0, []
+    beyond = None
+    after = 0
+    while batch := db.rows(
+            "SELECT a.id, a.at, a.actor, a.action, a.message_ids, a.detail, c.link FROM "
+            "audit_log a LEFT JOIN audit_chain c ON c.id = a.id WHERE a.id > ? ORDER BY a.id "
+            "LIMIT 1000", (after,)):
+        for id, at, actor, action, ids, detail, stored in batch:
+            expected = chain.audit_link(key, previous, at, actor, action, ids, detail)
+            if stored != expected:
+                return [f"audit log row {id}: its link does not follow from the row before it "
+                        "(an audit row was changed or removed)"]
+            if against is not None and id == against.audit and stored != against.audit_link:
+                problems.append(f"audit log row {id}: differs from the checkpoint's")
+            if beyond is None and any(int(i) > messages for i in ids.split(",") if i):
+                beyond = id
+            previous, seen = stored, id
+        after = batch[-1][0]
+    if previous != head or seen != last:
+        problems.append(f"audit log rows after row {seen} are missing")
+    if beyond is not None:
+        problems.append(f"audit log row {beyond} names messages after message {messages}, "
+                        "the last in the journal: newer messages were cut off")
+    if against is not None and against.audit > seen:
+        problems.append(f"audit log row {against.audit}: missing, though the checkpoint "
+                        "names it")
+    return problems
+
+
+def check_key(db: Db, keys: Keyring) -> None:
+    """Refuse (JournalKeyError) a keyring that does not open the journal's sealed rows."""
+    try:
+        with db.transaction(write=False):
+            found = db.rows("SELECT id, key_id, body FROM messages WHERE body IS NOT NULL "
+                            "ORDER BY id DESC LIMIT 1")
+    except Exception:
+        return
+    if not found:
+        return
+    id, key_id, body = found[0]
+    if key_id not in keys.keys:
+        raise JournalKeyError(
+            f"the journal's rows are sealed under key {key_id!r}, which is not configured "
+            f"(configured: {', '.join(keys.keys)}); refusing to start rather than write "
+            "under another key. Restore the key (see docs/security.md)")
+    try:
+        keys.decrypt(key_id, bytes(body), rows.where("messages", "body", id))
+    except JournalCorrupt:
+        raise JournalKeyError(
+            f"the configured key {key_id!r} does not open the journal's rows: it is not the "
+            "key they were sealed with; refusing to start") from None
 
 
 def _check(row: dict[str, Any], entry: chain.Entry, attachments: list[Row],

@@ -65,8 +65,10 @@ def care_communication(cc: CareCommunication, *, reveal: bool = False) -> str:
         if isinstance(segment, TextSegment):
             lines += [head, *(f"  {line}" for line in segment.text.split("\n"))]
         else:
-            size = _size(len(segment.data)) if segment.data is not None else "sent earlier"
-            lines += [head, f"  attachment {segment.title}: {segment.content_type or 'link'} "
+            size = (_size(len(segment.data)) if segment.data is not None else
+                    "never came (placeholder)" if segment.placeholder else "sent earlier")
+            title = segment.title if segment.title is not None else "(no title)"
+            lines += [head, f"  attachment {title}: {segment.content_type or 'link'} "
                             f"{segment.url or size}"]
     lines.append("")
     lines += [f"History: {e.activity.value} {e.occurred.isoformat()} by {_party(e.agent)}"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -267,3 +267,14 @@ def test_medcom_ctl_examples_convert_for_their_letter() -> None:
         ack = xctl_ack.to_fhir(message, link=link)
         assert ack.code is code and ack.acknowledged_id == cc.message_id
         assert errors(ack_bundle.to_bundle(ack)) == []
+
+
+def test_receipts_after_three_months_are_not_converted() -> None:
+    _, out = fhir_went_out_as_oioxml()
+    occurred = out.link.event.occurred
+    assert not out.link.expired(occurred + timedelta(days=88))
+    later = occurred + timedelta(days=93)
+    assert out.link.expired(later)
+    assert xctl_ack.to_fhir(receipts(out), link=out.link, now=occurred).code is AckCode.OK
+    with pytest.raises(ConversionError, match="3 months"):
+        xctl_ack.to_fhir(receipts(out), link=out.link, now=later)

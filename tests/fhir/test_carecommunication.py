@@ -22,6 +22,13 @@ EXAMPLES = sorted(
 )
 
 
+
+def official_files(found: list[str]) -> list[str]:
+    """``found``, or a clean skip when MedCom's examples are not beside the checkout."""
+    if not found:
+        pytest.skip("MedCom's example Bundles are not in ../shared/medcom-official")
+    return found
+
 def load(path: str) -> dict[str, Any]:
     with open(path, encoding="utf-8") as handle:
         data: dict[str, Any] = json.load(handle)
@@ -42,7 +49,7 @@ def test_example_reads_and_writes_back_the_same(path: str) -> None:
 
 
 def test_reply_example_carries_thread_history_and_earlier_attachments() -> None:
-    path = next(p for p in EXAMPLES if "c0426e3e" in p)
+    path = next(p for p in official_files(EXAMPLES) if "c0426e3e" in p)
     message = from_bundle(load(path))
     assert message.category is Category.EXAMINATION_RESULTS
     assert [e.activity.value for e in message.history] == [
@@ -68,7 +75,7 @@ def test_reply_example_carries_thread_history_and_earlier_attachments() -> None:
     ids=["header-not-first", "no-subject", "segment-without-id", "dangling-sender", "bad-cpr"],
 )
 def test_broken_bundles_name_what_and_where(damage: Any, where: str | None) -> None:
-    bundle = copy.deepcopy(load(EXAMPLES[0]))
+    bundle = copy.deepcopy(load(official_files(EXAMPLES)[0]))
     damage(bundle)
     with pytest.raises(InconsistentMessage) as caught:
         from_bundle(bundle)

@@ -97,7 +97,28 @@ def test_verify_reports_intact_then_broken(filled: dict[str, int], data: Path,
     db.commit()
     db.close()
     code, out = run(capsys, "verify")
-    assert code == 1 and f"first broken entry is message {filled['answer']}" in out
+    assert code == 1 and f"first break: message {filled['answer']}" in out
+
+
+def test_a_checkpoint_kept_elsewhere_reveals_a_cut_off_tail(
+        filled: dict[str, int], data: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, line = run(capsys, "checkpoint")
+    assert code == 0 and line.startswith("mcj1.4.")
+    assert run(capsys, "verify", "--against", line.strip())[0] == 0
+    import sqlite3
+
+    db = sqlite3.connect(data / "journal.sqlite3")
+    last = filled["built"]
+    for table in ("attachments", "classifications", "status_history", "message_state"):
+        db.execute(f"DELETE FROM {table} WHERE message = ?", (last,))
+    db.execute("DELETE FROM messages WHERE id = ?", (last,))
+    db.execute("UPDATE journal_head SET last_id = ?, link = (SELECT link FROM messages WHERE "
+               "id = ?) WHERE id = 1", (last - 1, last - 1))
+    db.commit()
+    db.close()
+    code, out = run(capsys, "verify", "--against", line.strip())
+    assert code == 1 and f"message {last}: missing, though the checkpoint names it" in out
+    assert run(capsys, "verify", "--against", "not-a-checkpoint")[0] == 2
 
 
 def test_export_zip_holds_originals_attachments_renderings_manifest(

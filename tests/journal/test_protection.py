@@ -162,12 +162,13 @@ def test_the_audit_log_refuses_changes(sql_journal: SqlJournal) -> None:
     assert [a.actor for a in sql_journal.audit_log()] == ["x"]
 
 
-def test_rows_under_a_key_we_lack_are_named(sql_journal: SqlJournal, open_store: Opener,
-                                            clock: Clock) -> None:
-    id = sql_journal.append(referral(1), Status.SENT)
-    stranger = SqlJournal(sql_journal.db, Keyring((Key("other", bytes(32)),)), clock=clock)
+def test_a_journal_under_a_key_we_lack_refuses_to_open_naming_it(
+        sql_journal: SqlJournal, open_store: Opener, clock: Clock) -> None:
+    sql_journal.append(referral(1), Status.SENT)
     with pytest.raises(JournalKeyError, match="test-1"):
-        stranger.get(id)
+        SqlJournal(sql_journal.db, Keyring((Key("other", bytes(32)),)), clock=clock)
+    with pytest.raises(JournalKeyError, match="does not open"):  # same id, another secret
+        SqlJournal(sql_journal.db, Keyring((Key("test-1", bytes(32)),)), clock=clock)
 
 
 def test_rotate_key_reencrypts_every_row_and_lookups_still_work(

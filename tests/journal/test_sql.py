@@ -104,10 +104,16 @@ def test_the_state_migration_keeps_each_status_and_lease(tmp_path: Path, keys: K
     message, at = referral(1), clock()
     entry = chain.entry_for(1, message, at)
     link = chain.link(chain.GENESIS, entry)
-    db.run(rows.insert("messages", rows.MESSAGE_COLUMNS),
-           rows.message_row(1, entry, link, message, Status.QUEUED, "system", keys))
+    old_columns = rows.MESSAGE_COLUMNS[:-1]  # schema 1 had no classification digest
+    db.run(rows.insert("messages", old_columns),
+           rows.message_row(1, entry, link, message, Status.QUEUED, "system", keys)[:-1])
     db.run_many(rows.insert("attachments", rows.ATTACHMENT_COLUMNS),
                 rows.attachment_rows(1, message, keys))
+    assert message.classification is not None
+    db.run(rows.insert("classifications", rows.CLASSIFICATION_COLUMNS),
+           rows.classification_row(1, message.classification, keys))
+    db.run("INSERT INTO audit_log (at, actor, action, message_ids, detail) "
+           "VALUES ('2024-03-01', 'ops', 'find', '1', NULL)")
     for status in (Status.QUEUED, Status.SENT):
         db.run("INSERT INTO status_history (message, status, at, key_id, reason) "
                "VALUES (?, ?, ?, ?, ?)", rows.history_row(1, status, chain.timestamp(at), None,
@@ -116,7 +122,9 @@ def test_the_state_migration_keeps_each_status_and_lease(tmp_path: Path, keys: K
            (chain.timestamp(at + timedelta(minutes=1)),))
     db.run("UPDATE journal_head SET last_id = 1, link = ? WHERE id = 1", (link,))
 
-    journal = SqlJournal(db, keys, clock=clock)
+    journal = SqlJournal(db, keys, clock=clock)  # relinks the unkeyed chains, once
+    assert journal.verify().intact
+    assert db.rows("SELECT link FROM messages")[0][0] != link
     assert [s.id for s in journal.find(Query(status=Status.SENT))] == [1]
     assert journal.claim(Status.SENT, 10) == []  # the lease carried over
     clock.advance(minutes=2)

@@ -29,11 +29,12 @@ def _all() -> tuple[Migration, ...]:
         m002_state,
         m003_henvisninger,
         m004_shared_state,
-        m005_claims,
+        m005_keyed_chain,
+        m006_claims,
     )
 
     return (m001_initial.MIGRATION, m002_state.MIGRATION, m003_henvisninger.MIGRATION,
-            m004_shared_state.MIGRATION, m005_claims.MIGRATION)
+            m004_shared_state.MIGRATION, m005_keyed_chain.MIGRATION, m006_claims.MIGRATION)
 
 
 MIGRATIONS = _all()

@@ -14,7 +14,7 @@
 
 from medcom_adapter.journal.migrations import Migration
 
-MIGRATION = Migration(5, "journal identity, inbound file claims, quarantined rows", (
+MIGRATION = Migration(6, "journal identity, inbound file claims, quarantined rows", (
     "CREATE TABLE journal_identity (id INTEGER PRIMARY KEY, identity TEXT NOT NULL)",
     """CREATE TABLE inbound_files (
         id {serial}, name TEXT NOT NULL, digest TEXT NOT NULL,

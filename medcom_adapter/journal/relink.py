@@ -1,0 +1,67 @@
+"""Relink a journal's chains under the current key's chain key, in one commit.
+
+Done once when a journal from before schema 5 (unkeyed SHA-256 links) first opens, and by
+``rotate_key`` after re-encrypting (the chain key follows the journal key, so the old key
+can go). ``rotate_key`` verifies the chains first: a broken chain is never relinked, which
+would launder the tampering it shows.
+"""
+
+from __future__ import annotations
+
+from medcom_adapter.journal import chain, rows
+from medcom_adapter.journal.crypto import Keyring
+from medcom_adapter.journal.db import Db
+
+_BATCH = 1000
+
+
+def chain_key(keys: Keyring, key_id: str | None) -> bytes | None:
+    """The chain key named in a head row (None: the journal is not keyed yet)."""
+    if key_id is None:
+        return None
+    if key_id not in keys.keys:
+        from medcom_adapter.errors import JournalKeyError
+
+        raise JournalKeyError(f"the journal's chains are keyed with key {key_id!r}, which is "
+                              "not configured")
+    return chain.chain_key(keys.keys[key_id].secret)
+
+
+def relink(db: Db, keys: Keyring, *, only_unkeyed: bool) -> bool:
+    """Relink every message and audit row; False when ``only_unkeyed`` and another process
+    (or an earlier open) already did."""
+    key_id = keys.current.id
+    key = chain.chain_key(keys.current.secret)
+    with db.transaction(write=True):
+        heads = db.rows("SELECT id, chain_key FROM journal_head ORDER BY id"
+                        + db.dialect.lock_rows)
+        if only_unkeyed and all(k is not None for _, k in heads):
+            return False
+        link, after = chain.GENESIS, 0
+        select = f"SELECT {', '.join(rows.MESSAGE_COLUMNS)} FROM messages"
+        while batch := db.rows(f"{select} WHERE id > ? ORDER BY id LIMIT ?", (after, _BATCH)):
+            for raw in batch:
+                row = rows.as_dict(raw)
+                digest = row["classification_digest"]
+                if row["purged_at"] is None:
+                    found = db.rows(f"SELECT {', '.join(rows.CLASSIFICATION_COLUMNS)} FROM "
+                                    "classifications WHERE message = ?", (row["id"],))
+                    digest = chain.classification_digest(key, rows.open_classification(
+                        found[0], keys, row["key_id"])) if found else None
+                entry = rows.entry({**row, "classification_digest": digest})
+                link = chain.link(link, entry, key)
+                db.run("UPDATE messages SET link = ?, classification_digest = ? WHERE id = ?",
+                       (link, digest, row["id"]))
+            after = batch[-1][0]
+        db.run("UPDATE journal_head SET link = ?, chain_key = ? WHERE id = 1", (link, key_id))
+        db.run("DELETE FROM audit_chain")
+        audit, last = chain.GENESIS, 0
+        while batch := db.rows("SELECT id, at, actor, action, message_ids, detail FROM "
+                               "audit_log WHERE id > ? ORDER BY id LIMIT ?", (last, _BATCH)):
+            for id, at, actor, action, ids, detail in batch:
+                audit = chain.audit_link(key, audit, at, actor, action, ids, detail)
+                db.run("INSERT INTO audit_chain (id, link) VALUES (?, ?)", (id, audit))
+                last = id
+        db.run("UPDATE journal_head SET last_id = ?, link = ?, chain_key = ? WHERE id = 2",
+               (last, audit, key_id))
+    return True

@@ -1,0 +1,183 @@
+"""Forging the journal without its key, on the stored rows: ``verify`` names the break.
+
+The attacker here can write the database (SQL, even dropping the audit log's trigger) but
+does not hold the journal key: links they recompute are plain SHA-256, or copies of links
+already stored. What only a checkpoint kept elsewhere can reveal (a tail cut off with the
+head moved back to a stored link, or a rewrite by someone holding the key) is tested with
+``verify(against=...)``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import timedelta
+
+import pytest
+
+from medcom_adapter.journal import chain, rows
+from medcom_adapter.journal.interface import Checkpoint, Query, Status
+from medcom_adapter.journal.relink import relink
+from medcom_adapter.journal.sqlstore import SqlJournal
+from tests.journal.conftest import Clock
+from tests.journal.samples import referral
+
+
+def _fill(journal: SqlJournal, n: int = 5) -> list[int]:
+    ids = list(journal.append_many([referral(i) for i in range(1, n + 1)], Status.SENT))
+    for id in ids:
+        journal.get(id, actor="ops")  # audited reads
+    return ids
+
+
+def _remove(journal: SqlJournal, id: int) -> None:
+    for table, column in (("attachments", "message"), ("classifications", "message"),
+                          ("status_history", "message"), ("message_state", "message")):
+        journal.db.run(f"DELETE FROM {table} WHERE {column} = ?", (id,))
+    journal.db.run("DELETE FROM messages WHERE id = ?", (id,))
+
+
+def _relink_unkeyed(journal: SqlJournal, after: int) -> str:
+    """What an attacker without the key can do: recompute the later links as SHA-256."""
+    link = str(journal.db.rows("SELECT link FROM messages WHERE id <= ? ORDER BY id DESC "
+                               "LIMIT 1", (after,))[0][0])
+    for raw in journal.db.rows(f"SELECT {', '.join(rows.MESSAGE_COLUMNS)} FROM messages "
+                               "WHERE id > ? ORDER BY id", (after,)):
+        row = rows.as_dict(raw)
+        link = chain.link(link, rows.entry(row))
+        journal.db.run("UPDATE messages SET link = ? WHERE id = ?", (link, row["id"]))
+    journal.db.run("UPDATE journal_head SET link = ? WHERE id = 1", (link,))
+    return link
+
+
+def test_the_journal_as_written_verifies(sql_journal: SqlJournal) -> None:
+    _fill(sql_journal)
+    sql_journal.set_status(1, Status.ACKNOWLEDGED)
+    report = sql_journal.verify(sql_journal.checkpoint())
+    assert report.intact, report.problems
+
+
+def test_cutting_off_the_newest_messages_and_recomputing_the_head(
+        sql_journal: SqlJournal) -> None:
+    _fill(sql_journal)
+    for id in (5, 4):
+        _remove(sql_journal, id)
+    sql_journal.db.run("UPDATE journal_head SET last_id = 3 WHERE id = 1")
+    _relink_unkeyed(sql_journal, after=2)  # from message 3 on, and the head
+    report = sql_journal.verify()
+    assert not report.intact and report.first_broken == 3
+    assert "message 3: chain link does not follow" in report.problems[0]
+
+
+def test_cutting_off_the_newest_messages_with_a_stored_head_is_seen_against_a_checkpoint(
+        sql_journal: SqlJournal) -> None:
+    _fill(sql_journal)
+    kept = sql_journal.checkpoint()
+    for id in (5, 4):
+        _remove(sql_journal, id)
+    stored = sql_journal.db.rows("SELECT link FROM messages WHERE id = 3")[0][0]
+    sql_journal.db.run("UPDATE journal_head SET last_id = 3, link = ? WHERE id = 1", (stored,))
+    report = sql_journal.verify()  # the audit log still names the reads of 4 and 5
+    assert not report.intact
+    assert any("names messages after message 3" in p for p in report.problems)
+    against = sql_journal.verify(kept)
+    assert any("message 5: missing, though the checkpoint names it" in p
+               for p in against.problems)
+
+
+def test_deleting_a_message_in_the_middle_and_relinking_the_rest(
+        sql_journal: SqlJournal) -> None:
+    _fill(sql_journal)
+    _remove(sql_journal, 3)
+    _relink_unkeyed(sql_journal, after=2)
+    report = sql_journal.verify()
+    assert report.first_broken == 4
+    assert report.problems[0].startswith("message 4: chain link does not follow")
+
+
+@pytest.mark.parametrize(("column", "value"), [
+    ("receiver_ean", "5790000999999"), ("episode_id", "6d1b4c8e-8a57-4f0e-9d52-0c7c2b7c1a11"),
+])
+def test_rewriting_a_receiver_or_a_course_and_relinking(sql_journal: SqlJournal, column: str,
+                                                        value: str) -> None:
+    _fill(sql_journal)
+    sql_journal.db.run(f"UPDATE messages SET {column} = ? WHERE id = 2", (value,))
+    _relink_unkeyed(sql_journal, after=1)
+    report = sql_journal.verify()
+    assert report.first_broken == 2 and "message 2: chain link" in report.problems[0]
+
+
+def test_a_changed_classification_is_seen(sql_journal: SqlJournal) -> None:
+    _fill(sql_journal)
+    sql_journal.db.run("UPDATE classifications SET classes = 'almen-praksis' WHERE message = 2")
+    report = sql_journal.verify()
+    assert report.first_broken == 2
+    assert "message 2: its §126a classification was changed" in report.problems[0]
+    sql_journal.db.run("DELETE FROM classifications WHERE message = 2")
+    assert "classification was changed or removed" in sql_journal.verify().problems[0]
+
+
+def test_an_audit_edit_after_dropping_the_trigger_is_seen(sql_journal: SqlJournal) -> None:
+    _fill(sql_journal)
+    trigger = ("DROP TRIGGER audit_log_no_delete" if sql_journal.db.dialect.name == "sqlite"
+               else "DROP TRIGGER audit_log_append_only ON audit_log")
+    sql_journal.db.script(trigger)
+    if sql_journal.db.dialect.name == "sqlite":
+        sql_journal.db.script("DROP TRIGGER audit_log_no_update")
+    first = sql_journal.db.rows("SELECT MIN(id) FROM audit_log")[0][0]
+    sql_journal.db.run("DELETE FROM audit_chain WHERE id = ?", (first + 1,))
+    sql_journal.db.run("DELETE FROM audit_log WHERE id = ?", (first + 1,))
+    sql_journal.db.run("UPDATE audit_log SET actor = 'system' WHERE id = ?", (first + 2,))
+    report = sql_journal.verify()
+    assert not report.intact and report.first_broken is None  # every message holds
+    assert report.problems == (f"audit log row {first + 2}: its link does not follow from "
+                               "the row before it (an audit row was changed or removed)",)
+
+
+def test_erasing_content_without_a_purge_is_seen(sql_journal: SqlJournal, clock: Clock) -> None:
+    _fill(sql_journal)
+    sql_journal.db.run("DELETE FROM attachments WHERE message = 2")
+    sql_journal.db.run("DELETE FROM classifications WHERE message = 2")
+    sql_journal.db.run("UPDATE messages SET body = NULL, person = NULL, person_index = NULL, "
+                       "purged_at = '2024-03-01T12:00:00.000000+00:00' WHERE id = 2")
+    report = sql_journal.verify()
+    assert report.first_broken == 2
+    assert "message 2: its content was erased, but no purge" in report.problems[0]
+    # a real purge is an audited, chained event: verify holds after it
+    for id in (1, 3, 4, 5):
+        sql_journal.set_status(id, Status.ACKNOWLEDGED)
+    clock.advance(days=1)
+    purged = sql_journal.purge(clock.now)
+    assert set(purged.purged) == {1, 3, 4, 5}  # 2 looks purged already
+    assert [p for p in sql_journal.verify().problems if "message 2" not in p] == []
+
+
+def test_a_rewrite_by_someone_holding_the_key_is_seen_against_a_checkpoint(
+        sql_journal: SqlJournal) -> None:
+    _fill(sql_journal)
+    kept = sql_journal.checkpoint()
+    sql_journal.db.run("UPDATE messages SET receiver_ean = '5790000999999' WHERE id = 2")
+    relink(sql_journal.db, sql_journal.keys, only_unkeyed=False)  # with the key
+    assert sql_journal.verify().intact  # consistent again...
+    report = sql_journal.verify(kept)  # ...but not the journal the checkpoint saw
+    assert not report.intact and report.first_broken == 5
+    assert "message 5: its link differs from the checkpoint's" in report.problems[0]
+    assert Checkpoint.parse(str(kept)) == kept
+
+
+def test_rotating_the_key_refuses_a_broken_journal(sql_journal: SqlJournal) -> None:
+    _fill(sql_journal)
+    sql_journal.db.run("UPDATE messages SET receiver_ean = '5790000999999' WHERE id = 2")
+    with pytest.raises(Exception, match="does not verify"):
+        sql_journal.rotate_key()
+
+
+def test_verify_and_checkpoint_hold_on_the_memory_journal_too(clock: Clock) -> None:
+    from medcom_adapter.journal.memory import MemoryJournal
+
+    journal = MemoryJournal(clock=clock)
+    journal.append_many([referral(1), referral(2)], Status.SENT)
+    kept = journal.checkpoint()
+    assert journal.verify(kept).intact
+    other = dataclasses.replace(kept, message_link="f" * 64)
+    assert journal.verify(other).first_broken == 2
+    assert journal.find(Query(since=clock.now - timedelta(days=1)))
