@@ -21,10 +21,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from medcom_adapter.catalogue import Envelope
 from medcom_adapter.certify.bundle_checks import Check
 from medcom_adapter.certify.deliveries import Wire
 from medcom_adapter.detect import Enveloped, check
 from medcom_adapter.envelopes.vans import VansReceipt
+from medcom_adapter.kinds import Kind
 from medcom_adapter.model.acknowledgement import Acknowledgement
 from medcom_adapter.model.carecommunication import Activity, CareCommunication
 from medcom_adapter.model.receipts import Receipt, ReceiptKind
@@ -186,7 +188,7 @@ def expectations(scenario: Scenario, delivered: Sequence[Wire]) -> Expected:
     silent: set[str] = set()
     for delivery, wire in zip(scenario.deliveries, delivered, strict=True):
         key = wire.envelope_id
-        if wire.kind == "VANSEnvelope":
+        if wire.kind == Envelope.VANS_ENVELOPE:
             allowed[(wire.envelope_id, Answer.VANS_POSITIVE)] += 1
             key = wire.message_id or ""
         if delivery.expect is Answer.NOTHING:
@@ -254,7 +256,7 @@ def check_send(
     if report.kind != scenario.kind:
         failures.append(f"expected a {scenario.kind}, got {report.kind or 'an unknown kind'}")
     message = report.message
-    if scenario.checks and report.kind == "CareCommunication":
+    if scenario.checks and report.kind == Kind.CARE_COMMUNICATION:
         from medcom_adapter.fhir import wire
 
         bundle, _ = wire.load(arrived[0])

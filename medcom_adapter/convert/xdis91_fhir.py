@@ -36,6 +36,7 @@ from zoneinfo import ZoneInfo
 
 from medcom_adapter.convert.links import Link, OioxmlLetter
 from medcom_adapter.errors import LocalError
+from medcom_adapter.kinds import Kind
 from medcom_adapter.model.carecommunication import (
     ATTACHMENT_TYPES,
     CATEGORY_DISPLAY,
@@ -74,6 +75,7 @@ from medcom_adapter.model.letters import (
 from medcom_adapter.model.message import Emessage, Envelope
 from medcom_adapter.model.parties import Address, Organisation, Patient, PersonId
 from medcom_adapter.model.text import FormattedText
+from medcom_adapter.oioxml.versions import current
 
 DANISH_TIME = ZoneInfo("Europe/Copenhagen")
 NO_TOPIC = "Ukendt emne"
@@ -87,7 +89,8 @@ FORWARD_NOTE = "Denne meddelelse er en videresendelse af en tidligere meddelelse
 EARLIER_ATTACHMENT = "Bilag i en tidligere meddelelse: "
 MORE_IDS = ("Der er modtaget flere end et CPR-nummer i korrespondancemeddelelsen. Derfor er "
             "de resterende medsendte CPR-numre indsat her:")
-XDIS91_VERSION, XBIN01_VERSION = "XD9134L", "XB0131X"
+XDIS91_VERSION = current(Kind.CORRESPONDENCE).code
+XBIN01_VERSION = current(Kind.BINARY).code
 SUBJECT_LENGTH = 70  # the mapping sheet: category and topic, "dog max 70 tegn"
 NAME_LENGTH = 35  # OrganisationName, DepartmentName, UnitName in XDIS91
 

@@ -31,6 +31,7 @@ from medcom_adapter.fhir.acknowledgement import to_bundle as ack_bundle
 from medcom_adapter.fhir.acknowledging import answer as acknowledge
 from medcom_adapter.fhir.carecommunication import from_bundle, to_bundle
 from medcom_adapter.fhir.validate import validate_message
+from medcom_adapter.kinds import Kind
 from medcom_adapter.model.carecommunication import CareCommunication
 from medcom_adapter.sandbox.addressing import Address
 
@@ -85,7 +86,7 @@ class FhirAnswers:
                 envelope, VansReceiptKind.NEGATIVE, envelope_id=str(uuid.uuid4()), sent=now,
                 error=VansError(exc.message[:500])))]
         issues = [i for i in validate_message(bundle) if not i.warning]
-        if payload.document.kind == "Acknowledgement":
+        if payload.document.kind is Kind.ACKNOWLEDGEMENT:
             if not issues:
                 self.acks_received.append(read_ack(bundle).acknowledged_id)
             return []
