@@ -39,7 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         result: int = args.run(args)
         return result
     except ResourceFault as exc:  # the disk or the database, not the input: exit 2
-        print(f"medcom-adapter: {exc.code}: {exc}", file=sys.stderr)
+        print(f"medcom-adapter: {exc.code}: {' '.join(str(exc).split())}", file=sys.stderr)
         return EXIT_USAGE
     except MedComError as exc:
         print(f"medcom-adapter: {exc.code}: {exc}", file=sys.stderr)

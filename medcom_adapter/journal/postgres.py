@@ -13,9 +13,9 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
 
-from medcom_adapter.errors import JournalError
+from medcom_adapter.errors import JournalError, ResourceFault
 from medcom_adapter.journal.db import Dialect, Params, Row
-from medcom_adapter.journal.faults import postgres_fault
+from medcom_adapter.journal.faults import SAFE, postgres_fault
 
 DIALECT = Dialect(
     name="postgresql", blob="BYTEA", bigint="BIGINT",
@@ -44,7 +44,9 @@ class PostgresDb:
             return psycopg.connect(self._url, autocommit=True)
         except psycopg.OperationalError as exc:
             # The driver's message names host and port, never the password.
-            raise JournalError(f"cannot connect to the PostgreSQL journal: {exc}") from None
+            said = " ".join(str(exc).split())  # one line
+            raise ResourceFault(f"cannot connect to the PostgreSQL journal ({said}); "
+                                f"{SAFE}") from None
 
     @contextmanager
     def _guard(self) -> Iterator[None]:

@@ -138,7 +138,7 @@ class SqlJournal:
             raise TransitionRefused(f"message {id}: no change from {leaving} to {status}")
         leaves = sorted(sources(status) if leaving is None else {leaving})
         with self.db.transaction(write=True):
-            changed = self.db.run(
+            changed = leaves and self.db.run(
                 "UPDATE message_state SET status = ?, lease_until = NULL WHERE message = ? "
                 f"AND status IN ({marks(len(leaves))})", (status.value, id, *leaves))
             if not changed:

@@ -18,7 +18,10 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tests.workers.campaign import Tally, campaign
+from tests.workers.campaign import Tally, Workload, campaign
+
+# more of each than the suite's campaign: more files in flight at every kill
+SOAK_WORKLOAD = Workload(kms=4, care_communications=3, referrals=2, letters=15)
 
 
 def _postgres(base: str) -> tuple[str, str]:
@@ -70,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
                     url = f"sqlite:///{root / 'journal.sqlite3'}"
                 try:
                     tally = campaign(root / "campaign", url, workers=workers, rounds=rounds,
-                                     seed=seed)
+                                     seed=seed, workload=SOAK_WORKLOAD)
                 finally:
                     if schema is not None:
                         assert base is not None
