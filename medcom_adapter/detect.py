@@ -12,15 +12,29 @@ carries).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, TypeAlias
 
+from medcom_adapter import catalogue
+from medcom_adapter.catalogue import Envelope
 from medcom_adapter.errors import Issue, MalformedMessage, MedComError, MessageTooLarge
+from medcom_adapter.fhir import versions as fhir_versions
+from medcom_adapter.model.acknowledgement import Acknowledgement
+from medcom_adapter.model.carecommunication import CareCommunication
 from medcom_adapter.model.ids import IdSource
 from medcom_adapter.oioxml import emessage
+from medcom_adapter.oioxml.emessage import Document
+from medcom_adapter.reliable.receipting import Answer
 from medcom_adapter.safe_xml import DEFAULT_MAX_BYTES
+
+if TYPE_CHECKING:  # the readers themselves load only when a file of theirs comes
+    from medcom_adapter.edifact.interchange import EdifactDocument
+    from medcom_adapter.envelopes.sbdh import Sbdh
+    from medcom_adapter.envelopes.vans import VansEnvelope
+    from medcom_adapter.fhir.bundle import Json
 
 FHIR_NAMESPACE = b"http://hl7.org/fhir"
 VANS_NAMESPACE = b"urn:oio:medcom:vans-envelope:1.0.4"
@@ -55,6 +69,11 @@ def _is_fhir_xml(data: bytes) -> bool:
     return FHIR_NAMESPACE in bytes(data[:2048])
 
 
+FhirMessage: TypeAlias = "CareCommunication | Acknowledgement"
+Message: TypeAlias = "Document | EdifactDocument | FhirMessage"
+Parsed: TypeAlias = "Message | Enveloped"
+
+
 @dataclass(frozen=True, slots=True)
 class Report:
     """What a file is and what is wrong with it; ``message`` is the model when it read."""
@@ -62,7 +81,7 @@ class Report:
     kind: str | None = None  # e.g. XREF01, XDIS91, CareCommunication, VANSEnvelope, SBDH
     version: str | None = None  # e.g. XH0131R, 5.0, 1.0.4
     issues: tuple[Issue, ...] = field(default=())
-    message: Any = None
+    message: Parsed | None = None
     carried: Report | None = None  # for an envelope: the report of the message inside
 
     @property
@@ -89,8 +108,9 @@ def check(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Report:
     return Report(kind, version, result.issues, result.document)
 
 
-def parse(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Any:
-    """The model of a received message; the RemoteError that says why not otherwise."""
+def parse(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Parsed | None:
+    """The model of a received message (None for a valid FHIR message of a kind the
+    catalogue has no reader for); the RemoteError that says why not otherwise."""
     syntax = sniff(data)
     if syntax is Syntax.EDIFACT:
         from medcom_adapter.edifact import interchange
@@ -148,34 +168,29 @@ def _check_fhir(data: bytes, max_bytes: int) -> Report:
     return Report(kind, version, issues, message)
 
 
-def _fhir_kind(bundle: dict[str, Any]) -> tuple[str | None, str | None]:
+def _fhir_kind(bundle: Json) -> tuple[str | None, str | None]:
     entries = bundle.get("entry") if isinstance(bundle, dict) else None
     header = (entries[0].get("resource") if isinstance(entries, list) and entries
               and isinstance(entries[0], dict) else None) or {}
     event = (header.get("eventCoding") or {}).get("code") if isinstance(header, dict) else None
     definition = header.get("definition") if isinstance(header, dict) else None
     version = definition.rpartition("|")[2] if isinstance(definition, str) else None
-    kinds = {"care-communication-message": "CareCommunication",
-             "acknowledgement-message": "Acknowledgement"}
     if version is None and isinstance(event, str):
         # no definition to state it (Acknowledgement 2.0 has none): the one version we support
         from medcom_adapter.fhir.profiles import registry
 
         rows = [r for r in registry().messages if r.event == event]
         version = rows[0].version if len(rows) == 1 else None
-    return (kinds.get(event, event) if isinstance(event, str) else None), version
+    if not isinstance(event, str):
+        return None, version
+    kind = fhir_versions.KIND_OF_EVENT.get(event)
+    return (kind.value if kind is not None else event), version
 
 
-def _read_fhir(kind: str | None, bundle: dict[str, Any]) -> Any:
-    if kind == "CareCommunication":
-        from medcom_adapter.fhir.carecommunication import from_bundle
-
-        return from_bundle(bundle)
-    if kind == "Acknowledgement":
-        from medcom_adapter.fhir.acknowledgement import from_bundle as read_ack
-
-        return read_ack(bundle)
-    return None
+def _read_fhir(kind: str | None, bundle: Json) -> FhirMessage | None:
+    found = catalogue.kind_named(kind) if kind is not None else None
+    read = catalogue.message_type(found).read if found is not None else None
+    return read(bundle) if read is not None else None
 
 
 def _issue(exc: MedComError) -> Issue:
@@ -192,58 +207,75 @@ def _issue(exc: MedComError) -> Issue:
 class Enveloped:
     """A transport envelope and the message it carries (None for a VANS receipt)."""
 
-    envelope: Any  # VansEnvelope | Sbdh
-    message: Any = None
+    envelope: VansEnvelope | Sbdh
+    message: Message | None = None
 
 
 _ENVELOPE_HEAD = 4096
 
 
-def _envelope_kind(data: bytes) -> str | None:
+def _envelope_kind(data: bytes) -> Envelope | None:
     # the root element declares the envelope's namespace in the first lines
     head = bytes(data[:_ENVELOPE_HEAD])
-    if VANS_NAMESPACE in head:
-        return "VANSEnvelope"
-    if SBDH_NAMESPACE in head:
-        return "SBDH"
-    return None
+    return next((e for e, ns in _ENVELOPE_NAMESPACES.items() if ns in head), None)
 
 
-def _open(kind: str, data: bytes, max_bytes: int) -> tuple[str, Any, bytes | None]:
-    """(version, envelope, carried bytes) of a valid envelope; RemoteError otherwise."""
-    if kind == "VANSEnvelope":
-        from medcom_adapter.envelopes import vans
+def _open_vans(data: bytes, max_bytes: int) -> tuple[str, VansEnvelope, bytes | None]:
+    from medcom_adapter.envelopes import vans
 
-        envelope: Any = vans.parse(data, max_bytes=max_bytes)
-        carried = envelope.message.data if envelope.message is not None else None
-        return "1.0.4", envelope, carried
+    envelope = vans.parse(data, max_bytes=max_bytes)
+    carried = envelope.message.data if envelope.message is not None else None
+    return vans.VERSION, envelope, carried
+
+
+def _open_sbdh(data: bytes, max_bytes: int) -> tuple[str, Sbdh, bytes | None]:
     from medcom_adapter.envelopes import sbdh
 
     document = sbdh.parse(data, max_bytes=max_bytes)
     return sbdh.PROFILE_VERSION, document, document.content
 
 
-def _check_envelope(kind: str, data: bytes, max_bytes: int) -> Report:
+_ENVELOPE_NAMESPACES = {Envelope.VANS_ENVELOPE: VANS_NAMESPACE, Envelope.EHMI_SBDH: SBDH_NAMESPACE}
+_OPENERS: dict[Envelope, Callable[[bytes, int], tuple[str, VansEnvelope | Sbdh, bytes | None]]] = {
+    Envelope.VANS_ENVELOPE: _open_vans, Envelope.EHMI_SBDH: _open_sbdh}
+
+
+def _open(kind: Envelope, data: bytes,
+          max_bytes: int) -> tuple[str, VansEnvelope | Sbdh, bytes | None]:
+    """(version, envelope, carried bytes) of a valid envelope; RemoteError otherwise."""
+    return _OPENERS[kind](data, max_bytes)
+
+
+def _check_envelope(kind: Envelope, data: bytes, max_bytes: int) -> Report:
     try:
         version, envelope, carried = _open(kind, data, max_bytes)
     except MedComError as exc:
         from medcom_adapter.errors import InboundInvalid
 
         issues = exc.issues if isinstance(exc, InboundInvalid) else (_issue(exc),)
-        return Report(kind, None, tuple(issues))
+        return Report(kind.value, None, tuple(issues))
     if carried is None:
-        return Report(kind, version, (), Enveloped(envelope))
+        return Report(kind.value, version, (), Enveloped(envelope))
     inner = check(carried, max_bytes=max_bytes)
-    return Report(kind, version, inner.issues, Enveloped(envelope, inner.message), inner)
+    return Report(kind.value, version, inner.issues,
+                  Enveloped(envelope, _carried(inner.message)), inner)
 
 
-def _parse_envelope(kind: str, data: bytes, max_bytes: int) -> Enveloped:
+def _carried(parsed: Parsed | None) -> Message | None:
+    # an envelope inside an envelope is not a MedCom message
+    if isinstance(parsed, Enveloped):
+        raise MalformedMessage("an envelope carries another envelope")
+    return parsed
+
+
+def _parse_envelope(kind: Envelope, data: bytes, max_bytes: int) -> Enveloped:
     _, envelope, carried = _open(kind, data, max_bytes)
-    return Enveloped(envelope, parse(carried, max_bytes=max_bytes) if carried else None)
+    return Enveloped(envelope, _carried(parse(carried, max_bytes=max_bytes)) if carried
+                     else None)
 
 
 def answer(data: bytes, *, now: datetime, ids: IdSource | None = None,
-           max_bytes: int = DEFAULT_MAX_BYTES) -> Any:
+           max_bytes: int = DEFAULT_MAX_BYTES) -> Answer:
     """The receipt a received message is owed, in its own syntax: CONTRL for EDIFACT, XCTL
     for OIOXML. Returns that syntax's ``Answer`` (``receipt``, ``reason``, ``build()``)."""
     try:

@@ -14,10 +14,27 @@ from medcom_adapter.fhir.acknowledgement import to_bundle as ack_bundle
 from medcom_adapter.fhir.acknowledging import answer as acknowledge
 from medcom_adapter.fhir.carecommunication import to_bundle
 from medcom_adapter.fhir.wire import dump_json
+from medcom_adapter.model.acknowledgement import Acknowledgement
+from medcom_adapter.model.carecommunication import CareCommunication
+from medcom_adapter.model.letters import LetterHeader
+from medcom_adapter.model.message import Letter
+from medcom_adapter.model.receipts import Receipt
+from medcom_adapter.oioxml.emessage import Document
 from tests.conftest import FIXTURES
 
 KM_REQUEST = FIXTURES / "requests" / "km-gp.json"
 GP_SOR = "5790000121526=265161000016000"
+
+
+def _document(data: bytes) -> Document:
+    message = check(data).message
+    assert isinstance(message, Document)
+    return message
+
+
+def _header(letter: Letter) -> LetterHeader:
+    assert not isinstance(letter, Receipt)
+    return letter.letter
 
 
 @pytest.fixture
@@ -38,6 +55,7 @@ def test_xdis91_with_attachment_to_fhir_on_stdout(
     data = capsysbinary.readouterr().out
     report = check(data)
     assert report.valid and report.kind == "CareCommunication", report.issues
+    assert isinstance(report.message, CareCommunication)
     assert any(getattr(s, "data", None) for s in report.message.segments)
 
 
@@ -69,6 +87,7 @@ def test_ack_to_xctl03_and_back_through_the_conversion_record(
     assert main(["convert", str(xdis91), "--to", "fhir", "--with", str(xbin), "--sor", GP_SOR,
                  "--record", str(record)]) == 0
     cc = check(capsysbinary.readouterr().out).message
+    assert isinstance(cc, CareCommunication)
     # ... whose Acknowledgement becomes one XCTL03 per letter, naming each
     result = acknowledge(to_bundle(cc), now=datetime(2026, 11, 22, 12, 0).astimezone())
     assert result.ack is not None
@@ -84,10 +103,12 @@ def test_ack_to_xctl03_and_back_through_the_conversion_record(
     for path in xctls:
         report = check(path.read_bytes())
         assert report.valid and report.kind == "XCTL03", report.issues
+        assert isinstance(report.message, Document)
         receipt = report.message.message.letters[0]
+        assert isinstance(receipt, Receipt)
         named.add((receipt.original_envelope_id, receipt.letters[0].identifier))
-    letters = [check(p.read_bytes()).message.message for p in (xdis91, xbin)]
-    assert named == {(m.envelope.identifier, m.letters[0].letter.identifier) for m in letters}
+    letters = [_document(p.read_bytes()).message for p in (xdis91, xbin)]
+    assert named == {(m.envelope.identifier, _header(m.letters[0]).identifier) for m in letters}
     # --original names the same letters without the record
     again = tmp_path / "again"
     assert main(["convert", str(ack), "--to", "oioxml", "--original", str(xdis91),
@@ -99,6 +120,7 @@ def test_ack_to_xctl03_and_back_through_the_conversion_record(
                  "--link", str(record)]) == 0
     back = check(capsysbinary.readouterr().out)
     assert back.valid and back.kind == "Acknowledgement", back.issues
+    assert isinstance(back.message, Acknowledgement)
     assert back.message.acknowledged_id == cc.message_id
     assert back.message.code.value == "ok"
 
@@ -130,6 +152,7 @@ def test_sor_ids_come_from_the_receivers_directory_and_the_sor_register(
     (bundle,) = out.glob("CareCommunication_*.json")
     report = check(bundle.read_bytes())
     assert report.valid, report.issues
+    assert isinstance(report.message, CareCommunication)
     assert report.message.receiver.sor == "265161000016000"
     assert report.message.sender.sor == "953741000016009"  # from the receivers directory
     broken = tmp_path / "broken.csv"

@@ -15,16 +15,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from medcom_adapter import catalogue
 from medcom_adapter.errors import (
     InvalidConfiguration,
     InvalidValue,
     ReceiverDoesNotAccept,
     UnknownReceiver,
 )
+from medcom_adapter.kinds import Kind
 from medcom_adapter.model.identifiers import Gln, SorId
 
 # answers every receiver takes, whatever it is registered for
-ALWAYS_ACCEPTED = frozenset({"XCTL01", "XCTL02", "XCTL03", "Acknowledgement", "VANSReceipt"})
+ALWAYS_ACCEPTED = catalogue.ANSWERS
+_ATTACHMENT_KINDS = (Kind.BINARY, Kind.REFERRAL_ATTACHMENT)  # how referral attachments travel
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +37,7 @@ class Receiver:
     name: str
     region: str | None = None
     accepts: Mapping[str, frozenset[str]] = field(default_factory=dict)  # type -> versions
-    attachments: str = "XBIN01"  # how referral attachments travel to it: XBIN01 or XBIN02
+    attachments: str = Kind.BINARY.value  # how referral attachments travel: XBIN01 or XBIN02
     identifiers: Mapping[str, str] = field(default_factory=dict)  # e.g. sygehusafdelingsnummer
     form: str | None = None  # the region's referral form a referral to it must carry (PDF)
     department: str | None = None  # a letter names it apart from the organisation
@@ -157,8 +160,8 @@ def _receiver(item: Any, where: str) -> Receiver:
         isinstance(v, list) and all(isinstance(x, str) for x in v) for v in accepts.values()
     ):
         raise InvalidConfiguration(f"{where}.accepts: expected {{type: [versions]}}")
-    attachments = item.get("attachments", "XBIN01")
-    if attachments not in ("XBIN01", "XBIN02"):
+    attachments = item.get("attachments", Kind.BINARY.value)
+    if attachments not in _ATTACHMENT_KINDS:
         raise InvalidConfiguration(f"{where}.attachments: XBIN01 or XBIN02, not {attachments!r}")
     identifiers = item.get("identifiers", {})
     if not isinstance(identifiers, dict):

@@ -75,6 +75,9 @@ def _department(directory: Directory, referral: Referral) -> Receiver:
         return directory.by_ean(str(receiver.ean))
 
 
+# a BUP department takes these only through DNHF
+_VIA_DNHF = frozenset({Kind.REFERRAL, Kind.BINARY})
+
 class DnhfTransport:
     """A VANS transport that refuses to send referral material to anyone but DNHF."""
 
@@ -87,8 +90,8 @@ class DnhfTransport:
                              for s in directory.dnhf.bup_by_region.values()}
 
     def send(self, parcel: Parcel) -> None:
-        direct = parcel.kind in ("XREF01", "XBIN01") and parcel.receiver in self._departments
-        if direct or (parcel.kind == "XBIN02" and parcel.receiver != self._hub):
+        direct = parcel.kind in _VIA_DNHF and parcel.receiver in self._departments
+        if direct or (parcel.kind == Kind.REFERRAL_ATTACHMENT and parcel.receiver != self._hub):
             raise ReceiverDoesNotAccept(
                 f"{parcel.kind} {parcel.envelope_id} to {parcel.receiver}: referrals and their"
                 f" attachments for BUP are sent to DNHF ({self._hub})")

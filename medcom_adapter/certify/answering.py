@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
+from medcom_adapter.catalogue import Envelope
 from medcom_adapter.detect import Enveloped, check
 from medcom_adapter.detect import answer as receipt_answer
 from medcom_adapter.envelopes import fhir_payload, vans
@@ -43,7 +44,7 @@ class Answerer:
 
     def answer(self, data: bytes) -> list[bytes]:
         report = check(data)
-        if report.kind == "VANSEnvelope":
+        if report.kind == Envelope.VANS_ENVELOPE:
             return self._envelope(report.message, report.carried)
         if report.kind in _NOT_RECEIPTED or bytes(data[:64]).lstrip().startswith(b"{"):
             return []  # FHIR outside a VANSEnvelope, or an envelope we do not answer here
@@ -55,7 +56,7 @@ class Answerer:
         if not isinstance(opened, Enveloped):
             return []  # an envelope that does not read cannot be addressed
         envelope = opened.envelope
-        if envelope.message is None:
+        if not isinstance(envelope, vans.VansEnvelope) or envelope.message is None:
             return []  # VANS receipts are never answered
         now = self.clock()
         out = [vans.build(vans.receipt_for(envelope, vans.VansReceiptKind.POSITIVE,
@@ -85,9 +86,10 @@ class Answerer:
         of the Acknowledgements, which nothing may acknowledge."""
         report = check(data)
         opened = report.message
-        if not isinstance(opened, Enveloped) or opened.envelope.message is None:
+        envelope = opened.envelope if isinstance(opened, Enveloped) else None
+        if not isinstance(envelope, vans.VansEnvelope) or envelope.message is None:
             return [], []
-        envelope, now = opened.envelope, self.clock()
+        now = self.clock()
         out = [vans.build(vans.receipt_for(envelope, vans.VansReceiptKind.POSITIVE,
                                            envelope_id=self.new_id(), sent=now))]
         bundle, _ = wire.load(envelope.message.data)

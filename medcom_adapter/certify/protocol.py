@@ -21,11 +21,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from medcom_adapter.catalogue import Envelope
 from medcom_adapter.certify import scenarios as protocol
 from medcom_adapter.certify.answering import Answerer
 from medcom_adapter.certify.deliveries import Wire, is_fhir, on_the_wire, renew
 from medcom_adapter.certify.scenarios import Direction, Scenario, ThreadRule
 from medcom_adapter.detect import Enveloped, check
+from medcom_adapter.envelopes.vans import VansEnvelope
+from medcom_adapter.kinds import Kind
 from medcom_adapter.model.acknowledgement import Acknowledgement
 from medcom_adapter.model.carecommunication import CareCommunication
 from medcom_adapter.transport.interface import Parcel
@@ -230,7 +233,7 @@ class ScenarioRunner:
 
 def _needs_ours(scenario: Scenario) -> bool:
     return scenario.thread in (ThreadRule.REPLY, ThreadRule.FORWARD) \
-        or scenario.kind == "Acknowledgement" or scenario.ours is not None
+        or scenario.kind == Kind.ACKNOWLEDGEMENT or scenario.ours is not None
 
 
 def _header_id(data: bytes) -> str | None:
@@ -269,13 +272,14 @@ def _classify(data: bytes, scenario: Scenario,
     case asks for one; anything else the vendor sends is a candidate."""
     report = check(data)
     inner = data
-    if report.kind == "VANSEnvelope":
+    if report.kind == Envelope.VANS_ENVELOPE:
         if not isinstance(report.message, Enveloped):
             return None, "a VANSEnvelope that does not read: " + "; ".join(
                 str(i) for i in report.issues if not i.warning)
-        if report.message.envelope.message is None:
+        envelope = report.message.envelope
+        if not isinstance(envelope, VansEnvelope) or envelope.message is None:
             return None, None  # a VANS receipt
-        inner = report.message.envelope.message.data
+        inner = envelope.message.data
         report = report.carried or report
     elif is_fhir(data):
         return data, "a FHIR message on VANS travels in a VANSEnvelope"
@@ -283,7 +287,7 @@ def _classify(data: bytes, scenario: Scenario,
         return None, None  # a receipt (XCTL, CONTRL)
     if isinstance(report.message, Acknowledgement):
         acks_ours = ours is not None and report.message.acknowledged_id == ours.message_id
-        wanted = scenario.kind == "Acknowledgement"
+        wanted = scenario.kind == Kind.ACKNOWLEDGEMENT
         return (inner if wanted or not acks_ours else None), None
     return inner, None
 

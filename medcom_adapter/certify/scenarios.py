@@ -21,10 +21,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from medcom_adapter.catalogue import Envelope
 from medcom_adapter.certify.bundle_checks import Check
 from medcom_adapter.certify.deliveries import Wire
 from medcom_adapter.detect import Enveloped, check
 from medcom_adapter.envelopes.vans import VansReceipt
+from medcom_adapter.kinds import Kind
 from medcom_adapter.model.acknowledgement import Acknowledgement
 from medcom_adapter.model.carecommunication import Activity, CareCommunication
 from medcom_adapter.model.receipts import Receipt, ReceiptKind
@@ -103,6 +105,19 @@ SCENARIOS: tuple[Scenario, ...] = (
              (Delivery("invalid/XDIS91-episode-status-missing.xml", A.NEGATIVE_RECEIPT),)),
     Scenario("R-XCTL03", "a receipt is never receipted", R,
              (Delivery("oioxml/XCTL03-XC0330Q.xml", A.NOTHING),)),
+    Scenario("R-XCTL02", "a negative receipt is never receipted", R,
+             (Delivery("oioxml/XCTL02-XC0230Q-syntaksfejl.xml", A.NOTHING),)),
+    Scenario("R-XCTL01", "a negative VANS receipt is never receipted", R,
+             (Delivery("oioxml/XCTL01-XC0130Q.xml", A.NOTHING),)),
+    Scenario("R-XREF01", "XREF01 referral (XH0131R) asking for a positive receipt", R,
+             (Delivery("oioxml/XREF01-XH0131R-minimal.xml", A.POSITIVE_RECEIPT),)),
+    Scenario("R-XREF01-XH0130R", "XREF01 referral in the older version XH0130R", R,
+             (Delivery("oioxml/XREF01-XH0130R-minimal.xml", A.POSITIVE_RECEIPT),)),
+    Scenario("R-XBIN02", "XBIN02 referral attachment (XB0230X, PDF)", R,
+             (Delivery("oioxml/XBIN02-XB0230X-pdf.xml", A.POSITIVE_RECEIPT),)),
+    Scenario("R-XREF01-invalid", "XREF01 breaking its schema (unknown priority): a negative "
+             "receipt", R, (Delivery("invalid/XREF01-priority-unknown-code.xml",
+                                     A.NEGATIVE_RECEIPT),)),
     Scenario("R-CC-new", "CareCommunication new with six attachment types", R,
              (Delivery(_NEW, A.ACK_OK),)),
     Scenario("R-CC-out-of-order", "the reply arrives before the message it answers", R,
@@ -186,7 +201,7 @@ def expectations(scenario: Scenario, delivered: Sequence[Wire]) -> Expected:
     silent: set[str] = set()
     for delivery, wire in zip(scenario.deliveries, delivered, strict=True):
         key = wire.envelope_id
-        if wire.kind == "VANSEnvelope":
+        if wire.kind == Envelope.VANS_ENVELOPE:
             allowed[(wire.envelope_id, Answer.VANS_POSITIVE)] += 1
             key = wire.message_id or ""
         if delivery.expect is Answer.NOTHING:
@@ -254,7 +269,7 @@ def check_send(
     if report.kind != scenario.kind:
         failures.append(f"expected a {scenario.kind}, got {report.kind or 'an unknown kind'}")
     message = report.message
-    if scenario.checks and report.kind == "CareCommunication":
+    if scenario.checks and report.kind == Kind.CARE_COMMUNICATION:
         from medcom_adapter.fhir import wire
 
         bundle, _ = wire.load(arrived[0])

@@ -25,6 +25,8 @@ from typing import Any
 
 from medcom_adapter.cli.common import EXIT_INVALID, EXIT_OK, EXIT_USAGE
 from medcom_adapter.errors import UnknownReceiver
+from medcom_adapter.kinds import Kind
+from medcom_adapter.oioxml.versions import current
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +121,7 @@ def _xctl_to_fhir(source: Source, options: Options) -> list[Output]:
     from medcom_adapter.fhir.acknowledgement import to_bundle
 
     acknowledged = next((o.message for o in options.originals
-                         if o.kind == "CareCommunication"), None)
+                         if o.kind == Kind.CARE_COMMUNICATION), None)
     receipts = [source.message.message, *(c.message.message for c in options.companions)]
     ack = to_fhir(receipts, link=options.link, acknowledged=acknowledged,
                   sor_of=options.sor_of_gln, now=datetime.now(UTC))
@@ -138,9 +140,10 @@ def _care_communication_to_oioxml(source: Source, options: Options) -> list[Outp
     km = result.correspondence
     record = result.link.to_json()
     out = [Output(f"XDIS91_{km.envelope.identifier}.xml",
-                  build(km, "XD9134L", encoding=options.encoding), record)]
+                  build(km, current(Kind.CORRESPONDENCE), encoding=options.encoding), record)]
     out += [Output(f"XBIN01_{b.envelope.identifier}.xml",
-                   build(b, "XB0131X", encoding=options.encoding)) for b in result.binaries]
+                   build(b, current(Kind.BINARY), encoding=options.encoding))
+            for b in result.binaries]
     return out
 
 
@@ -154,7 +157,7 @@ def _ack_to_oioxml(source: Source, options: Options) -> list[Output]:
     link = options.link
     if link is None:
         originals = [o.message.message for o in options.originals
-                     if o.kind in ("XDIS91", "XBIN01")]
+                     if o.kind in (Kind.CORRESPONDENCE, Kind.BINARY)]
         if not originals:
             raise ConversionError(
                 "an XCTL names the acknowledged XDIS91's (and XBIN01's) envelope and letter "

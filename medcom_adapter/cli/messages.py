@@ -138,11 +138,10 @@ def _build_referral(args: argparse.Namespace) -> int:
 
 
 def _build_km(args: argparse.Namespace) -> int:
-    from medcom_adapter.compose.km import compose_km, km_as_fhir
+    from medcom_adapter.compose.km import build_km, compose_km, km_as_fhir
     from medcom_adapter.fhir.carecommunication import to_bundle
     from medcom_adapter.model.ids import IdSource
     from medcom_adapter.model.km_request import km_request
-    from medcom_adapter.oioxml.emessage import build
 
     raw = read_json(args.request)
     if raw is None:
@@ -150,13 +149,11 @@ def _build_km(args: argparse.Namespace) -> int:
     ids = IdSource()
     request = km_request(raw, now=datetime.now(), letter_id=ids.letter_id())
     files = {a.file: (args.request.parent / a.file).read_bytes() for a in request.attachments}
-    message, binaries = compose_km(request, files, ids)
     if args.format == "xdis91":
-        out = [(f"XDIS91_{message.envelope.identifier}.xml",
-                build(message, "XD9134L", encoding=args.encoding))]
-        out += [(f"XBIN01_{b.envelope.identifier}.xml",
-                 build(b, "XB0131X", encoding=args.encoding)) for b in binaries]
+        package = build_km(request, files, ids=ids, encoding=args.encoding)
+        out = [(f.file_name, f.data) for f in package.files]
     else:
+        message, binaries = compose_km(request, files, ids)
         cc = km_as_fhir(request, message, binaries)
         out = [(f"CareCommunication_{cc.bundle_id}.json",
                 json.dumps(to_bundle(cc), ensure_ascii=False, indent=1).encode("utf-8"))]

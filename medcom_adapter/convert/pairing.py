@@ -23,6 +23,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from medcom_adapter.kinds import Kind
+
 PAIRING_WINDOW = timedelta(minutes=60)
 
 
@@ -102,7 +104,7 @@ def arrive(state: Pairing, arrival: Arrival) -> tuple[Pairing, list[Decision]]:
     state = dataclasses.replace(state, seen=state.seen | {arrival.key})
     if not arrival.valid:
         return state, [Refuse(arrival, f"the {arrival.type_code} is invalid")]
-    if arrival.type_code == "XBIN01":
+    if arrival.type_code == Kind.BINARY:
         return _binary(state, arrival)
     return _correspondence(state, arrival)
 

@@ -30,12 +30,12 @@ from datetime import datetime
 from medcom_adapter.convert.links import Link, OioxmlLetter
 from medcom_adapter.convert.xdis91_fhir import (
     DANISH_TIME,
-    XBIN01_VERSION,
     XDIS91_VERSION,
     ConversionError,
     local_minute,
 )
 from medcom_adapter.errors import RefuseCode
+from medcom_adapter.kinds import Kind
 from medcom_adapter.model.acknowledgement import (
     ERROR_CODES,
     HL7_OUTCOME,
@@ -58,6 +58,7 @@ from medcom_adapter.model.letters import BinaryLetter
 from medcom_adapter.model.message import Emessage, Envelope
 from medcom_adapter.model.receipts import OriginalLetter, Receipt, ReceiptKind, Refusal
 from medcom_adapter.model.text import FormattedText
+from medcom_adapter.oioxml.versions import current
 
 ACK_ACTIVITY = "acknowledgement"
 GlnToSor = Callable[[str], str | None]
@@ -68,8 +69,7 @@ RECEIPT_OF = {AckCode.OK: ReceiptKind.POSITIVE, AckCode.FATAL_ERROR: ReceiptKind
               AckCode.TRANSIENT_ERROR: ReceiptKind.NEGATIVE}
 CODE_OF = {ReceiptKind.POSITIVE: AckCode.OK, ReceiptKind.NEGATIVE: AckCode.FATAL_ERROR,
            ReceiptKind.NEGATIVE_VANS: AckCode.FATAL_ERROR}
-RECEIPT_VERSION = {ReceiptKind.POSITIVE: "XC0330Q", ReceiptKind.NEGATIVE: "XC0230Q",
-                   ReceiptKind.NEGATIVE_VANS: "XC0130Q"}
+RECEIPT_VERSION = {k: current(Kind(k)).code for k in ReceiptKind}
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +113,7 @@ def link_to_care_communication(
         receipt = _receipt(message)
         for original in receipt.letters:
             letters.append(OioxmlLetter(
-                "XDIS91" if original.version_code == XDIS91_VERSION else "XBIN01",
+                Kind.CORRESPONDENCE if original.version_code == XDIS91_VERSION else Kind.BINARY,
                 receipt.original_envelope_id, original.identifier, original.version_code,
                 receipt.original_sender_ean, receipt.original_receiver_ean))
     if not letters:
@@ -130,8 +130,8 @@ def link_to_oioxml(originals: Sequence[Emessage], ack: Acknowledgement) -> Link:
         for letter in message.letters:
             if not isinstance(letter, ClinicalEmail | BinaryLetter):
                 raise ConversionError("only an XDIS91 and its XBIN01 become a CareCommunication")
-            kind = "XDIS91" if isinstance(letter, ClinicalEmail) else "XBIN01"
-            version = XDIS91_VERSION if kind == "XDIS91" else XBIN01_VERSION
+            kind = Kind.CORRESPONDENCE if isinstance(letter, ClinicalEmail) else Kind.BINARY
+            version = current(kind).code
             letters.append(OioxmlLetter(kind, message.envelope.identifier,
                                         letter.letter.identifier, version,
                                         str(letter.sender.ean), str(letter.receiver.ean)))

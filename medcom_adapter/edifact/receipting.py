@@ -14,7 +14,9 @@ import re
 from datetime import datetime
 
 from medcom_adapter.edifact import interchange, versions
+from medcom_adapter.edifact.versions import current
 from medcom_adapter.errors import RemoteError, UnknownMessage
+from medcom_adapter.kinds import Kind
 from medcom_adapter.model.ids import IdSource
 from medcom_adapter.model.message import Emessage
 from medcom_adapter.model.receipts import Receipt, ReceiptKind
@@ -22,7 +24,7 @@ from medcom_adapter.reliable.receipting import Answer, Head, for_message, for_re
 
 __all__ = ["RECEIPT_VERSIONS", "Answer", "answer"]
 
-RECEIPT_VERSIONS = {ReceiptKind.NEGATIVE: "C0230Q", ReceiptKind.POSITIVE: "C0330Q"}
+RECEIPT_VERSIONS = {k: current(Kind(k)).code for k in (ReceiptKind.NEGATIVE, ReceiptKind.POSITIVE)}
 RECEIPT_MESSAGE_TYPE = "CONTRL"
 _SEGMENT = r"(?:\?.|[^'?])*"  # a segment's data with MedCom's default service characters
 _UNB = re.compile(r"UNB\+(" + _SEGMENT + ")'", re.DOTALL)

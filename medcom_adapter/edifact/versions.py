@@ -101,3 +101,7 @@ def message_type_of(version_code: str) -> str:
 
 # first letter of a MedCom version code -> message type, for versions outside the table
 _MESSAGE_TYPE_BY_LETTER = {v.code[0]: v.message_type for v in VERSIONS}
+
+
+def current(kind: Kind) -> EdifactVersion:
+    return next(v for v in VERSIONS if v.kind is kind and v.current)

@@ -44,6 +44,7 @@ from medcom_adapter.envelopes.vans import (
 from medcom_adapter.errors import InvalidValue, MedComError, UnknownMessage
 from medcom_adapter.fhir import wire
 from medcom_adapter.fhir.bundle import Index, Json, read_party
+from medcom_adapter.kinds import Kind
 
 MIME_TYPES = {"json": "application/fhir+json", "xml": "application/fhir+xml"}
 
@@ -68,7 +69,7 @@ def _response_code(index: Index, header: Json) -> str:
 class FhirDocument:
     """One MedCom FHIR message type and version as the envelopes name it."""
 
-    kind: str  # our name for it, as detect reports it
+    kind: Kind
     event: str  # MessageHeader.eventCoding.code
     vans_name: str  # Document/Name before the '#'
     vans_version: str  # Document/Version
@@ -106,9 +107,9 @@ _FDIS91 = frozenset({
 _FCTL = frozenset({"ok", "transient-error", "fatal-error"})
 
 FHIR_DOCUMENTS: tuple[FhirDocument, ...] = (
-    FhirDocument("CareCommunication", "care-communication-message", "MCM:FDIS91", "5.0",
+    FhirDocument(Kind.CARE_COMMUNICATION, "care-communication-message", "MCM:FDIS91", "5.0",
                  _category, _FDIS91, "carecommunication-message", "5.0", sbdh_listed=False),
-    FhirDocument("Acknowledgement", "acknowledgement-message", "MCM:FCTL", "2.0.0",
+    FhirDocument(Kind.ACKNOWLEDGEMENT, "acknowledgement-message", "MCM:FCTL", "2.0.0",
                  _response_code, _FCTL, "acknowledgement-message", "2.0", sbdh_listed=True),
 )
 _BY_EVENT = {d.event: d for d in FHIR_DOCUMENTS}

@@ -50,6 +50,7 @@ from medcom_adapter.safe_xml import DEFAULT_MAX_BYTES
 NAMESPACE = "http://www.unece.org/cefact/namespaces/StandardBusinessDocumentHeader"
 CONTENT_NAMESPACE = "http://peppol.eu/xsd/ticc/envelope/1.0"
 PROFILE_VERSION = "2.0"  # the dk-ehmi-sbdh profile these rules follow
+HEADER_VERSION = "1.0"  # StandardBusinessDocumentHeader/HeaderVersion
 SCHEMA_FOLDER = "envelopes/ehmi-sbdh-2.0"
 SCHEMA_ENTRY = "sbdh.xsd"
 AUTHORITY = "iso6523-actorid-upis"
@@ -262,7 +263,7 @@ def build(document: Sbdh, *, validate: bool = True) -> bytes:
     root = etree.Element(_S + "StandardBusinessDocument",
                          nsmap=cast(Any, {None: NAMESPACE, "bc": CONTENT_NAMESPACE}))
     header = _XML.el(root, "StandardBusinessDocumentHeader")
-    _XML.el(header, "HeaderVersion", "1.0")
+    _XML.el(header, "HeaderVersion", HEADER_VERSION)
     for name, actor in (("Sender", document.sender), ("Receiver", document.receiver)):
         _XML.el(_XML.el(header, name), "Identifier", actor).set("Authority", AUTHORITY)
     ident = _XML.el(header, "DocumentIdentification")

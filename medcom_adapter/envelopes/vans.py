@@ -46,6 +46,7 @@ from medcom_adapter.errors import (
 )
 from medcom_adapter.safe_xml import DEFAULT_MAX_BYTES
 
+VERSION = "1.0.4"
 NAMESPACE = "urn:oio:medcom:vans-envelope:1.0.4"
 SCHEMA_FOLDER = "envelopes/vans-1.0.4"
 SCHEMA_ENTRY = "vans-envelope.xsd"

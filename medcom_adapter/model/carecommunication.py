@@ -13,7 +13,11 @@ from datetime import datetime
 from enum import StrEnum
 
 from medcom_adapter.errors import InvalidValue
+from medcom_adapter.fhir.versions import current
+from medcom_adapter.kinds import Kind
 from medcom_adapter.model.parties import PersonId
+
+_CURRENT = current(Kind.CARE_COMMUNICATION).version
 
 
 class Category(StrEnum):
@@ -246,7 +250,7 @@ class CareCommunication:
     episode_of_care: EpisodeOfCareRef | None = None
     sender_detail: Author | CareTeam | None = None  # a more specific sender
     recipient_detail: Author | CareTeam | None = None  # a more specific receiver
-    definition_version: str = "5.0"
+    definition_version: str = _CURRENT  # MessageHeader.definition's version
 
     def __post_init__(self) -> None:
         _aware(self.timestamp, "the bundle timestamp")

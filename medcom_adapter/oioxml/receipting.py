@@ -15,16 +15,18 @@ from datetime import datetime
 from lxml import etree
 
 from medcom_adapter.errors import RemoteError
+from medcom_adapter.kinds import Kind
 from medcom_adapter.model.ids import IdSource
 from medcom_adapter.model.message import Emessage
 from medcom_adapter.model.receipts import Receipt, ReceiptKind
 from medcom_adapter.oioxml import emessage
+from medcom_adapter.oioxml.versions import current
 from medcom_adapter.reliable.receipting import Answer, Head, for_message, for_refusal, minute
 from medcom_adapter.safe_xml import DEFAULT_MAX_BYTES
 
 __all__ = ["RECEIPT_VERSIONS", "Answer", "answer"]
 
-RECEIPT_VERSIONS = {ReceiptKind.NEGATIVE: "XC0230Q", ReceiptKind.POSITIVE: "XC0330Q"}
+RECEIPT_VERSIONS = {k: current(Kind(k)).code for k in (ReceiptKind.NEGATIVE, ReceiptKind.POSITIVE)}
 
 
 def _write(receipt: Emessage) -> bytes:

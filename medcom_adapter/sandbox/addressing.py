@@ -13,11 +13,14 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from medcom_adapter import catalogue
+from medcom_adapter.catalogue import Envelope
 from medcom_adapter.envelopes.fhir_payload import by_name
 from medcom_adapter.errors import UnknownMessage
+from medcom_adapter.kinds import Kind
 from medcom_adapter.oioxml.versions import by_code
 
-VANS_RECEIPT = "VANSReceipt"
+VANS_RECEIPT = Kind.VANS_RECEIPT.value
 
 _LENIENT = etree.XMLParser(
     recover=True, resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True
@@ -36,7 +39,7 @@ class Address:
 
     @property
     def is_receipt(self) -> bool:
-        return self.kind in ("XCTL01", "XCTL02", "XCTL03", VANS_RECEIPT)
+        return self.kind in catalogue.ANSWERS and self.kind != Kind.ACKNOWLEDGEMENT
 
 
 # Addressing comes before any binary content, so the head of a file is enough to route it.
@@ -49,7 +52,7 @@ def read_address(data: bytes) -> Address | None:
         root = etree.fromstring(bytes(data[:_HEAD]), _LENIENT)
     except (etree.XMLSyntaxError, ValueError):
         return None
-    if root is not None and _local(root) == "VANSEnvelope":
+    if root is not None and _local(root) == Envelope.VANS_ENVELOPE:
         return _vans_address(root)
     if root is None or _local(root) != "Emessage":
         return None
@@ -84,7 +87,7 @@ def _vans_address(root: etree._Element) -> Address:
     name = _text(meta, "Document", "Name", limit=80)
     document = by_name(name) if name else None
     if message is None:
-        kind = VANS_RECEIPT if _child(root, "Receipt") is not None else "VANSEnvelope"
+        kind = VANS_RECEIPT if _child(root, "Receipt") is not None else Envelope.VANS_ENVELOPE
     else:
         kind = document.kind if document is not None else "VANSEnvelope"
     identifier = _text(meta, "Identifier", limit=64)

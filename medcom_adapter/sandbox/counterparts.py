@@ -18,6 +18,7 @@ from typing import Protocol
 from medcom_adapter.addressing.directory import Directory
 from medcom_adapter.errors import RefuseCode, UnknownReceiver
 from medcom_adapter.fhir.threads import reply as reply_in_thread
+from medcom_adapter.kinds import Kind
 from medcom_adapter.model.carecommunication import Author, CareCommunication
 from medcom_adapter.model.codes import AcknowledgementCode
 from medcom_adapter.model.correspondence import ClinicalEmail
@@ -28,6 +29,7 @@ from medcom_adapter.model.receipts import OriginalLetter, Receipt, ReceiptKind, 
 from medcom_adapter.model.text import FormattedText
 from medcom_adapter.oioxml import emessage
 from medcom_adapter.oioxml.receipting import answer
+from medcom_adapter.oioxml.versions import current
 from medcom_adapter.sandbox.addressing import Address, read_address
 from medcom_adapter.sandbox.fhir import FhirAnswers
 
@@ -66,8 +68,7 @@ def receipt_file(
         refusal=refusal,
         letters=tuple(OriginalLetter(i, v) for i, v in address.letters),
     )
-    version = {ReceiptKind.NEGATIVE_VANS: "XC0130Q", ReceiptKind.NEGATIVE: "XC0230Q",
-               ReceiptKind.POSITIVE: "XC0330Q"}[kind]
+    version = current(Kind(kind)).code
     envelope = Envelope(ids.envelope_id(), now.replace(second=0, microsecond=0, tzinfo=None),
                         AcknowledgementCode.MINUS_POSITIVE)
     return emessage.build(Emessage(envelope, (receipt,)), version)
@@ -156,7 +157,7 @@ class GpSystem(_Receiving):
         )
         self.replies_sent += 1
         envelope = Envelope(self.ids.envelope_id(), sent, AcknowledgementCode.PLUS_POSITIVE)
-        return emessage.build(Emessage(envelope, (reply,)), "XD9134L")
+        return emessage.build(Emessage(envelope, (reply,)), current(Kind.CORRESPONDENCE))
 
 
 @dataclass

@@ -32,6 +32,7 @@ from medcom_adapter.fhir.acknowledgement import to_bundle as ack_bundle
 from medcom_adapter.fhir.acknowledging import answer as acknowledge
 from medcom_adapter.fhir.carecommunication import from_bundle, to_bundle
 from medcom_adapter.fhir.validate import validate_message
+from medcom_adapter.kinds import Kind
 from medcom_adapter.model.carecommunication import CareCommunication
 from medcom_adapter.sandbox.addressing import Address
 
@@ -87,13 +88,13 @@ class FhirAnswers:
                 error=VansError(exc.message[:500])))]
         issues = [i for i in validate_message(bundle) if not i.warning]
         message: CareCommunication | None = None
-        if not issues and payload.document.kind != "Acknowledgement":
+        if not issues and payload.document.kind is not Kind.ACKNOWLEDGEMENT:
             try:  # what the profiles let through can still fail to read (a dangling
                 message = from_bundle(bundle)  # reference): that is a fatal error too
             except MedComError as exc:
                 issues = [Issue(exc.code, exc.message,
                                 exc.location.path if exc.location else None)]
-        if payload.document.kind == "Acknowledgement":
+        if payload.document.kind is Kind.ACKNOWLEDGEMENT:
             if not issues:
                 self.acks_received.append(read_ack(bundle).acknowledged_id)
             return []

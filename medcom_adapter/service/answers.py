@@ -14,11 +14,13 @@ from medcom_adapter.errors import MedComError
 from medcom_adapter.fhir import wire
 from medcom_adapter.fhir.acknowledgement import from_bundle
 from medcom_adapter.journal.interface import StoredMessage
+from medcom_adapter.kinds import Kind
 from medcom_adapter.model.acknowledgement import AckCode
 from medcom_adapter.service import labels
 
-_RECEIPT_OUTCOME = {"XCTL03": "Modtaget og godkendt", "XCTL02": "Afvist af modtageren",
-                    "XCTL01": "Afvist af VANS (kunne ikke leveres)"}
+_RECEIPT_OUTCOME = {Kind.POSITIVE_RECEIPT: "Modtaget og godkendt",
+                    Kind.NEGATIVE_RECEIPT: "Afvist af modtageren",
+                    Kind.NEGATIVE_VANS_RECEIPT: "Afvist af VANS (kunne ikke leveres)"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,10 +41,11 @@ class AnswerView:
 def describe(answer: StoredMessage) -> AnswerView:
     kind = answer.message.kind
     label = labels.KIND.get(kind, kind)
-    if kind == "Acknowledgement":
+    if kind == Kind.ACKNOWLEDGEMENT:
         return _acknowledgement(answer, label)
-    if kind in _RECEIPT_OUTCOME:
-        return AnswerView(answer, label, _RECEIPT_OUTCOME[kind], kind == "XCTL03")
+    outcome = _RECEIPT_OUTCOME.get(Kind(kind)) if kind in _RECEIPT_OUTCOME else None
+    if outcome is not None:
+        return AnswerView(answer, label, outcome, kind == Kind.POSITIVE_RECEIPT)
     return AnswerView(answer, label, labels.STATUS.get(answer.status.value, ""), None)
 
 

@@ -21,6 +21,7 @@ from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
+from medcom_adapter import catalogue
 from medcom_adapter.addressing.directory import Directory, Receiver
 from medcom_adapter.convert.xdis91_fhir import HIGH_PRIORITY, NO_PHONE
 from medcom_adapter.errors import (
@@ -31,18 +32,20 @@ from medcom_adapter.errors import (
 )
 from medcom_adapter.fhir.threads import NewAttachment
 from medcom_adapter.journal.interface import StoredMessage
+from medcom_adapter.kinds import Kind
 from medcom_adapter.model.carecommunication import Author, Category
 from medcom_adapter.model.classification import Classification, Henvisning
 from medcom_adapter.model.identifiers import SorId
 from medcom_adapter.model.ids import IdSource
 from medcom_adapter.model.parties import person_id
+from medcom_adapter.oioxml import versions as oioxml_versions
 from medcom_adapter.service.context import LaunchContext
 from medcom_adapter.workers import submit_fhir
 from medcom_adapter.workers.submit import Prepared, prepare_km, prepare_referral
 
 DANISH_TIME = ZoneInfo("Europe/Copenhagen")
-KM_KINDS = ("XDIS91", "CareCommunication")  # correspondence a case system may receive
-XDIS91 = ("XDIS91", "XD9134L")
+KM_KINDS = tuple(k.value for k in catalogue.CASE_SYSTEM)  # correspondence for the case system
+XDIS91 = (Kind.CORRESPONDENCE.value, oioxml_versions.current(Kind.CORRESPONDENCE).code)
 FHIR = (submit_fhir.KIND, submit_fhir.VERSION)
 REFERRAL_CLASS = Henvisning.CHILD_PSYCHIATRY  # referrals go to BUP departments via DNHF
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from medcom_adapter import catalogue
+
 STATUS = {
     "draft": "Kladde",
     "queued": "I kø til afsendelse",
@@ -27,17 +29,7 @@ PRIORITY = {
 
 RELATION = {"mor": "Mor", "far": "Far", "uspec_paaroerende": "Anden pårørende", "": ""}
 
-KIND = {
-    "XREF01": "Henvisning",
-    "XDIS91": "Korrespondance (XDIS91)",
-    "XBIN01": "Bilag (XBIN01)",
-    "XBIN02": "Henvisningsbilag (XBIN02)",
-    "CareCommunication": "Korrespondance (FHIR)",
-    "XCTL01": "VANS-kvittering (negativ)",
-    "XCTL02": "Negativ kvittering",
-    "XCTL03": "Positiv kvittering",
-    "Acknowledgement": "Kvittering (FHIR)",
-}
+KIND = {kind.value: t.danish for kind, t in catalogue.TYPES.items()}
 
 # MedCom's CareCommunication categories, with the Danish names MedCom gives them, in the
 # order the form lists them ("Andet" last).

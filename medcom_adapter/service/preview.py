@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from medcom_adapter.fhir import wire
 from medcom_adapter.fhir.carecommunication import from_bundle
 from medcom_adapter.journal.interface import NewMessage
+from medcom_adapter.kinds import Kind
 from medcom_adapter.model.carecommunication import (
     Activity,
     AttachmentSegment,
@@ -49,7 +50,7 @@ def danish(entries: Iterable[NewMessage]) -> tuple[Section, ...]:
     sections = []
     for entry in entries:
         title = labels.KIND.get(entry.kind, entry.kind)
-        if entry.kind == "CareCommunication":
+        if entry.kind == Kind.CARE_COMMUNICATION:
             rows = _care_communication(from_bundle(wire.load(entry.data)[0]))
             sections.append(Section(f"{title}, version {entry.version}", tuple(rows)))
             continue

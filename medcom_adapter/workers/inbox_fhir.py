@@ -16,15 +16,16 @@ import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from medcom_adapter import catalogue
 from medcom_adapter.envelopes import fhir_payload, vans
 from medcom_adapter.errors import InboundInvalid, Issue, MedComError
+from medcom_adapter.fhir import versions as fhir_versions
 from medcom_adapter.fhir import wire
-from medcom_adapter.fhir.acknowledgement import from_bundle as read_ack
 from medcom_adapter.fhir.acknowledgement import to_bundle as ack_bundle
 from medcom_adapter.fhir.acknowledging import answer as acknowledge
-from medcom_adapter.fhir.carecommunication import from_bundle as read_care_communication
 from medcom_adapter.fhir.validate import validate_message
 from medcom_adapter.journal.interface import Direction, NewMessage
+from medcom_adapter.kinds import Kind
 from medcom_adapter.model.acknowledgement import Acknowledgement
 from medcom_adapter.model.carecommunication import CareCommunication
 from medcom_adapter.reliable import correlate
@@ -35,9 +36,8 @@ from medcom_adapter.workers.received import Inbound, Owed
 if TYPE_CHECKING:
     from medcom_adapter.workers.inbox import Inbox
 
-CARE_COMMUNICATION_VERSION = "5.0"
-ACK_VERSION = "2.0"
-VANS_VERSION = "1.0.4"
+ACK_VERSION = fhir_versions.current(Kind.ACKNOWLEDGEMENT).version
+VANS_VERSION = vans.VERSION
 
 
 def process_vans(inbox: Inbox, data: bytes) -> str:
@@ -64,10 +64,11 @@ def process_vans(inbox: Inbox, data: bytes) -> str:
                                           _owed_vans_receipt(inbox, envelope, exc)))
     kind = payload.document.kind
     issues = [i for i in validate_message(bundle) if not i.warning]
-    model: Any = None
-    if not issues:
+    model: CareCommunication | Acknowledgement | None = None
+    read = catalogue.message_type(kind).read
+    if not issues and read is not None:
         try:
-            model = (read_ack if kind == "Acknowledgement" else read_care_communication)(bundle)
+            model = read(bundle)
         except MedComError as exc:
             issues = [Issue(exc.code, exc.message, exc.location.path if exc.location else None)]
     if isinstance(model, Acknowledgement):
@@ -75,8 +76,7 @@ def process_vans(inbox: Inbox, data: bytes) -> str:
     bundle_id, header_id = _ids(bundle)
     care = model if isinstance(model, CareCommunication) else None
     entry = NewMessage(
-        Direction.INBOUND, kind,
-        ACK_VERSION if kind == "Acknowledgement" else CARE_COMMUNICATION_VERSION,
+        Direction.INBOUND, kind.value, fhir_versions.current(kind).version,
         payload.data, bundle_id, header_id, sender_ean=sender, receiver_ean=receiver,
         patient=care.patient.id if care is not None else None,
         episode_id=care.episode_of_care.value
@@ -86,14 +86,15 @@ def process_vans(inbox: Inbox, data: bytes) -> str:
     fhir_key = MessageKey(Protocol.FHIR, bundle_id, header_id) if bundle_id and header_id \
         else None
     # an invalid acknowledgement is refused unanswered: acknowledgements are never answered
-    owed = _nothing if kind == "Acknowledgement" else _owed_ack(inbox, bundle, issues)
+    owed = _nothing if catalogue.message_type(kind).is_answer else _owed_ack(inbox, bundle,
+                                                                             issues)
     return inbox.decide(data, Inbound(fhir_key, entry, problem, reason, owed, care))
 
 
 def _take_ack(inbox: Inbox, data: bytes, ack: Acknowledgement, sender: str,
               receiver: str) -> str:
-    entry = NewMessage(Direction.INBOUND, "Acknowledgement", ACK_VERSION, data, ack.bundle_id,
-                       ack.message_id, sender_ean=sender, receiver_ean=receiver)
+    entry = NewMessage(Direction.INBOUND, Kind.ACKNOWLEDGEMENT.value, ACK_VERSION, data,
+                       ack.bundle_id, ack.message_id, sender_ean=sender, receiver_ean=receiver)
     return inbox.take_answer(entry, correlate.ack_answer(ack),
                              f"Acknowledgement {ack.code.value}")
 
@@ -115,9 +116,9 @@ def _owed_ack(inbox: Inbox, bundle: dict[str, Any], issues: Sequence[Issue]) -> 
         if ack is None:
             return None
         return NewMessage(
-            Direction.OUTBOUND, "Acknowledgement", ACK_VERSION, wire.dump_json(ack_bundle(ack)),
-            ack.bundle_id, ack.message_id, sender_ean=ack.sender.gln,
-            receiver_ean=ack.receiver.gln, sender_sor=ack.sender.sor,
+            Direction.OUTBOUND, Kind.ACKNOWLEDGEMENT.value, ACK_VERSION,
+            wire.dump_json(ack_bundle(ack)), ack.bundle_id, ack.message_id,
+            sender_ean=ack.sender.gln, receiver_ean=ack.receiver.gln, sender_sor=ack.sender.sor,
             receiver_sor=ack.receiver.sor, answers=answers)
     return owed
 

@@ -144,7 +144,8 @@ class Outbox:
         if len(ids) < 2:
             return {}
         wanted = set(ids)
-        found = self.journal.find(Query(status=Status.QUEUED, limit=2 * len(ids)))
+        found = self.journal.find(Query(status=Status.QUEUED, limit=2 * len(ids),
+                                        attachments=False))  # the bytes carry them
         return {s.id: s for s in found if s.id in wanted}
 
     def _check(self, message: NewMessage, digest: str) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from medcom_adapter.addressing.directory import Directory
 from medcom_adapter.addressing.dnhf import route_referral
-from medcom_adapter.compose.km import compose_km
+from medcom_adapter.compose.km import build_km
 from medcom_adapter.compose.referral import Attachment as FileAttachment
 from medcom_adapter.compose.referral import OutboundFile, build_referral
 from medcom_adapter.detect import check
@@ -29,8 +29,6 @@ from medcom_adapter.model.km_request import km_request
 from medcom_adapter.model.letters import BinaryLetter
 from medcom_adapter.model.parties import PersonId
 from medcom_adapter.model.request import referral_request
-from medcom_adapter.oioxml import emessage
-from medcom_adapter.oioxml.versions import by_code
 from medcom_adapter.workers import checked
 
 _MIME = {"pdf": "application/pdf"}
@@ -118,18 +116,13 @@ def prepare_km(
     ids = ids or IdSource()
     read = km_request(request, now=now(), letter_id=ids.letter_id())
     receiver = directory.by_ean(str(read.km.receiver.ean))
-    receiver.check("XDIS91", "XD9134L")
     data = {a.file: _read(files, a.file) for a in read.attachments}
-    if data:
-        receiver.check("XBIN01", "XB0131X")
-    message, binaries = compose_km(read, data, ids)
-    km_version, bin_version = by_code("XD9134L"), by_code("XB0131X")
-    built = [OutboundFile(km_version.kind, km_version, message,
-                          emessage.build(message, km_version, validate=False))]
-    built += [OutboundFile(bin_version.kind, bin_version, b,
-                           emessage.build(b, bin_version, validate=False)) for b in binaries]
+    package = build_km(read, data, ids=ids, validate=False)
+    for file in package.files:
+        receiver.check(file.version.type_code, file.version.code)
     episode = read.km.episode_of_care
-    entries = [_entry(f, read.km.patient.id, episode, receiver.sor, None) for f in built]
+    entries = [_entry(f, read.km.patient.id, episode, receiver.sor, None)
+               for f in package.files]
     return Prepared(_checked(entries), receiver.name)
 
 

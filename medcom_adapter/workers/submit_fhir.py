@@ -20,11 +20,13 @@ from pathlib import Path
 from medcom_adapter.addressing.directory import Directory
 from medcom_adapter.compose.km import compose_km, km_as_fhir
 from medcom_adapter.errors import OutboundInvalid
+from medcom_adapter.fhir import versions as fhir_versions
 from medcom_adapter.fhir import wire
 from medcom_adapter.fhir.carecommunication import from_bundle, to_bundle
 from medcom_adapter.fhir.threads import NewAttachment, reply
 from medcom_adapter.fhir.validate import validate_message
 from medcom_adapter.journal.interface import Attachment, Direction, Journal, NewMessage
+from medcom_adapter.kinds import Kind
 from medcom_adapter.model.carecommunication import (
     AttachmentSegment,
     Author,
@@ -37,7 +39,8 @@ from medcom_adapter.model.parties import PersonId
 from medcom_adapter.workers import checked
 from medcom_adapter.workers.submit import Files, Prepared, Queued
 
-KIND, VERSION = "CareCommunication", "5.0"
+KIND = Kind.CARE_COMMUNICATION.value
+VERSION = fhir_versions.current(Kind.CARE_COMMUNICATION).version
 
 
 def queue_care_communication(

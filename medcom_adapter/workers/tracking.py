@@ -27,15 +27,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
+from medcom_adapter import catalogue
 from medcom_adapter.journal.interface import Direction, Journal, Query, Status, StoredMessage
+from medcom_adapter.kinds import Kind
 from medcom_adapter.reliable.inbound import Earlier
 from medcom_adapter.reliable.outbound import Attempt, Outbound, OutState
 from medcom_adapter.reliable.rules import AnswerKind, MessageKey, Protocol
 
-FHIR_KINDS = frozenset({"CareCommunication", "Acknowledgement"})
-RECEIPT_KINDS = frozenset({"XCTL01", "XCTL02", "XCTL03"})
-VANS_RECEIPT = "VANSReceipt"  # the kind a received VANS receipt is journaled as
-ANSWER_KINDS = RECEIPT_KINDS | {"Acknowledgement", VANS_RECEIPT}
+FHIR_KINDS = catalogue.FHIR
+VANS_RECEIPT = Kind.VANS_RECEIPT.value  # the kind a received VANS receipt is journaled as
+ANSWER_KINDS = catalogue.ANSWERS
 
 _STATES = {
     Status.QUEUED: OutState.QUEUED, Status.DRAFT: OutState.QUEUED, Status.SENT: OutState.SENT,

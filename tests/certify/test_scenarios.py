@@ -25,6 +25,7 @@ from medcom_adapter.detect import check
 from medcom_adapter.envelopes import fhir_payload, vans
 from medcom_adapter.fhir import carecommunication, wire
 from medcom_adapter.fhir.threads import forward, reply
+from medcom_adapter.model.carecommunication import CareCommunication
 from tests import catalogue
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=timezone(timedelta(hours=1)))
@@ -78,7 +79,8 @@ def test_the_adapter_passes_every_receive_scenario(scenario: Scenario) -> None:
 
 @pytest.mark.parametrize(
     ("peer", "failing"),
-    [(skips_receipts, {"R-XDIS91-new", "R-XBIN01", "R-XDIS91-duplicate"}),
+    [(skips_receipts, {"R-XDIS91-new", "R-XBIN01", "R-XDIS91-duplicate", "R-XREF01",
+                           "R-XREF01-XH0130R", "R-XBIN02"}),
      (acks_twice, {"R-CC-new", "R-CC-out-of-order", "R-CC-duplicate", "R-CC-forward",
                    "R-CC-x-ecpr", "R-CC-d-ecpr", "R-CC-deceased", "R-CC-invalid"})],
     ids=["skips-receipts", "acknowledges-twice"],
@@ -158,12 +160,18 @@ def test_a_vans_receipt_is_allowed_once_and_a_negative_one_fails() -> None:
     assert negative.endswith("unexpected 1 x NegativeMessage")
 
 
+def _care_communication(data: bytes) -> CareCommunication:
+    message = check(data).message
+    assert isinstance(message, CareCommunication)
+    return message
+
+
 def test_renewed_messages_keep_their_references_and_get_new_thread_ids() -> None:
     new, reply_ = (catalogue.ROOT / f"fhir/CareCommunication-5.0-{n}.json"
                    for n in ("new-every-optional-element", "reply"))
-    old = [check(p.read_bytes()).message for p in (new, reply_)]
-    fresh = [check(d).message for d in renew([new.read_bytes(), reply_.read_bytes()])]
-    assert all(m is not None for m in fresh)
+    old = [_care_communication(p.read_bytes()) for p in (new, reply_)]
+    fresh = [_care_communication(d) for d in renew([new.read_bytes(), reply_.read_bytes()])]
+    assert fresh[1].latest.predecessor is not None
     assert fresh[0].thread_id != old[0].thread_id and fresh[0].thread_id == fresh[1].thread_id
     assert fresh[0].message_id != old[0].message_id
     assert fresh[1].latest.predecessor.message_id == fresh[0].message_id

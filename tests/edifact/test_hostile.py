@@ -133,6 +133,7 @@ def test_positive_contrl_when_asked_for_and_none_otherwise() -> None:
     found = any_answer(KM, now=NOW, ids=IdSource(Random(2)))
     assert found.receipt is not None
     (receipt,) = found.receipt.letters
+    assert isinstance(receipt, Receipt)
     assert receipt.kind is ReceiptKind.POSITIVE
     assert [(x.identifier, x.version_code) for x in receipt.letters] == [("K0000001", "D9134L")]
     assert b"UCM+K0000001+MEDDIS:D:93A:UN:D9134L+7'" in found.build()

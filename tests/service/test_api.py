@@ -25,7 +25,8 @@ from medcom_adapter.model.carecommunication import (
 )
 from medcom_adapter.model.classification import Henvisning
 from medcom_adapter.model.correspondence import ClinicalEmail
-from medcom_adapter.oioxml.emessage import parse
+from medcom_adapter.model.letters import BinaryRef
+from medcom_adapter.oioxml.emessage import Document, parse
 from tests.service.conftest import (
     BUP,
     BUP_XBIN01,
@@ -304,12 +305,15 @@ def test_km_to_a_receiver_without_fhir_is_xdis91_with_each_attachment_as_its_own
     assert stored.message.kind == "XDIS91" and stored.message.receiver_ean == DENTAL_EAN
     report = check(stored.message.data)
     assert report.valid, report.issues
+    assert isinstance(report.message, Document)
     km = report.message.message.letters[0]
+    assert isinstance(km, ClinicalEmail)
     assert km.subject == "Forløb i PPR" and str(km.patient.id) == CPR
     (binary_id,) = body["ids"][1:]
     binary = harness.journal.get(binary_id)
     assert check(binary.message.data).kind == "XBIN01"
     assert [a.data for a in binary.message.attachments] == [PDF]
+    assert isinstance(km.references[0].target, BinaryRef)
     assert km.references[0].target.object_id.value == binary.message.attachments[0].object_id
 
 
