@@ -73,6 +73,9 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--journal", metavar="URL", help="journal URL (default: the configured"
                         " store, SQLite in .medcom/)")
     parser.add_argument("--receivers", type=Path, default=RECEIVERS, metavar="FILE")
+    parser.add_argument("--lease", metavar="SECONDS", help="how long a worker holds a "
+                        "message or file it claimed before another may take it over "
+                        "(default: $MEDCOM_OUTBOX_LEASE, else 60)")
 
 
 def _hook_options(parser: argparse.ArgumentParser) -> None:
@@ -122,7 +125,6 @@ def _hook(args: argparse.Namespace) -> Any:
 
 
 def _send(args: argparse.Namespace) -> int:
-    from medcom_adapter.workers.outbox import Outbox
     from medcom_adapter.workers.submit import queue_km, queue_referral
 
     journal, directory, (_, transport) = _setup(args)
@@ -137,18 +139,33 @@ def _send(args: argparse.Namespace) -> int:
         queued = queue(journal, directory, raw, files=args.request.parent)
         print(f"queued {', '.join(f'#{i}' for i in queued.ids)} for {queued.receiver}"
               + (f" via {queued.via}" if queued.via else ""))
-    result = Outbox(journal, transport, directory).run_once()
+    result = _outbox(args, journal, transport, directory).run_once()
     print(f"sent {result.sent}, failed {result.failed}, deferred {result.deferred}")
     return EXIT_OK
 
 
-def _poll_once(journal: Any, directory: Any, boxes: Any, hook: Any) -> str:
-    from medcom_adapter.workers.inbox import Inbox
-    from medcom_adapter.workers.outbox import Outbox
+def _outbox(args: argparse.Namespace, journal: Any, transport: Any, directory: Any) -> Any:
+    from medcom_adapter.workers.lease import lease_seconds
+    from medcom_adapter.workers.outbox import Outbox, OutboxSettings
 
-    mailbox, transport = boxes
-    taken = Inbox(journal, mailbox, hook).run_once()
-    outbox = Outbox(journal, transport, directory)
+    settings = OutboxSettings(lease_seconds=lease_seconds(args.lease, os.environ))
+    return Outbox(journal, transport, directory, settings=settings)
+
+
+def _workers(args: argparse.Namespace) -> tuple[Any, Any]:
+    """The inbox and outbox of this process, made once: a file this inbox claimed stays
+    its own from one round to the next."""
+    from medcom_adapter.workers.inbox import Inbox
+    from medcom_adapter.workers.lease import lease_seconds
+
+    journal, directory, (mailbox, transport) = _setup(args)
+    inbox = Inbox(journal, mailbox, _hook(args),
+                  lease_seconds=lease_seconds(args.lease, os.environ))
+    return inbox, _outbox(args, journal, transport, directory)
+
+
+def _poll_once(inbox: Any, outbox: Any) -> str:
+    taken = inbox.run_once()
     sent = outbox.run_once()
     overdue = outbox.overdue()
     return (f"delivered {taken.delivered}, receipts {taken.receipts}, duplicates"
@@ -157,29 +174,50 @@ def _poll_once(journal: Any, directory: Any, boxes: Any, hook: Any) -> str:
 
 
 def _poll(args: argparse.Namespace) -> int:
-    journal, directory, boxes = _setup(args)
-    print(_poll_once(journal, directory, boxes, _hook(args)))
+    print(_poll_once(*_workers(args)))
     return EXIT_OK
+
+
+BACKOFF_MOST = 300.0  # seconds between tries while a resource stays lost
 
 
 def _run(args: argparse.Namespace) -> int:
-    journal, directory, boxes = _setup(args)
-    hook = _hook(args)
+    """Poll until stopped. A resource fault (full disk, lost database) is said once per
+    try and tried again after a back-off that doubles up to five minutes: every write is
+    one transaction, so retrying is safe."""
+    from medcom_adapter.errors import ResourceFault
+
+    inbox, outbox = _workers(args)
     stop = _stop_flag()
+    wait = args.interval
     while not stop:
-        line = _poll_once(journal, directory, boxes, hook)
-        if not line.startswith("delivered 0, receipts 0, duplicates 0, refused 0, deferred 0;"
-                               " sent 0, failed 0; timed out 0"):
-            print(line, flush=True)
-        time.sleep(args.interval)
+        try:
+            line = _poll_once(inbox, outbox)
+        except (ResourceFault, OSError) as exc:
+            wait = min(max(wait * 2, args.interval, 1.0), BACKOFF_MOST)
+            said = f"{exc.code}: {exc}" if isinstance(exc, ResourceFault) else \
+                f"local.resource: {exc.strerror or exc}: {exc.filename or ''}"
+            print(f"medcom-adapter: {said}; trying again in {wait:.0f} s", file=sys.stderr,
+                  flush=True)
+        else:
+            wait = args.interval
+            if not line.startswith("delivered 0, receipts 0, duplicates 0, refused 0, "
+                                   "deferred 0; sent 0, failed 0; timed out 0"):
+                print(line, flush=True)
+        _sleep(wait, stop)
     return EXIT_OK
 
 
-def _resend(args: argparse.Namespace) -> int:
-    from medcom_adapter.workers.outbox import Outbox
+def _sleep(seconds: float, stop: list[bool]) -> None:
+    """Sleep, waking early on a stop signal."""
+    until = time.monotonic() + seconds
+    while not stop and time.monotonic() < until:
+        time.sleep(min(0.2, until - time.monotonic()))
 
+
+def _resend(args: argparse.Namespace) -> int:
     journal, directory, (_, transport) = _setup(args)
-    new_id = Outbox(journal, transport, directory).resend(args.id)
+    new_id = _outbox(args, journal, transport, directory).resend(args.id)
     print(f"#{args.id} resent as #{new_id}")
     return EXIT_OK
 

@@ -89,6 +89,7 @@ FORWARD_NOTE = "Denne meddelelse er en videresendelse af en tidligere meddelelse
 EARLIER_ATTACHMENT = "Bilag i en tidligere meddelelse: "
 MORE_IDS = ("Der er modtaget flere end et CPR-nummer i korrespondancemeddelelsen. Derfor er "
             "de resterende medsendte CPR-numre indsat her:")
+XDIS91, XBIN01 = Kind.CORRESPONDENCE.value, Kind.BINARY.value
 XDIS91_VERSION = current(Kind.CORRESPONDENCE).code
 XBIN01_VERSION = current(Kind.BINARY).code
 SUBJECT_LENGTH = 70  # the mapping sheet: category and topic, "dog max 70 tegn"
@@ -242,9 +243,9 @@ def to_fhir_linked(
         segments=tuple(segments),
         history=(event,),
     )
-    oioxml = [OioxmlLetter("XDIS91", message.envelope.identifier, km.letter.identifier,
+    oioxml = [OioxmlLetter(XDIS91, message.envelope.identifier, km.letter.identifier,
                            XDIS91_VERSION, str(km.sender.ean), str(km.receiver.ean))]
-    oioxml += [OioxmlLetter("XBIN01", b.envelope.identifier, b.letters[0].letter.identifier,
+    oioxml += [OioxmlLetter(XBIN01, b.envelope.identifier, b.letters[0].letter.identifier,
                             XBIN01_VERSION, str(km.sender.ean), str(km.receiver.ean))
                for b in binaries if isinstance(b, Emessage)
                and isinstance(b.letters[0], BinaryLetter)]
@@ -378,7 +379,7 @@ def to_oioxml(
         references=tuple(references),
     )
     correspondence = Emessage(Envelope(ids.envelope_id(), sent), (km,))
-    letters = [OioxmlLetter("XDIS91", correspondence.envelope.identifier, km.letter.identifier,
+    letters = [OioxmlLetter(XDIS91, correspondence.envelope.identifier, km.letter.identifier,
                             XDIS91_VERSION, cc.sender.gln, cc.receiver.gln)]
     binaries: tuple[Emessage, ...] = ()
     if objects:
@@ -386,7 +387,7 @@ def to_oioxml(
                               receiver, tuple(objects), Patient(patient.id, patient.surname,
                                                                 patient.given_name))
         binaries = (Emessage(Envelope(ids.envelope_id(), sent), (binary,)),)
-        letters.append(OioxmlLetter("XBIN01", binaries[0].envelope.identifier,
+        letters.append(OioxmlLetter(XBIN01, binaries[0].envelope.identifier,
                                     binary.letter.identifier, XBIN01_VERSION, cc.sender.gln,
                                     cc.receiver.gln))
     link = Link(cc.bundle_id, cc.message_id, cc.sender, cc.receiver, tuple(letters), cc.latest)

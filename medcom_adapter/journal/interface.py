@@ -135,6 +135,9 @@ class Query:
     # data is b"", attachments () and classification None, none of them read or decrypted.
     # For matching an answer to what it answers, which never needs a 270 KB body.
     bodies: bool = True
+    # False: the message's bytes without its attachments (attachments ()), which a sender
+    # does not need: the bytes carry them already (an XBIN's base64, a Bundle's Binary).
+    attachments: bool = True
 
 
 def belongs(message: NewMessage, units: Sequence[Unit]) -> bool:

@@ -231,7 +231,8 @@ class MemoryJournal:
                 if len(found) == query.limit:
                     break
                 if _matches(query, self._records[id]):
-                    found.append(self._stored(id, bodies=query.bodies))
+                    found.append(self._stored(id, bodies=query.bodies,
+                                              attachments=query.attachments))
             if actor != SYSTEM:
                 self._log(actor, "read" if query.id is not None else "find",
                           tuple(s.id for s in found))
@@ -365,10 +366,14 @@ class MemoryJournal:
         for key in _keys(message):
             self._by_field[key].pop(id, None)
 
-    def _stored(self, id: int, *, bodies: bool = True) -> StoredMessage:
+    def _stored(self, id: int, *, bodies: bool = True,
+                attachments: bool = True) -> StoredMessage:
         r = self._records[id]
-        message = r.message if bodies else dataclasses.replace(
-            r.message, data=b"", attachments=(), classification=None)
+        message = r.message
+        if not bodies:
+            message = dataclasses.replace(message, data=b"", attachments=(), classification=None)
+        elif not attachments:
+            message = dataclasses.replace(message, attachments=())
         return StoredMessage(id, message, r.stored_at, r.entry.digest, tuple(r.history),
                              tuple(r.answered_by), r.purged_at)
 

@@ -138,7 +138,7 @@ class SqlJournal:
             raise TransitionRefused(f"message {id}: no change from {leaving} to {status}")
         leaves = sorted(sources(status) if leaving is None else {leaving})
         with self.db.transaction(write=True):
-            changed = self.db.run(
+            changed = leaves and self.db.run(
                 "UPDATE message_state SET status = ?, lease_until = NULL WHERE message = ? "
                 f"AND status IN ({marks(len(leaves))})", (status.value, id, *leaves))
             if not changed:
@@ -172,7 +172,7 @@ class SqlJournal:
         with self.db.transaction(write=actor != SYSTEM):
             found = self._load(self.db.rows(
                 f"{select}{sql} ORDER BY id LIMIT ?", (*params, query.limit)),
-                bodies=query.bodies)
+                bodies=query.bodies, attachments=query.attachments)
             if actor != SYSTEM:
                 # one message by id is a read (scoped by the query's other filters)
                 self._log(actor, "read" if query.id is not None else "find",
@@ -395,9 +395,11 @@ class SqlJournal:
                 found[row[0]].append(row)
         return found
 
-    def _load(self, found: list[Row], *, bodies: bool = True) -> list[StoredMessage]:
+    def _load(self, found: list[Row], *, bodies: bool = True,
+              attachments: bool = True) -> list[StoredMessage]:
         ids = [r[0] for r in found]
-        attachments = self._attachments(ids) if bodies else {id: [] for id in ids}
+        attached = (self._attachments(ids) if bodies and attachments
+                    else {id: [] for id in ids})
         history: dict[int, list[Row]] = {id: [] for id in ids}
         answered: dict[int, list[int]] = {id: [] for id in ids}
         classified: dict[int, Row] = {}
@@ -418,7 +420,7 @@ class SqlJournal:
         for r in found:
             try:
                 opened.append(rows.stored(
-                    rows.as_dict(r), self.keys, attachments=attachments[r[0]],
+                    rows.as_dict(r), self.keys, attachments=attached[r[0]],
                     history=history[r[0]], answered_by=answered[r[0]],
                     classification=classified.get(r[0])))
             except (JournalCorrupt, JournalKeyError) as exc:  # one bad row stops no one

@@ -49,6 +49,7 @@ class Network:
         self.clock = clock
         self.ids = ids or IdSource()
         self.trace: list[Hop] = []
+        self.failures: list[str] = []  # a counterpart that raised, and what (a sandbox bug)
         self._mailboxes: dict[str, ProviderSide] = {}
         self._counterparts: dict[str, Counterpart] = {}
         self._held: list[tuple[int, str, bytes]] = []  # (due step, destination, data)
@@ -138,6 +139,10 @@ class Network:
             self._mailboxes[destination].deposit(name, data)
             return 1
         counterpart = self._counterparts[destination]
-        answers: list[Outgoing] = counterpart.handle(data, self.clock(), address)
+        try:
+            answers: list[Outgoing] = counterpart.handle(data, self.clock(), address)
+        except Exception as exc:  # one file a counterpart cannot take stops no traffic
+            self.failures.append(f"{destination}: {type(exc).__name__}: {exc}")
+            return 0
         queue.extend((a.data, a.to) for a in answers)
         return 1

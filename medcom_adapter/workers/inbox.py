@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import os
 import uuid
 from collections.abc import Callable
 from contextlib import AbstractContextManager, suppress
@@ -41,7 +42,9 @@ from medcom_adapter.detect import VANS_NAMESPACE, Report, check
 from medcom_adapter.errors import (
     InboundInvalid,
     InconsistentMessage,
+    JournalError,
     MedComError,
+    ResourceFault,
     TransitionRefused,
     TransportFailure,
 )
@@ -67,6 +70,7 @@ from medcom_adapter.transport.interface import Received, Transport
 from medcom_adapter.workers import checked, tracking
 from medcom_adapter.workers.hooks import Delivery, Hook
 from medcom_adapter.workers.inbox_fhir import process_vans
+from medcom_adapter.workers.lease import lease_seconds as lease
 from medcom_adapter.workers.received import Inbound, Owed
 
 
@@ -82,13 +86,14 @@ class InboxRun:
     refused: int = 0
     deferred: int = 0  # the hook failed; the file stays and is tried again
     elsewhere: int = 0  # claimed by another worker (or it took our claim over)
+    quarantined: int = 0  # failed to be handled: moved aside with why, tried again later
 
 
 class Inbox:
     def __init__(
         self, journal: Journal, transport: Transport, hook: Hook, *,
         clock: Callable[[], datetime] = utc_now, ids: IdSource | None = None,
-        lease_seconds: float = 60.0,
+        lease_seconds: float | None = None,
     ) -> None:
         self.journal = journal
         self.transport = transport
@@ -96,7 +101,8 @@ class Inbox:
         self.clock = clock
         self.ids = ids or IdSource()
         self.answers_per_commit = 100
-        self.lease_seconds = lease_seconds
+        # how long a claimed file stays ours (--lease, MEDCOM_OUTBOX_LEASE)
+        self.lease_seconds = lease_seconds or lease(env=os.environ)
         self.owner = uuid.uuid4().hex  # this worker, as the journal's file claims know it
         self._batching = False
         self._answers: _Answers | None = None
@@ -104,7 +110,7 @@ class Inbox:
 
     def run_once(self) -> InboxRun:
         counts = {"delivered": 0, "receipts": 0, "duplicates": 0, "refused": 0,
-                  "deferred": 0, "elsewhere": 0}
+                  "deferred": 0, "elsewhere": 0, "quarantined": 0}
         self._batching = True
         try:
             for received in self.transport.receive():
@@ -126,6 +132,13 @@ class Inbox:
                     continue
                 except _ClaimLost:
                     counts["elsewhere"] += 1
+                    continue
+                except (ResourceFault, JournalError):
+                    raise  # the journal or disk, not this file: the round stops, all stays
+                except Exception as exc:  # this file alone: set aside, the rest flows on
+                    if not self._set_aside(received, claim, exc):
+                        raise
+                    counts["quarantined"] += 1
                     continue
                 finally:
                     self._claim = None
@@ -160,6 +173,16 @@ class Inbox:
                 self._claim.id, outcome, message, owner=self.owner):
             raise _ClaimLost  # taken over: the decision's block is undone, the other decides
         return outcome
+
+    def _set_aside(self, received: Received, claim: FileClaim, exc: Exception) -> bool:
+        """Quarantine a file whose handling failed unexpectedly (the transport keeps it with
+        its reason and offers it again later); False when the transport cannot."""
+        quarantine = getattr(self.transport, "quarantine", None)
+        if quarantine is None:
+            return False
+        quarantine(received, f"{type(exc).__name__}: {exc}")
+        self.journal.settle_file(claim.id)  # it comes back as a new file
+        return True
 
     def _settle(self, received: Received, claim: FileClaim) -> None:
         self.transport.settle(received)

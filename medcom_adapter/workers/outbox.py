@@ -56,6 +56,7 @@ from medcom_adapter.reliable import outbound, rebuild
 from medcom_adapter.reliable.rules import Policy, Protocol
 from medcom_adapter.transport.interface import Parcel, Transport
 from medcom_adapter.workers import checked, tracking
+from medcom_adapter.workers.lease import lease_seconds
 
 
 def utc_now() -> datetime:
@@ -67,7 +68,7 @@ class OutboxSettings:
     # MedCom's timeouts and resend limits, with the operator's MEDCOM_* settings applied
     policy: Policy = field(default_factory=lambda: Policy.from_settings(os.environ))
     receipt_timeout: timedelta | None = None  # overrides the policy's OIOXML receipt timeout
-    lease_seconds: float = 60.0
+    lease_seconds: float = field(default_factory=lambda: lease_seconds(env=os.environ))
     batch: int = 100
     validate: bool = True  # check every message against its schema/profile before sending
 
@@ -143,7 +144,8 @@ class Outbox:
         if len(ids) < 2:
             return {}
         wanted = set(ids)
-        found = self.journal.find(Query(status=Status.QUEUED, limit=2 * len(ids)))
+        found = self.journal.find(Query(status=Status.QUEUED, limit=2 * len(ids),
+                                        attachments=False))  # the bytes carry them
         return {s.id: s for s in found if s.id in wanted}
 
     def _check(self, message: NewMessage, digest: str) -> None:

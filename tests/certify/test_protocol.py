@@ -51,7 +51,8 @@ def test_a_peer_skipping_receipts_fails_exactly_the_receipt_scenarios(tmp_path: 
     # three scenarios wait out the timeout here: keep it short
     failed = failing(play(tmp_path, Direction.RECEIVE, frozenset({Fault.SKIPS_RECEIPTS}),
                           Timing(timeout=1.5, quiet=0.3, poll=0.01)))
-    assert set(failed) == {"R-XDIS91-new", "R-XBIN01", "R-XDIS91-duplicate"}
+    assert set(failed) == {"R-XDIS91-new", "R-XBIN01", "R-XDIS91-duplicate", "R-XREF01",
+                           "R-XREF01-XH0130R", "R-XBIN02"}
     assert all("x XCTL03, got 0" in reason for reasons in failed.values() for reason in reasons)
 
 

@@ -79,7 +79,8 @@ def test_the_adapter_passes_every_receive_scenario(scenario: Scenario) -> None:
 
 @pytest.mark.parametrize(
     ("peer", "failing"),
-    [(skips_receipts, {"R-XDIS91-new", "R-XBIN01", "R-XDIS91-duplicate"}),
+    [(skips_receipts, {"R-XDIS91-new", "R-XBIN01", "R-XDIS91-duplicate", "R-XREF01",
+                           "R-XREF01-XH0130R", "R-XBIN02"}),
      (acks_twice, {"R-CC-new", "R-CC-out-of-order", "R-CC-duplicate", "R-CC-forward",
                    "R-CC-x-ecpr", "R-CC-d-ecpr", "R-CC-deceased", "R-CC-invalid"})],
     ids=["skips-receipts", "acknowledges-twice"],

@@ -291,3 +291,11 @@ def test_find_without_bodies_gives_a_message_without_its_bytes(journal: Journal)
     assert (head.id, head.digest, head.history, head.stored_at) == (
         id, full.digest, full.history, full.stored_at)
     assert journal.get(id) == full  # the bytes are still there for whoever needs them
+
+
+def test_find_without_attachments_gives_the_bytes_alone(journal: Journal) -> None:
+    id = journal.append(referral(1), Status.QUEUED)
+    (full,) = journal.find(Query(id=id))
+    (bare,) = journal.find(Query(id=id, attachments=False))
+    assert full.message.attachments and bare.message.attachments == ()
+    assert bare.message == dataclasses.replace(full.message, attachments=())
