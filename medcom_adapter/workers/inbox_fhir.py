@@ -76,7 +76,8 @@ def process_vans(inbox: Inbox, data: bytes) -> str:
     bundle_id, header_id = _ids(bundle)
     care = model if isinstance(model, CareCommunication) else None
     entry = NewMessage(
-        Direction.INBOUND, kind.value, fhir_versions.current(kind).version,
+        Direction.INBOUND, kind.value,
+        _declared_version(bundle, fhir_versions.current(kind).version),
         payload.data, bundle_id, header_id, sender_ean=sender, receiver_ean=receiver,
         patient=care.patient.id if care is not None else None,
         episode_id=care.episode_of_care.value
@@ -137,6 +138,21 @@ def _owed_vans_receipt(inbox: Inbox, envelope: vans.VansEnvelope, error: MedComE
 
 def _nothing(answers: int, refusal: MedComError | None) -> NewMessage | None:
     return None
+
+
+def _declared_version(bundle: dict[str, Any], default: str) -> str:
+    """The major.minor version MessageHeader.definition names (``...|4.0.0`` -> ``4.0``), so a
+    refused legacy message is journaled as the version it is; ``default`` when it names none."""
+    entries = bundle.get("entry")
+    first = entries[0] if isinstance(entries, list) and entries else None
+    header = first.get("resource") if isinstance(first, dict) else None
+    definition = header.get("definition") if isinstance(header, dict) else None
+    if not isinstance(definition, str) or "|" not in definition:
+        return default
+    parts = definition.rpartition("|")[2].split(".")
+    if not all(p.isascii() and p.isdigit() for p in parts[:2]):
+        return default
+    return ".".join(parts[:2]) if len(parts) > 1 else f"{parts[0]}.0"
 
 
 def _ids(bundle: dict[str, Any]) -> tuple[str, str]:
