@@ -79,6 +79,10 @@ What the machine cannot give us now is neither side's fault::
                                         system, lost database
                                         connection: safe to retry later
 
+Our own checks, stricter than MedCom's rules, never refuse a received message: they are
+warnings (an :class:`Issue` with ``warning=True``) with the stable codes of
+:class:`OwnCheck`, and refusals only for what we build.
+
 ``LocalError.as_remote()`` turns a value error found while reading a peer's message into the
 matching remote error, so parsers can reuse the model's validation and still blame the
 sender.
@@ -99,6 +103,20 @@ class RefuseCode(StrEnum):
     RECEIVER_ID_PROBLEM = "problem_med_modtagerID"
     VERSION_PROBLEM = "problem_med_version"
     SYNTAX_ERROR = "syntaksfejl"
+
+
+class OwnCheck(StrEnum):
+    """Codes of our own checks: refused when we build, warnings when we read."""
+
+    IDENTIFIER_SHAPE = "medcom.identifier-shape"  # an Identifier not shaped as its code says
+    CPR_DATE = "medcom.cpr-date"  # a CPR number whose date part is no calendar date
+    GLN_CHECK_DIGIT = "medcom.gln-check-digit"  # an EANIdentifier failing GS1's check digit
+    SOR_CHECK_DIGIT = "medcom.sor-check-digit"  # a SOR id failing its Verhoeff check digit
+    OBJECT_SIZE = "medcom.object-size"  # a declared binary size the object does not have
+    SKS_CODE = "medcom.sks-code"  # an SKSdiagnosekode that is not shaped as one
+    # UNZ's message count and reference, UNP's repetition of its UNO: MedCom's converter
+    # reads interchanges whose trailers disagree (it checks UNT only)
+    EDIFACT_TRAILER = "medcom.edifact-trailer"
 
 
 @dataclass(frozen=True, slots=True)
@@ -406,6 +424,7 @@ __all__ = [
     "MedComError",
     "MessageTooLarge",
     "OutboundInvalid",
+    "OwnCheck",
     "ReceiverDoesNotAccept",
     "RefuseCode",
     "RemoteError",

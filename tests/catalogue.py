@@ -76,6 +76,8 @@ class Fixture:
     scenario: str
     data: bytes
     error: tuple[str, str | None] | None = None  # (code, element path) for invalid ones
+    # (code, element path) of the one warning a valid fixture breaking only our own check has
+    warning: tuple[str, str | None] | None = None
 
     def row(self) -> dict[str, Any]:
         row: dict[str, Any] = {"file": self.file, "kind": self.kind, "version": self.version,
@@ -83,6 +85,8 @@ class Fixture:
                                "verdict": "invalid" if self.error else "valid"}
         if self.error:
             row["error"] = {"code": self.error[0], "location": self.error[1]}
+        if self.warning:
+            row["warning"] = {"code": self.warning[0], "location": self.warning[1]}
         return row
 
 
@@ -340,6 +344,15 @@ def _xml_broken(source: Fixture, name: str, old: bytes, new: bytes, code: str,
                    source.data.replace(old, new, 1), (code, location))
 
 
+def _own_check_broken(source: Fixture, name: str, old: bytes, new: bytes, code: str,
+                      location: str | None) -> Fixture:
+    """Breaks only a check of our own: valid by MedCom's rules, read with one warning."""
+    assert old in source.data, (source.file, old)
+    suffix = Path(source.file).suffix
+    return Fixture(f"warning/{name}{suffix}", source.kind, source.version, name,
+                   source.data.replace(old, new, 1), warning=(code, location))
+
+
 def _enveloped_broken(name: str, inner: Fixture, outer: str) -> Fixture:
     """An envelope valid in itself carrying ``inner`` (an invalid message): the envelope
     reports the inner message's one error, at the inner message's place."""
@@ -355,7 +368,6 @@ def _enveloped_broken(name: str, inner: Fixture, outer: str) -> Fixture:
 
 def edifact_invalid(valid: dict[str, Fixture]) -> list[Fixture]:
     dis = valid["edifact/DIS91-D9134L-every-optional-element.edi"]
-    ref = valid["edifact/REF01-H0130R-minimal.edi"]
     binary = valid["edifact/BIN01-B0131X-pdf.edi"]
     unknown = {"kind": None, "version": None}  # an unreadable interchange tells neither
     return [
@@ -367,8 +379,6 @@ def edifact_invalid(valid: dict[str, Fixture]) -> list[Fixture]:
                     "remote.unknown-version", "segment 2 (UNH), column 1", **unknown),
         _xml_broken(dis, "DIS91-letter-status-unknown", b"GIS+N'\nRFF+SRI", b"GIS+X'\nRFF+SRI",
                     "remote.edifact.structure", "segment 16 (GIS), column 1", **unknown),
-        _xml_broken(ref, "REF01-cpr-impossible-date", b"2509479989", b"3102479989",
-                    "remote.inconsistent", "segment 26 (PNA), column 1", **unknown),
         _xml_broken(binary, "BIN01-UNO-byte-count-wrong", b"+1061:14", b"+1062:14",
                     "remote.edifact.count", "segment 22 (UNO), column 2", **unknown),
     ]
@@ -406,14 +416,16 @@ def envelope_invalid(valid: dict[str, Fixture], broken: dict[str, Fixture]) -> l
 def invalid_fixtures(valid: dict[str, Fixture]) -> list[Fixture]:
     ref = valid["oioxml/XREF01-XH0131R-every-optional-element.xml"]
     km = valid["oioxml/XDIS91-XD9134L-every-optional-element.xml"]
-    xbin = valid["oioxml/XBIN01-XB0131X-pdf.xml"]
     ctl = valid["oioxml/XCTL02-XC0230Q-syntaksfejl.xml"]
     new = valid["fhir/CareCommunication-5.0-new-every-optional-element.json"]
     other = valid["fhir/CareCommunication-5.0-category-other.json"]
     fatal = valid["fhir/Acknowledgement-2.0-fatal-error.json"]
 
-    def drop_category(b: Json) -> None:
-        del _resource(b, "Communication")["category"]
+    def category_twice(b: Json) -> None:
+        # twice, not missing: without a category cc-6 cannot hold either, and each invalid
+        # fixture breaks exactly one official rule
+        communication = _resource(b, "Communication")
+        communication["category"] = communication["category"] * 2
 
     def priority_on_other(b: Json) -> None:
         _resource(b, "Communication")["priority"] = "asap"
@@ -440,9 +452,6 @@ def invalid_fixtures(valid: dict[str, Fixture]) -> list[Fixture]:
     return [
         _xml_broken(ref, "XREF01-priority-unknown-code", b"<Priority>akut<", b"<Priority>nu<",
                     "xsd.code", "Emessage/HospitalReferral/AdditionalInformation/Priority"),
-        _xml_broken(ref, "XREF01-cpr-impossible-date", b"2509479989", b"3102479989",
-                    "remote.inconsistent",
-                    "Emessage/HospitalReferral/Patient/CivilRegistrationNumber"),
         _xml_broken(km, "XDIS91-unknown-version-code", b"<VersionCode>XD9134L<",
                     b"<VersionCode>XD9199L<", "remote.unknown-version",
                     None, kind=None, version=None),
@@ -451,12 +460,9 @@ def invalid_fixtures(valid: dict[str, Fixture]) -> list[Fixture]:
                     "xsd.structure", "Emessage/ClinicalEmail/Patient"),
         _xml_broken(km, "XDIS91-truncated", b"</Emessage>", b"", "remote.malformed", None,
                     kind=None, version=None),
-        _xml_broken(xbin, "XBIN01-size-mismatch", b"<OriginalObjectSize>",
-                    b"<OriginalObjectSize>9", "remote.inconsistent",
-                    "Emessage/BinaryLetter/BinaryObject/OriginalObjectSize"),
         _xml_broken(ctl, "XCTL02-unknown-refuse-code", b">syntaksfejl<", b">fejl<", "xsd.code",
                     "Emessage/NegativeReceipt/OriginalEmessage/RefuseCode"),
-        _fhir_broken(new, "CareCommunication-category-missing", drop_category,
+        _fhir_broken(new, "CareCommunication-category-twice", category_twice,
                      "fhir.cardinality", "Bundle.entry[8].resource(Communication).category"),
         _fhir_broken(other, "CareCommunication-priority-without-referral", priority_on_other,
                      "cc-5", "Bundle.entry[5].resource(Communication).priority"),
@@ -477,6 +483,28 @@ def invalid_fixtures(valid: dict[str, Fixture]) -> list[Fixture]:
     ]
 
 
+def own_check_fixtures(valid: dict[str, Fixture]) -> list[Fixture]:
+    """Valid by MedCom's rules, failing one check of our own: read with one warning."""
+    ref = valid["oioxml/XREF01-XH0131R-every-optional-element.xml"]
+    xbin = valid["oioxml/XBIN01-XB0131X-pdf.xml"]
+    edi = valid["edifact/REF01-H0130R-minimal.edi"]
+    return [
+        _own_check_broken(ref, "XREF01-cpr-impossible-date", b"2509479989", b"3102479989",
+                          "medcom.cpr-date",
+                          "Emessage/HospitalReferral/Patient/CivilRegistrationNumber"),
+        _own_check_broken(ref, "XREF01-kommunenummer-holding-a-location-number",
+                          b"<Identifier>953741000016009</Identifier><IdentifierCode>sorkode<",
+                          b"<Identifier>5790000123452</Identifier><IdentifierCode>"
+                          b"kommunenummer<", "medcom.identifier-shape",
+                          "Emessage/HospitalReferral/Sender/Identifier"),
+        _own_check_broken(xbin, "XBIN01-size-mismatch", b"<OriginalObjectSize>",
+                          b"<OriginalObjectSize>9", "medcom.object-size",
+                          "Emessage/BinaryLetter/BinaryObject/OriginalObjectSize"),
+        _own_check_broken(edi, "REF01-cpr-impossible-date", b"2509479989", b"3102479989",
+                          "medcom.cpr-date", "segment 26 (PNA), column 1"),
+    ]
+
+
 def catalogue() -> list[Fixture]:
     valid = oioxml_fixtures() + fhir_fixtures()
     by_file = {f.file: f for f in valid}
@@ -484,7 +512,7 @@ def catalogue() -> list[Fixture]:
     valid_by_file = {f.file: f for f in valid}
     broken = invalid_fixtures(valid_by_file)
     by_broken = {f.file: f for f in broken}
-    return (valid + broken + edifact_invalid(valid_by_file)
+    return (valid + own_check_fixtures(valid_by_file) + broken + edifact_invalid(valid_by_file)
             + envelope_invalid(valid_by_file, by_broken))
 
 
@@ -499,7 +527,7 @@ def manifest(fixtures: list[Fixture]) -> bytes:
 
 def write(root: Path = ROOT) -> list[Fixture]:
     fixtures = catalogue()
-    for sub in ("oioxml", "fhir", "edifact", "envelopes", "invalid"):
+    for sub in ("oioxml", "fhir", "edifact", "envelopes", "warning", "invalid"):
         folder = root / sub
         if folder.exists():
             for old in folder.iterdir():
@@ -517,12 +545,14 @@ DOC = ROOT.parents[1] / "docs" / "certification.md"
 
 def markdown(fixtures: list[Fixture]) -> str:
     """The catalogue table of the vendor guide, one row per fixture."""
-    lines = ["| file | kind | version | scenario | verdict | expected error |",
+    lines = ["| file | kind | version | scenario | verdict | expected error (or warning) |",
              "|---|---|---|---|---|---|"]
     for f in fixtures:
         error = ""
-        if f.error:
-            error = f"`{f.error[0]}`" + (f" at `{f.error[1]}`" if f.error[1] else "")
+        if f.error or f.warning:
+            code, at = f.error or f.warning  # type: ignore[misc]
+            error = f"`{code}`" + (f" at `{at}`" if at else "")
+            error = error if f.error else f"warning {error}"
         lines.append(f"| `{f.file}` | {f.kind or '?'} | {f.version or '?'} | {f.scenario} | "
                      f"{'invalid' if f.error else 'valid'} | {error} |")
     return "\n".join(lines) + "\n"

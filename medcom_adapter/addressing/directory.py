@@ -24,6 +24,7 @@ from medcom_adapter.errors import (
 )
 from medcom_adapter.kinds import Kind
 from medcom_adapter.model.identifiers import Gln, SorId
+from medcom_adapter.oioxml.versions import VERSIONS
 
 # answers every receiver takes, whatever it is registered for
 ALWAYS_ACCEPTED = catalogue.ANSWERS
@@ -37,7 +38,9 @@ class Receiver:
     name: str
     region: str | None = None
     accepts: Mapping[str, frozenset[str]] = field(default_factory=dict)  # type -> versions
-    attachments: str = Kind.BINARY.value  # how referral attachments travel: XBIN01 or XBIN02
+    # how referral attachments travel to it: XBIN01 or XBIN02 (the version it takes, the newer
+    # if it takes both), or a version by its code (XB0210X, XB0230X, ...)
+    attachments: str = Kind.BINARY.value
     identifiers: Mapping[str, str] = field(default_factory=dict)  # e.g. sygehusafdelingsnummer
     form: str | None = None  # the region's referral form a referral to it must carry (PDF)
     department: str | None = None  # a letter names it apart from the organisation
@@ -135,6 +138,10 @@ class Directory:
         return directory
 
 
+# How referral attachments travel to a receiver: a type (XBIN01, XBIN02) or one of its versions
+_ATTACHMENT_CHOICES = frozenset({k.value for k in _ATTACHMENT_KINDS}
+                                | {v.code for v in VERSIONS if v.kind in _ATTACHMENT_KINDS})
+
 _RECEIVER_KEYS = {"sor", "ean", "name", "region", "accepts", "attachments", "identifiers",
                   "form", "department"}
 
@@ -161,8 +168,9 @@ def _receiver(item: Any, where: str) -> Receiver:
     ):
         raise InvalidConfiguration(f"{where}.accepts: expected {{type: [versions]}}")
     attachments = item.get("attachments", Kind.BINARY.value)
-    if attachments not in _ATTACHMENT_KINDS:
-        raise InvalidConfiguration(f"{where}.attachments: XBIN01 or XBIN02, not {attachments!r}")
+    if attachments not in _ATTACHMENT_CHOICES:
+        raise InvalidConfiguration(f"{where}.attachments: one of "
+                                   f"{', '.join(sorted(_ATTACHMENT_CHOICES))}, not {attachments!r}")
     identifiers = item.get("identifiers", {})
     if not isinstance(identifiers, dict):
         raise InvalidConfiguration(f"{where}.identifiers: expected {{code: value}}")

@@ -20,11 +20,10 @@ from medcom_adapter.errors import InvalidConfiguration, ReceiverDoesNotAccept, U
 from medcom_adapter.kinds import Kind
 from medcom_adapter.model.identifiers import LocationNumber
 from medcom_adapter.model.letters import Referral
-from medcom_adapter.oioxml.versions import Version, by_code, current
+from medcom_adapter.oioxml.versions import VERSIONS, Version, by_code, current
 from medcom_adapter.transport.interface import Parcel, Received, Transport
 
-_ATTACHMENT_VERSIONS = {"XBIN02": current(Kind.REFERRAL_ATTACHMENT),
-                        "XBIN01": current(Kind.BINARY)}
+_ATTACHMENT_KINDS = {"XBIN02": Kind.REFERRAL_ATTACHMENT, "XBIN01": Kind.BINARY}
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +48,7 @@ def route_referral(
     department = _department(directory, referral)
     hub = directory.by_ean(settings.ean)
     version = by_code(referral_version) if referral_version else current(Kind.REFERRAL)
-    binary = _ATTACHMENT_VERSIONS[department.attachments]
+    binary = attachment_version(department)
     for party in (department, hub):
         party.check(version.type_code, version.code)
         party.check(binary.type_code, binary.code)
@@ -59,6 +58,21 @@ def route_referral(
     addressed = dataclasses.replace(
         referral, receiver=dataclasses.replace(receiver, ean=LocationNumber(hub.ean)))
     return addressed, DnhfRoute(department, hub, version, binary)
+
+
+def attachment_version(department: Receiver) -> Version:
+    """The version a department's referral attachments travel in, as the directory has it:
+    a version by its code, or for a type the version of it the department takes (the newer,
+    when it takes several; the current one when it names none)."""
+    kind = _ATTACHMENT_KINDS.get(department.attachments)
+    if kind is None:
+        return by_code(department.attachments)
+    type_code = department.attachments
+    taken = [v for v in VERSIONS if v.kind is kind and v.code in department.accepts.get(
+        type_code, frozenset())]
+    if not taken:
+        return current(kind)
+    return max(taken, key=lambda v: v.schema_folder)  # folders are dated: the newer one
 
 
 def route_for_region(directory: Directory, region: str) -> Receiver:

@@ -43,6 +43,18 @@ _VALIDATION = {
     "medcom.gln-check-digit": "A location number (GLN/EAN) has a wrong GS1 check digit: look "
                               "it up again in the SOR/EAN register.",
     "medcom.sor-check-digit": "A SOR id has a wrong check digit: look it up again in SOR.",
+    "medcom.identifier-shape": "An Identifier is not shaped as its IdentifierCode says (e.g. "
+                               "a kommunenummer of 13 digits). MedCom's schema allows it, so "
+                               "it is only a warning; a sender should use the right code.",
+    "medcom.cpr-date": "A CPR number's date part is not a calendar date. MedCom's schemas ask "
+                       "for 10 digits only (test persons and replacement numbers do this).",
+    "medcom.object-size": "OriginalObjectSize is not the size of the binary object; the "
+                          "object itself is what is read.",
+    "medcom.sks-code": "An SKSdiagnosekode is not shaped as an SKS diagnosis code (D, a "
+                       "letter, two digits, e.g. DF419).",
+    "medcom.edifact-trailer": "UNT's or UNZ's reference, UNZ's message count or UNP's "
+                              "repetition of its UNO does not match; MedCom's converter reads "
+                              "such an interchange, so it is only a warning.",
     "medcom.ack-response-identifier": "The Acknowledgement's response.identifier must be the "
                                       "MessageHeader.id of the message it acknowledges, the "
                                       "same one its acknowledgement Provenance names.",

@@ -18,8 +18,10 @@ Output = tuple[str, bytes]  # (suggested file name, content)
 def edifact_to_oioxml(data: bytes, *, encoding: str = emessage.DEFAULT_ENCODING) -> bytes:
     """OIOXML for an EDIFACT interchange (raises the RemoteError that says why not)."""
     document = interchange.parse(data)
+    # a peer's letter: our own checks stay the warnings reading found, as MedCom's converter
+    # would not refuse them either
     return emessage.build(document.message, tuple(v.oioxml for v in document.versions),
-                          encoding=encoding)
+                          encoding=encoding, allow_warnings=True)
 
 
 def oioxml_to_edifact(data: bytes, *, line_breaks: bool = False) -> bytes:
@@ -35,7 +37,7 @@ def to_oioxml_files(data: bytes) -> tuple[Output, ...]:
     document = interchange.parse(data)
     twins = tuple(v.oioxml for v in document.versions)
     name = f"{twins[0].type_code}_{document.message.envelope.identifier}.xml"
-    return ((name, emessage.build(document.message, twins)),)
+    return ((name, emessage.build(document.message, twins, allow_warnings=True)),)
 
 
 def to_edifact_files(data: bytes) -> tuple[Output, ...]:

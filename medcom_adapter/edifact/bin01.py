@@ -14,6 +14,7 @@ from medcom_adapter.edifact.common import (
     code_of,
     dtm,
     marker,
+    object_id_text,
     organisation,
     patient,
     pna,
@@ -26,8 +27,6 @@ from medcom_adapter.errors import UnsupportedInVersion
 from medcom_adapter.model.codes import LetterStatus
 from medcom_adapter.model.letters import BinaryLetter, BinaryObject, ObjectId
 from medcom_adapter.model.parties import Address, Patient
-from medcom_adapter.oioxml.common import spell_id
-from medcom_adapter.oioxml.versions import ObjectIdForm
 
 GROUPS = frozenset({"S01", "S02", "S07", "S11"})
 STATUS = {LetterStatus.NEW: "N", LetterStatus.CORRECTED: "M"}
@@ -86,7 +85,7 @@ def write(letter: BinaryLetter, version: EdifactVersion) -> list[Segment]:
     head = letter.letter
     out = [Segment.of("BGM", "OBJ", None, "9", "NA"), dtm("137", head.authorised)]
     out += [marker("S01"), *organisation("SSP", letter.sender), Segment.of("SEQ", None, "1"),
-            *spr(letter.sender, version.type_code)]
+            *spr(letter.sender, version.type_code, sender=True)]
     out += [marker("S01"), *organisation("PO", letter.receiver),
             Segment.of("SEQ", None, "2"), *spr(letter.receiver, version.type_code)]
     out += [marker("S02"), Segment.of("GIS", code_of(STATUS, head.status, "letter status")),
@@ -102,7 +101,7 @@ def write(letter: BinaryLetter, version: EdifactVersion) -> list[Segment]:
     for number, obj in enumerate(letter.objects, start=1):
         size = str(obj.size)
         out.append(Segment.of(
-            "UNO", str(number), (OBJECT_ID, spell_id(obj.object_id.value, ObjectIdForm.HEX32)),
+            "UNO", str(number), (OBJECT_ID, object_id_text(obj.object_id.value)),
             ("OBJ", code_of(codes.OBJECT, obj.object_code, "object code"),
              code_of(codes.EXTENSION, obj.extension, "file extension"), OBJECT_FORM),
             (size, *OBJECT_TAIL), binary=obj.data))

@@ -79,7 +79,6 @@ REFERRAL_STATUS = {ReferralStatus.OUTPATIENT: "HA", ReferralStatus.ADMISSION: "H
 TRANSPORT = {Transport.NONE: "TX", Transport.LYING: "ST", Transport.SITTING: "SI"}
 DIAGNOSE_TYPE = {DiagnoseTypeCode.SKS: "SKS", DiagnoseTypeCode.UNSPECIFIED: "USP",
                  DiagnoseTypeCode.ICPC: "ICP"}
-DIAGNOSE_AGENCY = {DiagnoseTypeCode.SKS: "SST"}
 MAIN_DIAGNOSIS = "H"  # CIN qualifier of Referral/Refer
 DIAGNOSE_DESCRIPTION = {
     DiagnoseDescriptionCode.UNSPECIFIED: "DI", DiagnoseDescriptionCode.REFERRAL: "H",

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
+from medcom_adapter.conformance.leniency import lenient, locate, mark
 from medcom_adapter.edifact import codes
 from medcom_adapter.edifact.parser import Message
 from medcom_adapter.edifact.syntax import Segment, ascii_digits
@@ -53,7 +54,6 @@ from medcom_adapter.model.parties import (
     Patient,
     PersonId,
     Telephone,
-    check_identifier,
     person_id,
 )
 from medcom_adapter.model.text import FormattedText
@@ -148,17 +148,24 @@ class Body:
 
     @contextmanager
     def blame(self, segment: Segment) -> Iterator[None]:
-        """A value the model refuses is the sender's error, at ``segment``."""
+        """A value the model refuses is the sender's error, at ``segment``; the warnings
+        of our own checks on its values are placed there too."""
+        start = mark()
         try:
             yield
         except EdifactError:
             raise
         except ValueError as exc:  # InvalidValue is a ValueError too
             message = exc.message if isinstance(exc, MedComError) else str(exc)
-            line, column = self.tokens.where(segment.offset)
-            location = Location(f"segment {segment.number} ({segment.tag}), column {column}",
-                                line)
+            location = self._at(segment)
             raise InvalidValue(message, location=location).as_remote() from None
+        if lenient():
+            where = self._at(segment)
+            locate(start, where.path, where.line)
+
+    def _at(self, segment: Segment) -> Location:
+        line, column = self.tokens.where(segment.offset)
+        return Location(f"segment {segment.number} ({segment.tag}), column {column}", line)
 
     # -- parties ---------------------------------------------------------------------------
 
@@ -187,7 +194,7 @@ class Body:
         with self.blame(nad):
             return Organisation(
                 ean=LocationNumber(ean),
-                identifier=check_identifier(nad.get(2), code),
+                identifier=nad.get(2),
                 identifier_code=code,
                 name=nad.get(4, 1) or None,
                 department=nad.get(4, 2) or None,
@@ -301,16 +308,25 @@ def organisation(role: str, org: Organisation) -> list[Segment]:
     return out
 
 
-def spr(org: Organisation, type_code: str) -> list[Segment]:
-    """The organisation's speciality; MedCom states the sender's, we state any we have."""
+def spr(org: Organisation, type_code: str, *, sender: bool = False) -> list[Segment]:
+    """The organisation's speciality. MedCom's converter always writes the sender's SPR, with
+    an empty code when there is none; we also state a receiver's when we have one."""
     if org.speciality is None:
-        return []
+        return [Segment.of("SPR", "ORG", ("", "SKS", "SST"), (type_code, "SKS", "SST"))] \
+            if sender else []
     try:
         speciality = codes.SPECIALITY[org.speciality]
     except KeyError:
         raise UnsupportedInVersion(
             f"EDIFACT has no AFSSPEC code for speciality {org.speciality.value}") from None
     return [Segment.of("SPR", "ORG", (speciality, "SKS", "SST"), (type_code, "SKS", "SST"))]
+
+
+def object_id_text(value: str) -> str:
+    """A binary object id as MedCom's EDIFACT spells it: a UUID as 32 hex digits in capitals
+    (MedCom's converter drops the dashes of XB0131X's capitals), any other id as it is."""
+    spelled = spell_id(value, ObjectIdForm.HEX32)
+    return spelled.upper() if spelled != value else value
 
 
 def pna(role: str, cpr: str | None, surname: str, given_name: str | None) -> Segment:
@@ -355,7 +371,7 @@ def reference(ref: Reference) -> Segment:
     target = ref.target
     if isinstance(target, BinaryRef):
         parts: tuple[str, ...] = (
-            spell_id(target.object_id.value, ObjectIdForm.HEX32),
+            object_id_text(target.object_id.value),
             code_of(codes.OBJECT, target.object_code, "object code"),
             code_of(codes.EXTENSION, target.extension, "file extension"),
             str(target.size),

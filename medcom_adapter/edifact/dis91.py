@@ -85,7 +85,7 @@ def write(km: ClinicalEmail, version: EdifactVersion) -> list[Segment]:
     head = km.letter
     out = [Segment.of("BGM", "EPI", None, "9", "NA"), dtm("137", head.authorised)]
     out += [marker("S01"), *organisation("SSP", km.sender), Segment.of("SEQ", None, "1"),
-            *spr(km.sender, version.type_code)]
+            *spr(km.sender, version.type_code, sender=True)]
     out += [marker("S01"), *organisation("PO", km.receiver),
             Segment.of("SEQ", None, "2"), *spr(km.receiver, version.type_code)]
     out += [marker("S02"), Segment.of("GIS", code_of(STATUS, head.status, "letter status")),

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from medcom_adapter.conformance.leniency import reading
 from medcom_adapter.edifact import bin01, contrl, dis91, ref01, versions
 from medcom_adapter.edifact.common import Body
 from medcom_adapter.edifact.parser import Interchange, Message
@@ -25,12 +26,14 @@ from medcom_adapter.errors import (
     Issue,
     Location,
     MedComError,
+    OwnCheck,
     UnknownMessage,
     UnsupportedInVersion,
 )
 from medcom_adapter.kinds import Kind
 from medcom_adapter.model.codes import AcknowledgementCode
 from medcom_adapter.model.correspondence import ClinicalEmail
+from medcom_adapter.model.identifiers import LocationNumber
 from medcom_adapter.model.letters import BinaryLetter, Referral
 from medcom_adapter.model.message import Emessage, Envelope, Letter
 from medcom_adapter.model.receipts import Receipt
@@ -58,6 +61,8 @@ class EdifactDocument:
 
     message: Emessage
     versions: tuple[EdifactVersion, ...]
+    # our own checks the interchange fails: worth telling its sender, never a refusal
+    warnings: tuple[Issue, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,13 +78,32 @@ class CheckResult:
 
 def parse(data: bytes) -> EdifactDocument:
     """Read an interchange from a peer. Raises a RemoteError naming what and where."""
-    interchange = parse_interchange(data)
-    found = detect(interchange)
-    letters = tuple(
-        _CODECS[v.kind][2](Body(m, interchange.tokens, _CODECS[v.kind][1]), interchange, v)
-        for m, v in zip(interchange.messages, found, strict=True)
-    )
-    return EdifactDocument(Emessage(_envelope(interchange), letters), found)
+    with reading() as warnings:
+        interchange = parse_interchange(data)
+        found = detect(interchange)
+        letters = tuple(
+            _CODECS[v.kind][2](Body(m, interchange.tokens, _CODECS[v.kind][1]), interchange, v)
+            for m, v in zip(interchange.messages, found, strict=True)
+        )
+    advisories = _gln_advisories(interchange, letters)
+    return EdifactDocument(Emessage(_envelope(interchange), letters), found,
+                           tuple(warnings) + advisories)
+
+
+def _gln_advisories(interchange: Interchange, letters: tuple[Letter, ...]) -> tuple[Issue, ...]:
+    """UNB's location numbers failing GS1's check digit, as on OIOXML: worth telling the
+    sender, never a refusal (MedCom's own DIS91 example has such numbers). Receipts may name
+    a VANS provider instead of a GLN."""
+    if all(isinstance(letter, Receipt) for letter in letters):
+        return ()
+    unb = interchange.unb
+    line, column = interchange.tokens.where(unb.offset)
+    return tuple(
+        Issue(str(OwnCheck.GLN_CHECK_DIGIT),
+              f"location number {ean} is not a valid GLN (GS1 check digit)",
+              f"segment {unb.number} (UNB), column {column}", line, warning=True)
+        for ean in dict.fromkeys((interchange.sender, interchange.recipient))
+        if LocationNumber(ean or "?").gln is None)
 
 
 def detect(interchange: Interchange) -> tuple[EdifactVersion, ...]:
@@ -192,7 +216,7 @@ def check(data: bytes) -> CheckResult:
         document = parse(data)
     except MedComError as exc:
         return CheckResult(issues=(_issue(exc),))
-    return CheckResult(document.versions, (), document)
+    return CheckResult(document.versions, document.warnings, document)
 
 
 def _issue(exc: MedComError) -> Issue:

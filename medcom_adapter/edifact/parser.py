@@ -3,7 +3,8 @@
 ``UNB ... UNZ`` holds ``UNH ... UNT`` messages. UNT counts the message's segments from UNH to
 UNT inclusive (UNO and UNP count, the raw object between them does not), UNZ counts the
 messages, and each UNP repeats its UNO's byte count and number. A mismatch is an
-EdifactCountError at the segment that states the wrong value.
+EdifactCountError at the segment that states the wrong value; in a peer's interchange only
+UNT's count is (MedCom's converter checks no other), the other trailers' are warnings.
 """
 
 from __future__ import annotations
@@ -11,13 +12,16 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
+from medcom_adapter.conformance.leniency import own_check
 from medcom_adapter.edifact.syntax import Segment, Separators, ascii_digits
 from medcom_adapter.edifact.tokenizer import Tokens, tokenize
 from medcom_adapter.errors import (
     EdifactCharsetError,
     EdifactCountError,
+    EdifactError,
     EdifactStructureError,
     EdifactTruncated,
+    OwnCheck,
 )
 
 # Character sets (UNB syntax identifier) and the highest code point each allows. MedCom
@@ -104,10 +108,13 @@ def parse(data: bytes) -> Interchange:
     if unz.tag != "UNZ":
         raise tokens.error(EdifactStructureError, f"{unz.tag} outside a message: expected UNH "
                            f"or UNZ", unz)
-    _check_count(tokens, unz, "messages", len(messages))
+    stated = unz.get(1)
+    if not ascii_digits(stated) or int(stated) != len(messages):
+        _trailer(tokens.error(EdifactCountError, f"UNZ counts {stated or 'no'} messages, but "
+                              f"there are {len(messages)}", unz))
     if unz.get(2) != unb.get(5):
-        raise tokens.error(EdifactCountError, f"UNZ names interchange {unz.get(2)!r}, but UNB "
-                           f"opened {unb.get(5)!r}", unz)
+        _trailer(tokens.error(EdifactCountError, f"UNZ names interchange {unz.get(2)!r}, but "
+                              f"UNB opened {unb.get(5)!r}", unz))
     if i + 1 < len(segments):
         extra = segments[i + 1]
         raise tokens.error(EdifactStructureError, f"{extra.tag} after UNZ", extra)
@@ -129,8 +136,8 @@ def _message(tokens: Tokens, start: int) -> Message:
                            f"{unh.get(1)!r}", unt)
     _check_count(tokens, unt, "segments", end - start + 1)
     if unt.get(2) != unh.get(1):
-        raise tokens.error(EdifactCountError, f"UNT closes message {unt.get(2)!r}, but UNH "
-                           f"opened {unh.get(1)!r}", unt)
+        _trailer(tokens.error(EdifactCountError, f"UNT closes message {unt.get(2)!r}, but "
+                              f"UNH opened {unh.get(1)!r}", unt))
     body = segments[start + 1 : end]
     _check_objects(tokens, body)
     return Message(unh, body, unt)
@@ -148,11 +155,17 @@ def _check_objects(tokens: Tokens, body: tuple[Segment, ...]) -> None:
         if uno.tag != "UNO":
             continue
         if unp.get(1) != uno.get(4):
-            raise tokens.error(EdifactCountError, f"UNP counts {unp.get(1) or 'no'} bytes, but "
-                               f"its UNO declared {uno.get(4)}", unp)
+            _trailer(tokens.error(EdifactCountError, f"UNP counts {unp.get(1) or 'no'} bytes, "
+                                  f"but its UNO declared {uno.get(4)}", unp))
         if unp.get(2) != uno.get(1):
-            raise tokens.error(EdifactCountError, f"UNP closes object {unp.get(2)!r}, but UNO "
-                               f"opened {uno.get(1)!r}", unp)
+            _trailer(tokens.error(EdifactCountError, f"UNP closes object {unp.get(2)!r}, but "
+                                  f"UNO opened {uno.get(1)!r}", unp))
+
+
+def _trailer(error: EdifactError) -> None:
+    """A trailer MedCom's converter does not check (it reads UNO's count, checks UNT's only):
+    a warning when we read, an error in what we build."""
+    own_check(OwnCheck.EDIFACT_TRAILER, error)
 
 
 def _check_charset(tokens: Tokens, unb: Segment) -> None:

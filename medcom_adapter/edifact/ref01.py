@@ -48,7 +48,6 @@ from medcom_adapter.model.parties import (
     Patient,
     Referrer,
     Relative,
-    check_identifier,
 )
 from medcom_adapter.model.text import FormattedText
 from medcom_adapter.oioxml.common import spell_id
@@ -146,7 +145,7 @@ def _referrer(body: Body, group: Group) -> Referrer:
         return Referrer(
             name=found.get(4, 2),
             title=found.get(4, 1) or None,
-            identifier=check_identifier(found.get(2), code) if code else None,
+            identifier=found.get(2) if code else None,
             identifier_code=code,
         )
 
@@ -157,7 +156,7 @@ def _cc(body: Body, group: Group) -> CcReceiver:
     con = group.first("CON")
     with body.blame(found):
         return CcReceiver(
-            identifier=check_identifier(found.get(2), code),
+            identifier=found.get(2),
             identifier_code=code,
             name=found.get(4, 1) or None,
             department=found.get(4, 2) or None,
@@ -207,7 +206,8 @@ def write(referral: Referral, version: EdifactVersion) -> list[Segment]:
     letter = referral.letter
     out = [Segment.of("BGM", "HNV", None, "9", "NA"), dtm("137", letter.authorised)]
     out += [marker("S01"), *organisation("PO", referral.sender),
-            Segment.of("SEQ", None, "1"), *spr(referral.sender, version.type_code)]
+            Segment.of("SEQ", None, "1"),
+            *spr(referral.sender, version.type_code, sender=True)]
     out += [marker("S01"), *organisation("SSP", referral.receiver),
             Segment.of("SEQ", None, "2"), *spr(referral.receiver, version.type_code)]
     out += [marker("S01"), *_write_referrer(referral.referrer),
@@ -283,9 +283,10 @@ def _write_diagnoses(referral: Referral) -> list[Segment]:
 
 
 def _cin(kind: str, diagnosis: Diagnosis) -> Segment:
+    # the code list's agency stays empty, as MedCom's converter and its REF01 example write it
     return Segment.of("CIN", kind, (
         diagnosis.code or "", code_of(codes.DIAGNOSE_TYPE, diagnosis.type, "diagnosis type"),
-        codes.DIAGNOSE_AGENCY.get(diagnosis.type, ""), diagnosis.text))
+        "", diagnosis.text))
 
 
 def _write_relative(relative: Relative) -> list[Segment]:

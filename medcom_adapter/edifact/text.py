@@ -134,8 +134,7 @@ def _components(leaves: list[str | Break]) -> list[str]:
 
 
 def _line(line: str, broken: bool) -> list[str]:
-    size = COMPONENT_LENGTH - 1
-    chunks = [line[i : i + size] for i in range(0, len(line), size)] or [""]
+    chunks = _wrapped(line)
     out = [c + CONTINUE for c in chunks[:-1]]
     last = chunks[-1]
     if not broken:
@@ -148,6 +147,29 @@ def _line(line: str, broken: bool) -> list[str]:
     else:
         out.append(last)
     return out
+
+
+def _wrapped(line: str) -> list[str]:
+    """``line`` in pieces of at most 69 characters, each but the last to be continued, cut as
+    MedCom's converter cuts them: after the last whitespace of a full piece (when there is one
+    past its third character), else after the 69th character."""
+    size = COMPONENT_LENGTH - 1
+    chunks: list[str] = []
+    piece = ""
+    for char in line:
+        if len(piece) == size:
+            cut = max(piece.rfind(c) for c in _WHITESPACE)
+            if cut > 2:
+                chunks.append(piece[: cut + 1])
+                piece = piece[cut + 1 :]
+            else:
+                chunks.append(piece)
+                piece = ""
+        piece += char
+    return [*chunks, piece]
+
+
+_WHITESPACE = " \t"
 
 
 # -- reading ------------------------------------------------------------------------------

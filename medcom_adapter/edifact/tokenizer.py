@@ -24,6 +24,7 @@ _TAG = re.compile(r"[A-Z][A-Z0-9]{2}")
 _SPACE = re.compile(r"[ \t\r\n]*")
 _OBJECT = "UNO"  # followed by raw bytes, then UNP
 _OBJECT_SIZE = 4  # UNO element holding the byte count in its first component
+_LAYOUT = " \t\r\n"
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,7 +165,12 @@ class _Scanner:
             raise self.fail(EdifactTruncated, f"binary object {uno.get(1)!r} declares {size} "
                             f"bytes but only {len(self.data) - pos} follow", pos, uno.number,
                             uno.tag)
-        if not self.text.startswith("UNP", end):
+        # MedCom's converter reads the declared bytes, then skips whitespace before the next
+        # segment: a line break between the object and UNP is layout, not a wrong count
+        after = end
+        while after < len(self.text) and self.text[after] in _LAYOUT:
+            after += 1
+        if not self.text.startswith("UNP", after):
             raise self.fail(EdifactCountError, f"UNO declares {size} bytes, but no UNP follows "
                             f"them: the byte count is wrong", end, uno.number, uno.tag)
         binary = bytes(self.data[pos:end])

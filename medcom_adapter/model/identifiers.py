@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import ClassVar, Final, Literal
 
-from medcom_adapter.errors import InvalidValue
+from medcom_adapter.conformance.leniency import own_check
+from medcom_adapter.errors import InvalidValue, OwnCheck
 
 _CPR: Final = "CPR number"
 _XECPR: Final = "X-eCPR"
@@ -114,6 +115,9 @@ class Cpr:
     No modulus-11 check: the CPR office stopped guaranteeing it in 2007, when numbers for
     some birth dates ran out, so valid numbers fail it (``passes_modulus11`` says, for
     information).
+
+    The date part is our own check (MedCom's schemas ask for 10 digits only, and MedCom's test
+    persons break it): refused when we build, a ``medcom.cpr-date`` warning when we read.
     """
 
     value: str
@@ -129,13 +133,21 @@ class Cpr:
             reason = f"date part {text[:6]} is not a valid date"
             if _valid_date(2000, month, day):  # 29 February; only the century makes it wrong
                 reason += f": {year} is not a leap year"
-            raise InvalidIdentifier(self.kind, text, reason)
+            own_check(OwnCheck.CPR_DATE, InvalidIdentifier(self.kind, text, reason))
 
     def _year(self) -> int:
         return _cpr_year(int(self.value[4:6]), int(self.value[6]))
 
     @property
+    def date_is_valid(self) -> bool:
+        """Whether the date part is a calendar date (always, unless read from a peer)."""
+        return _valid_date(self._year(), int(self.value[2:4]), int(self.value[:2]))
+
+    @property
     def birth_date(self) -> date:
+        if not self.date_is_valid:
+            raise InvalidIdentifier(self.kind, self.value, f"date part {self.value[:6]} "
+                                    "is not a valid date")
         return date(self._year(), int(self.value[2:4]), int(self.value[:2]))
 
     @property

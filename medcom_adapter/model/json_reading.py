@@ -20,7 +20,7 @@ from medcom_adapter.model.parties import (
     Patient,
     Telephone,
     check_identifier,
-    person_id,
+    outbound_person_id,
 )
 from medcom_adapter.model.text import FormattedText
 
@@ -88,6 +88,12 @@ class JsonObject:
                 f"unknown key(s): {', '.join(unknown)}",
                 location=Location(self._at(unknown[0])),
             )
+
+
+def as_bool(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidValue(f"expected true or false, got {type(value).__name__}")
+    return value
 
 
 def as_string(value: Any) -> str:
@@ -160,8 +166,10 @@ def read_patient(o: JsonObject | None) -> Patient:
     for p in o.objs("phones"):
         phones.append(Telephone(p.req("number", as_string), p.req("kind", codes.TelephoneCode)))
         p.done()
+    # a CPR number, or a replacement id the request marks as one ("replacement": true)
+    replacement = o.get("replacement", as_bool) or False
     patient = Patient(
-        id=o.req("id", lambda v: person_id(as_string(v))),
+        id=o.req("id", lambda v: outbound_person_id(as_string(v), replacement=replacement)),
         surname=o.req("surname", as_string),
         given_name=o.get("given_name", as_string),
         title=o.get("title", as_string),

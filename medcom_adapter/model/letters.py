@@ -6,11 +6,13 @@ as each version can carry it (the builders say clearly when it cannot).
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from medcom_adapter.errors import InvalidValue
+from medcom_adapter.conformance.leniency import own_check
+from medcom_adapter.errors import InvalidValue, OwnCheck
 from medcom_adapter.model.codes import (
     DiagnoseDescriptionCode,
     DiagnoseTypeCode,
@@ -71,12 +73,24 @@ class EpisodeOfCare:
         object.__setattr__(self, "identifier", canonical_uuid(self.identifier))
 
 
+# An SKS diagnosis code: D, the ICD-10 chapter letter, then digits and SKS's own subdivisions
+# (DF419, DF840A). The schema asks only for 1-17 characters: our own check.
+_SKS_DIAGNOSIS = re.compile(r"D[A-Z][0-9]{2}[0-9A-Z]{0,6}")
+
+
 @dataclass(frozen=True, slots=True)
 class Diagnosis:
     text: str
     type: DiagnoseTypeCode
     code: str | None = None
     description: DiagnoseDescriptionCode | None = None
+
+    def __post_init__(self) -> None:
+        if (self.type is DiagnoseTypeCode.SKS and self.code is not None
+                and not _SKS_DIAGNOSIS.fullmatch(self.code)):
+            own_check(OwnCheck.SKS_CODE, InvalidValue(
+                f"diagnosis code {self.code!r} is not an SKS diagnosis code (D, a letter, two "
+                "digits, up to six more digits or capitals, e.g. DF419)"))
 
 
 @dataclass(frozen=True, slots=True)

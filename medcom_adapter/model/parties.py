@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from medcom_adapter.errors import InvalidValue
+from medcom_adapter.conformance.leniency import own_check
+from medcom_adapter.errors import InvalidValue, OwnCheck
 from medcom_adapter.model.codes import (
     IdentifierCode,
     MedicalSpeciality,
@@ -54,6 +55,26 @@ class AlternativeId:
 PersonId = Cpr | XeCpr | DeCpr | AlternativeId
 
 
+def outbound_person_id(value: str, *, replacement: bool = False) -> PersonId:
+    """A patient id we send: a valid CPR number, or, only when the caller marks it as one
+    (``replacement``), a replacement id: X-eCPR, D-eCPR or another 10-character
+    erstatnings-CPR. Anything else is refused: a referral without the child's id is of no use
+    to its receiver."""
+    if not replacement:
+        try:
+            return Cpr(value)
+        except InvalidIdentifier as exc:
+            raise InvalidValue(f"{exc.message}; a replacement id (eCPR or another replacement "
+                               "CPR) must be marked as one") from None
+    try:
+        found = parse_person_id(value)
+    except InvalidIdentifier:
+        return AlternativeId(value)
+    if isinstance(found, Cpr):
+        raise InvalidValue("a CPR number is not a replacement id: send it unmarked")
+    return found
+
+
 def person_id(value: str) -> PersonId:
     """The most specific identifier type for a patient id read from a message."""
     try:
@@ -75,10 +96,16 @@ _IDENTIFIER_RULES: dict[IdentifierCode, Callable[[str], object] | None] = {
 
 
 def check_identifier(identifier: str, code: IdentifierCode) -> str:
-    """``identifier`` if it is a valid number of kind ``code``; InvalidValue if not."""
+    """``identifier`` if it is a valid number of kind ``code``; InvalidValue if not.
+
+    The shapes are our own checks: MedCom's schemas give the Identifier 1-17 characters
+    whatever its IdentifierCode. Refused when we build, a warning when we read."""
     rule = _IDENTIFIER_RULES[code]
     if rule is not None:
-        rule(identifier)
+        try:
+            rule(identifier)
+        except InvalidValue as exc:
+            own_check(OwnCheck.IDENTIFIER_SHAPE, exc)
     return identifier
 
 

@@ -139,12 +139,13 @@ def _relative(o: JsonObject | None) -> Relative | None:
 def _diagnosis(o: JsonObject | None) -> Diagnosis | None:
     if o is None:
         return None
-    diagnosis = Diagnosis(
-        text=o.req("text", as_string),
-        type=o.req("type", codes.DiagnoseTypeCode),
-        code=o.get("code", as_string),
-        description=o.get("description", codes.DiagnoseDescriptionCode),
-    )
+    text, type_ = o.req("text", as_string), o.req("type", codes.DiagnoseTypeCode)
+    code = o.get("code", as_string)
+    try:
+        diagnosis = Diagnosis(text=text, type=type_, code=code,
+                              description=o.get("description", codes.DiagnoseDescriptionCode))
+    except InvalidValue as exc:  # the code does not fit its type
+        raise InvalidValue(exc.message, location=Location(f"{o.path}.code")) from None
     o.done()
     return diagnosis
 

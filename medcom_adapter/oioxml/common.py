@@ -18,6 +18,7 @@ from typing import TypeVar
 import pybase64
 from lxml import etree
 
+from medcom_adapter.conformance.leniency import locate, mark
 from medcom_adapter.errors import InvalidValue, Location, MedComError, RemoteError
 from medcom_adapter.model.codes import (
     IdentifierCode,
@@ -258,19 +259,25 @@ class Reader:
         found = self.child(name)
         if found is None:
             raise InvalidValue(f"missing {name}", location=Location(element_path(self.element)))
+        start = mark()
         try:
-            return convert(found.text or "")
+            value = convert(found.text or "")
         except ValueError as exc:
             raise _blamed(exc, found) from None
+        locate(start, element_path(found), line_of(found))
+        return value
 
     def opt_value(self, name: str, convert: Callable[[str], T]) -> T | None:
         found = self.child(name)
         if found is None:
             return None
+        start = mark()
         try:
-            return convert(found.text or "")
+            value = convert(found.text or "")
         except ValueError as exc:
             raise _blamed(exc, found) from None
+        locate(start, element_path(found), line_of(found))
+        return value
 
     def datetime(self, name: str) -> datetime:
         holder = self.sub(name)
@@ -304,7 +311,7 @@ class Reader:
         ean = self.value("EANIdentifier", LocationNumber)
         speciality = self.opt_value("MedicalSpecialityCode", MedicalSpeciality)
         # the model checks the identifier against its code (once): a failure is its fault
-        with blame(self.at("Identifier")):
+        with blame(self.at("Identifier")), self._identifier_warnings():
             return Organisation(
                 ean=ean,
                 identifier=self.text("Identifier"),
@@ -319,7 +326,8 @@ class Reader:
 
     def cc_receiver(self) -> CcReceiver:
         code = self.value("IdentifierCode", IdentifierCode)
-        with blame(self.at("Identifier")):  # as for an organisation
+        # as for an organisation
+        with blame(self.at("Identifier")), self._identifier_warnings():
             return CcReceiver(
                 identifier=self.text("Identifier"),
                 identifier_code=code,
@@ -329,6 +337,10 @@ class Reader:
                 address=self.address(),
                 phone=self.opt("TelephoneSubscriberIdentifier"),
             )
+
+    def _identifier_warnings(self) -> _Located:
+        """Our identifier-shape warnings, placed at this party's Identifier element."""
+        return _Located(self.at("Identifier"))
 
     def patient(self) -> Patient:
         cpr = self.opt_value("CivilRegistrationNumber", Cpr)
@@ -393,6 +405,23 @@ def _read_inline(element: Element) -> tuple[Inline, ...]:
 
 _BREAK = Break()
 _SPACE = Space()
+
+
+class _Located:
+    """Gives the warnings recorded inside it ``element``'s location."""
+
+    __slots__ = ("element", "start")
+
+    def __init__(self, element: Element) -> None:
+        self.element = element
+
+    def __enter__(self) -> None:
+        self.start = mark()
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        locate(self.start, element_path(self.element), line_of(self.element))
 
 
 class blame:  # lower case: used like a function, ``with blame(element):``

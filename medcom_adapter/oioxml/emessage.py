@@ -15,12 +15,14 @@ from typing import Any, cast
 from lxml import etree
 
 from medcom_adapter import safe_xml
+from medcom_adapter.conformance.leniency import model_warnings, reading
 from medcom_adapter.errors import (
     InboundInvalid,
     InvalidValue,
     Issue,
     MedComError,
     OutboundInvalid,
+    OwnCheck,
     RemoteError,
     UnknownMessage,
     UnsupportedInVersion,
@@ -60,6 +62,8 @@ class Document:
     message: Emessage
     versions: tuple[Version, ...]
     encoding: str = DEFAULT_ENCODING
+    # our own checks the message fails: worth telling its sender, never a reason to refuse it
+    warnings: tuple[Issue, ...] = ()
 
     @property
     def namespace(self) -> str:
@@ -85,8 +89,12 @@ def build(
     *,
     encoding: str = DEFAULT_ENCODING,
     validate: bool = True,
+    allow_warnings: bool = False,
 ) -> bytes:
-    """Serialise ``message``, one version per letter (or one for all), and validate it."""
+    """Serialise ``message``, one version per letter (or one for all), and validate it.
+
+    Strict: besides the schema, what we build must pass our own checks too (the ones that
+    are only warnings when we read), unless ``allow_warnings`` says the caller means it."""
     resolved = _resolve_versions(message, versions)
     namespace = resolved[0].namespace
     if any(v.namespace != namespace for v in resolved):
@@ -107,6 +115,8 @@ def build(
     tree = root.getroottree()
     if validate:
         issues = schemas.validate(tree, resolved[0].schema_folder)
+        if not issues and not allow_warnings:  # what reading it back would warn about
+            issues = _advisories(tree) + model_warnings(message)
         if issues:
             raise OutboundInvalid(issues)
     # not pretty-printed: indentation would add text to mixed-content formatted text
@@ -150,7 +160,15 @@ def parse(
         issues = schemas.validate(tree, versions[0].schema_folder)
         if issues:
             raise InboundInvalid(issues)
-    return Document(_read(tree, versions), versions, tree.docinfo.encoding or "UTF-8")
+    return _document(tree, versions)
+
+
+def _document(tree: etree._ElementTree, versions: tuple[Version, ...]) -> Document:
+    """The model of a schema-valid tree, our own checks' findings as warnings."""
+    with reading() as found:
+        message = _read(tree, versions)
+    return Document(message, versions, tree.docinfo.encoding or "UTF-8",
+                    tuple(found) + tuple(_advisories(tree)))
 
 
 def detect(tree: etree._ElementTree) -> tuple[Version, ...]:
@@ -221,10 +239,10 @@ def check(data: bytes, *, max_bytes: int = safe_xml.DEFAULT_MAX_BYTES) -> CheckR
     if any(v.kind not in _CODECS for v in versions):
         return CheckResult(versions, ())  # schema-valid; no model rules for this kind yet
     try:
-        document = Document(_read(tree, versions), versions, tree.docinfo.encoding or "UTF-8")
+        document = _document(tree, versions)
     except MedComError as exc:
         return CheckResult(versions, (_issue(exc),))
-    return CheckResult(versions, tuple(_advisories(tree)), document)
+    return CheckResult(versions, document.warnings, document)
 
 
 def _advisories(tree: etree._ElementTree) -> list[Issue]:
@@ -252,11 +270,11 @@ def _sor_advisory(code: etree._Element) -> Issue | None:
     value = identifier.text or ""
     try:
         problem = None if SorId(value).passes_verhoeff else "fails its Verhoeff check digit"
-    except InvalidValue as exc:
-        problem = exc.message
+    except InvalidValue:
+        problem = None  # not SOR-shaped: medcom.identifier-shape says so already
     if problem is None:
         return None
-    return Issue("medcom.sor-check-digit", f"SOR id {value}: {problem}",
+    return Issue(str(OwnCheck.SOR_CHECK_DIGIT), f"SOR id {value}: {problem}",
                  schemas.element_path(identifier), schemas.line_of(identifier), warning=True)
 
 
@@ -268,7 +286,7 @@ def _gln_advisory(element: etree._Element) -> Issue | None:
         return None  # receipts may name a VANS provider instead of a GLN
     if LocationNumber(element.text or "?").gln is not None:
         return None
-    return Issue("medcom.gln-check-digit",
+    return Issue(str(OwnCheck.GLN_CHECK_DIGIT),
                  f"location number {element.text} is not a valid GLN (GS1 check digit)",
                  schemas.element_path(element), schemas.line_of(element), warning=True)
 

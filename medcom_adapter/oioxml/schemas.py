@@ -2,7 +2,8 @@
 
 Each folder under ``xsd/`` holds one OIOXML namespace set (``emessage.xsd`` is its entry).
 Issues carry a stable code, a readable element path (``Emessage/HospitalReferral/Patient/
-PersonSurnameName``) and the line, with MedCom's namespace stripped from the message.
+PersonSurnameName``) and the line. MedCom's namespace is left out of the message, other
+namespaces are shortened to their prefix, and everything else, braces included, is kept.
 """
 
 from __future__ import annotations
@@ -35,7 +36,23 @@ _CODES = {
     "SCHEMAV_CVC_MININCLUSIVE_VALID": "xsd.datatype",
     "SCHEMAV_CVC_MAXINCLUSIVE_VALID": "xsd.datatype",
 }
-_NS_IN_MESSAGE = re.compile(r"\{[^}]*\}")
+# A namespace in libxml2's "{uri}Name": a URI in braces directly before a name. Other braces
+# (value sets, regex quantifiers such as [0-9]{10}) are content and stay.
+_NS_IN_MESSAGE = re.compile(r"\{([A-Za-z][A-Za-z0-9+.-]*:[^{}\s']*)\}(?=[A-Za-z_])")
+# Namespaces shortened on purpose: MedCom's own go (the element names say enough), the
+# OIO core sets keep the prefix their schemas use.
+_SHORT_NAMESPACES = {
+    "http://rep.oio.dk/cpr.dk/xml/schemas/core/2002/06/28/": "cpr:",
+    "http://rep.oio.dk/ebxml/xml/schemas/dkcc/2003/02/13/": "dkcc:",
+    "http://rep.oio.dk/medcom.dk/core/xml.schema/2008.04.07/": "uuid:",
+}
+
+
+def _short_namespace(match: re.Match[str]) -> str:
+    uri = match.group(1)
+    if uri in _SHORT_NAMESPACES:
+        return _SHORT_NAMESPACES[uri]
+    return "" if "medcom.dk" in uri else match.group(0)
 
 
 def xsd_dir() -> Path:
@@ -69,7 +86,7 @@ def validate(
             continue
         seen_paths.add(path)
         code = _CODES.get(entry.type_name, "xsd.invalid")
-        message = _NS_IN_MESSAGE.sub("", entry.message)
+        message = _NS_IN_MESSAGE.sub(_short_namespace, entry.message)
         issues.append(Issue(code, message, path, entry.line or None))
     return issues
 

@@ -31,6 +31,7 @@ NS_2005 = "http://rep.oio.dk/sundcom.dk/medcom.dk/xml/schemas/2005/08/07/"
 NS_2006 = "http://rep.oio.dk/sundcom.dk/medcom.dk/xml/schemas/2006/07/01/"
 NS_2012 = "http://rep.oio.dk/medcom.dk/xml/schemas/2012/03/28/"
 NS_2017 = "http://rep.oio.dk/medcom.dk/xml/schemas/2017/05/01/"
+NS_2016 = "http://rep.oio.dk/medcom.dk/xml/schemas/2016/10/02/"
 NS_2019 = "http://rep.oio.dk/medcom.dk/xml/schemas/2019/04/03/"
 
 
@@ -58,6 +59,10 @@ VERSIONS: tuple[Version, ...] = (
             current=False),
     Version("XB0230X", Kind.REFERRAL_ATTACHMENT, "XBIN02", NS_2019, "BinaryLetter",
             "2019-04-03", current=True),
+    # the XBIN02 version MedCom's message registry lists; a department takes one or both
+    # (the receivers directory says which it gets)
+    Version("XB0210X", Kind.REFERRAL_ATTACHMENT, "XBIN02", NS_2016, "ReferralAttachment",
+            "2016-10-02", current=False, object_id_form=ObjectIdForm.DASHED),
     Version("XD9134L", Kind.CORRESPONDENCE, "XDIS91", NS_2006, "ClinicalEmail", "2006-07-01",
             current=True),
     Version("XC0130Q", Kind.NEGATIVE_VANS_RECEIPT, "XCTL01", NS_2005, "NegativeVansReceipt",

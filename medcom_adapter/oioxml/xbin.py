@@ -6,7 +6,8 @@ import binascii
 
 import pybase64
 
-from medcom_adapter.errors import InconsistentMessage, Location
+from medcom_adapter.conformance.leniency import locate, mark, own_check
+from medcom_adapter.errors import InconsistentMessage, InvalidValue, Location, OwnCheck
 from medcom_adapter.model.codes import ObjectCode, ObjectExtensionCode
 from medcom_adapter.model.letters import BinaryLetter, BinaryObject, ObjectId
 from medcom_adapter.oioxml.common import Element, Reader, Writer, blame, spell_id
@@ -54,11 +55,12 @@ def read(r: Reader, version: Version) -> BinaryLetter:
 def _read_object(r: Reader) -> BinaryObject:
     data = decode_base64(r.at("Object_Base64Encoded"))
     declared = r.value("OriginalObjectSize", int)
-    if declared != len(data):
-        raise InconsistentMessage(
-            f"OriginalObjectSize says {declared} bytes but the object has {len(data)}",
-            location=Location(element_path(r.at("OriginalObjectSize"))),
-        )
+    if declared != len(data):  # our own check: the object itself is what counts
+        size = r.at("OriginalObjectSize")
+        start = mark()
+        own_check(OwnCheck.OBJECT_SIZE, InvalidValue(
+            f"OriginalObjectSize says {declared} bytes but the object has {len(data)}"))
+        locate(start, element_path(size), line_of(size))
     return BinaryObject(
         object_id=r.value("ObjectIdentifier", ObjectId),
         object_code=r.value("ObjectCode", ObjectCode),

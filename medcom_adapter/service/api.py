@@ -50,7 +50,9 @@ class Address(_Strict):
 
 
 class PatientIn(_Strict):
-    cpr: Annotated[str, Field(min_length=10, max_length=10, description="CPR or eCPR")]
+    cpr: Annotated[str, Field(min_length=10, max_length=10, description=(
+        "CPR number; a replacement id (erstatnings-CPR, eCPR) only with replacement: true"))]
+    replacement: bool = False
     given_name: Text | None = None
     surname: Text
     address: Address | None = None
@@ -199,6 +201,7 @@ def _context(body: ContextIn, kind: Kind, key: ApiKey, *, journal: bool = False
             patient_postcode=address.postcode, patient_district=address.district,
             unit_street=unit_address.street, unit_postcode=unit_address.postcode,
             unit_district=unit_address.district, unit_speciality=body.unit.speciality,
+            patient_id_is_replacement=body.patient.replacement,
         )
     except InvalidValue as exc:
         where = exc.location.path if exc.location and exc.location.path else ""

@@ -13,7 +13,7 @@ from uuid import UUID
 
 from medcom_adapter.errors import InvalidValue, Location
 from medcom_adapter.model.identifiers import Gln, SorId
-from medcom_adapter.model.parties import PersonId, person_id
+from medcom_adapter.model.parties import PersonId, outbound_person_id
 
 
 class Kind(StrEnum):
@@ -44,15 +44,19 @@ class LaunchContext:
     unit_postcode: str | None = None  # letter versions (XBIN02 for BUP departments) need them
     unit_district: str | None = None
     unit_speciality: str | None = None
+    patient_id_is_replacement: bool = False  # an erstatnings-CPR/eCPR the case system marked
 
     def __post_init__(self) -> None:
-        for name, check in (("patient.cpr", person_id), ("unit.sor", SorId),
+        for name, check in (("patient.cpr", self._patient_id), ("unit.sor", SorId),
                             ("unit.ean", Gln), ("episode_id", UUID)):
             try:
                 check(getattr(self, _ATTR[name]))
             except (InvalidValue, ValueError) as exc:
                 raise InvalidValue(exc.message if isinstance(exc, InvalidValue)
                                    else "not a UUID", location=Location(name)) from None
+
+    def _patient_id(self, value: str) -> PersonId:
+        return outbound_person_id(value, replacement=self.patient_id_is_replacement)
 
     def to_json(self) -> bytes:
         return json.dumps(asdict(self), separators=(",", ":")).encode()
@@ -64,7 +68,7 @@ class LaunchContext:
 
     @property
     def patient(self) -> PersonId:
-        return person_id(self.patient_id)
+        return self._patient_id(self.patient_id)
 
     @property
     def patient_display(self) -> str:

@@ -174,8 +174,8 @@ def _receiver(r: Receiver) -> dict[str, Any]:
 def _patient(ctx: LaunchContext) -> dict[str, Any]:
     address = {"street": ctx.patient_street, "postcode": ctx.patient_postcode,
                "district": ctx.patient_district}
-    return {"id": ctx.patient_id, "surname": ctx.patient_surname,
-            "given_name": ctx.patient_given_name,
+    return {"id": ctx.patient_id, "replacement": ctx.patient_id_is_replacement or None,
+            "surname": ctx.patient_surname, "given_name": ctx.patient_given_name,
             "address": {k: v for k, v in address.items() if v} or None}
 
 

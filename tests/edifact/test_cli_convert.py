@@ -40,6 +40,7 @@ def test_unsupported_pair_and_bad_input_exit_non_zero(
     source.write_bytes(build(MESSAGE, "B0131X"))
     assert main(["convert", str(source), "--to", "edifact"]) == 2
     assert "a BIN01 message has no edifact form" in capsys.readouterr().err
-    source.write_bytes(build(MESSAGE, "B0131X").replace(b"UNZ+1+", b"UNZ+3+"))
+    # a wrong UNT count (MedCom's converter refuses it too; a wrong UNZ count is a warning)
+    source.write_bytes(build(MESSAGE, "B0131X").replace(b"UNT+", b"UNT+9", 1))
     assert main(["convert", str(source), "--to", "oioxml"]) == 1
     assert "remote.edifact.count" in capsys.readouterr().err

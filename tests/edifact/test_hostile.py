@@ -20,7 +20,6 @@ from medcom_adapter.errors import (
     EdifactStructureError,
     EdifactSyntaxError,
     EdifactTruncated,
-    InconsistentMessage,
     RefuseCode,
     RemoteError,
     UnknownMessage,
@@ -54,11 +53,6 @@ def _unb_date_with(digit: bytes) -> bytes:
 
 HOSTILE = [
     ("UNT count", KM.replace(_unt(KM), b"UNT+99+K0000001"), EdifactCountError, "UNT"),
-    ("UNT reference", KM.replace(_unt(KM), _unt(KM).replace(b"K0000001", b"K9")),
-     EdifactCountError, "UNT"),
-    ("UNZ count", KM.replace(b"UNZ+1+", b"UNZ+2+"), EdifactCountError, "UNZ"),
-    ("UNP count", BIN.replace(f"UNP+{SIZE}+1".encode(), f"UNP+{SIZE - 1}+1".encode()),
-     EdifactCountError, "UNP"),
     ("UNO count too small", BIN.replace(f"+{SIZE}:14:1:A".encode(),
                                         f"+{SIZE - 5}:14:1:A".encode()),
      EdifactCountError, "UNO"),
@@ -74,6 +68,26 @@ HOSTILE = [
     # found by fuzzing: str.isdigit() takes the Latin-1 superscript one
     ("superscript digit in UNB date", _unb_date_with(b"\xb9"), EdifactStructureError, "UNB"),
 ]
+
+
+# Trailers MedCom's converter does not check (it counts UNT's segments only): warnings.
+TOLERATED = [
+    ("UNT reference", KM.replace(_unt(KM), _unt(KM).replace(b"K0000001", b"K9")), "UNT"),
+    ("UNZ count", KM.replace(b"UNZ+1+", b"UNZ+2+"), "UNZ"),
+    ("UNP count", BIN.replace(f"UNP+{SIZE}+1".encode(), f"UNP+{SIZE - 1}+1".encode()), "UNP"),
+]
+
+
+@pytest.mark.parametrize(("name", "data", "tag"), TOLERATED, ids=[t[0] for t in TOLERATED])
+def test_trailers_medcoms_converter_ignores_are_warnings(name: str, data: bytes,
+                                                         tag: str) -> None:
+    document = parse(data)
+    (warning,) = document.warnings
+    assert warning.code == "medcom.edifact-trailer" and warning.warning
+    assert f"({tag})" in (warning.path or "") and warning.line
+    assert check(data).valid
+    found = answer(data, now=NOW, ids=IdSource(Random(1)))
+    assert found.error is None
 
 
 @pytest.mark.parametrize(("name", "data", "error", "tag"), HOSTILE, ids=[h[0] for h in HOSTILE])
@@ -113,8 +127,8 @@ def test_hostile_interchange_gets_a_negative_contrl(
     [
         (KM.replace(b"D9134L+DIS91", b"D9999L+DIS91"), UnknownMessage,
          RefuseCode.VERSION_PROBLEM),
-        (KM.replace(b"2509479989", b"3213479989"), InconsistentMessage,
-         RefuseCode.NOT_SPECIFIED),
+        (KM.replace(b"+E0000001++++1'", b"+E0000001++++7'"), EdifactStructureError,
+         RefuseCode.SYNTAX_ERROR),
     ],
 )
 def test_refuse_code_follows_the_error(data: bytes, error: type[RemoteError],
@@ -127,6 +141,17 @@ def test_refuse_code_follows_the_error(data: bytes, error: type[RemoteError],
     assert isinstance(receipt, Receipt) and receipt.refusal is not None
     assert receipt.refusal.code is reason
     assert parse(found.build()).message == found.receipt
+
+
+def test_impossible_cpr_date_is_a_warning_and_receipted_positively() -> None:
+    # the date part is our own check; MedCom's converter and schemas take 10 digits
+    data = KM.replace(b"2509479989", b"3213479989")
+    (warning,) = parse(data).warnings
+    assert warning.code == "medcom.cpr-date" and warning.warning
+    assert "3213479989" not in str(warning)
+    found = answer(data, now=NOW)
+    (receipt,) = found.receipt.letters  # type: ignore[union-attr]
+    assert isinstance(receipt, Receipt) and receipt.kind is ReceiptKind.POSITIVE
 
 
 def test_positive_contrl_when_asked_for_and_none_otherwise() -> None:

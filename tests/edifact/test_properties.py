@@ -27,7 +27,6 @@ from medcom_adapter.model.letters import (
     BinaryLetter,
     BinaryObject,
     ClinicalInformation,
-    Diagnosis,
     EpisodeOfCare,
     LetterHeader,
     ObjectId,
@@ -46,7 +45,16 @@ from medcom_adapter.model.parties import (
 )
 from medcom_adapter.model.receipts import OriginalLetter, Receipt, ReceiptKind, Refusal
 from medcom_adapter.model.text import FormattedText, Inline, Style, Styled
-from tests.oioxml.test_properties import SETTINGS, cprs, glns, opt, references, sor_ids, text
+from tests.oioxml.test_properties import (
+    SETTINGS,
+    cprs,
+    diagnoses_of,
+    glns,
+    opt,
+    references,
+    sor_ids,
+    text,
+)
 
 minutes = st.datetimes(datetime(1970, 1, 1), datetime(2069, 12, 31)).map(
     lambda d: d.replace(second=0, microsecond=0))
@@ -104,12 +112,11 @@ referrals = st.builds(
                                          codes.ReferralStatus.ADMISSION])),
     transport=opt(st.sampled_from(codes.Transport)),
     supplementary=formatted, clinical_reason=formatted,
-    diagnosis=opt(st.builds(Diagnosis, text(70), edifact_diagnosis_types, opt(text(17)))),
-    additional_diagnoses=st.lists(st.builds(
-        Diagnosis, text(70), edifact_diagnosis_types, opt(text(17)), st.sampled_from([
-            d for d in codes.DiagnoseDescriptionCode if d.name in (
-                "UNSPECIFIED", "SECONDARY", "ADDITIONAL", "ACTION", "TEMPORARY", "COURSE",
-                "OPERATION", "XRAY")])), max_size=5).map(tuple),
+    diagnosis=opt(diagnoses_of(edifact_diagnosis_types, st.none())),
+    additional_diagnoses=st.lists(diagnoses_of(edifact_diagnosis_types, st.sampled_from([
+        d for d in codes.DiagnoseDescriptionCode if d.name in (
+            "UNSPECIFIED", "SECONDARY", "ADDITIONAL", "ACTION", "TEMPORARY", "COURSE",
+            "OPERATION", "XRAY")])), max_size=5).map(tuple),
     clinical_information=st.builds(ClinicalInformation, formatted, formatted, formatted,
                                    formatted),
     references=st.lists(references, max_size=10).map(tuple),

@@ -70,3 +70,43 @@ def test_errors_name_the_key(change: Any, where: str) -> None:
 def test_request_must_be_an_object() -> None:
     with pytest.raises(InvalidValue, match="expected an object"):
         read([])  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("value", ["ABCDEFGHIJ", "250947-998", "0703921VJ5"])
+def test_a_patient_id_that_is_no_cpr_number_must_be_marked_as_a_replacement(value: str) -> None:
+    data = copy.deepcopy(EXAMPLE)
+    data["patient"]["id"] = value
+    with pytest.raises(InvalidValue) as caught:
+        read(data)
+    assert caught.value.location is not None and caught.value.location.path == "patient.id"
+    assert "replacement" in caught.value.message and value not in caught.value.message
+
+
+def test_a_marked_replacement_id_is_sent_as_the_replacement_it_is() -> None:
+    from medcom_adapter.model.identifiers import XeCpr
+    from medcom_adapter.model.parties import AlternativeId
+
+    data = copy.deepcopy(EXAMPLE)
+    data["patient"].update(id="0703921VJ5", replacement=True)
+    assert read(data).referral.patient.id == XeCpr("0703921VJ5")
+    data["patient"].update(id="250947-998")
+    assert isinstance(read(data).referral.patient.id, AlternativeId)
+    data["patient"].update(id="2509479989")  # a CPR number is no replacement
+    with pytest.raises(InvalidValue, match="not a replacement"):
+        read(data)
+    data["patient"].update(id="2509479989", replacement="yes")
+    with pytest.raises(InvalidValue) as caught:
+        read(data)
+    assert caught.value.location is not None
+    assert caught.value.location.path == "patient.replacement"
+
+
+@pytest.mark.parametrize("code", ["angst!!", "F419", "df419", "DF4"])
+def test_an_sks_diagnosis_code_must_be_shaped_as_one(code: str) -> None:
+    data = copy.deepcopy(EXAMPLE)
+    data["diagnosis"]["code"] = code
+    with pytest.raises(InvalidValue) as caught:
+        read(data)
+    assert caught.value.location is not None
+    assert (caught.value.location.path or "").startswith("diagnosis")
+    assert "SKS" in caught.value.message

@@ -44,7 +44,9 @@ def test_every_example_validates(path: str) -> None:
 @pytest.mark.parametrize("path", EXAMPLES, ids=os.path.basename)
 def test_round_trip_keeps_the_information(path: str, official_schemas: dict[str, Any]) -> None:
     original = parse(Path(path).read_bytes())
-    rebuilt = build(original.message, original.versions)
+    # MedCom's examples break some of our own checks (DIS91_1's GS1 check digits): rebuilding
+    # a peer's message keeps what it says, as the warnings reading it reported
+    rebuilt = build(original.message, original.versions, allow_warnings=True)
     # what we write is valid by MedCom's own schema set ...
     schema = official_schema(original.namespace, official_schemas)
     assert schema.validate(etree.fromstring(rebuilt).getroottree()), schema.error_log

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from medcom_adapter.model import codes
-from medcom_adapter.model.identifiers import Cpr, Gln, LocationNumber
+from medcom_adapter.model.identifiers import Cpr, Gln, LocationNumber, SorId
 from medcom_adapter.model.letters import (
     BinaryLetter,
     BinaryObject,
@@ -48,7 +48,15 @@ cprs = st.builds(
 )
 glns = st.text("0123456789", min_size=12, max_size=12).map(
     lambda d: LocationNumber.of(Gln.with_check_digit(d)))
-sor_ids = st.integers(100_000, 10**17 - 1).map(str)  # Identifier holds 17 characters
+
+
+def _with_verhoeff(digits: int) -> str:
+    """A SOR id: ``digits`` and the Verhoeff check digit that makes it pass."""
+    return next(f"{digits}{d}" for d in range(10) if SorId(f"{digits}{d}").passes_verhoeff)
+
+
+# Identifier holds 17 characters; what we build passes the check digit a reader looks at
+sor_ids = st.integers(10_000, 10**16 - 1).map(_with_verhoeff)
 addresses = st.builds(Address, opt(text(35)), opt(text(35)), opt(text(35)),
                       opt(st.text("0123456789", min_size=1, max_size=9)))
 organisations = st.builds(
@@ -58,10 +66,19 @@ organisations = st.builds(
 patients = st.builds(Patient, id=cprs, surname=text(70), given_name=opt(text(70)),
                      title=opt(text(35)), address=addresses, email=opt(text(70)))
 formatted = opt(text(500).map(FormattedText.plain))
-diagnoses = st.builds(
-    Diagnosis, text=text(70), type=st.sampled_from(codes.DiagnoseTypeCode),
-    code=opt(text(17)), description=st.sampled_from(codes.DiagnoseDescriptionCode),
-)
+SKS_CODES = st.from_regex(r"D[A-Z][0-9]{2}[0-9A-Z]{0,6}", fullmatch=True)
+
+
+def diagnoses_of(types: st.SearchStrategy[codes.DiagnoseTypeCode],
+                 descriptions: st.SearchStrategy[Any]) -> st.SearchStrategy[Diagnosis]:
+    """Diagnoses whose code fits its type: an SKSdiagnosekode is shaped as one."""
+    return types.flatmap(lambda t: st.builds(
+        Diagnosis, text(70), st.just(t),
+        opt(SKS_CODES if t is codes.DiagnoseTypeCode.SKS else text(17)), descriptions))
+
+
+diagnoses = diagnoses_of(st.sampled_from(codes.DiagnoseTypeCode),
+                         st.sampled_from(codes.DiagnoseDescriptionCode))
 references = st.builds(
     Reference, text(70),
     st.one_of(st.builds(UrlRef, text(350)), st.just(SupplementaryRef()),

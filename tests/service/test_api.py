@@ -560,3 +560,16 @@ def test_no_cpr_in_logs(harness: Harness, caplog: pytest.LogCaptureFixture) -> N
     assert caplog.records  # the HTTP client logs every request
     assert all(CPR not in r.getMessage() and CPR[:6] not in r.getMessage()
                for r in caplog.records)
+
+
+@pytest.mark.parametrize("value", ["ABCDEFGHIJ", "250947-998"])
+def test_a_patient_that_is_neither_cpr_nor_a_marked_replacement_is_422(
+        harness: Harness, value: str) -> None:
+    body = referral_body(patient={**CONTEXT["patient"], "cpr": value})
+    response = harness.client.post("/api/referrals", json=body, headers=harness.auth())
+    assert response.status_code == 422
+    assert fields_of(response)["patient.cpr"]["code"] == "local.invalid-value"
+    assert value not in response.text
+    marked = referral_body(patient={**CONTEXT["patient"], "cpr": value, "replacement": True})
+    response = harness.client.post("/api/referrals", json=marked, headers=harness.auth())
+    assert response.status_code in (200, 201, 202), response.text

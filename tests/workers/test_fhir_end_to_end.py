@@ -271,3 +271,34 @@ def test_a_positive_vans_receipt_does_not_acknowledge_the_message_an_ack_does() 
     assert sent.status is Status.SENT  # still waiting for the Acknowledgement
     (taken,) = [h.journal.get(a) for a in sent.answered_by]
     assert taken.message.kind == "VANSReceipt" and taken.status is Status.DELIVERED
+
+
+def test_a_legacy_care_communication_is_refused_as_the_version_it_is() -> None:
+    def legacy(bundle: dict[str, Any]) -> None:
+        header = bundle["entry"][0]["resource"]
+        header["definition"] = ("http://medcomfhir.dk/ig/carecommunication/"
+                                "medcom-careCommunication-message-definition|4.0.0")
+
+    h, _ = harness()
+    h.mailbox.provider.deposit("old.xml", message_from_gp(legacy))
+    h.pump()
+    (refused,) = inbound(h, "CareCommunication")
+    assert refused.status is Status.REFUSED and refused.message.version == "4.0"
+    (ack,) = our_acks(h)
+    said = " ".join(i.text or "" for i in ack.issues)
+    assert ack.code is AckCode.FATAL_ERROR and "4.0.0" in said
+
+
+def test_an_acknowledgement_never_says_none_of_a_coding_without_a_system() -> None:
+    def no_code(bundle: dict[str, Any]) -> None:
+        communication = next(e["resource"] for e in bundle["entry"]
+                             if e["resource"]["resourceType"] == "Communication")
+        del communication["category"][0]["coding"][0]["system"]
+
+    h, _ = harness()
+    h.mailbox.provider.deposit("nocode.xml", message_from_gp(no_code))
+    h.pump()
+    (ack,) = our_acks(h)
+    said = " ".join(i.text or "" for i in ack.issues)
+    assert ack.code is AckCode.FATAL_ERROR and "category" in said
+    assert "None" not in said and "without a system" in said

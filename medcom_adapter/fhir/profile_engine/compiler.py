@@ -153,6 +153,8 @@ class Compiler:
                 context=str(spec["context"]), human=" ".join(str(spec["human"]).split()),
                 expression=str(spec["expression"]), fn=fn,
                 implemented=str(spec["implemented"]) if "implemented" in spec else None,
+                origin=" ".join(str(spec["origin"]).split()) if "origin" in spec else None,
+                declared_in=self._by_url[url],
             )
         except KeyError as missing:
             raise ProfileError(f"{self._by_url[url]}: invariant {inv_id} lacks {missing}") from None

@@ -45,6 +45,8 @@ class Invariant:
     expression: str  # the published FHIRPath, kept for the drift test
     fn: InvariantFn
     implemented: str | None = None  # the FHIRPath we implement, where it differs
+    origin: str | None = None  # our own rule in no published StructureDefinition: whose
+    declared_in: str = ""  # the profile file under profiles/ that declares it
 
 
 @dataclass(frozen=True, slots=True)

@@ -199,8 +199,11 @@ def _pair(coding: Any) -> tuple[str, str] | None:
 def _codes_in(value: Any) -> Any:
     if isinstance(value, dict) and isinstance(value.get("coding"), list):
         return [_codes_in(c) for c in value["coding"]] or value
-    if isinstance(value, dict):
-        return f"{value.get('system')}#{value.get('code')}"
+    if isinstance(value, dict):  # system#code; a part that is missing is said so, not "None"
+        system, code = value.get("system"), value.get("code")
+        if system is None:
+            return f"{code!r} without a system" if code is not None else "a coding without code"
+        return f"{system}#{code}" if code is not None else f"{system} without a code"
     return value
 
 

@@ -1,0 +1,89 @@
+"""Our own checks, strict when we build and warnings when we read.
+
+The model's value types enforce every rule when constructed, which is right for what we
+build. Some of those rules are ours, not MedCom's (a kommunenummer's 3 digits, a CPR number's
+date part). While a peer's message is read (inside :func:`reading`), such a rule records a
+warning and lets the value through instead of refusing it, so a message MedCom accepts is
+never refused for our arithmetic.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from contextvars import ContextVar
+from types import TracebackType
+
+from medcom_adapter.errors import Issue, MedComError
+
+_FOUND: ContextVar[list[Issue] | None] = ContextVar("medcom_own_check_warnings", default=None)
+
+
+class reading:  # lower case: used like a function, ``with reading() as found:``
+    """Collects our own checks' findings as warnings instead of raising them."""
+
+    __slots__ = ("_token", "found")
+
+    def __enter__(self) -> list[Issue]:
+        self.found: list[Issue] = []
+        self._token = _FOUND.set(self.found)
+        return self.found
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        _FOUND.reset(self._token)
+
+
+def lenient() -> bool:
+    """Whether our own checks are warnings just now (a peer's message is being read)."""
+    return _FOUND.get() is not None
+
+
+def own_check(code: str, error: MedComError) -> None:
+    """Raise ``error`` when building; record it as warning ``code`` when reading."""
+    found = _FOUND.get()
+    if found is None:
+        raise error
+    where = error.location
+    found.append(Issue(str(code), error.message, where.path if where else None,
+                       where.line if where else None, warning=True))
+
+
+def mark() -> int:
+    """How many warnings were recorded so far (for :func:`locate`)."""
+    found = _FOUND.get()
+    return 0 if found is None else len(found)
+
+
+def locate(since: int, path: str | None, line: int | None) -> None:
+    """Give the warnings recorded since ``since`` that have no location this one."""
+    found = _FOUND.get()
+    if found is None:
+        return
+    for i in range(since, len(found)):
+        issue = found[i]
+        if issue.path is None:
+            found[i] = Issue(issue.code, issue.message, path, line, warning=True)
+
+
+def model_warnings(value: object) -> list[Issue]:
+    """The warnings our own checks give on a model made elsewhere (read from a peer, say),
+    found by running its values' checks again, without writing or reading any bytes."""
+    with reading() as found:
+        _recheck(value, set())
+    return found
+
+
+def _recheck(value: object, seen: set[int]) -> None:
+    if isinstance(value, (tuple, list)):
+        for item in value:
+            _recheck(item, seen)
+        return
+    if not dataclasses.is_dataclass(value) or isinstance(value, type) or id(value) in seen:
+        return
+    seen.add(id(value))
+    check = getattr(value, "__post_init__", None)
+    if check is not None:
+        check()  # idempotent: it passed when the value was made
+    for item in dataclasses.fields(value):
+        _recheck(getattr(value, item.name), seen)
