@@ -20,19 +20,25 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeAlias
 
 from medcom_adapter.edifact import versions as edifact_versions
 from medcom_adapter.errors import UnknownMessage
 from medcom_adapter.fhir import versions as fhir_versions
 from medcom_adapter.kinds import Kind
+from medcom_adapter.model.acknowledgement import Acknowledgement
+from medcom_adapter.model.carecommunication import CareCommunication
 from medcom_adapter.oioxml import versions as oioxml_versions
 from medcom_adapter.reliable.rules import Protocol
 
 __all__ = [
-    "ANSWERS", "CASE_SYSTEM", "FHIR", "TYPES", "Envelope", "Kind", "MessageType", "Owed", "Row",
-    "Syntax", "current", "kind_named", "message_type", "row", "rows",
+    "ANSWERS", "CASE_SYSTEM", "FHIR", "TYPES", "Envelope", "FhirMessage", "Kind", "MessageType",
+    "Owed", "Row", "Syntax", "current", "kind_named", "message_type", "row", "rows",
 ]
+
+# the FHIR message types we read into the model (a new one joins this union and TYPES)
+FhirMessage: TypeAlias = CareCommunication | Acknowledgement
+Bundle: TypeAlias = dict[str, Any]  # a FHIR message Bundle as JSON
 
 
 class Syntax(StrEnum):
@@ -68,7 +74,7 @@ class MessageType:
     danish: str  # for the pages
     english: str  # for the CLI and logs
     case_system: bool = False  # delivered to the case system (hook, inbound API, webhook)
-    read: Callable[[Any], Any] | None = None  # FHIR: the reader of a valid Bundle
+    read: Callable[[Bundle], FhirMessage] | None = None  # FHIR: the reader of a valid Bundle
 
     @property
     def is_answer(self) -> bool:
@@ -92,13 +98,13 @@ class Row:
         return TYPES[self.kind]
 
 
-def _read_care_communication(bundle: Any) -> Any:
+def _read_care_communication(bundle: Bundle) -> CareCommunication:
     from medcom_adapter.fhir.carecommunication import from_bundle
 
     return from_bundle(bundle)
 
 
-def _read_acknowledgement(bundle: Any) -> Any:
+def _read_acknowledgement(bundle: Bundle) -> Acknowledgement:
     from medcom_adapter.fhir.acknowledgement import from_bundle
 
     return from_bundle(bundle)

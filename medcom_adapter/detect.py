@@ -22,8 +22,6 @@ from medcom_adapter import catalogue
 from medcom_adapter.catalogue import Envelope
 from medcom_adapter.errors import Issue, MalformedMessage, MedComError, MessageTooLarge
 from medcom_adapter.fhir import versions as fhir_versions
-from medcom_adapter.model.acknowledgement import Acknowledgement
-from medcom_adapter.model.carecommunication import CareCommunication
 from medcom_adapter.model.ids import IdSource
 from medcom_adapter.oioxml import emessage
 from medcom_adapter.oioxml.emessage import Document
@@ -69,7 +67,7 @@ def _is_fhir_xml(data: bytes) -> bool:
     return FHIR_NAMESPACE in bytes(data[:2048])
 
 
-FhirMessage: TypeAlias = "CareCommunication | Acknowledgement"
+FhirMessage: TypeAlias = catalogue.FhirMessage
 Message: TypeAlias = "Document | EdifactDocument | FhirMessage"
 Parsed: TypeAlias = "Message | Enveloped"
 

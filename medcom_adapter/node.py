@@ -1,6 +1,12 @@
-"""The outbox and inbox workers, run beside the service so what the pages queue travels.
+"""One unit's node: journal + receivers directory + mailbox + outbox and inbox, wired once.
 
-On the embedded defaults they carry messages over the in-process sandbox network (DNHF,
+:func:`wire` is the one place that says how they fit together (DNHF routing in front of the
+mailbox when the directory names a DNHF; the inbox reads the mailbox itself), used by the
+CLI's ``send``/``poll``/``run``/``resend``, the service's background workers and the sandbox
+harness. A new transport is wired here and nowhere else.
+
+The service runs the workers beside it so what the pages queue travels. On the embedded
+defaults they carry messages over the in-process sandbox network (DNHF,
 the BUP departments and the GPs answer as the sandbox plays them); with a VANS mailbox
 folder configured they use that instead. Either way they run on a thread of their own
 with a journal of their own (a second connection to the same store: the stores are safe
@@ -14,19 +20,56 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from medcom_adapter.addressing.directory import Directory
 from medcom_adapter.addressing.dnhf import DnhfTransport
 from medcom_adapter.errors import MedComError, ResourceFault
 from medcom_adapter.journal.interface import Journal
-from medcom_adapter.sandbox.harness import Harness
+from medcom_adapter.model.ids import IdSource
+from medcom_adapter.transport.interface import Transport
 from medcom_adapter.transport.vans_mailbox import VansMailbox
-from medcom_adapter.workers.hooks import Hook
-from medcom_adapter.workers.inbox import Inbox
-from medcom_adapter.workers.outbox import Outbox
+from medcom_adapter.workers.hooks import CollectingHook, Hook
+from medcom_adapter.workers.inbox import Inbox, InboxRun
+from medcom_adapter.workers.outbox import Outbox, OutboxRun, OutboxSettings
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """A unit on the network: what it sends leaves through ``outbox``, what arrives in
+    ``mailbox`` is taken by ``inbox``."""
+
+    journal: Journal
+    directory: Directory
+    mailbox: Transport
+    outbox: Outbox
+    inbox: Inbox
+
+    def round(self) -> tuple[InboxRun, OutboxRun, int]:
+        """Take what arrived, send what is queued, mark what is overdue: one worker round.
+        Returns the inbox's run, the outbox's run and how many timed out."""
+        taken = self.inbox.run_once()
+        sent = self.outbox.run_once()
+        return taken, sent, len(self.outbox.overdue())
+
+
+def wire(
+    journal: Journal, directory: Directory, mailbox: Transport, *, hook: Hook | None = None,
+    clock: Callable[[], datetime] | None = None, settings: OutboxSettings | None = None,
+    ids: IdSource | None = None,
+) -> Node:
+    """The outbox and inbox of the unit whose mailbox is ``mailbox``."""
+    timed: dict[str, Any] = {"clock": clock} if clock is not None else {}
+    transport = DnhfTransport(mailbox, directory) if directory.dnhf else mailbox
+    outbox = Outbox(journal, transport, directory, settings=settings, ids=ids, **timed)
+    inbox = Inbox(journal, mailbox, hook or CollectingHook(), ids=ids,
+                  lease_seconds=settings.lease_seconds if settings else None, **timed)
+    return Node(journal, directory, mailbox, outbox, inbox)
 
 
 class WorkerLoop:
@@ -80,6 +123,8 @@ def sandbox_loop(journal: Journal, directory: Directory, *, unit_ean: str, hook:
                  interval: float = 0.5, close: bool = False) -> WorkerLoop:
     """Outbox, sandbox network and inbox in turn, for the unit with location number
     ``unit_ean``; ``close`` closes the journal when the loop stops."""
+    from medcom_adapter.sandbox.harness import Harness  # the sandbox only when asked for
+
     harness = Harness(journal, directory, unit_ean=unit_ean, hook=hook)
 
     def step() -> None:
@@ -92,14 +137,9 @@ def sandbox_loop(journal: Journal, directory: Directory, *, unit_ean: str, hook:
 def mailbox_loop(journal: Journal, directory: Directory, *, mailbox: Path, hook: Hook,
                  interval: float = 5.0, close: bool = False) -> WorkerLoop:
     """Inbox and outbox over the VANS provider client's mailbox folder."""
-    box = VansMailbox(mailbox)
-    outbox = Outbox(journal, DnhfTransport(box, directory) if directory.dnhf else box,
-                    directory)
-    inbox = Inbox(journal, box, hook)
+    node = wire(journal, directory, VansMailbox(mailbox), hook=hook)
 
     def step() -> None:
-        inbox.run_once()
-        outbox.run_once()
-        outbox.overdue()
+        node.round()
 
     return WorkerLoop(step, interval=interval, on_stop=journal.close if close else None)

@@ -98,3 +98,23 @@ def test_with_a_mailbox_the_workers_use_it(tmp_path: Path) -> None:
         wait_for(lambda: journal.get(queued["id"]).status.value == "sent")
     names = sorted(p.name.split("_")[0] for p in (tmp_path / "out").iterdir())
     assert names == ["XBIN02", "XREF01"]
+
+
+def test_the_workers_are_wired_in_one_place() -> None:
+    """Outbox, inbox and DNHF routing are put together by ``node.wire`` only: the CLI, the
+    service's loops and the sandbox ask it, so a new transport is wired once."""
+    import ast
+
+    import medcom_adapter
+
+    package = Path(medcom_adapter.__file__).parent
+    wiring = {"Outbox", "Inbox", "DnhfTransport"}
+    found = []
+    for path in sorted(package.rglob("*.py")):
+        if path.name == "node.py" and path.parent == package:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+                    and node.func.id in wiring:
+                found.append(f"{path.relative_to(package)}:{node.lineno}: {node.func.id}")
+    assert found == []

@@ -92,6 +92,8 @@ class ScenarioRunner:
         self._sent = 0
         self.current = ""  # the scenario being played, for the record of what was exchanged
         self.exchanged: list[Exchanged] = []  # every file sent and received, in order
+        self._ack_owner: dict[str, str] = {}  # our Acknowledgement's id -> its scenario
+        self._late: dict[str, list[str]] = {}  # failures found after a scenario ended
 
     # -- receive ---------------------------------------------------------------------------
     def receive(self, chosen: Sequence[Scenario]) -> list[ScenarioResult]:
@@ -146,7 +148,10 @@ class ScenarioRunner:
             self.progress(f"[{n}/{len(chosen)}] {scenario.id}: {scenario.title}")
             self.current = scenario.id
             results.append(self._ask(scenario, prompt))
-        return results
+        # an answer to one of our Acknowledgements that came after its scenario ended still
+        # fails the scenario that sent the Acknowledgement
+        return [ScenarioResult(r.scenario, r.failures + tuple(self._late.get(r.scenario.id, ())))
+                for r in results]
 
     def _ask(self, scenario: Scenario, prompt: Prompt) -> ScenarioResult:
         """Ask for one case, judge what arrives, answer what the vendor sent (with the
@@ -155,12 +160,13 @@ class ScenarioRunner:
         prompt(scenario, ours)
         arrived: list[bytes] = []
         extra: list[str] = []
-        our_acks: list[str] = []
 
         def take(data: bytes) -> None:
-            if _acknowledges(data, our_acks):
-                extra.append("an Acknowledgement was acknowledged (MedCom: never answer an "
-                             "Acknowledgement)")
+            owner = _acknowledged_owner(data, self._ack_owner)
+            if owner is not None:
+                why = "an Acknowledgement was acknowledged (MedCom: never answer an " \
+                      "Acknowledgement)"
+                (extra if owner == scenario.id else self._late.setdefault(owner, [])).append(why)
                 return
             case, problem = _classify(data, scenario, ours)
             if problem:
@@ -175,7 +181,8 @@ class ScenarioRunner:
                 answers, ids = self.answerer.scripted(data, scenario.acks)
             else:
                 answers, ids = self.answerer.answer(data), []
-            our_acks.extend(ids + [a for a in map(_ack_id, answers) if a])
+            for ack in ids + [a for a in map(_ack_id, answers) if a]:
+                self._ack_owner[ack] = scenario.id
             for answer in answers:
                 self._send(on_the_wire(answer, sent=self.now()))
 
@@ -254,14 +261,13 @@ def _ack_id(data: bytes) -> str | None:
     return inner.message_id if isinstance(inner, Acknowledgement) else None
 
 
-def _acknowledges(data: bytes, acks: Sequence[str]) -> bool:
-    """Whether ``data`` is an enveloped Acknowledgement of one of our Acknowledgements."""
+def _acknowledged_owner(data: bytes, acks: dict[str, str]) -> str | None:
+    """The scenario whose Acknowledgement ``data`` acknowledges, if it is one of ours."""
     if not acks:
-        return False
-    report = check(data)
-    message = report.message
+        return None
+    message = check(data).message
     inner = message.message if isinstance(message, Enveloped) else message
-    return isinstance(inner, Acknowledgement) and inner.acknowledged_id in acks
+    return acks.get(inner.acknowledged_id) if isinstance(inner, Acknowledgement) else None
 
 
 def _classify(data: bytes, scenario: Scenario,

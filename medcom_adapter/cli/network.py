@@ -100,16 +100,19 @@ def _journal_label(url: str | None) -> str:
     return url.split("@")[-1] if url else f"SQLite in {data_dir() / 'journal.sqlite3'}"
 
 
-def _setup(args: argparse.Namespace) -> tuple[Any, Any, Any]:
+def _setup(args: argparse.Namespace, hook: Any = None) -> Any:
+    """The unit's node on the VANS mailbox folder the arguments name."""
     from medcom_adapter.addressing.directory import Directory
-    from medcom_adapter.addressing.dnhf import DnhfTransport
+    from medcom_adapter.node import wire
     from medcom_adapter.transport.vans_mailbox import LAYOUTS, FileNaming, VansMailbox
+    from medcom_adapter.workers.lease import lease_seconds
+    from medcom_adapter.workers.outbox import OutboxSettings
 
     directory = Directory.load(args.receivers)
     mailbox = VansMailbox(args.mailbox, naming=FileNaming(args.naming),
                           layout=LAYOUTS[args.layout])
-    transport = DnhfTransport(mailbox, directory) if directory.dnhf else mailbox
-    return open_journal(args.journal), directory, (mailbox, transport)
+    settings = OutboxSettings(lease_seconds=lease_seconds(args.lease, os.environ))
+    return wire(open_journal(args.journal), directory, mailbox, hook=hook, settings=settings)
 
 
 def _hook(args: argparse.Namespace) -> Any:
@@ -127,7 +130,8 @@ def _hook(args: argparse.Namespace) -> Any:
 def _send(args: argparse.Namespace) -> int:
     from medcom_adapter.workers.submit import queue_km, queue_referral
 
-    journal, directory, (_, transport) = _setup(args)
+    node = _setup(args)
+    journal, directory = node.journal, node.directory
     if args.kind != "queued":
         if args.request is None:
             print("medcom-adapter: send referral|km needs --request", file=sys.stderr)
@@ -139,42 +143,20 @@ def _send(args: argparse.Namespace) -> int:
         queued = queue(journal, directory, raw, files=args.request.parent)
         print(f"queued {', '.join(f'#{i}' for i in queued.ids)} for {queued.receiver}"
               + (f" via {queued.via}" if queued.via else ""))
-    result = _outbox(args, journal, transport, directory).run_once()
+    result = node.outbox.run_once()
     print(f"sent {result.sent}, failed {result.failed}, deferred {result.deferred}")
     return EXIT_OK
 
 
-def _outbox(args: argparse.Namespace, journal: Any, transport: Any, directory: Any) -> Any:
-    from medcom_adapter.workers.lease import lease_seconds
-    from medcom_adapter.workers.outbox import Outbox, OutboxSettings
-
-    settings = OutboxSettings(lease_seconds=lease_seconds(args.lease, os.environ))
-    return Outbox(journal, transport, directory, settings=settings)
-
-
-def _workers(args: argparse.Namespace) -> tuple[Any, Any]:
-    """The inbox and outbox of this process, made once: a file this inbox claimed stays
-    its own from one round to the next."""
-    from medcom_adapter.workers.inbox import Inbox
-    from medcom_adapter.workers.lease import lease_seconds
-
-    journal, directory, (mailbox, transport) = _setup(args)
-    inbox = Inbox(journal, mailbox, _hook(args),
-                  lease_seconds=lease_seconds(args.lease, os.environ))
-    return inbox, _outbox(args, journal, transport, directory)
-
-
-def _poll_once(inbox: Any, outbox: Any) -> str:
-    taken = inbox.run_once()
-    sent = outbox.run_once()
-    overdue = outbox.overdue()
+def _poll_once(node: Any) -> str:
+    taken, sent, overdue = node.round()
     return (f"delivered {taken.delivered}, receipts {taken.receipts}, duplicates"
             f" {taken.duplicates}, refused {taken.refused}, deferred {taken.deferred};"
-            f" sent {sent.sent}, failed {sent.failed}; timed out {len(overdue)}")
+            f" sent {sent.sent}, failed {sent.failed}; timed out {overdue}")
 
 
 def _poll(args: argparse.Namespace) -> int:
-    print(_poll_once(*_workers(args)))
+    print(_poll_once(_setup(args, _hook(args))))
     return EXIT_OK
 
 
@@ -187,12 +169,12 @@ def _run(args: argparse.Namespace) -> int:
     one transaction, so retrying is safe."""
     from medcom_adapter.errors import ResourceFault
 
-    inbox, outbox = _workers(args)
+    node = _setup(args, _hook(args))
     stop = _stop_flag()
     wait = args.interval
     while not stop:
         try:
-            line = _poll_once(inbox, outbox)
+            line = _poll_once(node)
         except (ResourceFault, OSError) as exc:
             wait = min(max(wait * 2, args.interval, 1.0), BACKOFF_MOST)
             said = f"{exc.code}: {exc}" if isinstance(exc, ResourceFault) else \
@@ -216,8 +198,7 @@ def _sleep(seconds: float, stop: list[bool]) -> None:
 
 
 def _resend(args: argparse.Namespace) -> int:
-    journal, directory, (_, transport) = _setup(args)
-    new_id = _outbox(args, journal, transport, directory).resend(args.id)
+    new_id = _setup(args).outbox.resend(args.id)
     print(f"#{args.id} resent as #{new_id}")
     return EXIT_OK
 

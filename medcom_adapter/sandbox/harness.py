@@ -11,16 +11,15 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from medcom_adapter.addressing.directory import Directory
-from medcom_adapter.addressing.dnhf import DnhfTransport
 from medcom_adapter.journal.interface import Journal
 from medcom_adapter.model.ids import IdSource
+from medcom_adapter.node import wire
 from medcom_adapter.sandbox.faults import FaultPlan
 from medcom_adapter.sandbox.network import Network
 from medcom_adapter.sandbox.standard import standard_network
 from medcom_adapter.transport.memory import MemoryTransport
 from medcom_adapter.workers.hooks import CollectingHook, Hook
-from medcom_adapter.workers.inbox import Inbox
-from medcom_adapter.workers.outbox import Outbox, OutboxSettings
+from medcom_adapter.workers.outbox import OutboxSettings
 
 
 class Harness:
@@ -39,10 +38,9 @@ class Harness:
             directory, {unit_ean: self.mailbox.provider}, faults=faults,
             clock=lambda: clock().astimezone().replace(tzinfo=None), gp_replies=gp_replies,
             ids=ids)
-        transport = DnhfTransport(self.mailbox, directory) if directory.dnhf else self.mailbox
-        self.outbox = Outbox(journal, transport, directory, clock=clock, settings=settings,
-                             ids=ids)
-        self.inbox = Inbox(journal, self.mailbox, self.hook, clock=clock, ids=ids)
+        node = wire(journal, directory, self.mailbox, hook=self.hook, clock=clock,
+                    settings=settings, ids=ids)
+        self.outbox, self.inbox = node.outbox, node.inbox
 
     def pump(self, rounds: int = 50) -> int:
         """Run outbox, network and inbox until quiet; returns the rounds taken."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from medcom_adapter import catalogue
 from medcom_adapter.envelopes import fhir_payload, vans
@@ -31,16 +31,13 @@ from medcom_adapter.model.carecommunication import CareCommunication
 from medcom_adapter.reliable import correlate
 from medcom_adapter.reliable.rules import MessageKey, Protocol
 from medcom_adapter.workers import tracking
-from medcom_adapter.workers.received import Inbound, Owed
-
-if TYPE_CHECKING:
-    from medcom_adapter.workers.inbox import Inbox
+from medcom_adapter.workers.received import Inbound, Owed, Taking
 
 ACK_VERSION = fhir_versions.current(Kind.ACKNOWLEDGEMENT).version
 VANS_VERSION = vans.VERSION
 
 
-def process_vans(inbox: Inbox, data: bytes) -> str:
+def process_vans(inbox: Taking, data: bytes) -> str:
     """Handle one received VANSEnvelope; returns what it was (see ``InboxRun``)."""
     try:
         envelope = vans.parse(data)
@@ -92,7 +89,7 @@ def process_vans(inbox: Inbox, data: bytes) -> str:
     return inbox.decide(data, Inbound(fhir_key, entry, problem, reason, owed, care))
 
 
-def _take_ack(inbox: Inbox, data: bytes, ack: Acknowledgement, sender: str,
+def _take_ack(inbox: Taking, data: bytes, ack: Acknowledgement, sender: str,
               receiver: str) -> str:
     entry = NewMessage(Direction.INBOUND, Kind.ACKNOWLEDGEMENT.value, ACK_VERSION, data,
                        ack.bundle_id, ack.message_id, sender_ean=sender, receiver_ean=receiver)
@@ -100,7 +97,7 @@ def _take_ack(inbox: Inbox, data: bytes, ack: Acknowledgement, sender: str,
                              f"Acknowledgement {ack.code.value}")
 
 
-def _take_vans_receipt(inbox: Inbox, data: bytes, envelope: vans.VansEnvelope) -> str:
+def _take_vans_receipt(inbox: Taking, data: bytes, envelope: vans.VansEnvelope) -> str:
     receipt = envelope.receipt
     assert receipt is not None
     entry = NewMessage(Direction.INBOUND, tracking.VANS_RECEIPT, VANS_VERSION, data,
@@ -110,7 +107,7 @@ def _take_vans_receipt(inbox: Inbox, data: bytes, envelope: vans.VansEnvelope) -
                              f"VANS {receipt.kind.value}")
 
 
-def _owed_ack(inbox: Inbox, bundle: dict[str, Any], issues: Sequence[Issue]) -> Owed:
+def _owed_ack(inbox: Taking, bundle: dict[str, Any], issues: Sequence[Issue]) -> Owed:
     def owed(answers: int, refusal: MedComError | None) -> NewMessage | None:
         problems: list[Issue | MedComError] = [*issues, *([refusal] if refusal else [])]
         ack = acknowledge(bundle, problems, now=inbox.clock()).ack
@@ -124,7 +121,7 @@ def _owed_ack(inbox: Inbox, bundle: dict[str, Any], issues: Sequence[Issue]) -> 
     return owed
 
 
-def _owed_vans_receipt(inbox: Inbox, envelope: vans.VansEnvelope, error: MedComError) -> Owed:
+def _owed_vans_receipt(inbox: Taking, envelope: vans.VansEnvelope, error: MedComError) -> Owed:
     def owed(answers: int, refusal: MedComError | None) -> NewMessage | None:
         receipt = vans.receipt_for(envelope, vans.VansReceiptKind.NEGATIVE,
                                    envelope_id=str(uuid.uuid4()), sent=inbox.clock(),
