@@ -4,6 +4,8 @@ API keys live hashed in the journal's shared store (``--journal URL`` or
 ``MEDCOM_JOURNAL_URL``; by default the embedded SQLite journal in ``MEDCOM_DATA_DIR``), so
 every ``serve`` process on that journal sees a new or revoked key on its next request; a
 new key is printed once and never stored. Each key names the units it acts for.
+``MEDCOM_PUBLIC_URL`` is the address people reach the service at (behind a proxy, its
+public https address): launch URLs are made from it, never from a request's Host header.
 ``MEDCOM_SERVICE_SECRET`` (hex) fixes the launch-token secret, so several processes behind
 one address accept each other's URLs; without it each process makes its own.
 
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
     from medcom_adapter.journal.interface import Journal
 
 SECRET_ENV = "MEDCOM_SERVICE_SECRET"
+PUBLIC_URL_ENV = "MEDCOM_PUBLIC_URL"  # where people reach the service: launch URLs use it
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -138,9 +141,12 @@ def _serve(args: argparse.Namespace) -> int:
     from medcom_adapter.sandbox.demo import UNIT_EAN
     from medcom_adapter.service import Settings, create_app
     from medcom_adapter.service.apikeys import ApiKeys
+    from medcom_adapter.service.server import protocol, quiet_access_log
     from medcom_adapter.service.webhook import CaseSystemWebhooks
 
-    settings = Settings(https=args.https)
+    scheme = "https" if args.https else "http"
+    settings = Settings(https=args.https, public_url=os.environ.get(PUBLIC_URL_ENV)
+                        or f"{scheme}://{args.host}:{args.port}")
     if args.receivers:
         settings.directory = Directory.load(args.receivers)
     if os.environ.get(SECRET_ENV):
@@ -159,8 +165,9 @@ def _serve(args: argparse.Namespace) -> int:
                                    hook=hook, close=own is not journal)
     try:
         # Access logs carry paths only: no path of ours holds a person id.
+        quiet_access_log()
         uvicorn.run(create_app(journal, settings, workers=workers), host=args.host,
-                    port=args.port, server_header=False)
+                    port=args.port, server_header=False, http=protocol())
     finally:
         journal.close()
     return EXIT_OK

@@ -7,8 +7,10 @@ the id of their key, so keys rotate by re-encrypting rows (``rotate_key``).
 
 Person ids are never stored in plaintext: lookups go through an HMAC-SHA256 of the id under
 a subkey of the row's key (``index``). Keys come from ``MEDCOM_JOURNAL_KEY`` (one
-``id:base64`` per line or separated by ``;``) or from a key file (``MEDCOM_JOURNAL_KEY_FILE``,
-default ``journal.key`` in the data directory, created with mode 0600 when absent).
+``id:base64`` per line or separated by ``;``), from what ``MEDCOM_JOURNAL_KEY_COMMAND``
+prints (for keys kept in a vault), or from a key file (``MEDCOM_JOURNAL_KEY_FILE``, default
+``journal.key`` in the data directory). A key file is created (mode 0600) only for a journal
+that holds nothing yet: see ``factory.open_journal``.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ import hashlib
 import hmac
 import os
 import secrets
+import shlex
+import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,6 +34,7 @@ from medcom_adapter.errors import JournalCorrupt, JournalKeyError
 
 KEY_ENV = "MEDCOM_JOURNAL_KEY"
 KEY_FILE_ENV = "MEDCOM_JOURNAL_KEY_FILE"
+KEY_COMMAND_ENV = "MEDCOM_JOURNAL_KEY_COMMAND"  # a command that prints the keys (a vault)
 _NONCE = 12
 
 
@@ -123,6 +128,9 @@ def load_keyring(data_dir: Path, env: Mapping[str, str] | None = None, *,
     env = os.environ if env is None else env
     if env.get(KEY_ENV):
         return Keyring(parse_keys(env[KEY_ENV].replace(";", "\n"), KEY_ENV))
+    if env.get(KEY_COMMAND_ENV):
+        return Keyring(parse_keys(_run(env[KEY_COMMAND_ENV]).replace(";", "\n"),
+                                  KEY_COMMAND_ENV))
     path = key_file(data_dir, env)
     if not path.exists():
         if not create:
@@ -144,9 +152,22 @@ def _first_keys(path: Path, keys: tuple[Key, ...]) -> None:
         draft.unlink()
 
 
+def _run(command: str) -> str:
+    """What ``command`` prints; its output is never quoted back (it is the key)."""
+    try:
+        done = subprocess.run(shlex.split(command), capture_output=True, timeout=60,
+                              check=False)
+    except (OSError, ValueError, subprocess.TimeoutExpired) as exc:
+        raise JournalKeyError(f"{KEY_COMMAND_ENV} could not be run: {type(exc).__name__}"
+                              ) from None
+    if done.returncode != 0:
+        raise JournalKeyError(f"{KEY_COMMAND_ENV} failed (exit {done.returncode})")
+    return done.stdout.decode("ascii", "replace")
+
+
 def write_keys(path: Path, keys: tuple[Key, ...]) -> None:
     """Replace the key file atomically, readable by its owner only."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     temporary = path.with_name(path.name + ".new")
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="ascii") as out:

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from medcom_adapter import catalogue
 from medcom_adapter.envelopes.vans import VansReceiptKind
 from medcom_adapter.errors import RefuseCode
 from medcom_adapter.model.ids import IdSource
@@ -144,5 +145,17 @@ class Network:
         except Exception as exc:  # one file a counterpart cannot take stops no traffic
             self.failures.append(f"{destination}: {type(exc).__name__}: {exc}")
             return 0
+        source = address or read_address(data)
+        if (source is not None and source.sender in self._counterparts
+                and source.sender not in self._mailboxes):
+            # written by another simulated system: the receipt or acknowledgement it is
+            # owed, never a reply (two simulated systems would answer each other forever)
+            answers = [a for a in answers if _owed(a.data)]
         queue.extend((a.data, a.to) for a in answers)
         return 1
+
+
+def _owed(data: bytes) -> bool:
+    """Whether a counterpart's file is an answer owed (receipt, acknowledgement)."""
+    address = read_address(data)
+    return address is not None and address.kind in catalogue.ANSWERS

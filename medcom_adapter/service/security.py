@@ -45,7 +45,10 @@ class SecurityHeaders:
 
 
 class BodyLimit:
-    """Refuse request bodies over ``max_bytes`` with 413, declared or streamed."""
+    """Refuse request bodies over ``max_bytes`` with 413, declared or streamed, before the
+    application (and so authentication) sees them. A chunked body is counted as it
+    arrives; once over, the 413 goes out and whatever the application answers after the
+    read failed (a framework's 400) is dropped."""
 
     def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
         self.app = app
@@ -60,20 +63,32 @@ class BodyLimit:
             await _too_large(scope, send)
             return
         seen = 0
+        refused = started = False
 
         async def counting_receive() -> Message:
-            nonlocal seen
+            nonlocal seen, refused
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
+                    if not refused and not started:
+                        refused = True
+                        await _too_large(scope, send)
                     raise _TooLarge
             return message
 
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            if refused:
+                return  # the 413 is the answer
+            started = True
+            await send(message)
+
         try:
-            await self.app(scope, counting_receive, send)
+            await self.app(scope, counting_receive, guarded_send)
         except _TooLarge:
-            await _too_large(scope, send)
+            if not refused and not started:
+                await _too_large(scope, send)
 
 
 class _TooLarge(Exception):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from medcom_adapter.errors import UploadRefused
+from medcom_adapter.service.pdf_check import check_pdf
 
 # Magic numbers of the attachment types MedCom messages carry (FHIR allows these six).
 _SIGNATURES = (
@@ -36,6 +37,8 @@ def check_upload(data: bytes, *, max_bytes: int, allowed: frozenset[str], what: 
     if content_type not in allowed:
         names = ", ".join(sorted(t.split("/")[1].upper() for t in allowed))
         raise UploadRefused(f"{what}: filen er ikke en tilladt filtype ({names})")
+    if content_type == "application/pdf":
+        check_pdf(data, what)  # no JavaScript, automatic actions, embedded files, HTML
     return content_type
 
 

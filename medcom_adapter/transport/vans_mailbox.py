@@ -10,8 +10,13 @@ crash at any point leaves either no record (nothing was published: send again) o
 (published, or published by finishing the rename), so a parcel is published at most once
 per key.
 
-In: files are read where they lie and moved to the archive folder only when ``settle`` is
-called after the journal commit. A file is read only once it is complete. The convention
+In: files are read where they lie and settled only after the journal commit. The journal
+keeps each received file's exact bytes, encrypted; the mailbox keeps no plaintext copy:
+settling deletes the file, unless an archive is asked for (``archive_days``, or
+``MEDCOM_MAILBOX_ARCHIVE_DAYS``), whose files are then deleted after that many days.
+Folders are the owner's only (0700).
+
+A file is read only once it is complete. The convention
 for VANS clients (and what our own sandbox does): write under a temporary name, a leading
 dot or one of the suffixes in :data:`WRITING` (``.tmp``, ``.part``, ...), and rename it
 when it is whole; such names are never read. For clients that write in place, a file that
@@ -28,6 +33,7 @@ location numbers only, so no person data can reach a file name.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -40,6 +46,7 @@ from pathlib import Path
 from medcom_adapter.errors import InvalidConfiguration, TransportFailure
 from medcom_adapter.transport.interface import Parcel, Received
 
+ARCHIVE_DAYS_ENV = "MEDCOM_MAILBOX_ARCHIVE_DAYS"
 _FIELDS = frozenset({"kind", "envelope_id", "sender", "receiver", "ext"})
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]")
 _KEY = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -93,8 +100,12 @@ class VansMailbox:
     def __init__(
         self, root: Path, *, naming: FileNaming | None = None, layout: Layout | None = None,
         quiet_seconds: float = QUIET_SECONDS,
+        archive_days: float | None = None,
     ) -> None:
         layout = layout or Layout()
+        if archive_days is None and os.environ.get(ARCHIVE_DAYS_ENV):
+            archive_days = float(os.environ[ARCHIVE_DAYS_ENV])
+        self.archive_days = archive_days
         self.root = root
         self.naming = naming or FileNaming()
         self.quiet_seconds = quiet_seconds
@@ -103,9 +114,12 @@ class VansMailbox:
         self.archive_dir = root / layout.archive
         self.quarantine_dir = root / "quarantine"
         self._sent_dir = root / ".sent"
-        for folder in (self.out_dir, self.in_dir, self.archive_dir, self._sent_dir,
-                       self.quarantine_dir):
-            folder.mkdir(parents=True, exist_ok=True)
+        root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        folders = (self.out_dir, self.in_dir, self._sent_dir,
+                   *((self.archive_dir,) if archive_days is not None else ()))
+        for folder in folders:
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.quarantine_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
 
     # -- sending -----------------------------------------------------------------------
     def send(self, parcel: Parcel) -> None:
@@ -206,12 +220,26 @@ class VansMailbox:
         if not isinstance(path, Path) or path.parent != self.in_dir:
             raise TransportFailure(f"{received.name} was not received from {self.in_dir}")
         try:
-            os.rename(path, _free_name(self.archive_dir, path.name, "again"))
+            if self.archive_days is None:
+                path.unlink()  # the journal holds it, encrypted
+            else:
+                os.rename(path, _free_name(self.archive_dir, path.name, "again"))
         except FileNotFoundError:
             return  # already settled
         (self.quarantine_dir / f"{path.name}.reason").unlink(missing_ok=True)  # taken at last
-        _sync_dir(self.archive_dir)
+        if self.archive_days is not None:
+            _sync_dir(self.archive_dir)
+            self._expire(self.archive_days)
         _sync_dir(self.in_dir)
+
+    def _expire(self, days: float) -> None:
+        """Delete archived files older than ``days``."""
+        before = time.time() - days * 86400
+        with os.scandir(self.archive_dir) as scan:
+            for entry in scan:
+                if entry.is_file(follow_symlinks=False) and entry.stat().st_mtime < before:
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(entry.path)
 
     @property
     def provider(self) -> DirectoryProvider:

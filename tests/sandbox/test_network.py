@@ -167,3 +167,23 @@ def test_fault_plans_parse_from_the_command_line_form() -> None:
     assert plan.seed == 7 and plan.drop == 0.1 and plan.kinds == {"XCTL03", "XDIS91"}
     with pytest.raises(Exception, match="unknown fault setting"):
         FaultPlan.parse("explode=1")
+
+
+def test_two_simulated_systems_writing_to_each_other_exchange_receipts_not_a_loop() -> None:
+    """The unit's own location number played by a simulated GP (as when a unit's EAN is also
+    in the directory): a KM from it to the GP is receipted, never answered with a letter, so
+    the two cannot answer each other forever."""
+    box = MemoryTransport()
+    net = standard_network(DIRECTORY, {"5790000999998": box.provider}, clock=lambda: NOW)
+    twin = GpSystem(PPR)  # the KM's sender, played by a simulated GP
+    net.add(twin)
+    km = dataclasses.replace(samples.clinical_email(), receiver=dataclasses.replace(
+        samples.clinical_email().receiver, ean=LocationNumber("5790000121526")))
+    data = build(Emessage(Envelope("ENVK", samples.WHEN), (km,)), "XD9134L")
+    publish(box, data, "1")
+    net.run(max_steps=50)
+    assert net.idle
+    gp = net._counterparts["5790000121526"]
+    assert isinstance(gp, GpSystem) and gp.receipts_sent == 1
+    assert twin.accepted == [] and twin.replies_sent == 0  # it got the receipt, no letter
+    assert list(box.receive()) == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -57,8 +58,18 @@ def test_two_sends_with_one_file_name_both_travel(tmp_path: Path) -> None:
     assert sorted(d for _, d in box.provider.collect()) == [b"<a/>", b"<b/>"]
 
 
-def test_received_files_stay_until_settled_then_move_to_the_archive(tmp_path: Path) -> None:
-    box = VansMailbox(tmp_path, layout=LAYOUTS["kmd"])
+def test_received_files_stay_until_settled_then_go(tmp_path: Path) -> None:
+    box = VansMailbox(tmp_path)
+    box.provider.deposit("XCTL03_E1.xml", b"<r/>")
+    (first,) = box.receive()
+    box.settle(first)
+    assert list(box.receive()) == [] and not (tmp_path / "archive").exists()
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []  # no plaintext copy kept
+    assert all(p.stat().st_mode & 0o777 == 0o700 for p in (tmp_path, box.in_dir, box.out_dir))
+
+
+def test_an_archive_is_kept_only_when_asked_and_only_for_its_days(tmp_path: Path) -> None:
+    box = VansMailbox(tmp_path, layout=LAYOUTS["kmd"], archive_days=30)
     box.provider.deposit("XCTL03_E1.xml", b"<r/>")
     first = list(box.receive())
     assert [r.data for r in first] == [b"<r/>"]
@@ -67,6 +78,11 @@ def test_received_files_stay_until_settled_then_move_to_the_archive(tmp_path: Pa
     assert list(box.receive()) == []
     assert (tmp_path / "arkiv" / "XCTL03_E1.xml").read_bytes() == b"<r/>"
     box.settle(first[0])  # settling twice is harmless
+    old = tmp_path / "arkiv" / "XCTL03_E1.xml"
+    os.utime(old, (time.time() - 31 * 86400, time.time() - 31 * 86400))
+    box.provider.deposit("XCTL03_E2.xml", b"<s/>")
+    box.settle(next(iter(box.receive())))
+    assert sorted(p.name for p in (tmp_path / "arkiv").iterdir()) == ["XCTL03_E2.xml"]
 
 
 def test_the_same_name_delivered_twice_is_two_files(tmp_path: Path) -> None:
