@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 from contextvars import ContextVar
 from types import TracebackType
+from typing import TypeVar
 
 from medcom_adapter.errors import Issue, MedComError
 
@@ -70,20 +71,38 @@ def model_warnings(value: object) -> list[Issue]:
     """The warnings our own checks give on a model made elsewhere (read from a peer, say),
     found by running its values' checks again, without writing or reading any bytes."""
     with reading() as found:
-        _recheck(value, set())
+        _recheck(value)
     return found
 
 
-def _recheck(value: object, seen: set[int]) -> None:
-    if isinstance(value, (tuple, list)):
-        for item in value:
-            _recheck(item, seen)
+# per type: the names of its dataclass fields (none: not a dataclass, nothing to walk)
+_FIELDS: dict[type, tuple[str, ...]] = {}
+# the value types whose construction runs one of our own checks
+_CHECKED: set[type] = set()
+
+T = TypeVar("T", bound=type)
+
+
+def has_own_checks(cls: T) -> T:
+    """Marks a value type whose construction runs our own checks (model_warnings reruns
+    them)."""
+    _CHECKED.add(cls)
+    return cls
+
+
+def _recheck(value: object) -> None:
+    kind = type(value)
+    if kind is tuple or kind is list:
+        for item in value:  # type: ignore[attr-defined]
+            _recheck(item)
         return
-    if not dataclasses.is_dataclass(value) or isinstance(value, type) or id(value) in seen:
+    names = _FIELDS.get(kind)
+    if names is None:
+        names = _FIELDS[kind] = (tuple(f.name for f in dataclasses.fields(kind))
+                                 if dataclasses.is_dataclass(kind) else ())
+    if not names:
         return
-    seen.add(id(value))
-    check = getattr(value, "__post_init__", None)
-    if check is not None:
-        check()  # idempotent: it passed when the value was made
-    for item in dataclasses.fields(value):
-        _recheck(getattr(value, item.name), seen)
+    if kind in _CHECKED:
+        value.__post_init__()  # type: ignore[attr-defined]  # idempotent: it passed once
+    for name in names:
+        _recheck(getattr(value, name))

@@ -12,6 +12,7 @@ both is what the data standard's export holds.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import uuid
 from collections.abc import Sequence
@@ -41,9 +42,26 @@ _CHAINED = ("id", "course_id", "referred_on", "class", "unit", "person_index", "
             "supersedes", "withdrawn", "recorded_at", "recorded_by")
 
 
-def entry_link(previous: str, row: dict[str, object]) -> str:
+def entry_link(previous: str, row: dict[str, object], key: bytes | None) -> str:
+    """The record's link after ``previous``: keyed with the journal's chain key (HMAC), so
+    a chain recomputed without the key does not verify."""
     canonical = json.dumps({k: row[k] for k in _CHAINED}, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(previous.encode() + canonical.encode()).hexdigest()
+    data = previous.encode() + canonical.encode()
+    if key is None:  # a journal not keyed yet: linked again when it is (journal.relink)
+        return hashlib.sha256(data).hexdigest()
+    return hmac.new(key, data, hashlib.sha256).hexdigest()
+
+
+def relink(db: Db, key: bytes) -> None:
+    """Link every record again under ``key``, in the caller's write transaction."""
+    previous = chain.GENESIS
+    count = 0
+    for r in db.rows(f"SELECT {', '.join(COLUMNS)} FROM henvisninger ORDER BY seq"):
+        row = dict(zip(COLUMNS, r, strict=True))
+        previous = entry_link(previous, row, key)
+        db.run("UPDATE henvisninger SET link = ? WHERE seq = ?", (previous, row["seq"]))
+        count += 1
+    db.run("UPDATE henvisninger_head SET seq = ?, link = ? WHERE id = 1", (count, previous))
 
 
 class HenvisningStore:
@@ -67,7 +85,7 @@ class HenvisningStore:
             "recorded_at": chain.timestamp(self._clock()), "recorded_by": actor}
         seq, previous = self.db.rows(
             "SELECT seq, link FROM henvisninger_head WHERE id = 1" + self.db.dialect.lock_rows)[0]
-        row["link"] = link = entry_link(previous, row)
+        row["link"] = link = entry_link(previous, row, self._key())
         row["person"] = self.keys.encrypt(person.encode(), _place(id))
         row["key_id"] = self.keys.current.id
         names = [c for c in COLUMNS if c != "seq"]
@@ -76,6 +94,13 @@ class HenvisningStore:
         self.db.run("UPDATE henvisninger_head SET seq = ?, link = ? WHERE id = 1",
                     (seq + 1, link))
         return id
+
+    def _key(self) -> bytes | None:
+        """The chain key the messages are linked with (journal_head), used here too."""
+        from medcom_adapter.journal.relink import chain_key
+
+        (key_id,) = self.db.rows("SELECT chain_key FROM journal_head WHERE id = 1")[0]
+        return chain_key(self.keys, key_id)
 
     def _check_supersedes(self, supersedes: str) -> Carrier | None:
         """The carrier the superseded record travelled with; refuses an unknown record or
@@ -149,11 +174,12 @@ class HenvisningStore:
         """Problems found: a broken link, rows cut off after the head, a seal that fails."""
         problems: list[str] = []
         previous = chain.GENESIS
+        key = self._key()
         rows: list[Row] = self.db.rows(f"SELECT {', '.join(COLUMNS)} FROM henvisninger "
                                        "ORDER BY seq")
         for r in rows:
             row = dict(zip(COLUMNS, r, strict=True))
-            if entry_link(previous, row) != row["link"]:
+            if entry_link(previous, row, key) != row["link"]:
                 return [f"henvisning {row['id']}: chain link does not follow from the record "
                         "before it (a record was changed or removed)"]
             try:

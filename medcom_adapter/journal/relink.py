@@ -8,7 +8,7 @@ would launder the tampering it shows.
 
 from __future__ import annotations
 
-from medcom_adapter.journal import chain, rows
+from medcom_adapter.journal import chain, henvisninger, rows
 from medcom_adapter.journal.crypto import Keyring
 from medcom_adapter.journal.db import Db
 
@@ -54,6 +54,7 @@ def relink(db: Db, keys: Keyring, *, only_unkeyed: bool) -> bool:
                        (link, digest, row["id"]))
             after = batch[-1][0]
         db.run("UPDATE journal_head SET link = ?, chain_key = ? WHERE id = 1", (link, key_id))
+        henvisninger.relink(db, key)
         db.run("DELETE FROM audit_chain")
         audit, last = chain.GENESIS, 0
         while batch := db.rows("SELECT id, at, actor, action, message_ids, detail FROM "

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import ClassVar, Final, Literal
 
-from medcom_adapter.conformance.leniency import own_check
+from medcom_adapter.conformance.leniency import has_own_checks, own_check
 from medcom_adapter.errors import InvalidValue, OwnCheck
 
 _CPR: Final = "CPR number"
@@ -108,6 +108,7 @@ def _cpr_year(yy: int, seventh: int) -> int:
     return century + yy
 
 
+@has_own_checks
 @dataclass(frozen=True, slots=True)
 class Cpr:
     """A CPR number: DDMMYY + 4 digits, the 7th digit giving the century.

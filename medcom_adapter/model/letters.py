@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from medcom_adapter.conformance.leniency import own_check
+from medcom_adapter.conformance.leniency import has_own_checks, own_check
 from medcom_adapter.errors import InvalidValue, OwnCheck
 from medcom_adapter.model.codes import (
     DiagnoseDescriptionCode,
@@ -78,6 +78,7 @@ class EpisodeOfCare:
 _SKS_DIAGNOSIS = re.compile(r"D[A-Z][0-9]{2}[0-9A-Z]{0,6}")
 
 
+@has_own_checks
 @dataclass(frozen=True, slots=True)
 class Diagnosis:
     text: str

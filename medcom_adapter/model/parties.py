@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from medcom_adapter.conformance.leniency import own_check
+from medcom_adapter.conformance.leniency import has_own_checks, own_check
 from medcom_adapter.errors import InvalidValue, OwnCheck
 from medcom_adapter.model.codes import (
     IdentifierCode,
@@ -123,6 +123,7 @@ class Telephone:
     kind: TelephoneCode
 
 
+@has_own_checks
 @dataclass(frozen=True, slots=True)
 class Organisation:
     """A sender or receiver: location number (EAN/GLN) plus a qualified local identifier."""
@@ -143,6 +144,7 @@ class Organisation:
         check_identifier(self.identifier, self.identifier_code)
 
 
+@has_own_checks
 @dataclass(frozen=True, slots=True)
 class CcReceiver:
     """Who should receive a copy of the answer (AnswerCCReceiver)."""
@@ -159,6 +161,7 @@ class CcReceiver:
         check_identifier(self.identifier, self.identifier_code)
 
 
+@has_own_checks
 @dataclass(frozen=True, slots=True)
 class Referrer:
     """The person who refers (Sender/Referrer), e.g. the PPR psychologist."""

@@ -156,3 +156,40 @@ def test_rotation_reseals_recorded_henvisninger(sql_journal: SqlJournal) -> None
     assert sql_journal.db.rows("SELECT DISTINCT key_id FROM henvisninger") == [("test-2",)]
     (found,) = sql_journal.henvisninger(actor="a")
     assert found.record == civil()
+
+
+def test_a_chain_recomputed_without_the_key_does_not_verify(sql_journal: SqlJournal) -> None:
+    """Rewriting a record's class and linking the records again with plain SHA-256 (all an
+    attacker without the journal key can do) is seen by verify."""
+    import hashlib
+    import json
+
+    from medcom_adapter.journal import henvisninger as store
+    from medcom_adapter.journal.chain import GENESIS
+
+    sql_journal.record_henvisning(civil(), actor="a")
+    sql_journal.record_henvisning(civil(11), actor="a")
+    assert sql_journal.verify().intact
+    with sql_journal.db.transaction(write=True):
+        sql_journal.db.run("UPDATE henvisninger SET class = 'andet'")
+        previous = GENESIS
+        for r in sql_journal.db.rows(f"SELECT {', '.join(store.COLUMNS)} FROM henvisninger "
+                                     "ORDER BY seq"):
+            row = dict(zip(store.COLUMNS, r, strict=True))
+            fields = json.dumps({k: row[k] for k in store._CHAINED}, sort_keys=True,
+                                separators=(",", ":"))
+            previous = hashlib.sha256(previous.encode() + fields.encode()).hexdigest()
+            sql_journal.db.run("UPDATE henvisninger SET link = ? WHERE seq = ?",
+                               (previous, row["seq"]))
+        sql_journal.db.run("UPDATE henvisninger_head SET link = ? WHERE id = 1", (previous,))
+    assert any("chain link" in p for p in sql_journal.verify().problems)
+
+
+def test_rotating_the_key_relinks_the_records(sql_journal: SqlJournal) -> None:
+    sql_journal.record_henvisning(civil(), actor="a")
+    from medcom_adapter.journal.crypto import Key, Keyring
+
+    sql_journal.keys = Keyring((*sql_journal.keys.keys.values(), Key("test-3", bytes(32))))
+    sql_journal._henvisninger.keys = sql_journal.keys
+    sql_journal.rotate_key()
+    assert sql_journal.verify().intact

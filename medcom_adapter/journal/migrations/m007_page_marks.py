@@ -6,7 +6,7 @@ processes on one journal see the same marks.
 
 from medcom_adapter.journal.migrations import Migration
 
-MIGRATION = Migration(6, "the pages' marks on messages", (
+MIGRATION = Migration(7, "the pages' marks on messages", (
     """CREATE TABLE page_marks (
         message {bigint} NOT NULL, mark TEXT NOT NULL, other {bigint} NOT NULL,
         PRIMARY KEY (message, mark, other))""",
