@@ -51,5 +51,11 @@ fuzz: $(STAMP)
 			-artifact_prefix=out/fuzz/ || exit 1; \
 	done
 
+# The fault-injection campaign, long: SOAK_RUNS runs (kill rounds) for each of SOAK_WORKERS
+# and SOAK_ENGINES (PostgreSQL when MEDCOM_TEST_POSTGRES_URL is set); see tests/workers/soak.py.
+soak: $(STAMP)
+	$(BIN)/python -m tests.workers.soak --runs $${SOAK_RUNS:-200} --workers $${SOAK_WORKERS:-1,3} \
+		--engines $${SOAK_ENGINES:-sqlite,postgresql}
+
 clean:
 	rm -rf $(VENV) .venv-lock out .pytest_cache .mypy_cache .ruff_cache build *.egg-info

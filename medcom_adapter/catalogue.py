@@ -71,7 +71,7 @@ class MessageType:
     kind: Kind
     owed: Owed
     protocol: Protocol  # the reliable-messaging rules its sends and answers follow
-    danish: str  # for the pages
+    danish: str  # for the pages, in the words their users use (no MedCom codes)
     english: str  # for the CLI and logs
     case_system: bool = False  # delivered to the case system (hook, inbound API, webhook)
     read: Callable[[Bundle], FhirMessage] | None = None  # FHIR: the reader of a valid Bundle
@@ -118,20 +118,20 @@ def _type(kind: Kind, owed: Owed, protocol: Protocol, danish: str, english: str,
 _R, _A, _N = Owed.RECEIPT, Owed.ACKNOWLEDGEMENT, Owed.NONE
 TYPES: dict[Kind, MessageType] = dict((
     _type(Kind.REFERRAL, _R, Protocol.OIOXML, "Henvisning", "referral"),
-    _type(Kind.BINARY, _R, Protocol.OIOXML, "Bilag (XBIN01)", "binary attachment"),
-    _type(Kind.REFERRAL_ATTACHMENT, _R, Protocol.OIOXML, "Henvisningsbilag (XBIN02)",
+    _type(Kind.BINARY, _R, Protocol.OIOXML, "Bilag", "binary attachment"),
+    _type(Kind.REFERRAL_ATTACHMENT, _R, Protocol.OIOXML, "Henvisningsbilag",
           "referral attachment"),
-    _type(Kind.CORRESPONDENCE, _R, Protocol.OIOXML, "Korrespondance (XDIS91)",
+    _type(Kind.CORRESPONDENCE, _R, Protocol.OIOXML, "Korrespondancemeddelelse",
           "correspondence", case_system=True),
-    _type(Kind.NEGATIVE_VANS_RECEIPT, _N, Protocol.OIOXML, "VANS-kvittering (negativ)",
+    _type(Kind.NEGATIVE_VANS_RECEIPT, _N, Protocol.OIOXML, "Kvittering fra netværket",
           "negative VANS receipt"),
     _type(Kind.NEGATIVE_RECEIPT, _N, Protocol.OIOXML, "Negativ kvittering", "negative receipt"),
-    _type(Kind.POSITIVE_RECEIPT, _N, Protocol.OIOXML, "Positiv kvittering", "positive receipt"),
-    _type(Kind.CARE_COMMUNICATION, _A, Protocol.FHIR, "Korrespondance (FHIR)",
+    _type(Kind.POSITIVE_RECEIPT, _N, Protocol.OIOXML, "Kvittering", "positive receipt"),
+    _type(Kind.CARE_COMMUNICATION, _A, Protocol.FHIR, "Korrespondancemeddelelse",
           "CareCommunication", case_system=True, read=_read_care_communication),
-    _type(Kind.ACKNOWLEDGEMENT, _N, Protocol.FHIR, "Kvittering (FHIR)", "Acknowledgement",
+    _type(Kind.ACKNOWLEDGEMENT, _N, Protocol.FHIR, "Kvittering", "Acknowledgement",
           read=_read_acknowledgement),
-    _type(Kind.VANS_RECEIPT, _N, Protocol.VANS, "VANS-kvittering", "VANS receipt"),
+    _type(Kind.VANS_RECEIPT, _N, Protocol.VANS, "Kvittering fra netværket", "VANS receipt"),
 ))
 
 _FHIR_ENVELOPES = (Envelope.VANS_ENVELOPE, Envelope.EHMI_SBDH)

@@ -66,8 +66,18 @@ The local journal's errors are local errors too::
         │                               asked (bad URL, missing driver)
         ├── JournalKeyError              no key, or a row is under a key local.journal-key
         │                                we do not hold
-        └── JournalCorrupt               a stored row fails its          local.journal-corrupt
-                                         authentication (tampering)
+        ├── JournalCorrupt               a stored row fails its          local.journal-corrupt
+        │                                authentication (tampering)
+        └── TransitionRefused            a status change the state table local.journal-status
+                                         forbids, or whose message left
+                                         the named status meanwhile
+
+What the machine cannot give us now is neither side's fault::
+
+    LocalError
+    └── ResourceFault                   disk full, read-only file       local.resource
+                                        system, lost database
+                                        connection: safe to retry later
 
 Our own checks, stricter than MedCom's rules, never refuse a received message: they are
 warnings (an :class:`Issue` with ``warning=True``) with the stable codes of
@@ -195,6 +205,24 @@ class JournalCorrupt(JournalError):
     """A stored row fails authenticated decryption: it was changed outside the journal."""
 
     code = "local.journal-corrupt"
+
+
+class TransitionRefused(JournalError):
+    """A status change the state table (``reliable.states``) does not allow, or one that
+    names a status the message has already left (another process changed it first)."""
+
+    code = "local.journal-status"
+
+    def __init__(self, message: str, *, current: str | None = None) -> None:
+        super().__init__(message)
+        self.current = current
+
+
+class ResourceFault(LocalError):
+    """The disk is full or read-only, or the database connection is lost. Nothing was
+    half-written (the last commit stands); trying again once the resource is back is safe."""
+
+    code = "local.resource"
 
 
 class _IssuesMixin:

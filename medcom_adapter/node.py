@@ -27,7 +27,7 @@ from typing import Any
 
 from medcom_adapter.addressing.directory import Directory
 from medcom_adapter.addressing.dnhf import DnhfTransport
-from medcom_adapter.errors import MedComError
+from medcom_adapter.errors import MedComError, ResourceFault
 from medcom_adapter.journal.interface import Journal
 from medcom_adapter.model.ids import IdSource
 from medcom_adapter.transport.interface import Transport
@@ -68,7 +68,7 @@ def wire(
     transport = DnhfTransport(mailbox, directory) if directory.dnhf else mailbox
     outbox = Outbox(journal, transport, directory, settings=settings, ids=ids, **timed)
     inbox = Inbox(journal, mailbox, hook or CollectingHook(), ids=ids, directory=directory,
-                  **timed)
+                  lease_seconds=settings.lease_seconds if settings else None, **timed)
     return Node(journal, directory, mailbox, outbox, inbox)
 
 
@@ -103,15 +103,20 @@ class WorkerLoop:
             self._on_stop()
 
     def _run(self) -> None:
+        wait = self._interval
         while not self._stop.is_set():
             try:
                 self._step()
+                wait = self._interval
+            except ResourceFault as exc:  # disk or database: back off, doubling, to 5 min
+                wait = min(max(wait * 2, 1.0), 300.0)
+                log.error("worker round failed: %s; trying again in %.0f s", exc.code, wait)
             except MedComError as exc:
                 log.error("worker round failed: %s", exc.code)
             except Exception as exc:  # the loop must outlive one bad round
                 log.error("worker round failed: %s", type(exc).__name__)
             self.rounds += 1
-            self._stop.wait(self._interval)
+            self._stop.wait(wait)
 
 
 def sandbox_loop(journal: Journal, directory: Directory, *, unit_ean: str, hook: Hook,

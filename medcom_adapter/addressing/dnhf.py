@@ -116,3 +116,6 @@ class DnhfTransport:
 
     def settle(self, received: Received) -> None:
         self._inner.settle(received)
+
+    def pending(self, received: Received) -> bool:
+        return self._inner.pending(received)

@@ -1,7 +1,9 @@
 """``medcom-adapter``: MedCom messaging for municipal units: messages, network, journal, service.
 
 Exit codes: 0 success (all files valid), 1 a file is invalid or a request was refused,
-2 usage or I/O error. Errors are one line on stderr, never a traceback.
+2 usage or I/O error, or a resource fault (full or read-only disk, lost database
+connection: nothing half-written, safe to run again). Errors are one line on stderr,
+never a traceback.
 
 Each command group lives in its own module with a ``register(commands)`` function; this
 module only assembles them and turns errors into exit codes.
@@ -26,7 +28,7 @@ from medcom_adapter.cli import (
     stats,
 )
 from medcom_adapter.cli.common import EXIT_INVALID, EXIT_USAGE
-from medcom_adapter.errors import MedComError
+from medcom_adapter.errors import MedComError, ResourceFault
 
 COMMAND_GROUPS = (
     messages,
@@ -49,6 +51,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         result: int = args.run(args)
         return result
+    except ResourceFault as exc:  # the disk or the database, not the input: exit 2
+        print(f"medcom-adapter: {exc.code}: {' '.join(str(exc).split())}", file=sys.stderr)
+        return EXIT_USAGE
     except MedComError as exc:
         print(f"medcom-adapter: {exc.code}: {exc}", file=sys.stderr)
         return EXIT_INVALID

@@ -13,6 +13,7 @@ import getpass
 import json
 import os
 import sys
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
@@ -123,12 +124,14 @@ def _list(args: argparse.Namespace) -> int:
     journal = open_audited(args)
     try:
         found = journal.find(query, actor=args.actor)
+        quarantined = journal.quarantined()
     finally:
         journal.close()
+    done = _quarantined(quarantined)
     if args.format == "json":
         for stored in found:
             print(json.dumps(export.describe(stored, reveal=args.reveal), ensure_ascii=False))
-        return EXIT_OK
+        return done
     print(f"{'ID':>6}  {'STORED (UTC)':<19}  {'DIR':<3}  {'KIND':<8}  {'STATUS':<12}  "
           f"{'PATIENT':<10}  {'ENVELOPE':<16}  HENVISNING")
     for s in found:
@@ -137,7 +140,14 @@ def _list(args: argparse.Namespace) -> int:
         classes = ",".join(h.value for h in m.classification.classes) if m.classification else ""
         print(f"{s.id:>6}  {s.stored_at:%Y-%m-%d %H:%M:%S}  {m.direction.value[:3]:<3}  "
               f"{m.kind:<8}  {s.status.value:<12}  {who:<10}  {m.envelope_id:<16}  {classes}")
-    return EXIT_OK
+    return done
+
+
+def _quarantined(rows: Sequence[tuple[int, str]]) -> int:
+    """Say on stderr which rows are left out because they fail to decrypt; exit 1 if any."""
+    for id, why in rows:
+        print(f"medcom-adapter: journal entry {id} is quarantined: {why}", file=sys.stderr)
+    return EXIT_INVALID if rows else EXIT_OK
 
 
 def _show(args: argparse.Namespace) -> int:
@@ -196,8 +206,12 @@ def _verify(args: argparse.Namespace) -> int:
     journal = open_audited(args)
     try:
         report = journal.verify(against)
+        quarantined = journal.quarantined()  # after verify: rows that open again are back
     finally:
         journal.close()
+    if quarantined:
+        print(f"quarantined (left out of reads and sends): "
+              f"{', '.join(str(id) for id, _ in quarantined)}")
     if report.intact:
         print(f"intact: {report.checked} entries, every digest and chain link holds")
         return EXIT_OK

@@ -73,6 +73,9 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--journal", metavar="URL", help="journal URL (default: the configured"
                         " store, SQLite in the data directory)")
     parser.add_argument("--receivers", type=Path, default=RECEIVERS, metavar="FILE")
+    parser.add_argument("--lease", metavar="SECONDS", help="how long a worker holds a "
+                        "message or file it claimed before another may take it over "
+                        "(default: $MEDCOM_OUTBOX_LEASE, else 60)")
 
 
 def _hook_options(parser: argparse.ArgumentParser) -> None:
@@ -102,11 +105,14 @@ def _setup(args: argparse.Namespace, hook: Any = None) -> Any:
     from medcom_adapter.addressing.directory import Directory
     from medcom_adapter.node import wire
     from medcom_adapter.transport.vans_mailbox import LAYOUTS, FileNaming, VansMailbox
+    from medcom_adapter.workers.lease import lease_seconds
+    from medcom_adapter.workers.outbox import OutboxSettings
 
     directory = Directory.load(args.receivers)
     mailbox = VansMailbox(args.mailbox, naming=FileNaming(args.naming),
                           layout=LAYOUTS[args.layout])
-    return wire(open_journal(args.journal), directory, mailbox, hook=hook)
+    settings = OutboxSettings(lease_seconds=lease_seconds(args.lease, os.environ))
+    return wire(open_journal(args.journal), directory, mailbox, hook=hook, settings=settings)
 
 
 def _hook(args: argparse.Namespace) -> Any:
@@ -154,16 +160,41 @@ def _poll(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+BACKOFF_MOST = 300.0  # seconds between tries while a resource stays lost
+
+
 def _run(args: argparse.Namespace) -> int:
+    """Poll until stopped. A resource fault (full disk, lost database) is said once per
+    try and tried again after a back-off that doubles up to five minutes: every write is
+    one transaction, so retrying is safe."""
+    from medcom_adapter.errors import ResourceFault
+
     node = _setup(args, _hook(args))
     stop = _stop_flag()
+    wait = args.interval
     while not stop:
-        line = _poll_once(node)
-        if not line.startswith("delivered 0, receipts 0, duplicates 0, refused 0, deferred 0;"
-                               " sent 0, failed 0; timed out 0"):
-            print(line, flush=True)
-        time.sleep(args.interval)
+        try:
+            line = _poll_once(node)
+        except (ResourceFault, OSError) as exc:
+            wait = min(max(wait * 2, args.interval, 1.0), BACKOFF_MOST)
+            said = f"{exc.code}: {exc}" if isinstance(exc, ResourceFault) else \
+                f"local.resource: {exc.strerror or exc}: {exc.filename or ''}"
+            print(f"medcom-adapter: {said}; trying again in {wait:.0f} s", file=sys.stderr,
+                  flush=True)
+        else:
+            wait = args.interval
+            if not line.startswith("delivered 0, receipts 0, duplicates 0, refused 0, "
+                                   "deferred 0; sent 0, failed 0; timed out 0"):
+                print(line, flush=True)
+        _sleep(wait, stop)
     return EXIT_OK
+
+
+def _sleep(seconds: float, stop: list[bool]) -> None:
+    """Sleep, waking early on a stop signal."""
+    until = time.monotonic() + seconds
+    while not stop and time.monotonic() < until:
+        time.sleep(min(0.2, until - time.monotonic()))
 
 
 def _resend(args: argparse.Namespace) -> int:

@@ -135,8 +135,21 @@ def load_keyring(data_dir: Path, env: Mapping[str, str] | None = None, *,
     if not path.exists():
         if not create:
             raise JournalKeyError(f"no journal key: set {KEY_ENV} or {KEY_FILE_ENV}")
-        write_keys(path, (new_key(),))
+        _first_keys(path, (new_key(),))
     return Keyring(parse_keys(path.read_text(encoding="ascii"), str(path)))
+
+
+def _first_keys(path: Path, keys: tuple[Key, ...]) -> None:
+    """Make the key file unless it exists: of processes starting together on a new data
+    directory exactly one key is made, and every one of them reads it."""
+    draft = path.with_name(f".{path.name}.{os.getpid()}")
+    write_keys(draft, keys)
+    try:
+        os.link(draft, path)
+    except FileExistsError:
+        pass  # another process made it first: its key is the journal's
+    finally:
+        draft.unlink()
 
 
 def _run(command: str) -> str:

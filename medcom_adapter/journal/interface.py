@@ -32,6 +32,7 @@ from medcom_adapter.journal.shared import SharedState, Unit
 from medcom_adapter.model.classification import Classification
 from medcom_adapter.model.henvisninger import HenvisningRecord, RecordedHenvisning
 from medcom_adapter.model.parties import PersonId
+from medcom_adapter.reliable.states import Status as Status  # re-exported: the journal speaks it
 
 SYSTEM = "system"  # the adapter's own workers: their reads are not audited (see above)
 
@@ -39,25 +40,6 @@ SYSTEM = "system"  # the adapter's own workers: their reads are not audited (see
 class Direction(StrEnum):
     OUTBOUND = "outbound"
     INBOUND = "inbound"
-
-
-class Status(StrEnum):
-    """A message's state. Outbound: draft -> queued -> sent -> acknowledged | rejected |
-    timed_out -> resent ... ; failed when it cannot be sent at all. Inbound: received ->
-    delivered | duplicate | refused (answered with a negative receipt / fatal-error ack)."""
-
-    DRAFT = "draft"
-    QUEUED = "queued"
-    SENT = "sent"
-    ACKNOWLEDGED = "acknowledged"
-    REJECTED = "rejected"
-    TIMED_OUT = "timed_out"
-    RESENT = "resent"
-    FAILED = "failed"
-    RECEIVED = "received"
-    DELIVERED = "delivered"
-    DUPLICATE = "duplicate"
-    REFUSED = "refused"
 
 
 # Statuses in which a message is not finished: still owed a receipt (outbound) or not yet
@@ -193,6 +175,19 @@ class PurgeReport:
 
 
 @dataclass(frozen=True, slots=True)
+class FileClaim:
+    """A received file, claimed by one worker (:meth:`Journal.claim_file`).
+
+    ``outcome`` (what the inbox decided it was: ``delivered``, ``receipts``, ``duplicates``,
+    ``refused``) and ``message`` (the journal entry it was decided as) are set once the
+    decision is committed; a worker that takes the claim over resumes from them."""
+
+    id: int
+    outcome: str | None = None
+    message: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class VerifyReport:
     checked: int
     first_broken: int | None = None  # journal id of the first entry whose digest/chain fails
@@ -239,7 +234,18 @@ class Journal(Protocol):
         """Store a message with its first status; returns its journal id."""
         ...
 
-    def set_status(self, id: int, status: Status, *, reason: str | None = None) -> None: ...
+    @property
+    def identity(self) -> str:
+        """This journal's own random id, given when it was created: what it published is
+        recorded under it, so another journal on the same mailbox never looks like it."""
+        ...
+
+    def set_status(self, id: int, status: Status, *, reason: str | None = None,
+                   leaving: Status | None = None) -> None:
+        """Change a message's status, compare-and-set: only as ``reliable.states`` allows, and
+        only while it is still in ``leaving`` when that is given. ``TransitionRefused``
+        otherwise (nothing is written); ``KeyError`` when there is no such message."""
+        ...
 
     def get(self, id: int, *, actor: str = "system") -> StoredMessage:
         """The stored message; raises KeyError when there is none. Audited unless ``actor``
@@ -292,11 +298,40 @@ class Journal(Protocol):
         """Store several messages in one durable commit (bulk loads, batched inboxes)."""
         ...
 
-    def atomic(self) -> AbstractContextManager[None]:
+    def atomic(self, *, alone: bool = False) -> AbstractContextManager[None]:
         """A block whose writes are one durable commit: all of them when it ends without an
         exception, none of them when it raises or the process dies inside it. Reads inside
         see its writes. Blocks nest; an inner block that raises undoes only its own writes.
-        Keep blocks short: a SQLite write block holds the journal's write lock throughout."""
+        Keep blocks short: a SQLite write block holds the journal's write lock throughout.
+
+        ``alone``: no other process appends, or runs a block ``alone``, until it ends, so
+        what it reads is still true when it writes (an inbound decision looks up what was
+        received before and appends; two processes must not both find nothing)."""
+        ...
+
+    def claim_file(self, name: str, digest: str, *, owner: str,
+                   lease_seconds: float) -> FileClaim | None:
+        """Claim a received file (its name and the SHA-256 of its bytes) for ``owner``:
+        insert-or-nothing among unsettled claims; a claim whose lease ran out (its worker
+        died) is taken over with what it decided. None: another worker holds it."""
+        ...
+
+    def keep_file(self, claim: int, *, owner: str, lease_seconds: float) -> bool:
+        """Renew the lease before acting on a claim; False when it was taken over."""
+        ...
+
+    def decide_file(self, claim: int, outcome: str, message: int | None, *,
+                    owner: str) -> bool:
+        """Record what the claimed file was decided to be, in the decision's own block;
+        False when ``owner`` no longer holds the claim (then the block must not commit)."""
+        ...
+
+    def settle_file(self, claim: int) -> None:
+        """The file left the in-folder: the claim is done."""
+        ...
+
+    def quarantined(self) -> Sequence[tuple[int, str]]:
+        """Rows left out of reads and claims because they failed to decrypt: (id, why)."""
         ...
 
     def export(self, patient: PersonId, *, actor: str,

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from uuid import UUID
 
-from medcom_adapter.errors import JournalError
+from medcom_adapter.errors import JournalError, TransitionRefused
 from medcom_adapter.journal import chain
 from medcom_adapter.journal.clock import Clock, utc_now
 from medcom_adapter.journal.henvisninger import select
@@ -25,6 +25,7 @@ from medcom_adapter.journal.interface import (
     SYSTEM,
     AuditEntry,
     Checkpoint,
+    FileClaim,
     NewMessage,
     PurgeReport,
     Query,
@@ -44,6 +45,7 @@ from medcom_adapter.model.henvisninger import (
     from_classification,
 )
 from medcom_adapter.model.parties import PersonId
+from medcom_adapter.reliable.states import allowed
 
 
 @dataclass(slots=True)
@@ -59,6 +61,19 @@ class _Record:
 
 
 @dataclass(frozen=True, slots=True)
+class _File:
+    """A claim on a received file (see ``Journal.claim_file``)."""
+
+    name: str
+    digest: str
+    owner: str
+    lease_until: datetime
+    outcome: str | None = None
+    message: int | None = None
+    settled: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class _Saved:
     """What ``atomic`` restores when its block fails: each record's mutable parts."""
 
@@ -66,6 +81,7 @@ class _Saved:
     audit: int
     head: str
     henvisninger: int
+    files: dict[int, _File]
 
 
 class MemoryJournal:
@@ -85,9 +101,11 @@ class MemoryJournal:
         self._by_field: dict[tuple[str, object], dict[int, None]] = {}
         self._by_status: dict[Status, dict[int, None]] = {}
         self.shared: SharedState = MemorySharedState()
+        self._files: dict[int, _File] = {}
+        self.identity = str(uuid.uuid4())
 
     @contextmanager
-    def atomic(self) -> Iterator[None]:
+    def atomic(self, *, alone: bool = False) -> Iterator[None]:
         with self._lock:
             saved = self._save()
             try:
@@ -99,7 +117,8 @@ class MemoryJournal:
     def _save(self) -> _Saved:
         return _Saved({id: (len(r.history), len(r.answered_by), r.lease_until, r.message,
                             r.purged_at) for id, r in self._records.items()},
-                      len(self._audit), self._head, len(self._henvisninger))
+                      len(self._audit), self._head, len(self._henvisninger),
+                      dict(self._files))
 
     def _restore(self, saved: _Saved) -> None:
         for id in [id for id in self._records if id not in saved.records]:
@@ -112,6 +131,7 @@ class MemoryJournal:
         del self._audit[saved.audit:]
         del self._henvisninger[saved.henvisninger:]
         self._head = saved.head
+        self._files = dict(saved.files)
         self._by_status = {}
         for id, record in self._records.items():
             self._by_status.setdefault(record.history[-1].status, {})[id] = None
@@ -143,13 +163,59 @@ class MemoryJournal:
                 ids.append(id)
             return ids
 
-    def set_status(self, id: int, status: Status, *, reason: str | None = None) -> None:
+    def set_status(self, id: int, status: Status, *, reason: str | None = None,
+                   leaving: Status | None = None) -> None:
         with self._lock:
             record = self._records[id]
+            current = record.history[-1].status
+            if not allowed(current, status) or leaving not in (None, current):
+                raise TransitionRefused(
+                    f"message {id} is {current}: no change to {status}"
+                    + (f" from {leaving}" if leaving is not None else ""), current=current)
             del self._by_status[record.history[-1].status][id]
             record.history.append(StatusChange(status, self._clock(), reason))
             self._by_status.setdefault(status, {})[id] = None
             record.lease_until = None
+
+    def claim_file(self, name: str, digest: str, *, owner: str,
+                   lease_seconds: float) -> FileClaim | None:
+        with self._lock:
+            now = self._clock()
+            until = now + timedelta(seconds=lease_seconds)
+            for id, f in self._files.items():
+                if f.name == name and f.digest == digest and not f.settled:
+                    if f.owner != owner and f.lease_until > now:
+                        return None
+                    self._files[id] = dataclasses.replace(f, owner=owner, lease_until=until)
+                    return FileClaim(id, f.outcome, f.message)
+            id = len(self._files) + 1
+            self._files[id] = _File(name, digest, owner, until)
+            return FileClaim(id)
+
+    def keep_file(self, claim: int, *, owner: str, lease_seconds: float) -> bool:
+        with self._lock:
+            f = self._files[claim]
+            if f.owner != owner or f.settled:
+                return False
+            until = self._clock() + timedelta(seconds=lease_seconds)
+            self._files[claim] = dataclasses.replace(f, lease_until=until)
+            return True
+
+    def decide_file(self, claim: int, outcome: str, message: int | None, *,
+                    owner: str) -> bool:
+        with self._lock:
+            if self._files[claim].owner != owner:
+                return False
+            self._files[claim] = dataclasses.replace(self._files[claim], outcome=outcome,
+                                                     message=message)
+            return True
+
+    def settle_file(self, claim: int) -> None:
+        with self._lock:
+            self._files[claim] = dataclasses.replace(self._files[claim], settled=True)
+
+    def quarantined(self) -> Sequence[tuple[int, str]]:
+        return ()  # nothing here is sealed, so nothing fails to open
 
     def get(self, id: int, *, actor: str = "system") -> StoredMessage:
         with self._lock:

@@ -3,17 +3,19 @@
 Appends lock the ``journal_head`` row (``FOR UPDATE``), so they take turns and the chain
 stays one line; outbox workers claim rows with ``FOR UPDATE SKIP LOCKED`` and pass over
 rows another process is claiming. The connection runs in autocommit mode and the journal
-opens its own transactions, as with SQLite, so the same SQL serves both.
+opens its own transactions, as with SQLite, so the same SQL serves both. A lost connection
+(or a full or read-only server) is a ``ResourceFault``; the next transaction connects anew.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
-from medcom_adapter.errors import JournalError
+from medcom_adapter.errors import JournalError, ResourceFault
 from medcom_adapter.journal.db import Dialect, Params, Row
+from medcom_adapter.journal.faults import SAFE, postgres_fault
 
 DIALECT = Dialect(
     name="postgresql", blob="BYTEA", bigint="BIGINT",
@@ -28,35 +30,69 @@ class PostgresDb:
 
     def __init__(self, url: str) -> None:
         try:
-            import psycopg
+            import psycopg  # noqa: F401 - said plainly when missing
         except ImportError:
             raise JournalError("a PostgreSQL journal needs psycopg: "
                                "pip install 'medcom-adapter[postgresql]'") from None
+        self._url, self._depth = url, 0
+        self._connection: Any = self._connect()
+
+    def _connect(self) -> Any:
+        import psycopg
+
         try:
-            self._connection: Any = psycopg.connect(url, autocommit=True)
+            return psycopg.connect(self._url, autocommit=True)
         except psycopg.OperationalError as exc:
             # The driver's message names host and port, never the password.
-            raise JournalError(f"cannot connect to the PostgreSQL journal: {exc}") from None
+            said = " ".join(str(exc).split())  # one line
+            raise ResourceFault(f"cannot connect to the PostgreSQL journal ({said}); "
+                                f"{SAFE}") from None
+
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        try:
+            yield
+        except Exception as exc:
+            fault = postgres_fault(exc)
+            if fault is None:
+                raise
+            raise fault from exc
 
     def rows(self, sql: str, params: Params = ()) -> list[Row]:
-        cursor = self._connection.execute(_pg(sql), params)
-        return list(cursor.fetchall()) if cursor.description else []
+        with self._guard():
+            cursor = self._live().execute(_pg(sql), params)
+            return list(cursor.fetchall()) if cursor.description else []
 
     def run(self, sql: str, params: Params = ()) -> int:
-        count: int = self._connection.execute(_pg(sql), params).rowcount
-        return count
+        with self._guard():
+            count: int = self._live().execute(_pg(sql), params).rowcount
+            return count
 
     def run_many(self, sql: str, params: Iterable[Params]) -> None:
-        with self._connection.cursor() as cursor:
+        with self._guard(), self._live().cursor() as cursor:
             cursor.executemany(_pg(sql), list(params))
 
     def script(self, sql: str) -> None:
-        self._connection.execute(sql)
+        with self._guard():
+            self._live().execute(sql)
 
     @contextmanager
     def transaction(self, *, write: bool) -> Iterator[None]:
-        with self._connection.transaction():
-            yield
+        with self._guard(), self._live().transaction():
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+
+    def _live(self) -> Any:
+        """The connection; a new one when the last was lost, between transactions only (a
+        lost transaction is the caller's to retry whole)."""
+        if self._depth == 0 and (self._connection.closed or self._connection.broken):
+            with suppress(Exception):
+                self._connection.close()
+            self._connection = self._connect()
+        return self._connection
 
     def close(self) -> None:
         self._connection.close()

@@ -72,7 +72,8 @@ class StoreFull(Exception):
 
 
 class SharedState(Protocol):
-    """Keys, launch contexts, sessions and drafts; every write is durable when it returns."""
+    """Keys, launch contexts, sessions, drafts and the pages' marks on messages; every write
+    is durable when it returns."""
 
     limits: Limits
 
@@ -123,6 +124,18 @@ class SharedState(Protocol):
         """The draft, removed: a draft is sent at most once, whichever process is asked."""
         ...
 
+    def marked(self, ids: Sequence[int], mark: str) -> set[int]:
+        """Those of the journal ids ``ids`` that carry the page mark ``mark``."""
+        ...
+
+    def set_mark(self, id: int, mark: str, other: int = 0, *, on: bool = True) -> None:
+        """Put (or take off) a mark on a journal id; ``other`` links a second id."""
+        ...
+
+    def linked(self, id: int, mark: str) -> tuple[int, ...]:
+        """The ids linked to ``id`` under ``mark``, in order."""
+        ...
+
 
 def lookup(secret_id: str) -> str:
     """What the store files a secret id under: its SHA-256, so the id itself is never kept."""
@@ -145,6 +158,7 @@ class MemorySharedState:
         self._launches: dict[str, tuple[bytes, datetime]] = {}
         self._sessions: dict[str, _Session] = {}
         self._drafts: dict[str, dict[str, tuple[datetime, bytes]]] = {}
+        self._marks: set[tuple[int, str, int]] = set()
         self._lock = threading.Lock()
 
     def add_key(self, key: KeyRecord) -> None:
@@ -243,3 +257,18 @@ class MemorySharedState:
         with self._lock:
             found = self._drafts.get(lookup(session_id), {}).pop(draft_id, None)
             return None if found is None else found[1]
+
+    def marked(self, ids: Sequence[int], mark: str) -> set[int]:
+        with self._lock:
+            return {i for i in ids if (i, mark, 0) in self._marks}
+
+    def set_mark(self, id: int, mark: str, other: int = 0, *, on: bool = True) -> None:
+        with self._lock:
+            if on:
+                self._marks.add((id, mark, other))
+            else:
+                self._marks.discard((id, mark, other))
+
+    def linked(self, id: int, mark: str) -> tuple[int, ...]:
+        with self._lock:
+            return tuple(sorted(o for i, m, o in self._marks if i == id and m == mark and o))

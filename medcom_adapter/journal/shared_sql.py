@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from medcom_adapter.journal import chain
 from medcom_adapter.journal.crypto import Keyring
-from medcom_adapter.journal.db import Db, Row
+from medcom_adapter.journal.db import Db, Row, marks
 from medcom_adapter.journal.shared import KeyRecord, Limits, StoreFull, Unit, lookup
 
 _KEY_COLUMNS = ("id, name, digest, scopes, units, created_at, revoked_at, webhook_url, "
@@ -180,6 +180,34 @@ class SqlSharedState:
                                             (sid, draft_id)):
                 return None
         return self._open("drafts", f"{sid}:{draft_id}", *found[0])
+
+    # -- the pages' marks on messages ------------------------------------------------------
+
+    def marked(self, ids: Sequence[int], mark: str) -> set[int]:
+        found: set[int] = set()
+        with self.db.transaction(write=False):
+            for start in range(0, len(ids), 500):
+                chunk = list(ids[start:start + 500])
+                if chunk:
+                    found |= {int(r[0]) for r in self.db.rows(
+                        f"SELECT message FROM page_marks WHERE mark = ? AND other = 0 AND "
+                        f"message IN ({marks(len(chunk))})", (mark, *chunk))}
+        return found
+
+    def set_mark(self, id: int, mark: str, other: int = 0, *, on: bool = True) -> None:
+        with self.db.transaction(write=True):
+            if on:
+                self.db.run("INSERT INTO page_marks (message, mark, other) VALUES (?, ?, ?) "
+                            "ON CONFLICT DO NOTHING", (id, mark, other))
+            else:
+                self.db.run("DELETE FROM page_marks WHERE message = ? AND mark = ? AND "
+                            "other = ?", (id, mark, other))
+
+    def linked(self, id: int, mark: str) -> tuple[int, ...]:
+        with self.db.transaction(write=False):
+            rows = self.db.rows("SELECT other FROM page_marks WHERE message = ? AND mark = ? "
+                                "AND other <> 0 ORDER BY other", (id, mark))
+        return tuple(int(r[0]) for r in rows)
 
     def _seal(self, table: str, where: str, payload: bytes) -> bytes:
         return self.keyring.encrypt(payload, f"{table}.payload:{where}")

@@ -3,7 +3,8 @@
 ``synchronous=FULL`` makes every commit reach the disk before it returns (in WAL mode the
 default, NORMAL, may lose the last commits on power loss). Write transactions begin
 ``IMMEDIATE`` so two processes never both read the chain head and then both append.
-A transaction begun inside another is a savepoint, as in PostgreSQL.
+A transaction begun inside another is a savepoint, as in PostgreSQL. A full or read-only
+disk is a ``ResourceFault`` (see :mod:`.faults`), never a bare driver error.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from medcom_adapter.journal.db import Dialect, Params, Row
+from medcom_adapter.journal.faults import sqlite_guard
 
 DIALECT = Dialect(
     name="sqlite", blob="BLOB", bigint="INTEGER", serial="INTEGER PRIMARY KEY AUTOINCREMENT",
@@ -31,26 +33,32 @@ class SqliteDb:
         if not path.exists():
             os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))  # WAL files follow it
         self.path = path
+        self._where = f"SQLite {path}"
         self._depth, self._writing = 0, False  # open transactions (savepoints nest inside)
-        self._connection = sqlite3.connect(path, isolation_level=None, timeout=30.0,
-                                           check_same_thread=False)
-        # 64 MB of page cache: appends touch several indexes with random keys (digests,
-        # person index), which at a million rows no longer fit SQLite's 2 MB default.
-        for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON",
-                       "busy_timeout=30000", "cache_size=-65536"):
-            self._connection.execute(f"PRAGMA {pragma}")
+        with sqlite_guard(self._where):
+            self._connection = sqlite3.connect(path, isolation_level=None, timeout=30.0,
+                                               check_same_thread=False)
+            # 64 MB of page cache: appends touch several indexes with random keys (digests,
+            # person index), which at a million rows no longer fit SQLite's 2 MB default.
+            for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON",
+                           "busy_timeout=30000", "cache_size=-65536"):
+                self._connection.execute(f"PRAGMA {pragma}")
 
     def rows(self, sql: str, params: Params = ()) -> list[Row]:
-        return self._connection.execute(sql, params).fetchall()
+        with sqlite_guard(self._where):
+            return self._connection.execute(sql, params).fetchall()
 
     def run(self, sql: str, params: Params = ()) -> int:
-        return self._connection.execute(sql, params).rowcount
+        with sqlite_guard(self._where):
+            return self._connection.execute(sql, params).rowcount
 
     def run_many(self, sql: str, params: Iterable[Params]) -> None:
-        self._connection.executemany(sql, params)
+        with sqlite_guard(self._where):
+            self._connection.executemany(sql, params)
 
     def script(self, sql: str) -> None:
-        self._connection.execute(sql)
+        with sqlite_guard(self._where):
+            self._connection.execute(sql)
 
     @contextmanager
     def transaction(self, *, write: bool) -> Iterator[None]:
@@ -58,16 +66,24 @@ class SqliteDb:
             with self._savepoint(write):
                 yield
             return
-        self._connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        with sqlite_guard(self._where):
+            self._connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
         self._depth, self._writing = 1, write
         try:
             yield
         except BaseException:
-            self._connection.execute("ROLLBACK")
+            if self._connection.in_transaction:  # SQLite may have rolled back itself
+                self._connection.execute("ROLLBACK")
             raise
         finally:
             self._depth = 0
-        self._connection.execute("COMMIT")
+        try:
+            with sqlite_guard(self._where):
+                self._connection.execute("COMMIT")
+        except BaseException:
+            if self._connection.in_transaction:
+                self._connection.execute("ROLLBACK")
+            raise
 
     @contextmanager
     def _savepoint(self, write: bool) -> Iterator[None]:

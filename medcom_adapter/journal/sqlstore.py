@@ -11,13 +11,20 @@ transaction (no audit row, no sync: see :mod:`.interface` for why).
 
 from __future__ import annotations
 
+import hashlib
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from medcom_adapter.errors import JournalCorrupt
+from medcom_adapter.errors import (
+    JournalCorrupt,
+    JournalError,
+    JournalKeyError,
+    TransitionRefused,
+)
 from medcom_adapter.journal import chain, rows
 from medcom_adapter.journal.clock import Clock, utc_now
 from medcom_adapter.journal.crypto import Keyring
@@ -27,6 +34,7 @@ from medcom_adapter.journal.interface import (
     SYSTEM,
     AuditEntry,
     Checkpoint,
+    FileClaim,
     NewMessage,
     PurgeReport,
     Query,
@@ -43,6 +51,7 @@ from medcom_adapter.journal.verify import check_key, verify_audit, verify_rows
 from medcom_adapter.model.classification import Classification
 from medcom_adapter.model.henvisninger import HenvisningRecord, RecordedHenvisning
 from medcom_adapter.model.parties import PersonId
+from medcom_adapter.reliable.states import allowed, sources
 
 _SELECT = f"SELECT {', '.join(rows.MESSAGE_COLUMNS)} FROM messages"
 _SELECT_HEADS = "SELECT {} FROM messages".format(", ".join(
@@ -55,15 +64,27 @@ class SqlJournal:
 
     def __init__(self, db: Db, keys: Keyring, *, clock: Clock = utc_now) -> None:
         self.db, self.keys, self._clock = db, keys, clock
+        self._damaged: dict[int, JournalError] = {}  # found by a read, quarantined after it
         check_key(db, keys)  # before anything is written: a wrong key must change nothing
         migrate(db)
         relink(db, keys, only_unkeyed=True)  # a journal from before keyed chains, once
         self.shared: SharedState = SqlSharedState(db, keys)
         self._henvisninger = HenvisningStore(db, keys, clock)
+        with db.transaction(write=True):
+            db.run("INSERT INTO journal_identity (id, identity) VALUES (1, ?) "
+                   "ON CONFLICT (id) DO NOTHING", (str(uuid.uuid4()),))
+            self._identity: str = db.rows("SELECT identity FROM journal_identity")[0][0]
+
+    @property
+    def identity(self) -> str:
+        return self._identity
 
     @contextmanager
-    def atomic(self) -> Iterator[None]:
+    def atomic(self, *, alone: bool = False) -> Iterator[None]:
         with self.db.transaction(write=True):
+            if alone:  # appends lock the head row too: they and other such blocks wait
+                self.db.rows("SELECT last_id FROM journal_head WHERE id = 1"
+                             + self.db.dialect.lock_rows)
             yield
 
     def append(self, message: NewMessage, status: Status, *, actor: str = "system") -> int:
@@ -111,23 +132,38 @@ class SqlJournal:
                 raise KeyError(message.answers)
             known.add(n)
 
-    def set_status(self, id: int, status: Status, *, reason: str | None = None) -> None:
+    def set_status(self, id: int, status: Status, *, reason: str | None = None,
+                   leaving: Status | None = None) -> None:
+        if leaving is not None and not allowed(leaving, status):
+            raise TransitionRefused(f"message {id}: no change from {leaving} to {status}")
+        leaves = sorted(sources(status) if leaving is None else {leaving})
         with self.db.transaction(write=True):
-            changed = self.db.run(
-                "UPDATE message_state SET status = ?, lease_until = NULL WHERE message = ?",
-                (status.value, id))
+            changed = leaves and self.db.run(
+                "UPDATE message_state SET status = ?, lease_until = NULL WHERE message = ? "
+                f"AND status IN ({marks(len(leaves))})", (status.value, id, *leaves))
             if not changed:
-                raise KeyError(id)
+                found = self.db.rows("SELECT status FROM message_state WHERE message = ?",
+                                     (id,))
+                if not found:
+                    raise KeyError(id)
+                raise TransitionRefused(
+                    f"message {id} is {found[0][0]}: no change to {status}"
+                    + (f" from {leaving}" if leaving is not None else ""),
+                    current=found[0][0])
             self.db.run(_HISTORY, rows.history_row(
                 id, status, chain.timestamp(self._clock()), reason, self.keys))
 
     def get(self, id: int, *, actor: str = "system") -> StoredMessage:
         with self.db.transaction(write=actor != SYSTEM):
             found = self._load(self.db.rows(_SELECT + " WHERE id = ?", (id,)))
-            if not found:
+            damage = self._damaged.get(id)
+            if not found and damage is None:
                 raise KeyError(id)
             if actor != SYSTEM:
                 self._log(actor, "read", (id,))
+        self._quarantine()
+        if damage is not None:
+            raise damage
         return found[0]
 
     def find(self, query: Query, *, actor: str = "system") -> Sequence[StoredMessage]:
@@ -141,7 +177,63 @@ class SqlJournal:
                 # one message by id is a read (scoped by the query's other filters)
                 self._log(actor, "read" if query.id is not None else "find",
                           tuple(s.id for s in found), _describe(query))
+        self._quarantine()
         return found
+
+    def _quarantine(self) -> None:
+        """Record the rows a read could not open, so claims pass over them from now on."""
+        if not self._damaged:
+            return
+        damaged, self._damaged = self._damaged, {}
+        at = chain.timestamp(self._clock())
+        with self.db.transaction(write=True):
+            self.db.run_many("INSERT INTO quarantined_rows (message, found_at, reason) "
+                             "VALUES (?, ?, ?) ON CONFLICT (message) DO NOTHING",
+                             [(id, at, f"{exc.code}: {exc}"[:500])
+                              for id, exc in damaged.items()])
+
+    def quarantined(self) -> Sequence[tuple[int, str]]:
+        return [(id, why) for id, why in self.db.rows(
+            "SELECT message, reason FROM quarantined_rows ORDER BY message")]
+
+    # -- received files ------------------------------------------------------------------
+    def claim_file(self, name: str, digest: str, *, owner: str,
+                   lease_seconds: float) -> FileClaim | None:
+        now = self._clock()
+        until = chain.timestamp(now + timedelta(seconds=lease_seconds))
+        name = hashlib.sha256(name.encode()).hexdigest()
+        with self.db.transaction(write=True):
+            new = self.db.rows(
+                "INSERT INTO inbound_files (name, digest, owner, lease_until, claimed_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (name, digest) WHERE settled_at IS NULL "
+                "DO NOTHING RETURNING id", (name, digest, owner, until, chain.timestamp(now)))
+            if new:
+                return FileClaim(new[0][0])
+            taken = self.db.rows(
+                "UPDATE inbound_files SET owner = ?, lease_until = ? WHERE name = ? AND "
+                "digest = ? AND settled_at IS NULL AND (owner = ? OR lease_until <= ?) "
+                "RETURNING id, outcome, message",
+                (owner, until, name, digest, owner, chain.timestamp(now)))
+        return FileClaim(*taken[0]) if taken else None
+
+    def keep_file(self, claim: int, *, owner: str, lease_seconds: float) -> bool:
+        until = chain.timestamp(self._clock() + timedelta(seconds=lease_seconds))
+        with self.db.transaction(write=True):
+            return bool(self.db.run(
+                "UPDATE inbound_files SET lease_until = ? WHERE id = ? AND owner = ? "
+                "AND settled_at IS NULL", (until, claim, owner)))
+
+    def decide_file(self, claim: int, outcome: str, message: int | None, *,
+                    owner: str) -> bool:
+        with self.db.transaction(write=True):
+            return bool(self.db.run(
+                "UPDATE inbound_files SET outcome = ?, message = ? WHERE id = ? AND owner = ?",
+                (outcome, message, claim, owner)))
+
+    def settle_file(self, claim: int) -> None:
+        with self.db.transaction(write=True):
+            self.db.run("UPDATE inbound_files SET settled_at = ? WHERE id = ?",
+                        (chain.timestamp(self._clock()), claim))
 
     def export(self, patient: PersonId, *, actor: str,
                units: tuple[Unit, ...] | None = None) -> Sequence[StoredMessage]:
@@ -159,7 +251,8 @@ class SqlJournal:
         with self.db.transaction(write=True):
             ids = [id for (id,) in self.db.rows(
                 "SELECT message FROM message_state WHERE status = ? AND (lease_until IS NULL "
-                "OR lease_until <= ?) ORDER BY message LIMIT ?" + self.db.dialect.skip_locked,
+                "OR lease_until <= ?) AND message NOT IN (SELECT message FROM "
+                "quarantined_rows) ORDER BY message LIMIT ?" + self.db.dialect.skip_locked,
                 (status.value, chain.timestamp(now), limit))]
             if ids:
                 self.db.run(
@@ -271,9 +364,18 @@ class SqlJournal:
         if audit:  # the audit log's break is named in the problems (it is no message)
             report = VerifyReport(report.checked, report.first_broken,
                                   (*report.problems, *audit))
+        self._release_quarantine()
         if not recorded:
             return report
         return VerifyReport(report.checked, report.first_broken, (*report.problems, *recorded))
+
+    def _release_quarantine(self) -> None:
+        """Rows that open again (their key is back) rejoin the flow."""
+        for id, _ in self.quarantined():
+            with self.db.transaction(write=True):
+                if self._load(self.db.rows(_SELECT + " WHERE id = ?", (id,))):
+                    self.db.run("DELETE FROM quarantined_rows WHERE message = ?", (id,))
+        self._damaged.clear()
 
     def close(self) -> None:
         self.db.close()
@@ -314,9 +416,16 @@ class SqlJournal:
                                     f"classifications WHERE message {inside}",
                                     chunk) if bodies else ():
                 classified[row[0]] = row
-        return [rows.stored(rows.as_dict(r), self.keys, attachments=attached[r[0]],
-                            history=history[r[0]], answered_by=answered[r[0]],
-                            classification=classified.get(r[0])) for r in found]
+        opened = []
+        for r in found:
+            try:
+                opened.append(rows.stored(
+                    rows.as_dict(r), self.keys, attachments=attached[r[0]],
+                    history=history[r[0]], answered_by=answered[r[0]],
+                    classification=classified.get(r[0])))
+            except (JournalCorrupt, JournalKeyError) as exc:  # one bad row stops no one
+                self._damaged[r[0]] = exc
+        return opened
 
     def _where(self, q: Query) -> tuple[str, list[object]]:
         clauses: list[str] = []

@@ -3,7 +3,8 @@
 :class:`FhirAnswers` is what a counterpart does with a VANSEnvelope addressed to it: a
 CareCommunication is validated with our profiles and acknowledged with an Acknowledgement
 built by ``fhir.acknowledging.answer`` (``fatal-error`` naming what failed when it is
-invalid); a new, valid one may be replied to (``fhir.threads.reply``) once; the same
+invalid, or when it cannot be read, e.g. a reference to no entry of the Bundle); a new,
+valid one may be replied to (``fhir.threads.reply``) once; the same
 envelope again gets the very same acknowledgement, the same message in a new envelope an
 acknowledgement with the same content. Acknowledgements are taken, never answered. A payload
 that is not a FHIR message is answered with a VANS ``NegativeMessage`` receipt.
@@ -24,7 +25,7 @@ from medcom_adapter.envelopes.vans import (
     VansReceipt,
     VansReceiptKind,
 )
-from medcom_adapter.errors import MedComError
+from medcom_adapter.errors import Issue, MedComError
 from medcom_adapter.fhir import wire
 from medcom_adapter.fhir.acknowledgement import from_bundle as read_ack
 from medcom_adapter.fhir.acknowledgement import to_bundle as ack_bundle
@@ -86,6 +87,13 @@ class FhirAnswers:
                 envelope, VansReceiptKind.NEGATIVE, envelope_id=str(uuid.uuid4()), sent=now,
                 error=VansError(exc.message[:500])))]
         issues = [i for i in validate_message(bundle) if not i.warning]
+        message: CareCommunication | None = None
+        if not issues and payload.document.kind is not Kind.ACKNOWLEDGEMENT:
+            try:  # what the profiles let through can still fail to read (a dangling
+                message = from_bundle(bundle)  # reference): that is a fatal error too
+            except MedComError as exc:
+                issues = [Issue(exc.code, exc.message,
+                                exc.location.path if exc.location else None)]
         if payload.document.kind is Kind.ACKNOWLEDGEMENT:
             if not issues:
                 self.acks_received.append(read_ack(bundle).acknowledged_id)
@@ -98,7 +106,7 @@ class FhirAnswers:
         if issues:
             self.refused.append(str(envelope.message.meta.identifier))
             return out
-        message = from_bundle(bundle)
+        assert message is not None
         if message.message_id in self.accepted:
             return out  # a resend: acknowledged as before, never answered twice
         self.accepted.append(message.message_id)

@@ -50,6 +50,7 @@ class Network:
         self.clock = clock
         self.ids = ids or IdSource()
         self.trace: list[Hop] = []
+        self.failures: list[str] = []  # a counterpart that raised, and what (a sandbox bug)
         self._mailboxes: dict[str, ProviderSide] = {}
         self._counterparts: dict[str, Counterpart] = {}
         self._held: list[tuple[int, str, bytes]] = []  # (due step, destination, data)
@@ -139,7 +140,11 @@ class Network:
             self._mailboxes[destination].deposit(name, data)
             return 1
         counterpart = self._counterparts[destination]
-        answers: list[Outgoing] = counterpart.handle(data, self.clock(), address)
+        try:
+            answers: list[Outgoing] = counterpart.handle(data, self.clock(), address)
+        except Exception as exc:  # one file a counterpart cannot take stops no traffic
+            self.failures.append(f"{destination}: {type(exc).__name__}: {exc}")
+            return 0
         source = address or read_address(data)
         if (source is not None and source.sender in self._counterparts
                 and source.sender not in self._mailboxes):

@@ -3,7 +3,8 @@
 An XCTL receipt is named by its kind (the status history carries a negative receipt's
 reason). An Acknowledgement is read from its Bundle: ``ok``, or ``fatal-error`` /
 ``transient-error`` with each OperationOutcome issue told in plain Danish by MedCom's
-error code, the technical text beside it for whoever has to fix the message.
+error code. The issue's own text (``technical``) is kept for the API and IT support; the
+pages show the Danish only.
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ from medcom_adapter.kinds import Kind
 from medcom_adapter.model.acknowledgement import AckCode
 from medcom_adapter.service import labels
 
-_RECEIPT_OUTCOME = {Kind.POSITIVE_RECEIPT: "Modtaget og godkendt",
-                    Kind.NEGATIVE_RECEIPT: "Afvist af modtageren",
-                    Kind.NEGATIVE_VANS_RECEIPT: "Afvist af VANS (kunne ikke leveres)"}
+_RECEIPT_OUTCOME = {Kind.POSITIVE_RECEIPT: labels.ACK_OUTCOME["ok"],
+                    Kind.NEGATIVE_RECEIPT: "Afvist af modtagerens system",
+                    Kind.NEGATIVE_VANS_RECEIPT: "Kunne ikke leveres af netværket (VANS)"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,8 +33,8 @@ class Reason:
 @dataclass(frozen=True, slots=True)
 class AnswerView:
     answer: StoredMessage
-    label: str  # what kind of answer, e.g. "Kvittering (FHIR)"
-    outcome: str  # what it says, e.g. "Modtaget og godkendt"
+    label: str  # what kind of answer, e.g. "Kvittering"
+    outcome: str  # what it says, e.g. "Modtaget og læst af modtagerens system"
     ok: bool | None  # None: not a verdict (e.g. a reply)
     reasons: tuple[Reason, ...] = ()
 
@@ -58,5 +59,5 @@ def _acknowledgement(answer: StoredMessage, label: str) -> AnswerView:
         Reason(labels.ACK_ERROR.get(i.details.code if i.details else "", labels.ACK_ERROR_OTHER),
                i.text)
         for i in ack.issues)
-    return AnswerView(answer, f"{label}: {ack.code.value}", labels.ACK_OUTCOME[ack.code.value],
+    return AnswerView(answer, label, labels.ACK_OUTCOME[ack.code.value],
                       ack.code is AckCode.OK, reasons)

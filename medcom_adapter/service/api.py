@@ -28,6 +28,7 @@ from medcom_adapter.service.apikeys import ApiKey
 from medcom_adapter.service.auth import require
 from medcom_adapter.service.context import Kind, LaunchContext
 from medcom_adapter.service.filing import filing_zip
+from medcom_adapter.service.launching import launch_problems
 from medcom_adapter.service.problems import ApiProblem, FieldError, responses
 from medcom_adapter.service.settings import public_url
 from medcom_adapter.service.state import ServiceState, state
@@ -58,6 +59,9 @@ class PatientIn(_Strict):
     given_name: Text | None = None
     surname: Text
     address: Address | None = None
+    gp_sor: Annotated[str, Field(pattern=r"^[1-9][0-9]{5,17}$", description=(
+        "the child's own GP (SOR code): preselected as the receiver of a KM, and the "
+        "receiver of a referral's copy to the GP"))] | None = None
 
 
 class UnitIn(_Strict):
@@ -203,6 +207,7 @@ def _context(body: ContextIn, kind: Kind, key: ApiKey, *, journal: bool = False
             patient_postcode=address.postcode, patient_district=address.district,
             unit_street=unit_address.street, unit_postcode=unit_address.postcode,
             unit_district=unit_address.district, unit_speciality=body.unit.speciality,
+            gp_sor=body.patient.gp_sor,
             patient_id_is_replacement=body.patient.replacement,
         )
     except InvalidValue as exc:
@@ -297,13 +302,21 @@ def _actor(key: ApiKey) -> str:
              responses=responses(401, 403, 413, 422))
 async def launch(body: LaunchIn, request: Request,
                  key: Annotated[ApiKey, Depends(require("launch"))]) -> LaunchOut:
-    """A one-time URL that opens the referral or KM page for this context in a browser."""
+    """A one-time URL that opens the referral or KM page for this context in a browser.
+
+    Refused (422, each missing or unusable field named) when the form could not send what
+    it offers: the unit's name, address and speciality a referral's letters need, a
+    receiver to choose, the child's GP where given."""
     s = state(request)
     if body.journal and "journal" not in key.scopes:
         raise ApiProblem("api.forbidden", detail="this API key lacks the scope 'journal'")
+    context = _context(body, Kind(body.kind), key, journal=body.journal)
+    problems = launch_problems(s.settings.directory, context, now=s.settings.clock())
+    if problems:
+        raise _invalid(*(FieldError(path, "api.launch-incomplete", detail)
+                         for path, detail in problems.items()), code="api.launch-incomplete")
     try:
-        token, expires = s.tokens.issue(_context(body, Kind(body.kind), key,
-                                                 journal=body.journal))
+        token, expires = s.tokens.issue(context)
     except StoreFull:
         raise ApiProblem("api.unavailable") from None
     return LaunchOut(url=public_url(s.settings, request, f"/launch/{token}"), expires=expires)

@@ -11,10 +11,21 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from medcom_adapter.journal.interface import Journal
-from medcom_adapter.service import api, henvisninger_api, operations, pages, pages_126a
+from medcom_adapter.service import (
+    api,
+    henvisninger_api,
+    mailbox,
+    operations,
+    pages,
+    pages_126a,
+    printing,
+    status_pages,
+)
 from medcom_adapter.service.apikeys import ApiKeys
 from medcom_adapter.service.correlation import RequestId
 from medcom_adapter.service.drafts import Drafts
+from medcom_adapter.service.kept import KeptFiles
+from medcom_adapter.service.marks import Marks
 from medcom_adapter.service.problems import KeepSubmitted
 from medcom_adapter.service.security import BodyLimit, SecurityHeaders
 from medcom_adapter.service.sessions import Sessions
@@ -69,6 +80,8 @@ def create_app(journal: Journal, settings: Settings | None = None, *,
                  longest_seconds=settings.session_longest_seconds,
                  live=lambda key_id: keys.live(key_id) is not None),
         Drafts(journal.shared),
+        KeptFiles(journal.shared, settings.clock),
+        Marks(journal.shared),
     )
     app.state.workers = workers
     app.state.metrics = operations.registry(journal)
@@ -77,6 +90,9 @@ def create_app(journal: Journal, settings: Settings | None = None, *,
     app.include_router(henvisninger_api.router)
     app.include_router(pages_126a.router)
     app.include_router(pages.router)
+    app.include_router(status_pages.router)
+    app.include_router(mailbox.router)
+    app.include_router(printing.router)
     pages.install_error_pages(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     body_limit = settings.max_upload_bytes * (settings.max_attachments + 1) * 4 // 3 + 2**20

@@ -44,6 +44,7 @@ class LaunchContext:
     unit_postcode: str | None = None  # letter versions (XBIN02 for BUP departments) need them
     unit_district: str | None = None
     unit_speciality: str | None = None
+    gp_sor: str | None = None  # the child's own GP: preselected as a KM's receiver
     patient_id_is_replacement: bool = False  # an erstatnings-CPR/eCPR the case system marked
 
     def __post_init__(self) -> None:

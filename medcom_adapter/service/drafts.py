@@ -31,6 +31,7 @@ class Draft:
     values: dict[str, Any]  # the form's fields, to fill it in again
     outgoing: Outgoing
     summary: dict[str, str]
+    copy: Outgoing | None = None  # a referral's copy to the GP, queued with it
 
 
 class Drafts:
@@ -52,20 +53,29 @@ class Drafts:
 
 
 def _dump(draft: Draft) -> bytes:
-    prepared = draft.outgoing.prepared
     return json.dumps({
         "kind": draft.kind, "values": draft.values, "summary": draft.summary,
-        "receiver": draft.outgoing.receiver, "prepared_receiver": prepared.receiver,
-        "via": prepared.via, "entries": [_message(m) for m in prepared.entries],
+        **_outgoing(draft.outgoing),
+        "copy": _outgoing(draft.copy) if draft.copy is not None else None,
     }, separators=(",", ":")).encode()
+
+
+def _outgoing(outgoing: Outgoing) -> dict[str, Any]:
+    prepared = outgoing.prepared
+    return {"receiver": outgoing.receiver, "prepared_receiver": prepared.receiver,
+            "via": prepared.via, "entries": [_message(m) for m in prepared.entries]}
 
 
 def _load(data: bytes) -> Draft:
     raw = json.loads(data)
+    return Draft(raw["kind"], raw["values"], _load_outgoing(raw), raw["summary"],
+                 _load_outgoing(raw["copy"]) if raw.get("copy") else None)
+
+
+def _load_outgoing(raw: dict[str, Any]) -> Outgoing:
     prepared = Prepared(tuple(_new_message(m) for m in raw["entries"]),
                         raw["prepared_receiver"], raw["via"])
-    return Draft(raw["kind"], raw["values"], Outgoing(prepared, raw["receiver"]),
-                 raw["summary"])
+    return Outgoing(prepared, raw["receiver"])
 
 
 def _b64(data: bytes) -> str:

@@ -52,12 +52,20 @@ REFERRAL_CLASS = Henvisning.CHILD_PSYCHIATRY  # referrals go to BUP departments 
 
 class FieldErrors(Exception):
     """Danish messages keyed by field name ("" for the form as a whole). ``cause`` is the
-    core error behind them, if any: the API answers with its code and English message."""
+    core error behind them, if any: the API answers with its code and English message. A
+    page never shows the cause's text (schema messages, element paths)."""
 
     def __init__(self, errors: Mapping[str, str], cause: MedComError | None = None) -> None:
         super().__init__("; ".join(f"{k or 'form'}: {v}" for k, v in errors.items()))
         self.errors = dict(errors)
         self.cause = cause
+
+    @property
+    def technical(self) -> str | None:
+        """The cause in its own words, every issue with its path (for logs and the API)."""
+        if isinstance(self.cause, OutboundInvalid) and self.cause.issues:
+            return " ".join(f"{i.path or ''} {i.message}".strip() for i in self.cause.issues)
+        return str(self.cause) if self.cause is not None else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +73,16 @@ class Upload:
     title: str
     content_type: str
     data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class CustodyHolder:
+    """A holder of parental custody (forældremyndighed) and whether they consent."""
+
+    relation: str  # mor, far, uspec_paaroerende (MedCom's RelationCode)
+    surname: str
+    given_name: str | None = None
+    consent: bool | None = None  # None: not answered
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +97,7 @@ class ReferralFields:
     relative_surname: str | None = None
     classes: tuple[Henvisning, ...] = ()
     form: Upload | None = None  # the region's referral form (PDF)
+    custody: tuple[CustodyHolder, ...] = ()  # one or two; the first is the letter's Relative
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,18 +202,39 @@ def _clean(text: str | None) -> str | None:
     return text.strip() if text and text.strip() else None
 
 
+# What a worker can do when a letter cannot be built from what the case system sent.
+CANNOT_BUILD = ("Meddelelsen kan ikke dannes ud fra oplysningerne fra fagsystemet. "
+                "Kontakt kommunens IT-support, og send den på anden måde imens.")
+_DANISH_OF_FIELD = {
+    "reason": "Årsagen kan ikke sendes, som den er skrevet. Fjern særlige tegn, og prøv igen.",
+    "diagnosis_text": "Diagnosen er ugyldig. Brug en SKS-kode (f.eks. DF419) og højst 70 "
+                      "tegns tekst.",
+    "diagnosis_code": "Diagnosekoden er ugyldig. Brug en SKS-kode, f.eks. DF419.",
+    "relative_surname": "Pårørendes navn er ugyldigt.",
+    "relative_given_name": "Pårørendes navn er ugyldigt.",
+    "relative_relation": "Vælg en relation.",
+    "topic": "Emnet er ugyldigt (højst 70 tegn).",
+    "text": "Teksten kan ikke sendes, som den er skrevet. Fjern særlige tegn, og prøv igen.",
+    "priority": "Vælg en prioritet.",
+    "category": "Vælg en af MedComs kategorier.",
+    "receiver": "Modtageren kan ikke modtage denne meddelelse.",
+}
+
+
 def _danish(exc: MedComError) -> FieldErrors:
-    """A core error as a form error, placed on the field it concerns when we know it."""
+    """A core error as a form error in Danish, on the field it concerns when we know it.
+
+    The core's text (schema messages, element paths) goes to ``technical`` only: what
+    the worker reads says what to do."""
     if isinstance(exc, UnknownReceiver | ReceiverDoesNotAccept):
-        return FieldErrors({"receiver": "Modtageren kan ikke modtage denne meddelelse."}, exc)
+        return FieldErrors({"receiver": _DANISH_OF_FIELD["receiver"]}, exc)
     if isinstance(exc, OutboundInvalid):
         path = exc.issues[0].path if exc.issues else ""
         target = next((f for e, f in _FIELD_OF_ELEMENT.items() if path and e in path), "")
-        return FieldErrors({target: f"Meddelelsen kan ikke dannes: {exc.issues[0].message}"
-                            if exc.issues else "Meddelelsen kan ikke dannes."}, exc)
-    key = exc.location.path if exc.location and exc.location.path else ""
-    target = _FIELD_OF_KEY.get(key, _FIELD_OF_KEY.get(key.split(".")[0], ""))
-    return FieldErrors({target: f"Ugyldig værdi: {exc.message}"}, exc)
+    else:
+        key = exc.location.path if exc.location and exc.location.path else ""
+        target = _FIELD_OF_KEY.get(key, _FIELD_OF_KEY.get(key.split(".")[0], ""))
+    return FieldErrors({target: _DANISH_OF_FIELD.get(target, CANNOT_BUILD)}, exc)
 
 
 def referral(directory: Directory, ctx: LaunchContext, fields: ReferralFields, *,
@@ -212,6 +252,7 @@ def referral(directory: Directory, ctx: LaunchContext, fields: ReferralFields, *
         errors["diagnosis_text"] = "Skriv diagnosens tekst, når der er angivet en kode."
     if fields.relative_relation and not _clean(fields.relative_surname):
         errors["relative_surname"] = "Skriv pårørendes efternavn."
+    _check_custody(fields.custody, errors)
     if not fields.classes:
         errors["classes"] = "Vælg mindst én henvisningskategori."
     if receiver is not None and receiver.form and fields.form is None:
@@ -226,7 +267,11 @@ def referral(directory: Directory, ctx: LaunchContext, fields: ReferralFields, *
                      else "uspecificeretkode",
                      "code": _clean(fields.diagnosis_code), "description": "henv_diagnose"}
     relative = None
-    if fields.relative_relation:
+    if fields.custody:
+        first = fields.custody[0]
+        relative = {"relation": first.relation, "surname": first.surname.strip(),
+                    "given_name": _clean(first.given_name)}
+    elif fields.relative_relation:
         relative = {"relation": fields.relative_relation,
                     "surname": _clean(fields.relative_surname),
                     "given_name": _clean(fields.relative_given_name)}
@@ -241,6 +286,7 @@ def referral(directory: Directory, ctx: LaunchContext, fields: ReferralFields, *
         "priority": fields.priority,
         "referral_status": "ambulant",
         "clinical_reason": fields.reason.strip(),
+        "supplementary": custody_text(fields.custody) or None,
         "diagnosis": diagnosis,
         "attachments": [{"file": "skema.pdf", "description": fields.form.title[:70],
                          "extension": "pdf"}] if fields.form else [],
@@ -251,6 +297,64 @@ def referral(directory: Directory, ctx: LaunchContext, fields: ReferralFields, *
     except MedComError as exc:
         raise _danish(exc) from None
     return Outgoing(prepared, receiver.label)
+
+
+RELATIONS = {"mor": "Mor", "far": "Far", "uspec_paaroerende": "Anden indehaver"}
+
+
+def _check_custody(holders: tuple[CustodyHolder, ...], errors: dict[str, str]) -> None:
+    if len(holders) > 2:
+        errors["custody2_surname"] = "Højst to kan have forældremyndigheden."
+    for n, holder in enumerate(holders[:2], start=1):
+        if holder.relation not in RELATIONS:
+            errors[f"custody{n}_relation"] = "Vælg relationen til barnet."
+        if not _clean(holder.surname):
+            errors[f"custody{n}_surname"] = "Skriv efternavnet."
+        if holder.consent is None:
+            errors[f"custody{n}_consent"] = "Angiv, om der er givet samtykke til henvisningen."
+
+
+def custody_text(holders: tuple[CustodyHolder, ...]) -> str:
+    """Both custody holders and their consent, in the referral's supplementary text.
+
+    XREF01 carries one Relative structurally (the first holder); MedCom's referral has no
+    element for a second, so the second, and every holder's consent, go in
+    AdditionalInformation/Supplementary, where the receiving department reads them."""
+    lines = [f"{RELATIONS.get(h.relation, 'Indehaver')}: "
+             f"{' '.join(p for p in (_clean(h.given_name), h.surname.strip()) if p)} - "
+             f"{'samtykker' if h.consent else 'samtykker ikke'} til henvisningen"
+             for h in holders]
+    if not lines:
+        return ""
+    both = len(holders) == 2 and all(h.consent for h in holders)
+    head = ("Forældremyndighed (fælles, begge samtykker):" if both
+            else "Forældremyndighed:")
+    return "\n".join((head, *lines))
+
+
+def copy_to_gp(directory: Directory, ctx: LaunchContext, fields: ReferralFields,
+               referral_to: str, *, now: datetime, ids: IdSource | None = None) -> Outgoing:
+    """The KM telling the child's GP that the child was referred: the referral's gist (to
+    whom, why, by whom), sent as its own message. A receiver taking CareCommunication gets
+    it in the category MedCom has for it ("Vedr. henvisning")."""
+    if not ctx.gp_sor:
+        raise FieldErrors({"copy_gp": "Barnets egen læge kendes ikke fra fagsystemet."})
+    who = " ".join(p for p in (ctx.patient_given_name, ctx.patient_surname) if p)
+    text = "\n".join((
+        f"Til orientering: {ctx.unit_name or 'PPR'} har henvist {who} til "
+        f"{referral_to} (børne- og ungdomspsykiatrien).",
+        f"Årsag: {fields.reason.strip()}",
+        f"Henviser: {ctx.worker_name}"
+        + (f", {ctx.worker_title}" if ctx.worker_title else "")
+        + (f", tlf. {ctx.worker_phone}" if ctx.worker_phone else ""),
+    ))
+    try:
+        return km(directory, ctx, KmFields(
+            receiver_sor=ctx.gp_sor, text=text, topic="Kopi af henvisning til BUP",
+            category=Category.REGARDING_REFERRAL.value), now=now, ids=ids)
+    except FieldErrors as exc:
+        raise FieldErrors({"copy_gp": "Kopien til egen læge kan ikke dannes. " + CANNOT_BUILD},
+                          exc.cause) from None
 
 
 def km(directory: Directory, ctx: LaunchContext, fields: KmFields, *, now: datetime,

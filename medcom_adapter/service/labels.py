@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from medcom_adapter import catalogue
 
+# Each step of a message's history (the headline a person reads is in .plain). A received
+# message's "delivered" means the inbox has finished with it, not that a case system has it.
 STATUS = {
     "draft": "Kladde",
     "queued": "I kø til afsendelse",
-    "sent": "Sendt",
-    "acknowledged": "Kvitteret af modtageren",
-    "rejected": "Afvist af modtageren",
+    "sent": "Sendt, afventer svar",
+    "acknowledged": "Modtaget af modtagerens system",
+    "rejected": "Afvist af modtagerens system",
     "timed_out": "Ingen kvittering inden fristen",
     "resent": "Sendt igen",
     "failed": "Kunne ikke sendes",
     "received": "Modtaget",
-    "delivered": "Leveret til fagsystemet",
-    "duplicate": "Dublet (allerede modtaget)",
+    "delivered": "Modtaget og behandlet",
+    "duplicate": "Modtaget igen (dublet)",
     "refused": "Afvist ved modtagelsen",
 }
 
@@ -29,6 +31,8 @@ PRIORITY = {
 
 RELATION = {"mor": "Mor", "far": "Far", "uspec_paaroerende": "Anden pårørende", "": ""}
 
+# What a message is, in the words of the people who use them (the MedCom kind and
+# version are under "Tekniske oplysninger" on the status page).
 KIND = {kind.value: t.danish for kind, t in catalogue.TYPES.items()}
 
 # MedCom's CareCommunication categories, with the Danish names MedCom gives them, in the
@@ -56,10 +60,10 @@ CATEGORY = {
 
 # Acknowledgement codes, as the status page says them.
 ACK_OUTCOME = {
-    "ok": "Modtaget og godkendt",
+    "ok": "Modtaget og læst af modtagerens system",
     "transient-error": "Midlertidig fejl hos modtageren (meddelelsen behandles, når fejlen er "
                        "rettet)",
-    "fatal-error": "Afvist af modtageren",
+    "fatal-error": "Afvist af modtagerens system",
 }
 
 # MedCom's acknowledgement error codes, in plain Danish.

@@ -19,8 +19,10 @@ from medcom_adapter.model.classification import Henvisning
 from medcom_adapter.model.henvisninger import HenvisningRecord, RecordedHenvisning
 from medcom_adapter.model.identifiers import SorId
 from medcom_adapter.service.context import LaunchContext
-from medcom_adapter.service.pages import _form, _page, _session
 from medcom_adapter.service.state import state
+from medcom_adapter.service.web import page as _page
+from medcom_adapter.service.web import posted as _form
+from medcom_adapter.service.web import session_of as _session
 from medcom_adapter.stats import collect, report
 from medcom_adapter.stats.figures import DANISH_TIME
 

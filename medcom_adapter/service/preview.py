@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from medcom_adapter.fhir import wire
 from medcom_adapter.fhir.carecommunication import from_bundle
@@ -32,9 +31,9 @@ from medcom_adapter.model.parties import Organisation, Patient
 from medcom_adapter.model.text import FormattedText
 from medcom_adapter.oioxml.emessage import parse
 from medcom_adapter.service import labels
+from medcom_adapter.service.when import danish as danish_time
 
 Row = tuple[str, str]
-DANISH_TIME = ZoneInfo("Europe/Copenhagen")
 
 _STATUS = {"ambulant": "Ambulant", "indlaeggelse": "Indlæggelse", "hjemmet": "I hjemmet"}
 
@@ -52,7 +51,7 @@ def danish(entries: Iterable[NewMessage]) -> tuple[Section, ...]:
         title = labels.KIND.get(entry.kind, entry.kind)
         if entry.kind == Kind.CARE_COMMUNICATION:
             rows = _care_communication(from_bundle(wire.load(entry.data)[0]))
-            sections.append(Section(f"{title}, version {entry.version}", tuple(rows)))
+            sections.append(Section(title, tuple(rows)))
             continue
         letter = parse(entry.data).message.letters[0]
         if isinstance(letter, Referral):
@@ -64,7 +63,7 @@ def danish(entries: Iterable[NewMessage]) -> tuple[Section, ...]:
                     for o in letter.objects]
         else:
             rows = []
-        sections.append(Section(f"{title}, version {entry.version}", tuple(rows)))
+        sections.append(Section(title, tuple(rows)))
     return tuple(sections)
 
 
@@ -143,11 +142,11 @@ def _care_communication(cc: CareCommunication) -> list[Row]:
 
 
 def _when(time: datetime) -> str:
-    return time.astimezone(DANISH_TIME).strftime("%d.%m.%Y %H:%M")
+    return danish_time(time)
 
 
 def _party(party: Party) -> str:
-    return f"{party.name or '(uden navn)'} (SOR {party.sor}, lokationsnummer {party.gln})"
+    return party.name or "(uden navn)"
 
 
 def _care_patient(p: CarePatient) -> str:
@@ -156,8 +155,7 @@ def _care_patient(p: CarePatient) -> str:
 
 
 def _organisation(org: Organisation) -> str:
-    name = _join(org.name, org.department, org.unit, sep=", ") or "(uden navn)"
-    return f"{name} (lokationsnummer {org.ean})"
+    return _join(org.name, org.department, org.unit, sep=", ") or "(uden navn)"
 
 
 def _patient(p: Patient) -> str:

@@ -61,6 +61,9 @@ TITLES: Mapping[str, Title] = {
                           "Forespørgslen strider mod det, der er registreret"),
     "api.too-large": Title(413, "The request is too large", "Forespørgslen er for stor"),
     "api.validation": Title(422, "The request is invalid", "Forespørgslen er ugyldig"),
+    "api.launch-incomplete": Title(
+        422, "The launch lacks what its form needs to send (each field named)",
+        "Opstarten mangler oplysninger, som formularen skal bruge"),
     "api.http": Title(400, "The request cannot be served", "Forespørgslen kan ikke besvares"),
     "api.unavailable": Title(503, "Too many open launch links or sessions; try again later",
                              "For mange åbne links eller sessioner; prøv igen senere"),

@@ -19,6 +19,8 @@ from medcom_adapter.model.parties import PersonId
 from medcom_adapter.service.apikeys import ApiKeys
 from medcom_adapter.service.drafts import Drafts
 from medcom_adapter.service.forms import Outgoing
+from medcom_adapter.service.kept import KeptFiles
+from medcom_adapter.service.marks import Marks
 from medcom_adapter.service.sessions import Sessions
 from medcom_adapter.service.settings import Settings
 from medcom_adapter.service.tokens import LaunchTokens
@@ -32,10 +34,19 @@ class ServiceState:
     tokens: LaunchTokens
     sessions: Sessions
     drafts: Drafts
+    kept: KeptFiles
+    marks: Marks
 
     def queue(self, outgoing: Outgoing, *, actor: str) -> tuple[int, ...]:
         """Journal ids, the letter first, then its binaries (each sent on its own)."""
         return outgoing.prepared.queue(self.journal, actor=actor).ids
+
+    def queue_together(self, first: Outgoing, *more: Outgoing,
+                       actor: str) -> list[tuple[int, ...]]:
+        """Several messages queued in one journal commit: all of them or none (a referral
+        and its copy to the GP)."""
+        with self.journal.atomic():
+            return [self.queue(o, actor=actor) for o in (first, *more)]
 
     def read(self, journal_id: int, *, actor: str, units: tuple[Unit, ...],
              patient: PersonId | None = None) -> StoredMessage | None:

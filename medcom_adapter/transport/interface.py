@@ -56,6 +56,11 @@ class Transport(Protocol):
         """The journal has committed ``received``: archive it so it is not received again."""
         ...
 
+    def pending(self, received: Received) -> bool:
+        """Whether ``received`` is still unsettled (another reader may have settled it
+        since it was read)."""
+        ...
+
 
 class ProviderSide(Protocol):
     """The network's end of a mailbox: what the VANS provider (or the sandbox) does."""

@@ -40,6 +40,10 @@ class MemoryTransport:
             if self._in.pop(str(received.handle), None) is not None:
                 self.archive.append(received)
 
+    def pending(self, received: Received) -> bool:
+        with self._lock:
+            return str(received.handle) in self._in
+
     @property
     def provider(self) -> MemoryProvider:
         return MemoryProvider(self)

@@ -5,14 +5,24 @@ decision (deliver, duplicate, reject); what a receipt or acknowledgement means f
 sent is :func:`medcom_adapter.reliable.outbound.on_answer`'s. The inbox only reads the
 bytes, looks up what the journal has (:mod:`.tracking`) and records the decision.
 
+Several workers may read one in-folder. Each file is first claimed in the journal
+(:meth:`~medcom_adapter.journal.interface.Journal.claim_file`: insert-or-nothing on the
+file's name and bytes), so exactly one worker decides it; the decision looks up what was
+received before and appends in one block that runs ``alone``, so two files of the same
+letter are never both taken as new.
+
 Order matters for crash-safety. The received message is journaled (``received``) together
-with its receipt or acknowledgement (``queued``, for the outbox to send), in one commit,
-before anything else; delivery is marked (``delivered``) after the hook has it and before
-the file is settled.
-A process killed anywhere leaves the file in the inbox, and the next run finds the journal
-entry for the same bytes still ``received`` and finishes it, so nothing is lost and nothing
-is delivered twice. Receipts and acknowledgements of what we sent are delivered to no one:
-consecutive ones are taken in under one durable commit, their files settled after it.
+with its receipt or acknowledgement (``queued``, for the outbox to send) and the claim's
+decision, in one commit, before anything else; delivery is marked (``delivered``) after
+the hook has it and before the file is settled, and the claim is closed after that.
+A process killed anywhere leaves the file in the in-folder and its claim open; when the
+claim's lease runs out another worker (or the same one restarted) takes it over and resumes
+from the decision it holds: finishes a delivery still ``received``, and only settles a file
+whose letter was delivered and answered, never deciding it again. So nothing is lost and
+nothing is answered twice; the hook is called again only when a process died between the
+hook and the journal's ``delivered`` (hence its idempotency key). Receipts and
+acknowledgements of what we sent are delivered to no one: consecutive ones are taken in
+under one durable commit, their files settled after it.
 
 OIOXML Emessages are handled here; FHIR messages in VANSEnvelopes by :mod:`.inbox_fhir`.
 """
@@ -21,18 +31,29 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import os
+import uuid
 from collections.abc import Callable
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from medcom_adapter.addressing.directory import Directory
 from medcom_adapter.addressing.senders import sender_sor
 from medcom_adapter.detect import VANS_NAMESPACE, Report, check
-from medcom_adapter.errors import InboundInvalid, InconsistentMessage, MedComError, TransportFailure
+from medcom_adapter.errors import (
+    InboundInvalid,
+    InconsistentMessage,
+    JournalError,
+    MedComError,
+    ResourceFault,
+    TransitionRefused,
+    TransportFailure,
+)
 from medcom_adapter.journal.interface import (
     Attachment,
     Direction,
+    FileClaim,
     Journal,
     NewMessage,
     Status,
@@ -51,6 +72,7 @@ from medcom_adapter.transport.interface import Received, Transport
 from medcom_adapter.workers import checked, tracking
 from medcom_adapter.workers.hooks import Delivery, Hook
 from medcom_adapter.workers.inbox_fhir import process_vans
+from medcom_adapter.workers.lease import lease_seconds as lease
 from medcom_adapter.workers.received import Inbound, Owed
 
 
@@ -65,6 +87,8 @@ class InboxRun:
     duplicates: int = 0
     refused: int = 0
     deferred: int = 0  # the hook failed; the file stays and is tried again
+    elsewhere: int = 0  # claimed by another worker (or it took our claim over)
+    quarantined: int = 0  # failed to be handled: moved aside with why, tried again later
 
 
 class Inbox:
@@ -72,6 +96,7 @@ class Inbox:
         self, journal: Journal, transport: Transport, hook: Hook, *,
         clock: Callable[[], datetime] = utc_now, ids: IdSource | None = None,
         directory: Directory | None = None,
+        lease_seconds: float | None = None,
     ) -> None:
         self.journal = journal
         self.directory = directory  # names a received message's sender by SOR id
@@ -80,24 +105,52 @@ class Inbox:
         self.clock = clock
         self.ids = ids or IdSource()
         self.answers_per_commit = 100
+        # how long a claimed file stays ours (--lease, MEDCOM_OUTBOX_LEASE)
+        self.lease_seconds = lease_seconds or lease(env=os.environ)
+        self.owner = uuid.uuid4().hex  # this worker, as the journal's file claims know it
         self._batching = False
         self._answers: _Answers | None = None
+        self._claim: FileClaim | None = None  # the file being handled
 
     def run_once(self) -> InboxRun:
-        counts = {"delivered": 0, "receipts": 0, "duplicates": 0, "refused": 0, "deferred": 0}
+        counts = {"delivered": 0, "receipts": 0, "duplicates": 0, "refused": 0,
+                  "deferred": 0, "elsewhere": 0, "quarantined": 0}
         self._batching = True
         try:
             for received in self.transport.receive():
+                claim = self.journal.claim_file(
+                    received.name, hashlib.sha256(received.data).hexdigest(),
+                    owner=self.owner, lease_seconds=self.lease_seconds)
+                if claim is None:
+                    counts["elsewhere"] += 1
+                    continue
+                if not self.transport.pending(received):  # settled since we read it
+                    self.journal.settle_file(claim.id)
+                    counts["elsewhere"] += 1
+                    continue
+                self._claim = claim
                 try:
-                    outcome = self.process(received.data)
+                    outcome = self._resume(claim) or self.process(received.data)
                 except TransportFailure:
                     counts["deferred"] += 1
                     continue
+                except _ClaimLost:
+                    counts["elsewhere"] += 1
+                    continue
+                except (ResourceFault, JournalError):
+                    raise  # the journal or disk, not this file: the round stops, all stays
+                except Exception as exc:  # this file alone: set aside, the rest flows on
+                    if not self._set_aside(received, claim, exc):
+                        raise
+                    counts["quarantined"] += 1
+                    continue
+                finally:
+                    self._claim = None
                 counts[outcome] += 1
                 if self._answers is None:
-                    self.transport.settle(received)
+                    self._settle(received, claim)
                     continue
-                self._answers.files.append(received)  # settled when its block commits
+                self._answers.files.append((received, claim))  # settled when it commits
                 if len(self._answers.files) >= self.answers_per_commit:
                     self._commit_answers()
         except BaseException as exc:
@@ -107,6 +160,37 @@ class Inbox:
             self._batching = False
         self._commit_answers()
         return InboxRun(**counts)
+
+    def _resume(self, claim: FileClaim) -> str | None:
+        """What a claim taken over had decided, when nothing is left to do but settle the
+        file; None when the file is still to be handled (not decided, or not delivered)."""
+        if claim.outcome is None:
+            return None
+        if claim.message is not None and self.journal.get(claim.message).status in (
+                Status.RECEIVED,):
+            return None  # decided and answered, not yet delivered: finish it
+        return claim.outcome
+
+    def _decided(self, outcome: str, message: int | None) -> str:
+        """Record the claimed file's decision (inside the decision's own block)."""
+        if self._claim is not None and not self.journal.decide_file(
+                self._claim.id, outcome, message, owner=self.owner):
+            raise _ClaimLost  # taken over: the decision's block is undone, the other decides
+        return outcome
+
+    def _set_aside(self, received: Received, claim: FileClaim, exc: Exception) -> bool:
+        """Quarantine a file whose handling failed unexpectedly (the transport keeps it with
+        its reason and offers it again later); False when the transport cannot."""
+        quarantine = getattr(self.transport, "quarantine", None)
+        if quarantine is None:
+            return False
+        quarantine(received, f"{type(exc).__name__}: {exc}")
+        self.journal.settle_file(claim.id)  # it comes back as a new file
+        return True
+
+    def _settle(self, received: Received, claim: FileClaim) -> None:
+        self.transport.settle(received)
+        self.journal.settle_file(claim.id)
 
     # -- one file ------------------------------------------------------------------------
     def process(self, data: bytes) -> str:
@@ -124,24 +208,32 @@ class Inbox:
     def decide(self, data: bytes, inbound: Inbound) -> str:
         """Journal, answer and deliver one received message as ``reliable`` decides."""
         self._commit_answers()  # a letter is journaled, answered and delivered on its own
+        with self.journal.atomic(alone=True):  # what was received before stays all there is
+            decided = self._decide(inbound)
+        if isinstance(decided, str):
+            return decided
+        return self._finish(decided, data, inbound)
+
+    def _decide(self, inbound: Inbound) -> str | StoredMessage:
+        """The decision, journaled; a message to deliver is returned, not yet delivered."""
         journal, key = self.journal, inbound.key
         digest = hashlib.sha256(inbound.entry.data).hexdigest()
         resumed = tracking.same_file(journal, inbound.entry.envelope_id, digest)
         if resumed is not None and resumed.status is Status.RECEIVED:  # a run was cut short
             if inbound.problem is None:  # delivered with its bytes: read them now
-                return self._finish(journal.get(resumed.id), data, inbound)
-            return self._refuse(resumed.id, inbound, inbound.reason)
+                self._decided("delivered", resumed.id)
+                return journal.get(resumed.id)
+            return self._decided(self._refuse(resumed.id, inbound, inbound.reason), resumed.id)
         if key is None:
-            with journal.atomic():
-                return self._refuse(journal.append(inbound.entry, Status.RECEIVED), inbound,
-                                    inbound.reason)
+            id = journal.append(inbound.entry, Status.RECEIVED)
+            return self._decided(self._refuse(id, inbound, inbound.reason), id)
         records = {e: s for s, e in tracking.earlier(journal, key, inbound.entry.sender_ean)}
         decision = on_message(key, records, problem=inbound.problem)
-        if isinstance(decision, Deliver):
-            with journal.atomic():  # received, and its receipt queued: one commit
-                id = journal.append(inbound.entry, Status.RECEIVED)
-                self._queue(inbound.owed(id, None))
-            return self._finish(journal.get(id), data, inbound)
+        if isinstance(decision, Deliver):  # received, its receipt queued: one commit
+            id = journal.append(inbound.entry, Status.RECEIVED)
+            self._queue(inbound.owed(id, None))
+            self._decided("delivered", id)
+            return journal.get(id)
         if isinstance(decision, Duplicate):
             earlier = records[decision.earlier]
             if decision.mode is AnswerMode.RESEND_ORIGINAL:
@@ -149,32 +241,37 @@ class Inbox:
                     self._queue_again(int(decision.answer_with))
                 else:
                     self._queue(inbound.owed(earlier.id, _refusal(earlier)))
-                return "refused" if earlier.status is Status.REFUSED else "duplicates"
-            with journal.atomic():
-                id = journal.append(inbound.entry, Status.DUPLICATE)
-                self._queue(inbound.owed(id, _refusal(earlier)))
-            return "duplicates"
+                return self._decided(
+                    "refused" if earlier.status is Status.REFUSED else "duplicates", None)
+            id = journal.append(inbound.entry, Status.DUPLICATE)
+            self._queue(inbound.owed(id, _refusal(earlier)))
+            return self._decided("duplicates", id)
         refusal = None if inbound.problem is not None else InconsistentMessage(decision.reason)
-        with journal.atomic():
-            id = journal.append(inbound.entry, Status.RECEIVED)
-            return self._refuse(id, inbound, inbound.reason or decision.reason, refusal)
+        id = journal.append(inbound.entry, Status.RECEIVED)
+        return self._decided(self._refuse(id, inbound, inbound.reason or decision.reason,
+                                          refusal), id)
 
     def _finish(self, stored: StoredMessage, data: bytes, inbound: Inbound) -> str:
         if not self._answered(stored):
             self._queue(inbound.owed(stored.id, None))
+        if self._claim is not None and not self.journal.keep_file(
+                self._claim.id, owner=self.owner, lease_seconds=self.lease_seconds):
+            raise _ClaimLost  # our lease ran out and another worker resumed the file
         message = stored.message
         self.hook(Delivery(
             delivery_id=f"{message.sender_ean}:{message.message_id}", journal_id=stored.id,
             kind=message.kind, version=message.version, sender=message.sender_ean,
             receiver=message.receiver_ean, envelope_id=message.envelope_id,
             message_id=message.message_id, data=message.data, message=inbound.message))
-        self.journal.set_status(stored.id, Status.DELIVERED)
+        with suppress(TransitionRefused):  # a worker that took the file over marked it first
+            self.journal.set_status(stored.id, Status.DELIVERED, leaving=Status.RECEIVED)
         return "delivered"
 
     def _refuse(self, id: int, inbound: Inbound, reason: str | None,
                 refusal: MedComError | None = None) -> str:
         with self.journal.atomic():  # refused, and its negative answer queued: one commit
-            self.journal.set_status(id, Status.REFUSED, reason=(reason or "refused")[:500])
+            self.journal.set_status(id, Status.REFUSED, reason=(reason or "refused")[:500],
+                                    leaving=Status.RECEIVED)
             if not self._answered(self.journal.get(id)):
                 self._queue(inbound.owed(id, refusal))
         return "refused"
@@ -197,7 +294,12 @@ class Inbox:
             block.__enter__()
             self._answers = _Answers(block)
         with self.journal.atomic():
-            return self._take_answer(entry, answer, label)
+            for _ in range(3):
+                try:
+                    return self._decided(self._take_answer(entry, answer, label), None)
+                except TransitionRefused:
+                    continue  # another process changed the message since it was read
+            return self._decided(self._take_answer(entry, answer, label), None)
 
     def _take_answer(self, entry: NewMessage, answer: Answer, label: str) -> str:
         chain = tracking.chain_for(self.journal, envelope_id=answer.original_envelope_id,
@@ -215,12 +317,12 @@ class Inbox:
         # a positive VANS receipt says the envelope arrived; only the FHIR Acknowledgement
         # acknowledges the message
         if isinstance(decision, Acknowledged) and answer.protocol is not Protocol.VANS:
-            self.journal.set_status(current.id, Status.ACKNOWLEDGED)
+            self.journal.set_status(current.id, Status.ACKNOWLEDGED, leaving=current.status)
         elif isinstance(decision, Rejected):
             code = decision.refuse_code.value if decision.refuse_code is not None else None
             said = [code] if code else []
             said += [decision.reason] if decision.reason != code else []
-            self.journal.set_status(current.id, Status.REJECTED,
+            self.journal.set_status(current.id, Status.REJECTED, leaving=current.status,
                                     reason=f"{label}: {' '.join(said)}"[:500])
         elif self._seen(entry):  # only an answer that changed nothing can be one we have
             return "duplicates"
@@ -298,8 +400,8 @@ class Inbox:
         answers, self._answers = self._answers, None
         if answers is not None:
             answers.block.__exit__(None, None, None)
-            for received in answers.files:
-                self.transport.settle(received)
+            for received, claim in answers.files:
+                self._settle(received, claim)
 
     def _drop_answers(self, exc: BaseException) -> None:
         """Roll the open block of answers back; their files stay to be taken in again."""
@@ -333,7 +435,11 @@ class _Answers:
     """An open journal block of answers taken in, and the files they came in."""
 
     block: AbstractContextManager[None]
-    files: list[Received] = field(default_factory=list)
+    files: list[tuple[Received, FileClaim]] = field(default_factory=list)
+
+
+class _ClaimLost(Exception):
+    """Our claim on a file was taken over: the other worker finishes it."""
 
 
 def _refusal(earlier: StoredMessage) -> MedComError | None:

@@ -1,10 +1,12 @@
 """The outbox: queued -> checked -> handed to the transport -> sent; and what is overdue.
 
 Crash-safety: a message is claimed (leased) from the journal, published by the transport
-under its journal id (publishing the same id twice is a no-op) and only then marked sent.
-A process killed anywhere in between leaves it queued; when the lease runs out the next
-process publishes it again, which publishes nothing new, and marks it sent. The marks of
-one run (a claimed batch) are one durable commit.
+under its publish key (:func:`publish_key`: the journal's identity, the entry's journal id
+and its envelope and letter ids; publishing the same key twice is a no-op) and only then
+marked sent. A process killed anywhere in between leaves it queued; when the lease runs out
+the next process publishes it again, which publishes nothing new, and marks it sent. The
+marks of one run (a claimed batch) are one durable commit, and each is compare-and-set
+(``queued`` -> ``sent``): an answer taken in meanwhile by another process stands.
 
 FHIR messages are journaled as their Bundle and put in a VANSEnvelope when sent
 (``envelopes.fhir_payload.wrap``: envelope id = Bundle.id, message id = MessageHeader.id).
@@ -21,16 +23,24 @@ is marked ``resent``.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import os
 import uuid
 from collections.abc import Callable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from medcom_adapter.addressing.directory import ALWAYS_ACCEPTED, Directory
 from medcom_adapter.detect import check
 from medcom_adapter.envelopes import fhir_payload, vans
-from medcom_adapter.errors import MedComError, OutboundInvalid, TransportFailure
+from medcom_adapter.errors import (
+    JournalError,
+    MedComError,
+    OutboundInvalid,
+    TransitionRefused,
+    TransportFailure,
+)
 from medcom_adapter.journal.interface import (
     Direction,
     Journal,
@@ -46,6 +56,7 @@ from medcom_adapter.reliable import outbound, rebuild
 from medcom_adapter.reliable.rules import Policy, Protocol
 from medcom_adapter.transport.interface import Parcel, Transport
 from medcom_adapter.workers import checked, tracking
+from medcom_adapter.workers.lease import lease_seconds
 
 
 def utc_now() -> datetime:
@@ -57,7 +68,7 @@ class OutboxSettings:
     # MedCom's timeouts and resend limits, with the operator's MEDCOM_* settings applied
     policy: Policy = field(default_factory=lambda: Policy.from_settings(os.environ))
     receipt_timeout: timedelta | None = None  # overrides the policy's OIOXML receipt timeout
-    lease_seconds: float = 60.0
+    lease_seconds: float = field(default_factory=lambda: lease_seconds(env=os.environ))
     batch: int = 100
     validate: bool = True  # check every message against its schema/profile before sending
 
@@ -96,7 +107,10 @@ class Outbox:
         outcomes: list[tuple[int, Status, str | None]] = []
         try:
             for id in claimed:
-                stored = loaded[id] if id in loaded else self.journal.get(id)
+                try:
+                    stored = loaded[id] if id in loaded else self.journal.get(id)
+                except JournalError:
+                    continue  # damaged: quarantined by the read, passed over from now on
                 message = stored.message
                 try:
                     self._check(message, stored.digest)
@@ -107,7 +121,8 @@ class Outbox:
                 try:
                     self.transport.send(Parcel(
                         data, message.kind, message.envelope_id,
-                        message.sender_ean or "", message.receiver_ean or "", key=str(id)))
+                        message.sender_ean or "", message.receiver_ean or "",
+                        key=publish_key(self.journal.identity, id, message)))
                 except TransportFailure:
                     deferred += 1  # the lease runs out and a later run tries again
                     continue
@@ -117,7 +132,9 @@ class Outbox:
             # and are published again (a no-op) when their lease runs out
             with self.journal.atomic():
                 for id, status, reason in outcomes:
-                    self.journal.set_status(id, status, reason=reason)
+                    with suppress(TransitionRefused):  # answered meanwhile: that stands
+                        self.journal.set_status(id, status, reason=reason,
+                                                leaving=Status.QUEUED)
         sent = sum(status is Status.SENT for _, status, _ in outcomes)
         return OutboxRun(sent, len(outcomes) - sent, deferred)
 
@@ -167,18 +184,22 @@ class Outbox:
                 decision = outbound.next_step(
                     tracking.outbound_of(chain, expects_answer=False), now=now,
                     policy=self.policy)
-            if isinstance(decision, outbound.TimedOut):
-                kind = stored.message.kind
-                timeout = self.policy.of(tracking.protocol_of(kind), kind)
-                self.journal.set_status(
-                    stored.id, Status.TIMED_OUT,
-                    reason=f"no answer within {timeout.wait_after(len(chain) - 1)}")
-            elif isinstance(decision, outbound.Resend):
-                self._resend(chain, deliberate=False)
-            elif isinstance(decision, outbound.GiveUp):
-                self.journal.set_status(stored.id, Status.FAILED, reason=decision.reason)
-            else:
-                continue
+            try:
+                if isinstance(decision, outbound.TimedOut):
+                    kind = stored.message.kind
+                    timeout = self.policy.of(tracking.protocol_of(kind), kind)
+                    self.journal.set_status(
+                        stored.id, Status.TIMED_OUT, leaving=Status.SENT,
+                        reason=f"no answer within {timeout.wait_after(len(chain) - 1)}")
+                elif isinstance(decision, outbound.Resend):
+                    self._resend(chain, deliberate=False)
+                elif isinstance(decision, outbound.GiveUp):
+                    self.journal.set_status(stored.id, Status.FAILED, leaving=Status.SENT,
+                                            reason=decision.reason)
+                else:
+                    continue
+            except TransitionRefused:
+                continue  # answered, or acted on by another process, since it was read
             acted.append(stored.id)
         return acted
 
@@ -203,10 +224,20 @@ class Outbox:
             data = rebuild.oioxml_bytes(message.data, new_envelope_id=envelope_id, now=now)
         copy = dataclasses.replace(message, data=data, envelope_id=envelope_id,
                                    classification=None)
-        new_id = self.journal.append(copy, Status.QUEUED)
-        self.journal.set_status(latest.id, Status.RESENT, reason=f"resent as journal entry "
-                                f"{new_id} with envelope {envelope_id}")
+        with self.journal.atomic():  # the new attempt exists only if this one was left
+            new_id = self.journal.append(copy, Status.QUEUED)
+            self.journal.set_status(latest.id, Status.RESENT, leaving=latest.status,
+                                    reason=f"resent as journal entry {new_id} with "
+                                    f"envelope {envelope_id}")
         return new_id
+
+
+def publish_key(identity: str, id: int, message: NewMessage) -> str:
+    """What a transport records a publish under: this journal (its identity, never shared
+    with a new or restored one), the entry, and the ids the file carries on the wire. The
+    same entry handed over again is published once; any other is published."""
+    said = "\n".join((identity, str(id), message.envelope_id, message.message_id))
+    return hashlib.sha256(said.encode()).hexdigest()[:48]
 
 
 def _owes_receipt(stored: StoredMessage) -> bool:

@@ -83,6 +83,9 @@ class _Faulty:
     def settle(self, received: Received) -> None:
         self.side.settle(received)
 
+    def pending(self, received: Received) -> bool:
+        return self.side.pending(received)
+
 
 def _acknowledgement(data: bytes) -> Acknowledgement | None:
     if not _is_envelope(data):

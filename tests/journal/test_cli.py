@@ -254,3 +254,23 @@ def test_the_workers_actor_name_is_refused(filled: dict[str, int],
     journal = open_journal()
     assert journal.audit_log() == []
     journal.close()
+
+
+def test_a_damaged_row_is_named_and_the_others_are_still_listed(
+    data: Path, filled: dict[str, int], capsys: pytest.CaptureFixture[str],
+) -> None:
+    import sqlite3
+
+    with sqlite3.connect(data / "journal.sqlite3") as db:
+        (sealed,) = db.execute("SELECT body FROM messages WHERE id = ?",
+                               (filled["other"],)).fetchone()
+        db.execute("UPDATE messages SET body = ? WHERE id = ?",
+                   (bytes(sealed[:-1]) + bytes([sealed[-1] ^ 1]), filled["other"]))
+    code = main(["journal", "--actor", "tester", "list"])
+    out, err = capsys.readouterr()
+    assert code == 1  # something is wrong, and it says what
+    assert f"journal entry {filled['other']} is quarantined" in err
+    listed = [int(line.split()[0]) for line in out.splitlines()[1:]]
+    assert listed == [filled["sent"], filled["answer"], filled["built"]]
+    code, out = run(capsys, "verify")
+    assert code == 1 and f"quarantined (left out of reads and sends): {filled['other']}" in out

@@ -126,3 +126,19 @@ def test_secret_ids_and_payloads_are_not_stored_in_the_clear(sql_journal: SqlJou
     db.run("UPDATE sessions SET payload = ? WHERE id = ?", (sealed, lookup("other")))
     with pytest.raises(Exception, match="fails authentication"):
         shared.session("other", clock.now, IDLE, LONGEST)
+
+
+def test_page_marks_and_links_are_seen_by_a_second_connection(open_store: Opener) -> None:
+    first, second = open_store(), open_store()
+    first.shared.set_mark(7, "besvaret")
+    first.shared.set_mark(7, "besvaret")  # twice is once
+    first.shared.set_mark(9, "aabnet")
+    first.shared.set_mark(3, "kopi-til-egen-laege", 5)
+    first.shared.set_mark(3, "kopi-til-egen-laege", 4)
+    assert second.shared.marked([7, 8, 9], "besvaret") == {7}
+    assert second.shared.marked([7, 8, 9], "aabnet") == {9}
+    assert second.shared.marked([3], "kopi-til-egen-laege") == set()  # a link is no mark
+    assert second.shared.linked(3, "kopi-til-egen-laege") == (4, 5)
+    second.shared.set_mark(7, "besvaret", on=False)
+    assert first.shared.marked([7], "besvaret") == set()
+    assert first.shared.marked([], "besvaret") == set()

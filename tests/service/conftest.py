@@ -32,7 +32,8 @@ DENTAL_EAN = "5790000777778"
 DNHF_EAN = "5790000200009"
 CONTEXT: dict[str, Any] = {
     "patient": {"cpr": CPR, "given_name": "Bruno Test", "surname": "Elmer",
-                "address": {"street": "Testvej 3", "postcode": "9999", "district": "Eksempelby"}},
+                "address": {"street": "Testvej 3", "postcode": "9999", "district": "Eksempelby"},
+                "gp_sor": GP},
     "unit": {"sor": "953741000016009", "ean": "5790000123452", "name": "Eksempel Kommune PPR",
              "address": {"street": "Skolevej 1", "postcode": "9999", "district": "Eksempelby"},
              "speciality": "psykolog"},

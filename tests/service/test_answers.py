@@ -38,7 +38,7 @@ def an_ack(**change: Any) -> StoredMessage:
 def test_an_ok_acknowledgement_is_accepted_without_reasons() -> None:
     view = describe(an_ack())
     assert (view.label, view.outcome, view.ok, view.reasons) == (
-        "Kvittering (FHIR): ok", "Modtaget og godkendt", True, ())
+        "Kvittering", "Modtaget og læst af modtagerens system", True, ())
 
 
 def test_an_error_acknowledgement_says_each_reason_in_danish_beside_the_technical_text() -> None:
@@ -56,7 +56,7 @@ def test_an_error_acknowledgement_says_each_reason_in_danish_beside_the_technica
 def test_receipts_are_read_by_kind_and_an_unreadable_acknowledgement_says_so() -> None:
     journal = MemoryJournal()
     assert describe(stored(journal, "XCTL03", b"<x/>")).ok is True
-    assert describe(stored(journal, "XCTL02", b"<x/>")).outcome == "Afvist af modtageren"
+    assert describe(stored(journal, "XCTL02", b"<x/>")).outcome == "Afvist af modtagerens system"
     broken = describe(stored(journal, "Acknowledgement", b"{}"))
     assert broken.ok is None and broken.outcome == "Kvitteringen kunne ikke læses"
 

@@ -199,6 +199,34 @@ def test_every_endpoint_documents_its_errors_as_problems(harness: Harness) -> No
     assert "medcom-adapter api-key add" in auth
 
 
+def test_a_launch_the_form_cannot_serve_is_refused_naming_every_missing_field(
+        harness: Harness) -> None:
+    """Without the unit's address and speciality no referral to a department taking XBIN02
+    can be built: the case system hears it at launch, not the psychologist at Send."""
+    unit = {k: v for k, v in CONTEXT["unit"].items() if k not in ("address", "speciality")}
+    response = harness.client.post("/api/launch", headers=harness.auth(), json={
+        **CONTEXT, "unit": unit, "kind": "referral"})
+    assert response.status_code == 422
+    assert response.json()["code"] == "api.launch-incomplete"
+    assert set(fields_of(response)) == {
+        "unit.address.street", "unit.address.postcode", "unit.address.district",
+        "unit.speciality"}
+    # the same unit may still write KMs, which need none of them
+    km = harness.client.post("/api/launch", headers=harness.auth(), json={
+        **CONTEXT, "unit": unit, "kind": "km"})
+    assert km.status_code == 201, km.text
+    nameless = harness.client.post("/api/launch", headers=harness.auth(), json={
+        **CONTEXT, "unit": {k: v for k, v in unit.items() if k != "name"}, "kind": "km"})
+    assert nameless.status_code == 422 and set(fields_of(nameless)) == {"unit.name"}
+
+
+def test_a_launch_naming_a_gp_who_takes_no_correspondence_is_refused(harness: Harness) -> None:
+    patient = {**CONTEXT["patient"], "gp_sor": BUP}  # a hospital department, not a GP
+    response = harness.client.post("/api/launch", headers=harness.auth(), json={
+        **CONTEXT, "patient": patient, "kind": "km"})
+    assert response.status_code == 422 and set(fields_of(response)) == {"patient.gp_sor"}
+
+
 # -- referrals --------------------------------------------------------------------------
 
 def test_referral_is_built_validated_and_queued_with_its_classification(harness: Harness) -> None:

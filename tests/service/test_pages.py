@@ -54,7 +54,9 @@ class Form(HTMLParser):
 
 def referral_form(csrf: str, **change: str | list[str]) -> dict[str, str | list[str]]:
     return {"csrf": csrf, "receiver": BUP, "reason": "Angst og skolevægring",
-            "priority": "elektiv", "classes": [Henvisning.CHILD_PSYCHIATRY.value], **change}
+            "priority": "elektiv", "classes": [Henvisning.CHILD_PSYCHIATRY.value],
+            "custody1_relation": "mor", "custody1_given_name": "Else Test",
+            "custody1_surname": "Elmer", "custody1_consent": "ja", **change}
 
 
 def pdf_file(data: bytes = PDF, name: str = "skema.pdf") -> dict[str, tuple[str, bytes, str]]:
@@ -69,7 +71,9 @@ def test_referral_form_is_prefilled_labelled_and_danish(harness: Harness) -> Non
     assert all(c.get("id") in form.labels for c in form.controls), "every control has a label"
     assert "Bruno Test Elmer (250947-xxxx)" in html and CPR not in html
     assert "Sara Testsen, Psykolog" in html
-    assert re.search(rf'<option value="{BUP}" selected>', html)
+    # no receiver is chosen for the worker: a wrong region must be a choice, not a default
+    assert not re.search(rf'<option value="{BUP}" selected>', html)
+    assert '<option value="" selected>Vælg barnets region</option>' in html
     assert re.search(r'value="boerne-ungdomspsykiatri" checked', html)
     assert all(h.display in html for h in Henvisning)
     assert "<script" not in html
@@ -107,7 +111,7 @@ def test_forms_without_the_csrf_token_are_refused(harness: Harness) -> None:
     harness.open("referral")
     response = harness.client.post("/henvisning", data=referral_form("forged"),
                                    files=pdf_file())
-    assert response.status_code == 403 and "CSRF" in response.text
+    assert response.status_code == 403 and "Genindlæs siden" in response.text
     assert not harness.journal.find(Query())
 
 
@@ -118,13 +122,14 @@ def test_referral_preview_send_and_status(harness: Harness) -> None:
     assert submitted.status_code == 303
     preview = harness.client.get(submitted.headers["location"])
     assert "Forhåndsvisning" in preview.text and "Angst og skolevægring" in preview.text
-    assert "XREF01_" in preview.text and "XBIN02_" in preview.text
+    assert "XREF01_" in preview.text and "XBIN02_" in preview.text  # under "Tekniske"
     assert "Børne- og ungdomspsykiatri" in preview.text
     # what will be sent, read back from the bytes, in Danish, the CPR masked
-    for text in ("Det sendes", "Henvisning, version XH0131R", "Årsag til henvisningen",
+    for text in ("Det sendes", "<h3>Henvisning</h3>", "Årsag til henvisningen",
                  "Bruno Test Elmer (250947-xxxx)", "Eksempel Regionshospital, Børne- og "
-                 "Ungdomspsykiatrien", "Henvisningsbilag (XBIN02), version XB0230X", "Fil</dt>",
-                 "Elektiv (planlagt)"):
+                 "Ungdomspsykiatrien", "<h3>Henvisningsbilag</h3>", "Fil</dt>",
+                 "Elektiv (planlagt)", "Vedhæftet</dt><dd>skema.pdf (",
+                 "Mor: Else Test Elmer - samtykker til henvisningen"):
         assert text in preview.text, text
     assert CPR not in preview.text
     assert "Referral" not in preview.text and "Reason" not in preview.text
@@ -135,13 +140,20 @@ def test_referral_preview_send_and_status(harness: Harness) -> None:
     journal_id = int(sent.headers["location"].rsplit("/", 1)[1])
     assert harness.journal.get(journal_id).status is Status.QUEUED
     status = harness.client.get(sent.headers["location"])
-    assert "I kø til afsendelse" in status.text
+    assert '<p class="headline">Sendes</p>' in status.text
     harness.journal.set_status(journal_id, Status.SENT)
+    status = harness.client.get(sent.headers["location"])
+    # sent 20.11.2026 09:30 UTC = 10.30 Danish time; XCTL receipt due within 24 hours
+    assert '<p class="headline">Afventer svar</p>' in status.text
+    assert "skal kvittere senest 21.11.2026 kl. 10.30." in status.text
     harness.journal.set_status(journal_id, Status.ACKNOWLEDGED)
     status = harness.client.get(sent.headers["location"])
-    assert "Status: <strong>Kvitteret af modtageren</strong>" in status.text
+    assert ('<p class="headline">Regionens system har modtaget henvisningen</p>'
+            in status.text)
+    assert "godkendt" not in status.text
     assert status.text.count("<tr>") == 4  # header + three status changes
-    assert "Bilag (sendt som egne forsendelser)" in status.text and "XBIN02" in status.text
+    assert "20.11.2026 kl. 10.30.00" in status.text and "UTC" not in status.text
+    assert "XBIN02" in status.text.split("Tekniske oplysninger")[1]
     again = harness.client.post(submitted.headers["location"], data={"csrf": csrf})
     assert again.status_code == 404  # a draft is sent once
     assert [m.message.kind for m in harness.journal.find(Query())] == ["XREF01", "XBIN02"]
@@ -155,8 +167,10 @@ def test_rejection_reason_is_shown(harness: Harness) -> None:
     harness.journal.set_status(journal_id, Status.REJECTED,
                                reason="ukendt_lokationsnummer: modtageren findes ikke")
     page = harness.client.get(f"/status/{journal_id}")
-    assert "Afvist af modtageren" in page.text
-    assert "Begrundelse: ukendt_lokationsnummer: modtageren findes ikke" in page.text
+    assert "Modtagerens system har afvist meddelelsen" in page.text
+    assert "Modtagerens lokationsnummer er ukendt i netværket." in page.text
+    assert "Det kan du gøre:</strong> Kontrollér modtageren" in page.text
+    assert "ukendt_lokationsnummer" not in page.text
 
 
 def km_form(csrf: str, **change: str) -> dict[str, str]:
@@ -185,7 +199,10 @@ def test_km_form_offers_medcoms_categories_in_danish_and_marks_fhir_receivers(
     assert ("carecoordination", "Forløbskoordinering") in options
     assert ("psychiatry-social-disability", "Psykiatri, social, handicap") in options
     assert options[-1] == ("other", "Andet") and options[0] == ("", "Vælg kategori")
-    assert re.search(rf'<option value="{GP}"[^>]*>[^<]*Region Eksempel, FHIR\)</option>', page)
+    # the child's GP (from the case system) is the one receiver chosen for the worker
+    assert re.search(rf'<option value="{GP}" selected>[^<]*Region Eksempel, egen læge\)'
+                     r'</option>', page)
+    assert "FHIR" not in page
     assert re.search(rf'<option value="{DENTAL}"[^>]*>[^<]*Region Eksempel\)</option>', page)
     assert "category" in Form(page).labels
 
@@ -195,12 +212,11 @@ def test_km_to_a_fhir_receiver_previews_the_care_communication_in_danish(
     csrf = harness.open("km")
     preview, journal_id = send_km(harness, csrf, km_form(csrf), files={
         "attachments": ("notat.pdf", PDF, "application/pdf")})
-    assert "FHIR-korrespondance (CareCommunication)" in preview
-    assert "Korrespondance (FHIR), version 5.0" in preview
+    assert "<h3>Korrespondancemeddelelse</h3>" in preview
     assert "<dt>Kategori</dt><dd class=\"text\">Forløbskoordinering</dd>" in preview
     assert "Ny meddelelse (ny tråd)" in preview and "Forløbet er afsluttet." in preview
     assert "250947-xxxx" in preview and CPR not in preview  # the CPR masked
-    assert "notat (PDF," in preview and ".json" in preview
+    assert "notat (PDF," in preview and "notat.pdf (" in preview and ".json" in preview
     stored = harness.journal.get(journal_id)
     assert stored.message.kind == "CareCommunication" and stored.message.receiver_ean == GP_EAN
     assert [a.data for a in stored.message.attachments] == [PDF]
@@ -210,7 +226,8 @@ def test_km_to_a_receiver_without_fhir_goes_as_xdis91(harness: Harness) -> None:
     csrf = harness.open("km")
     preview, journal_id = send_km(harness, csrf, km_form(csrf, receiver=DENTAL, category=""),
                                   files={"attachments": ("notat.pdf", PDF, "application/pdf")})
-    assert "Korrespondancemeddelelse (XDIS91)" in preview and "Kategori" not in preview
+    assert "<h3>Korrespondancemeddelelse</h3>" in preview
+    assert "<dt>Kategori</dt>" not in preview and "XDIS91_" in preview
     assert harness.journal.get(journal_id).message.kind == "XDIS91"
     assert harness.journal.get(journal_id + 1).message.kind == "XBIN01"
 
@@ -230,7 +247,8 @@ def test_a_received_care_communication_is_shown_and_answered_in_its_thread(
         csrf, receiver="", category="", topic="", reply_to=str(inbound_id)),
         files={"attachments": ("notat.pdf", PDF, "application/pdf")})
     assert "Svar i tråden" in preview
-    assert "Tidligere tekst</dt><dd class=\"text\">Lise Læge (Læge), 19.11.2026 15:00:" in preview
+    assert ("Tidligere tekst</dt><dd class=\"text\">Lise Læge (Læge), 19.11.2026 kl. 15.00:"
+            in preview)
     assert "Udtalelse (PDF, gentaget fra tråden uden indhold)" in preview
     assert "Som i tråden" in preview
     stored = harness.journal.get(journal_id)
@@ -287,9 +305,9 @@ def test_status_shows_an_ok_acknowledgement(harness: Harness) -> None:
     _, journal_id = send_km(harness, csrf, km_form(csrf))
     acknowledge(harness, journal_id, [])
     page = harness.client.get(f"/status/{journal_id}").text
-    assert "Kvitteret af modtageren" in page
-    assert re.search(r'<tr class="answer answer-ok">.*?Kvittering \(FHIR\): ok.*?'
-                     r"Modtaget og godkendt", page, re.S)
+    assert '<p class="headline">Modtagerens system har modtaget meddelelsen</p>' in page
+    assert re.search(r'<tr class="answer answer-ok">.*?Kvittering.*?'
+                     r"Modtaget og læst af modtagerens system", page, re.S)
 
 
 def test_status_shows_a_fatal_error_acknowledgement_with_its_reason_in_danish(
@@ -300,31 +318,32 @@ def test_status_shows_a_fatal_error_acknowledgement_with_its_reason_in_danish(
         Issue("fhir.binding", "code 'x' is not in the value set", "Communication.category"),
         Issue("cc-9", "encounter without episode of care", "Communication.encounter")])
     page = harness.client.get(f"/status/{journal_id}").text
-    assert "Afvist af modtageren" in page
-    assert ('<p class="reason">Begrundelse: En værdi i meddelelsen er ikke blandt de tilladte. '
+    assert '<p class="headline">Modtagerens system har afvist meddelelsen</p>' in page
+    assert ("<p>En værdi i meddelelsen er ikke blandt de tilladte. "
             "Meddelelsen overholder ikke MedComs regler.</p>") in page
+    assert "Det kan du gøre:</strong> Ret meddelelsen" in page
     row = re.search(r'<tr class="answer answer-error">(.*?)</tr>', page, re.S)
-    assert row and "Kvittering (FHIR): fatal-error" in row.group(1)
+    assert row and "Afvist af modtagerens system" in row.group(1)
     assert "En værdi i meddelelsen er ikke blandt de tilladte." in row.group(1)
     assert "Meddelelsen overholder ikke MedComs regler." in row.group(1)  # no MedCom code
-    assert "Teknisk: fhir.binding: code &#39;x&#39; is not in the value set" in row.group(1)
+    assert "value set" not in page and "fatal-error" not in page  # no technical text
 
 
-def test_journal_search_by_cpr_or_episode_never_puts_the_cpr_in_a_url(harness: Harness) -> None:
+def test_mailbox_search_by_cpr_or_episode_never_puts_the_cpr_in_a_url(harness: Harness) -> None:
     csrf = harness.open("referral", journal=True)
     harness.client.post("/henvisning", data=referral_form(csrf), files=pdf_file())
-    listing = harness.client.get("/journal")
-    assert listing.status_code == 200 and 'method="post" action="/journal"' in listing.text
-    none_yet = harness.client.post("/journal", data={"csrf": csrf, "cpr": CPR})
+    listing = harness.client.get("/journal", follow_redirects=True)  # the old address
+    assert listing.status_code == 200 and 'method="post" action="/postkasse"' in listing.text
+    none_yet = harness.client.post("/postkasse", data={"csrf": csrf, "soeg": CPR})
     assert "Ingen meddelelser fundet." in none_yet.text  # the draft was never sent
     inbound_care_communication(harness.journal)
-    found = harness.client.post("/journal", data={"csrf": csrf, "cpr": CPR})
-    assert "Korrespondance (FHIR)" in found.text and "Leveret til fagsystemet" in found.text
-    assert CPR not in str(found.url)
-    by_episode = harness.client.post("/journal", data={
-        "csrf": csrf, "episode_id": "8f0c4a52-3d1e-4a8b-9c7e-2b5d6f1a0e93"})
-    assert "Korrespondance (FHIR)" in by_episode.text
-    bad = harness.client.post("/journal", data={"csrf": csrf, "cpr": "3213001234"})
+    found = harness.client.post("/postkasse", data={"csrf": csrf, "soeg": CPR})
+    assert "Spørgsmål om forløb" in found.text and "Lægehuset Eksempel" in found.text
+    assert CPR not in str(found.url) and CPR not in found.text
+    by_episode = harness.client.post("/postkasse", data={
+        "csrf": csrf, "soeg": "8f0c4a52-3d1e-4a8b-9c7e-2b5d6f1a0e93"})
+    assert "Spørgsmål om forløb" in by_episode.text
+    bad = harness.client.post("/postkasse", data={"csrf": csrf, "soeg": "3213001234"})
     assert bad.status_code == 422 and "CPR-nummeret er ugyldigt" in bad.text
     assert any(e.actor == "web:sbsys-test:Sara Testsen" and e.action == "find"
                for e in harness.journal.audit_log())

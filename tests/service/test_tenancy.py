@@ -107,18 +107,18 @@ def test_a_page_session_sees_the_launched_child_only(harness: Harness) -> None:
     assert harness.client.get(f"/status/{about_bruno}").status_code == 200
     for id in (about_other_child, others_letter, 10**9):
         assert harness.client.get(f"/status/{id}").status_code == 404
-    listing = harness.client.get("/journal").text
+    listing = harness.client.get("/postkasse").text  # the child's only, without the journal
     assert f'href="/status/{about_bruno}"' in listing
     assert f'href="/status/{about_other_child}"' not in listing
-    assert 'action="/journal"' not in listing  # no search form without the journal
-    refused = harness.client.post("/journal", data={"csrf": csrf, "cpr": OTHER_CPR})
+    assert 'href="/postkasse">' not in listing  # no unit mailbox without the journal
+    refused = harness.client.post("/postkasse", data={"csrf": csrf, "soeg": OTHER_CPR})
     assert refused.status_code == 403 and "Søgning i enhedens journal" in refused.text
     # opened with the unit's journal: the unit's other children, never another unit's
     harness.client.cookies.clear()
     csrf = harness.open("km", journal=True)
     assert harness.client.get(f"/status/{about_other_child}").status_code == 200
     assert harness.client.get(f"/status/{others_letter}").status_code == 404
-    found = harness.client.post("/journal", data={"csrf": csrf, "cpr": CPR})
+    found = harness.client.post("/postkasse", data={"csrf": csrf, "soeg": CPR})
     assert f'href="/status/{about_bruno}"' in found.text
     assert f'href="/status/{others_letter}"' not in found.text
 

@@ -1,19 +1,20 @@
-"""The worker the crash test kills: outbox and inbox over a mailbox folder, forever.
+"""The worker the fault-injection campaign kills: outbox and inbox over one mailbox folder.
 
-``python -m tests.workers.crash_worker DIR [--kill-at N | --until-quiet]``. With
-``--kill-at N`` it SIGKILLs itself just before its N-th durable step (a journal write, the
-end of a journal block, a publish to the mailbox, a settle or a hook call), so the crash
-test hits every kind of point deterministically; if it runs out of work first, it is killed
-from outside.
-Every hook call appends the delivery id to ``DIR/hook.log`` (fsynced), so the test can see
-each delivery the hook was given. The journal is the product's SQLite journal in ``DIR``.
+:func:`work` runs in a forked child of the campaign (forking is what keeps hundreds of kills
+fast: nothing is imported again). With ``kill_at`` N it SIGKILLs itself just before its
+N-th durable step: a journal write (append, status change, lease, file claim, its decision
+and settlement), the end of a journal block, a publish to the mailbox, a settle or a hook
+call; so kills land on every kind of durable step. Otherwise it works until killed from
+outside (a random moment), or with ``until_quiet`` until a round finds nothing to do.
+
+Every hook call appends ``<delivery id> <journal id>`` to ``hook.log`` (one write, fsynced),
+so the campaign sees each delivery the case system was handed.
 """
 
 from __future__ import annotations
 
 import os
 import signal
-import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,7 +23,7 @@ from typing import Any, cast
 from medcom_adapter.addressing.directory import Directory
 from medcom_adapter.addressing.dnhf import DnhfTransport
 from medcom_adapter.journal.factory import open_journal
-from medcom_adapter.journal.interface import Journal, NewMessage, Status
+from medcom_adapter.journal.interface import FileClaim, Journal, NewMessage, Status
 from medcom_adapter.transport.interface import Parcel, Received
 from medcom_adapter.transport.vans_mailbox import VansMailbox
 from medcom_adapter.workers.hooks import Delivery
@@ -44,14 +45,13 @@ class _Countdown:
                 os.kill(os.getpid(), signal.SIGKILL)
 
 
-def journal_in(root: Path) -> Journal:
-    """The SQLite journal (and its key file) in ``root``."""
-    return open_journal(f"sqlite:///{root / 'journal.sqlite3'}",
-                        env={"MEDCOM_DATA_DIR": str(root)})
+def journal_at(root: Path, url: str) -> Journal:
+    """The campaign's journal (``url``), its key file in ``root``."""
+    return open_journal(url, env={"MEDCOM_DATA_DIR": str(root)})
 
 
 class _Ticking:
-    """The journal, with a tick before every write (the kill points)."""
+    """The journal, with a tick before every durable step (the kill points)."""
 
     def __init__(self, inner: Journal, tick: Callable[[], None]) -> None:
         self._inner, self._tick = inner, tick
@@ -68,20 +68,44 @@ class _Ticking:
         self._tick()
         return self._inner.append_many(messages, status, actor=actor)
 
-    def set_status(self, id: int, status: Status, *, reason: str | None = None) -> None:
+    def set_status(self, id: int, status: Status, *, reason: str | None = None,
+                   leaving: Status | None = None) -> None:
         self._tick()
-        self._inner.set_status(id, status, reason=reason)
+        self._inner.set_status(id, status, reason=reason, leaving=leaving)
+
+    def claim(self, status: Status, limit: int, *, lease_seconds: float = 60.0) -> Sequence[int]:
+        self._tick()
+        return self._inner.claim(status, limit, lease_seconds=lease_seconds)
+
+    def claim_file(self, name: str, digest: str, *, owner: str,
+                   lease_seconds: float) -> FileClaim | None:
+        self._tick()
+        return self._inner.claim_file(name, digest, owner=owner, lease_seconds=lease_seconds)
+
+    def keep_file(self, claim: int, *, owner: str, lease_seconds: float) -> bool:
+        self._tick()
+        return self._inner.keep_file(claim, owner=owner, lease_seconds=lease_seconds)
+
+    def decide_file(self, claim: int, outcome: str, message: int | None, *,
+                    owner: str) -> bool:
+        self._tick()
+        return self._inner.decide_file(claim, outcome, message, owner=owner)
+
+    def settle_file(self, claim: int) -> None:
+        self._tick()
+        self._inner.settle_file(claim)
 
     @contextmanager
-    def atomic(self) -> Iterator[None]:
-        with self._inner.atomic():
+    def atomic(self, *, alone: bool = False) -> Iterator[None]:
+        with self._inner.atomic(alone=alone):
             yield
             self._tick()  # just before the block commits (or, nested, is released)
 
 
-def main(root: Path, until_quiet: bool, kill_at: int | None) -> None:
+def work(root: Path, url: str, *, kill_at: int | None, until_quiet: bool,
+         lease: float) -> None:
     countdown = _Countdown(kill_at)
-    journal = cast(Journal, _Ticking(journal_in(root), countdown.tick))
+    journal = cast(Journal, _Ticking(journal_at(root, url), countdown.tick))
     directory = Directory.load(FIXTURES / "network" / "receivers.json")
     mailbox = VansMailbox(root / "net" / PPR)
     send, settle = mailbox.send, mailbox.settle
@@ -100,22 +124,15 @@ def main(root: Path, until_quiet: bool, kill_at: int | None) -> None:
 
     def hook(delivery: Delivery) -> None:
         countdown.tick()
-        os.write(log, f"{delivery.delivery_id}\n".encode())
+        os.write(log, f"{delivery.delivery_id} {delivery.journal_id}\n".encode())
         os.fsync(log)
 
-    # a killed worker's leases must not hold up the next one for long
     outbox = Outbox(journal, DnhfTransport(mailbox, directory), directory,
-                    settings=OutboxSettings(lease_seconds=0.5))
-    inbox = Inbox(journal, mailbox, hook)
-    print("ready", flush=True)
+                    settings=OutboxSettings(lease_seconds=lease))
+    inbox = Inbox(journal, mailbox, hook, lease_seconds=lease)
     while True:
         sent = outbox.run_once().sent
         taken = inbox.run_once()
         if until_quiet and not sent and not (taken.delivered or taken.receipts
                                              or taken.duplicates or taken.refused):
             return
-
-
-if __name__ == "__main__":
-    kill_at = int(sys.argv[sys.argv.index("--kill-at") + 1]) if "--kill-at" in sys.argv else None
-    main(Path(sys.argv[1]), "--until-quiet" in sys.argv, kill_at)

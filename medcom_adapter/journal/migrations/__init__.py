@@ -30,10 +30,13 @@ def _all() -> tuple[Migration, ...]:
         m003_henvisninger,
         m004_shared_state,
         m005_keyed_chain,
+        m006_claims,
+        m007_page_marks,
     )
 
     return (m001_initial.MIGRATION, m002_state.MIGRATION, m003_henvisninger.MIGRATION,
-            m004_shared_state.MIGRATION, m005_keyed_chain.MIGRATION)
+            m004_shared_state.MIGRATION, m005_keyed_chain.MIGRATION, m006_claims.MIGRATION,
+            m007_page_marks.MIGRATION)
 
 
 MIGRATIONS = _all()
