@@ -3,7 +3,7 @@
 A technical receipt says the receiving system got the message and could read it, nothing
 about what a person there decided: a positive receipt for a referral is "Regionens system
 har modtaget henvisningen", never "godkendt". While an answer is owed the page says when it
-is due under MedCom's rules (:mod:`medcom_adapter.reliable.rules`: 30 minutes for a FHIR
+is due under MedCom's rules (:mod:`medcom_adapter.reliable.rules`: 120 minutes for a FHIR
 Acknowledgement, the adapter's 24 hours for an XCTL receipt), counted from the last send.
 A received message is "Leveret til fagsystemet" only when a case system has actually taken
 it (its webhook or its poll read it); otherwise it is received and waits here.
