@@ -80,7 +80,9 @@ def _add(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _correct(args: argparse.Namespace) -> int:
+def _supersede(args: argparse.Namespace, *, withdrawn: bool) -> tuple[str, HenvisningRecord]:
+    """Record a new version of henvisning ``args.id`` (corrected from the options, or
+    withdrawn); the new record's id and content."""
     from medcom_adapter.cli.journal import open_audited
     from medcom_adapter.errors import JournalError
 
@@ -89,28 +91,23 @@ def _correct(args: argparse.Namespace) -> int:
         known = {r.id: r for r in journal.henvisninger(actor=args.actor, versions=True)}
         if args.id not in known:
             raise JournalError(f"no henvisning {args.id} in the journal")
-        record = _record(args, known[args.id].record)
-        id = journal.record_henvisning(record, actor=args.actor, supersedes=args.id)
+        record = known[args.id].record if withdrawn else _record(args, known[args.id].record)
+        id = journal.record_henvisning(record, actor=args.actor, supersedes=args.id,
+                                       withdrawn=withdrawn)
     finally:
         journal.close()
+    return id, record
+
+
+def _correct(args: argparse.Namespace) -> int:
+    id, record = _supersede(args, withdrawn=False)
     print(f"recorded henvisning {id}, correcting {args.id}: {record.henvisning.display}, "
           f"{record.referred_on.isoformat()}")
     return EXIT_OK
 
 
 def _withdraw(args: argparse.Namespace) -> int:
-    from medcom_adapter.cli.journal import open_audited
-    from medcom_adapter.errors import JournalError
-
-    journal = open_audited(args)
-    try:
-        known = {r.id: r for r in journal.henvisninger(actor=args.actor, versions=True)}
-        if args.id not in known:
-            raise JournalError(f"no henvisning {args.id} in the journal")
-        id = journal.record_henvisning(known[args.id].record, actor=args.actor,
-                                       supersedes=args.id, withdrawn=True)
-    finally:
-        journal.close()
+    id, _ = _supersede(args, withdrawn=True)
     print(f"withdrew henvisning {args.id} (record {id})")
     return EXIT_OK
 
