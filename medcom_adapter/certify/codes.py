@@ -146,14 +146,9 @@ def markdown() -> str:
 
 def write_into(path: str) -> None:
     """Replace the table between ``<!-- codes:start -->`` and ``<!-- codes:end -->``."""
-    from pathlib import Path
+    from medcom_adapter.doc_tables import write_section
 
-    doc = Path(path)
-    text = doc.read_text(encoding="utf-8")
-    head, _, rest = text.partition("<!-- codes:start -->\n")
-    _, _, tail = rest.partition("<!-- codes:end -->")
-    doc.write_text(f"{head}<!-- codes:start -->\n{markdown()}<!-- codes:end -->{tail}",
-                   encoding="utf-8")
+    write_section(path, "codes", markdown())
 
 
 if __name__ == "__main__":

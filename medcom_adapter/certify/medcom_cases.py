@@ -204,13 +204,9 @@ def markdown() -> str:
 
 def write_into(path: str) -> None:
     """Replace the table between ``<!-- medcom:start -->`` and ``<!-- medcom:end -->``."""
-    from pathlib import Path
+    from medcom_adapter.doc_tables import write_section
 
-    doc = Path(path)
-    head, _, rest = doc.read_text(encoding="utf-8").partition("<!-- medcom:start -->\n")
-    _, _, tail = rest.partition("<!-- medcom:end -->")
-    doc.write_text(f"{head}<!-- medcom:start -->\n{markdown()}<!-- medcom:end -->{tail}",
-                   encoding="utf-8")
+    write_section(path, "medcom", markdown())
 
 
 if __name__ == "__main__":  # python -m medcom_adapter.certify.medcom_cases --write DOC.md

@@ -163,13 +163,9 @@ def markdown() -> str:
 
 def write_into(path: str) -> None:
     """Replace the table between ``<!-- rules:start -->`` and ``<!-- rules:end -->``."""
-    from pathlib import Path
+    from medcom_adapter.doc_tables import write_section
 
-    doc = Path(path)
-    head, _, rest = doc.read_text(encoding="utf-8").partition("<!-- rules:start -->\n")
-    _, _, tail = rest.partition("<!-- rules:end -->")
-    doc.write_text(f"{head}<!-- rules:start -->\n{markdown()}<!-- rules:end -->{tail}",
-                   encoding="utf-8")
+    write_section(path, "rules", markdown())
 
 
 if __name__ == "__main__":
