@@ -16,10 +16,11 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
 from medcom_adapter.catalogue import Envelope
 from medcom_adapter.certify import scenarios as protocol
@@ -31,12 +32,25 @@ from medcom_adapter.envelopes.vans import VansEnvelope
 from medcom_adapter.kinds import Kind
 from medcom_adapter.model.acknowledgement import Acknowledgement
 from medcom_adapter.model.carecommunication import CareCommunication
-from medcom_adapter.transport.interface import Parcel
-from medcom_adapter.transport.vans_mailbox import VansMailbox
+from medcom_adapter.transport.interface import Parcel, Received
 
 OUR_MESSAGE = "fhir/CareCommunication-5.0-new-every-optional-element.json"
 Progress = Callable[[str], None]
 Prompt = Callable[[Scenario, CareCommunication | None], None]
+
+
+class Line(Protocol):
+    """How the kit reaches the vendor's system: a VANS mailbox folder pair
+    (``transport.vans_mailbox``) or the sandbox network (``certify.sandbox_line``)."""
+
+    @property
+    def in_dir(self) -> Path | str: ...
+
+    def send(self, parcel: Parcel) -> None: ...
+
+    def receive(self) -> Iterable[Received]: ...
+
+    def settle(self, received: Received) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +89,7 @@ class _Played:
 
 class ScenarioRunner:
     def __init__(
-        self, mailbox: VansMailbox, catalogue: Path, *, timing: Timing | None = None,
+        self, mailbox: Line, catalogue: Path, *, timing: Timing | None = None,
         progress: Progress = lambda line: None, clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -156,6 +170,11 @@ class ScenarioRunner:
     def _ask(self, scenario: Scenario, prompt: Prompt) -> ScenarioResult:
         """Ask for one case, judge what arrives, answer what the vendor sent (with the
         scenario's scripted Acknowledgements where it has them)."""
+        # on the sandbox its counterparts answer, unless the scenario scripts the answers
+        kit_answers: Callable[[bool], None] | None = getattr(self.mailbox, "kit_answers", None)
+        by_network = kit_answers is not None
+        if kit_answers is not None:
+            kit_answers(bool(scenario.acks))
         ours = self._send_ours(scenario) if _needs_ours(scenario) else None
         prompt(scenario, ours)
         arrived: list[bytes] = []
@@ -179,6 +198,8 @@ class ScenarioRunner:
                 arrived.append(case)
             if case is not None and scenario.acks:
                 answers, ids = self.answerer.scripted(data, scenario.acks)
+            elif by_network:
+                answers, ids = [], []
             else:
                 answers, ids = self.answerer.answer(data), []
             for ack in ids + [a for a in map(_ack_id, answers) if a]:

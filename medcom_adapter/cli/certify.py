@@ -2,7 +2,10 @@
 
 ``certify --scenarios send|receive --mailbox DIR`` plays MedCom's test protocol against a
 vendor's system over a VANS mailbox folder pair (DIR/out is read by the vendor's system,
-DIR/in written by it), showing progress, with the same reports; ``--evidence FILE.zip``
+DIR/in written by it), showing progress, with the same reports; with ``--sandbox`` DIR is
+the vendor's own mailbox on the sandbox VANS network (it writes DIR/out, reads DIR/in) and
+the sandbox's counterparts (GP systems, DNHF, BUP departments) answer what it sends, the
+kit judging; ``--evidence FILE.zip``
 also writes the evidence pack. ``--list-scenarios`` lists every scenario (MedCom's cases
 by MedCom's ids), ``--verify-evidence FILE.zip`` checks a pack against its manifest.
 """
@@ -13,9 +16,13 @@ import argparse
 import sys
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from medcom_adapter.cli.common import EXIT_INVALID, EXIT_OK, EXIT_USAGE
 from medcom_adapter.resources import fixtures
+
+if TYPE_CHECKING:
+    from medcom_adapter.certify.protocol import Line
 
 DEFAULT_CATALOGUE = fixtures() / "catalogue"
 
@@ -32,6 +39,15 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     certify.add_argument("--mailbox", type=Path, metavar="DIR",
                          help="the VANS mailbox folder pair for --scenarios: the vendor's "
                               "system reads DIR/out and writes DIR/in")
+    certify.add_argument("--sandbox", action="store_true",
+                         help="play through the sandbox VANS network: DIR is the vendor's "
+                              "own mailbox (it writes DIR/out, reads DIR/in) and the "
+                              "sandbox's counterparts answer what it sends")
+    certify.add_argument("--as", dest="ean", default=None, metavar="EAN",
+                         help="with --sandbox: the vendor's location number (default "
+                              "5790000121526, the GP the catalogue's messages go to)")
+    certify.add_argument("--receivers", type=Path, default=None, metavar="FILE",
+                         help="with --sandbox: the directory the network routes by")
     certify.add_argument("--timeout", type=float, metavar="SECONDS",
                          help="how long to wait for each scenario's answers or message "
                               "(default 60 for receive, 600 for send)")
@@ -111,8 +127,6 @@ def _scenarios(args: argparse.Namespace) -> int:
     from medcom_adapter.certify.protocol import ScenarioRunner, Timing, chosen
     from medcom_adapter.certify.scenarios import Direction, Scenario
     from medcom_adapter.model.carecommunication import CareCommunication
-    from medcom_adapter.transport.vans_mailbox import VansMailbox
-
     if args.mailbox is None:
         print("medcom-adapter: --scenarios needs --mailbox DIR", file=sys.stderr)
         return EXIT_USAGE
@@ -131,6 +145,11 @@ def _scenarios(args: argparse.Namespace) -> int:
         scenarios = [s for s in scenarios if s.id in args.only]
     timeout = args.timeout or (60.0 if direction is Direction.RECEIVE else 600.0)
 
+    line = _line(args)
+    if line is None:
+        return EXIT_USAGE
+    where = line.in_dir
+
     def progress(line: str) -> None:
         print(line, flush=True)
 
@@ -138,14 +157,14 @@ def _scenarios(args: argparse.Namespace) -> int:
         about = (f" (our message {ours.message_id}, thread {ours.thread_id})"
                  if ours is not None else "")
         print(f"    >>> {scenario.ask}{about}", flush=True)
-        print(f"        waiting up to {timeout:g} s for it in {args.mailbox / 'in'}",
-              flush=True)
+        print(f"        waiting up to {timeout:g} s for it in {where}", flush=True)
 
-    runner = ScenarioRunner(VansMailbox(args.mailbox), args.catalogue,
+    runner = ScenarioRunner(line, args.catalogue,
                             timing=Timing(timeout=timeout, quiet=args.quiet),
                             progress=progress)
     started = datetime.now().astimezone()
-    print(f"playing {len(scenarios)} {direction.value} scenarios over {args.mailbox}")
+    over = "the sandbox VANS network" if args.sandbox else args.mailbox
+    print(f"playing {len(scenarios)} {direction.value} scenarios over {over}")
     if direction is Direction.RECEIVE:
         results = runner.receive(scenarios)
     else:
@@ -167,3 +186,24 @@ def _scenarios(args: argparse.Namespace) -> int:
             env=evidence.environment(args.catalogue, started=started)))
         print(f"wrote the evidence pack {args.evidence}")
     return EXIT_OK if all(r.passed for r in results) else EXIT_INVALID
+
+
+def _line(args: argparse.Namespace) -> Line | None:
+    """The mailbox folder pair, or the sandbox network with the vendor's mailbox on it."""
+    from medcom_adapter.transport.vans_mailbox import VansMailbox
+
+    if not args.sandbox:
+        if args.ean or args.receivers:
+            print("medcom-adapter: --as and --receivers go with --sandbox", file=sys.stderr)
+            return None
+        return VansMailbox(args.mailbox)
+    from medcom_adapter.addressing.directory import Directory
+    from medcom_adapter.certify.sandbox_line import VENDOR_EAN, folder_line
+    from medcom_adapter.resources import EXAMPLE_RECEIVERS
+
+    directory = Directory.load(args.receivers or EXAMPLE_RECEIVERS)
+    try:
+        return folder_line(args.mailbox, directory, ean=args.ean or VENDOR_EAN)
+    except ValueError as exc:
+        print(f"medcom-adapter: --as: {exc}", file=sys.stderr)
+        return None

@@ -54,6 +54,7 @@ class Network:
         self._mailboxes: dict[str, ProviderSide] = {}
         self._counterparts: dict[str, Counterpart] = {}
         self._held: list[tuple[int, str, bytes]] = []  # (due step, destination, data)
+        self._injected: list[tuple[bytes, str | None]] = []
         self._step = 0
 
     def attach(self, ean: str, provider: ProviderSide) -> None:
@@ -66,9 +67,14 @@ class Network:
     def reaches(self, ean: str) -> bool:
         return ean in self._mailboxes or ean in self._counterparts
 
+    def inject(self, data: bytes, to: str | None = None) -> None:
+        """Carry ``data`` at the next step as if a counterpart had sent it (to ``to``, else
+        where it is addressed): how the certification kit plays a vendor's counterparty."""
+        self._injected.append((data, to))
+
     @property
     def idle(self) -> bool:
-        return not self._held
+        return not self._held and not self._injected
 
     def step(self) -> int:
         """Move everything that can move now; returns how many files were delivered."""
@@ -77,6 +83,8 @@ class Network:
         due = [h for h in self._held if h[0] <= self._step]
         self._held = [h for h in self._held if h[0] > self._step]
         moved = 0
+        queue.extend(self._injected)
+        self._injected = []
         for _, destination, data in due:
             moved += self._deliver(destination, data, queue)
         for ean in sorted(self._mailboxes):

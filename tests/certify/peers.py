@@ -119,9 +119,10 @@ def _acknowledged(data: bytes) -> str | None:
 
 
 class Peer:
-    def __init__(self, root: Path, *, faults: frozenset[Fault] = frozenset()) -> None:
+    def __init__(self, root: Path, *, faults: frozenset[Fault] = frozenset(),
+                 layout: Layout = PEER_SIDE) -> None:
         self.faults = faults
-        self.side = VansMailbox(root, layout=PEER_SIDE)
+        self.side = VansMailbox(root, layout=layout)
         journal = open_journal("memory:")
         transport = _Faulty(self.side, faults)
         self.hook = CollectingHook()
