@@ -90,6 +90,13 @@ _VALIDATION = {
                        "expected (e.g. one positive receipt) against what arrived.",
     "scenario.checklist": "MedCom's test protocol asks a person to confirm this in the "
                           "system under test (what the user sees); the kit cannot observe it.",
+    "contract.failed": "The running service did not keep the integration contract a case "
+                       "system relies on (docs/integration.md): the text names the request "
+                       "and what was expected against what it answered.",
+    "contract.skipped": "The contract item could not be checked with what the run was "
+                        "given (e.g. a second key for the tenancy check).",
+    "contract.evidence": "A request the contract check made and what the service answered "
+                         "(status, type, request id; never a body).",
 }
 
 

@@ -8,6 +8,8 @@ the sandbox's counterparts (GP systems, DNHF, BUP departments) answer what it se
 kit judging; ``--evidence FILE.zip``
 also writes the evidence pack. ``--list-scenarios`` lists every scenario (MedCom's cases
 by MedCom's ids), ``--verify-evidence FILE.zip`` checks a pack against its manifest.
+``--integration URL --key KEY`` checks the button-integration contract against a running
+service (``certify.integration``).
 """
 
 from __future__ import annotations
@@ -64,6 +66,15 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
                          help="for --list-scenarios")
     certify.add_argument("--evidence", type=Path, metavar="FILE.zip",
                          help="with --scenarios: also write the evidence pack")
+    certify.add_argument("--integration", metavar="URL",
+                         help="check the button-integration contract against the service "
+                              "running at URL (use a test or sandbox service: it sends)")
+    certify.add_argument("--key", metavar="KEY",
+                         help="with --integration: the case system's API key (default "
+                              "$MEDCOM_API_KEY)")
+    certify.add_argument("--other-key", metavar="KEY",
+                         help="with --integration: a key of another case system or unit, "
+                              "for the tenancy check")
     certify.add_argument("--verify-evidence", type=Path, metavar="FILE.zip",
                          help="check an evidence pack against its manifest")
     certify.set_defaults(run=_certify)
@@ -74,6 +85,8 @@ def _certify(args: argparse.Namespace) -> int:
         return _list(args)
     if args.verify_evidence:
         return _verify(args.verify_evidence)
+    if args.integration:
+        return _integration(args)
     if args.scenarios:
         return _scenarios(args)
     if not args.paths:
@@ -186,6 +199,31 @@ def _scenarios(args: argparse.Namespace) -> int:
             env=evidence.environment(args.catalogue, started=started)))
         print(f"wrote the evidence pack {args.evidence}")
     return EXIT_OK if all(r.passed for r in results) else EXIT_INVALID
+
+
+def _integration(args: argparse.Namespace) -> int:
+    import os
+
+    from medcom_adapter.certify import integration, reports
+
+    key = args.key or os.environ.get("MEDCOM_API_KEY")
+    if not key:
+        print("medcom-adapter: --integration needs --key KEY (or MEDCOM_API_KEY)",
+              file=sys.stderr)
+        return EXIT_USAGE
+    contract = integration.Contract(args.integration, key, other_key=args.other_key,
+                                    timeout=args.timeout or 60.0)
+    print(f"checking the integration contract against {args.integration}")
+    results = contract.run(lambda line: print(line, flush=True))
+    sys.stdout.write(integration.text(results))
+    rows = integration.rows(results)
+    if args.junit:
+        args.junit.write_bytes(reports.junit(rows, suite="medcom-integration-contract"))
+    if args.html:
+        args.html.write_text(reports.html_report(
+            rows, title="Button-integration contract", generated=datetime.now(),
+            words=("contract items", "kept", "broken")), encoding="utf-8")
+    return EXIT_OK if not any(r.failures for r in results) else EXIT_INVALID
 
 
 def _line(args: argparse.Namespace) -> Line | None:
