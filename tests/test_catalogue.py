@@ -25,7 +25,8 @@ PACKAGE = Path(catalogue.__file__).parent
 TABLES = {"catalogue.py", "kinds.py", "oioxml/versions.py", "edifact/versions.py",
           "fhir/versions.py", "envelopes/fhir_payload.py", "envelopes/vans.py",
           "envelopes/sbdh.py",
-          "certify/evidence.py"}  # the versions of MedCom's material the evidence names
+          "certify/evidence.py",  # the versions of MedCom's material the evidence names
+          "certify/word_cases.py"}  # section numbers of MedCom's Word protocols, not versions
 VERSION = re.compile(r"X?[A-Z]\d{4}[A-Z]|\d+\.\d+(\.\d+)?")
 # what detect reports as a kind: message types, and the envelopes that carry FHIR
 NAMES = ({k.value for k in Kind} | {r.type_code for r in catalogue.rows()}

@@ -324,10 +324,12 @@ def _verdict(failures: Sequence[str]) -> str:
 
 
 def every_scenario() -> tuple[Scenario, ...]:
-    """The kit's own scenarios, then MedCom's test cases by MedCom's ids."""
+    """The kit's own scenarios, then MedCom's test cases by MedCom's ids: the TestScripts,
+    then the sections of the Word test protocols."""
     from medcom_adapter.certify.medcom_cases import MEDCOM_SCENARIOS
+    from medcom_adapter.certify.word_cases import WORD_SCENARIOS
 
-    return (*protocol.SCENARIOS, *MEDCOM_SCENARIOS)
+    return (*protocol.SCENARIOS, *MEDCOM_SCENARIOS, *WORD_SCENARIOS)
 
 
 def chosen(direction: Direction) -> list[Scenario]:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from medcom_adapter.certify.deliveries import on_the_wire, renew
 from medcom_adapter.certify.scenarios import Scenario
+from medcom_adapter.certify.word_cases import PLAYS
 from medcom_adapter.detect import VANS_NAMESPACE, Enveloped, check
 from medcom_adapter.envelopes import fhir_payload, vans
 from medcom_adapter.fhir import acknowledgement, carecommunication, wire
@@ -171,6 +172,7 @@ class Peer:
         def new_id() -> str:
             return str(uuid.uuid4())
 
+        case = PLAYS.get(case, case)  # a Word protocol's case asks for its TestScript's message
         later = catalogue.T0 + timedelta(hours=1)
         broken = Fault.BREAKS_THREADS in self.faults
         if case == "S-CC-new":

@@ -38,3 +38,10 @@ def test_medcom_case_table_is_generated_from_the_code() -> None:
 
     assert _section("medcom") == cases(), \
         "regenerate: python -m medcom_adapter.certify.medcom_cases --write docs/certification.md"
+
+
+def test_word_case_table_is_generated_from_the_code() -> None:
+    from medcom_adapter.certify.word_cases import markdown as word
+
+    assert _section("word") == word(), \
+        "regenerate: python -m medcom_adapter.certify.word_cases --write docs/certification.md"

@@ -3,12 +3,14 @@ adapter's own answers pass every scenario; each faulty peer fails exactly its sc
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from medcom_adapter.certify.protocol import ScenarioResult, ScenarioRunner, Timing, chosen
 from medcom_adapter.certify.scenarios import Direction, ThreadRule
+from medcom_adapter.certify.word_cases import PLAYS
 from medcom_adapter.transport.vans_mailbox import VansMailbox
 from tests import catalogue
 from tests.certify.peers import Fault, Peer
@@ -61,9 +63,13 @@ def test_a_peer_acknowledging_duplicates_twice_fails_the_duplicate_scenario(
 ) -> None:
     failed = failing(play(tmp_path, Direction.RECEIVE,
                           frozenset({Fault.ACKS_DUPLICATES_TWICE})))
-    assert set(failed) == {"R-CC-duplicate"}
+    # the kit's duplicate case and the Word protocols' duplicate sections
+    assert set(failed) == {"R-CC-duplicate", "carecommunication-protocol-receive-3.2.7",
+                           "acknowledgement-protocol-send-3.4"}
     (reason,) = failed["R-CC-duplicate"]
     assert "expected 2 x ok, got 3" in reason
+    assert all(re.search(r"expected 2 x (ok|fatal-error), got 3", why)
+               for reasons in failed.values() for why in reasons)
 
 
 def test_a_peer_breaking_thread_rules_fails_reply_and_forward(tmp_path: Path) -> None:
@@ -89,7 +95,8 @@ ADDS_FILES = {f"carecommunication-send-{c}" for c in (
 def test_a_peer_dropping_its_files_fails_exactly_medcoms_attachment_cases(
         tmp_path: Path) -> None:
     failed = failing(play(tmp_path, Direction.SEND, frozenset({Fault.DROPS_ATTACHMENTS})))
-    assert set(failed) == ADDS_FILES
+    # and the Word protocols' cases that ask for those TestScripts' messages
+    assert set(failed) == ADDS_FILES | {w for w, script in PLAYS.items() if script in ADDS_FILES}
     assert any(r.startswith("attachment-image/bmp:")
                for r in failed["carecommunication-send-new-attachment-bmp"])
     assert any(r.startswith("payloads+6:")
