@@ -61,6 +61,8 @@ class VansChannel:
         self._sending.send(parcel)
 
     def open(self, data: bytes, *, clock: Callable[[], datetime]) -> Opened | None:
+        if bytes(data[:3]) in (b"UNA", b"UNB"):
+            return Carried(data, Envelope.INTERCHANGE)  # the interchange is its own envelope
         if VANS_NAMESPACE not in bytes(data[:4096]):
             return Carried(data, Envelope.EMESSAGE)  # the Emessage is its own envelope
         try:

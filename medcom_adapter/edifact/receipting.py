@@ -22,7 +22,7 @@ from medcom_adapter.model.message import Emessage
 from medcom_adapter.model.receipts import Receipt, ReceiptKind
 from medcom_adapter.reliable.receipting import Answer, Head, for_message, for_refusal, minute
 
-__all__ = ["RECEIPT_VERSIONS", "Answer", "answer"]
+__all__ = ["RECEIPT_VERSIONS", "Answer", "answer", "answer_read"]
 
 RECEIPT_VERSIONS = {k: current(Kind(k)).code for k in (ReceiptKind.NEGATIVE, ReceiptKind.POSITIVE)}
 RECEIPT_MESSAGE_TYPE = "CONTRL"
@@ -45,10 +45,17 @@ def answer(data: bytes, *, now: datetime, ids: IdSource | None = None) -> Answer
         document = interchange.parse(data)
     except RemoteError as error:
         return for_refusal(_salvage(data), error, now=now, ids=ids, writer=_write)
+    return answer_read(document, now=now, ids=ids)
+
+
+def answer_read(document: interchange.EdifactDocument, *, now: datetime,
+                ids: IdSource | None = None) -> Answer:
+    """The CONTRL receipt owed for an interchange already read as ``document``: the
+    interchange is not read again."""
     return for_message(
-        document.message, [v.code for v in document.versions], now=now, ids=ids,
-        writer=_write, no_receipt_asked="the sender asked for no positive receipt "
-        "(UNB acknowledgement 0)",
+        document.message, [v.code for v in document.versions], now=minute(now),
+        ids=ids or IdSource(), writer=_write, no_receipt_asked="the sender asked for no "
+        "positive receipt (UNB acknowledgement 0)",
     )
 
 

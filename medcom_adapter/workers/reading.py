@@ -7,7 +7,8 @@ validates the message once, and the result is a value the inbox records
 what we sent). The answer a message is owed is built from what was read, never by reading
 the bytes again.
 
-Readers are chosen by the envelope: OIOXML Emessages (:mod:`.read_oioxml`), FHIR messages
+Readers are chosen by the envelope: OIOXML Emessages (:mod:`.read_oioxml`), EDIFACT
+interchanges (:mod:`.read_edifact`), FHIR messages
 from a VANSEnvelope or an ehmiSBDH (:mod:`.read_fhir`). A new syntax is a reader and a row.
 """
 
@@ -19,12 +20,13 @@ from medcom_adapter.catalogue import Envelope
 from medcom_adapter.channels import Carried, Channels
 from medcom_adapter.errors import UnknownMessage
 from medcom_adapter.transport.interface import Transport
-from medcom_adapter.workers import read_fhir, read_oioxml
+from medcom_adapter.workers import read_edifact, read_fhir, read_oioxml
 from medcom_adapter.workers.received import Context, Reading
 
 Reader = Callable[[Carried, Context], Reading]
 READERS: dict[Envelope, Reader] = {
     Envelope.EMESSAGE: read_oioxml.read,
+    Envelope.INTERCHANGE: read_edifact.read,
     Envelope.VANS_ENVELOPE: read_fhir.read,
     Envelope.EHMI_SBDH: read_fhir.read,
 }
