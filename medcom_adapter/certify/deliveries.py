@@ -11,6 +11,7 @@ message it answers.
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -43,8 +44,24 @@ def is_fhir(data: bytes) -> bool:
     return bytes(data[:64]).lstrip().startswith(b"{")
 
 
+def is_edifact(data: bytes) -> bool:
+    return bytes(data[:3]) in (b"UNA", b"UNB")
+
+
+# the catalogue's interchanges use MedCom's default service characters (UNA:+.? ')
+_UNB = re.compile(rb"UNB\+[^+']*\+[^+']*\+[^+']*\+[^+']*\+([^+':]+)")  # 0020 reference
+_UNH = re.compile(rb"(?:^|')\s*UNH\+([^+':]+)")  # 0062 message (letter) reference
+
+
+def _edifact_value(old: str) -> re.Pattern[bytes]:
+    """``old`` as a whole data element (between separators), never inside another."""
+    return re.compile(rb"(?<=[+:])" + re.escape(old.encode("latin-1")) + rb"(?=['+:])")
+
+
 def ids_of(data: bytes) -> list[str]:
     """The ids a receiver tells this message apart by."""
+    if is_edifact(data):
+        return [m.group(1).decode("latin-1") for p in (_UNB, _UNH) for m in p.finditer(data)]
     if is_fhir(data):
         bundle = json.loads(data)
         ids = [str(bundle["id"]), str(bundle["entry"][0]["resource"]["id"])]
@@ -73,6 +90,8 @@ def renew(messages: Sequence[bytes], *, ids: IdSource | None = None,
         for old, new in fresh.items():
             if is_fhir(data):
                 data = data.replace(old.encode(), new.encode())
+            elif is_edifact(data):  # interchange and message references are data elements
+                data = _edifact_value(old).sub(new.encode("latin-1"), data)
             else:  # OIOXML ids stand alone as element text
                 data = data.replace(b">" + old.encode() + b"<", b">" + new.encode() + b"<")
         out.append(data)
@@ -80,13 +99,21 @@ def renew(messages: Sequence[bytes], *, ids: IdSource | None = None,
 
 
 def on_the_wire(data: bytes, *, sent: datetime) -> Wire:
-    """The file for ``data`` as VANS carries it: FHIR in a VANSEnvelope, OIOXML as it is."""
+    """The file for ``data`` as VANS carries it: FHIR in a VANSEnvelope, OIOXML and EDIFACT
+    as they are."""
     if is_fhir(data):
         facts = fhir_payload.read_message(data)
         envelope = fhir_payload.wrap(data, sent=sent, envelope_id=str(uuid.uuid4()))
         return Wire(vans.build(envelope), "VANSEnvelope", envelope.envelope_id,
                     facts.message_id, facts.sender_gln, facts.receiver_gln)
     report = check(data)
+    if is_edifact(data):  # the interchange is its own envelope: UNB names its parties
+        reference = _UNB.search(data)
+        parties = re.search(rb"UNB\+[^+']*\+([^+':]*)[^+']*\+([^+':]*)", data)
+        return Wire(data, report.kind or "UNB", reference.group(1).decode("latin-1")
+                    if reference else "", None,
+                    *((parties.group(1).decode(), parties.group(2).decode()) if parties
+                      else ("", "")))
     root = load(data).getroot()
     envelope_id = root.findtext("{*}Envelope/{*}Identifier") or ""
     eans = [e.text or "" for e in root.iter("{*}EANIdentifier")]

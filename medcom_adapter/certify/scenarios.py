@@ -89,6 +89,7 @@ def _kinds(scenario: Scenario) -> str:
 
 
 _KM = "oioxml/XDIS91-XD9134L-every-optional-element.xml"
+_DIS91 = "edifact/DIS91-D9134L-every-optional-element.edi"
 _NEW = "fhir/CareCommunication-5.0-new-every-optional-element.json"
 _REPLY = "fhir/CareCommunication-5.0-reply.json"
 R, S = Direction.RECEIVE, Direction.SEND
@@ -118,6 +119,21 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("R-XREF01-invalid", "XREF01 breaking its schema (unknown priority): a negative "
              "receipt", R, (Delivery("invalid/XREF01-priority-unknown-code.xml",
                                      A.NEGATIVE_RECEIPT),)),
+    Scenario("R-DIS91", "EDIFACT DIS91 asking for a positive receipt (CONTRL CTL03)", R,
+             (Delivery(_DIS91, A.POSITIVE_RECEIPT),)),
+    Scenario("R-DIS91-duplicate", "the same DIS91 interchange twice: a receipt for each", R,
+             (Delivery(_DIS91, A.POSITIVE_RECEIPT), Delivery(_DIS91, A.POSITIVE_RECEIPT))),
+    Scenario("R-DIS91-invalid", "DIS91 with a code MedCom does not know: a negative CTL02", R,
+             (Delivery("invalid/DIS91-letter-status-unknown.edi", A.NEGATIVE_RECEIPT),)),
+    Scenario("R-REF01", "EDIFACT REF01 referral (H0130R) asking for a positive receipt", R,
+             (Delivery("edifact/REF01-H0130R-every-optional-element.edi",
+                       A.POSITIVE_RECEIPT),)),
+    Scenario("R-BIN01", "EDIFACT BIN01 attachment (PDF)", R,
+             (Delivery("edifact/BIN01-B0131X-pdf.edi", A.POSITIVE_RECEIPT),)),
+    Scenario("R-CTL03", "a CONTRL receipt is never receipted", R,
+             (Delivery("edifact/CTL03-C0330Q-positive.edi", A.NOTHING),)),
+    Scenario("R-CTL02", "a negative CONTRL receipt is never receipted", R,
+             (Delivery("edifact/CTL02-C0230Q-syntaksfejl.edi", A.NOTHING),)),
     Scenario("R-CC-new", "CareCommunication new with six attachment types", R,
              (Delivery(_NEW, A.ACK_OK),)),
     Scenario("R-CC-out-of-order", "the reply arrives before the message it answers", R,

@@ -104,6 +104,10 @@ class Network:
 
     def _route(self, data: bytes, to: str | None, queue: deque[tuple[bytes, str | None]]) -> int:
         address = read_address(data)
+        if address is None and to is not None and self.reaches(to):
+            # not XML (an EDIFACT interchange): carried where its sender sent it
+            self.trace.append(Hop(self._step, "?", None, None, to, "delivered"))
+            return self._deliver(to, data, queue, "interchange.edi")
         if address is None or (to or address.receiver) is None:
             self.trace.append(Hop(self._step, "?", None, None, None, "unroutable"))
             return 0

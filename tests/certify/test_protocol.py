@@ -54,7 +54,8 @@ def test_a_peer_skipping_receipts_fails_exactly_the_receipt_scenarios(tmp_path: 
     failed = failing(play(tmp_path, Direction.RECEIVE, frozenset({Fault.SKIPS_RECEIPTS}),
                           Timing(timeout=1.5, quiet=0.3, poll=0.01)))
     assert set(failed) == {"R-XDIS91-new", "R-XBIN01", "R-XDIS91-duplicate", "R-XREF01",
-                           "R-XREF01-XH0130R", "R-XBIN02"}
+                           "R-XREF01-XH0130R", "R-XBIN02", "R-DIS91", "R-DIS91-duplicate",
+                           "R-REF01", "R-BIN01"}
     assert all("x XCTL03, got 0" in reason for reasons in failed.values() for reason in reasons)
 
 
@@ -166,3 +167,17 @@ def test_cli_scenarios_need_a_mailbox(capsys: pytest.CaptureFixture[str]) -> Non
 
     assert main(["certify", "--scenarios", "send"]) == 2
     assert "--mailbox" in capsys.readouterr().err
+
+
+def test_edifact_is_renewed_per_scenario_and_stays_valid() -> None:
+    from medcom_adapter.certify.deliveries import ids_of, on_the_wire, renew
+    from medcom_adapter.detect import check
+
+    original = (catalogue.ROOT / "edifact" / "DIS91-D9134L-every-optional-element.edi").read_bytes()
+    first, again = renew([original])[0], renew([original])[0]
+    assert set(ids_of(first)).isdisjoint(ids_of(original))
+    assert set(ids_of(first)).isdisjoint(ids_of(again))
+    assert check(first).valid and check(again).valid  # UNZ and UNT still name UNB and UNH
+    wire = on_the_wire(first, sent=catalogue.T0)
+    assert (wire.kind, wire.envelope_id, wire.sender, wire.receiver) == (
+        "DIS91", ids_of(first)[0], "5790000123452", "5790000121526")

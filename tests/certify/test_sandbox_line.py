@@ -68,7 +68,8 @@ def test_a_vendor_skipping_receipts_fails_the_receipt_scenarios_through_the_sand
                       Timing(timeout=1.5, quiet=0.3, poll=0.01))
     failed = failing(results)
     assert set(failed) == {"R-XDIS91-new", "R-XBIN01", "R-XDIS91-duplicate", "R-XREF01",
-                           "R-XREF01-XH0130R", "R-XBIN02"}
+                           "R-XREF01-XH0130R", "R-XBIN02", "R-DIS91", "R-DIS91-duplicate",
+                           "R-REF01", "R-BIN01"}
     assert all("x XCTL03, got 0" in reason for reasons in failed.values() for reason in reasons)
 
 
