@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from medcom_adapter.addressing.directory import Directory
-from medcom_adapter.certify.deliveries import renew
+from medcom_adapter.certify.deliveries import ids_of, renew
 from medcom_adapter.detect import check
 from medcom_adapter.journal.interface import Direction, Query
 from medcom_adapter.journal.memory import MemoryJournal
@@ -40,10 +40,11 @@ def test_a_dis91_is_delivered_once_and_receipted_per_delivery(tmp_path: Path) ->
     assert node.outbox.run_once().sent == 2
     sent = [data for _, data in box.provider.collect()]
     assert len(sent) == 2
+    reference = ids_of(dis91)[0]  # UNB's interchange reference
     for data in sent:  # CONTRL CTL03 interchanges naming the DIS91's interchange
         report = check(data)
         assert (report.kind, report.version, report.valid) == ("CTL03", "C0330Q", True)
-        assert check(dis91).message.message.envelope.identifier.encode() in data
+        assert f"+{reference}+".encode() in data
     (received,) = node.journal.find(Query(direction=Direction.INBOUND))
     assert (received.message.kind, received.message.version) == ("XDIS91", "D9134L")
 
