@@ -24,11 +24,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from medcom_adapter.journal.clock import Clock, utc_now
-from medcom_adapter.journal.crypto import Keyring
 from medcom_adapter.journal.db import Db, Row
+
+if TYPE_CHECKING:  # the CLI's light commands import this module: no crypto library
+    from medcom_adapter.journal.crypto import Keyring
 
 
 class ReportStatus(StrEnum):
