@@ -31,11 +31,13 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from medcom_adapter.ehmi import eds
+from medcom_adapter.ehmi.eer import GLN_SYSTEM
 from medcom_adapter.sandbox.tls import SandboxCa, thumbprint
 
 Json = dict[str, Any]
 EDS_SCOPE = "EDS system/AuditEvent.crs"
 EER_SCOPE = "EER system/Endpoint.rs system/Organization.rs"
+_EER_CS = "http://medcomehmi.dk/ig/terminology/CodeSystem/"
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +71,7 @@ class EhmiServices:
     events: list[Json] = field(default_factory=list)  # AuditEvents EDS stored
     refused: list[str] = field(default_factory=list)  # why registrations were refused
     tokens_issued: int = 0
+    eer_searches: int = 0
     # set: EDS stores a registration, then waits for this before it answers (a client
     # killed meanwhile left a report EDS holds but the client never heard of)
     hold_answers: threading.Event | None = None
@@ -177,10 +180,24 @@ class EhmiServices:
 
     def endpoints_for(self, identifier: str) -> Json:
         gln = identifier.split("|")[-1]
+        self.eer_searches += 1
         found = [e for e in self.endpoints
                  if any(i.get("value") == gln for i in e.get("identifier", []))]
         return {"resourceType": "Bundle", "type": "searchset", "total": len(found),
                 "entry": [{"resource": e} for e in found]}
+
+
+def eer_endpoint(gln: str, connection: str, codes: list[str], *, address: str) -> Json:
+    """An EerEndpointMessaging: a location number reached on ``connection``
+    (EerMessagingEdelivery, EerMessagingEdeliveryFhir, vansMessaging) taking ``codes`` of
+    MedCom's message-definition registry."""
+    return {"resourceType": "Endpoint", "id": f"ep-{gln}-{connection}", "status": "active",
+            "identifier": [{"use": "official", "system": GLN_SYSTEM, "value": gln}],
+            "connectionType": {"system": _EER_CS + "eer-endpoint-connection-type",
+                               "code": connection},
+            "payloadType": [{"coding": [{"system": _EER_CS + "ehmi-message-definition-uri",
+                                         "code": code}]} for code in codes],
+            "address": address}
 
 
 def _allowed(scope: str, enrolment: Enrolment) -> bool:
