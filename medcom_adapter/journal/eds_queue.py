@@ -1,4 +1,4 @@
-"""The journal's durable queue of EDS delivery-status reports (migration 8).
+"""The journal's durable queue of EDS delivery-status reports (migration 9).
 
 A report is queued in the same transaction as what it reports (``journal.atomic()``), so a
 crash never loses one, and unique by its key (the transport envelope and the event), so

@@ -11,7 +11,7 @@ up in EDS before it is sent again.
 
 from medcom_adapter.journal.migrations import Migration
 
-MIGRATION = Migration(8, "EDS delivery-status reports", (
+MIGRATION = Migration(9, "EDS delivery-status reports", (
     """CREATE TABLE eds_reports (
         id {serial}, key TEXT NOT NULL UNIQUE, message {bigint} REFERENCES messages (id),
         subtype TEXT NOT NULL, context TEXT NOT NULL, key_id TEXT, event {blob},
