@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from medcom_adapter.errors import InvalidValue, UploadRefused
+from medcom_adapter.journal import actors
 from medcom_adapter.journal.interface import Direction, StoredMessage
 from medcom_adapter.journal.interface import Query as JournalQuery
 from medcom_adapter.journal.shared import StoreFull
@@ -295,7 +296,7 @@ def message_out(m: StoredMessage) -> MessageOut:
 
 
 def _actor(key: ApiKey) -> str:
-    return f"api:{key.name}"
+    return actors.api_key(key.id)  # the key's id: its name is whatever an operator typed
 
 
 @router.post("/launch", response_model=LaunchOut, status_code=201,

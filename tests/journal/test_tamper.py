@@ -25,7 +25,7 @@ from tests.journal.samples import referral
 def _fill(journal: SqlJournal, n: int = 5) -> list[int]:
     ids = list(journal.append_many([referral(i) for i in range(1, n + 1)], Status.SENT))
     for id in ids:
-        journal.get(id, actor="ops")  # audited reads
+        journal.get(id, actor="cli:ops")  # audited reads
     return ids
 
 
