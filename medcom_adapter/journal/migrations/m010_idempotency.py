@@ -9,7 +9,7 @@ names a person (the answer holds journal ids, a kind and file names).
 
 from medcom_adapter.journal.migrations import Migration
 
-MIGRATION = Migration(9, "idempotency keys of the API's sends", (
+MIGRATION = Migration(10, "idempotency keys of the API's sends", (
     """CREATE TABLE idempotency_keys (
         scope TEXT NOT NULL, key TEXT NOT NULL, request TEXT NOT NULL,
         status INTEGER NOT NULL, response TEXT NOT NULL, created_at TEXT NOT NULL,
