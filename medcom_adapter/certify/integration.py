@@ -49,6 +49,9 @@ ITEMS = (
                       "nothing sent, instance = X-Request-Id"),
     Item("I-REFERRAL", "POST /api/referrals: queued, then acknowledged by the BUP department"),
     Item("I-KM", "POST /api/km: queued, then acknowledged by the GP"),
+    Item("I-IDEMPOTENT", "a send posted again with its Idempotency-Key is answered as the "
+                         "first (same ids, Idempotent-Replayed) and queues nothing; the key "
+                         "with another body is 422 api.idempotency-mismatch"),
     Item("I-SEARCH", "POST /api/messages/search by forløbs-ID finds the course's messages"),
     Item("I-INBOUND", "GET /api/inbound pages received KM with the cursor: ascending ids, "
                       "none twice, none lost, limit kept"),
@@ -108,6 +111,7 @@ class Contract:
         checks: dict[str, Callable[[], None]] = {
             "I-AUTH": self._auth, "I-LAUNCH": self._launch, "I-LAUNCH-UNIT": self._launch_unit,
             "I-PROBLEM": self._problem, "I-REFERRAL": self._referral, "I-KM": self._km,
+            "I-IDEMPOTENT": self._idempotent,
             "I-SEARCH": self._search, "I-INBOUND": self._inbound,
             "I-NOT-FOUND": self._not_found, "I-TENANCY": self._tenancy,
         }
@@ -137,10 +141,12 @@ class Contract:
 
     def _request(self, method: str, path: str, *, key: str | None = "",
                  body: Any = None, params: Mapping[str, Any] | None = None,
-                 absolute: bool = False) -> httpx.Response:
+                 absolute: bool = False, extra: Mapping[str, str] | None = None,
+                 ) -> httpx.Response:
         """One request, recorded as evidence: method, path, status, type, request id."""
         assert self._current is not None
         headers = {} if key is None else {"Authorization": f"Bearer {key or self.key}"}
+        headers.update(extra or {})
         if absolute:
             response = self.http.request(method, path, headers=headers)
             shown = httpx.URL(path).path.rsplit("/", 1)[0] + "/…"  # the token is a secret
@@ -306,6 +312,37 @@ class Contract:
         return self.http.get(f"/api/messages/{journal_id}",
                              headers={"Authorization": f"Bearer {self.key}"})
 
+    def _idempotent(self) -> None:
+        once = {"Idempotency-Key": f"kontraktproeve-{uuid.uuid4()}"}
+        body = {**self.context, "receiver_sor": self.km_to, "category": "carecoordination",
+                "text": "Kære læge. Kontraktprøve: sendt én gang, selv om den sendes igen."}
+        first = self._request("POST", "/api/km", body=body, extra=once)
+        self._expect(first, 201, "POST /api/km with an Idempotency-Key")
+        queued = first.json()
+        self.queued["I-IDEMPOTENT"] = queued["id"]
+        before = self._course()
+        again = self._request("POST", "/api/km", body=body, extra=once)
+        self._expect(again, 201, "the same send again with the same key")
+        if (again.json().get("id"), again.json().get("ids")) != (queued["id"], queued["ids"]):
+            self._fail(f"the same send again: ids {again.json().get('ids')}, expected the "
+                       f"first answer's {queued['ids']}")
+        if again.headers.get("idempotent-replayed") != "true":
+            self._fail("the same send again: no Idempotent-Replayed: true header")
+        after = self._course()
+        if after != before:
+            self._fail(f"the same send again queued {len(after - before)} more message(s)")
+        other = self._request("POST", "/api/km", extra=once,
+                              body={**body, "text": "Kære læge. En anden meddelelse."})
+        self._problem_of(other, 422, "api.idempotency-mismatch", "the key with another body")
+
+    def _course(self) -> set[int]:
+        """The journal ids of this run's course (forløbs-ID)."""
+        found = self.http.post("/api/messages/search", json={
+            "episode_id": self.context["episode_id"]},
+            headers={"Authorization": f"Bearer {self.key}"})
+        self._expect(found, 200, "search by forløbs-ID")
+        return {int(m["id"]) for m in found.json()}
+
     def _search(self) -> None:
         found = self._request("POST", "/api/messages/search",
                               body={"episode_id": self.context["episode_id"]})
@@ -348,13 +385,17 @@ class Contract:
             after = page["next"]
         if paged != sorted(set(paged)):
             self._fail(f"paging with the cursor gave ids out of order or twice: {paged}")
-        if set(paged) != set(every[:len(paged)]) or len(paged) < len(every):
-            self._fail(f"paging one at a time gave {len(paged)} messages, one page of 100 "
-                       f"gave {len(every)}")
+        lost = sorted(set(every) - set(paged))
+        if lost:
+            self._fail(f"paging one at a time lost {lost}, which one page of 100 gave")
+        # more may have arrived meanwhile: only ever later than what was there
+        if any(i < max(every) for i in set(paged) - set(every)):
+            self._fail("paging one at a time gave ids one page of 100 did not have")
         tail = self._page(after, 20, record=True)
-        if tail["messages"] or tail["next"] != after:
-            self._fail(f"after the last id ({after}): {len(tail['messages'])} messages, next "
-                       f"{tail['next']} (expected none, next = {after})")
+        ids = [m["id"] for m in tail["messages"]]
+        if any(i <= after for i in ids) or tail["next"] != (ids[-1] if ids else after):
+            self._fail(f"after the last id ({after}): ids {ids}, next {tail['next']} "
+                       "(expected only later ids, next = the last of them or the cursor)")
         over = self._request("GET", "/api/inbound", params={"after": 0, "limit": 101})
         self._problem_of(over, 422, "api.validation", "limit=101")
 

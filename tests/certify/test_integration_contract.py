@@ -94,10 +94,11 @@ def broken(upstream: str, *faults: str) -> FastAPI:
             answer = await client.request(
                 request.method, f"/{path}", params=params, content=await request.body(),
                 headers={k: v for k, v in request.headers.items() if k in (
-                    "authorization", "content-type")})
+                    "authorization", "content-type", "idempotency-key")
+                    and not (k == "idempotency-key" and "forgets-keys" in faults)})
         headers = {k: v for k, v in answer.headers.items()
                    if k in ("content-type", "x-request-id", "www-authenticate", "location",
-                            "set-cookie")}
+                            "set-cookie", "idempotent-replayed")}
         # launch URLs name the service the case system called
         here = str(request.base_url).rstrip("/").encode()
         response = Response(answer.content.replace(upstream.encode(), here),
@@ -134,6 +135,16 @@ def test_answering_403_for_hidden_messages_fails_not_found_and_tenancy(
     assert failed["I-NOT-FOUND"][0] == ("an unknown message: expected 404, got 403 "
                                         "(api.forbidden)")
     assert all("expected 404, got 403" in why for why in failed["I-TENANCY"])
+
+
+def test_a_service_forgetting_idempotency_keys_fails_that_item(
+        service: tuple[str, str, str]) -> None:
+    base, key, other = service
+    with serving(broken(base, "forgets-keys")) as url:
+        results = run(url, key, other)
+    failed = failing(results)
+    assert set(failed) == {"I-IDEMPOTENT"}
+    assert "the same send again queued 1 more message(s)" in failed["I-IDEMPOTENT"]
 
 
 def test_cli_reports_per_item_with_junit(service: tuple[str, str, str], tmp_path: Path,
