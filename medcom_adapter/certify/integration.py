@@ -336,12 +336,13 @@ class Contract:
         self._problem_of(other, 422, "api.idempotency-mismatch", "the key with another body")
 
     def _course(self) -> set[int]:
-        """The journal ids of this run's course (forløbs-ID)."""
+        """The journal ids of what this run's course (forløbs-ID) sent: the GP's answers
+        join the course as they arrive, so received messages do not count."""
         found = self.http.post("/api/messages/search", json={
             "episode_id": self.context["episode_id"]},
             headers={"Authorization": f"Bearer {self.key}"})
         self._expect(found, 200, "search by forløbs-ID")
-        return {int(m["id"]) for m in found.json()}
+        return {int(m["id"]) for m in found.json() if m.get("direction") == "outbound"}
 
     def _search(self) -> None:
         found = self._request("POST", "/api/messages/search",
