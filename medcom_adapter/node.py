@@ -3,7 +3,8 @@
 :func:`wire` is the one place that says how they fit together, used by the CLI's
 ``send``/``poll``/``run``/``resend``, the service's background workers and the sandbox
 harness: it builds the node's channels once (VANS over the mailbox, with DNHF routing in
-front of it when the directory names a DNHF) and gives the same channels to the outbox,
+front of it when the directory names a DNHF; EHMI beside it when given) and gives the same
+channels to the outbox,
 which sends on them, and the inbox, which opens what arrives on them. A new transport is a
 new channel, wired here and nowhere else.
 
@@ -67,11 +68,13 @@ class Node:
 def wire(
     journal: Journal, directory: Directory, mailbox: Transport, *, hook: Hook | None = None,
     clock: Callable[[], datetime] | None = None, settings: OutboxSettings | None = None,
-    ids: IdSource | None = None, checked: Checked | None = None,
+    ids: IdSource | None = None, checked: Checked | None = None, ehmi: Channel | None = None,
 ) -> Node:
-    """The outbox and inbox of the unit whose VANS mailbox is ``mailbox``."""
+    """The outbox and inbox of the unit whose VANS mailbox is ``mailbox`` (and, with
+    ``ehmi``, whose EHMI access point that channel hands over to)."""
     timed: dict[str, Any] = {"clock": clock} if clock is not None else {}
-    channels = Channels(channels_of(directory, mailbox), directory)
+    channels = Channels([*channels_of(directory, mailbox), *([ehmi] if ehmi else [])],
+                        directory)
     checked = checked or Checked()
     outbox = Outbox(journal, None, directory, channels=channels, settings=settings, ids=ids,
                     checked=checked, **timed)
