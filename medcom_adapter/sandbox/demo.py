@@ -39,7 +39,7 @@ GP_EAN = "5790000121526"
 EHMI_GP = "5790000121533"  # a GP practice in the EHMI pilot, reached on EHMI only
 EHMI_GP_SOR = "265171000016005"
 EHMI_GP_NAME = "Lægehuset Eksempel, EHMI-pilot"
-READER = "demo"  # who reads the summary, for the audit log
+READER = "worker:demo"  # who reads the summary, for the audit log
 
 
 @dataclass(frozen=True, slots=True)
