@@ -2,7 +2,7 @@
 peer MSH on loopback TLS, and the unit's side configured for them as an operator would
 (client certificate, token endpoint, device, EDS, the access point).
 
-:meth:`EhmiSandbox.channel` is the unit's EHMI channel for ``node.wire``;
+:meth:`EhmiSandbox.side` is what ``node.wire`` builds the unit's EHMI channel from;
 :meth:`EhmiSandbox.deliver` delivers the EDS reports the journal queued.
 """
 
@@ -13,7 +13,6 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from medcom_adapter.channels.ehmi import EhmiChannel
 from medcom_adapter.ehmi.eds import Reporter
 from medcom_adapter.ehmi_client.connect import EhmiClients, connect
 from medcom_adapter.ehmi_client.settings import EhmiSettings
@@ -51,10 +50,10 @@ class EhmiSandbox:
                                 CLIENT_ID, DEVICE, services.url + "/eds", services.url + "/eer")
         return cls(services, ap, settings, connect(settings), folder, gln)
 
-    def channel(self, journal: Journal) -> EhmiChannel:
-        transport = AccessPointTransport(self.clients.http, self.services.url + "/ap",
-                                         self.gln, publisher=journal.identity)
-        return EhmiChannel(transport, eds=journal.eds, reporter=Reporter(DEVICE))
+    def side(self, journal: Journal) -> tuple[AccessPointTransport, Reporter]:
+        """The unit's access point and EDS reporter, for ``node.wire(..., ehmi=...)``."""
+        return (AccessPointTransport(self.clients.http, self.services.url + "/ap", self.gln,
+                                     publisher=journal.identity), Reporter(DEVICE))
 
     def deliver(self, journal: Journal) -> EdsRun:
         assert self.clients.eds is not None

@@ -47,7 +47,7 @@ class Harness:
         self.ehmi = ehmi
         node = wire(journal, directory, self.mailbox, hook=self.hook, clock=clock,
                     settings=settings, ids=ids,
-                    ehmi=ehmi.channel(journal) if ehmi is not None else None)
+                    ehmi=ehmi.side(journal) if ehmi is not None else None)
         self.outbox, self.inbox = node.outbox, node.inbox
         self.checked = node.checked  # queue with it: the outbox need not validate again
 
