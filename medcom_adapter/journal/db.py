@@ -46,11 +46,13 @@ class Db(Protocol):
         """Execute one statement that takes no parameters (DDL)."""
         ...
 
-    def transaction(self, *, write: bool) -> AbstractContextManager[None]:
+    def transaction(self, *, write: bool, join: bool = False) -> AbstractContextManager[None]:
         """Commit durably on leaving, roll back on an exception. ``write`` transactions of
         SQLite take the write lock at once, so their reads see what they will change.
         Begun inside another transaction, it is a savepoint: an exception undoes its own
-        statements only, and the outer transaction commits the rest."""
+        statements only, and the outer transaction commits the rest. With ``join`` it is
+        no savepoint but part of the outer transaction (two statements fewer), for blocks
+        whose own exceptions come before they write."""
         ...
 
     def close(self) -> None: ...

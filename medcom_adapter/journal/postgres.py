@@ -77,7 +77,10 @@ class PostgresDb:
             self._live().execute(sql)
 
     @contextmanager
-    def transaction(self, *, write: bool) -> Iterator[None]:
+    def transaction(self, *, write: bool, join: bool = False) -> Iterator[None]:
+        if self._depth and join:
+            yield
+            return
         with self._guard(), self._live().transaction():
             self._depth += 1
             try:

@@ -93,12 +93,12 @@ class SqlJournal:
     def append_many(
         self, messages: Sequence[NewMessage], status: Status, *, actor: str = "system"
     ) -> Sequence[int]:
-        with self.db.transaction(write=True):
-            last, link, key_id = self.db.rows(
-                "SELECT last_id, link, chain_key FROM journal_head WHERE id = 1"
-                + self.db.dialect.lock_rows)[0]
+        with self.db.transaction(write=True, join=True):  # KeyError comes before a write
+            wanted = sorted({m.answers for m in messages if m.answers is not None})
+            last, link, key_id, known = self._head(wanted)
             key = chain_key(self.keys, key_id)
-            self._check_answers(messages, last)
+            if known != len(wanted):  # some answer no stored message: which, said alone
+                _check_answers(messages, last, self._stored(wanted))
             now, at = self._clock(), chain.timestamp(self._clock())
             batch: dict[str, list[Row]] = {"m": [], "s": [], "a": [], "c": [], "h": []}
             for n, message in enumerate(messages, start=last + 1):
@@ -112,32 +112,48 @@ class SqlJournal:
                     batch["c"].append(
                         rows.classification_row(n, message.classification, self.keys))
                 batch["h"].append(rows.history_row(n, status, at, None, self.keys))
-            for sql, found in ((rows.insert("messages", rows.MESSAGE_COLUMNS), batch["m"]),
-                               (_STATE, batch["s"]),
-                               (rows.insert("attachments", rows.ATTACHMENT_COLUMNS), batch["a"]),
-                               (rows.insert("classifications", rows.CLASSIFICATION_COLUMNS),
-                                batch["c"]), (_HISTORY, batch["h"])):
-                if found:  # an empty batch would still cost PostgreSQL a round trip
-                    self.db.run_many(sql, found)
+            for table, columns, found in (
+                    ("messages", rows.MESSAGE_COLUMNS, batch["m"]),
+                    ("message_state", _STATE_COLUMNS, batch["s"]),
+                    ("attachments", rows.ATTACHMENT_COLUMNS, batch["a"]),
+                    ("classifications", rows.CLASSIFICATION_COLUMNS, batch["c"]),
+                    ("status_history", _HISTORY_COLUMNS, batch["h"])):
+                self._insert(table, columns, found)
             self.db.run("UPDATE journal_head SET last_id = ?, link = ? WHERE id = 1",
                         (last + len(messages), link))
         return range(last + 1, last + 1 + len(messages))
 
-    def _check_answers(self, messages: Sequence[NewMessage], last: int) -> None:
-        wanted = {m.answers for m in messages if m.answers is not None}
-        known = {id for chunk in _chunks(sorted(wanted)) for (id,) in self.db.rows(
+    def _head(self, answered: Sequence[int]) -> Row:
+        """The message chain's head row, locked, and how many of ``answered`` are stored
+        messages: what an append reads, in one statement."""
+        if len(answered) > _CHUNK:
+            head = self.db.rows("SELECT last_id, link, chain_key FROM journal_head WHERE "
+                                "id = 1" + self.db.dialect.lock_rows)[0]
+            return (*head, len(self._stored(answered)))
+        count = (f"(SELECT COUNT(*) FROM messages WHERE id IN ({marks(len(answered))}))"
+                 if answered else "0")
+        return self.db.rows(f"SELECT last_id, link, chain_key, {count} FROM journal_head "
+                            "WHERE id = 1" + self.db.dialect.lock_rows, answered)[0]
+
+    def _stored(self, ids: Sequence[int]) -> set[int]:
+        return {id for chunk in _chunks(ids) for (id,) in self.db.rows(
             f"SELECT id FROM messages WHERE id IN ({marks(len(chunk))})", chunk)}
-        for n, message in enumerate(messages, start=last + 1):
-            if message.answers is not None and message.answers not in known:
-                raise KeyError(message.answers)
-            known.add(n)
+
+    def _insert(self, table: str, columns: Sequence[str], found: Sequence[Row]) -> None:
+        """``found`` rows in as few statements as the engines' parameter limits allow."""
+        per = max(1, _PARAMETERS // len(columns))
+        for start in range(0, len(found), per):
+            chunk = found[start:start + per]
+            values = ", ".join([f"({marks(len(columns))})"] * len(chunk))
+            self.db.run(f"INSERT INTO {table} ({', '.join(columns)}) VALUES {values}",
+                        [value for row in chunk for value in row])
 
     def set_status(self, id: int, status: Status, *, reason: str | None = None,
                    leaving: Status | None = None) -> None:
         if leaving is not None and not allowed(leaving, status):
             raise TransitionRefused(f"message {id}: no change from {leaving} to {status}")
         leaves = sorted(sources(status) if leaving is None else {leaving})
-        with self.db.transaction(write=True):
+        with self.db.transaction(write=True, join=True):  # refused before it writes
             changed = leaves and self.db.run(
                 "UPDATE message_state SET status = ?, lease_until = NULL WHERE message = ? "
                 f"AND status IN ({marks(len(leaves))})", (status.value, id, *leaves))
@@ -154,7 +170,7 @@ class SqlJournal:
                 id, status, chain.timestamp(self._clock()), reason, self.keys))
 
     def get(self, id: int, *, actor: str = "system") -> StoredMessage:
-        with self.db.transaction(write=actor != SYSTEM):
+        with self.db.transaction(write=actor != SYSTEM, join=True):
             found = self._load(self.db.rows(_SELECT + " WHERE id = ?", (id,)))
             damage = self._damaged.get(id)
             if not found and damage is None:
@@ -169,7 +185,7 @@ class SqlJournal:
     def find(self, query: Query, *, actor: str = "system") -> Sequence[StoredMessage]:
         sql, params = self._where(query)
         select = _SELECT if query.bodies else _SELECT_HEADS
-        with self.db.transaction(write=actor != SYSTEM):
+        with self.db.transaction(write=actor != SYSTEM, join=True):
             found = self._load(self.db.rows(
                 f"{select}{sql} ORDER BY id LIMIT ?", (*params, query.limit)),
                 bodies=query.bodies, attachments=query.attachments)
@@ -202,7 +218,7 @@ class SqlJournal:
         now = self._clock()
         until = chain.timestamp(now + timedelta(seconds=lease_seconds))
         name = hashlib.sha256(name.encode()).hexdigest()
-        with self.db.transaction(write=True):
+        with self.db.transaction(write=True, join=True):
             new = self.db.rows(
                 "INSERT INTO inbound_files (name, digest, owner, lease_until, claimed_at) "
                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT (name, digest) WHERE settled_at IS NULL "
@@ -218,20 +234,20 @@ class SqlJournal:
 
     def keep_file(self, claim: int, *, owner: str, lease_seconds: float) -> bool:
         until = chain.timestamp(self._clock() + timedelta(seconds=lease_seconds))
-        with self.db.transaction(write=True):
+        with self.db.transaction(write=True, join=True):  # one statement
             return bool(self.db.run(
                 "UPDATE inbound_files SET lease_until = ? WHERE id = ? AND owner = ? "
                 "AND settled_at IS NULL", (until, claim, owner)))
 
     def decide_file(self, claim: int, outcome: str, message: int | None, *,
                     owner: str) -> bool:
-        with self.db.transaction(write=True):
+        with self.db.transaction(write=True, join=True):  # one statement
             return bool(self.db.run(
                 "UPDATE inbound_files SET outcome = ?, message = ? WHERE id = ? AND owner = ?",
                 (outcome, message, claim, owner)))
 
     def settle_file(self, claim: int) -> None:
-        with self.db.transaction(write=True):
+        with self.db.transaction(write=True, join=True):  # one statement
             self.db.run("UPDATE inbound_files SET settled_at = ? WHERE id = ?",
                         (chain.timestamp(self._clock()), claim))
 
@@ -486,9 +502,19 @@ class SqlJournal:
         self.db.run("UPDATE journal_head SET last_id = ?, link = ? WHERE id = 2", (id, link))
 
 
-_STATE = "INSERT INTO message_state (message, status) VALUES (?, ?)"
-_HISTORY = ("INSERT INTO status_history (message, status, at, key_id, reason) "
-            "VALUES (?, ?, ?, ?, ?)")
+_STATE_COLUMNS = ("message", "status")
+_HISTORY_COLUMNS = ("message", "status", "at", "key_id", "reason")
+_HISTORY = rows.insert("status_history", _HISTORY_COLUMNS)
+_PARAMETERS = 30_000  # per statement: SQLite allows 32,766, PostgreSQL 65,535
+
+
+def _check_answers(messages: Sequence[NewMessage], last: int, known: set[int]) -> None:
+    """KeyError unless each answered message is stored (``known``) or comes earlier in
+    ``messages``."""
+    for n, message in enumerate(messages, start=last + 1):
+        if message.answers is not None and message.answers not in known:
+            raise KeyError(message.answers)
+        known.add(n)
 
 
 def _scope(units: Sequence[Unit]) -> tuple[str, list[object]]:
