@@ -24,6 +24,8 @@ class Dialect:
     lock_rows: str  # appended to a SELECT whose rows this transaction will change
     skip_locked: str  # appended to a SELECT that must pass over rows others have locked
     take_turns: str | None  # a statement that makes concurrent migrations wait for each other
+    # whether writes chain in one statement (WITH w AS (INSERT ...) ...): one round trip
+    chains_writes: bool = False
 
     def types(self) -> dict[str, str]:
         return {"blob": self.blob, "bigint": self.bigint, "serial": self.serial}

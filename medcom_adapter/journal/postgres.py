@@ -21,7 +21,7 @@ DIALECT = Dialect(
     name="postgresql", blob="BYTEA", bigint="BIGINT",
     serial="BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY",
     lock_rows=" FOR UPDATE", skip_locked=" FOR UPDATE SKIP LOCKED",
-    take_turns="SELECT pg_advisory_xact_lock(7262126)",
+    take_turns="SELECT pg_advisory_xact_lock(7262126)", chains_writes=True,
 )
 
 

@@ -112,15 +112,15 @@ class SqlJournal:
                     batch["c"].append(
                         rows.classification_row(n, message.classification, self.keys))
                 batch["h"].append(rows.history_row(n, status, at, None, self.keys))
-            for table, columns, found in (
-                    ("messages", rows.MESSAGE_COLUMNS, batch["m"]),
-                    ("message_state", _STATE_COLUMNS, batch["s"]),
-                    ("attachments", rows.ATTACHMENT_COLUMNS, batch["a"]),
-                    ("classifications", rows.CLASSIFICATION_COLUMNS, batch["c"]),
-                    ("status_history", _HISTORY_COLUMNS, batch["h"])):
-                self._insert(table, columns, found)
-            self.db.run("UPDATE journal_head SET last_id = ?, link = ? WHERE id = 1",
-                        (last + len(messages), link))
+            self._write([*(statement for table, columns, found in (
+                ("messages", rows.MESSAGE_COLUMNS, batch["m"]),
+                ("message_state", _STATE_COLUMNS, batch["s"]),
+                ("attachments", rows.ATTACHMENT_COLUMNS, batch["a"]),
+                ("classifications", rows.CLASSIFICATION_COLUMNS, batch["c"]),
+                ("status_history", _HISTORY_COLUMNS, batch["h"]))
+                for statement in _inserts(table, columns, found)),
+                ("UPDATE journal_head SET last_id = ?, link = ? WHERE id = 1",
+                 (last + len(messages), link))])
         return range(last + 1, last + 1 + len(messages))
 
     def _head(self, answered: Sequence[int]) -> Row:
@@ -139,24 +139,42 @@ class SqlJournal:
         return {id for chunk in _chunks(ids) for (id,) in self.db.rows(
             f"SELECT id FROM messages WHERE id IN ({marks(len(chunk))})", chunk)}
 
-    def _insert(self, table: str, columns: Sequence[str], found: Sequence[Row]) -> None:
-        """``found`` rows in as few statements as the engines' parameter limits allow."""
-        per = max(1, _PARAMETERS // len(columns))
-        for start in range(0, len(found), per):
-            chunk = found[start:start + per]
-            values = ", ".join([f"({marks(len(columns))})"] * len(chunk))
-            self.db.run(f"INSERT INTO {table} ({', '.join(columns)}) VALUES {values}",
-                        [value for row in chunk for value in row])
+    def _write(self, statements: Sequence[tuple[str, Sequence[object]]]) -> None:
+        """Writes that return nothing, in order; chained into one statement where the
+        engine allows it and the parameters fit (they touch different tables, so the order
+        PostgreSQL runs a WITH's parts in does not matter; foreign keys are checked after
+        the whole statement)."""
+        params = [p for _, ps in statements for p in ps]
+        if not self.db.dialect.chains_writes or len(statements) < 2 or len(params) > _PARAMETERS:
+            for sql, each in statements:
+                self.db.run(sql, each)
+            return
+        *first, (last, _) = statements
+        parts = ", ".join(f"w{n} AS ({sql})" for n, (sql, _) in enumerate(first))
+        self.db.run(f"WITH {parts} {last}", params)
 
     def set_status(self, id: int, status: Status, *, reason: str | None = None,
                    leaving: Status | None = None) -> None:
         if leaving is not None and not allowed(leaving, status):
             raise TransitionRefused(f"message {id}: no change from {leaving} to {status}")
         leaves = sorted(sources(status) if leaving is None else {leaving})
+        update = ("UPDATE message_state SET status = ?, lease_until = NULL WHERE message = ? "
+                  f"AND status IN ({marks(len(leaves))})")
+        history = rows.history_row(id, status, chain.timestamp(self._clock()), reason,
+                                   self.keys)
         with self.db.transaction(write=True, join=True):  # refused before it writes
-            changed = leaves and self.db.run(
-                "UPDATE message_state SET status = ?, lease_until = NULL WHERE message = ? "
-                f"AND status IN ({marks(len(leaves))})", (status.value, id, *leaves))
+            if not leaves:
+                changed = 0
+            elif self.db.dialect.chains_writes:  # the change and its history row at once
+                changed = self.db.run(
+                    f"WITH changed AS ({update} RETURNING message) INSERT INTO status_history "
+                    "(message, status, at, key_id, reason) SELECT message, ?, ?, ?, "
+                    f"CAST(? AS {self.db.dialect.blob}) FROM changed",
+                    (status.value, id, *leaves, *history[1:]))
+            else:
+                changed = self.db.run(update, (status.value, id, *leaves))
+                if changed:
+                    self.db.run(_HISTORY, history)
             if not changed:
                 found = self.db.rows("SELECT status FROM message_state WHERE message = ?",
                                      (id,))
@@ -166,8 +184,6 @@ class SqlJournal:
                     f"message {id} is {found[0][0]}: no change to {status}"
                     + (f" from {leaving}" if leaving is not None else ""),
                     current=found[0][0])
-            self.db.run(_HISTORY, rows.history_row(
-                id, status, chain.timestamp(self._clock()), reason, self.keys))
 
     def get(self, id: int, *, actor: str = "system") -> StoredMessage:
         with self.db.transaction(write=actor != SYSTEM, join=True):
@@ -421,13 +437,15 @@ class SqlJournal:
         classified: dict[int, Row] = {}
         for chunk in _chunks(ids):
             inside = f"IN ({marks(len(chunk))})"
-            for id, *change in self.db.rows(
-                    "SELECT message, status, at, key_id, reason FROM status_history "
-                    f"WHERE message {inside} ORDER BY id", chunk):
-                history[id].append(tuple(change))
-            for answers, id in self.db.rows(
-                    f"SELECT answers, id FROM messages WHERE answers {inside} ORDER BY id", chunk):
-                answered[answers].append(id)
+            # histories and answers in one statement: an answer is a row without a status
+            for id, status, *change, row in self.db.rows(
+                    "SELECT message, status, at, key_id, reason, id FROM status_history "
+                    f"WHERE message {inside} UNION ALL SELECT answers, NULL, NULL, NULL, NULL, "
+                    f"id FROM messages WHERE answers {inside} ORDER BY 6", (*chunk, *chunk)):
+                if status is None:
+                    answered[id].append(row)
+                else:
+                    history[id].append((status, *change))
             for row in self.db.rows(f"SELECT {', '.join(rows.CLASSIFICATION_COLUMNS)} FROM "
                                     f"classifications WHERE message {inside}",
                                     chunk) if bodies else ():
@@ -506,6 +524,17 @@ _STATE_COLUMNS = ("message", "status")
 _HISTORY_COLUMNS = ("message", "status", "at", "key_id", "reason")
 _HISTORY = rows.insert("status_history", _HISTORY_COLUMNS)
 _PARAMETERS = 30_000  # per statement: SQLite allows 32,766, PostgreSQL 65,535
+
+
+def _inserts(table: str, columns: Sequence[str],
+             found: Sequence[Row]) -> Iterator[tuple[str, list[object]]]:
+    """INSERTs of ``found``, as many rows each as the engines' parameter limits allow."""
+    per = max(1, _PARAMETERS // len(columns))
+    for start in range(0, len(found), per):
+        chunk = found[start:start + per]
+        values = ", ".join([f"({marks(len(columns))})"] * len(chunk))
+        yield (f"INSERT INTO {table} ({', '.join(columns)}) VALUES {values}",
+               [value for row in chunk for value in row])
 
 
 def _check_answers(messages: Sequence[NewMessage], last: int, known: set[int]) -> None:

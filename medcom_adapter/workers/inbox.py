@@ -400,8 +400,9 @@ class Inbox:
         answers, self._answers = self._answers, None
         if answers is not None:
             answers.block.__exit__(None, None, None)
-            for received, claim in answers.files:
-                self._settle(received, claim)
+            with self.journal.atomic():  # one commit settles their claims
+                for received, claim in answers.files:
+                    self._settle(received, claim)
 
     def _drop_answers(self, exc: BaseException) -> None:
         """Roll the open block of answers back; their files stay to be taken in again."""
