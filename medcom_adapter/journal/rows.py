@@ -54,7 +54,7 @@ def message_row(id: int, entry: chain.Entry, link: str, message: NewMessage, sta
         entry.sender_ean, entry.receiver_ean, entry.sender_sor, entry.receiver_sor,
         entry.episode_id, entry.answers, entry.stored_at, actor, entry.digest,
         ",".join(entry.attachment_digests), link, keys.current.id,
-        keys.encrypt(message.data, where("messages", "body", id)),
+        keys.seal(message.data, where("messages", "body", id)),
         None if person is None else keys.encrypt(person.encode(), where("messages", "person", id)),
         None if person is None else keys.index(person), status.value, None, None,
         entry.classification,
@@ -70,7 +70,7 @@ def attachment_rows(id: int, message: NewMessage, keys: Keyring) -> list[Row]:
             id, n, a.object_id, a.content_type,
             None if a.title is None
             else keys.encrypt(a.title.encode(), where("attachments", "title", id, n)),
-            keys.encrypt(a.data if span is None else b"", where("attachments", "data", id, n)),
+            keys.seal(a.data if span is None else b"", where("attachments", "data", id, n)),
             span))
     return found
 
