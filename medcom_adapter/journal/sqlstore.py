@@ -2,7 +2,10 @@
 
 Appends take the ``journal_head`` row first (locked in PostgreSQL; SQLite's write
 transaction is exclusive anyway), so ids are gapless and each entry's chain link follows the
-one before it even when several processes append at once.
+one before it even when several processes append at once. A status change takes the same
+row before its compare-and-set, so status changes are chained (``journal_head`` row 3) in
+the order they commit, and a transaction that changes statuses and appends takes its locks
+in one order.
 
 A read by any actor but ``SYSTEM`` writes its audit row in the read's own transaction, so
 it is durable before the caller sees anything; a read by ``SYSTEM`` is a plain read
@@ -47,7 +50,7 @@ from medcom_adapter.journal.migrations import migrate
 from medcom_adapter.journal.relink import chain_key, relink
 from medcom_adapter.journal.shared import SharedState, Unit
 from medcom_adapter.journal.shared_sql import SqlSharedState
-from medcom_adapter.journal.verify import check_key, verify_audit, verify_rows
+from medcom_adapter.journal.verify import check_key, verify_audit, verify_history, verify_rows
 from medcom_adapter.model.classification import Classification
 from medcom_adapter.model.henvisninger import HenvisningRecord, RecordedHenvisning
 from medcom_adapter.model.parties import PersonId
@@ -95,12 +98,12 @@ class SqlJournal:
     ) -> Sequence[int]:
         with self.db.transaction(write=True, join=True):  # KeyError comes before a write
             wanted = sorted({m.answers for m in messages if m.answers is not None})
-            last, link, key_id, known = self._head(wanted)
+            (last, link, key_id, known), history_head = self._heads(wanted)
             key = chain_key(self.keys, key_id)
             if known != len(wanted):  # some answer no stored message: which, said alone
                 _check_answers(messages, last, self._stored(wanted))
             now, at = self._clock(), chain.timestamp(self._clock())
-            batch: dict[str, list[Row]] = {"m": [], "s": [], "a": [], "c": [], "h": []}
+            batch: dict[str, list[Row]] = {"m": [], "s": [], "a": [], "c": []}
             for n, message in enumerate(messages, start=last + 1):
                 entry = chain.entry_for(n, message, now, key)
                 link = chain.link(link, entry, key)
@@ -111,29 +114,34 @@ class SqlJournal:
                 if message.classification is not None:
                     batch["c"].append(
                         rows.classification_row(n, message.classification, self.keys))
-                batch["h"].append(rows.history_row(n, status, at, None, self.keys))
+            history, history_head = self._history(
+                [(n, status, at, None) for n in range(last + 1, last + 1 + len(messages))],
+                history_head)
             self._write([*(statement for table, columns, found in (
                 ("messages", rows.MESSAGE_COLUMNS, batch["m"]),
                 ("message_state", _STATE_COLUMNS, batch["s"]),
                 ("attachments", rows.ATTACHMENT_COLUMNS, batch["a"]),
                 ("classifications", rows.CLASSIFICATION_COLUMNS, batch["c"]),
-                ("status_history", _HISTORY_COLUMNS, batch["h"]))
+                ("status_history", _HISTORY_COLUMNS, history))
                 for statement in _inserts(table, columns, found)),
                 ("UPDATE journal_head SET last_id = ?, link = ? WHERE id = 1",
-                 (last + len(messages), link))])
+                 (last + len(messages), link)),
+                ("UPDATE journal_head SET last_id = ?, link = ? WHERE id = 3", history_head)])
         return range(last + 1, last + 1 + len(messages))
 
-    def _head(self, answered: Sequence[int]) -> Row:
-        """The message chain's head row, locked, and how many of ``answered`` are stored
-        messages: what an append reads, in one statement."""
-        if len(answered) > _CHUNK:
-            head = self.db.rows("SELECT last_id, link, chain_key FROM journal_head WHERE "
-                                "id = 1" + self.db.dialect.lock_rows)[0]
-            return (*head, len(self._stored(answered)))
-        count = (f"(SELECT COUNT(*) FROM messages WHERE id IN ({marks(len(answered))}))"
-                 if answered else "0")
-        return self.db.rows(f"SELECT last_id, link, chain_key, {count} FROM journal_head "
-                            "WHERE id = 1" + self.db.dialect.lock_rows, answered)[0]
+    def _heads(self, answered: Sequence[int]) -> tuple[Row, Row]:
+        """The message chain's head row and the status chain's (rows 1 and 3, locked in
+        that order), each with how many of ``answered`` are stored messages: what an
+        append reads, in one statement."""
+        many = len(answered) > _CHUNK
+        count = ("0" if many or not answered else
+                 f"(SELECT COUNT(*) FROM messages WHERE id IN ({marks(len(answered))}))")
+        messages, history = self.db.rows(
+            f"SELECT last_id, link, chain_key, {count} FROM journal_head WHERE id IN (1, 3) "
+            "ORDER BY id" + self.db.dialect.lock_rows, () if many else answered)
+        if many:
+            messages = (*messages[:3], len(self._stored(answered)))
+        return messages, history
 
     def _stored(self, ids: Sequence[int]) -> set[int]:
         return {id for chunk in _chunks(ids) for (id,) in self.db.rows(
@@ -160,21 +168,26 @@ class SqlJournal:
         leaves = sorted(sources(status) if leaving is None else {leaving})
         update = ("UPDATE message_state SET status = ?, lease_until = NULL WHERE message = ? "
                   f"AND status IN ({marks(len(leaves))})")
-        history = rows.history_row(id, status, chain.timestamp(self._clock()), reason,
-                                   self.keys)
         with self.db.transaction(write=True, join=True):  # refused before it writes
+            # the head rows before the message's row, as appends take them (see the module)
+            _, history_head = self._heads(())
+            (change,), history_head = self._history(
+                [(id, status, chain.timestamp(self._clock()), reason)], history_head)
             if not leaves:
                 changed = 0
-            elif self.db.dialect.chains_writes:  # the change and its history row at once
+            elif self.db.dialect.chains_writes:  # the change, its history row and the head
                 changed = self.db.run(
-                    f"WITH changed AS ({update} RETURNING message) INSERT INTO status_history "
-                    "(message, status, at, key_id, reason) SELECT message, ?, ?, ?, "
-                    f"CAST(? AS {self.db.dialect.blob}) FROM changed",
-                    (status.value, id, *leaves, *history[1:]))
+                    f"WITH changed AS ({update} RETURNING message), history AS (INSERT INTO "
+                    f"status_history ({', '.join(_HISTORY_COLUMNS)}) SELECT message, ?, ?, ?, "
+                    f"CAST(? AS {self.db.dialect.blob}), ? FROM changed) UPDATE journal_head "
+                    "SET last_id = ?, link = ? WHERE id = 3 AND EXISTS (SELECT 1 FROM changed)",
+                    (status.value, id, *leaves, *change[1:], *history_head))
             else:
                 changed = self.db.run(update, (status.value, id, *leaves))
                 if changed:
-                    self.db.run(_HISTORY, history)
+                    self._write([(_HISTORY, change), (
+                        "UPDATE journal_head SET last_id = ?, link = ? WHERE id = 3",
+                        history_head)])
             if not changed:
                 found = self.db.rows("SELECT status FROM message_state WHERE message = ?",
                                      (id,))
@@ -184,6 +197,19 @@ class SqlJournal:
                     f"message {id} is {found[0][0]}: no change to {status}"
                     + (f" from {leaving}" if leaving is not None else ""),
                     current=found[0][0])
+
+    def _history(self, changes: Sequence[tuple[int, Status, str, str | None]],
+                 head: Row) -> tuple[list[Row], tuple[int, str]]:
+        """Rows of status changes, each linked after the one before it, and the status
+        chain's head after them; ``head`` is row 3 as read with row 1 locked, so no other
+        process is between reading it and writing it."""
+        count, link, key_id, _ = head
+        key = chain_key(self.keys, key_id)
+        found = []
+        for id, status, at, reason in changes:
+            link = chain.status_link(key, link, id, status.value, at, reason)
+            found.append((*rows.history_row(id, status, at, reason, self.keys), link))
+        return found, (count + len(found), link)
 
     def get(self, id: int, *, actor: str = "system") -> StoredMessage:
         with self.db.transaction(write=actor != SYSTEM, join=True):
@@ -375,9 +401,9 @@ class SqlJournal:
 
     def checkpoint(self) -> Checkpoint:
         with self.db.transaction(write=False):
-            (m, m_link), (a, a_link) = self.db.rows(
-                "SELECT last_id, link FROM journal_head WHERE id IN (1, 2) ORDER BY id")
-        return Checkpoint(m, m_link, a, a_link)
+            (m, m_link), (a, a_link), (s, s_link) = self.db.rows(
+                "SELECT last_id, link FROM journal_head WHERE id IN (1, 2, 3) ORDER BY id")
+        return Checkpoint(m, m_link, a, a_link, s, s_link)
 
     def verify(self, against: Checkpoint | None = None) -> VerifyReport:
         with self.db.transaction(write=False):
@@ -392,6 +418,7 @@ class SqlJournal:
                                  classifications=self._classifications, against=against)
             audit = verify_audit(self.db, chain_key(self.keys, audit_key_id), audit_head,
                                  audits, against, last)
+            audit += verify_history(self.db, self.keys, against)
             recorded = self._henvisninger.verify()
         if audit:  # the audit log's break is named in the problems (it is no message)
             report = VerifyReport(report.checked, report.first_broken,
@@ -521,7 +548,7 @@ class SqlJournal:
 
 
 _STATE_COLUMNS = ("message", "status")
-_HISTORY_COLUMNS = ("message", "status", "at", "key_id", "reason")
+_HISTORY_COLUMNS = ("message", "status", "at", "key_id", "reason", "link")
 _HISTORY = rows.insert("status_history", _HISTORY_COLUMNS)
 _PARAMETERS = 30_000  # per statement: SQLite allows 32,766, PostgreSQL 65,535
 
