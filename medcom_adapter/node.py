@@ -1,9 +1,11 @@
-"""One unit's node: journal + receivers directory + mailbox + outbox and inbox, wired once.
+"""One unit's node: journal + receivers directory + channels + outbox and inbox, wired once.
 
-:func:`wire` is the one place that says how they fit together (DNHF routing in front of the
-mailbox when the directory names a DNHF; the inbox reads the mailbox itself), used by the
-CLI's ``send``/``poll``/``run``/``resend``, the service's background workers and the sandbox
-harness. A new transport is wired here and nowhere else.
+:func:`wire` is the one place that says how they fit together, used by the CLI's
+``send``/``poll``/``run``/``resend``, the service's background workers and the sandbox
+harness: it builds the node's channels once (VANS over the mailbox, with DNHF routing in
+front of it when the directory names a DNHF) and gives the same channels to the outbox,
+which sends on them, and the inbox, which opens what arrives on them. A new transport is a
+new channel, wired here and nowhere else.
 
 The service runs the workers beside it so what the pages queue travels. On the embedded
 defaults they carry messages over the in-process sandbox network (DNHF,
@@ -27,11 +29,13 @@ from typing import Any
 
 from medcom_adapter.addressing.directory import Directory
 from medcom_adapter.addressing.dnhf import DnhfTransport
+from medcom_adapter.channels import Channel, Channels, VansChannel
 from medcom_adapter.errors import MedComError, ResourceFault
 from medcom_adapter.journal.interface import Journal
 from medcom_adapter.model.ids import IdSource
 from medcom_adapter.transport.interface import Transport
 from medcom_adapter.transport.vans_mailbox import VansMailbox
+from medcom_adapter.workers.checked import Checked
 from medcom_adapter.workers.hooks import CollectingHook, Hook
 from medcom_adapter.workers.inbox import Inbox, InboxRun
 from medcom_adapter.workers.outbox import Outbox, OutboxRun, OutboxSettings
@@ -47,6 +51,8 @@ class Node:
     journal: Journal
     directory: Directory
     mailbox: Transport
+    channels: Channels
+    checked: Checked  # what this node built and validated: its outbox need not again
     outbox: Outbox
     inbox: Inbox
 
@@ -61,23 +67,34 @@ class Node:
 def wire(
     journal: Journal, directory: Directory, mailbox: Transport, *, hook: Hook | None = None,
     clock: Callable[[], datetime] | None = None, settings: OutboxSettings | None = None,
-    ids: IdSource | None = None,
+    ids: IdSource | None = None, checked: Checked | None = None,
 ) -> Node:
-    """The outbox and inbox of the unit whose mailbox is ``mailbox``."""
+    """The outbox and inbox of the unit whose VANS mailbox is ``mailbox``."""
     timed: dict[str, Any] = {"clock": clock} if clock is not None else {}
-    transport = DnhfTransport(mailbox, directory) if directory.dnhf else mailbox
-    outbox = Outbox(journal, transport, directory, settings=settings, ids=ids, **timed)
-    inbox = Inbox(journal, mailbox, hook or CollectingHook(), ids=ids, directory=directory,
+    channels = Channels(channels_of(directory, mailbox), directory)
+    checked = checked or Checked()
+    outbox = Outbox(journal, None, directory, channels=channels, settings=settings, ids=ids,
+                    checked=checked, **timed)
+    inbox = Inbox(journal, None, hook or CollectingHook(), channels=channels, ids=ids,
+                  directory=directory, checked=checked,
                   lease_seconds=settings.lease_seconds if settings else None, **timed)
-    return Node(journal, directory, mailbox, outbox, inbox)
+    return Node(journal, directory, mailbox, channels, checked, outbox, inbox)
+
+
+def channels_of(directory: Directory, mailbox: Transport) -> list[Channel]:
+    """The node's channels, the first the one answers and unlisted receivers take."""
+    routed = DnhfTransport(mailbox, directory) if directory.dnhf else None
+    return [VansChannel(mailbox, sending=routed)]
 
 
 class WorkerLoop:
     """Calls ``step`` every ``interval`` seconds on a daemon thread until stopped."""
 
     def __init__(self, step: Callable[[], object], *, interval: float = 0.5,
-                 on_stop: Callable[[], None] | None = None) -> None:
+                 on_stop: Callable[[], None] | None = None,
+                 checked: Checked | None = None) -> None:
         self._step = step
+        self.checked = checked  # the node's: what is queued beside it need not be validated twice
         self._interval = interval
         self._on_stop = on_stop
         self._stop = threading.Event()
@@ -131,7 +148,8 @@ def sandbox_loop(journal: Journal, directory: Directory, *, unit_ean: str, hook:
         harness.pump()
         harness.outbox.overdue()
 
-    return WorkerLoop(step, interval=interval, on_stop=journal.close if close else None)
+    return WorkerLoop(step, interval=interval, on_stop=journal.close if close else None,
+                      checked=harness.checked)
 
 
 def mailbox_loop(journal: Journal, directory: Directory, *, mailbox: Path, hook: Hook,
@@ -142,4 +160,5 @@ def mailbox_loop(journal: Journal, directory: Directory, *, mailbox: Path, hook:
     def step() -> None:
         node.round()
 
-    return WorkerLoop(step, interval=interval, on_stop=journal.close if close else None)
+    return WorkerLoop(step, interval=interval, on_stop=journal.close if close else None,
+                      checked=node.checked)

@@ -194,7 +194,8 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         # The access log is the application's own (service.correlation): with request ids,
         # launch tokens cut out.
-        uvicorn.run(create_app(journal, settings, workers=workers), host=args.host,
+        uvicorn.run(create_app(journal, settings, workers=workers,
+                               checked=workers.checked if workers else None), host=args.host,
                     port=args.port, server_header=False, log_config=None, access_log=False,
                     http=protocol(), ssl_certfile=args.certfile, ssl_keyfile=args.keyfile)
     finally:

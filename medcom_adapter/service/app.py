@@ -32,6 +32,7 @@ from medcom_adapter.service.sessions import Sessions
 from medcom_adapter.service.settings import Settings
 from medcom_adapter.service.state import ServiceState
 from medcom_adapter.service.tokens import LaunchTokens
+from medcom_adapter.workers.checked import Checked
 
 STATIC = Path(__file__).with_name("static")
 
@@ -49,9 +50,10 @@ class Workers(Protocol):
 
 
 def create_app(journal: Journal, settings: Settings | None = None, *,
-               workers: Workers | None = None) -> FastAPI:
+               workers: Workers | None = None, checked: Checked | None = None) -> FastAPI:
     """The application on ``journal``; ``workers`` (see :mod:`medcom_adapter.node`) run while it
-    is up, so that what it queues is sent and the answers come in."""
+    is up, so that what it queues is sent and the answers come in. ``checked``: their node's
+    record of what was validated as it was built, told of what the service queues."""
     settings = settings or Settings()
 
     @asynccontextmanager
@@ -82,6 +84,7 @@ def create_app(journal: Journal, settings: Settings | None = None, *,
         Drafts(journal.shared),
         KeptFiles(journal.shared, settings.clock),
         Marks(journal.shared),
+        checked,
     )
     app.state.workers = workers
     app.state.metrics = operations.registry(journal)
