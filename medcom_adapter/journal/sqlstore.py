@@ -198,6 +198,34 @@ class SqlJournal:
                     + (f" from {leaving}" if leaving is not None else ""),
                     current=found[0][0])
 
+    def set_statuses(self, changes: Sequence[tuple[int, Status, str | None]], *,
+                     leaving: Status) -> Sequence[int]:
+        for _, status, _ in changes:
+            if not allowed(leaving, status):
+                raise TransitionRefused(f"no change from {leaving} to {status}")
+        changed: set[int] = set()
+        with self.db.transaction(write=True, join=True):
+            # the head rows before the messages' rows, as appends take them
+            _, history_head = self._heads(())
+            for start in range(0, len(changes), _CHUNK):
+                chunk = changes[start:start + _CHUNK]
+                cases = " ".join("WHEN ? THEN ?" for _ in chunk)
+                changed.update(id for (id,) in self.db.rows(
+                    f"UPDATE message_state SET status = CASE message {cases} END, lease_until "
+                    f"= NULL WHERE message IN ({marks(len(chunk))}) AND status = ? "
+                    "RETURNING message", (*(v for id, status, _ in chunk
+                                            for v in (id, status.value)),
+                                          *(id for id, _, _ in chunk), leaving.value)))
+            at = chain.timestamp(self._clock())
+            history, history_head = self._history(
+                [(id, status, at, reason) for id, status, reason in changes if id in changed],
+                history_head)
+            if history:
+                self._write([*_inserts("status_history", _HISTORY_COLUMNS, history), (
+                    "UPDATE journal_head SET last_id = ?, link = ? WHERE id = 3",
+                    history_head)])
+        return [id for id, _, _ in changes if id in changed]
+
     def _history(self, changes: Sequence[tuple[int, Status, str, str | None]],
                  head: Row) -> tuple[list[Row], tuple[int, str]]:
         """Rows of status changes, each linked after the one before it, and the status
