@@ -10,7 +10,6 @@ another line layout, bytes the body does not hold) is stored as before.
 from __future__ import annotations
 
 import binascii
-import re
 
 import pybase64
 
@@ -18,7 +17,6 @@ from medcom_adapter.errors import JournalCorrupt
 
 SMALLEST = 1024  # below this, a reference saves less than it costs to find
 _PROBE = 48  # bytes: 64 base64 characters, within the first line of any usual layout
-_TEXT = re.compile(rb"[A-Za-z0-9+/=\s]*")
 
 
 def locate(body: bytes, data: bytes) -> str | None:
@@ -29,9 +27,10 @@ def locate(body: bytes, data: bytes) -> str | None:
     start = body.find(probe)
     if start < 0:
         return None
-    found = _TEXT.match(body, start)
-    assert found is not None  # the pattern matches the empty string
-    span = f"{start}:{found.end()}"
+    # the text ends where its element (XML) or string (JSON) does; what lies between that
+    # is not base64 is skipped by decoding, and the bytes must come out equal all the same
+    ends = [at for at in (body.find(b"<", start), body.find(b'"', start)) if at >= 0]
+    span = f"{start}:{min(ends, default=len(body))}"
     try:
         same = extract(body, span) == data
     except JournalCorrupt:
