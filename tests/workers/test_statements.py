@@ -53,11 +53,12 @@ def test_a_referral_end_to_end_stays_within_its_statements(
     (tmp_path / "henvisningsskema-bup.pdf").write_bytes(
         b"%PDF-1.4\n" + bytes(range(256)) * 64 + b"\n%%EOF\n")
     harness = Harness(journal, directory, unit_ean="5790000123452")
-    queue_referral(journal, directory, request, files=tmp_path)  # warm-up: schemas, caches
+    queue_referral(journal, directory, request, files=tmp_path,
+                   checked=harness.checked)  # warm-up: schemas, caches
     harness.pump()
     counter = StatementCounter(journal.db)
     for _ in range(REFERRALS):
-        queue_referral(journal, directory, request, files=tmp_path)
+        queue_referral(journal, directory, request, files=tmp_path, checked=harness.checked)
     harness.pump(REFERRALS * 4)
     sent = journal.find(Query(direction=Direction.OUTBOUND, limit=1000))
     assert len(sent) == 2 * (REFERRALS + 1)  # each XREF01 and its XBIN02, once
