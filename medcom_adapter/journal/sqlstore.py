@@ -290,38 +290,36 @@ class SqlJournal:
         now = self._clock()
         until = chain.timestamp(now + timedelta(seconds=lease_seconds))
         name = hashlib.sha256(name.encode()).hexdigest()
-        with self.db.transaction(write=True, join=True):
-            new = self.db.rows(
-                "INSERT INTO inbound_files (name, digest, owner, lease_until, claimed_at) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (name, digest) WHERE settled_at IS NULL "
-                "DO NOTHING RETURNING id", (name, digest, owner, until, chain.timestamp(now)))
-            if new:
-                return FileClaim(new[0][0])
-            taken = self.db.rows(
-                "UPDATE inbound_files SET owner = ?, lease_until = ? WHERE name = ? AND "
-                "digest = ? AND settled_at IS NULL AND (owner = ? OR lease_until <= ?) "
-                "RETURNING id, outcome, message",
-                (owner, until, name, digest, owner, chain.timestamp(now)))
+        # each statement is whole on its own (outside a transaction it commits by itself, one
+        # round trip): a new claim, or else taking over ours or an expired one
+        new = self.db.rows(
+            "INSERT INTO inbound_files (name, digest, owner, lease_until, claimed_at) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (name, digest) WHERE settled_at IS NULL "
+            "DO NOTHING RETURNING id", (name, digest, owner, until, chain.timestamp(now)))
+        if new:
+            return FileClaim(new[0][0])
+        taken = self.db.rows(
+            "UPDATE inbound_files SET owner = ?, lease_until = ? WHERE name = ? AND "
+            "digest = ? AND settled_at IS NULL AND (owner = ? OR lease_until <= ?) "
+            "RETURNING id, outcome, message",
+            (owner, until, name, digest, owner, chain.timestamp(now)))
         return FileClaim(*taken[0]) if taken else None
 
     def keep_file(self, claim: int, *, owner: str, lease_seconds: float) -> bool:
         until = chain.timestamp(self._clock() + timedelta(seconds=lease_seconds))
-        with self.db.transaction(write=True, join=True):  # one statement
-            return bool(self.db.run(
-                "UPDATE inbound_files SET lease_until = ? WHERE id = ? AND owner = ? "
-                "AND settled_at IS NULL", (until, claim, owner)))
+        return bool(self.db.run(  # one statement: committed alone, or with the caller's
+            "UPDATE inbound_files SET lease_until = ? WHERE id = ? AND owner = ? "
+            "AND settled_at IS NULL", (until, claim, owner)))
 
     def decide_file(self, claim: int, outcome: str, message: int | None, *,
                     owner: str) -> bool:
-        with self.db.transaction(write=True, join=True):  # one statement
-            return bool(self.db.run(
-                "UPDATE inbound_files SET outcome = ?, message = ? WHERE id = ? AND owner = ?",
-                (outcome, message, claim, owner)))
+        return bool(self.db.run(  # one statement: committed alone, or with the caller's
+            "UPDATE inbound_files SET outcome = ?, message = ? WHERE id = ? AND owner = ?",
+            (outcome, message, claim, owner)))
 
     def settle_file(self, claim: int) -> None:
-        with self.db.transaction(write=True, join=True):  # one statement
-            self.db.run("UPDATE inbound_files SET settled_at = ? WHERE id = ?",
-                        (chain.timestamp(self._clock()), claim))
+        self.db.run("UPDATE inbound_files SET settled_at = ? WHERE id = ?",  # as above
+                    (chain.timestamp(self._clock()), claim))
 
     def export(self, patient: PersonId, *, actor: str,
                units: tuple[Unit, ...] | None = None) -> Sequence[StoredMessage]:

@@ -26,7 +26,7 @@ from tests.journal.conftest import keys, postgres_url  # noqa: F401 - fixtures
 from tests.journal.statements import StatementCounter
 
 REFERRALS = 5
-CEILING = {"sqlite": 55, "postgresql": 36}  # statements a referral
+CEILING = {"sqlite": 51, "postgresql": 32}  # statements a referral
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
