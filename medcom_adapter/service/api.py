@@ -9,21 +9,23 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from medcom_adapter.errors import InvalidValue, UploadRefused
+from medcom_adapter.journal import actors
 from medcom_adapter.journal.interface import Direction, StoredMessage
 from medcom_adapter.journal.interface import Query as JournalQuery
 from medcom_adapter.journal.shared import StoreFull
 from medcom_adapter.model.carecommunication import Category
 from medcom_adapter.model.classification import Henvisning
 from medcom_adapter.model.parties import person_id
-from medcom_adapter.service import forms
+from medcom_adapter.service import forms, idempotency
 from medcom_adapter.service.apikeys import ApiKey
 from medcom_adapter.service.auth import require
 from medcom_adapter.service.context import Kind, LaunchContext
@@ -38,6 +40,11 @@ router = APIRouter(prefix="/api", tags=["api"])
 log = logging.getLogger(__name__)
 Text = Annotated[str, Field(min_length=1, max_length=200)]
 PDF_ONLY = frozenset({"application/pdf"})
+IdempotencyKey = Annotated[str | None, Header(
+    alias=idempotency.HEADER, pattern=idempotency.PATTERN, description=(
+        "your unique id of this send (1-255 visible ASCII characters, e.g. a UUID): a "
+        "repeat with the same key and body answers as the first did and sends nothing; "
+        "the same key with another body is refused (422)"))]
 KM_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg", "image/gif",
                       "image/tiff", "image/bmp"})
 
@@ -295,7 +302,7 @@ def message_out(m: StoredMessage) -> MessageOut:
 
 
 def _actor(key: ApiKey) -> str:
-    return f"api:{key.name}"
+    return actors.api_key(key.id)  # the key's id: its name is whatever an operator typed
 
 
 @router.post("/launch", response_model=LaunchOut, status_code=201,
@@ -325,10 +332,15 @@ async def launch(body: LaunchIn, request: Request,
 @router.post("/referrals", response_model=QueuedOut, status_code=201,
              responses=responses(401, 403, 413, 422))
 async def send_referral(body: ReferralIn, request: Request,
-                        key: Annotated[ApiKey, Depends(require("send"))]) -> QueuedOut:
+                        key: Annotated[ApiKey, Depends(require("send"))],
+                        idempotency_key: IdempotencyKey = None) -> QueuedOut | Response:
     """Build, validate and queue a referral to BUP via DNHF (XREF01 + XBIN01/XBIN02 with
     the form), with its §126a classification."""
     s = state(request)
+    send = idempotency.once(idempotency_key, key_id=key.id, path=request.url.path, body=body)
+    if send is not None and (earlier := await run_in_threadpool(
+            idempotency.replay, s.journal, send)) is not None:
+        return earlier
     ctx = _context(body, Kind.REFERRAL, key)
     form = _file(body.form, "form", PDF_ONLY, s) if body.form else None
     classes = tuple(body.classification or (forms.REFERRAL_CLASS,))
@@ -340,18 +352,23 @@ async def send_referral(body: ReferralIn, request: Request,
         relative_surname=body.relative.surname if body.relative else None,
         classes=classes, form=form)
     return await _queue(s, key, lambda: forms.referral(s.settings.directory, ctx, fields,
-                                                 now=s.settings.clock()))
+                                                 now=s.settings.clock()), send)
 
 
 @router.post("/km", response_model=QueuedOut, status_code=201,
              responses=responses(401, 403, 404, 413, 422))
 async def send_km(body: KmIn, request: Request,
-                  key: Annotated[ApiKey, Depends(require("send"))]) -> QueuedOut:
+                  key: Annotated[ApiKey, Depends(require("send"))],
+                  idempotency_key: IdempotencyKey = None) -> QueuedOut | Response:
     """Build, validate and queue a correspondence message: a FHIR CareCommunication (the
     attachments inside) when the receiver takes CareCommunication 5.0, otherwise XDIS91 +
     one XBIN01 per attachment. A reply goes to the sender of the received message it
     answers, in its form: in the thread of a CareCommunication, or as XDIS91."""
     s = state(request)
+    send = idempotency.once(idempotency_key, key_id=key.id, path=request.url.path, body=body)
+    if send is not None and (earlier := await run_in_threadpool(
+            idempotency.replay, s.journal, send)) is not None:
+        return earlier
     ctx = _context(body, Kind.KM, key)
     previous = None
     if body.reply_to is not None:
@@ -368,23 +385,38 @@ async def send_km(body: KmIn, request: Request,
                             category=body.category.value if body.category else None,
                             henvisning=body.henvisning)
     return await _queue(s, key, lambda: forms.km(s.settings.directory, ctx, fields,
-                                           now=s.settings.clock()))
+                                           now=s.settings.clock()), send)
 
 
-async def _queue(s: ServiceState, key: ApiKey, build: Any) -> QueuedOut:
+async def _queue(s: ServiceState, key: ApiKey, build: Any,
+                 send: idempotency.Once | None) -> QueuedOut | Response:
     """Builds, validates and journals in a worker thread: a durable commit waits for the
-    disk, and on the event loop it would hold up every other request meanwhile."""
+    disk, and on the event loop it would hold up every other request meanwhile. Under an
+    idempotency key, the answer is kept in the commit that queues (see ``idempotency``)."""
     try:
         outgoing: forms.Outgoing = await run_in_threadpool(build)
     except forms.FieldErrors as exc:
         raise _form_problem(exc) from None
-    ids = await run_in_threadpool(s.queue, outgoing, actor=_actor(key))
+
+    def respond(ids: Sequence[int]) -> QueuedOut:
+        return QueuedOut(id=ids[0], ids=list(ids), status="queued",
+                         kind=outgoing.prepared.entries[0].kind,
+                         files=[name for name, _ in outgoing.files])
+
+    if send is None:
+        out = respond(await run_in_threadpool(s.queue, outgoing, actor=_actor(key)))
+    else:
+        answered = await run_in_threadpool(
+            idempotency.queue_once, s.journal, send,
+            lambda: s.queue(outgoing, actor=_actor(key)), respond, status=201,
+            now=s.settings.clock())
+        if not isinstance(answered, QueuedOut):
+            return answered  # another request under the key queued first
+        out = answered
     entry = outgoing.prepared.entries[0]
     log.info("queued %s for %s", entry.kind, key.name, extra={"fields": {
-        "journal_ids": list(ids), "envelope_id": entry.envelope_id, "case_system": key.name}})
-    return QueuedOut(id=ids[0], ids=list(ids), status="queued",
-                     kind=outgoing.prepared.entries[0].kind,
-                     files=[name for name, _ in outgoing.files])
+        "journal_ids": out.ids, "envelope_id": entry.envelope_id, "case_system": key.name}})
+    return out
 
 
 @router.get("/messages/{journal_id}", response_model=MessageOut,
