@@ -9,6 +9,6 @@ digest is of the decoded bytes, and ``verify`` decodes them from the body to che
 
 from medcom_adapter.journal.migrations import Migration
 
-MIGRATION = Migration(11, "attachments kept as base64 in their message's body", (
+MIGRATION = Migration(12, "attachments kept as base64 in their message's body", (
     "ALTER TABLE attachments ADD COLUMN in_body TEXT",
 ))
