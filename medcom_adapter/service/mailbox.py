@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from medcom_adapter.errors import InvalidValue
-from medcom_adapter.journal.interface import Query
+from medcom_adapter.journal.interface import Quarantined, Query
 from medcom_adapter.model.parties import PersonId, person_id
 from medcom_adapter.service.context import LaunchContext
 from medcom_adapter.service.marks import ANSWERED, OPENED
@@ -38,15 +38,24 @@ def _find(s: ServiceState, ctx: LaunchContext, *, child: bool, patient: PersonId
                  answered=s.marks.marked(ids, ANSWERED), opened=s.marks.marked(ids, OPENED))
 
 
+def _quarantined(s: ServiceState, ctx: LaunchContext, *, child: bool) -> list[Quarantined]:
+    """The unit's (or the child's) journal rows that cannot be opened: never delivered,
+    never sent, so the unit is told rather than left waiting."""
+    about = ctx.patient if child or not ctx.journal else None
+    return list(s.journal.quarantined_of(units(ctx), actor=ctx.actor, patient=about))
+
+
 def _show(request: Request, rows: list[MessageView], *, child: bool, status: int = 200,
           values: dict[str, str] | None = None, errors: dict[str, str] | None = None,
           searched: bool = False) -> Response:
     session = session_of(request)
     child = child or not session.context.journal  # the unit's journal was not opened
+    quarantined = _quarantined(state(request), session.context, child=child)
     return page(request, "mailbox.html", session, status=status, rows=rows, child=child,
                 values=values or {"omfang": "barn" if child else "enhed"}, errors=errors,
                 searched=searched, unread=sum(r.unread for r in rows),
-                refused=sum(r.rank == 1 for r in rows), overdue=sum(r.rank == 2 for r in rows))
+                refused=sum(r.rank == 1 for r in rows), overdue=sum(r.rank == 2 for r in rows),
+                quarantined=quarantined)
 
 
 @router.get("/postkasse")
