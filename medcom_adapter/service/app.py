@@ -27,6 +27,7 @@ from medcom_adapter.service.drafts import Drafts
 from medcom_adapter.service.kept import KeptFiles
 from medcom_adapter.service.marks import Marks
 from medcom_adapter.service.problems import KeepSubmitted
+from medcom_adapter.service.quarantine import QuarantineFolder
 from medcom_adapter.service.security import BodyLimit, SecurityHeaders
 from medcom_adapter.service.sessions import Sessions
 from medcom_adapter.service.settings import Settings
@@ -49,9 +50,11 @@ class Workers(Protocol):
 
 
 def create_app(journal: Journal, settings: Settings | None = None, *,
-               workers: Workers | None = None) -> FastAPI:
+               workers: Workers | None = None,
+               quarantine: QuarantineFolder | None = None) -> FastAPI:
     """The application on ``journal``; ``workers`` (see :mod:`medcom_adapter.node`) run while it
-    is up, so that what it queues is sent and the answers come in."""
+    is up, so that what it queues is sent and the answers come in. ``quarantine``: the
+    mailbox whose put-aside received files the pages show to the units they are for."""
     settings = settings or Settings()
 
     @asynccontextmanager
@@ -82,6 +85,7 @@ def create_app(journal: Journal, settings: Settings | None = None, *,
         Drafts(journal.shared),
         KeptFiles(journal.shared, settings.clock),
         Marks(journal.shared),
+        quarantine,
     )
     app.state.workers = workers
     app.state.metrics = operations.registry(journal)

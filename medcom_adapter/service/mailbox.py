@@ -18,6 +18,7 @@ from medcom_adapter.journal.interface import Quarantined, Query
 from medcom_adapter.model.parties import PersonId, person_id
 from medcom_adapter.service.context import LaunchContext
 from medcom_adapter.service.marks import ANSWERED, OPENED
+from medcom_adapter.service.quarantine import files_for
 from medcom_adapter.service.state import ServiceState, state
 from medcom_adapter.service.views import LETTERS, MessageView, units, views
 from medcom_adapter.service.web import Refused, page, posted, session_of
@@ -50,12 +51,15 @@ def _show(request: Request, rows: list[MessageView], *, child: bool, status: int
           searched: bool = False) -> Response:
     session = session_of(request)
     child = child or not session.context.journal  # the unit's journal was not opened
-    quarantined = _quarantined(state(request), session.context, child=child)
+    s = state(request)
+    quarantined = _quarantined(s, session.context, child=child)
+    about = session.context.patient if child else None
+    files = files_for(s.quarantine, units(session.context), about) if s.quarantine else []
     return page(request, "mailbox.html", session, status=status, rows=rows, child=child,
                 values=values or {"omfang": "barn" if child else "enhed"}, errors=errors,
                 searched=searched, unread=sum(r.unread for r in rows),
                 refused=sum(r.rank == 1 for r in rows), overdue=sum(r.rank == 2 for r in rows),
-                quarantined=quarantined)
+                quarantined=quarantined, files=files)
 
 
 @router.get("/postkasse")

@@ -4,19 +4,29 @@ mailbox only (the child's only, for a session launched for one child)."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
+from medcom_adapter.fhir.carecommunication import to_bundle
+from medcom_adapter.fhir.threads import new_message
 from medcom_adapter.journal.factory import open_journal
 from medcom_adapter.journal.interface import Direction, NewMessage, Query, Status
+from medcom_adapter.journal.memory import MemoryJournal
 from medcom_adapter.journal.sqlstore import SqlJournal
+from medcom_adapter.model.carecommunication import Author, CarePatient, Category, Party
+from medcom_adapter.model.message import Emessage, Envelope
 from medcom_adapter.model.parties import person_id
+from medcom_adapter.oioxml import emessage
 from medcom_adapter.service import Settings, create_app, labels
 from medcom_adapter.service.apikeys import SCOPES
+from medcom_adapter.transport.vans_mailbox import VansMailbox
+from tests import samples
 from tests.service.conftest import CONTEXT, CPR, GP, GP_EAN, Clock, api_client, issue_key
 from tests.service.test_danish_pages import assert_danish
 from tests.service.test_tenancy import OTHER
@@ -115,3 +125,51 @@ def test_no_quarantine_no_section(sql: tuple[TestClient, SqlJournal, str]) -> No
     client.get(url)
     page = client.get("/postkasse")
     assert page.status_code == 200 and "karantæne" not in page.text
+
+
+def _care_communication(cpr: str) -> bytes:
+    """A GP's CareCommunication to the unit about ``cpr``, as its file arrives."""
+    unit = Party(CONTEXT["unit"]["sor"], CONTEXT["unit"]["ean"], CONTEXT["unit"]["name"])
+    cc = new_message(
+        sender=Party(GP, GP_EAN, "Lægehuset Eksempel"), receiver=unit,
+        patient=CarePatient(person_id(cpr), "Elmer", ("Bruno",)),
+        category=Category.CARE_COORDINATION, topic="Spørgsmål", text="Hvordan går det?",
+        author=Author("Læge", ("Lise",), role_text="Læge"), phone="98000000",
+        now=datetime(2026, 11, 19, 14, 0, tzinfo=UTC))
+    return json.dumps(to_bundle(cc)).encode("utf-8")
+
+
+def _put_aside(mailbox: VansMailbox, name: str, data: bytes, reason: str) -> None:
+    (mailbox.in_dir / name).write_bytes(data)
+    (received,) = [r for r in mailbox.receive() if r.name == name]
+    mailbox.quarantine(received, reason)
+
+
+def test_received_files_put_aside_show_to_the_unit_they_are_for(tmp_path: Path) -> None:
+    mailbox = VansMailbox(tmp_path / "mailbox", quiet_seconds=0)
+    other = emessage.build(Emessage(Envelope("ENV0001", samples.WHEN),
+                                    (samples.minimal_referral(),)), "XH0131R")  # to BUP
+    _put_aside(mailbox, "child.json", _care_communication(CPR),
+               f"OperationalError: database is locked for {CPR}")
+    _put_aside(mailbox, "sibling.json", _care_communication(SIBLING), "TransportFailure: x")
+    _put_aside(mailbox, "other.xml", other, "OperationalError: database is locked")
+    _put_aside(mailbox, "garbage.bin", b"\x00\x01 not a message", "ValueError: what")
+    assert len(mailbox.quarantine_notes()) == 4
+    journal = MemoryJournal()
+    _, key = issue_key(journal, scopes=SCOPES)
+    with api_client(create_app(journal, Settings(), quarantine=mailbox)) as client:
+        for journal_open, path, shown in ((True, "/postkasse", 2), (True, "/postkasse/barn", 1),
+                                          (False, "/postkasse", 1)):
+            url = client.post("/api/launch",
+                              json={**CONTEXT, "kind": "km", "journal": journal_open},
+                              headers={"Authorization": f"Bearer {key}"}).json()["url"]
+            client.get(url)
+            page = client.get(path)
+            assert page.status_code == 200
+            assert page.text.count('data-label="Forsøg">1<') == shown, (path, page.text)
+            assert_danish(page.text, "Modtagne filer, der venter på behandling",
+                          f"{shown} modtagne filer venter", labels.QUARANTINE_FILE_OTHER,
+                          "Fejlkode: OperationalError")
+            assert CPR not in page.text and SIBLING not in page.text
+            assert "locked" not in page.text and ".json" not in page.text
+            assert ("Fejlkode: TransportFailure" in page.text) is (shown == 2)
