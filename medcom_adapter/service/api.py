@@ -29,6 +29,7 @@ from medcom_adapter.service.auth import require
 from medcom_adapter.service.context import Kind, LaunchContext
 from medcom_adapter.service.filing import filing_zip
 from medcom_adapter.service.launching import launch_problems
+from medcom_adapter.service.marks import COPY_TO_GP
 from medcom_adapter.service.problems import ApiProblem, FieldError, responses
 from medcom_adapter.service.settings import public_url
 from medcom_adapter.service.state import ServiceState, state
@@ -110,13 +111,28 @@ class RelativeIn(_Strict):
     given_name: Text | None = None
 
 
+class CustodyHolderIn(_Strict):
+    relation: Literal["mor", "far", "uspec_paaroerende"]
+    surname: Text
+    given_name: Text | None = None
+    consent: bool = Field(description="whether this holder consents to the referral")
+
+
 class ReferralIn(ContextIn):
     receiver_sor: str
     reason: Annotated[str, Field(min_length=1, max_length=10000)]
     priority: Literal["elektiv", "akut", "saerlige_forhold"] = "elektiv"
     diagnosis_code: Annotated[str, Field(max_length=20)] | None = None
     diagnosis_text: Text | None = None
-    relative: RelativeIn | None = None
+    relative: RelativeIn | None = Field(None, description=(
+        "a relative who is not a custody holder; not together with custody"))
+    custody: list[CustodyHolderIn] = Field(default_factory=list, max_length=2, description=(
+        "the holders of parental custody (forældremyndighed), one or two, each with their "
+        "consent: the first is the letter's Relative, both and their consent are written in "
+        "its supplementary text"))
+    copy_to_gp: bool = Field(False, description=(
+        "also send the child's GP (patient.gp_sor) a KM with the referral's gist, as its own "
+        "message, queued in the same commit as the referral"))
     classification: list[Henvisning] | None = Field(
         None, description="henvisning classes; default child psychiatry (referrals go to BUP)")
     form: FileIn | None = Field(None, description="the region's referral form, PDF")
@@ -166,6 +182,11 @@ class QueuedOut(BaseModel):
     status: str
     kind: str
     files: list[str]
+
+
+class ReferralQueuedOut(QueuedOut):
+    copy_to_gp: QueuedOut | None = Field(None, description=(
+        "the KM to the child's GP, when copy_to_gp was asked for"))
 
 
 class SearchIn(_Strict):
@@ -236,6 +257,13 @@ _FORM_FIELDS = {
     "relative_given_name": ("relative.given_name", "not a name this message allows"),
     "classes": ("classification", "give at least one henvisning class"),
     "form": ("form", "attach the region's referral form as PDF"),
+    **{f"custody{n}_{part}": (f"custody[{n - 1}].{part}", english)
+       for n in (1, 2) for part, english in (
+           ("relation", "not a relation to the child this message allows"),
+           ("surname", "give the custody holder's surname"),
+           ("consent", "say whether this custody holder consents"))},
+    "copy_gp": ("copy_to_gp", "the copy cannot go: the child's GP (patient.gp_sor) is not "
+                              "given, or their letter cannot be built"),
     "reply_to": ("reply_to", "the message answered was received by another unit"),
     "text": ("text", "give the message's text"),
     "topic": ("topic", "give a topic of at most 70 characters (required with category "
@@ -322,14 +350,20 @@ async def launch(body: LaunchIn, request: Request,
     return LaunchOut(url=public_url(s.settings, request, f"/launch/{token}"), expires=expires)
 
 
-@router.post("/referrals", response_model=QueuedOut, status_code=201,
+@router.post("/referrals", response_model=ReferralQueuedOut, status_code=201,
              responses=responses(401, 403, 413, 422))
 async def send_referral(body: ReferralIn, request: Request,
-                        key: Annotated[ApiKey, Depends(require("send"))]) -> QueuedOut:
+                        key: Annotated[ApiKey, Depends(require("send"))]) -> ReferralQueuedOut:
     """Build, validate and queue a referral to BUP via DNHF (XREF01 + XBIN01/XBIN02 with
-    the form), with its §126a classification."""
+    the form), with its §126a classification; with custody holders and their consent, and
+    a copy to the child's GP, as the referral page has them."""
     s = state(request)
     ctx = _context(body, Kind.REFERRAL, key)
+    if body.relative is not None and body.custody:
+        raise _invalid(FieldError(
+            "relative", "api.invalid-field", "give custody holders or a relative, not both: "
+            "the first custody holder is the letter's relative",
+            detail_da="Angiv forældremyndighedsindehavere eller en pårørende, ikke begge."))
     form = _file(body.form, "form", PDF_ONLY, s) if body.form else None
     classes = tuple(body.classification or (forms.REFERRAL_CLASS,))
     fields = forms.ReferralFields(
@@ -338,9 +372,28 @@ async def send_referral(body: ReferralIn, request: Request,
         relative_relation=body.relative.relation if body.relative else None,
         relative_given_name=body.relative.given_name if body.relative else None,
         relative_surname=body.relative.surname if body.relative else None,
-        classes=classes, form=form)
-    return await _queue(s, key, lambda: forms.referral(s.settings.directory, ctx, fields,
-                                                 now=s.settings.clock()))
+        classes=classes, form=form,
+        custody=tuple(forms.CustodyHolder(h.relation, h.surname, h.given_name, h.consent)
+                      for h in body.custody))
+
+    def build() -> tuple[forms.Outgoing, forms.Outgoing | None]:
+        now = s.settings.clock()
+        referral = forms.referral(s.settings.directory, ctx, fields, now=now)
+        copy = (forms.copy_to_gp(s.settings.directory, ctx, fields, referral.receiver,
+                                 now=now) if body.copy_to_gp else None)
+        return referral, copy
+
+    try:
+        referral, copy = await run_in_threadpool(build)
+    except forms.FieldErrors as exc:
+        raise _form_problem(exc) from None
+    queued = await run_in_threadpool(lambda: s.queue_together(
+        referral, *([copy] if copy else []), actor=_actor(key)))
+    if copy is not None:
+        s.marks.link(queued[0][0], COPY_TO_GP, queued[1][0])
+    out = _queued(key, referral, queued[0])
+    return ReferralQueuedOut(**out.model_dump(), copy_to_gp=_queued(key, copy, queued[1])
+                             if copy is not None else None)
 
 
 @router.post("/km", response_model=QueuedOut, status_code=201,
@@ -379,6 +432,10 @@ async def _queue(s: ServiceState, key: ApiKey, build: Any) -> QueuedOut:
     except forms.FieldErrors as exc:
         raise _form_problem(exc) from None
     ids = await run_in_threadpool(s.queue, outgoing, actor=_actor(key))
+    return _queued(key, outgoing, ids)
+
+
+def _queued(key: ApiKey, outgoing: forms.Outgoing, ids: tuple[int, ...]) -> QueuedOut:
     entry = outgoing.prepared.entries[0]
     log.info("queued %s for %s", entry.kind, key.name, extra={"fields": {
         "journal_ids": list(ids), "envelope_id": entry.envelope_id, "case_system": key.name}})
