@@ -77,6 +77,9 @@ class UnitIn(_Strict):
 
 class WorkerIn(_Strict):
     name: Text
+    id: Annotated[str, Field(min_length=1, max_length=64, description=(
+        "the worker's own id in the case system (a login or initials): when given, what is "
+        "unread in the mailbox is this worker's, not the unit's"))] | None = None
     title: Text | None = None
     phone: Annotated[str, Field(max_length=25)] | None = None
 
@@ -230,6 +233,7 @@ def _context(body: ContextIn, kind: Kind, key: ApiKey, *, journal: bool = False
             unit_district=unit_address.district, unit_speciality=body.unit.speciality,
             gp_sor=body.patient.gp_sor,
             patient_id_is_replacement=body.patient.replacement,
+            worker_id=body.worker.id,
         )
     except InvalidValue as exc:
         where = exc.location.path if exc.location and exc.location.path else ""

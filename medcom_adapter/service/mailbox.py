@@ -17,7 +17,7 @@ from medcom_adapter.errors import InvalidValue
 from medcom_adapter.journal.interface import Quarantined, Query
 from medcom_adapter.model.parties import PersonId, person_id
 from medcom_adapter.service.context import LaunchContext
-from medcom_adapter.service.marks import ANSWERED, OPENED
+from medcom_adapter.service.marks import ANSWERED, opened_by
 from medcom_adapter.service.quarantine import files_for
 from medcom_adapter.service.state import ServiceState, state
 from medcom_adapter.service.views import LETTERS, MessageView, units, views
@@ -36,7 +36,8 @@ def _find(s: ServiceState, ctx: LaunchContext, *, child: bool, patient: PersonId
                            until=until), actor=ctx.actor)
     ids = [m.id for m in found]
     return views(s.journal, s.settings.directory, found, ctx=ctx, now=s.settings.clock(),
-                 answered=s.marks.marked(ids, ANSWERED), opened=s.marks.marked(ids, OPENED))
+                 answered=s.marks.marked(ids, ANSWERED),
+                 opened=s.marks.marked(ids, opened_by(ctx.case_system, ctx.worker_id)))
 
 
 def _quarantined(s: ServiceState, ctx: LaunchContext, *, child: bool) -> list[Quarantined]:
