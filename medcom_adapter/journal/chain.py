@@ -7,7 +7,8 @@ removed or cut off breaks the chain. The entry covers the message's header field
 SHA-256 digests of its body and attachments and a keyed digest of its §126a
 classification, never a person id or plaintext content, so a purged message (body, person
 and classification erased) keeps its place in the chain. The audit log is chained the same
-way (:func:`audit_link`). Without a key (``key=None``) a link is the plain SHA-256 of the
+way (:func:`audit_link`), and so is every status change (:func:`status_link`), in the
+order the journal made them. Without a key (``key=None``) a link is the plain SHA-256 of the
 same bytes, as journals before schema 5 were linked.
 """
 
@@ -94,6 +95,14 @@ def audit_link(key: bytes | None, previous: str, at: str, actor: str, action: st
                message_ids: str, detail: str | None) -> str:
     """The link of one audit row: every column but its number, after the row before it."""
     fields = json.dumps([at, actor, action, message_ids, detail], separators=(",", ":"))
+    return _link(key, previous.encode() + fields.encode())
+
+
+def status_link(key: bytes | None, previous: str, message: int, status: str, at: str,
+                reason: str | None) -> str:
+    """The link of one status change (its reason in plain: the link reveals nothing of it),
+    after the change the journal made before it, whichever message that was."""
+    fields = json.dumps(["status", message, status, at, reason], separators=(",", ":"))
     return _link(key, previous.encode() + fields.encode())
 
 

@@ -217,29 +217,37 @@ class VerifyReport:
 
 @dataclass(frozen=True, slots=True)
 class Checkpoint:
-    """The heads of the message and audit chains at one moment, printed to be kept
-    elsewhere: ``mcj1.<last message>.<its link>.<last audit row>.<its link>``."""
+    """The heads of the message, audit and status chains at one moment, printed to be kept
+    elsewhere: ``mcj2.<last message>.<its link>.<last audit row>.<its link>.<status
+    changes>.<the last one's link>``. A line of the first form (``mcj1``, without the status
+    chain) still reads."""
 
     messages: int
     message_link: str
     audit: int
     audit_link: str
+    statuses: int = 0  # status changes chained; 0: the checkpoint does not name them
+    status_link: str = "0" * 64
 
     def __str__(self) -> str:
         return ".".join((_CHECKPOINT, str(self.messages), self.message_link, str(self.audit),
-                         self.audit_link))
+                         self.audit_link, str(self.statuses), self.status_link))
 
     @classmethod
     def parse(cls, text: str) -> Checkpoint:
         parts = text.strip().split(".")
-        if (len(parts) != 5 or parts[0] != _CHECKPOINT or not parts[1].isdigit()
-                or not parts[3].isdigit() or any(len(p) != 64 for p in (parts[2], parts[4]))):
-            raise ValueError("a checkpoint reads mcj1.<n>.<link>.<n>.<link>, as "
+        counts, links = parts[1::2], parts[2::2]
+        if ((parts[0], len(parts)) not in ((_CHECKPOINT, 7), (_CHECKPOINT_1, 5))
+                or not all(c.isdigit() for c in counts)
+                or any(len(link) != 64 for link in links)):
+            raise ValueError("a checkpoint reads mcj2.<n>.<link>.<n>.<link>.<n>.<link>, as "
                              "'journal checkpoint' prints it")
-        return cls(int(parts[1]), parts[2], int(parts[3]), parts[4])
+        status = (int(parts[5]), parts[6]) if len(parts) == 7 else (0, "0" * 64)
+        return cls(int(parts[1]), parts[2], int(parts[3]), parts[4], *status)
 
 
-_CHECKPOINT = "mcj1"  # the version tag of a printed checkpoint
+_CHECKPOINT = "mcj2"  # the version tag of a printed checkpoint
+_CHECKPOINT_1 = "mcj1"  # before the status chain
 
 
 class Journal(Protocol):

@@ -2,7 +2,7 @@
 
 For tests of workers and the service, and for trying things out. Nothing is encrypted (no
 byte of it outlives the process); the hash chain and audit log are kept as in the durable
-stores so ``verify`` and audit tests mean the same thing here.
+stores so ``verify`` and audit tests mean the same thing here, status changes included.
 """
 
 from __future__ import annotations
@@ -81,6 +81,7 @@ class _Saved:
     records: dict[int, tuple[int, int, datetime | None, NewMessage, datetime | None]]
     audit: int
     head: str
+    statuses: tuple[int, str]
     henvisninger: int
     files: dict[int, _File]
 
@@ -94,6 +95,9 @@ class MemoryJournal:
         self._audit: list[AuditEntry] = []
         self._head = chain.GENESIS
         self._chain_key = secrets.token_bytes(32)  # lives and dies with the process
+        # every status change in the order made: (message, its place in the history, link)
+        self._statuses: list[tuple[int, int, str]] = []
+        self._status_head = chain.GENESIS
         self._henvisninger: list[RecordedHenvisning] = []
         self._lock = threading.RLock()
         # ids by a field a worker looks messages up by, so that a lookup costs the same
@@ -118,7 +122,8 @@ class MemoryJournal:
     def _save(self) -> _Saved:
         return _Saved({id: (len(r.history), len(r.answered_by), r.lease_until, r.message,
                             r.purged_at) for id, r in self._records.items()},
-                      len(self._audit), self._head, len(self._henvisninger),
+                      len(self._audit), self._head,
+                      (len(self._statuses), self._status_head), len(self._henvisninger),
                       dict(self._files))
 
     def _restore(self, saved: _Saved) -> None:
@@ -132,6 +137,8 @@ class MemoryJournal:
         del self._audit[saved.audit:]
         del self._henvisninger[saved.henvisninger:]
         self._head = saved.head
+        del self._statuses[saved.statuses[0]:]
+        self._status_head = saved.statuses[1]
         self._files = dict(saved.files)
         self._by_status = {}
         for id, record in self._records.items():
@@ -156,6 +163,7 @@ class MemoryJournal:
                 self._records[id] = _Record(
                     message, now, entry, self._head, [StatusChange(status, now)]
                 )
+                self._chain_status(id)
                 for key in _keys(message):
                     self._by_field.setdefault(key, {})[id] = None
                 self._by_status.setdefault(status, {})[id] = None
@@ -175,8 +183,15 @@ class MemoryJournal:
                     + (f" from {leaving}" if leaving is not None else ""), current=current)
             del self._by_status[record.history[-1].status][id]
             record.history.append(StatusChange(status, self._clock(), reason))
+            self._chain_status(id)
             self._by_status.setdefault(status, {})[id] = None
             record.lease_until = None
+
+    def _chain_status(self, id: int) -> None:
+        """Link the newest status change of message ``id`` after the last change made."""
+        history = self._records[id].history
+        self._status_head = _status_link(self._chain_key, self._status_head, id, history[-1])
+        self._statuses.append((id, len(history) - 1, self._status_head))
 
     def claim_file(self, name: str, digest: str, *, owner: str,
                    lease_seconds: float) -> FileClaim | None:
@@ -334,7 +349,8 @@ class MemoryJournal:
 
     def checkpoint(self) -> Checkpoint:
         with self._lock:
-            return Checkpoint(len(self._records), self._head, len(self._audit), chain.GENESIS)
+            return Checkpoint(len(self._records), self._head, len(self._audit), chain.GENESIS,
+                              len(self._statuses), self._status_head)
 
     def verify(self, against: Checkpoint | None = None) -> VerifyReport:
         with self._lock:
@@ -347,7 +363,32 @@ class MemoryJournal:
                     if entry.digest != r.entry.digest:
                         problems.append((id, f"message {id}: body digest differs"))
                 entries.append((entry, r.link))
-            return chain.report(entries, self._head, problems, self._chain_key, against)
+            report = chain.report(entries, self._head, problems, self._chain_key, against)
+            found = self._verify_statuses(against)
+            return report if not found else dataclasses.replace(
+                report, problems=(*report.problems, *found))
+
+    def _verify_statuses(self, against: Checkpoint | None) -> list[str]:
+        """The status chain over the records' histories as they are now."""
+        previous = chain.GENESIS
+        for n, (id, place, stored) in enumerate(self._statuses, start=1):
+            history = self._records[id].history if id in self._records else []
+            if place >= len(history) or _status_link(self._chain_key, previous, id,
+                                                     history[place]) != stored:
+                return [f"status change {n} (message {id}): its link does not follow from "
+                        "the change before it (a status change was changed, inserted, "
+                        "reordered or removed)"]
+            previous = stored
+            if against is not None and n == against.statuses and stored != against.status_link:
+                return [f"status change {n}: differs from the checkpoint's"]
+        made = sum(len(r.history) for r in self._records.values())
+        if made != len(self._statuses) or previous != self._status_head:
+            return [f"status changes after change number {len(self._statuses)} are missing "
+                    "or were added unchained"]
+        if against is not None and against.statuses > len(self._statuses):
+            return [f"status change number {against.statuses}: missing, though the "
+                    "checkpoint names it"]
+        return []
 
     def close(self) -> None:
         pass
@@ -385,6 +426,11 @@ class MemoryJournal:
     def _log(self, actor: str, action: str, ids: tuple[int, ...],
              detail: str | None = None) -> None:
         self._audit.append(AuditEntry(self._clock(), actor, action, ids, detail))
+
+
+def _status_link(key: bytes, previous: str, id: int, change: StatusChange) -> str:
+    return chain.status_link(key, previous, id, change.status.value,
+                             chain.timestamp(change.at), change.reason)
 
 
 def _keys(m: NewMessage | Query) -> list[tuple[str, object]]:

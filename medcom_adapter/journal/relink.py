@@ -1,6 +1,8 @@
 """Relink a journal's chains under the current key's chain key, in one commit.
 
-Done once when a journal from before schema 5 (unkeyed SHA-256 links) first opens, and by
+Done once when a journal from before schema 5 (unkeyed SHA-256 links) first opens; once
+when a journal from before schema 8 first opens, for its status history only (the other
+chains are keyed already and stay as they are, so what they show is not laundered); and by
 ``rotate_key`` after re-encrypting (the chain key follows the journal key, so the old key
 can go). ``rotate_key`` verifies the chains first: a broken chain is never relinked, which
 would launder the tampering it shows.
@@ -28,15 +30,18 @@ def chain_key(keys: Keyring, key_id: str | None) -> bytes | None:
 
 
 def relink(db: Db, keys: Keyring, *, only_unkeyed: bool) -> bool:
-    """Relink every message and audit row; False when ``only_unkeyed`` and another process
-    (or an earlier open) already did."""
+    """Relink every message, status change and audit row; False when ``only_unkeyed`` and
+    another process (or an earlier open) already did."""
     key_id = keys.current.id
     key = chain.chain_key(keys.current.secret)
     with db.transaction(write=True):
-        heads = db.rows("SELECT id, chain_key FROM journal_head ORDER BY id"
-                        + db.dialect.lock_rows)
-        if only_unkeyed and all(k is not None for _, k in heads):
+        heads: dict[int, str | None] = dict(db.rows(
+            "SELECT id, chain_key FROM journal_head ORDER BY id" + db.dialect.lock_rows))
+        if only_unkeyed and all(k is not None for k in heads.values()):
             return False
+        if only_unkeyed and heads[1] is not None and heads[2] is not None:
+            _relink_history(db, keys, key, key_id)  # a journal from before schema 8
+            return True
         link, after = chain.GENESIS, 0
         select = f"SELECT {', '.join(rows.MESSAGE_COLUMNS)} FROM messages"
         while batch := db.rows(f"{select} WHERE id > ? ORDER BY id LIMIT ?", (after, _BATCH)):
@@ -65,4 +70,20 @@ def relink(db: Db, keys: Keyring, *, only_unkeyed: bool) -> bool:
                 last = id
         db.run("UPDATE journal_head SET last_id = ?, link = ?, chain_key = ? WHERE id = 2",
                (last, audit, key_id))
+        _relink_history(db, keys, key, key_id)
     return True
+
+
+def _relink_history(db: Db, keys: Keyring, key: bytes, key_id: str) -> None:
+    """Link every status change in the order it was made (its row id), in the caller's
+    transaction."""
+    link, after, count = chain.GENESIS, 0, 0
+    while batch := db.rows("SELECT id, message, status, at, key_id, reason FROM "
+                           "status_history WHERE id > ? ORDER BY id LIMIT ?", (after, _BATCH)):
+        for id, message, *change in batch:
+            opened = rows.open_history(message, tuple(change), keys)
+            link = chain.status_link(key, link, message, change[0], change[1], opened.reason)
+            db.run("UPDATE status_history SET link = ? WHERE id = ?", (link, id))
+            after, count = id, count + 1
+    db.run("UPDATE journal_head SET last_id = ?, link = ?, chain_key = ? WHERE id = 3",
+           (count, link, key_id))

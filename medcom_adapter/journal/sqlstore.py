@@ -2,7 +2,10 @@
 
 Appends take the ``journal_head`` row first (locked in PostgreSQL; SQLite's write
 transaction is exclusive anyway), so ids are gapless and each entry's chain link follows the
-one before it even when several processes append at once.
+one before it even when several processes append at once. A status change takes the same
+row before its compare-and-set, so status changes are chained (``journal_head`` row 3) in
+the order they commit, and a transaction that changes statuses and appends takes its locks
+in one order.
 
 A read by any actor but ``SYSTEM`` writes its audit row in the read's own transaction, so
 it is durable before the caller sees anything; a read by ``SYSTEM`` is a plain read
@@ -49,7 +52,7 @@ from medcom_adapter.journal.migrations import migrate
 from medcom_adapter.journal.relink import chain_key, relink
 from medcom_adapter.journal.shared import SharedState, Unit
 from medcom_adapter.journal.shared_sql import SqlSharedState
-from medcom_adapter.journal.verify import check_key, verify_audit, verify_rows
+from medcom_adapter.journal.verify import check_key, verify_audit, verify_history, verify_rows
 from medcom_adapter.model.classification import Classification
 from medcom_adapter.model.henvisninger import HenvisningRecord, RecordedHenvisning
 from medcom_adapter.model.parties import PersonId
@@ -102,7 +105,7 @@ class SqlJournal:
             key = chain_key(self.keys, key_id)
             self._check_answers(messages, last)
             now, at = self._clock(), chain.timestamp(self._clock())
-            batch: dict[str, list[Row]] = {"m": [], "s": [], "a": [], "c": [], "h": []}
+            batch: dict[str, list[Row]] = {"m": [], "s": [], "a": [], "c": []}
             for n, message in enumerate(messages, start=last + 1):
                 entry = chain.entry_for(n, message, now, key)
                 link = chain.link(link, entry, key)
@@ -113,14 +116,15 @@ class SqlJournal:
                 if message.classification is not None:
                     batch["c"].append(
                         rows.classification_row(n, message.classification, self.keys))
-                batch["h"].append(rows.history_row(n, status, at, None, self.keys))
             for sql, found in ((rows.insert("messages", rows.MESSAGE_COLUMNS), batch["m"]),
                                (_STATE, batch["s"]),
                                (rows.insert("attachments", rows.ATTACHMENT_COLUMNS), batch["a"]),
                                (rows.insert("classifications", rows.CLASSIFICATION_COLUMNS),
-                                batch["c"]), (_HISTORY, batch["h"])):
+                                batch["c"])):
                 if found:  # an empty batch would still cost PostgreSQL a round trip
                     self.db.run_many(sql, found)
+            self._history([(n, status, at, None) for n in range(last + 1,
+                                                                last + 1 + len(messages))])
             self.db.run("UPDATE journal_head SET last_id = ?, link = ? WHERE id = 1",
                         (last + len(messages), link))
         return range(last + 1, last + 1 + len(messages))
@@ -140,6 +144,9 @@ class SqlJournal:
             raise TransitionRefused(f"message {id}: no change from {leaving} to {status}")
         leaves = sorted(sources(status) if leaving is None else {leaving})
         with self.db.transaction(write=True):
+            # the head row before the message's row, as appends take them (see the module)
+            self.db.rows("SELECT last_id FROM journal_head WHERE id = 1"
+                         + self.db.dialect.lock_rows)
             changed = leaves and self.db.run(
                 "UPDATE message_state SET status = ?, lease_until = NULL WHERE message = ? "
                 f"AND status IN ({marks(len(leaves))})", (status.value, id, *leaves))
@@ -152,8 +159,21 @@ class SqlJournal:
                     f"message {id} is {found[0][0]}: no change to {status}"
                     + (f" from {leaving}" if leaving is not None else ""),
                     current=found[0][0])
-            self.db.run(_HISTORY, rows.history_row(
-                id, status, chain.timestamp(self._clock()), reason, self.keys))
+            self._history([(id, status, chain.timestamp(self._clock()), reason)])
+
+    def _history(self, changes: Sequence[tuple[int, Status, str, str | None]]) -> None:
+        """Status changes, each linked after the one before it (the caller holds the head
+        row 1, so no other process is between reading row 3 and writing it)."""
+        count, link, key_id = self.db.rows(
+            "SELECT last_id, link, chain_key FROM journal_head WHERE id = 3")[0]
+        key = chain_key(self.keys, key_id)
+        found = []
+        for id, status, at, reason in changes:
+            link = chain.status_link(key, link, id, status.value, at, reason)
+            found.append((*rows.history_row(id, status, at, reason, self.keys), link))
+        self.db.run_many(_HISTORY, found)
+        self.db.run("UPDATE journal_head SET last_id = ?, link = ? WHERE id = 3",
+                    (count + len(found), link))
 
     def get(self, id: int, *, actor: str = "system") -> StoredMessage:
         with self.db.transaction(write=actor != SYSTEM):
@@ -363,9 +383,9 @@ class SqlJournal:
 
     def checkpoint(self) -> Checkpoint:
         with self.db.transaction(write=False):
-            (m, m_link), (a, a_link) = self.db.rows(
-                "SELECT last_id, link FROM journal_head WHERE id IN (1, 2) ORDER BY id")
-        return Checkpoint(m, m_link, a, a_link)
+            (m, m_link), (a, a_link), (s, s_link) = self.db.rows(
+                "SELECT last_id, link FROM journal_head WHERE id IN (1, 2, 3) ORDER BY id")
+        return Checkpoint(m, m_link, a, a_link, s, s_link)
 
     def verify(self, against: Checkpoint | None = None) -> VerifyReport:
         with self.db.transaction(write=False):
@@ -380,6 +400,7 @@ class SqlJournal:
                                  classifications=self._classifications, against=against)
             audit = verify_audit(self.db, chain_key(self.keys, audit_key_id), audit_head,
                                  audits, against, last)
+            audit += verify_history(self.db, self.keys, against)
             recorded = self._henvisninger.verify()
         if audit:  # the audit log's break is named in the problems (it is no message)
             report = VerifyReport(report.checked, report.first_broken,
@@ -507,8 +528,8 @@ class SqlJournal:
 
 
 _STATE = "INSERT INTO message_state (message, status) VALUES (?, ?)"
-_HISTORY = ("INSERT INTO status_history (message, status, at, key_id, reason) "
-            "VALUES (?, ?, ?, ?, ?)")
+_HISTORY = ("INSERT INTO status_history (message, status, at, key_id, reason, link) "
+            "VALUES (?, ?, ?, ?, ?, ?)")
 
 
 def _scope(units: Sequence[Unit]) -> tuple[str, list[object]]:

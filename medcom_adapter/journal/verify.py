@@ -4,8 +4,9 @@ A flipped byte in a ciphertext fails its authentication tag; a changed digest, h
 or classification breaks the chain at that entry (links are keyed: see ``chain``); a
 removed row breaks it at the next one, and removed last rows no longer lead to the link
 recorded in ``journal_head``. Content erased without a purge in the audit log is reported,
-and the audit log's own chain is followed. ``check_key`` refuses a key that does not open a
-journal's rows before anything is written.
+and the audit log's and the status history's own chains are followed; a message's current
+status must be the last change its chained history holds. ``check_key`` refuses a key that
+does not open a journal's rows before anything is written.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from medcom_adapter.journal import chain, rows
 from medcom_adapter.journal.crypto import Keyring
 from medcom_adapter.journal.db import Db, Row
 from medcom_adapter.journal.interface import Checkpoint, VerifyReport
+from medcom_adapter.journal.relink import chain_key
 
 Attachments = Callable[[Sequence[int]], dict[int, list[Row]]]
 Classifications = Callable[[Sequence[int]], dict[int, Row]]
@@ -93,6 +95,48 @@ def verify_audit(db: Db, key: bytes | None, head: str, last: int,
     if against is not None and against.audit > seen:
         problems.append(f"audit log row {against.audit}: missing, though the checkpoint "
                         "names it")
+    return problems
+
+
+def verify_history(db: Db, keys: Keyring, against: Checkpoint | None) -> list[str]:
+    """Problems of the status history's chain: the first change whose link does not follow
+    (one changed, inserted, reordered or removed before it), changes cut off after the head,
+    the checkpoint's change gone or rewritten, and a current status (``message_state``) that
+    is not the last change of its message."""
+    count, head, key_id = db.rows("SELECT last_id, link, chain_key FROM journal_head "
+                                  "WHERE id = 3")[0]
+    key = chain_key(keys, key_id)
+    previous, seen, after, problems = chain.GENESIS, 0, 0, []
+    last: dict[int, str] = {}
+    while batch := db.rows("SELECT id, message, status, at, key_id, reason, link FROM "
+                           "status_history WHERE id > ? ORDER BY id LIMIT 1000", (after,)):
+        for id, message, status, at, sealed_by, sealed, stored in batch:
+            try:
+                reason = rows.open_history(message, (status, at, sealed_by, sealed),
+                                           keys).reason
+            except (JournalError, TypeError):  # a flipped byte or a reason moved elsewhere
+                return [f"status change {id} (message {message}): its sealed reason does "
+                        "not open"]
+            if stored != chain.status_link(key, previous, message, status, at, reason):
+                return [f"status change {id} (message {message}): its link does not follow "
+                        "from the change before it (a status change was changed, inserted, "
+                        "reordered or removed)"]
+            seen += 1
+            if against is not None and seen == against.statuses and stored != against.status_link:
+                problems.append(f"status change {id}: differs from the checkpoint's")
+            previous, last[message] = stored, status
+        after = batch[-1][0]
+    if previous != head or seen != count:
+        problems.append(f"status changes after change number {seen} are missing")
+    if against is not None and against.statuses > seen:
+        problems.append(f"status change number {against.statuses}: missing, though the "
+                        "checkpoint names it")
+    for message, status in db.rows("SELECT message, status FROM message_state ORDER BY "
+                                   "message"):
+        if last.get(message) != status:
+            problems.append(f"message {message}: its status {status} is not the last change "
+                            f"in its chained history ({last.get(message) or 'none'})")
+            break
     return problems
 
 

@@ -103,7 +103,7 @@ def test_verify_reports_intact_then_broken(filled: dict[str, int], data: Path,
 def test_a_checkpoint_kept_elsewhere_reveals_a_cut_off_tail(
         filled: dict[str, int], data: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, line = run(capsys, "checkpoint")
-    assert code == 0 and line.startswith("mcj1.4.")
+    assert code == 0 and line.startswith("mcj2.4.")
     assert run(capsys, "verify", "--against", line.strip())[0] == 0
     import sqlite3
 

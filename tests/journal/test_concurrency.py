@@ -82,6 +82,26 @@ def test_two_processes_claiming_never_take_the_same_message(
     journal.close()
 
 
+def test_two_processes_racing_status_changes_chain_each_change_once(
+    engine: str, request: pytest.FixtureRequest, tmp_path: Path, keys: Keyring, clock: Clock
+) -> None:
+    from tests.journal.samples import referral
+
+    url = _url(engine, request, tmp_path)
+    journal = _open(url, keys, clock)
+    journal.append_many([referral(n) for n in range(COUNT)], Status.QUEUED)
+    workers = [_start("race", url, str(COUNT), way, keys=keys) for way in ("up", "down")]
+    made = [int(_finish(w)) for w in workers]
+    assert sum(made) == 2 * COUNT  # each change made by exactly one of them
+    for stored in journal.find(Query(limit=2 * COUNT)):
+        assert [c.status for c in stored.history] == [
+            Status.QUEUED, Status.SENT, Status.ACKNOWLEDGED]
+    report = journal.verify(journal.checkpoint())
+    assert report.intact, report.problems
+    assert journal.checkpoint().statuses == 3 * COUNT
+    journal.close()
+
+
 def test_a_process_killed_inside_an_atomic_block_leaves_none_of_its_writes(
     engine: str, request: pytest.FixtureRequest, tmp_path: Path, keys: Keyring, clock: Clock
 ) -> None:

@@ -181,3 +181,168 @@ def test_verify_and_checkpoint_hold_on_the_memory_journal_too(clock: Clock) -> N
     other = dataclasses.replace(kept, message_link="f" * 64)
     assert journal.verify(other).first_broken == 2
     assert journal.find(Query(since=clock.now - timedelta(days=1)))
+
+
+# -- the status history: every change chained, in the order the journal made them ---------
+
+def _changes(journal: SqlJournal) -> list[tuple[int, int, str, str]]:
+    return [(id, message, status, link) for id, message, status, link in journal.db.rows(
+        "SELECT id, message, status, link FROM status_history ORDER BY id")]
+
+
+def _statuses(journal: SqlJournal) -> list[tuple[int, int, str, str]]:
+    """Five referrals sent; 2 acknowledged, 3 rejected with a reason, 4 acknowledged."""
+    _fill(journal)
+    journal.set_status(2, Status.ACKNOWLEDGED, leaving=Status.SENT)
+    journal.set_status(3, Status.REJECTED, leaving=Status.SENT, reason="afvist af modtager")
+    journal.set_status(4, Status.ACKNOWLEDGED, leaving=Status.SENT)
+    assert journal.verify().intact
+    return _changes(journal)
+
+
+def _status_break(journal: SqlJournal) -> str:
+    report = journal.verify()
+    assert not report.intact and report.first_broken is None  # every message row holds
+    (problem,) = [p for p in report.problems if p.startswith("status change")]
+    return problem
+
+
+def test_deleting_a_status_change_is_seen(sql_journal: SqlJournal) -> None:
+    changes = _statuses(sql_journal)
+    acknowledged = changes[5]  # message 2 acknowledged
+    sql_journal.db.run("DELETE FROM status_history WHERE id = ?", (acknowledged[0],))
+    sql_journal.db.run("UPDATE message_state SET status = 'sent' WHERE message = 2")
+    assert _status_break(sql_journal) == (
+        f"status change {changes[6][0]} (message 3): its link does not follow from the "
+        "change before it (a status change was changed, inserted, reordered or removed)")
+
+
+def test_inserting_a_status_change_without_the_key_is_seen(sql_journal: SqlJournal) -> None:
+    changes = _statuses(sql_journal)
+    last = changes[-1]
+    forged = chain.status_link(None, last[3], 5, "acknowledged", "2024-03-01T12:00:00."
+                               "000000+00:00", None)  # all one can do without the key
+    sql_journal.db.run("INSERT INTO status_history (message, status, at, link) VALUES "
+                       "(5, 'acknowledged', '2024-03-01T12:00:00.000000+00:00', ?)", (forged,))
+    sql_journal.db.run("UPDATE message_state SET status = 'acknowledged' WHERE message = 5")
+    sql_journal.db.run("UPDATE journal_head SET last_id = last_id + 1, link = ? WHERE id = 3",
+                       (forged,))
+    assert _status_break(sql_journal).startswith(
+        f"status change {last[0] + 1} (message 5): its link does not follow")
+
+
+def test_inserting_a_copy_of_a_change_with_its_link_is_seen(sql_journal: SqlJournal) -> None:
+    changes = _statuses(sql_journal)
+    sql_journal.db.run("INSERT INTO status_history (message, status, at, key_id, reason, link) "
+                       "SELECT message, status, at, key_id, reason, link FROM status_history "
+                       "WHERE id = ?", (changes[5][0],))  # message 2 acknowledged, twice
+    assert _status_break(sql_journal).startswith(
+        f"status change {changes[-1][0] + 1} (message 2): its link does not follow")
+
+
+def test_reordering_status_changes_is_seen(sql_journal: SqlJournal) -> None:
+    changes = _statuses(sql_journal)
+    (a, *_), (b, *_) = changes[5], changes[7]  # message 2's and 4's acknowledgements
+    columns = "message, status, at, key_id, reason, link"
+    found = {id: row for id, *row in sql_journal.db.rows(
+        f"SELECT id, {columns} FROM status_history WHERE id IN (?, ?)", (a, b))}
+    for id, other in ((a, b), (b, a)):  # swap the rows' places, links and all
+        sql_journal.db.run("UPDATE status_history SET message = ?, status = ?, at = ?, "
+                           "key_id = ?, reason = ?, link = ? WHERE id = ?",
+                           (*found[other], id))
+    assert _status_break(sql_journal).startswith(
+        f"status change {a} (message 4): its link does not follow")
+
+
+def test_rewriting_a_status_and_relinking_without_the_key_is_seen(
+        sql_journal: SqlJournal) -> None:
+    changes = _statuses(sql_journal)
+    rejected = changes[6]
+    sql_journal.db.run("UPDATE status_history SET status = 'acknowledged', key_id = NULL, "
+                       "reason = NULL WHERE id = ?", (rejected[0],))
+    sql_journal.db.run("UPDATE message_state SET status = 'acknowledged' WHERE message = 3")
+    link = changes[5][3]
+    for id, message, status, at in sql_journal.db.rows(
+            "SELECT id, message, status, at FROM status_history WHERE id >= ? ORDER BY id",
+            (rejected[0],)):
+        link = chain.status_link(None, link, message, status, at, None)
+        sql_journal.db.run("UPDATE status_history SET link = ? WHERE id = ?", (link, id))
+    sql_journal.db.run("UPDATE journal_head SET link = ? WHERE id = 3", (link,))
+    assert _status_break(sql_journal).startswith(
+        f"status change {rejected[0]} (message 3): its link does not follow")
+
+
+def test_a_reason_moved_to_another_change_does_not_open(sql_journal: SqlJournal) -> None:
+    changes = _statuses(sql_journal)
+    sql_journal.db.run("UPDATE status_history SET key_id = 'test-1', reason = (SELECT reason "
+                       "FROM status_history WHERE id = ?) WHERE id = ?",
+                       (changes[6][0], changes[7][0]))
+    assert _status_break(sql_journal) == (
+        f"status change {changes[7][0]} (message 4): its sealed reason does not open")
+
+
+def test_a_current_status_set_behind_the_history_is_seen(sql_journal: SqlJournal) -> None:
+    _statuses(sql_journal)
+    # acknowledged back to queued: an outbox would send the referral again
+    sql_journal.db.run("UPDATE message_state SET status = 'queued' WHERE message = 2")
+    report = sql_journal.verify()
+    assert report.problems == ("message 2: its status queued is not the last change in its "
+                               "chained history (acknowledged)",)
+
+
+def test_the_newest_status_change_cut_off_is_seen_against_a_checkpoint(
+        sql_journal: SqlJournal) -> None:
+    changes = _statuses(sql_journal)
+    kept = sql_journal.checkpoint()
+    assert (kept.statuses, kept.status_link) == (len(changes), changes[-1][3])
+    sql_journal.db.run("DELETE FROM status_history WHERE id = ?", (changes[-1][0],))
+    sql_journal.db.run("UPDATE message_state SET status = 'sent' WHERE message = 4")
+    sql_journal.db.run("UPDATE journal_head SET last_id = last_id - 1, link = ? WHERE id = 3",
+                       (changes[-2][3],))  # a link already stored: no key needed
+    assert sql_journal.verify().intact  # consistent without a checkpoint...
+    report = sql_journal.verify(kept)  # ...but not the journal the checkpoint saw
+    assert (f"status change number {len(changes)}: missing, though the checkpoint names it"
+            in report.problems)
+    assert Checkpoint.parse(str(kept)) == kept
+
+
+def test_a_journal_from_before_the_status_chain_is_linked_once_on_opening(
+        sql_journal: SqlJournal, open_store: object) -> None:
+    _statuses(sql_journal)
+    messages = sql_journal.db.rows("SELECT id, link FROM messages ORDER BY id")
+    audit = sql_journal.db.rows("SELECT id, link FROM audit_chain ORDER BY id")
+    # the rows as migration 8 leaves a journal that had them: unlinked, the head unkeyed
+    sql_journal.db.run("UPDATE status_history SET link = NULL")
+    sql_journal.db.run("UPDATE journal_head SET last_id = 0, link = ?, chain_key = NULL "
+                       "WHERE id = 3", (chain.GENESIS,))
+    assert not sql_journal.verify().intact
+    reopened = open_store()  # type: ignore[operator]
+    assert reopened.verify().intact
+    assert sql_journal.db.rows("SELECT id, link FROM messages ORDER BY id") == messages
+    assert sql_journal.db.rows("SELECT id, link FROM audit_chain ORDER BY id") == audit
+    reopened.set_status(5, Status.ACKNOWLEDGED, leaving=Status.SENT)
+    assert reopened.verify().intact
+
+
+def test_an_old_checkpoint_line_still_reads() -> None:
+    line = f"mcj1.4.{'a' * 64}.7.{'b' * 64}"
+    assert Checkpoint.parse(line) == Checkpoint(4, "a" * 64, 7, "b" * 64)
+    with pytest.raises(ValueError, match="mcj2"):
+        Checkpoint.parse(f"mcj2.4.{'a' * 64}.7.{'b' * 64}")
+
+
+def test_status_changes_are_chained_on_the_memory_journal_too(clock: Clock) -> None:
+    from medcom_adapter.journal.memory import MemoryJournal
+
+    journal = MemoryJournal(clock=clock)
+    journal.append_many([referral(1), referral(2)], Status.SENT)
+    journal.set_status(1, Status.ACKNOWLEDGED)
+    kept = journal.checkpoint()
+    assert kept.statuses == 3 and journal.verify(kept).intact
+    record = journal._records[1]  # what someone inside the process could reach
+    record.history[1] = dataclasses.replace(record.history[1], status=Status.REJECTED)
+    assert journal.verify().problems == (
+        "status change 3 (message 1): its link does not follow from the change before it "
+        "(a status change was changed, inserted, reordered or removed)",)
+    del record.history[1]
+    assert journal.verify().problems[0].startswith("status change 3 (message 1)")

@@ -32,11 +32,12 @@ def _all() -> tuple[Migration, ...]:
         m005_keyed_chain,
         m006_claims,
         m007_page_marks,
+        m008_status_chain,
     )
 
     return (m001_initial.MIGRATION, m002_state.MIGRATION, m003_henvisninger.MIGRATION,
             m004_shared_state.MIGRATION, m005_keyed_chain.MIGRATION, m006_claims.MIGRATION,
-            m007_page_marks.MIGRATION)
+            m007_page_marks.MIGRATION, m008_status_chain.MIGRATION)
 
 
 MIGRATIONS = _all()
