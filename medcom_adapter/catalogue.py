@@ -33,7 +33,7 @@ from medcom_adapter.reliable.rules import Protocol
 
 __all__ = [
     "ANSWERS", "CASE_SYSTEM", "FHIR", "TYPES", "Envelope", "FhirMessage", "Kind", "MessageType",
-    "Owed", "Row", "Syntax", "current", "kind_named", "message_type", "row", "rows",
+    "Owed", "Row", "Syntax", "current", "envelopes", "kind_named", "message_type", "row", "rows",
 ]
 
 # the FHIR message types we read into the model (a new one joins this union and TYPES)
@@ -144,6 +144,8 @@ ROWS: tuple[Row, ...] = (
       for v in fhir_versions.VERSIONS),
 )
 _BY_KIND_AND_VERSION = {(r.kind, r.version): r for r in ROWS}
+# network receipts have no syntax row: they are envelopes themselves
+_ENVELOPE_KINDS = {Kind.VANS_RECEIPT: (Envelope.VANS_ENVELOPE,)}
 _KIND_BY_NAME = {**{r.type_code: r.kind for r in ROWS}, **{k.value: k for k in Kind}}
 
 ANSWERS = frozenset(k for k, t in TYPES.items() if t.is_answer)
@@ -178,3 +180,14 @@ def current(kind: Kind, syntax: Syntax) -> Row:
     if found is None:
         raise UnknownMessage(f"no current {syntax} version of {kind}")
     return found
+
+
+def envelopes(kind: Kind | str, version: str) -> frozenset[Envelope]:
+    """What a message of ``kind`` in ``version`` may travel in (a channel that carries one of
+    them can send it); every envelope of the kind when the version has no row."""
+    kind = Kind(kind)
+    found = _BY_KIND_AND_VERSION.get((kind, version))
+    if found is not None:
+        return frozenset(found.envelopes)
+    return frozenset(_ENVELOPE_KINDS.get(kind, ())).union(
+        *(r.envelopes for r in ROWS if r.kind is kind))

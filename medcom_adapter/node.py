@@ -1,9 +1,11 @@
-"""One unit's node: journal + receivers directory + mailbox + outbox and inbox, wired once.
+"""One unit's node: journal + receivers directory + channels + outbox and inbox, wired once.
 
-:func:`wire` is the one place that says how they fit together (DNHF routing in front of the
-mailbox when the directory names a DNHF; the inbox reads the mailbox itself), used by the
-CLI's ``send``/``poll``/``run``/``resend``, the service's background workers and the sandbox
-harness. A new transport is wired here and nowhere else.
+:func:`wire` is the one place that says how they fit together, used by the CLI's
+``send``/``poll``/``run``/``resend``, the service's background workers and the sandbox
+harness: it builds the node's channels once (VANS over the mailbox, with DNHF routing in
+front of it when the directory names a DNHF) and gives the same channels to the outbox,
+which sends on them, and the inbox, which opens what arrives on them. A new transport is a
+new channel, wired here and nowhere else.
 
 The service runs the workers beside it so what the pages queue travels. On the embedded
 defaults they carry messages over the in-process sandbox network (DNHF,
@@ -27,6 +29,7 @@ from typing import Any
 
 from medcom_adapter.addressing.directory import Directory
 from medcom_adapter.addressing.dnhf import DnhfTransport
+from medcom_adapter.channels import Channel, Channels, VansChannel
 from medcom_adapter.errors import MedComError, ResourceFault
 from medcom_adapter.journal.interface import Journal
 from medcom_adapter.model.ids import IdSource
@@ -47,6 +50,7 @@ class Node:
     journal: Journal
     directory: Directory
     mailbox: Transport
+    channels: Channels
     outbox: Outbox
     inbox: Inbox
 
@@ -63,13 +67,21 @@ def wire(
     clock: Callable[[], datetime] | None = None, settings: OutboxSettings | None = None,
     ids: IdSource | None = None,
 ) -> Node:
-    """The outbox and inbox of the unit whose mailbox is ``mailbox``."""
+    """The outbox and inbox of the unit whose VANS mailbox is ``mailbox``."""
     timed: dict[str, Any] = {"clock": clock} if clock is not None else {}
-    transport = DnhfTransport(mailbox, directory) if directory.dnhf else mailbox
-    outbox = Outbox(journal, transport, directory, settings=settings, ids=ids, **timed)
-    inbox = Inbox(journal, mailbox, hook or CollectingHook(), ids=ids, directory=directory,
+    channels = Channels(channels_of(directory, mailbox), directory)
+    outbox = Outbox(journal, None, directory, channels=channels, settings=settings, ids=ids,
+                    **timed)
+    inbox = Inbox(journal, None, hook or CollectingHook(), channels=channels, ids=ids,
+                  directory=directory,
                   lease_seconds=settings.lease_seconds if settings else None, **timed)
-    return Node(journal, directory, mailbox, outbox, inbox)
+    return Node(journal, directory, mailbox, channels, outbox, inbox)
+
+
+def channels_of(directory: Directory, mailbox: Transport) -> list[Channel]:
+    """The node's channels, the first the one answers and unlisted receivers take."""
+    routed = DnhfTransport(mailbox, directory) if directory.dnhf else None
+    return [VansChannel(mailbox, sending=routed)]
 
 
 class WorkerLoop:

@@ -5,6 +5,10 @@ file (an example with invented organisations is ``fixtures/network/receivers.jso
 letter to a receiver that is not registered for its type and version is refused before it
 is sent, with :class:`~medcom_adapter.errors.ReceiverDoesNotAccept`. Receipts and
 acknowledgements are never checked: every receiver takes them.
+
+A receiver names the channels it is reached on (``channels``, in preference order; see
+:mod:`medcom_adapter.channels`). Without them it is reached on VANS, which carries every
+type a receiver could accept before channels were named, so older files mean what they did.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from medcom_adapter.oioxml.versions import VERSIONS
 # answers every receiver takes, whatever it is registered for
 ALWAYS_ACCEPTED = catalogue.ANSWERS
 _ATTACHMENT_KINDS = (Kind.BINARY, Kind.REFERRAL_ATTACHMENT)  # how referral attachments travel
+DEFAULT_CHANNELS = ("vans",)  # what every receiver was reached on before channels were named
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +49,7 @@ class Receiver:
     identifiers: Mapping[str, str] = field(default_factory=dict)  # e.g. sygehusafdelingsnummer
     form: str | None = None  # the region's referral form a referral to it must carry (PDF)
     department: str | None = None  # a letter names it apart from the organisation
+    channels: tuple[str, ...] = DEFAULT_CHANNELS  # how it is reached, in preference order
 
     @property
     def label(self) -> str:
@@ -143,7 +149,7 @@ _ATTACHMENT_CHOICES = frozenset({k.value for k in _ATTACHMENT_KINDS}
                                 | {v.code for v in VERSIONS if v.kind in _ATTACHMENT_KINDS})
 
 _RECEIVER_KEYS = {"sor", "ean", "name", "region", "accepts", "attachments", "identifiers",
-                  "form", "department"}
+                  "form", "department", "channels"}
 
 
 def _receiver(item: Any, where: str) -> Receiver:
@@ -171,6 +177,11 @@ def _receiver(item: Any, where: str) -> Receiver:
     if attachments not in _ATTACHMENT_CHOICES:
         raise InvalidConfiguration(f"{where}.attachments: one of "
                                    f"{', '.join(sorted(_ATTACHMENT_CHOICES))}, not {attachments!r}")
+    channels = item.get("channels", list(DEFAULT_CHANNELS))
+    if not isinstance(channels, list) or not channels or not all(
+        isinstance(c, str) and c for c in channels
+    ):
+        raise InvalidConfiguration(f"{where}.channels: expected a list of channel names")
     identifiers = item.get("identifiers", {})
     if not isinstance(identifiers, dict):
         raise InvalidConfiguration(f"{where}.identifiers: expected {{code: value}}")
@@ -179,6 +190,7 @@ def _receiver(item: Any, where: str) -> Receiver:
         accepts={k: frozenset(v) for k, v in accepts.items()}, attachments=attachments,
         identifiers={str(k): str(v) for k, v in identifiers.items()},
         form=item.get("form"), department=item.get("department"),
+        channels=tuple(dict.fromkeys(channels)),
     )
 
 

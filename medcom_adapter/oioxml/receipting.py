@@ -24,7 +24,7 @@ from medcom_adapter.oioxml.versions import current
 from medcom_adapter.reliable.receipting import Answer, Head, for_message, for_refusal, minute
 from medcom_adapter.safe_xml import DEFAULT_MAX_BYTES
 
-__all__ = ["RECEIPT_VERSIONS", "Answer", "answer"]
+__all__ = ["RECEIPT_VERSIONS", "Answer", "answer", "answer_read"]
 
 RECEIPT_VERSIONS = {k: current(Kind(k)).code for k in (ReceiptKind.NEGATIVE, ReceiptKind.POSITIVE)}
 
@@ -46,10 +46,17 @@ def answer(
     except RemoteError as error:
         head = _salvage(data, max_bytes=len(data))
         return for_refusal(head, error, now=now, ids=ids, writer=_write)
+    return answer_read(document, now=now, ids=ids)
+
+
+def answer_read(document: emessage.Document, *, now: datetime,
+                ids: IdSource | None = None) -> Answer:
+    """The receipt a receiver owes for a message already read (and validated) as
+    ``document``: the message is not read again."""
     return for_message(
-        document.message, [v.code for v in document.versions], now=now, ids=ids,
-        writer=_write, no_receipt_asked="the sender asked for no positive receipt "
-        "(minuspositivkvitt)",
+        document.message, [v.code for v in document.versions], now=minute(now),
+        ids=ids or IdSource(), writer=_write, no_receipt_asked="the sender asked for no "
+        "positive receipt (minuspositivkvitt)",
     )
 
 

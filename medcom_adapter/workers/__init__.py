@@ -2,12 +2,15 @@
 
 - :mod:`.submit` turns a request into built, validated messages journaled as ``queued``
   (refused before anything is stored when the receiver does not take them).
-- :class:`.outbox.Outbox` claims queued messages, checks them again, hands them to the
-  transport (idempotent per journal id) and marks them ``sent``; what is overdue and what
-  may be resent, ``reliable.outbound`` decides.
-- :class:`.inbox.Inbox` reads what arrived (OIOXML here, FHIR in VANSEnvelopes in
-  :mod:`.inbox_fhir`), journals it as ``reliable.inbound`` decides, queues the receipt or
-  acknowledgement it is owed, delivers it to the hook and only then settles the file.
+- :class:`.outbox.Outbox` claims queued messages, checks them again, asks the receiver's
+  channel (``medcom_adapter.channels``) to wrap and send them (idempotent per journal id)
+  and marks them ``sent``; what is overdue and what may be resent, ``reliable.outbound``
+  decides.
+- :mod:`.reading` reads each received file once, in a pure step: its channel opens the
+  envelope, :mod:`.read_oioxml` or :mod:`.read_fhir` reads and validates the message.
+- :class:`.inbox.Inbox` journals what was read as ``reliable.inbound`` decides, queues the
+  receipt or acknowledgement it is owed, delivers it to the hook and only then settles the
+  file.
 - :mod:`.tracking` maps journal entries to ``reliable``'s facts and its decisions back to
   journal statuses: the workers themselves hold no reliable-messaging rule.
 

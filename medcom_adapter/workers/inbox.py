@@ -24,7 +24,10 @@ hook and the journal's ``delivered`` (hence its idempotency key). Receipts and
 acknowledgements of what we sent are delivered to no one: consecutive ones are taken in
 under one durable commit, their files settled after it.
 
-OIOXML Emessages are handled here; FHIR messages in VANSEnvelopes by :mod:`.inbox_fhir`.
+Each file is read once, before anything is recorded, by a pure step (:mod:`.reading`): the
+channel it arrived on opens its envelope, the reader of what it carries reads and
+validates the message, and the value it returns (:class:`~.received.Inbound` or
+:class:`~.received.AnswerIn`) is what the inbox records. Nothing in reading calls the inbox.
 """
 
 from __future__ import annotations
@@ -34,15 +37,15 @@ import hashlib
 import os
 import uuid
 from collections.abc import Callable
-from contextlib import AbstractContextManager, suppress
-from dataclasses import dataclass, field
+from contextlib import suppress
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
+from typing import TypeVar
 
 from medcom_adapter.addressing.directory import Directory
-from medcom_adapter.addressing.senders import sender_sor
-from medcom_adapter.detect import VANS_NAMESPACE, Report, check
+from medcom_adapter.channels import Channels
 from medcom_adapter.errors import (
-    InboundInvalid,
     InconsistentMessage,
     JournalError,
     MedComError,
@@ -51,7 +54,6 @@ from medcom_adapter.errors import (
     TransportFailure,
 )
 from medcom_adapter.journal.interface import (
-    Attachment,
     Direction,
     FileClaim,
     Journal,
@@ -60,20 +62,16 @@ from medcom_adapter.journal.interface import (
     StoredMessage,
 )
 from medcom_adapter.model.ids import IdSource
-from medcom_adapter.model.letters import BinaryLetter
-from medcom_adapter.model.receipts import Receipt
-from medcom_adapter.oioxml.emessage import Document
-from medcom_adapter.oioxml.receipting import RECEIPT_VERSIONS, answer
-from medcom_adapter.reliable import correlate
 from medcom_adapter.reliable.inbound import AnswerMode, Deliver, Duplicate, on_message
 from medcom_adapter.reliable.outbound import Acknowledged, Rejected, matches, on_answer
-from medcom_adapter.reliable.rules import Answer, MessageKey, Protocol
+from medcom_adapter.reliable.rules import Protocol
 from medcom_adapter.transport.interface import Received, Transport
-from medcom_adapter.workers import checked, tracking
+from medcom_adapter.workers import reading, tracking
 from medcom_adapter.workers.hooks import Delivery, Hook
-from medcom_adapter.workers.inbox_fhir import process_vans
 from medcom_adapter.workers.lease import lease_seconds as lease
-from medcom_adapter.workers.received import Inbound, Owed
+from medcom_adapter.workers.received import AnswerIn, Context, Inbound, Reading
+
+T = TypeVar("T")
 
 
 def utc_now() -> datetime:
@@ -93,14 +91,18 @@ class InboxRun:
 
 class Inbox:
     def __init__(
-        self, journal: Journal, transport: Transport, hook: Hook, *,
-        clock: Callable[[], datetime] = utc_now, ids: IdSource | None = None,
-        directory: Directory | None = None,
+        self, journal: Journal, transport: Transport | None, hook: Hook, *,
+        channels: Channels | None = None, clock: Callable[[], datetime] = utc_now,
+        ids: IdSource | None = None, directory: Directory | None = None,
         lease_seconds: float | None = None,
     ) -> None:
         self.journal = journal
+        if channels is None:
+            if transport is None:
+                raise ValueError("an inbox reads a transport or channels")
+            channels = Channels.vans(transport)
+        self.channels = channels  # where files arrive, and how their envelopes open
         self.directory = directory  # names a received message's sender by SOR id
-        self.transport = transport
         self.hook = hook
         self.clock = clock
         self.ids = ids or IdSource()
@@ -108,58 +110,89 @@ class Inbox:
         # how long a claimed file stays ours (--lease, MEDCOM_OUTBOX_LEASE)
         self.lease_seconds = lease_seconds or lease(env=os.environ)
         self.owner = uuid.uuid4().hex  # this worker, as the journal's file claims know it
-        self._batching = False
-        self._answers: _Answers | None = None
         self._claim: FileClaim | None = None  # the file being handled
 
     def run_once(self) -> InboxRun:
         counts = {"delivered": 0, "receipts": 0, "duplicates": 0, "refused": 0,
                   "deferred": 0, "elsewhere": 0, "quarantined": 0}
-        self._batching = True
-        try:
-            for received in self.transport.receive():
+        answers: list[tuple[_File, AnswerIn]] = []  # read, to be taken in under one commit
+        for transport in self.channels.transports():
+            for received in transport.receive():
                 claim = self.journal.claim_file(
                     received.name, hashlib.sha256(received.data).hexdigest(),
                     owner=self.owner, lease_seconds=self.lease_seconds)
                 if claim is None:
                     counts["elsewhere"] += 1
                     continue
-                if not self.transport.pending(received):  # settled since we read it
+                if not transport.pending(received):  # settled since we read it
                     self.journal.settle_file(claim.id)
                     counts["elsewhere"] += 1
                     continue
-                self._claim = claim
-                try:
-                    outcome = self._resume(claim) or self.process(received.data)
-                except TransportFailure:
-                    counts["deferred"] += 1
+                file = _File(transport, received, claim)
+                resumed = self._resume(claim)
+                if resumed is not None:  # decided and done before: only settle it
+                    counts[resumed] += 1
+                    self._settle(file)
                     continue
-                except _ClaimLost:
-                    counts["elsewhere"] += 1
+                read = self._handle(file, counts, partial(self._read, file))
+                if read is None:
                     continue
-                except (ResourceFault, JournalError):
-                    raise  # the journal or disk, not this file: the round stops, all stays
-                except Exception as exc:  # this file alone: set aside, the rest flows on
-                    if not self._set_aside(received, claim, exc):
-                        raise
-                    counts["quarantined"] += 1
+                if isinstance(read, AnswerIn):
+                    answers.append((file, read))
+                    if len(answers) >= self.answers_per_commit:
+                        self._take_answers(answers, counts)
+                        answers = []
                     continue
-                finally:
-                    self._claim = None
-                counts[outcome] += 1
-                if self._answers is None:
-                    self._settle(received, claim)
-                    continue
-                self._answers.files.append((received, claim))  # settled when it commits
-                if len(self._answers.files) >= self.answers_per_commit:
-                    self._commit_answers()
-        except BaseException as exc:
-            self._drop_answers(exc)
-            raise
-        finally:
-            self._batching = False
-        self._commit_answers()
+                self._take_answers(answers, counts)  # a letter is decided on its own
+                answers = []
+                outcome = self._handle(file, counts, partial(self.decide, read))
+                if outcome is not None:
+                    counts[outcome] += 1
+                    self._settle(file)
+        self._take_answers(answers, counts)
         return InboxRun(**counts)
+
+    def _read(self, file: _File) -> Reading:
+        return reading.read(self.channels, file.received.data, self._context(),
+                            transport=file.transport)
+
+    def _context(self) -> Context:
+        return Context(self.clock, self.ids, self.directory)
+
+    def _handle(self, file: _File, counts: dict[str, int], step: Callable[[], T]) -> T | None:
+        """``step`` for one claimed file; None when it ended otherwise (counted)."""
+        self._claim = file.claim
+        try:
+            return step()
+        except TransportFailure:
+            counts["deferred"] += 1
+        except _ClaimLost:
+            counts["elsewhere"] += 1
+        except (ResourceFault, JournalError):
+            raise  # the journal or disk, not this file: the round stops, all stays
+        except Exception as exc:  # this file alone: set aside, the rest flows on
+            if not self._set_aside(file, exc):
+                raise
+            counts["quarantined"] += 1
+        finally:
+            self._claim = None
+        return None
+
+    def _take_answers(self, answers: list[tuple[_File, AnswerIn]],
+                      counts: dict[str, int]) -> None:
+        """Take receipts and acknowledgements in under one durable commit, then settle their
+        files: a process killed before the commit takes them all in again."""
+        if not answers:
+            return
+        taken = []
+        with self.journal.atomic():
+            for file, answer in answers:
+                outcome = self._handle(file, counts, partial(self._take, answer))
+                if outcome is not None:
+                    counts[outcome] += 1
+                    taken.append(file)
+        for file in taken:
+            self._settle(file)
 
     def _resume(self, claim: FileClaim) -> str | None:
         """What a claim taken over had decided, when nothing is left to do but settle the
@@ -178,41 +211,36 @@ class Inbox:
             raise _ClaimLost  # taken over: the decision's block is undone, the other decides
         return outcome
 
-    def _set_aside(self, received: Received, claim: FileClaim, exc: Exception) -> bool:
+    def _set_aside(self, file: _File, exc: Exception) -> bool:
         """Quarantine a file whose handling failed unexpectedly (the transport keeps it with
         its reason and offers it again later); False when the transport cannot."""
-        quarantine = getattr(self.transport, "quarantine", None)
+        quarantine = getattr(file.transport, "quarantine", None)
         if quarantine is None:
             return False
-        quarantine(received, f"{type(exc).__name__}: {exc}")
-        self.journal.settle_file(claim.id)  # it comes back as a new file
+        quarantine(file.received, f"{type(exc).__name__}: {exc}")
+        self.journal.settle_file(file.claim.id)  # it comes back as a new file
         return True
 
-    def _settle(self, received: Received, claim: FileClaim) -> None:
-        self.transport.settle(received)
-        self.journal.settle_file(claim.id)
+    def _settle(self, file: _File) -> None:
+        file.transport.settle(file.received)
+        self.journal.settle_file(file.claim.id)
 
     # -- one file ------------------------------------------------------------------------
     def process(self, data: bytes) -> str:
-        """Handle one received file; returns what it was (a key of :class:`InboxRun`)."""
-        if VANS_NAMESPACE in bytes(data[:4096]):
-            return process_vans(self, data)
-        report = check(data)
-        document = report.message if isinstance(report.message, Document) else None
-        if report.valid and document is not None:
-            first = document.message.letters[0]
-            if isinstance(first, Receipt):
-                return self._take_receipt(data, document, first)
-        return self.decide(data, self._read_letter(data, report, document))
+        """Read and handle one received file on its own; returns what it was (a key of
+        :class:`InboxRun`)."""
+        read = reading.read(self.channels, data, self._context())
+        if isinstance(read, AnswerIn):
+            return self._take(read)
+        return self.decide(read)
 
-    def decide(self, data: bytes, inbound: Inbound) -> str:
+    def decide(self, inbound: Inbound) -> str:
         """Journal, answer and deliver one received message as ``reliable`` decides."""
-        self._commit_answers()  # a letter is journaled, answered and delivered on its own
         with self.journal.atomic(alone=True):  # what was received before stays all there is
             decided = self._decide(inbound)
         if isinstance(decided, str):
             return decided
-        return self._finish(decided, data, inbound)
+        return self._finish(decided, inbound)
 
     def _decide(self, inbound: Inbound) -> str | StoredMessage:
         """The decision, journaled; a message to deliver is returned, not yet delivered."""
@@ -251,7 +279,7 @@ class Inbox:
         return self._decided(self._refuse(id, inbound, inbound.reason or decision.reason,
                                           refusal), id)
 
-    def _finish(self, stored: StoredMessage, data: bytes, inbound: Inbound) -> str:
+    def _finish(self, stored: StoredMessage, inbound: Inbound) -> str:
         if not self._answered(stored):
             self._queue(inbound.owed(stored.id, None))
         if self._claim is not None and not self.journal.keep_file(
@@ -277,31 +305,25 @@ class Inbox:
         return "refused"
 
     # -- answers to what we sent ---------------------------------------------------------
-    def take_answer(self, entry: NewMessage, answer: Answer, label: str) -> str:
-        """Record a receipt or acknowledgement (``entry``) of something we sent, as
+    def _take(self, answer: AnswerIn) -> str:
+        """Record a receipt or acknowledgement of something we sent, as
         ``reliable.outbound.on_answer`` decides.
 
         The decision is recorded on what we sent first, then the answer is journaled, already
         settled: a process killed in between takes the answer in again, and ``reliable`` then
         ignores it as repeated. So an answer that changed a status is new, and only one that
         changed nothing needs looking up.
-
-        Within :meth:`run_once`, consecutive answers share one durable commit, and their files
-        are settled only after it: a process killed before it takes them all in again.
         """
-        if self._batching and self._answers is None:
-            block = self.journal.atomic()
-            block.__enter__()
-            self._answers = _Answers(block)
         with self.journal.atomic():
             for _ in range(3):
                 try:
-                    return self._decided(self._take_answer(entry, answer, label), None)
+                    return self._decided(self._take_answer(answer), None)
                 except TransitionRefused:
                     continue  # another process changed the message since it was read
-            return self._decided(self._take_answer(entry, answer, label), None)
+            return self._decided(self._take_answer(answer), None)
 
-    def _take_answer(self, entry: NewMessage, answer: Answer, label: str) -> str:
+    def _take_answer(self, taken: AnswerIn) -> str:
+        entry, answer, label = taken.entry, taken.answer, taken.label
         chain = tracking.chain_for(self.journal, envelope_id=answer.original_envelope_id,
                                    message_ids=answer.original_message_ids)
         out = tracking.outbound_of(chain, protocol=answer.protocol) if chain else None
@@ -330,85 +352,6 @@ class Inbox:
         self.journal.append(dataclasses.replace(entry, answers=answers), Status.DELIVERED)
         return "receipts"
 
-    def _take_receipt(self, data: bytes, document: Document, receipt: Receipt) -> str:
-        (answer,) = correlate.emessage_answers(document.message)
-        entry = NewMessage(
-            direction=Direction.INBOUND, kind=receipt.kind.value,
-            version=document.versions[0].code, data=data,
-            envelope_id=document.message.envelope.identifier, message_id=receipt.identifier,
-            sender_ean=receipt.sender_ean, receiver_ean=receipt.receiver_ean)
-        return self.take_answer(entry, answer, receipt.kind.value)
-
-    # -- reading a letter ----------------------------------------------------------------
-    def _read_letter(self, data: bytes, report: Report, document: Document | None) -> Inbound:
-        if report.valid and document is not None:
-            first = document.message.letters[0]
-            assert not isinstance(first, Receipt)
-            key = correlate.emessage_keys(document.message)[0]
-            objects = first.objects if isinstance(first, BinaryLetter) else ()
-            patient = getattr(first, "patient", None)
-            episode = getattr(first, "episode_of_care", None)
-            entry = NewMessage(
-                direction=Direction.INBOUND, kind=report.kind or "",
-                version=report.version or "", data=data, envelope_id=key.envelope_id,
-                message_id=key.message_id, sender_ean=str(first.sender.ean),
-                receiver_ean=str(first.receiver.ean),
-                sender_sor=sender_sor(self.directory, ean=str(first.sender.ean),
-                                      identifier=first.sender.identifier,
-                                      code=first.sender.identifier_code.value),
-                patient=patient.id if patient is not None else None,
-                episode_id=episode if isinstance(episode, str) else None,
-                attachments=tuple(Attachment(str(o.object_id), o.extension.value, o.data)
-                                  for o in objects))
-            return Inbound(key, entry, None, None, self._owed_receipt(data),
-                           document.message)
-        # invalid: what a lenient read salvages is what the negative receipt answers
-        result = answer(data, now=self._local_now(), ids=self.ids)
-        receipt = result.receipt.letters[0] if result.receipt is not None else None
-        salvaged = receipt if isinstance(receipt, Receipt) else None
-        envelope_id = salvaged.original_envelope_id if salvaged else ""
-        letter_id = salvaged.letters[0].identifier if salvaged and salvaged.letters else ""
-        entry = NewMessage(
-            direction=Direction.INBOUND, kind=report.kind or "unknown",
-            version=report.version or "", data=data, envelope_id=envelope_id,
-            message_id=letter_id, sender_ean=salvaged.receiver_ean if salvaged else None,
-            receiver_ean=salvaged.sender_ean if salvaged else None)
-        reason = "; ".join(str(i) for i in report.issues if not i.warning) or result.reason
-        salvaged_key = MessageKey(Protocol.OIOXML, envelope_id, letter_id) if salvaged else None
-        return Inbound(salvaged_key, entry, InboundInvalid(report.issues), reason,
-                       self._owed_receipt(data))
-
-    def _owed_receipt(self, data: bytes) -> Owed:
-        def owed(answers: int, refusal: MedComError | None) -> NewMessage | None:
-            result = answer(data, now=self._local_now(), ids=self.ids)
-            if result.receipt is None or (refusal is not None and result.error is None):
-                return None  # a valid letter refused for its ids: no receipt says so
-            receipt = result.receipt.letters[0]
-            assert isinstance(receipt, Receipt)
-            built = result.build()  # validated as it is built
-            checked.remember(built)
-            return NewMessage(
-                direction=Direction.OUTBOUND, kind=receipt.kind.value,
-                version=RECEIPT_VERSIONS[receipt.kind], data=built,
-                envelope_id=result.receipt.envelope.identifier, message_id=receipt.identifier,
-                sender_ean=receipt.sender_ean, receiver_ean=receipt.receiver_ean,
-                answers=answers)
-        return owed
-
-    def _commit_answers(self) -> None:
-        """Commit the open block of answers, then settle their files."""
-        answers, self._answers = self._answers, None
-        if answers is not None:
-            answers.block.__exit__(None, None, None)
-            for received, claim in answers.files:
-                self._settle(received, claim)
-
-    def _drop_answers(self, exc: BaseException) -> None:
-        """Roll the open block of answers back; their files stay to be taken in again."""
-        answers, self._answers = self._answers, None
-        if answers is not None:
-            answers.block.__exit__(type(exc), exc, exc.__traceback__)
-
     # -- helpers -------------------------------------------------------------------------
     def _seen(self, entry: NewMessage) -> bool:
         digest = hashlib.sha256(entry.data).hexdigest()
@@ -426,16 +369,15 @@ class Inbox:
         """The original answer once more, unchanged."""
         self.journal.append(self.journal.get(answer_id).message, Status.QUEUED)
 
-    def _local_now(self) -> datetime:
-        return self.clock().astimezone().replace(tzinfo=None)
 
 
-@dataclass(slots=True)
-class _Answers:
-    """An open journal block of answers taken in, and the files they came in."""
+@dataclass(frozen=True, slots=True)
+class _File:
+    """A received file, the transport it arrived on, and our claim on it."""
 
-    block: AbstractContextManager[None]
-    files: list[tuple[Received, FileClaim]] = field(default_factory=list)
+    transport: Transport
+    received: Received
+    claim: FileClaim
 
 
 class _ClaimLost(Exception):

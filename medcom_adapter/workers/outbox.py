@@ -1,6 +1,6 @@
-"""The outbox: queued -> checked -> handed to the transport -> sent; and what is overdue.
+"""The outbox: queued -> checked -> wrapped and sent by its channel -> sent; what is overdue.
 
-Crash-safety: a message is claimed (leased) from the journal, published by the transport
+Crash-safety: a message is claimed (leased) from the journal, published by its channel
 under its publish key (:func:`publish_key`: the journal's identity, the entry's journal id
 and its envelope and letter ids; publishing the same key twice is a no-op) and only then
 marked sent. A process killed anywhere in between leaves it queued; when the lease runs out
@@ -8,8 +8,9 @@ the next process publishes it again, which publishes nothing new, and marks it s
 marks of one run (a claimed batch) are one durable commit, and each is compare-and-set
 (``queued`` -> ``sent``): an answer taken in meanwhile by another process stands.
 
-FHIR messages are journaled as their Bundle and put in a VANSEnvelope when sent
-(``envelopes.fhir_payload.wrap``: envelope id = Bundle.id, message id = MessageHeader.id).
+A message leaves on the channel its receiver is reached on (``channels.Channels
+.for_message``), which wraps it in the envelope it needs there: an OIOXML Emessage travels
+as it is, a FHIR message (journaled as its Bundle) in a VANSEnvelope on VANS.
 
 When an answer is overdue and what may be resent is
 :func:`medcom_adapter.reliable.outbound.next_step`'s and ``resend``'s decision, never the
@@ -32,8 +33,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from medcom_adapter.addressing.directory import ALWAYS_ACCEPTED, Directory
+from medcom_adapter.channels import Channels
 from medcom_adapter.detect import check
-from medcom_adapter.envelopes import fhir_payload, vans
 from medcom_adapter.errors import (
     JournalError,
     MedComError,
@@ -54,7 +55,7 @@ from medcom_adapter.model.ids import IdSource
 from medcom_adapter.oioxml import emessage
 from medcom_adapter.reliable import outbound, rebuild
 from medcom_adapter.reliable.rules import Policy, Protocol
-from medcom_adapter.transport.interface import Parcel, Transport
+from medcom_adapter.transport.interface import Transport
 from medcom_adapter.workers import checked, tracking
 from medcom_adapter.workers.lease import lease_seconds
 
@@ -87,12 +88,17 @@ class OutboxRun:
 
 class Outbox:
     def __init__(
-        self, journal: Journal, transport: Transport, directory: Directory | None = None, *,
+        self, journal: Journal, transport: Transport | None,
+        directory: Directory | None = None, *, channels: Channels | None = None,
         settings: OutboxSettings | None = None, clock: Callable[[], datetime] = utc_now,
         ids: IdSource | None = None,
     ) -> None:
         self.journal = journal
-        self.transport = transport
+        if channels is None:
+            if transport is None:
+                raise ValueError("an outbox sends on a transport or channels")
+            channels = Channels.vans(transport, directory)
+        self.channels = channels
         self.directory = directory
         self.settings = settings or OutboxSettings()
         self.policy = self.settings.rules()
@@ -114,15 +120,14 @@ class Outbox:
                 message = stored.message
                 try:
                     self._check(message, stored.digest)
-                    data = self._on_the_wire(message)
+                    channel = self.channels.for_message(message)
+                    parcel = channel.wrap(message, sent=self.clock(),
+                                          key=publish_key(self.journal.identity, id, message))
                 except MedComError as exc:
                     outcomes.append((id, Status.FAILED, f"{exc.code}: {exc}"))
                     continue
                 try:
-                    self.transport.send(Parcel(
-                        data, message.kind, message.envelope_id,
-                        message.sender_ean or "", message.receiver_ean or "",
-                        key=publish_key(self.journal.identity, id, message)))
+                    channel.send(parcel)
                 except TransportFailure:
                     deferred += 1  # the lease runs out and a later run tries again
                     continue
@@ -156,11 +161,6 @@ class Outbox:
         if self.directory is not None and message.kind not in ALWAYS_ACCEPTED:
             self.directory.by_ean(message.receiver_ean or "").check(message.kind,
                                                                     message.version)
-
-    def _on_the_wire(self, message: NewMessage) -> bytes:
-        if message.kind not in tracking.FHIR_KINDS:
-            return message.data
-        return vans.build(fhir_payload.wrap(message.data, sent=self.clock()))
 
     # -- overdue answers -----------------------------------------------------------------
     def overdue(self) -> list[int]:

@@ -1,23 +1,26 @@
-"""A received message as the inbox has read it: what to journal and how to answer it.
+"""A received file as it has been read: what to journal and how to answer it.
 
-Both inboxes (OIOXML in :mod:`.inbox`, FHIR in :mod:`.inbox_fhir`) read a file into an
-:class:`Inbound`; :meth:`.inbox.Inbox.decide` then does the same with either. The FHIR side
-sees the inbox only as :class:`Taking`, so the two modules do not import each other.
+Reading (:mod:`.reading`: a channel opens the file, the reader of what it carries reads the
+message once) ends in one of two values, which the inbox then records:
+
+- :class:`Inbound`: a message owed a decision (deliver, duplicate, refuse) and an answer;
+- :class:`AnswerIn`: a receipt or acknowledgement of something we sent.
+
+They are plain values: nothing here calls back into the inbox.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, TypeAlias
 
+from medcom_adapter.addressing.directory import Directory
 from medcom_adapter.errors import MedComError
 from medcom_adapter.journal.interface import NewMessage
+from medcom_adapter.model.ids import IdSource
 from medcom_adapter.reliable.rules import Answer, MessageKey
-
-if TYPE_CHECKING:
-    from medcom_adapter.addressing.directory import Directory
 
 # the answer a message is owed, journaled as answering entry ``id``; ``refusal``: why it is
 # refused beyond what its bytes show (None: as the bytes show)
@@ -36,19 +39,32 @@ class Inbound:
     message: Any = None  # the parsed model, for the hook
 
 
-class Taking(Protocol):
-    """What reading a received file needs of the inbox: decide on a message, take an
-    answer, and the time. The FHIR side is written against this, not the inbox, so the
-    inbox imports it and not the other way round."""
+@dataclass(frozen=True, slots=True)
+class AnswerIn:
+    """A receipt or acknowledgement (``entry``) of something we sent, and what it says."""
 
-    @property
-    def clock(self) -> Callable[[], datetime]: ...
+    entry: NewMessage
+    answer: Answer
+    label: str  # how the status history names it (``XCTL03``, ``Acknowledgement ok``)
 
-    @property
-    def directory(self) -> Directory | None:
-        """The receivers directory, which names a received message's sender by SOR id."""
-        ...
 
-    def decide(self, data: bytes, inbound: Inbound) -> str: ...
+Reading: TypeAlias = Inbound | AnswerIn
 
-    def take_answer(self, entry: NewMessage, answer: Answer, label: str) -> str: ...
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What reading needs besides the bytes: the clock answers are dated by, the ids they
+    get, and the directory that names a sender by SOR id."""
+
+    clock: Callable[[], datetime]
+    ids: IdSource = field(default_factory=IdSource)
+    directory: Directory | None = None
+
+    def local_now(self) -> datetime:
+        """OIOXML envelopes carry local time without a zone."""
+        return self.clock().astimezone().replace(tzinfo=None)
+
+
+def nothing_owed(answers: int, refusal: MedComError | None) -> NewMessage | None:
+    """Owed nothing: answers are never answered, and a file without readable ids cannot be."""
+    return None
