@@ -139,3 +139,22 @@ def test_the_inbox_opens_what_arrives_on_each_channel() -> None:
     ((_, ack),) = other.provider.collect()
     assert fhir_wire.load(ack)[0]["id"]
     assert mailbox.provider.collect() == []
+
+
+def test_a_letter_that_spells_the_vans_namespace_is_not_taken_for_an_envelope() -> None:
+    """The VANS channel knows an envelope by its root element, not by text in a letter."""
+    import dataclasses
+
+    from medcom_adapter.model.message import Emessage
+    from medcom_adapter.model.message import Envelope as EmessageEnvelope
+    from medcom_adapter.oioxml import emessage
+    from tests import samples
+
+    base = samples.minimal_referral()
+    referral = dataclasses.replace(base, patient=dataclasses.replace(
+        base.patient, surname=vans.NAMESPACE))
+    data = emessage.build(Emessage(EmessageEnvelope("ENV0001", samples.WHEN), (referral,)),
+                          "XH0131R")
+    assert vans.NAMESPACE.encode() in data[:4096]
+    opened = VansChannel(MemoryTransport()).open(data, clock=lambda: datetime.now(UTC))
+    assert opened == Carried(data, Envelope.EMESSAGE)
