@@ -35,6 +35,7 @@ from medcom_adapter.journal.interface import Journal
 from medcom_adapter.model.ids import IdSource
 from medcom_adapter.transport.interface import Transport
 from medcom_adapter.transport.vans_mailbox import VansMailbox
+from medcom_adapter.workers.checked import Checked
 from medcom_adapter.workers.hooks import CollectingHook, Hook
 from medcom_adapter.workers.inbox import Inbox, InboxRun
 from medcom_adapter.workers.outbox import Outbox, OutboxRun, OutboxSettings
@@ -51,6 +52,7 @@ class Node:
     directory: Directory
     mailbox: Transport
     channels: Channels
+    checked: Checked  # what this node built and validated: its outbox need not again
     outbox: Outbox
     inbox: Inbox
 
@@ -65,17 +67,18 @@ class Node:
 def wire(
     journal: Journal, directory: Directory, mailbox: Transport, *, hook: Hook | None = None,
     clock: Callable[[], datetime] | None = None, settings: OutboxSettings | None = None,
-    ids: IdSource | None = None,
+    ids: IdSource | None = None, checked: Checked | None = None,
 ) -> Node:
     """The outbox and inbox of the unit whose VANS mailbox is ``mailbox``."""
     timed: dict[str, Any] = {"clock": clock} if clock is not None else {}
     channels = Channels(channels_of(directory, mailbox), directory)
+    checked = checked or Checked()
     outbox = Outbox(journal, None, directory, channels=channels, settings=settings, ids=ids,
-                    **timed)
+                    checked=checked, **timed)
     inbox = Inbox(journal, None, hook or CollectingHook(), channels=channels, ids=ids,
-                  directory=directory,
+                  directory=directory, checked=checked,
                   lease_seconds=settings.lease_seconds if settings else None, **timed)
-    return Node(journal, directory, mailbox, channels, outbox, inbox)
+    return Node(journal, directory, mailbox, channels, checked, outbox, inbox)
 
 
 def channels_of(directory: Directory, mailbox: Transport) -> list[Channel]:
@@ -88,8 +91,10 @@ class WorkerLoop:
     """Calls ``step`` every ``interval`` seconds on a daemon thread until stopped."""
 
     def __init__(self, step: Callable[[], object], *, interval: float = 0.5,
-                 on_stop: Callable[[], None] | None = None) -> None:
+                 on_stop: Callable[[], None] | None = None,
+                 checked: Checked | None = None) -> None:
         self._step = step
+        self.checked = checked  # the node's: what is queued beside it need not be validated twice
         self._interval = interval
         self._on_stop = on_stop
         self._stop = threading.Event()
@@ -143,7 +148,8 @@ def sandbox_loop(journal: Journal, directory: Directory, *, unit_ean: str, hook:
         harness.pump()
         harness.outbox.overdue()
 
-    return WorkerLoop(step, interval=interval, on_stop=journal.close if close else None)
+    return WorkerLoop(step, interval=interval, on_stop=journal.close if close else None,
+                      checked=harness.checked)
 
 
 def mailbox_loop(journal: Journal, directory: Directory, *, mailbox: Path, hook: Hook,
@@ -154,4 +160,5 @@ def mailbox_loop(journal: Journal, directory: Directory, *, mailbox: Path, hook:
     def step() -> None:
         node.round()
 
-    return WorkerLoop(step, interval=interval, on_stop=journal.close if close else None)
+    return WorkerLoop(step, interval=interval, on_stop=journal.close if close else None,
+                      checked=node.checked)

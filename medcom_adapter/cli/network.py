@@ -140,7 +140,8 @@ def _send(args: argparse.Namespace) -> int:
         if raw is None:
             return EXIT_USAGE
         queue = queue_referral if args.kind == "referral" else queue_km
-        queued = queue(journal, directory, raw, files=args.request.parent)
+        queued = queue(journal, directory, raw, files=args.request.parent,
+                       checked=node.checked)
         print(f"queued {', '.join(f'#{i}' for i in queued.ids)} for {queued.receiver}"
               + (f" via {queued.via}" if queued.via else ""))
     result = node.outbox.run_once()

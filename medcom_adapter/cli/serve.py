@@ -196,6 +196,7 @@ def _serve(args: argparse.Namespace) -> int:
         # The access log is the application's own (service.correlation): with request ids,
         # launch tokens cut out.
         uvicorn.run(create_app(journal, settings, workers=workers,
+                               checked=workers.checked if workers else None,
                                quarantine=VansMailbox(args.mailbox) if args.mailbox else None),
                     host=args.host,
                     port=args.port, server_header=False, log_config=None, access_log=False,

@@ -50,11 +50,13 @@ def run_demo(
     directory = Directory.load(receivers)
     started = clock()
     harness = Harness(journal, directory, unit_ean=UNIT_EAN, faults=faults, clock=clock)
+    checked = harness.checked
     referral = queue_referral(journal, directory, _json(requests / "referral-bup.json"),
-                              files=requests)
-    km = queue_km(journal, directory, _json(requests / "km-gp.json"), files=requests)
+                              files=requests, checked=checked)
+    km = queue_km(journal, directory, _json(requests / "km-gp.json"), files=requests,
+                  checked=checked)
     care = queue_care_communication(journal, directory, _json(requests / "km-gp.json"),
-                                    files=requests)
+                                    files=requests, checked=checked)
     harness.pump(200)
     return DemoResult(referral, km, care, journal, harness, started)
 

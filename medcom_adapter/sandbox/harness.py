@@ -41,6 +41,7 @@ class Harness:
         node = wire(journal, directory, self.mailbox, hook=self.hook, clock=clock,
                     settings=settings, ids=ids)
         self.outbox, self.inbox = node.outbox, node.inbox
+        self.checked = node.checked  # queue with it: the outbox need not validate again
 
     def pump(self, rounds: int = 50) -> int:
         """Run outbox, network and inbox until quiet; returns the rounds taken."""

@@ -33,6 +33,7 @@ from medcom_adapter.service.sessions import Sessions
 from medcom_adapter.service.settings import Settings
 from medcom_adapter.service.state import ServiceState
 from medcom_adapter.service.tokens import LaunchTokens
+from medcom_adapter.workers.checked import Checked
 
 STATIC = Path(__file__).with_name("static")
 
@@ -50,11 +51,13 @@ class Workers(Protocol):
 
 
 def create_app(journal: Journal, settings: Settings | None = None, *,
-               workers: Workers | None = None,
+               workers: Workers | None = None, checked: Checked | None = None,
                quarantine: QuarantineFolder | None = None) -> FastAPI:
     """The application on ``journal``; ``workers`` (see :mod:`medcom_adapter.node`) run while it
-    is up, so that what it queues is sent and the answers come in. ``quarantine``: the
-    mailbox whose put-aside received files the pages show to the units they are for."""
+    is up, so that what it queues is sent and the answers come in. ``checked``: their node's
+    record of what was validated as it was built, told of what the service queues.
+    ``quarantine``: the mailbox whose put-aside received files the pages show to the units
+    they are for."""
     settings = settings or Settings()
 
     @asynccontextmanager
@@ -85,6 +88,7 @@ def create_app(journal: Journal, settings: Settings | None = None, *,
         Drafts(journal.shared),
         KeptFiles(journal.shared, settings.clock),
         Marks(journal.shared),
+        checked,
         quarantine,
     )
     app.state.workers = workers

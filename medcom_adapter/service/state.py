@@ -25,6 +25,7 @@ from medcom_adapter.service.quarantine import QuarantineFolder
 from medcom_adapter.service.sessions import Sessions
 from medcom_adapter.service.settings import Settings
 from medcom_adapter.service.tokens import LaunchTokens
+from medcom_adapter.workers.checked import Checked
 
 
 @dataclass(slots=True)
@@ -37,11 +38,12 @@ class ServiceState:
     drafts: Drafts
     kept: KeptFiles
     marks: Marks
+    checked: Checked | None = None  # the workers' beside it: what is queued here is validated
     quarantine: QuarantineFolder | None = None  # the mailbox's, where this process knows it
 
     def queue(self, outgoing: Outgoing, *, actor: str) -> tuple[int, ...]:
         """Journal ids, the letter first, then its binaries (each sent on its own)."""
-        return outgoing.prepared.queue(self.journal, actor=actor).ids
+        return outgoing.prepared.queue(self.journal, actor=actor, checked=self.checked).ids
 
     def queue_together(self, first: Outgoing, *more: Outgoing,
                        actor: str) -> list[tuple[int, ...]]:

@@ -67,6 +67,7 @@ from medcom_adapter.reliable.outbound import Acknowledged, Rejected, matches, on
 from medcom_adapter.reliable.rules import Protocol
 from medcom_adapter.transport.interface import Received, Transport
 from medcom_adapter.workers import reading, tracking
+from medcom_adapter.workers.checked import Checked
 from medcom_adapter.workers.hooks import Delivery, Hook
 from medcom_adapter.workers.lease import lease_seconds as lease
 from medcom_adapter.workers.received import AnswerIn, Context, Inbound, Reading
@@ -94,7 +95,7 @@ class Inbox:
         self, journal: Journal, transport: Transport | None, hook: Hook, *,
         channels: Channels | None = None, clock: Callable[[], datetime] = utc_now,
         ids: IdSource | None = None, directory: Directory | None = None,
-        lease_seconds: float | None = None,
+        lease_seconds: float | None = None, checked: Checked | None = None,
     ) -> None:
         self.journal = journal
         if channels is None:
@@ -106,6 +107,7 @@ class Inbox:
         self.hook = hook
         self.clock = clock
         self.ids = ids or IdSource()
+        self.checked = checked  # told of the receipts it builds, for its node's outbox
         self.answers_per_commit = 100
         # how long a claimed file stays ours (--lease, MEDCOM_OUTBOX_LEASE)
         self.lease_seconds = lease_seconds or lease(env=os.environ)
@@ -157,7 +159,7 @@ class Inbox:
                             transport=file.transport)
 
     def _context(self) -> Context:
-        return Context(self.clock, self.ids, self.directory)
+        return Context(self.clock, self.ids, self.directory, self.checked)
 
     def _handle(self, file: _File, counts: dict[str, int], step: Callable[[], T]) -> T | None:
         """``step`` for one claimed file; None when it ended otherwise (counted)."""

@@ -21,7 +21,6 @@ from medcom_adapter.oioxml.emessage import Document
 from medcom_adapter.oioxml.receipting import RECEIPT_VERSIONS, Answer, answer, answer_read
 from medcom_adapter.reliable import correlate
 from medcom_adapter.reliable.rules import MessageKey, Protocol
-from medcom_adapter.workers import checked
 from medcom_adapter.workers.received import AnswerIn, Context, Inbound, Owed, Reading
 
 
@@ -60,7 +59,8 @@ def read(carried: Carried, context: Context) -> Reading:
     def receipt() -> Answer:
         return answer_read(document, now=context.local_now(), ids=context.ids)
 
-    return Inbound(key, entry, None, None, _owed_receipt(receipt), document.message)
+    return Inbound(key, entry, None, None, _owed_receipt(receipt, context),
+                   document.message)
 
 
 def _invalid(data: bytes, report: Report, context: Context) -> Inbound:
@@ -82,10 +82,10 @@ def _invalid(data: bytes, report: Report, context: Context) -> Inbound:
         return answer(data, now=context.local_now(), ids=context.ids)
 
     return Inbound(salvaged_key, entry, InboundInvalid(report.issues), reason,
-                   _owed_receipt(again))
+                   _owed_receipt(again, context))
 
 
-def _owed_receipt(receipt_of: Callable[[], Answer]) -> Owed:
+def _owed_receipt(receipt_of: Callable[[], Answer], context: Context) -> Owed:
     def owed(answers: int, refusal: MedComError | None) -> NewMessage | None:
         result = receipt_of()
         if result.receipt is None or (refusal is not None and result.error is None):
@@ -93,7 +93,8 @@ def _owed_receipt(receipt_of: Callable[[], Answer]) -> Owed:
         receipt = result.receipt.letters[0]
         assert isinstance(receipt, Receipt)
         built = result.build()  # validated as it is built
-        checked.remember(built)
+        if context.checked is not None:
+            context.checked.remember(built)  # so the outbox need not validate it again
         return NewMessage(
             direction=Direction.OUTBOUND, kind=receipt.kind.value,
             version=RECEIPT_VERSIONS[receipt.kind], data=built,

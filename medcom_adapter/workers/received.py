@@ -21,6 +21,7 @@ from medcom_adapter.errors import MedComError
 from medcom_adapter.journal.interface import NewMessage
 from medcom_adapter.model.ids import IdSource
 from medcom_adapter.reliable.rules import Answer, MessageKey
+from medcom_adapter.workers.checked import Checked
 
 # the answer a message is owed, journaled as answering entry ``id``; ``refusal``: why it is
 # refused beyond what its bytes show (None: as the bytes show)
@@ -59,6 +60,7 @@ class Context:
     clock: Callable[[], datetime]
     ids: IdSource = field(default_factory=IdSource)
     directory: Directory | None = None
+    checked: Checked | None = None  # told of each answer built (and validated) in reading
 
     def local_now(self) -> datetime:
         """OIOXML envelopes carry local time without a zone."""

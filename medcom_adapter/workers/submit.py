@@ -29,7 +29,7 @@ from medcom_adapter.model.km_request import km_request
 from medcom_adapter.model.letters import BinaryLetter
 from medcom_adapter.model.parties import PersonId
 from medcom_adapter.model.request import referral_request
-from medcom_adapter.workers import checked
+from medcom_adapter.workers.checked import Checked
 
 _MIME = {"pdf": "application/pdf"}
 
@@ -55,8 +55,14 @@ class Prepared:
     receiver: str
     via: str | None = None
 
-    def queue(self, journal: Journal, *, actor: str = "system") -> Queued:
+    def queue(self, journal: Journal, *, actor: str = "system",
+              checked: Checked | None = None) -> Queued:
+        """Append the entries as ``queued``; ``checked``: the node whose outbox sends them,
+        told they were validated when built (so it need not validate them again)."""
         ids = journal.append_many(self.entries, Status.QUEUED, actor=actor)
+        if checked is not None:
+            for entry in self.entries:
+                checked.remember(entry.data)
         return Queued(tuple(ids), self.receiver, self.via)
 
 
@@ -64,10 +70,11 @@ def queue_referral(
     journal: Journal, directory: Directory, request: object, *, files: Files,
     classes: Sequence[Henvisning] = (Henvisning.CHILD_PSYCHIATRY,),
     now: Callable[[], datetime] = datetime.now, ids: IdSource | None = None,
+    checked: Checked | None = None,
 ) -> Queued:
     """Queue a referral to BUP via DNHF; ``files`` is where its attachments are."""
     return prepare_referral(directory, request, files=files, classes=classes, now=now,
-                            ids=ids).queue(journal)
+                            ids=ids).queue(journal, checked=checked)
 
 
 def prepare_referral(
@@ -103,9 +110,11 @@ def prepare_referral(
 def queue_km(
     journal: Journal, directory: Directory, request: object, *, files: Files,
     now: Callable[[], datetime] = datetime.now, ids: IdSource | None = None,
+    checked: Checked | None = None,
 ) -> Queued:
     """Queue a KM as XDIS91 with one XBIN01 per attachment."""
-    return prepare_km(directory, request, files=files, now=now, ids=ids).queue(journal)
+    return prepare_km(directory, request, files=files, now=now, ids=ids).queue(
+        journal, checked=checked)
 
 
 def prepare_km(
@@ -137,8 +146,6 @@ def _checked(entries: Sequence[NewMessage]) -> tuple[NewMessage, ...]:
         report = check(entry.data)
         if not report.valid:
             raise OutboundInvalid(report.issues)
-    for entry in entries:
-        checked.remember(entry.data)  # validated here: the outbox need not again
     return tuple(entries)
 
 

@@ -36,7 +36,7 @@ from medcom_adapter.model.carecommunication import (
 from medcom_adapter.model.ids import IdSource
 from medcom_adapter.model.km_request import km_request
 from medcom_adapter.model.parties import PersonId
-from medcom_adapter.workers import checked
+from medcom_adapter.workers.checked import Checked
 from medcom_adapter.workers.submit import Files, Prepared, Queued
 
 KIND = Kind.CARE_COMMUNICATION.value
@@ -46,10 +46,11 @@ VERSION = fhir_versions.current(Kind.CARE_COMMUNICATION).version
 def queue_care_communication(
     journal: Journal, directory: Directory, request: object, *, files: Path,
     now: Callable[[], datetime] = datetime.now, ids: IdSource | None = None,
+    checked: Checked | None = None,
 ) -> Queued:
     """Queue a KM as one CareCommunication (its attachments inside)."""
     prepared = prepare_care_communication(directory, request, files=files, now=now, ids=ids)
-    return prepared.queue(journal)
+    return prepared.queue(journal, checked=checked)
 
 
 def prepare_care_communication(
@@ -96,8 +97,7 @@ def _prepared(directory: Directory, cc: CareCommunication, patient: PersonId,
     errors = [i for i in validate_message(bundle) if not i.warning]
     if errors:
         raise OutboundInvalid(errors)
-    raw = wire.dump_json(bundle)
-    checked.remember(raw)  # validated here: the outbox need not again
+    raw = wire.dump_json(bundle)  # validated: Prepared.queue may tell the outbox
     entry = NewMessage(
         direction=Direction.OUTBOUND, kind=KIND, version=VERSION, data=raw,
         envelope_id=cc.bundle_id, message_id=cc.message_id, sender_ean=cc.sender.gln,

@@ -1,4 +1,4 @@
-"""The outbox validates what it sends, except bytes this process built and validated itself."""
+"""The outbox validates what it sends, except bytes its node built and validated itself."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from medcom_adapter.journal.interface import Direction, NewMessage, Status
 from medcom_adapter.journal.memory import MemoryJournal
 from medcom_adapter.transport.memory import MemoryTransport
 from medcom_adapter.workers import outbox as outbox_module
+from medcom_adapter.workers.checked import Checked
 from medcom_adapter.workers.outbox import Outbox
 from medcom_adapter.workers.submit import queue_km
 from tests.conftest import FIXTURES
@@ -28,8 +29,8 @@ def km() -> Any:
 def test_bytes_built_here_are_not_validated_again_but_bytes_from_elsewhere_are(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    journal = MemoryJournal()
-    (id,) = queue_km(journal, DIRECTORY, km(), files=FIXTURES / "requests").ids
+    journal, checked = MemoryJournal(), Checked()
+    (id,) = queue_km(journal, DIRECTORY, km(), files=FIXTURES / "requests", checked=checked).ids
     data = journal.get(id).message.data
     checks: list[bytes] = []
     real = outbox_module.check  # type: ignore[attr-defined]
@@ -39,7 +40,7 @@ def test_bytes_built_here_are_not_validated_again_but_bytes_from_elsewhere_are(
         return real(data)
 
     monkeypatch.setattr(outbox_module, "check", counted)
-    outbox = Outbox(journal, MemoryTransport(), DIRECTORY)
+    outbox = Outbox(journal, MemoryTransport(), DIRECTORY, checked=checked)
     assert outbox.run_once().sent == 1 and checks == []  # validated when it was built
     # the same bytes queued again (as another process would find them): validated again
     again = journal.append(journal.get(id).message, Status.QUEUED)
@@ -50,3 +51,21 @@ def test_bytes_built_here_are_not_validated_again_but_bytes_from_elsewhere_are(
                                     "L1", receiver_ean="5790000121526"), Status.QUEUED)
     assert outbox.run_once().failed == 1
     assert journal.get(bad).status is Status.FAILED and journal.get(again).status is Status.SENT
+
+
+def test_an_outbox_not_told_what_was_validated_validates_everything(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What one node remembers is its own: nothing is shared through module state."""
+    journal = MemoryJournal()
+    queue_km(journal, DIRECTORY, km(), files=FIXTURES / "requests", checked=Checked())
+    checks: list[bytes] = []
+    real = outbox_module.check  # type: ignore[attr-defined]
+
+    def counted(data: bytes) -> object:
+        checks.append(data)
+        return real(data)
+
+    monkeypatch.setattr(outbox_module, "check", counted)
+    assert Outbox(journal, MemoryTransport(), DIRECTORY).run_once().sent == 1
+    assert len(checks) == 1
