@@ -1,9 +1,10 @@
-"""The inbox: read -> validate -> ask ``reliable`` -> journal -> answer -> deliver -> settle.
+"""The inbox: read once -> ask ``reliable`` -> journal -> answer -> deliver -> settle.
 
 What to do with a received message is :func:`medcom_adapter.reliable.inbound.on_message`'s
 decision (deliver, duplicate, reject); what a receipt or acknowledgement means for what we
-sent is :func:`medcom_adapter.reliable.outbound.on_answer`'s. The inbox only reads the
-bytes, looks up what the journal has (:mod:`.tracking`) and records the decision.
+sent is :func:`medcom_adapter.reliable.outbound.on_answer`'s. The inbox has the file read
+(:mod:`.reading`), looks up what the journal has (:mod:`.tracking`) and records the
+decision.
 
 Several workers may read one in-folder. Each file is first claimed in the journal
 (:meth:`~medcom_adapter.journal.interface.Journal.claim_file`: insert-or-nothing on the
