@@ -26,7 +26,12 @@ a negative receipt; local errors are bugs or bad requests to fix before sending.
     │   ├── InvalidConfiguration         a receivers directory, network   local.configuration
     │   │                                or mailbox setting is wrong
     │   ├── TransportFailure             a file could not be handed to    local.transport
-    │   │                                or taken from the network
+    │   │   │                            or taken from the network
+    │   │   ├── EhmiUnavailable          an EHMI service is unreachable,  local.ehmi-unavailable
+    │   │   │   │                        slow or failing: retry later
+    │   │   │   └── EhmiAuthRefused      certificate or token refused     local.ehmi-auth
+    │   │   └── EhmiRefused              an EHMI service refuses the      local.ehmi-refused
+    │   │                                request itself
     │   ├── ResendRefused                MedCom's resend rules forbid    local.resend-refused
     │   │                                this resend (limit, not due,
     │   │                                not deliberate, acknowledged)
@@ -273,6 +278,27 @@ class TransportFailure(LocalError):
     code = "local.transport"
 
 
+class EhmiUnavailable(TransportFailure):
+    """An EHMI service (EDS, EER, the token endpoint) did not answer in time, could not be
+    reached, or failed on its side: safe to try again later."""
+
+    code = "local.ehmi-unavailable"
+
+
+class EhmiAuthRefused(EhmiUnavailable):
+    """An EHMI service refused our client certificate or access token, also after a new
+    token: the enrolment (client id, certificate, scopes) needs the operator."""
+
+    code = "local.ehmi-auth"
+
+
+class EhmiRefused(TransportFailure):
+    """An EHMI service refused the request itself (a report it will not store, a search it
+    cannot answer): sending it again would not help."""
+
+    code = "local.ehmi-refused"
+
+
 class ResendRefused(LocalError):
     """MedCom's reliable-messaging rules forbid this resend (limit, not due, not deliberate)."""
 
@@ -412,6 +438,9 @@ __all__ = [
     "EdifactStructureError",
     "EdifactSyntaxError",
     "EdifactTruncated",
+    "EhmiAuthRefused",
+    "EhmiRefused",
+    "EhmiUnavailable",
     "InboundInvalid",
     "InconsistentMessage",
     "InvalidConfiguration",

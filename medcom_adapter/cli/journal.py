@@ -20,6 +20,7 @@ from pathlib import Path
 from medcom_adapter.cli.common import EXIT_INVALID, EXIT_OK, EXIT_USAGE
 from medcom_adapter.errors import JournalError
 from medcom_adapter.journal import export
+from medcom_adapter.journal.eds_queue import ReportState
 from medcom_adapter.journal.interface import (
     SYSTEM,
     Direction,
@@ -159,13 +160,15 @@ def _show(args: argparse.Namespace) -> int:
             print(f"medcom-adapter: no message {args.id} in the journal", file=sys.stderr)
             return EXIT_INVALID
         receipts = [journal.get(id, actor=args.actor) for id in stored.answered_by]
+        reports = journal.eds.of_message(args.id)
     finally:
         journal.close()
-    sys.stdout.write(_details(stored, receipts, reveal=args.reveal))
+    sys.stdout.write(_details(stored, receipts, reveal=args.reveal, reports=reports))
     return EXIT_OK
 
 
-def _details(stored: StoredMessage, receipts: list[StoredMessage], *, reveal: bool) -> str:
+def _details(stored: StoredMessage, receipts: list[StoredMessage], *, reveal: bool,
+             reports: Sequence[ReportState] = ()) -> str:
     m = stored.message
     lines = [f"Message {stored.id}: {m.direction.value} {m.kind} {m.version}, "
              f"status {stored.status.value}",
@@ -192,6 +195,13 @@ def _details(stored: StoredMessage, receipts: list[StoredMessage], *, reveal: bo
     lines.append("Receipts:" if receipts else "Receipts: none")
     lines += [f"  message {r.id}: {r.message.kind} {r.stored_at.isoformat()}"
               + (f"  {r.history[0].reason}" if r.history[0].reason else "") for r in receipts]
+    if reports:  # EHMI: the delivery-status reports to EDS
+        lines.append("EDS reports:")
+        lines += [f"  {r.subtype}  {r.status.value}"
+                  + (f" {r.delivered_at.isoformat()} as AuditEvent/{r.location}"
+                     if r.delivered_at else f" since {r.queued_at.isoformat()}")
+                  + (f"  attempts {r.attempts}" if r.attempts > 1 else "")
+                  + (f"  {r.last_error}" if r.last_error else "") for r in reports]
     return "\n".join(lines) + "\n\n" + export.rendering(stored, reveal=reveal)
 
 

@@ -116,6 +116,11 @@ _STATIC: tuple[Rule, ...] = (
     Rule("fhir.duplicate-fullurl", _E, "entries have distinct fullUrls", "FHIR R4 Bundle, "
          "bdl-7"),
     Rule("fhir.unknown-profile", _W, "meta.profile names a profile we do not know", OWN),
+    # -- EHMI --------------------------------------------------------------------------------
+    Rule("medcom.ehmi-receipt-signal", _W, "an envelope receipt's ebBP signal names the "
+         "envelope and the answer (acknowledgement or exception) its header does; the header "
+         "counts", "dk-ehmi-sbdh 2.0.1, ehmiSBDH-EnvelopeReceipt: the signal \"in principle "
+         "contains the same information, but ... does not need to be checked\""),
     # -- our own checks ----------------------------------------------------------------------
     Rule(OwnCheck.IDENTIFIER_SHAPE, _W, "an Identifier has the shape its IdentifierCode "
          "names: kommunenummer 3 digits 101-860, ydernummer 6 digits, sygehusafdelingsnummer "

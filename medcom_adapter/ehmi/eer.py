@@ -21,7 +21,9 @@ from typing import Any
 from medcom_adapter.errors import MalformedMessage
 
 Json = dict[str, Any]
-GLN_SYSTEM = "https://www.gs1.org/gln"
+GLN_SYSTEM = "http://www.gs1.org/gln"  # fixed by EER's GLN_Identifier profile
+# read as well: spellings MedCom's own EER and EAS instances use
+GLN_SYSTEMS = frozenset({GLN_SYSTEM, "https://www.gs1.org/gln", "http://gs1.org/gln"})
 EHMI_CONNECTIONS = frozenset({"EerMessagingEdelivery", "EerMessagingEdeliveryFhir"})
 VANS_CONNECTIONS = frozenset({"vansMessaging"})
 _FHIR_KINDS = {"carecommunication-message": "CareCommunication",
@@ -74,7 +76,7 @@ def capabilities(bundle: Json) -> list[Capability]:
 
 def _capability(endpoint: Json) -> Capability:
     gln = next((i.get("value") for i in endpoint.get("identifier", [])
-                if i.get("system") == GLN_SYSTEM), None)
+                if i.get("system") in GLN_SYSTEMS), None)
     if not gln:
         raise MalformedMessage(f"EER Endpoint {endpoint.get('id', '?')} has no GLN identifier")
     connection = {c.get("code") for c in _codings(endpoint.get("connectionType"))}

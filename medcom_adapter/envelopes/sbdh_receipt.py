@@ -7,6 +7,12 @@ Its header swaps the parties, names itself as an ``ehmisbdh-acknowledgement`` of
 Response scope correlated with the requesting document; the payload is the ebbp signal
 (``ebbp_signal``). Reading a receipt gives what the sender's reliable messaging needs:
 which envelope and message it answers, positive or not, and why.
+
+The header is what counts. The guide (dk-ehmi-sbdh 2.0.1, ehmiSBDH-EnvelopeReceipt and
+ehmiSBDHAck, "EHMI ReceiptAcknowledgement") correlates a receipt by its header (sender,
+receiver, SENDERID/RECEIVERID, CorrelationInformation) and says the embedded ebBP signal
+"in principle contains the same information, but ... does not need to be checked": so a
+signal that disagrees with its header is a warning (``SIGNAL_DISAGREES``), never a refusal.
 """
 
 from __future__ import annotations
@@ -25,13 +31,14 @@ from medcom_adapter.envelopes.sbdh import (
     ServiceName,
     TransactionType,
 )
-from medcom_adapter.errors import MalformedMessage
+from medcom_adapter.errors import Issue, MalformedMessage
 
 STANDARD = "ehmisbdh-acknowledgement"
 TYPE_VERSION = "ebbp-signals-2.0"
 DOCUMENT_ID = ("urn:dk:healthcare:messaging:oasis:ebxml:schema:xsd::ehmisbdh-acknowledgement"
                "##urn:dk:ehmi:sbdh:ehmisbdh-acknowledgement::1.0")
 POSITIVE, NEGATIVE = "ReceiptAcknowledgement", "ReceiptException"
+SIGNAL_DISAGREES = "medcom.ehmi-receipt-signal"  # the warning's code (docs/rules.md)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +50,7 @@ class EnvelopeReceipt:
     original_message_id: str | None  # the answered MESSAGEIDENTIFIER
     positive: bool
     reason: str | None
+    warnings: tuple[Issue, ...] = ()  # where the signal disagrees with the header
 
 
 def receipt_for(original: Sbdh, *, instance_id: str, message_id: str, created: datetime,
@@ -83,20 +91,34 @@ def is_receipt(document: Sbdh) -> bool:
 
 
 def read_receipt(document: Sbdh) -> EnvelopeReceipt:
-    """What an envelope receipt answers; MalformedMessage when its header and its signal
-    disagree or it names no original envelope."""
+    """What an envelope receipt answers, as its header says; where its ebBP signal says
+    otherwise, a warning. MalformedMessage when it is no receipt, its signal is unreadable,
+    or nothing names the envelope it answers."""
     if not is_receipt(document):
         raise MalformedMessage(f"an ehmiSBDH of standard {document.standard!r} is not an "
                                "envelope receipt")
     signal = ebbp_signal.parse(document.content)
-    named = document.scope(ScopeType.ORIGINAL_ENVELOPE_ID)
+    warnings: list[Issue] = []
+
+    def disagree(what: str) -> None:
+        warnings.append(Issue(SIGNAL_DISAGREES, what, "BinaryContent/" + (
+            "ReceiptAcknowledgement" if signal.positive else "Exception"), warning=True))
+
+    correlation = next((s.correlation for s in document.scopes
+                        if s.type is ScopeType.RECEIPT_ACKNOWLEDGEMENT and s.correlation), None)
+    named = document.scope(ScopeType.ORIGINAL_ENVELOPE_ID) or (
+        correlation.requesting_instance_id.strip() if correlation else None)
     if named is not None and named != signal.original_envelope_id:
-        raise MalformedMessage(
-            f"the receipt's ORIGINALENVELOPEIDENTIFIER {named} and its signal's "
-            f"OriginalMessageIdentifier {signal.original_envelope_id} differ")
-    if (document.type == POSITIVE) != signal.positive:
-        raise MalformedMessage(f"the receipt's type {document.type} and its signal "
-                               f"({'positive' if signal.positive else 'an exception'}) differ")
-    return EnvelopeReceipt(document.instance_id, signal.original_envelope_id,
-                           document.scope(ScopeType.ORIGINAL_MESSAGE_ID), signal.positive,
-                           signal.reason)
+        disagree(f"the signal's OriginalMessageIdentifier {signal.original_envelope_id} is "
+                 f"not the envelope {named} the header answers; the header counts")
+    if document.type in (POSITIVE, NEGATIVE):
+        positive = document.type == POSITIVE
+        if positive != signal.positive:
+            disagree(f"the header's type is {document.type} but the signal is "
+                     f"{'a ReceiptAcknowledgement' if signal.positive else 'an Exception'}; "
+                     "the header counts")
+    else:  # a header type MedCom's schema allows but that says neither: the signal tells
+        positive = signal.positive
+    return EnvelopeReceipt(document.instance_id, named or signal.original_envelope_id,
+                           document.scope(ScopeType.ORIGINAL_MESSAGE_ID), positive,
+                           signal.reason, tuple(warnings))

@@ -28,6 +28,7 @@ from enum import StrEnum
 from typing import Protocol
 from uuid import UUID
 
+from medcom_adapter.journal.eds_queue import EdsQueue
 from medcom_adapter.journal.shared import SharedState, Unit
 from medcom_adapter.model.classification import Classification
 from medcom_adapter.model.henvisninger import HenvisningRecord, RecordedHenvisning
@@ -254,6 +255,11 @@ class Journal(Protocol):
     """Any journal store. Every method that writes commits durably before it returns."""
 
     shared: SharedState  # the service's keys, launch contexts, sessions and drafts
+
+    @property
+    def eds(self) -> EdsQueue:
+        """EHMI's delivery-status reports waiting for, or given to, EDS."""
+        ...
 
     def append(self, message: NewMessage, status: Status, *, actor: str = "system") -> int:
         """Store a message with its first status; returns its journal id."""

@@ -20,6 +20,7 @@ from uuid import UUID
 from medcom_adapter.errors import JournalError, TransitionRefused
 from medcom_adapter.journal import chain
 from medcom_adapter.journal.clock import Clock, utc_now
+from medcom_adapter.journal.eds_queue import MemoryEdsQueue
 from medcom_adapter.journal.henvisninger import select
 from medcom_adapter.journal.interface import (
     SYSTEM,
@@ -106,6 +107,7 @@ class MemoryJournal:
         self._by_field: dict[tuple[str, object], dict[int, None]] = {}
         self._by_status: dict[Status, dict[int, None]] = {}
         self.shared: SharedState = MemorySharedState()
+        self.eds = MemoryEdsQueue(clock)
         self._files: dict[int, _File] = {}
         self.identity = str(uuid.uuid4())
 

@@ -32,6 +32,7 @@ from medcom_adapter.journal import chain, rows
 from medcom_adapter.journal.clock import Clock, utc_now
 from medcom_adapter.journal.crypto import Keyring
 from medcom_adapter.journal.db import Db, Row, marks
+from medcom_adapter.journal.eds_queue import SqlEdsQueue
 from medcom_adapter.journal.henvisninger import HenvisningStore
 from medcom_adapter.journal.interface import (
     SYSTEM,
@@ -74,6 +75,7 @@ class SqlJournal:
         migrate(db)
         relink(db, keys, only_unkeyed=True)  # a journal from before keyed chains, once
         self.shared: SharedState = SqlSharedState(db, keys)
+        self.eds = SqlEdsQueue(db, keys, clock)
         self._henvisninger = HenvisningStore(db, keys, clock)
         with db.transaction(write=True):
             db.run("INSERT INTO journal_identity (id, identity) VALUES (1, ?) "
@@ -364,6 +366,9 @@ class SqlJournal:
                         f"purged_at = ? WHERE id {where}", (now, *chunk))
             self.db.run(f"DELETE FROM attachments WHERE message {where}", chunk)
             self.db.run(f"DELETE FROM classifications WHERE message {where}", chunk)
+            self.db.run(f"UPDATE eds_reports SET event = NULL, key_id = NULL, status = 'failed', "
+                        f"last_error = 'purged' WHERE status = 'queued' AND message {where}",
+                        chunk)
 
     def rotate_key(self) -> int:
         from medcom_adapter.journal.rotate import rotate
@@ -375,6 +380,7 @@ class SqlJournal:
         changed = rotate(self.db, self.keys)
         with self.db.transaction(write=True):
             self._henvisninger.rotate()
+        self.eds.reseal()  # reports not yet given to EDS
         with self.db.transaction(write=True):
             self._log("system", "rotate-key", (), f"{changed} messages now under "
                       f"{self.keys.current.id}")

@@ -51,16 +51,31 @@ def test_a_receipt_exception_says_why() -> None:
     assert receipt.type == "ReceiptException"
 
 
-def test_a_receipt_whose_header_and_signal_disagree_is_refused() -> None:
-    receipt = _receipt(_sent())
-    other = dataclasses.replace(receipt, scopes=tuple(
-        dataclasses.replace(s, instance="another-envelope")
-        if s.type is ScopeType.ORIGINAL_ENVELOPE_ID else s for s in receipt.scopes))
-    with pytest.raises(MalformedMessage, match="differ"):
-        sbdh_receipt.read_receipt(other)
+def test_a_receipt_whose_signal_disagrees_with_its_header_is_read_with_a_warning() -> None:
+    """The guide correlates by the header and says the signal need not be checked: a
+    mismatch is a warning, and the header's envelope id and answer count."""
+    original = _sent()
+    receipt = _receipt(original)
+    other = dataclasses.replace(receipt, content=ebbp_signal.build(dataclasses.replace(
+        ebbp_signal.parse(receipt.content), original_envelope_id="another-envelope")))
+    read = sbdh_receipt.read_receipt(sbdh.parse(sbdh.build(other)))
+    assert (read.original_envelope_id, read.positive) == (original.instance_id, True)
+    assert [w.code for w in read.warnings] == [sbdh_receipt.SIGNAL_DISAGREES]
+    assert read.warnings[0].warning and "another-envelope" in read.warnings[0].message
     flipped = dataclasses.replace(receipt, type=sbdh_receipt.NEGATIVE)
-    with pytest.raises(MalformedMessage, match="type ReceiptException"):
-        sbdh_receipt.read_receipt(flipped)
+    read = sbdh_receipt.read_receipt(flipped)
+    assert read.positive is False and len(read.warnings) == 1
+    assert "ReceiptException" in read.warnings[0].message
+    assert sbdh_receipt.read_receipt(receipt).warnings == ()
+
+
+def test_without_an_original_envelope_scope_the_correlation_names_it() -> None:
+    original = _sent()
+    receipt = _receipt(original)
+    bare = dataclasses.replace(receipt, scopes=tuple(
+        s for s in receipt.scopes if s.type is not ScopeType.ORIGINAL_ENVELOPE_ID))
+    read = sbdh_receipt.read_receipt(sbdh.parse(sbdh.build(bare)))
+    assert read.original_envelope_id == original.instance_id and read.warnings == ()
 
 
 def test_a_message_is_not_a_receipt() -> None:

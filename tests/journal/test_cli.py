@@ -87,6 +87,26 @@ def test_show_gives_history_attachments_and_receipts(filled: dict[str, int],
     assert main(["journal", "show", "999"]) == 1
 
 
+def test_show_lists_the_messages_eds_reports_without_patient_data(
+        filled: dict[str, int], capsys: pytest.CaptureFixture[str]) -> None:
+    journal = open_journal()
+    for subtype in ("msg-created-and-sent", "msg-sent"):
+        journal.eds.enqueue(f"env:{subtype}", b'{"patient": "0201909309"}', subtype=subtype,
+                            context="SOR:1 GLN:2", message=filled["sent"])
+    [first, _] = journal.eds.claim("w", 5, lease_seconds=60)
+    journal.eds.delivered(first.id, "w", "eds-7")
+    journal.close()
+    _, out = run(capsys, "show", str(filled["sent"]))
+    lines = out.splitlines()
+    start = lines.index("EDS reports:")
+    assert lines[start + 1].split()[:2] == ["msg-created-and-sent", "delivered"]
+    assert lines[start + 1].endswith("as AuditEvent/eds-7")
+    assert lines[start + 2].split()[:2] == ["msg-sent", "queued"]
+    assert "0201909309" not in out
+    _, out = run(capsys, "show", str(filled["other"]))
+    assert "EDS reports" not in out
+
+
 def test_verify_reports_intact_then_broken(filled: dict[str, int], data: Path,
                                            capsys: pytest.CaptureFixture[str]) -> None:
     assert run(capsys, "verify") == (0, "intact: 4 entries, every digest and chain link holds\n")

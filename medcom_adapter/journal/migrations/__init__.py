@@ -33,11 +33,12 @@ def _all() -> tuple[Migration, ...]:
         m006_claims,
         m007_page_marks,
         m008_status_chain,
+        m009_eds_reports,
     )
 
     return (m001_initial.MIGRATION, m002_state.MIGRATION, m003_henvisninger.MIGRATION,
             m004_shared_state.MIGRATION, m005_keyed_chain.MIGRATION, m006_claims.MIGRATION,
-            m007_page_marks.MIGRATION, m008_status_chain.MIGRATION)
+            m007_page_marks.MIGRATION, m008_status_chain.MIGRATION, m009_eds_reports.MIGRATION)
 
 
 MIGRATIONS = _all()

@@ -1,0 +1,86 @@
+"""The EDS client: registers AuditEvents (``POST [base]/AuditEvent``) and finds one it may
+have registered before (``GET [base]/AuditEvent?entityIdentifier=...&subtype=...``).
+
+Registrations carry a token for the unit's organisational context, which EDS checks
+against the AuditEvent's SOR code, location number and device. A 401 (the token expired
+or was revoked) gets one new token and one more try.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+
+from medcom_adapter.ehmi_client.http import call, check
+from medcom_adapter.ehmi_client.oauth import TokenSource
+from medcom_adapter.errors import EhmiAuthRefused, EhmiUnavailable
+
+FHIR_JSON = "application/fhir+json"
+Json = dict[str, Any]
+
+
+def scope_for(context: str) -> str:
+    """The token scope of an EDS registration for ``context`` (``SOR:... GLN:...``)."""
+    return f"EDS system/AuditEvent.crs {context}"
+
+
+class EdsClient:
+    def __init__(self, client: httpx.Client, base_url: str, tokens: TokenSource) -> None:
+        self._client, self._base, self._tokens = client, base_url.rstrip("/"), tokens
+
+    def register(self, event: bytes, context: str) -> str | None:
+        """Register one AuditEvent; the id EDS keeps it under (from Location), if given."""
+        response = check(self._authorised("POST", "/AuditEvent", context, content=event,
+                                          headers={"Content-Type": FHIR_JSON}),
+                         "EDS registration")
+        return _id_of(response.headers.get("Location"), response)
+
+    def find(self, event: bytes, context: str) -> str | None:
+        """The id of an AuditEvent EDS already holds for the same transport envelope, event
+        and reporting device as ``event``; None when there is none."""
+        mine = json.loads(event)
+        envelope = next(e["what"]["identifier"]["value"] for e in mine["entity"]
+                        if e["type"]["code"] == "ehmiTransportEnvelope")
+        subtype = mine["subtype"][0]["code"]
+        observer = mine["source"]["observer"]["reference"]
+        response = check(self._authorised(
+            "GET", "/AuditEvent", context, params={"entityIdentifier": envelope,
+                                                   "subtype": subtype}), "EDS search")
+        try:
+            bundle = response.json()
+            for entry in bundle.get("entry", []):
+                found = entry.get("resource", {})
+                if found.get("source", {}).get("observer", {}).get("reference") == observer:
+                    return str(found.get("id")) if found.get("id") else ""
+        except (ValueError, AttributeError) as exc:
+            raise EhmiUnavailable(f"EDS search: not a FHIR Bundle ({exc})") from None
+        return None
+
+    def _authorised(self, method: str, path: str, context: str,
+                    **kwargs: Any) -> httpx.Response:
+        scope = scope_for(context)
+        for second in (False, True):
+            headers = {"Accept": FHIR_JSON, **kwargs.pop("headers", {}),
+                       "Authorization": f"Bearer {self._tokens.token(scope)}"}
+            kwargs["headers"] = headers
+            response = call(self._client, method, self._base + path, what="EDS", **kwargs)
+            if response.status_code != 401:
+                return response
+            self._tokens.forget(scope)  # expired or revoked: one new token, one more try
+            if second:
+                break
+        raise EhmiAuthRefused("EDS refused a fresh access token (HTTP 401): check the "
+                              "client's enrolment for " + scope)
+
+
+def _id_of(location: str | None, response: httpx.Response) -> str | None:
+    if location:  # [base]/AuditEvent/<id>/_history/<n>
+        parts = location.rstrip("/").split("/")
+        return parts[parts.index("AuditEvent") + 1] if "AuditEvent" in parts[:-1] else parts[-1]
+    try:
+        found = response.json().get("id")
+    except (ValueError, AttributeError):
+        return None
+    return str(found) if found else None
