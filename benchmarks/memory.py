@@ -60,13 +60,14 @@ def _one(size: int) -> dict[str, int]:
         files.mkdir()
         form = files / "henvisningsskema-bup.pdf"
         form.write_bytes(b"%PDF-1.4\n%%EOF\n")
-        queue_referral(journal, directory, request, files=files)  # warm-up
+        queue_referral(journal, directory, request, files=files,
+                       checked=harness.checked)  # warm-up
         harness.pump()
         form.write_bytes(b"%PDF-1.4\n" + random.Random(1).randbytes(size - 16) + b"\n%%EOF\n")
         resting = _reset()
         prepared = prepare_referral(directory, request, files=files)
         built = _rss("VmHWM")
-        prepared.queue(journal)
+        prepared.queue(journal, checked=harness.checked)
         del prepared
         queued = _rss("VmHWM")
         _reset()
