@@ -106,6 +106,9 @@ def open_audited(args: argparse.Namespace) -> Journal:
     if args.actor == SYSTEM:
         raise JournalError(f"--actor {SYSTEM} is reserved for the adapter's own workers, "
                            "whose reads are not audited: name who is reading")
+    from medcom_adapter.journal import actors
+
+    args.actor = actors.cli(args.actor)  # audited as cli:<name>; refused unless login-like
     return open_journal(args.journal)
 
 

@@ -12,7 +12,8 @@ committed durably with the read itself. The adapter's own processing, actor
 it answers, checking for duplicates), is not an access by anyone: what it does with what it
 read is recorded in the status history of the messages concerned (``sent``,
 ``acknowledged``, ``delivered``, ...), and whatever leaves the adapter towards a person or
-case system goes through an actor of its own (``webhook``, ``api:...``, the CLI's login).
+case system goes through an actor of its own (``worker:webhook``, ``api-key:...``,
+``cli:<login>``: actors are typed, see ``journal.actors``).
 So ``get`` and ``find`` by ``SYSTEM`` leave no audit row and cost no durable write; the
 name is reserved (the CLI refuses it as ``--actor``). Exports and purges are audited
 whoever asks.

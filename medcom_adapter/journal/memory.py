@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta
 from uuid import UUID
 
 from medcom_adapter.errors import JournalError, TransitionRefused
-from medcom_adapter.journal import chain
+from medcom_adapter.journal import actors, chain
 from medcom_adapter.journal.clock import Clock, utc_now
 from medcom_adapter.journal.eds_queue import MemoryEdsQueue
 from medcom_adapter.journal.henvisninger import select
@@ -152,6 +152,7 @@ class MemoryJournal:
     def append_many(
         self, messages: Sequence[NewMessage], status: Status, *, actor: str = "system"
     ) -> Sequence[int]:
+        actors.check(actor)
         with self._lock:
             for message in messages:
                 if message.answers is not None and message.answers not in self._records:
@@ -291,6 +292,7 @@ class MemoryJournal:
 
     def record_henvisning(self, record: HenvisningRecord, *, actor: str,
                           supersedes: str | None = None, withdrawn: bool = False) -> str:
+        actors.check(actor)
         with self._lock:
             carrier = None
             if supersedes is not None:
@@ -427,6 +429,7 @@ class MemoryJournal:
 
     def _log(self, actor: str, action: str, ids: tuple[int, ...],
              detail: str | None = None) -> None:
+        actors.check(actor)
         self._audit.append(AuditEntry(self._clock(), actor, action, ids, detail))
 
 

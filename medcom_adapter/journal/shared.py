@@ -67,6 +67,16 @@ class Limits:
     drafts_per_session: int = 20  # the oldest goes when a session makes more
 
 
+@dataclass(frozen=True, slots=True)
+class Remembered:
+    """What a send under an idempotency key answered: the digest of the request it came
+    with, and the answer (status and JSON body) to give its repeats."""
+
+    request: str
+    status: int
+    response: str
+
+
 class StoreFull(Exception):
     """The bounded store holds its maximum of live entries of this kind."""
 
@@ -132,6 +142,17 @@ class SharedState(Protocol):
         """Put (or take off) a mark on a journal id; ``other`` links a second id."""
         ...
 
+    def remembered(self, scope: str, key: str) -> Remembered | None:
+        """What the send under ``key`` (of API key ``scope``) answered, if one happened."""
+        ...
+
+    def remember(self, scope: str, key: str, answer: Remembered, now: datetime
+                 ) -> Remembered | None:
+        """Keep ``answer`` under ``key`` unless another send holds it: then write nothing
+        and return that send's answer. Called inside the transaction that queues the send
+        (``Journal.atomic``), so the answer is kept exactly when the send is."""
+        ...
+
     def linked(self, id: int, mark: str) -> tuple[int, ...]:
         """The ids linked to ``id`` under ``mark``, in order."""
         ...
@@ -159,6 +180,7 @@ class MemorySharedState:
         self._sessions: dict[str, _Session] = {}
         self._drafts: dict[str, dict[str, tuple[datetime, bytes]]] = {}
         self._marks: set[tuple[int, str, int]] = set()
+        self._remembered: dict[tuple[str, str], Remembered] = {}
         self._lock = threading.Lock()
 
     def add_key(self, key: KeyRecord) -> None:
@@ -272,3 +294,15 @@ class MemorySharedState:
     def linked(self, id: int, mark: str) -> tuple[int, ...]:
         with self._lock:
             return tuple(sorted(o for i, m, o in self._marks if i == id and m == mark and o))
+
+    def remembered(self, scope: str, key: str) -> Remembered | None:
+        with self._lock:
+            return self._remembered.get((scope, key))
+
+    def remember(self, scope: str, key: str, answer: Remembered, now: datetime
+                 ) -> Remembered | None:
+        with self._lock:
+            earlier = self._remembered.get((scope, key))
+            if earlier is None:
+                self._remembered[(scope, key)] = answer
+            return earlier

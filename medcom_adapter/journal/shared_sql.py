@@ -13,7 +13,14 @@ from datetime import datetime, timedelta
 from medcom_adapter.journal import chain
 from medcom_adapter.journal.crypto import Keyring
 from medcom_adapter.journal.db import Db, Row, marks
-from medcom_adapter.journal.shared import KeyRecord, Limits, StoreFull, Unit, lookup
+from medcom_adapter.journal.shared import (
+    KeyRecord,
+    Limits,
+    Remembered,
+    StoreFull,
+    Unit,
+    lookup,
+)
 
 _KEY_COLUMNS = ("id, name, digest, scopes, units, created_at, revoked_at, webhook_url, "
                 "key_id, webhook_secret")
@@ -208,6 +215,28 @@ class SqlSharedState:
             rows = self.db.rows("SELECT other FROM page_marks WHERE message = ? AND mark = ? "
                                 "AND other <> 0 ORDER BY other", (id, mark))
         return tuple(int(r[0]) for r in rows)
+
+    # -- idempotency keys ---------------------------------------------------------------
+
+    def remembered(self, scope: str, key: str) -> Remembered | None:
+        with self.db.transaction(write=False):
+            found = self.db.rows("SELECT request, status, response FROM idempotency_keys "
+                                 "WHERE scope = ? AND key = ?", (scope, key))
+        return Remembered(*found[0]) if found else None
+
+    def remember(self, scope: str, key: str, answer: Remembered, now: datetime
+                 ) -> Remembered | None:
+        with self.db.transaction(write=True):
+            # another process's uncommitted row under the key makes this wait for its end
+            if self.db.rows("INSERT INTO idempotency_keys (scope, key, request, status, "
+                            "response, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT "
+                            "(scope, key) DO NOTHING RETURNING scope",
+                            (scope, key, answer.request, answer.status, answer.response,
+                             chain.timestamp(now))):
+                return None
+            found = self.db.rows("SELECT request, status, response FROM idempotency_keys "
+                                 "WHERE scope = ? AND key = ?", (scope, key))
+        return Remembered(*found[0])
 
     def _seal(self, table: str, where: str, payload: bytes) -> bytes:
         return self.keyring.encrypt(payload, f"{table}.payload:{where}")

@@ -28,7 +28,7 @@ from medcom_adapter.errors import (
     JournalKeyError,
     TransitionRefused,
 )
-from medcom_adapter.journal import chain, rows
+from medcom_adapter.journal import actors, chain, rows
 from medcom_adapter.journal.clock import Clock, utc_now
 from medcom_adapter.journal.crypto import Keyring
 from medcom_adapter.journal.db import Db, Row, marks
@@ -100,6 +100,7 @@ class SqlJournal:
     def append_many(
         self, messages: Sequence[NewMessage], status: Status, *, actor: str = "system"
     ) -> Sequence[int]:
+        actors.check(actor)
         with self.db.transaction(write=True):
             last, link, key_id = self.db.rows(
                 "SELECT last_id, link, chain_key FROM journal_head WHERE id = 1"
@@ -318,6 +319,7 @@ class SqlJournal:
 
     def record_henvisning(self, record: HenvisningRecord, *, actor: str,
                           supersedes: str | None = None, withdrawn: bool = False) -> str:
+        actors.check(actor)
         with self.db.transaction(write=True):
             return self._henvisninger.record(record, actor=actor, supersedes=supersedes,
                                              withdrawn=withdrawn)
@@ -521,6 +523,7 @@ class SqlJournal:
     def _log(self, actor: str, action: str, ids: tuple[int, ...],
              detail: str | None = None) -> None:
         """An audit row, chained after the one before it (the audit head row is locked)."""
+        actors.check(actor)  # before anything is written: a free-text actor is refused
         previous, key_id = self.db.rows("SELECT link, chain_key FROM journal_head WHERE id = 2"
                                         + self.db.dialect.lock_rows)[0]
         at, listed = chain.timestamp(self._clock()), ",".join(map(str, ids))

@@ -30,7 +30,7 @@ from medcom_adapter.workers.submit_fhir import queue_care_communication
 REQUESTS = EXAMPLE_REQUESTS
 RECEIVERS = EXAMPLE_RECEIVERS
 UNIT_EAN = "5790000123452"
-READER = "demo"  # who reads the summary, for the audit log
+READER = "worker:demo"  # who reads the summary, for the audit log
 
 
 @dataclass(frozen=True, slots=True)

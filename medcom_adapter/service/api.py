@@ -9,21 +9,23 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from medcom_adapter.errors import InvalidValue, UploadRefused
+from medcom_adapter.journal import actors
 from medcom_adapter.journal.interface import Direction, StoredMessage
 from medcom_adapter.journal.interface import Query as JournalQuery
 from medcom_adapter.journal.shared import StoreFull
 from medcom_adapter.model.carecommunication import Category
 from medcom_adapter.model.classification import Henvisning
 from medcom_adapter.model.parties import person_id
-from medcom_adapter.service import forms
+from medcom_adapter.service import forms, idempotency
 from medcom_adapter.service.apikeys import ApiKey
 from medcom_adapter.service.auth import require
 from medcom_adapter.service.context import Kind, LaunchContext
@@ -39,6 +41,11 @@ router = APIRouter(prefix="/api", tags=["api"])
 log = logging.getLogger(__name__)
 Text = Annotated[str, Field(min_length=1, max_length=200)]
 PDF_ONLY = frozenset({"application/pdf"})
+IdempotencyKey = Annotated[str | None, Header(
+    alias=idempotency.HEADER, pattern=idempotency.PATTERN, description=(
+        "your unique id of this send (1-255 visible ASCII characters, e.g. a UUID): a "
+        "repeat with the same key and body answers as the first did and sends nothing; "
+        "the same key with another body is refused (422)"))]
 KM_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg", "image/gif",
                       "image/tiff", "image/bmp"})
 
@@ -327,7 +334,7 @@ def message_out(m: StoredMessage) -> MessageOut:
 
 
 def _actor(key: ApiKey) -> str:
-    return f"api:{key.name}"
+    return actors.api_key(key.id)  # the key's id: its name is whatever an operator typed
 
 
 @router.post("/launch", response_model=LaunchOut, status_code=201,
@@ -357,11 +364,16 @@ async def launch(body: LaunchIn, request: Request,
 @router.post("/referrals", response_model=ReferralQueuedOut, status_code=201,
              responses=responses(401, 403, 413, 422))
 async def send_referral(body: ReferralIn, request: Request,
-                        key: Annotated[ApiKey, Depends(require("send"))]) -> ReferralQueuedOut:
+                        key: Annotated[ApiKey, Depends(require("send"))],
+                        idempotency_key: IdempotencyKey = None) -> QueuedOut | Response:
     """Build, validate and queue a referral to BUP via DNHF (XREF01 + XBIN01/XBIN02 with
     the form), with its §126a classification; with custody holders and their consent, and
     a copy to the child's GP, as the referral page has them."""
     s = state(request)
+    send = idempotency.once(idempotency_key, key_id=key.id, path=request.url.path, body=body)
+    if send is not None and (earlier := await run_in_threadpool(
+            idempotency.replay, s.journal, send)) is not None:
+        return earlier
     ctx = _context(body, Kind.REFERRAL, key)
     if body.relative is not None and body.custody:
         raise _invalid(FieldError(
@@ -380,35 +392,34 @@ async def send_referral(body: ReferralIn, request: Request,
         custody=tuple(forms.CustodyHolder(h.relation, h.surname, h.given_name, h.consent)
                       for h in body.custody))
 
-    def build() -> tuple[forms.Outgoing, forms.Outgoing | None]:
+    def build() -> tuple[forms.Outgoing, ...]:
         now = s.settings.clock()
         referral = forms.referral(s.settings.directory, ctx, fields, now=now)
-        copy = (forms.copy_to_gp(s.settings.directory, ctx, fields, referral.receiver,
-                                 now=now) if body.copy_to_gp else None)
-        return referral, copy
+        if not body.copy_to_gp:
+            return (referral,)
+        return referral, forms.copy_to_gp(s.settings.directory, ctx, fields,
+                                          referral.receiver, now=now)
 
-    try:
-        referral, copy = await run_in_threadpool(build)
-    except forms.FieldErrors as exc:
-        raise _form_problem(exc) from None
-    queued = await run_in_threadpool(lambda: s.queue_together(
-        referral, *([copy] if copy else []), actor=_actor(key)))
-    if copy is not None:
-        s.marks.link(queued[0][0], COPY_TO_GP, queued[1][0])
-    out = _queued(key, referral, queued[0])
-    return ReferralQueuedOut(**out.model_dump(), copy_to_gp=_queued(key, copy, queued[1])
-                             if copy is not None else None)
+    out = await _queue(s, key, build, send, referral=True)
+    if isinstance(out, ReferralQueuedOut) and out.copy_to_gp is not None:
+        s.marks.link(out.id, COPY_TO_GP, out.copy_to_gp.id)  # the status page shows it
+    return out
 
 
 @router.post("/km", response_model=QueuedOut, status_code=201,
              responses=responses(401, 403, 404, 413, 422))
 async def send_km(body: KmIn, request: Request,
-                  key: Annotated[ApiKey, Depends(require("send"))]) -> QueuedOut:
+                  key: Annotated[ApiKey, Depends(require("send"))],
+                  idempotency_key: IdempotencyKey = None) -> QueuedOut | Response:
     """Build, validate and queue a correspondence message: a FHIR CareCommunication (the
     attachments inside) when the receiver takes CareCommunication 5.0, otherwise XDIS91 +
     one XBIN01 per attachment. A reply goes to the sender of the received message it
     answers, in its form: in the thread of a CareCommunication, or as XDIS91."""
     s = state(request)
+    send = idempotency.once(idempotency_key, key_id=key.id, path=request.url.path, body=body)
+    if send is not None and (earlier := await run_in_threadpool(
+            idempotency.replay, s.journal, send)) is not None:
+        return earlier
     ctx = _context(body, Kind.KM, key)
     previous = None
     if body.reply_to is not None:
@@ -424,28 +435,54 @@ async def send_km(body: KmIn, request: Request,
                             priority=body.priority, attachments=uploads, reply_to=previous,
                             category=body.category.value if body.category else None,
                             henvisning=body.henvisning)
-    return await _queue(s, key, lambda: forms.km(s.settings.directory, ctx, fields,
-                                           now=s.settings.clock()))
+    return await _queue(s, key, lambda: (forms.km(s.settings.directory, ctx, fields,
+                                            now=s.settings.clock()),), send)
 
 
-async def _queue(s: ServiceState, key: ApiKey, build: Any) -> QueuedOut:
+async def _queue(s: ServiceState, key: ApiKey,
+                 build: Callable[[], tuple[forms.Outgoing, ...]],
+                 send: idempotency.Once | None, *, referral: bool = False
+                 ) -> QueuedOut | Response:
     """Builds, validates and journals in a worker thread: a durable commit waits for the
-    disk, and on the event loop it would hold up every other request meanwhile."""
+    disk, and on the event loop it would hold up every other request meanwhile. Under an
+    idempotency key, the answer is kept in the commit that queues (see ``idempotency``).
+    ``build`` gives the letter and what goes with it (a referral's copy to the GP), queued
+    in one commit; a ``referral`` answers with the copy beside the letter."""
     try:
-        outgoing: forms.Outgoing = await run_in_threadpool(build)
+        outgoing = await run_in_threadpool(build)
     except forms.FieldErrors as exc:
         raise _form_problem(exc) from None
-    ids = await run_in_threadpool(s.queue, outgoing, actor=_actor(key))
-    return _queued(key, outgoing, ids)
 
+    def respond(ids: Sequence[int]) -> QueuedOut:
+        parts, at = [], 0
+        for o in outgoing:  # one journal id per entry, each message's in turn
+            n = len(o.prepared.entries)
+            parts.append(QueuedOut(id=ids[at], ids=list(ids[at:at + n]), status="queued",
+                                   kind=o.prepared.entries[0].kind,
+                                   files=[name for name, _ in o.files]))
+            at += n
+        if not referral:
+            return parts[0]
+        return ReferralQueuedOut(**parts[0].model_dump(),
+                                 copy_to_gp=parts[1] if len(parts) > 1 else None)
 
-def _queued(key: ApiKey, outgoing: forms.Outgoing, ids: tuple[int, ...]) -> QueuedOut:
-    entry = outgoing.prepared.entries[0]
+    def queue() -> list[int]:
+        queued = s.queue_together(*outgoing, actor=_actor(key))
+        return [i for ids in queued for i in ids]
+
+    if send is None:
+        out = respond(await run_in_threadpool(queue))
+    else:
+        answered = await run_in_threadpool(
+            idempotency.queue_once, s.journal, send, queue, respond, status=201,
+            now=s.settings.clock())
+        if not isinstance(answered, QueuedOut):
+            return answered  # another request under the key queued first
+        out = answered
+    entry = outgoing[0].prepared.entries[0]
     log.info("queued %s for %s", entry.kind, key.name, extra={"fields": {
-        "journal_ids": list(ids), "envelope_id": entry.envelope_id, "case_system": key.name}})
-    return QueuedOut(id=ids[0], ids=list(ids), status="queued",
-                     kind=outgoing.prepared.entries[0].kind,
-                     files=[name for name, _ in outgoing.files])
+        "journal_ids": out.ids, "envelope_id": entry.envelope_id, "case_system": key.name}})
+    return out
 
 
 @router.get("/messages/{journal_id}", response_model=MessageOut,

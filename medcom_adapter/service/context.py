@@ -80,8 +80,12 @@ class LaunchContext:
 
     @property
     def actor(self) -> str:
-        """Who reads the journal on this context's behalf (recorded in the audit log)."""
-        return f"web:{self.case_system}:{self.worker_name}"
+        """Who reads the journal on this context's behalf (recorded in the audit log): the
+        worker as the launch named them, under the key that launched the session; the name
+        is encoded, so no name passes for another kind of actor."""
+        from medcom_adapter.journal import actors
+
+        return actors.page_session(self.key_id or "none", self.worker_name)
 
 
 _ATTR = {"patient.cpr": "patient_id", "unit.sor": "unit_sor", "unit.ean": "unit_ean",

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from medcom_adapter.errors import InvalidValue, JournalError
-from medcom_adapter.journal import export
+from medcom_adapter.journal import actors, export
 from medcom_adapter.model.classification import Henvisning
 from medcom_adapter.model.henvisninger import HenvisningRecord, RecordedHenvisning
 from medcom_adapter.model.identifiers import SorId
@@ -72,7 +72,7 @@ def _out(r: RecordedHenvisning) -> HenvisningOut:
 
 
 def _actor(key: ApiKey) -> str:
-    return f"api:{key.name}"
+    return actors.api_key(key.id)  # the key's id: its name is whatever an operator typed
 
 
 def _ours(key: ApiKey, found: Sequence[RecordedHenvisning]) -> list[RecordedHenvisning]:

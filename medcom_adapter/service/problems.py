@@ -60,6 +60,9 @@ TITLES: Mapping[str, Title] = {
     "api.conflict": Title(409, "The request conflicts with what is recorded",
                           "Forespørgslen strider mod det, der er registreret"),
     "api.too-large": Title(413, "The request is too large", "Forespørgslen er for stor"),
+    "api.idempotency-mismatch": Title(
+        422, "The Idempotency-Key was used with another request",
+        "Idempotency-Key er brugt til en anden forespørgsel"),
     "api.validation": Title(422, "The request is invalid", "Forespørgslen er ugyldig"),
     "api.launch-incomplete": Title(
         422, "The launch lacks what its form needs to send (each field named)",
@@ -290,6 +293,9 @@ _DANISH = {
 }
 
 
+_HEADER_NAME = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,63}")
+
+
 def path_of(loc: Iterable[object]) -> str:
     """A pydantic location as a field path: ``attachments[0].title``; keys that do not look
     like field names (a submitted key could be anything) are left out."""
@@ -313,7 +319,10 @@ def from_validation(exc: RequestValidationError) -> ApiProblem:
             loc = []  # its location is a character offset, not a field
         if kind == "extra_forbidden" and loc:
             loc[-1] = loc[-1] if isinstance(loc[-1], str) and _SNAKE.fullmatch(loc[-1]) else ""
-        errors.append(FieldError(path_of(loc), "api." + kind.replace("_", "-"),
+        path = path_of(loc)
+        if where == "header" and loc and _HEADER_NAME.fullmatch(str(loc[0])):
+            path = str(loc[0])  # a header the API declares (Idempotency-Key), by its name
+        errors.append(FieldError(path, "api." + kind.replace("_", "-"),
                                  str(error.get("msg", "invalid")), where,
                                  _DANISH.get(kind, "Ugyldig værdi.")))
     return ApiProblem("api.validation", errors=errors)

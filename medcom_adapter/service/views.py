@@ -18,6 +18,7 @@ from medcom_adapter.addressing.directory import Directory
 from medcom_adapter.errors import MedComError, UnknownReceiver
 from medcom_adapter.fhir import wire
 from medcom_adapter.fhir.carecommunication import from_bundle
+from medcom_adapter.journal import actors
 from medcom_adapter.journal.interface import Direction, Journal, Query, Status, StoredMessage
 from medcom_adapter.journal.shared import Unit
 from medcom_adapter.kinds import Kind
@@ -127,11 +128,13 @@ def _masked(m: StoredMessage) -> str:
 
 
 def taken(journal: Journal, ids: Iterable[int], since: datetime | None) -> set[int]:
-    """Those of ``ids`` a case system has taken (its webhook or its own read or poll)."""
+    """Those of ``ids`` a case system has taken (its webhook or its own read or poll), by
+    the actor's kind: no name a person chose passes for a case system (audit rows from
+    before actors were typed said ``webhook`` and ``api:<name>``)."""
     wanted = set(ids)
     return {i for e in journal.audit_log(since=since)
-            if e.actor == "webhook" or e.actor.startswith("api:")
-            for i in e.message_ids if i in wanted}
+            if e.actor in ("worker:webhook", "webhook") or actors.kind(e.actor) == "api-key"
+            or e.actor.startswith("api:") for i in e.message_ids if i in wanted}
 
 
 def views(journal: Journal, directory: Directory, found: Sequence[StoredMessage], *,

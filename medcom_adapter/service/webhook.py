@@ -27,6 +27,7 @@ from collections.abc import Callable
 import httpx
 
 from medcom_adapter.errors import TransportFailure
+from medcom_adapter.journal import actors
 from medcom_adapter.journal.interface import Journal, StoredMessage, belongs
 from medcom_adapter.service.apikeys import ApiKeys, signing_key
 from medcom_adapter.service.forms import KM_KINDS
@@ -92,7 +93,7 @@ class CaseSystemWebhooks:
         targets = self._keys.webhooks() if delivery.kind in KM_KINDS else ()
         if not targets:
             return  # nothing to push; case systems poll GET /api/inbound
-        stored = self._journal.get(delivery.journal_id, actor="webhook")
+        stored = self._journal.get(delivery.journal_id, actor=actors.worker("webhook"))
         for key in (k for k in targets if belongs(stored.message, k.units)):
             assert key.webhook_url is not None and key.webhook_secret is not None
             delivered = deliver(self._client, key.webhook_url, signing_key(key.webhook_secret),

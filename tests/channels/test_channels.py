@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -158,3 +159,27 @@ def test_a_letter_that_spells_the_vans_namespace_is_not_taken_for_an_envelope() 
     assert vans.NAMESPACE.encode() in data[:4096]
     opened = VansChannel(MemoryTransport()).open(data, clock=lambda: datetime.now(UTC))
     assert opened == Carried(data, Envelope.EMESSAGE)
+
+
+def test_channels_are_built_in_node_wire_only() -> None:
+    """The CLI, the service and the sandbox get their channels from ``node.wire``; the
+    workers fall back to VANS over a bare transport only when given no channels."""
+    import ast
+
+    import medcom_adapter
+
+    package = Path(medcom_adapter.__file__).parent
+    allowed = {"node.py", "channels/__init__.py"}  # the wiring, and Channels.vans
+    found = []
+    for path in sorted(package.rglob("*.py")):
+        if path.relative_to(package).as_posix() in allowed:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            called = node.func
+            name = called.id if isinstance(called, ast.Name) else (
+                called.attr if isinstance(called, ast.Attribute) else None)
+            if name in {"Channels", "VansChannel", "channels_of"}:
+                found.append(f"{path.relative_to(package)}:{node.lineno}: {name}")
+    assert found == []

@@ -166,7 +166,7 @@ def test_export_zip_holds_originals_attachments_renderings_manifest(
     assert "XREF01 XH0131R  letter L0000002" in rendering and BUILT_CPR.value in rendering
     journal = open_journal()
     assert journal.audit_log()[-1].action == "export"
-    assert journal.audit_log()[-1].actor == "tester"
+    assert journal.audit_log()[-1].actor == "cli:tester"
     journal.close()
 
 
@@ -271,6 +271,18 @@ def test_the_workers_actor_name_is_refused(filled: dict[str, int],
     code = main(["journal", "--actor", "system", "show", str(filled["sent"])])
     assert code != 0
     assert "reserved" in capsys.readouterr().err
+    journal = open_journal()
+    assert journal.audit_log() == []
+    journal.close()
+
+
+@pytest.mark.parametrize("actor", ["api-key:3f9a0c21be77", "api:sbsys", "worker:webhook",
+                                   "Sara Testsen"])
+def test_an_actor_posing_as_another_kind_is_refused(filled: dict[str, int], actor: str,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["journal", "--actor", actor, "show", str(filled["sent"])])
+    assert code != 0
+    assert "not a valid cli actor" in capsys.readouterr().err
     journal = open_journal()
     assert journal.audit_log() == []
     journal.close()

@@ -127,15 +127,15 @@ def test_classifications_by_referral_date(journal: Journal) -> None:
 def test_reads_and_exports_are_audited_without_person_ids(journal: Journal, clock: Clock) -> None:
     id = journal.append(referral(), Status.QUEUED)
     clock.advance(minutes=1)
-    journal.get(id, actor="sagsbehandler")
-    journal.find(Query(patient=CPR), actor="status-page")
-    exported = journal.export(CPR, actor="arkiv")
+    journal.get(id, actor="cli:sagsbehandler")
+    journal.find(Query(patient=CPR), actor="cli:status-page")
+    exported = journal.export(CPR, actor="cli:arkiv")
     assert [s.id for s in exported] == [id]
     log = journal.audit_log()
     assert [(a.actor, a.action, a.message_ids) for a in log] == [
-        ("sagsbehandler", "read", (id,)),
-        ("status-page", "find", (id,)),
-        ("arkiv", "export", (id,)),
+        ("cli:sagsbehandler", "read", (id,)),
+        ("cli:status-page", "find", (id,)),
+        ("cli:arkiv", "export", (id,)),
     ]
     assert log[0].at == clock.now
     assert all(CPR.value not in (a.detail or "") for a in log)
@@ -147,11 +147,11 @@ def test_the_adapters_own_reads_are_not_audited_but_its_exports_are(journal: Jou
     journal.get(id)
     journal.find(Query(status=Status.QUEUED), actor=SYSTEM)
     assert journal.audit_log() == []
-    journal.get(id, actor="sagsbehandler")
+    journal.get(id, actor="cli:sagsbehandler")
     journal.export(CPR, actor=SYSTEM)
     journal.classifications(date(2024, 3, 1), date(2024, 3, 1))
     assert [(a.actor, a.action) for a in journal.audit_log()] == [
-        ("sagsbehandler", "read"), (SYSTEM, "export"), (SYSTEM, "classifications")]
+        ("cli:sagsbehandler", "read"), (SYSTEM, "export"), (SYSTEM, "classifications")]
 
 
 def test_an_atomic_block_commits_its_writes_together(open_store: Opener) -> None:

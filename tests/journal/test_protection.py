@@ -154,12 +154,12 @@ def test_verify_detects_a_ciphertext_moved_to_another_row(sql_journal: SqlJourna
 
 
 def test_the_audit_log_refuses_changes(sql_journal: SqlJournal) -> None:
-    sql_journal.get(sql_journal.append(referral(1), Status.SENT), actor="x")
+    sql_journal.get(sql_journal.append(referral(1), Status.SENT), actor="cli:x")
     with pytest.raises(Exception, match="never changed or removed"):
         sql_journal.db.run("UPDATE audit_log SET actor = 'y'")
     with pytest.raises(Exception, match="never changed or removed"):
         sql_journal.db.run("DELETE FROM audit_log")
-    assert [a.actor for a in sql_journal.audit_log()] == ["x"]
+    assert [a.actor for a in sql_journal.audit_log()] == ["cli:x"]
 
 
 def test_a_journal_under_a_key_we_lack_refuses_to_open_naming_it(

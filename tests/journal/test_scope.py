@@ -34,7 +34,7 @@ def test_units_see_what_they_sent_and_received(journal: Journal) -> None:
     ids = _fill(journal)
 
     def found(query: Query) -> list[int]:
-        return [m.id for m in journal.find(query, actor="api:test")]
+        return [m.id for m in journal.find(query, actor="api-key:test")]
 
     assert found(Query(units=(OURS,))) == [ids["sent"], ids["received"], ids["receipt"]]
     assert found(Query(units=(THEIRS,))) == [ids["theirs"]]
@@ -46,6 +46,6 @@ def test_units_see_what_they_sent_and_received(journal: Journal) -> None:
     assert found(Query(after=ids["sent"], kinds=("XDIS91", "XCTL03"))) == [
         ids["received"], ids["receipt"]]
     assert found(Query(kinds=())) == []
-    exported = journal.export(CPR, actor="api:test", units=(THEIRS,))
+    exported = journal.export(CPR, actor="api-key:test", units=(THEIRS,))
     assert [m.id for m in exported] == [ids["theirs"]]
     assert journal.audit_log()[-1].message_ids == (ids["theirs"],)

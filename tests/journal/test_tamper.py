@@ -25,7 +25,7 @@ from tests.journal.samples import referral
 def _fill(journal: SqlJournal, n: int = 5) -> list[int]:
     ids = list(journal.append_many([referral(i) for i in range(1, n + 1)], Status.SENT))
     for id in ids:
-        journal.get(id, actor="ops")  # audited reads
+        journal.get(id, actor="cli:ops")  # audited reads
     return ids
 
 
@@ -346,3 +346,43 @@ def test_status_changes_are_chained_on_the_memory_journal_too(clock: Clock) -> N
         "(a status change was changed, inserted, reordered or removed)",)
     del record.history[1]
     assert journal.verify().problems[0].startswith("status change 3 (message 1)")
+
+
+# -- attachments and purge records --------------------------------------------------------
+
+def test_a_removed_or_moved_attachment_is_seen(sql_journal: SqlJournal) -> None:
+    _fill(sql_journal)
+    sql_journal.db.run("DELETE FROM attachments WHERE message = 2")
+    report = sql_journal.verify()
+    assert report.first_broken == 2
+    assert report.problems[0] == "message 2: attachments do not match their digests"
+    # the form of message 3 put in as message 2's: its seal names message 3
+    sql_journal.db.run("INSERT INTO attachments (message, position, object_id, content_type, "
+                       "title, data) SELECT 2, position, object_id, content_type, title, data "
+                       "FROM attachments WHERE message = 3")
+    report = sql_journal.verify()
+    assert report.first_broken == 2 and report.problems[0].startswith("message 2: ")
+    assert "do not match" not in report.problems[0]  # it fails to open at all
+
+
+def test_a_purge_record_removed_after_dropping_the_trigger_is_seen(
+        sql_journal: SqlJournal, clock: Clock) -> None:
+    _fill(sql_journal)
+    for id in (1, 2):
+        sql_journal.set_status(id, Status.ACKNOWLEDGED)
+    clock.advance(days=1)
+    assert sql_journal.purge(clock.now, actor="cli:ops").purged == (1, 2)
+    assert sql_journal.verify().intact
+    if sql_journal.db.dialect.name == "sqlite":
+        sql_journal.db.script("DROP TRIGGER audit_log_no_delete")
+    else:
+        sql_journal.db.script("DROP TRIGGER audit_log_append_only ON audit_log")
+    (purge,) = sql_journal.db.rows("SELECT id FROM audit_log WHERE action = 'purge'")
+    sql_journal.db.run("DELETE FROM audit_chain WHERE id = ?", purge)
+    sql_journal.db.run("DELETE FROM audit_log WHERE id = ?", purge)
+    report = sql_journal.verify()
+    assert report.first_broken == 1
+    assert report.problems[:2] == (
+        "message 1: its content was erased, but no purge in the audit log names it",
+        "message 2: its content was erased, but no purge in the audit log names it")
+    assert f"audit log rows after row {purge[0] - 1} are missing" in report.problems

@@ -119,3 +119,16 @@ def test_a_copy_without_the_childs_gp_names_the_field_and_queues_nothing(
     error = fields_of(response)["copy_to_gp"]
     assert error["detail_da"] == "Barnets egen læge kendes ikke fra fagsystemet."
     assert not harness.journal.find(Query())  # not the referral alone either
+
+
+def test_a_repeated_referral_with_its_copy_under_one_idempotency_key_queues_once(
+        harness: Harness) -> None:
+    body = referral_body(custody=[MOTHER], copy_to_gp=True)
+    headers = {**harness.auth(), "Idempotency-Key": "henvisning-7f3a"}
+    first = harness.client.post("/api/referrals", json=body, headers=headers)
+    again = harness.client.post("/api/referrals", json=body, headers=headers)
+    assert first.status_code == again.status_code == 201, again.text
+    assert again.json() == first.json() and again.headers["Idempotent-Replayed"] == "true"
+    assert first.json()["copy_to_gp"]["kind"] == "CareCommunication"
+    assert [m.message.kind for m in harness.journal.find(Query())] == [
+        "XREF01", "XBIN02", "CareCommunication"]  # once

@@ -29,7 +29,7 @@ def test_recording_and_listing_a_course(harness: Harness) -> None:
     (only,) = listed.json()
     assert only["id"] == id and only["henvisning_display"] == "Civilsamfund"
     assert only["message_id"] is None and only["patient_cpr"] == CPR
-    assert ("api:sbsys-test", "henvisninger") in {
+    assert (f"api-key:{harness.key_id}", "henvisninger") in {
         (a.actor, a.action) for a in harness.journal.audit_log()}
 
 

@@ -19,7 +19,7 @@ def test_recording_correcting_and_withdrawing_on_the_course_page(harness: Harnes
     done = harness.client.post("/forloeb", data={"csrf": csrf, "klasse": "civilsamfund",
                                                  "date": "2026-11-19"}, follow_redirects=False)
     assert done.status_code == 303
-    (first,) = harness.journal.henvisninger(actor="t", course_id=COURSE)
+    (first,) = harness.journal.henvisninger(actor="cli:t", course_id=COURSE)
     assert first.record.henvisning is Henvisning.CIVIL_SOCIETY
     assert str(first.record.patient) == CPR and first.record.referred_on == date(2026, 11, 19)
     assert first.recorded_by.startswith("worker:") or first.recorded_by
@@ -27,13 +27,13 @@ def test_recording_correcting_and_withdrawing_on_the_course_page(harness: Harnes
     assert "Civilsamfund" in page.text and "19.11.2026" in page.text and CPR not in page.text
     harness.client.post("/forloeb", data={"csrf": csrf, "klasse": "126a-anden-kommune",
                                           "date": "2026-11-19", "supersedes": first.id})
-    (now,) = harness.journal.henvisninger(actor="t", course_id=COURSE)
+    (now,) = harness.journal.henvisninger(actor="cli:t", course_id=COURSE)
     assert now.supersedes == first.id
     assert now.record.henvisning is Henvisning.OTHER_MUNICIPALITY_126A
     harness.client.post("/forloeb", data={"csrf": csrf, "withdraw": now.id,
                                           "date": "2026-11-19"})
-    assert harness.journal.henvisninger(actor="t", course_id=COURSE) == []
-    assert len(harness.journal.henvisninger(actor="t", course_id=COURSE, versions=True)) == 3
+    assert harness.journal.henvisninger(actor="cli:t", course_id=COURSE) == []
+    assert len(harness.journal.henvisninger(actor="cli:t", course_id=COURSE, versions=True)) == 3
 
 
 def test_course_page_errors_are_danish(harness: Harness) -> None:
@@ -45,14 +45,14 @@ def test_course_page_errors_are_danish(harness: Harness) -> None:
                         "findes ikke i dette forløb")):
         page = harness.client.post("/forloeb", data={"csrf": csrf, **data})
         assert page.status_code == 422 and text in page.text, text
-    assert harness.journal.henvisninger(actor="t") == []
+    assert harness.journal.henvisninger(actor="cli:t") == []
 
 
 def test_the_course_page_needs_the_csrf_token(harness: Harness) -> None:
     harness.open("km")
     page = harness.client.post("/forloeb", data={"csrf": "forged", "klasse": "andet",
                                                  "date": "2026-11-19"})
-    assert page.status_code == 403 and harness.journal.henvisninger(actor="t") == []
+    assert page.status_code == 403 and harness.journal.henvisninger(actor="cli:t") == []
 
 
 def test_statistics_page_shows_the_units_figures_without_person_data(harness: Harness) -> None:

@@ -95,3 +95,41 @@ def test_a_launch_opens_on_the_other_service_and_a_revoked_key_is_refused_by_bot
         for server in servers:
             server.terminate()
             server.wait(timeout=10)
+
+
+def test_two_services_racing_one_idempotency_key_queue_one_referral(
+        env: dict[str, str]) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.service.test_api import referral_body
+
+    unit = f"{CONTEXT['unit']['sor']}:{CONTEXT['unit']['ean']}"
+    key = _cli(env, "api-key", "add", "sbsys", "--unit", unit)
+    ports = (free_port(), free_port())
+    servers = [subprocess.Popen(
+        [sys.executable, "-m", "medcom_adapter", "serve", "--port", str(port), "--no-workers"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for port in ports]
+    bases = [f"http://127.0.0.1:{port}" for port in ports]
+    body = referral_body()
+    try:
+        for base in bases:
+            _ready(base)
+        for n in range(5):  # each round: one key, posted to both services at once
+            headers = {"Authorization": f"Bearer {key}",
+                       "Idempotency-Key": f"race-{n}-{uuid.uuid4()}"}
+            with ThreadPoolExecutor(2) as pool:
+                answers = list(pool.map(
+                    lambda base, h=headers: httpx.post(f"{base}/api/referrals", json=body,
+                                                       headers=h, timeout=60), bases))
+            assert [a.status_code for a in answers] == [201, 201], answers[0].text
+            assert answers[0].json() == answers[1].json()
+            assert sorted(a.headers.get("Idempotent-Replayed", "") for a in answers) == [
+                "", "true"]
+        found = httpx.post(f"{bases[0]}/api/messages/search",
+                           json={"episode_id": CONTEXT["episode_id"]},
+                           headers={"Authorization": f"Bearer {key}"}, timeout=60).json()
+        assert sorted(m["kind"] for m in found) == sorted(["XREF01", "XBIN02"] * 5)
+    finally:
+        for server in servers:
+            server.terminate()
+            server.wait(timeout=10)

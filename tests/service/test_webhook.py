@@ -144,7 +144,7 @@ def test_a_received_km_is_pushed_signed_to_the_case_systems_webhook() -> None:
     assert stored.status is Status.DELIVERED and stored.message.sender_ean == GP_EAN
     assert pushed["patient_cpr"] == CPR
     assert base64.b64decode(pushed["data_base64"]) == stored.message.data
-    assert any(e.actor == "webhook" for e in journal.audit_log())
+    assert any(e.actor == "worker:webhook" for e in journal.audit_log())
 
 
 def test_api_key_webhook_command_stores_the_url_and_prints_the_secret_once(

@@ -211,7 +211,7 @@ def test_received_is_delivered_to_the_case_system_only_when_it_took_it(
     page = harness.client.get(f"/status/{inbound_id}").text
     assert '<p class="headline">Modtaget</p>' in page and "fagsystemet" not in page.split(
         "<h2>")[0]
-    harness.journal.get(inbound_id, actor="webhook")  # the webhook pushes it
+    harness.journal.get(inbound_id, actor="worker:webhook")  # the webhook pushes it
     page = harness.client.get(f"/status/{inbound_id}").text
     assert '<p class="headline">Leveret til fagsystemet</p>' in page
 

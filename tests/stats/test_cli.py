@@ -38,7 +38,7 @@ def data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
             journal.set_status(id, Status.ACKNOWLEDGED)
     journal.record_henvisning(HenvisningRecord(COURSE, date(2024, 3, 5),
                                                henvisning_class("civilsamfund"), CPR,
-                                               SorId("1234561000016000")), actor="psykolog")
+                                               SorId("1234561000016000")), actor="cli:psykolog")
     journal.close()
     yield tmp_path / "data"
 
@@ -54,8 +54,8 @@ def test_json_matches_the_journals_counts(data: Path, capsys: pytest.CaptureFixt
     out = json.loads(stats(capsys, "--format", "json"))
     journal = open_journal()
     try:
-        stored = journal.find(Query(limit=100), actor="tester")
-        henvisninger = journal.henvisninger(actor="tester")
+        stored = journal.find(Query(limit=100), actor="cli:tester")
+        henvisninger = journal.henvisninger(actor="cli:tester")
     finally:
         journal.close()
     by_month = Counter(s.message.kind for s in stored)
@@ -68,7 +68,7 @@ def test_json_matches_the_journals_counts(data: Path, capsys: pytest.CaptureFixt
     assert CPR.value not in json.dumps(out) and OTHER_CPR.value not in json.dumps(out)
     journal = open_journal()
     try:
-        assert ("tester", "find") in {(a.actor, a.action) for a in journal.audit_log()}
+        assert ("cli:tester", "find") in {(a.actor, a.action) for a in journal.audit_log()}
     finally:
         journal.close()
 

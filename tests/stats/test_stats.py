@@ -127,15 +127,15 @@ def journal() -> MemoryJournal:
                               classified=False), Status.SENT)
     journal.record_henvisning(HenvisningRecord(
         COURSE, date(2026, 4, 3), Henvisning.CIVIL_SOCIETY, XeCpr("0703921VJ5"), UNIT),
-        actor="psykolog")
+        actor="cli:psykolog")
     journal.record_henvisning(HenvisningRecord(
-        COURSE, date(2026, 5, 3), Henvisning.CIVIL_SOCIETY, CHILD_2015, UNIT), actor="psykolog")
+        COURSE, date(2026, 5, 3), Henvisning.CIVIL_SOCIETY, CHILD_2015, UNIT), actor="cli:psykolog")
     return journal
 
 
 def figures_of(journal: MemoryJournal) -> Figures:
-    found = journal.find(Query(limit=1000), actor="statistik")
-    return compute(found, journal.henvisninger(actor="statistik"), since=date(2026, 3, 1),
+    found = journal.find(Query(limit=1000), actor="cli:statistik")
+    return compute(found, journal.henvisninger(actor="cli:statistik"), since=date(2026, 3, 1),
                    until=date(2026, 5, 31), named=named)
 
 
@@ -172,7 +172,7 @@ def test_no_aggregate_carries_a_person_id_or_a_name(journal: MemoryJournal) -> N
 
 
 def test_answer_times_of_fewer_than_five_are_hidden(journal: MemoryJournal) -> None:
-    found = list(journal.find(Query(limit=1000), actor="s"))
+    found = list(journal.find(Query(limit=1000), actor="cli:s"))
     f = compute([m for m in found if m.id not in (1, 2)], [], since=date(2026, 3, 1),
                 until=date(2026, 3, 31), named=named)
     assert report.as_data(f)["svartid"]["XREF01"] == {

@@ -34,11 +34,13 @@ def _all() -> tuple[Migration, ...]:
         m007_page_marks,
         m008_status_chain,
         m009_eds_reports,
+        m010_idempotency,
     )
 
     return (m001_initial.MIGRATION, m002_state.MIGRATION, m003_henvisninger.MIGRATION,
             m004_shared_state.MIGRATION, m005_keyed_chain.MIGRATION, m006_claims.MIGRATION,
-            m007_page_marks.MIGRATION, m008_status_chain.MIGRATION, m009_eds_reports.MIGRATION)
+            m007_page_marks.MIGRATION, m008_status_chain.MIGRATION, m009_eds_reports.MIGRATION,
+            m010_idempotency.MIGRATION)
 
 
 MIGRATIONS = _all()
