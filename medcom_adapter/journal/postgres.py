@@ -9,6 +9,7 @@ opens its own transactions, as with SQLite, so the same SQL serves both. A lost 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
@@ -29,6 +30,9 @@ class PostgresDb:
     dialect = DIALECT
 
     def __init__(self, url: str) -> None:
+        # one thread's transaction at a time on the connection (threads share a journal
+        # object in ``serve``): another thread's statements would land in it otherwise
+        self._turn = threading.RLock()
         try:
             import psycopg  # noqa: F401 - said plainly when missing
         except ImportError:
@@ -59,26 +63,26 @@ class PostgresDb:
             raise fault from exc
 
     def rows(self, sql: str, params: Params = ()) -> list[Row]:
-        with self._guard():
+        with self._turn, self._guard():
             cursor = self._live().execute(_pg(sql), params)
             return list(cursor.fetchall()) if cursor.description else []
 
     def run(self, sql: str, params: Params = ()) -> int:
-        with self._guard():
+        with self._turn, self._guard():
             count: int = self._live().execute(_pg(sql), params).rowcount
             return count
 
     def run_many(self, sql: str, params: Iterable[Params]) -> None:
-        with self._guard(), self._live().cursor() as cursor:
+        with self._turn, self._guard(), self._live().cursor() as cursor:
             cursor.executemany(_pg(sql), list(params))
 
     def script(self, sql: str) -> None:
-        with self._guard():
+        with self._turn, self._guard():
             self._live().execute(sql)
 
     @contextmanager
     def transaction(self, *, write: bool) -> Iterator[None]:
-        with self._guard(), self._live().transaction():
+        with self._turn, self._guard(), self._live().transaction():
             self._depth += 1
             try:
                 yield

@@ -3,7 +3,10 @@
 ``synchronous=FULL`` makes every commit reach the disk before it returns (in WAL mode the
 default, NORMAL, may lose the last commits on power loss). Write transactions begin
 ``IMMEDIATE`` so two processes never both read the chain head and then both append.
-A transaction begun inside another is a savepoint, as in PostgreSQL. A full or read-only
+A transaction begun inside another is a savepoint, as in PostgreSQL. The connection is one
+per journal object: threads sharing the object (``serve`` runs journal calls on the event
+loop and in worker threads) take turns, a whole transaction at a time, so one thread's
+statements never land in another's transaction. A full or read-only
 disk is a ``ResourceFault`` (see :mod:`.faults`), never a bare driver error.
 """
 
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,6 +39,7 @@ class SqliteDb:
         self.path = path
         self._where = f"SQLite {path}"
         self._depth, self._writing = 0, False  # open transactions (savepoints nest inside)
+        self._turn = threading.RLock()  # one thread's transaction at a time (see above)
         with sqlite_guard(self._where):
             self._connection = sqlite3.connect(path, isolation_level=None, timeout=30.0,
                                                check_same_thread=False)
@@ -45,23 +50,28 @@ class SqliteDb:
                 self._connection.execute(f"PRAGMA {pragma}")
 
     def rows(self, sql: str, params: Params = ()) -> list[Row]:
-        with sqlite_guard(self._where):
+        with self._turn, sqlite_guard(self._where):
             return self._connection.execute(sql, params).fetchall()
 
     def run(self, sql: str, params: Params = ()) -> int:
-        with sqlite_guard(self._where):
+        with self._turn, sqlite_guard(self._where):
             return self._connection.execute(sql, params).rowcount
 
     def run_many(self, sql: str, params: Iterable[Params]) -> None:
-        with sqlite_guard(self._where):
+        with self._turn, sqlite_guard(self._where):
             self._connection.executemany(sql, params)
 
     def script(self, sql: str) -> None:
-        with sqlite_guard(self._where):
+        with self._turn, sqlite_guard(self._where):
             self._connection.execute(sql)
 
     @contextmanager
     def transaction(self, *, write: bool) -> Iterator[None]:
+        with self._turn, self._transaction(write):
+            yield
+
+    @contextmanager
+    def _transaction(self, write: bool) -> Iterator[None]:
         if self._depth:
             with self._savepoint(write):
                 yield

@@ -141,6 +141,24 @@ def test_a_checkpoint_kept_elsewhere_reveals_a_cut_off_tail(
     assert run(capsys, "verify", "--against", "not-a-checkpoint")[0] == 2
 
 
+def test_verify_names_a_status_change_removed_in_sql(
+        filled: dict[str, int], data: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import sqlite3
+
+    db = sqlite3.connect(data / "journal.sqlite3")
+    (change,) = db.execute("SELECT id FROM status_history WHERE message = ? AND status = "
+                           "'acknowledged'", (filled["sent"],)).fetchone()
+    db.execute("DELETE FROM status_history WHERE id = ?", (change,))
+    db.execute("UPDATE message_state SET status = 'sent' WHERE message = ?", (filled["sent"],))
+    db.commit()
+    db.close()
+    code, out = run(capsys, "verify")
+    assert code == 1
+    assert out.splitlines()[0].startswith(
+        f"BROKEN: first break: status change {change + 1} (message {filled['other']}): its "
+        "link does not follow from the change before it")
+
+
 def test_export_zip_holds_originals_attachments_renderings_manifest(
     filled: dict[str, int], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

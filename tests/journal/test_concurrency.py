@@ -115,3 +115,33 @@ def test_a_process_killed_inside_an_atomic_block_leaves_none_of_its_writes(
     assert journal.verify().intact
     assert journal.append(stored.message, Status.QUEUED) == stored.id + 1
     journal.close()
+
+
+def test_threads_sharing_one_journal_object_take_turns(sql_journal: SqlJournal) -> None:
+    """``serve`` calls one journal object from the event loop and from worker threads: each
+    thread's transaction is its own, never mixed with another's on the one connection."""
+    import threading
+
+    from tests.journal.samples import referral
+
+    failed: list[str] = []
+
+    def work() -> None:
+        try:
+            for n in range(40):
+                with sql_journal.atomic():
+                    id = sql_journal.append(referral(n), Status.QUEUED)
+                    sql_journal.set_status(id, Status.SENT, leaving=Status.QUEUED)
+                sql_journal.get(id, actor="cli:ops")
+        except Exception as exc:  # reported below: a thread's failure must fail the test
+            failed.append(repr(exc))
+
+    threads = [threading.Thread(target=work) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert failed == []
+    stored = sql_journal.find(Query(limit=1000))
+    assert len(stored) == 120 and {s.status for s in stored} == {Status.SENT}
+    assert sql_journal.verify().intact

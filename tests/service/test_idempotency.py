@@ -85,3 +85,13 @@ def test_a_malformed_key_is_refused_naming_the_header(harness: Harness, key: byt
     assert [(e["in"], e["path"]) for e in refused.json()["errors"]] == [
         ("header", idempotency.HEADER)]
     assert _queued(harness) == []
+
+
+def test_a_km_repeat_answers_as_the_first_did(harness: Harness) -> None:
+    body = km_body(category="carecoordination")
+    first = _post(harness, body, path="/api/km")
+    assert first.status_code == 201, first.text
+    again = _post(harness, body, path="/api/km")
+    assert again.status_code == 201 and again.json() == first.json()
+    assert again.headers[idempotency.REPLAYED] == "true"
+    assert _queued(harness) == first.json()["ids"]
