@@ -117,12 +117,12 @@ def test_quarantined_rows_are_read_in_the_units_scope_and_audited(
         sql_journal.db.run("UPDATE messages SET body = ? WHERE id = ?",
                            (bytes(sealed[:-1]) + bytes([sealed[-1] ^ 1]), id))
     assert sql_journal.find(Query()) == []
-    found = sql_journal.quarantined_of((ours,), actor="page:test")
+    found = sql_journal.quarantined_of((ours,), actor="cli:tester")
     assert [(q.id, q.direction, q.kind, q.code) for q in found] == [
         (ids[0], Direction.OUTBOUND, "XREF01", "local.journal-corrupt"),
         (ids[1], Direction.OUTBOUND, "XREF01", "local.journal-corrupt")]
-    assert [q.id for q in sql_journal.quarantined_of((ours,), actor="page:test",
+    assert [q.id for q in sql_journal.quarantined_of((ours,), actor="cli:tester",
                                                      patient=OTHER_CPR)] == [ids[1]]
-    assert sql_journal.quarantined_of((Unit("888"),), actor="page:test") == []
+    assert sql_journal.quarantined_of((Unit("888"),), actor="cli:tester") == []
     reads = [e.message_ids for e in sql_journal.audit_log() if e.action == "quarantined"]
     assert reads == [(ids[0], ids[1]), (ids[1],), ()]
