@@ -132,6 +132,8 @@ TYPES: dict[Kind, MessageType] = dict((
     _type(Kind.ACKNOWLEDGEMENT, _N, Protocol.FHIR, "Kvittering", "Acknowledgement",
           read=_read_acknowledgement),
     _type(Kind.VANS_RECEIPT, _N, Protocol.VANS, "Kvittering fra netværket", "VANS receipt"),
+    _type(Kind.SBDH_RECEIPT, _N, Protocol.SBDH, "Kvittering fra netværket",
+          "EHMI envelope receipt"),
 ))
 
 _FHIR_ENVELOPES = (Envelope.VANS_ENVELOPE, Envelope.EHMI_SBDH)
@@ -145,7 +147,8 @@ ROWS: tuple[Row, ...] = (
 )
 _BY_KIND_AND_VERSION = {(r.kind, r.version): r for r in ROWS}
 # network receipts have no syntax row: they are envelopes themselves
-_ENVELOPE_KINDS = {Kind.VANS_RECEIPT: (Envelope.VANS_ENVELOPE,)}
+_ENVELOPE_KINDS = {Kind.VANS_RECEIPT: (Envelope.VANS_ENVELOPE,),
+                   Kind.SBDH_RECEIPT: (Envelope.EHMI_SBDH,)}
 _KIND_BY_NAME = {**{r.type_code: r.kind for r in ROWS}, **{k.value: k for k in Kind}}
 
 ANSWERS = frozenset(k for k, t in TYPES.items() if t.is_answer)

@@ -21,3 +21,4 @@ class Kind(StrEnum):
     CARE_COMMUNICATION = "CareCommunication"
     ACKNOWLEDGEMENT = "Acknowledgement"
     VANS_RECEIPT = "VANSReceipt"  # a VANSEnvelope receipt (Positive/NegativeVans/NegativeMessage)
+    SBDH_RECEIPT = "SBDHReceipt"  # an ehmiSBDH envelope receipt (ReceiptAcknowledgement/Exception)

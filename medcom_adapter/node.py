@@ -3,7 +3,8 @@
 :func:`wire` is the one place that says how they fit together, used by the CLI's
 ``send``/``poll``/``run``/``resend``, the service's background workers and the sandbox
 harness: it builds the node's channels once (VANS over the mailbox, with DNHF routing in
-front of it when the directory names a DNHF) and gives the same channels to the outbox,
+front of it when the directory names a DNHF; EHMI beside it when given) and gives the same
+channels to the outbox,
 which sends on them, and the inbox, which opens what arrives on them. A new transport is a
 new channel, wired here and nowhere else.
 
@@ -30,6 +31,7 @@ from typing import Any
 from medcom_adapter.addressing.directory import Directory
 from medcom_adapter.addressing.dnhf import DnhfTransport
 from medcom_adapter.channels import Channel, Channels, VansChannel
+from medcom_adapter.ehmi.eds import Reporter
 from medcom_adapter.errors import MedComError, ResourceFault
 from medcom_adapter.journal.interface import Journal
 from medcom_adapter.model.ids import IdSource
@@ -68,10 +70,13 @@ def wire(
     journal: Journal, directory: Directory, mailbox: Transport, *, hook: Hook | None = None,
     clock: Callable[[], datetime] | None = None, settings: OutboxSettings | None = None,
     ids: IdSource | None = None, checked: Checked | None = None,
+    ehmi: tuple[Transport, Reporter] | None = None,
 ) -> Node:
-    """The outbox and inbox of the unit whose VANS mailbox is ``mailbox``."""
+    """The outbox and inbox of the unit whose VANS mailbox is ``mailbox`` (and, with
+    ``ehmi``, whose EHMI access point is that transport, its EDS reports made by that
+    reporter)."""
     timed: dict[str, Any] = {"clock": clock} if clock is not None else {}
-    channels = Channels(channels_of(directory, mailbox), directory)
+    channels = Channels(channels_of(directory, mailbox, journal, ehmi), directory)
     checked = checked or Checked()
     outbox = Outbox(journal, None, directory, channels=channels, settings=settings, ids=ids,
                     checked=checked, **timed)
@@ -81,10 +86,19 @@ def wire(
     return Node(journal, directory, mailbox, channels, checked, outbox, inbox)
 
 
-def channels_of(directory: Directory, mailbox: Transport) -> list[Channel]:
-    """The node's channels, the first the one answers and unlisted receivers take."""
+def channels_of(directory: Directory, mailbox: Transport, journal: Journal | None = None,
+                ehmi: tuple[Transport, Reporter] | None = None) -> list[Channel]:
+    """The node's channels, the first the one answers and unlisted receivers take: VANS,
+    then EHMI when it is given (its EDS reports queued in ``journal``)."""
     routed = DnhfTransport(mailbox, directory) if directory.dnhf else None
-    return [VansChannel(mailbox, sending=routed)]
+    channels: list[Channel] = [VansChannel(mailbox, sending=routed)]
+    if ehmi is not None:
+        from medcom_adapter.channels.ehmi import EhmiChannel
+
+        access_point, reporter = ehmi
+        channels.append(EhmiChannel(access_point, eds=journal.eds if journal else None,
+                                    reporter=reporter))
+    return channels
 
 
 class WorkerLoop:

@@ -65,7 +65,7 @@ def test_what_each_kind_is_owed() -> None:
     assert owed[Kind.REFERRAL] is Owed.RECEIPT and owed[Kind.CORRESPONDENCE] is Owed.RECEIPT
     assert owed[Kind.CARE_COMMUNICATION] is Owed.ACKNOWLEDGEMENT
     answers = {Kind.NEGATIVE_VANS_RECEIPT, Kind.NEGATIVE_RECEIPT, Kind.POSITIVE_RECEIPT,
-               Kind.ACKNOWLEDGEMENT, Kind.VANS_RECEIPT}
+               Kind.ACKNOWLEDGEMENT, Kind.VANS_RECEIPT, Kind.SBDH_RECEIPT}
     assert answers == catalogue.ANSWERS
     assert catalogue.CASE_SYSTEM == (Kind.CORRESPONDENCE, Kind.CARE_COMMUNICATION)
 

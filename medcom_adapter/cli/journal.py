@@ -163,7 +163,7 @@ def _show(args: argparse.Namespace) -> int:
             print(f"medcom-adapter: no message {args.id} in the journal", file=sys.stderr)
             return EXIT_INVALID
         receipts = [journal.get(id, actor=args.actor) for id in stored.answered_by]
-        reports = journal.eds.of_message(args.id)
+        reports = journal.eds.of_message(stored.message.message_id)
     finally:
         journal.close()
     sys.stdout.write(_details(stored, receipts, reveal=args.reveal, reports=reports))

@@ -28,6 +28,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     demo.add_argument("--faults", metavar="SPEC", help="e.g. seed=7,duplicate=0.2,reorder=0.2")
     demo.add_argument("--journal", metavar="URL",
                       help="journal URL (default: SQLite in the data directory, see --verbose)")
+    demo.add_argument("--no-ehmi", action="store_true",
+                      help="VANS only: no EHMI access point, EDS or EER on loopback TLS")
     demo.set_defaults(run=_demo)
 
     send = commands.add_parser("send", help="queue a request and send what is queued")
@@ -238,8 +240,19 @@ def _demo(args: argparse.Namespace) -> int:
     journal = open_journal(args.journal)
     faults = FaultPlan.parse(args.faults) if args.faults else None
     print("medcom-adapter demo: a PPR unit on the local sandbox VANS network"
-          f" (journal: {_journal_label(args.journal)})")
-    summary(run_demo(journal, faults=faults), sys.stdout)
+          + ("" if args.no_ehmi else " and EHMI (access point, EDS, EER on loopback TLS)")
+          + f" (journal: {_journal_label(args.journal)})")
+    ehmi = None
+    if not args.no_ehmi:
+        from medcom_adapter.sandbox.demo import UNIT_EAN, UNIT_SOR
+        from medcom_adapter.sandbox.ehmi_network import EhmiSandbox
+
+        ehmi = EhmiSandbox.start(gln=UNIT_EAN, sor=UNIT_SOR)
+    try:
+        summary(run_demo(journal, faults=faults, ehmi=ehmi), sys.stdout)
+    finally:
+        if ehmi is not None:
+            ehmi.stop()
     return EXIT_OK
 
 

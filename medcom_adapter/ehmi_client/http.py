@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from medcom_adapter.errors import EhmiRefused, EhmiUnavailable
+from medcom_adapter.errors import EhmiAuthRefused, EhmiRefused, EhmiUnavailable
 
 
 def call(client: httpx.Client, method: str, url: str, *, what: str,
@@ -26,6 +26,8 @@ def check(response: httpx.Response, what: str) -> httpx.Response:
     status = response.status_code
     if status < 300:
         return response
+    if status in (401, 403):
+        raise EhmiAuthRefused(f"{what}: HTTP {status}, our certificate or token is refused")
     if status in (408, 429) or status >= 500:
         raise EhmiUnavailable(f"{what}: HTTP {status}, try again later")
     raise EhmiRefused(f"{what}: HTTP {status} {response.reason_phrase}")

@@ -1,4 +1,4 @@
-"""The journal's durable queue of EDS delivery-status reports (migration 9).
+"""The journal's durable queue of EDS delivery-status reports (migrations 9 and 11).
 
 A report is queued in the same transaction as what it reports (``journal.atomic()``), so a
 crash never loses one, and unique by its key (the transport envelope and the event), so
@@ -45,7 +45,7 @@ class QueuedReport:
 
     id: int
     key: str
-    message: int | None
+    message: str | None  # the MedCom message id (MessageHeader.id) it reports on
     subtype: str
     context: str  # the organisational context a token is asked for: "SOR:... GLN:..."
     event: bytes = b""  # the AuditEvent's JSON; may name the patient
@@ -68,7 +68,7 @@ class ReportState:
 
 class EdsQueue(Protocol):
     def enqueue(self, key: str, event: bytes, *, subtype: str, context: str,
-                message: int | None) -> bool:
+                message: str | None) -> bool:
         """Queue a report; False when one with ``key`` is already queued (or delivered)."""
         ...
 
@@ -88,7 +88,7 @@ class EdsQueue(Protocol):
 
     def give_up(self, id: int, owner: str, error: str) -> bool: ...
 
-    def of_message(self, message: int) -> Sequence[ReportState]: ...
+    def of_message(self, message: str) -> Sequence[ReportState]: ...
 
 
 def _stamp(at: datetime) -> str:
@@ -105,7 +105,7 @@ class SqlEdsQueue:
         self.db, self.keys, self._clock = db, keys, clock
 
     def enqueue(self, key: str, event: bytes, *, subtype: str, context: str,
-                message: int | None) -> bool:
+                message: str | None) -> bool:
         now = _stamp(self._clock())
         with self.db.transaction(write=True):
             return bool(self.db.run(
@@ -162,7 +162,7 @@ class SqlEdsQueue:
                 (*params, id, owner, ReportStatus.QUEUED.value,
                  _stamp(self._clock()))))
 
-    def of_message(self, message: int) -> Sequence[ReportState]:
+    def of_message(self, message: str) -> Sequence[ReportState]:
         with self.db.transaction(write=False):
             found = self.db.rows(
                 "SELECT id, subtype, status, attempts, queued_at, delivered_at, location, "
@@ -207,7 +207,7 @@ class MemoryEdsQueue:
         self._keys: set[str] = set()
 
     def enqueue(self, key: str, event: bytes, *, subtype: str, context: str,
-                message: int | None) -> bool:
+                message: str | None) -> bool:
         with self._lock:
             if key in self._keys:
                 return False
@@ -267,7 +267,7 @@ class MemoryEdsQueue:
                     ReportStatus.FAILED, None, None, error)
             return r is not None
 
-    def of_message(self, message: int) -> Sequence[ReportState]:
+    def of_message(self, message: str) -> Sequence[ReportState]:
         with self._lock:
             return [ReportState(r.report.id, r.report.subtype, r.status, r.report.attempts,
                                 r.queued_at, r.delivered_at, r.location, r.last_error)

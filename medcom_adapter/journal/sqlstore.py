@@ -368,9 +368,9 @@ class SqlJournal:
                         f"purged_at = ? WHERE id {where}", (now, *chunk))
             self.db.run(f"DELETE FROM attachments WHERE message {where}", chunk)
             self.db.run(f"DELETE FROM classifications WHERE message {where}", chunk)
-            self.db.run(f"UPDATE eds_reports SET event = NULL, key_id = NULL, status = 'failed', "
-                        f"last_error = 'purged' WHERE status = 'queued' AND message {where}",
-                        chunk)
+            self.db.run("UPDATE eds_reports SET event = NULL, key_id = NULL, status = 'failed', "
+                        "last_error = 'purged' WHERE status = 'queued' AND message IN "
+                        f"(SELECT message_id FROM messages WHERE id {where})", chunk)
 
     def rotate_key(self) -> int:
         from medcom_adapter.journal.rotate import rotate

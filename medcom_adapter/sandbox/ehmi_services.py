@@ -11,7 +11,9 @@ certificates required) serves
   certificate the token is bound to, the token's SOR/GLN and device in the AuditEvent)
   and against the profiles' rules a registration must meet; search by
   ``entityIdentifier`` and ``subtype``;
-- ``/eer/Endpoint``: the demo's endpoints by ``identifier`` (a location number).
+- ``/eer/Endpoint``: the demo's endpoints by ``identifier`` (a location number);
+- ``/ap/...``: the access point and the peer MSH behind it (:mod:`.ehmi_ap`), for enrolled
+  clients only.
 
 Everything it received is kept in memory for tests and ``make run`` to show.
 """
@@ -32,6 +34,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from medcom_adapter.ehmi import eds
 from medcom_adapter.ehmi.eer import GLN_SYSTEM
+from medcom_adapter.sandbox.ehmi_ap import AccessPoint
 from medcom_adapter.sandbox.tls import SandboxCa, thumbprint
 
 Json = dict[str, Any]
@@ -76,6 +79,7 @@ class EhmiServices:
     # killed meanwhile left a report EDS holds but the client never heard of)
     hold_answers: threading.Event | None = None
     held: threading.Event = field(default_factory=threading.Event)
+    ap: AccessPoint | None = None  # the access point and its peer MSH, at /ap
     _tokens: dict[str, _Token] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _server: _Server | None = None
@@ -286,13 +290,39 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def _raw(self, status: int, data: bytes = b"") -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", "application/xml")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _access_point(self) -> AccessPoint | None:
+        """The access point, when this client is one it serves (an enrolled MSH)."""
+        ap, fingerprint = self.state.ap, self._fingerprint()
+        if ap is None or not any(e.fingerprint == fingerprint
+                                 for e in self.state.enrolments.values()):
+            self._answer(403 if ap is not None else 404, _outcome("no access point for you"))
+            return None
+        return ap
+
+    def do_DELETE(self) -> None:
+        path = urlsplit(self.path).path
+        if not path.startswith("/ap/inbound/"):
+            self._answer(404, _outcome(f"no {path}"))
+        elif (ap := self._access_point()) is not None:
+            self._raw(204 if ap.settle(path.rsplit("/", 1)[-1]) else 404)
+
     def _body(self) -> bytes:
         return self.rfile.read(int(self.headers.get("Content-Length") or 0))
 
     def do_POST(self) -> None:
         path = urlsplit(self.path).path
         body = self._body()
-        if path == "/auth/token":
+        if path == "/ap/outbound":
+            if (ap := self._access_point()) is not None:
+                self._raw(ap.hand_over(body, self.headers.get("Idempotency-Key")))
+        elif path == "/auth/token":
             form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
             self._answer(*self.state.issue(form, self._fingerprint()))
         elif path == "/eds/AuditEvent":
@@ -315,6 +345,20 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         parts = urlsplit(self.path)
         query = parse_qs(parts.query)
+        if parts.path.startswith("/ap/inbound"):
+            if (ap := self._access_point()) is None:
+                return
+            if parts.path == "/ap/inbound":
+                data = json.dumps(ap.inbox(query.get("receiver", [""])[0])).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+            else:
+                found = ap.take(parts.path.rsplit("/", 1)[-1])
+                self._raw(200 if found is not None else 404, found or b"")
+            return
         needed = {"/eds/AuditEvent": EDS_SCOPE, "/eer/Endpoint": EER_SCOPE}.get(parts.path)
         if needed is None:
             self._answer(404, _outcome(f"no {parts.path}"))

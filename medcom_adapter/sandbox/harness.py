@@ -1,6 +1,8 @@
 """One PPR unit on the sandbox network, in-process: journal, mailbox, outbox, inbox.
 
-Used by the demo, the end-to-end tests and the benchmark. :meth:`Harness.pump` runs outbox,
+Used by the demo, the end-to-end tests and the benchmark; with an
+:class:`~medcom_adapter.sandbox.ehmi_network.EhmiSandbox` the unit is on EHMI too, and each
+round delivers the EDS reports it queued. :meth:`Harness.pump` runs outbox,
 network and inbox in turn until nothing moves, so one call carries a message out, through
 its counterpart and back with its receipts and replies.
 """
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from medcom_adapter.addressing.directory import Directory
 from medcom_adapter.journal.interface import Journal
@@ -21,6 +24,9 @@ from medcom_adapter.transport.memory import MemoryTransport
 from medcom_adapter.workers.hooks import CollectingHook, Hook
 from medcom_adapter.workers.outbox import OutboxSettings
 
+if TYPE_CHECKING:
+    from medcom_adapter.sandbox.ehmi_network import EhmiSandbox
+
 
 class Harness:
     def __init__(
@@ -28,7 +34,7 @@ class Harness:
         faults: FaultPlan | None = None, hook: Hook | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         settings: OutboxSettings | None = None, gp_replies: bool = True,
-        ids: IdSource | None = None,
+        ids: IdSource | None = None, ehmi: EhmiSandbox | None = None,
     ) -> None:
         self.journal = journal
         self.directory = directory
@@ -38,8 +44,10 @@ class Harness:
             directory, {unit_ean: self.mailbox.provider}, faults=faults,
             clock=lambda: clock().astimezone().replace(tzinfo=None), gp_replies=gp_replies,
             ids=ids)
+        self.ehmi = ehmi
         node = wire(journal, directory, self.mailbox, hook=self.hook, clock=clock,
-                    settings=settings, ids=ids)
+                    settings=settings, ids=ids,
+                    ehmi=ehmi.side(journal) if ehmi is not None else None)
         self.outbox, self.inbox = node.outbox, node.inbox
         self.checked = node.checked  # queue with it: the outbox need not validate again
 
@@ -49,8 +57,9 @@ class Harness:
             sent = self.outbox.run_once().sent
             moved = self.network.step()
             taken = self.inbox.run_once()
+            reported = self.ehmi.deliver(self.journal).delivered if self.ehmi else 0
             busy = sent or moved or taken.delivered or taken.receipts or taken.duplicates \
-                or taken.refused
+                or taken.refused or reported
             if not busy and self.network.idle:
                 return n
         return rounds

@@ -41,7 +41,7 @@ def context_of(document: Sbdh, subtype: Subtype) -> str:
 
 
 def queue_report(queue: EdsQueue, document: Sbdh, subtype: Subtype, *, reporter: Reporter,
-                 recorded: datetime, message: int | None, success: bool = True) -> bool:
+                 recorded: datetime, message: str | None, success: bool = True) -> bool:
     """Queue the report of ``subtype`` for ``document``; False when it is already queued."""
     event = eds.report(document, subtype=subtype, recorded=recorded, reporter=reporter,
                        id=str(uuid.uuid4()), success=success)

@@ -339,9 +339,10 @@ class Inbox:
             return "refused"
         _, decision = on_answer(out, answer)
         current = tracking.current(chain)
-        # a positive VANS receipt says the envelope arrived; only the FHIR Acknowledgement
-        # acknowledges the message
-        if isinstance(decision, Acknowledged) and answer.protocol is not Protocol.VANS:
+        # a positive VANS or EHMI envelope receipt says the envelope arrived; only the FHIR
+        # Acknowledgement acknowledges the message
+        if isinstance(decision, Acknowledged) and answer.protocol not in (Protocol.VANS,
+                                                                          Protocol.SBDH):
             self.journal.set_status(current.id, Status.ACKNOWLEDGED, leaving=current.status)
         elif isinstance(decision, Rejected):
             code = decision.refuse_code.value if decision.refuse_code is not None else None

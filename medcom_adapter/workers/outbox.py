@@ -134,7 +134,7 @@ class Outbox:
                 except TransportFailure:
                     deferred += 1  # the lease runs out and a later run tries again
                     continue
-                outcomes.append((id, Status.SENT, None))
+                outcomes.append((id, Status.SENT, f"channel {channel.name}"))
         finally:
             # one durable commit for the run; killed before it, the messages stay queued
             # and are published again (a no-op) when their lease runs out

@@ -180,6 +180,6 @@ def test_channels_are_built_in_node_wire_only() -> None:
             called = node.func
             name = called.id if isinstance(called, ast.Name) else (
                 called.attr if isinstance(called, ast.Attribute) else None)
-            if name in {"Channels", "VansChannel", "channels_of"}:
+            if name in {"Channels", "VansChannel", "EhmiChannel", "channels_of"}:
                 found.append(f"{path.relative_to(package)}:{node.lineno}: {name}")
     assert found == []

@@ -42,16 +42,16 @@ def test_queued_reports_reach_eds_once_with_one_token(ehmi: Ehmi) -> None:
     sent = document()
     for subtype in (Subtype.CREATED_AND_SENT, Subtype.SENT):
         assert eds_worker.queue_report(journal.eds, sent, subtype, reporter=ME,
-                                       recorded=T0, message=7)
+                                       recorded=T0, message="m7")
     assert not eds_worker.queue_report(journal.eds, sent, Subtype.SENT, reporter=ME,
-                                       recorded=T0, message=7)  # the same event again
+                                       recorded=T0, message="m7")  # the same event again
     assert _deliver(journal, ehmi) == eds_worker.EdsRun(delivered=2)
     assert _deliver(journal, ehmi) == eds_worker.EdsRun()
     stored = ehmi.services.events
     assert sorted(e["subtype"][0]["code"] for e in stored) == ["msg-created-and-sent",
                                                                 "msg-sent"]
     assert ehmi.services.refused == [] and ehmi.tokens.fetched == 1
-    states = journal.eds.of_message(7)
+    states = journal.eds.of_message("m7")
     assert [s.status for s in states] == [ReportStatus.DELIVERED] * 2
     assert {s.location for s in states} == {e["id"] for e in stored}
 
@@ -59,7 +59,7 @@ def test_queued_reports_reach_eds_once_with_one_token(ehmi: Ehmi) -> None:
 def test_an_expired_token_is_renewed_and_the_report_sent_once(ehmi: Ehmi) -> None:
     journal = MemoryJournal()
     eds_worker.queue_report(journal.eds, document(), Subtype.SENT, reporter=ME, recorded=T0,
-                            message=1)
+                            message="m1")
     ehmi.tokens.token("EDS system/AuditEvent.crs " + context(document()))
     later = ehmi.services.clock() + timedelta(hours=1)
     ehmi.services.clock = lambda: later  # EDS sees the token expired; we still hold it
@@ -71,16 +71,16 @@ def test_a_revoked_token_is_renewed_and_a_revoked_client_waits_for_the_operator(
         ehmi: Ehmi) -> None:
     journal = MemoryJournal()
     eds_worker.queue_report(journal.eds, document(), Subtype.SENT, reporter=ME, recorded=T0,
-                            message=1)
+                            message="m1")
     ehmi.tokens.token("EDS system/AuditEvent.crs " + context(document()))
     ehmi.services.revoke("medcom-adapter-test")
     assert _deliver(journal, ehmi).delivered == 1  # a new token, one more try
     eds_worker.queue_report(journal.eds, document(), Subtype.SENT, reporter=ME, recorded=T0,
-                            message=2)
+                            message="m2")
     ehmi.services.enrolments.clear()  # the enrolment itself is withdrawn
     ehmi.tokens.forget("EDS system/AuditEvent.crs " + context(document()))
     assert _deliver(journal, ehmi) == eds_worker.EdsRun(retried=1)
-    [state] = journal.eds.of_message(2)
+    [state] = journal.eds.of_message("m2")
     assert state.status is ReportStatus.QUEUED and state.last_error is not None
     assert state.last_error.startswith("[local.ehmi-auth]")
     assert len(ehmi.services.events) == 1
@@ -118,7 +118,7 @@ def test_a_replayed_registration_with_a_stolen_token_is_refused(ehmi: Ehmi) -> N
     stolen = ehmi.tokens.token(scope)
     journal = MemoryJournal()
     eds_worker.queue_report(journal.eds, document(), Subtype.SENT, reporter=ME, recorded=T0,
-                            message=1)
+                            message="m1")
     [report] = journal.eds.claim("thief", 1, lease_seconds=60)
     thief = ehmi.ca.client("thief")
     with httpx.Client(verify=ehmi.settings.__class__(
@@ -133,9 +133,9 @@ def test_a_report_eds_refuses_is_failed_with_its_reason_and_no_patient_data(
         ehmi: Ehmi) -> None:
     journal = MemoryJournal()
     eds_worker.queue_report(journal.eds, document(), Subtype.SENT,
-                            reporter=Reporter("not-our-device"), recorded=T0, message=3)
+                            reporter=Reporter("not-our-device"), recorded=T0, message="m3")
     assert _deliver(journal, ehmi) == eds_worker.EdsRun(failed=1)
-    [state] = journal.eds.of_message(3)
+    [state] = journal.eds.of_message("m3")
     assert state.status is ReportStatus.FAILED and state.last_error is not None
     assert "422" in state.last_error and "0201909309" not in state.last_error
     assert ehmi.services.refused == ["source.observer is not the token's device"]
@@ -144,7 +144,7 @@ def test_a_report_eds_refuses_is_failed_with_its_reason_and_no_patient_data(
 def test_a_report_eds_holds_from_an_attempt_that_died_is_not_sent_again(ehmi: Ehmi) -> None:
     journal = MemoryJournal()
     eds_worker.queue_report(journal.eds, document(), Subtype.SENT, reporter=ME, recorded=T0,
-                            message=4)
+                            message="m4")
     [report] = journal.eds.claim("dead", 1, lease_seconds=60)
     assert journal.eds.attempt(report.id, "dead")
     ehmi.eds.register(report.event, report.context)  # reached EDS; "dead" never heard

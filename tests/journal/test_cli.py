@@ -90,9 +90,10 @@ def test_show_gives_history_attachments_and_receipts(filled: dict[str, int],
 def test_show_lists_the_messages_eds_reports_without_patient_data(
         filled: dict[str, int], capsys: pytest.CaptureFixture[str]) -> None:
     journal = open_journal()
+    letter = journal.get(filled["sent"]).message.message_id
     for subtype in ("msg-created-and-sent", "msg-sent"):
         journal.eds.enqueue(f"env:{subtype}", b'{"patient": "0201909309"}', subtype=subtype,
-                            context="SOR:1 GLN:2", message=filled["sent"])
+                            context="SOR:1 GLN:2", message=letter)
     [first, _] = journal.eds.claim("w", 5, lease_seconds=60)
     journal.eds.delivered(first.id, "w", "eds-7")
     journal.close()

@@ -40,6 +40,21 @@ def test_the_demo_sends_receives_and_summarises_with_cpr_masked(
     received = out.split("Received")[1]
     assert "CareCommunication 5.0" in received  # the GP's reply ...
     assert "we answered Acknowledgement" in received  # ... and our ack of it
+    # the KM over EHMI: its envelope receipt and its EDS report, delivered over mutual TLS
+    ehmi = out.split("over EHMI to Lægehuset Eksempel, EHMI-pilot")[1].split("Received")[0]
+    assert ": sent (channel ehmi)  patient 250947-xxxx" in ehmi
+    assert "answered by SBDHReceipt" in ehmi
+    assert "EDS report msg-created-and-sent: delivered as AuditEvent/" in ehmi
+    assert "EDS holds 1 report(s)" in ehmi
+    assert "SBDHReceipt ebbp-signals-2.0" in received
+
+
+def test_the_demo_without_ehmi_is_vans_only(capsys: pytest.CaptureFixture[str],
+                                            data_dir: Path) -> None:
+    assert main(["demo", "--no-ehmi"]) == 0
+    out = capsys.readouterr().out
+    assert "over EHMI" not in out and "SBDHReceipt" not in out
+    assert out.split("Journal: ")[1].split(";")[0] == "5 acknowledged, 7 delivered, 2 sent"
 
 
 def test_the_demo_under_faults_still_ends_acknowledged(
@@ -51,7 +66,8 @@ def test_the_demo_under_faults_still_ends_acknowledged(
     assert main(["demo"]) == 0  # again, on the same SQLite journal: summarises this run only
     second = capsys.readouterr().out
     assert second.count(": acknowledged") == 5
-    assert second.split("Journal: ")[1].split(";")[0] == "5 acknowledged, 7 delivered, 2 sent"
+    # + the KM over EHMI: sent (the envelope receipt says it arrived) and its receipt
+    assert second.split("Journal: ")[1].split(";")[0] == "5 acknowledged, 8 delivered, 3 sent"
 
 
 def test_send_then_the_sandbox_carries_the_referral_and_its_receipts_back(

@@ -35,12 +35,13 @@ def _all() -> tuple[Migration, ...]:
         m008_status_chain,
         m009_eds_reports,
         m010_idempotency,
+        m011_eds_reports_by_letter,
     )
 
     return (m001_initial.MIGRATION, m002_state.MIGRATION, m003_henvisninger.MIGRATION,
             m004_shared_state.MIGRATION, m005_keyed_chain.MIGRATION, m006_claims.MIGRATION,
             m007_page_marks.MIGRATION, m008_status_chain.MIGRATION, m009_eds_reports.MIGRATION,
-            m010_idempotency.MIGRATION)
+            m010_idempotency.MIGRATION, m011_eds_reports_by_letter.MIGRATION)
 
 
 MIGRATIONS = _all()

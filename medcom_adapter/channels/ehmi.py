@@ -1,0 +1,120 @@
+"""EHMI: ehmiSBDH envelopes handed to an access point (the MSH's side; AS4 is the AP's).
+
+Wrapping puts a journaled FHIR message into an ehmiSBDH that asks for an envelope receipt;
+its InstanceIdentifier is derived from the publish key, so the same entry wrapped again after
+a crash is the same envelope (the access point publishes it once, EDS is told once). An
+envelope receipt we owe travels as it is. Sending hands the SBDH over and queues the EUA's
+EDS report (``msg-created-and-sent``) in the journal.
+
+Opening reads the ehmiSBDH once: an envelope receipt is an answer to what we sent
+(correlated by the original message's Bundle id and MessageHeader id its header names); a
+FHIR message is carried on to its reader, and the envelope is answered at once with a
+positive envelope receipt when it asks for one (the guide: the receipt says the envelope is
+legible; the same envelope again is answered again), and its ``msg-received`` EDS report is
+queued; an SBDH that cannot be read is refused unanswered (nothing trustworthy to answer to).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+
+from medcom_adapter import catalogue
+from medcom_adapter.catalogue import Envelope
+from medcom_adapter.channels.interface import Carried, Opened
+from medcom_adapter.ehmi.eds import Reporter, Subtype
+from medcom_adapter.envelopes import sbdh, sbdh_receipt
+from medcom_adapter.errors import MedComError
+from medcom_adapter.journal.eds_queue import EdsQueue
+from medcom_adapter.journal.interface import Direction, NewMessage
+from medcom_adapter.kinds import Kind
+from medcom_adapter.reliable.rules import Answer, AnswerKind, Protocol
+from medcom_adapter.transport.interface import Parcel, Transport
+from medcom_adapter.workers.eds import queue_report
+from medcom_adapter.workers.received import AnswerIn, Inbound, nothing_owed
+
+NAME = "ehmi"
+_RECEIPT = Kind.SBDH_RECEIPT.value  # the kind an envelope receipt is journaled as
+_ENVELOPED = "ehmiSBDH"  # the kind an envelope refused as it is is journaled as
+_IDS = uuid.UUID("0f3c8e8a-5d0c-4d8e-9a53-2f1c3b7d6e21")  # names envelope ids after keys
+
+
+class EhmiChannel:
+    """EHMI over ``transport`` (an access point); ``eds``: where the EUA's delivery-status
+    reports are queued (None: not reported, as when no EDS is configured)."""
+
+    name = NAME
+    envelopes = frozenset({Envelope.EHMI_SBDH})
+
+    def __init__(self, transport: Transport, *, eds: EdsQueue | None = None,
+                 reporter: Reporter | None = None,
+                 clock: Callable[[], datetime] | None = None) -> None:
+        self._transport, self._eds, self._reporter = transport, eds, reporter
+        self._clock = clock
+
+    @property
+    def transport(self) -> Transport:
+        return self._transport
+
+    def wrap(self, message: NewMessage, *, key: str, sent: datetime) -> Parcel:
+        data = message.data
+        if message.kind in catalogue.FHIR:  # journaled as its Bundle
+            data = sbdh.build(sbdh.for_fhir(
+                data, created=sent, instance_id=str(uuid.uuid5(_IDS, key)),
+                patient=str(message.patient) if message.patient is not None else None))
+        return Parcel(data, message.kind, message.envelope_id, message.sender_ean or "",
+                      message.receiver_ean or "", key=key)
+
+    def send(self, parcel: Parcel) -> None:
+        self._transport.send(parcel)
+        if parcel.kind in catalogue.FHIR:
+            self._report(sbdh.parse(parcel.data), Subtype.CREATED_AND_SENT)
+
+    def _report(self, document: sbdh.Sbdh, subtype: Subtype) -> None:
+        if self._eds is None or self._reporter is None:
+            return
+        queue_report(self._eds, document, subtype, reporter=self._reporter,
+                     recorded=self._now(), message=document.message_id)
+
+    def _now(self) -> datetime:
+        from datetime import UTC
+
+        return self._clock() if self._clock is not None else datetime.now(UTC)
+
+    def open(self, data: bytes, *, clock: Callable[[], datetime]) -> Opened | None:
+        if sbdh.NAMESPACE.encode() not in bytes(data[:4096]):
+            return None
+        try:
+            document = sbdh.parse(data)
+        except MedComError as exc:
+            entry = NewMessage(Direction.INBOUND, _ENVELOPED, sbdh.PROFILE_VERSION, data, "", "")
+            return Inbound(None, entry, exc, f"{exc.code}: {exc.message}", nothing_owed)
+        sender, receiver = document.sender_gln, document.receiver_gln
+        if sbdh_receipt.is_receipt(document):
+            read = sbdh_receipt.read_receipt(document)
+            original = document.scope(sbdh.ScopeType.ORIGINAL_MESSAGE_ENVELOPE_ID)
+            entry = NewMessage(Direction.INBOUND, _RECEIPT, sbdh_receipt.TYPE_VERSION, data,
+                               document.instance_id, document.message_id or document.instance_id,
+                               sender_ean=sender, receiver_ean=receiver)
+            answer = Answer(Protocol.SBDH,
+                            AnswerKind.POSITIVE if read.positive else AnswerKind.NEGATIVE,
+                            document.instance_id, original or read.original_envelope_id,
+                            (read.original_message_id,) if read.original_message_id else (),
+                            reason=read.reason)
+            return AnswerIn(entry, answer, "EHMI " + (document.type or "envelope receipt"))
+        if document.receipt_request is not None:
+            self._answer(document, clock)
+        self._report(document, Subtype.RECEIVED)
+        return Carried(document.content, Envelope.EHMI_SBDH, None, sender, receiver)
+
+    def _answer(self, document: sbdh.Sbdh, clock: Callable[[], datetime]) -> None:
+        """The positive envelope receipt, handed over at once: the same envelope again gets
+        the same receipt (its ids are named after the envelope's)."""
+        receipt = sbdh_receipt.receipt_for(
+            document, instance_id=str(uuid.uuid5(_IDS, "receipt:" + document.instance_id)),
+            message_id=str(uuid.uuid5(_IDS, "receipt-message:" + document.instance_id)),
+            created=clock())
+        self._transport.send(Parcel(sbdh.build(receipt), _RECEIPT, receipt.instance_id,
+                                    receipt.sender_gln or "", receipt.receiver_gln or "",
+                                    key=f"{receipt.instance_id}:{uuid.uuid4()}"))

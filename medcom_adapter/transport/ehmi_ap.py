@@ -1,0 +1,63 @@
+"""The hand-over between the adapter's MSH and its EHMI access point, over HTTPS.
+
+The access point does AS4; the adapter hands it whole ehmiSBDHs and takes the ones that
+arrived for its location numbers:
+
+- ``POST [ap]/outbound`` with the SBDH and an ``Idempotency-Key`` (the journal's identity and
+  the outbound entry's key): handing the same parcel over again after a crash publishes it
+  once;
+- ``GET [ap]/inbound?receiver=<GLN>``: the ids of SBDHs waiting, oldest first;
+  ``GET [ap]/inbound/<id>``: one; ``DELETE [ap]/inbound/<id>``: settled (after the journal
+  committed it), so a crash before that means it is simply received again.
+
+Mutual TLS with the operator's client certificate, as to every EHMI service.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+
+from medcom_adapter.ehmi_client.http import call, check
+from medcom_adapter.errors import EhmiUnavailable
+from medcom_adapter.transport.interface import Parcel, Received
+
+
+class AccessPointTransport:
+    def __init__(self, client: httpx.Client, base_url: str, gln: str, *,
+                 publisher: str = "") -> None:
+        self._client, self._base, self._gln = client, base_url.rstrip("/"), gln
+        self._publisher = publisher  # the journal's identity: keys are unique across journals
+
+    def send(self, parcel: Parcel) -> None:
+        check(call(self._client, "POST", self._base + "/outbound", what="the access point",
+                   content=parcel.data,
+                   headers={"Content-Type": "application/xml",
+                            "Idempotency-Key": f"{self._publisher}:{parcel.key}"}),
+              "hand-over to the access point")
+
+    def receive(self) -> Iterator[Received]:
+        listing = check(call(self._client, "GET", self._base + "/inbound", what="the access "
+                             "point", params={"receiver": self._gln}), "the access point")
+        try:
+            ids = [str(i) for i in listing.json()]
+        except (ValueError, TypeError):
+            raise EhmiUnavailable("the access point's inbox listing is not a JSON list") from None
+        for id in ids:
+            response = call(self._client, "GET", f"{self._base}/inbound/{id}",
+                            what="the access point")
+            if response.status_code == 404:
+                continue  # settled by another reader meanwhile
+            yield Received(check(response, "the access point").content, id, id)
+
+    def settle(self, received: Received) -> None:
+        response = call(self._client, "DELETE", f"{self._base}/inbound/{received.handle}",
+                        what="the access point")
+        if response.status_code != 404:
+            check(response, "the access point")
+
+    def pending(self, received: Received) -> bool:
+        response = call(self._client, "GET", f"{self._base}/inbound/{received.handle}",
+                        what="the access point")
+        return response.status_code == 200

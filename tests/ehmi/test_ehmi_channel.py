@@ -1,0 +1,60 @@
+"""A CareCommunication to a receiver reached on EHMI: the outbox wraps it in an ehmiSBDH and
+hands it to the access point, the peer MSH answers with an envelope receipt, the inbox
+correlates it, and the EUA's EDS reports reach EDS once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from medcom_adapter.envelopes import sbdh
+from medcom_adapter.journal.eds_queue import ReportStatus
+from medcom_adapter.journal.interface import Direction, Query, Status
+from medcom_adapter.journal.memory import MemoryJournal
+from medcom_adapter.kinds import Kind
+from medcom_adapter.sandbox.demo import (
+    EHMI_GP,
+    REQUESTS,
+    UNIT_EAN,
+    UNIT_SOR,
+    ehmi_directory,
+    ehmi_request,
+)
+from medcom_adapter.sandbox.ehmi_network import EhmiSandbox
+from medcom_adapter.sandbox.harness import Harness
+from medcom_adapter.workers.submit_fhir import queue_care_communication
+
+
+@pytest.fixture
+def ehmi(tmp_path: Path) -> Iterator[EhmiSandbox]:
+    network = EhmiSandbox.start(gln=UNIT_EAN, sor=UNIT_SOR, folder=tmp_path / "ehmi")
+    yield network
+    network.stop()
+
+
+def test_a_km_over_ehmi_is_acknowledged_by_an_envelope_receipt_with_its_eds_reports(
+        ehmi: EhmiSandbox) -> None:
+    journal = MemoryJournal()
+    directory = ehmi_directory()
+    harness = Harness(journal, directory, unit_ean=UNIT_EAN, ehmi=ehmi)
+    queued = queue_care_communication(journal, directory, ehmi_request(), files=REQUESTS)
+    harness.pump()
+    [sent] = [journal.get(id) for id in queued.ids]
+    assert sent.message.kind == Kind.CARE_COMMUNICATION.value
+    assert sent.message.receiver_ean == EHMI_GP and sent.status is Status.SENT
+    [delivered] = ehmi.ap.delivered  # the peer MSH took one envelope
+    assert sbdh.parse(sbdh.build(delivered)).message_envelope_id == sent.message.envelope_id
+    [receipt] = [journal.get(a) for a in sent.answered_by]
+    assert receipt.message.kind == Kind.SBDH_RECEIPT.value
+    assert receipt.message.direction is Direction.INBOUND
+    reports = journal.eds.of_message(sent.message.message_id)
+    assert [(r.subtype, r.status) for r in reports] == [
+        ("msg-created-and-sent", ReportStatus.DELIVERED)]
+    [event] = ehmi.services.events
+    assert ehmi.services.refused == []
+    assert event["subtype"][0]["code"] == "msg-created-and-sent"
+    harness.pump()  # nothing more moves: sent once, reported once
+    assert len(ehmi.ap.delivered) == 1 and len(ehmi.services.events) == 1
+    assert len(journal.find(Query(direction=Direction.INBOUND))) == 1
