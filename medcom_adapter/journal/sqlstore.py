@@ -358,6 +358,9 @@ class SqlJournal:
             if not dry_run:
                 self._erase(purged)
                 self._log(actor, "purge", purged, f"before {chain.timestamp(before)}")
+                # the API's idempotency keys of sends made before then go with them
+                self.db.run("DELETE FROM idempotency_keys WHERE created_at < ?",
+                            (chain.timestamp(before),))
         return PurgeReport(purged, kept, dry_run)
 
     def _erase(self, ids: Sequence[int]) -> None:
