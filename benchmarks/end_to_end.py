@@ -179,8 +179,8 @@ def _verdict(rate: float, cpu_rate: float, syncs: float, commits: float | None) 
     else:
         bound = (f"the durable journal's work per referral: the flow alone runs at "
                  f"{cpu_rate:,.0f}/s; sealing and writing each referral's bytes "
-                 "(the PDF twice: base64 in the XBIN02 and decoded as its attachment; "
-                 "write-ahead log, then database file) takes the rest")
+                 "(the PDF once, as the XBIN02's base64; write-ahead log, then database "
+                 "file) takes the rest")
         if commits is not None and syncs > TARGET * commits * 4:
             bound += (f". Not the disk's sync rate: {commits:.2f} commits per referral at "
                       f"{syncs:,.0f} syncs/s would allow {syncs / commits:,.0f} referrals/s")

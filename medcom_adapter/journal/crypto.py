@@ -36,6 +36,7 @@ KEY_ENV = "MEDCOM_JOURNAL_KEY"
 KEY_FILE_ENV = "MEDCOM_JOURNAL_KEY_FILE"
 KEY_COMMAND_ENV = "MEDCOM_JOURNAL_KEY_COMMAND"  # a command that prints the keys (a vault)
 _NONCE = 12
+_TAG = 16  # AES-GCM's authentication tag
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +78,16 @@ class Keyring:
         nonce = secrets.token_bytes(_NONCE)
         return nonce + self._aead[self.current.id].encrypt(nonce, plain, where.encode())
 
+    def seal(self, plain: bytes, where: str) -> bytearray:
+        """As :meth:`encrypt`, built in one buffer: for a body, the nonce and ciphertext
+        are not made apart and then joined (one copy of a large message fewer)."""
+        nonce = secrets.token_bytes(_NONCE)
+        sealed = bytearray(_NONCE + len(plain) + _TAG)
+        sealed[:_NONCE] = nonce
+        self._aead[self.current.id].encrypt_into(nonce, plain, where.encode(),
+                                                 memoryview(sealed)[_NONCE:])
+        return sealed
+
     def decrypt(self, key_id: str, sealed: bytes, where: str) -> bytes:
         try:
             aead = self._aead[key_id]
@@ -84,7 +95,8 @@ class Keyring:
             raise JournalKeyError(f"{where} is encrypted under key {key_id!r}, "
                                   "which is not in the keyring") from None
         try:
-            return aead.decrypt(sealed[:_NONCE], sealed[_NONCE:], where.encode())
+            view = memoryview(sealed)  # no copy of the ciphertext to split off its nonce
+            return aead.decrypt(view[:_NONCE], view[_NONCE:], where.encode())
         except InvalidTag:
             raise JournalCorrupt(f"{where} fails authentication: changed outside the journal"
                                  ) from None

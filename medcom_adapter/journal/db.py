@@ -24,6 +24,8 @@ class Dialect:
     lock_rows: str  # appended to a SELECT whose rows this transaction will change
     skip_locked: str  # appended to a SELECT that must pass over rows others have locked
     take_turns: str | None  # a statement that makes concurrent migrations wait for each other
+    # whether writes chain in one statement (WITH w AS (INSERT ...) ...): one round trip
+    chains_writes: bool = False
 
     def types(self) -> dict[str, str]:
         return {"blob": self.blob, "bigint": self.bigint, "serial": self.serial}
@@ -46,11 +48,13 @@ class Db(Protocol):
         """Execute one statement that takes no parameters (DDL)."""
         ...
 
-    def transaction(self, *, write: bool) -> AbstractContextManager[None]:
+    def transaction(self, *, write: bool, join: bool = False) -> AbstractContextManager[None]:
         """Commit durably on leaving, roll back on an exception. ``write`` transactions of
         SQLite take the write lock at once, so their reads see what they will change.
         Begun inside another transaction, it is a savepoint: an exception undoes its own
-        statements only, and the outer transaction commits the rest."""
+        statements only, and the outer transaction commits the rest. With ``join`` it is
+        no savepoint but part of the outer transaction (two statements fewer), for blocks
+        whose own exceptions come before they write."""
         ...
 
     def close(self) -> None: ...

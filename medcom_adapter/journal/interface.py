@@ -262,6 +262,16 @@ class Journal(Protocol):
         otherwise (nothing is written); ``KeyError`` when there is no such message."""
         ...
 
+    def set_statuses(self, changes: Sequence[tuple[int, Status, str | None]], *,
+                     leaving: Status) -> Sequence[int]:
+        """Compare-and-set changes out of ``leaving`` for several messages at once (``id``,
+        new status, reason; each id once), in one transaction: the ones still in
+        ``leaving`` change as :meth:`set_status` would change them, any other is passed
+        over with nothing written for it (so is an id no message has). Returns the ids
+        that changed, in order. ``TransitionRefused`` (nothing written) for a change
+        ``reliable.states`` never allows out of ``leaving``."""
+        ...
+
     def get(self, id: int, *, actor: str = "system") -> StoredMessage:
         """The stored message; raises KeyError when there is none. Audited unless ``actor``
         is :data:`SYSTEM`."""

@@ -189,6 +189,19 @@ class MemoryJournal:
             self._by_status.setdefault(status, {})[id] = None
             record.lease_until = None
 
+    def set_statuses(self, changes: Sequence[tuple[int, Status, str | None]], *,
+                     leaving: Status) -> Sequence[int]:
+        for _, status, _ in changes:
+            if not allowed(leaving, status):
+                raise TransitionRefused(f"no change from {leaving} to {status}")
+        with self._lock:
+            moving = [(id, status, reason) for id, status, reason in changes
+                      if id in self._records
+                      and self._records[id].history[-1].status is leaving]
+            for id, status, reason in moving:
+                self.set_status(id, status, reason=reason, leaving=leaving)
+            return [id for id, _, _ in moving]
+
     def _chain_status(self, id: int) -> None:
         """Link the newest status change of message ``id`` after the last change made."""
         history = self._records[id].history

@@ -22,7 +22,7 @@ DIALECT = Dialect(
     name="postgresql", blob="BYTEA", bigint="BIGINT",
     serial="BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY",
     lock_rows=" FOR UPDATE", skip_locked=" FOR UPDATE SKIP LOCKED",
-    take_turns="SELECT pg_advisory_xact_lock(7262126)",
+    take_turns="SELECT pg_advisory_xact_lock(7262126)", chains_writes=True,
 )
 
 
@@ -81,13 +81,17 @@ class PostgresDb:
             self._live().execute(sql)
 
     @contextmanager
-    def transaction(self, *, write: bool) -> Iterator[None]:
-        with self._turn, self._guard(), self._live().transaction():
-            self._depth += 1
-            try:
+    def transaction(self, *, write: bool, join: bool = False) -> Iterator[None]:
+        with self._turn:
+            if self._depth and join:
                 yield
-            finally:
-                self._depth -= 1
+                return
+            with self._guard(), self._live().transaction():
+                self._depth += 1
+                try:
+                    yield
+                finally:
+                    self._depth -= 1
 
     def _live(self) -> Any:
         """The connection; a new one when the last was lost, between transactions only (a

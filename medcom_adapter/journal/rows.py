@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from medcom_adapter.journal import chain
+from medcom_adapter.journal import chain, in_body
 from medcom_adapter.journal.crypto import Keyring
 from medcom_adapter.journal.db import Row
 from medcom_adapter.journal.interface import (
@@ -32,7 +32,8 @@ MESSAGE_COLUMNS = (
     "stored_by", "digest", "attachment_digests", "link", "key_id", "body", "person",
     "person_index", "status", "lease_until", "purged_at", "classification_digest",
 )
-ATTACHMENT_COLUMNS = ("message", "position", "object_id", "content_type", "title", "data")
+ATTACHMENT_COLUMNS = (
+    "message", "position", "object_id", "content_type", "title", "data", "in_body")
 CLASSIFICATION_COLUMNS = (
     "message", "course_id", "referred_on", "unit", "classes", "person", "person_index")
 
@@ -53,7 +54,7 @@ def message_row(id: int, entry: chain.Entry, link: str, message: NewMessage, sta
         entry.sender_ean, entry.receiver_ean, entry.sender_sor, entry.receiver_sor,
         entry.episode_id, entry.answers, entry.stored_at, actor, entry.digest,
         ",".join(entry.attachment_digests), link, keys.current.id,
-        keys.encrypt(message.data, where("messages", "body", id)),
+        keys.seal(message.data, where("messages", "body", id)),
         None if person is None else keys.encrypt(person.encode(), where("messages", "person", id)),
         None if person is None else keys.index(person), status.value, None, None,
         entry.classification,
@@ -61,13 +62,17 @@ def message_row(id: int, entry: chain.Entry, link: str, message: NewMessage, sta
 
 
 def attachment_rows(id: int, message: NewMessage, keys: Keyring) -> list[Row]:
-    return [
-        (id, n, a.object_id, a.content_type,
-         None if a.title is None
-         else keys.encrypt(a.title.encode(), where("attachments", "title", id, n)),
-         keys.encrypt(a.data, where("attachments", "data", id, n)))
-        for n, a in enumerate(message.attachments)
-    ]
+    """One row per attachment; one whose base64 the body holds is a reference into it."""
+    found = []
+    for n, a in enumerate(message.attachments):
+        span = in_body.locate(message.data, a.data)
+        found.append((
+            id, n, a.object_id, a.content_type,
+            None if a.title is None
+            else keys.encrypt(a.title.encode(), where("attachments", "title", id, n)),
+            keys.seal(a.data if span is None else b"", where("attachments", "data", id, n)),
+            span))
+    return found
 
 
 def history_row(id: int, status: Status, at: str, reason: str | None, keys: Keyring) -> Row:
@@ -115,11 +120,12 @@ def as_dict(row: Row, columns: Sequence[str] = MESSAGE_COLUMNS) -> dict[str, Any
     return dict(zip(columns, row, strict=True))
 
 
-def open_attachment(row: Row, keys: Keyring, key_id: str) -> Attachment:
-    id, n, object_id, content_type, title, data = row
+def open_attachment(row: Row, keys: Keyring, key_id: str, body: bytes) -> Attachment:
+    """An attachment as stored; ``body`` is its message's, which may hold its bytes."""
+    id, n, object_id, content_type, title, data, span = row
+    sealed = keys.decrypt(key_id, bytes(data), where("attachments", "data", id, n))
     return Attachment(
-        object_id, content_type,
-        keys.decrypt(key_id, bytes(data), where("attachments", "data", id, n)),
+        object_id, content_type, sealed if span is None else in_body.extract(body, span),
         None if title is None
         else keys.decrypt(key_id, bytes(title), where("attachments", "title", id, n)).decode(),
     )
@@ -148,7 +154,7 @@ def stored(row: dict[str, Any], keys: Keyring, *, attachments: Sequence[Row],
         sender_sor=row["sender_sor"], receiver_sor=row["receiver_sor"],
         patient=None if person is None else person_id(person),
         episode_id=row["episode_id"], answers=row["answers"],
-        attachments=tuple(open_attachment(a, keys, key_id) for a in attachments),
+        attachments=tuple(open_attachment(a, keys, key_id, body) for a in attachments),
         classification=None if classification is None
         else open_classification(classification, keys, key_id),
     )

@@ -66,12 +66,17 @@ class SqliteDb:
             self._connection.execute(sql)
 
     @contextmanager
-    def transaction(self, *, write: bool) -> Iterator[None]:
-        with self._turn, self._transaction(write):
+    def transaction(self, *, write: bool, join: bool = False) -> Iterator[None]:
+        with self._turn, self._transaction(write, join):
             yield
 
     @contextmanager
-    def _transaction(self, write: bool) -> Iterator[None]:
+    def _transaction(self, write: bool, join: bool) -> Iterator[None]:
+        if self._depth and join:
+            if write and not self._writing:
+                raise RuntimeError("a write transaction cannot begin inside a read transaction")
+            yield
+            return
         if self._depth:
             with self._savepoint(write):
                 yield

@@ -99,12 +99,12 @@ class SqlJournal:
         self, messages: Sequence[NewMessage], status: Status, *, actor: str = "system"
     ) -> Sequence[int]:
         actors.check(actor)
-        with self.db.transaction(write=True):
-            last, link, key_id = self.db.rows(
-                "SELECT last_id, link, chain_key FROM journal_head WHERE id = 1"
-                + self.db.dialect.lock_rows)[0]
+        with self.db.transaction(write=True, join=True):  # KeyError comes before a write
+            wanted = sorted({m.answers for m in messages if m.answers is not None})
+            (last, link, key_id, known), history_head = self._heads(wanted)
             key = chain_key(self.keys, key_id)
-            self._check_answers(messages, last)
+            if known != len(wanted):  # some answer no stored message: which, said alone
+                _check_answers(messages, last, self._stored(wanted))
             now, at = self._clock(), chain.timestamp(self._clock())
             batch: dict[str, list[Row]] = {"m": [], "s": [], "a": [], "c": []}
             for n, message in enumerate(messages, start=last + 1):
@@ -117,40 +117,80 @@ class SqlJournal:
                 if message.classification is not None:
                     batch["c"].append(
                         rows.classification_row(n, message.classification, self.keys))
-            for sql, found in ((rows.insert("messages", rows.MESSAGE_COLUMNS), batch["m"]),
-                               (_STATE, batch["s"]),
-                               (rows.insert("attachments", rows.ATTACHMENT_COLUMNS), batch["a"]),
-                               (rows.insert("classifications", rows.CLASSIFICATION_COLUMNS),
-                                batch["c"])):
-                if found:  # an empty batch would still cost PostgreSQL a round trip
-                    self.db.run_many(sql, found)
-            self._history([(n, status, at, None) for n in range(last + 1,
-                                                                last + 1 + len(messages))])
-            self.db.run("UPDATE journal_head SET last_id = ?, link = ? WHERE id = 1",
-                        (last + len(messages), link))
+            history, history_head = self._history(
+                [(n, status, at, None) for n in range(last + 1, last + 1 + len(messages))],
+                history_head)
+            self._write([*(statement for table, columns, found in (
+                ("messages", rows.MESSAGE_COLUMNS, batch["m"]),
+                ("message_state", _STATE_COLUMNS, batch["s"]),
+                ("attachments", rows.ATTACHMENT_COLUMNS, batch["a"]),
+                ("classifications", rows.CLASSIFICATION_COLUMNS, batch["c"]),
+                ("status_history", _HISTORY_COLUMNS, history))
+                for statement in _inserts(table, columns, found)),
+                ("UPDATE journal_head SET last_id = ?, link = ? WHERE id = 1",
+                 (last + len(messages), link)),
+                ("UPDATE journal_head SET last_id = ?, link = ? WHERE id = 3", history_head)])
         return range(last + 1, last + 1 + len(messages))
 
-    def _check_answers(self, messages: Sequence[NewMessage], last: int) -> None:
-        wanted = {m.answers for m in messages if m.answers is not None}
-        known = {id for chunk in _chunks(sorted(wanted)) for (id,) in self.db.rows(
+    def _heads(self, answered: Sequence[int]) -> tuple[Row, Row]:
+        """The message chain's head row and the status chain's (rows 1 and 3, locked in
+        that order), each with how many of ``answered`` are stored messages: what an
+        append reads, in one statement."""
+        many = len(answered) > _CHUNK
+        count = ("0" if many or not answered else
+                 f"(SELECT COUNT(*) FROM messages WHERE id IN ({marks(len(answered))}))")
+        messages, history = self.db.rows(
+            f"SELECT last_id, link, chain_key, {count} FROM journal_head WHERE id IN (1, 3) "
+            "ORDER BY id" + self.db.dialect.lock_rows, () if many else answered)
+        if many:
+            messages = (*messages[:3], len(self._stored(answered)))
+        return messages, history
+
+    def _stored(self, ids: Sequence[int]) -> set[int]:
+        return {id for chunk in _chunks(ids) for (id,) in self.db.rows(
             f"SELECT id FROM messages WHERE id IN ({marks(len(chunk))})", chunk)}
-        for n, message in enumerate(messages, start=last + 1):
-            if message.answers is not None and message.answers not in known:
-                raise KeyError(message.answers)
-            known.add(n)
+
+    def _write(self, statements: Sequence[tuple[str, Sequence[object]]]) -> None:
+        """Writes that return nothing, in order; chained into one statement where the
+        engine allows it and the parameters fit (they touch different tables, so the order
+        PostgreSQL runs a WITH's parts in does not matter; foreign keys are checked after
+        the whole statement)."""
+        params = [p for _, ps in statements for p in ps]
+        if not self.db.dialect.chains_writes or len(statements) < 2 or len(params) > _PARAMETERS:
+            for sql, each in statements:
+                self.db.run(sql, each)
+            return
+        *first, (last, _) = statements
+        parts = ", ".join(f"w{n} AS ({sql})" for n, (sql, _) in enumerate(first))
+        self.db.run(f"WITH {parts} {last}", params)
 
     def set_status(self, id: int, status: Status, *, reason: str | None = None,
                    leaving: Status | None = None) -> None:
         if leaving is not None and not allowed(leaving, status):
             raise TransitionRefused(f"message {id}: no change from {leaving} to {status}")
         leaves = sorted(sources(status) if leaving is None else {leaving})
-        with self.db.transaction(write=True):
-            # the head row before the message's row, as appends take them (see the module)
-            self.db.rows("SELECT last_id FROM journal_head WHERE id = 1"
-                         + self.db.dialect.lock_rows)
-            changed = leaves and self.db.run(
-                "UPDATE message_state SET status = ?, lease_until = NULL WHERE message = ? "
-                f"AND status IN ({marks(len(leaves))})", (status.value, id, *leaves))
+        update = ("UPDATE message_state SET status = ?, lease_until = NULL WHERE message = ? "
+                  f"AND status IN ({marks(len(leaves))})")
+        with self.db.transaction(write=True, join=True):  # refused before it writes
+            # the head rows before the message's row, as appends take them (see the module)
+            _, history_head = self._heads(())
+            (change,), history_head = self._history(
+                [(id, status, chain.timestamp(self._clock()), reason)], history_head)
+            if not leaves:
+                changed = 0
+            elif self.db.dialect.chains_writes:  # the change, its history row and the head
+                changed = self.db.run(
+                    f"WITH changed AS ({update} RETURNING message), history AS (INSERT INTO "
+                    f"status_history ({', '.join(_HISTORY_COLUMNS)}) SELECT message, ?, ?, ?, "
+                    f"CAST(? AS {self.db.dialect.blob}), ? FROM changed) UPDATE journal_head "
+                    "SET last_id = ?, link = ? WHERE id = 3 AND EXISTS (SELECT 1 FROM changed)",
+                    (status.value, id, *leaves, *change[1:], *history_head))
+            else:
+                changed = self.db.run(update, (status.value, id, *leaves))
+                if changed:
+                    self._write([(_HISTORY, change), (
+                        "UPDATE journal_head SET last_id = ?, link = ? WHERE id = 3",
+                        history_head)])
             if not changed:
                 found = self.db.rows("SELECT status FROM message_state WHERE message = ?",
                                      (id,))
@@ -160,24 +200,50 @@ class SqlJournal:
                     f"message {id} is {found[0][0]}: no change to {status}"
                     + (f" from {leaving}" if leaving is not None else ""),
                     current=found[0][0])
-            self._history([(id, status, chain.timestamp(self._clock()), reason)])
 
-    def _history(self, changes: Sequence[tuple[int, Status, str, str | None]]) -> None:
-        """Status changes, each linked after the one before it (the caller holds the head
-        row 1, so no other process is between reading row 3 and writing it)."""
-        count, link, key_id = self.db.rows(
-            "SELECT last_id, link, chain_key FROM journal_head WHERE id = 3")[0]
+    def set_statuses(self, changes: Sequence[tuple[int, Status, str | None]], *,
+                     leaving: Status) -> Sequence[int]:
+        for _, status, _ in changes:
+            if not allowed(leaving, status):
+                raise TransitionRefused(f"no change from {leaving} to {status}")
+        changed: set[int] = set()
+        with self.db.transaction(write=True, join=True):
+            # the head rows before the messages' rows, as appends take them
+            _, history_head = self._heads(())
+            for start in range(0, len(changes), _CHUNK):
+                chunk = changes[start:start + _CHUNK]
+                cases = " ".join("WHEN ? THEN ?" for _ in chunk)
+                changed.update(id for (id,) in self.db.rows(
+                    f"UPDATE message_state SET status = CASE message {cases} END, lease_until "
+                    f"= NULL WHERE message IN ({marks(len(chunk))}) AND status = ? "
+                    "RETURNING message", (*(v for id, status, _ in chunk
+                                            for v in (id, status.value)),
+                                          *(id for id, _, _ in chunk), leaving.value)))
+            at = chain.timestamp(self._clock())
+            history, history_head = self._history(
+                [(id, status, at, reason) for id, status, reason in changes if id in changed],
+                history_head)
+            if history:
+                self._write([*_inserts("status_history", _HISTORY_COLUMNS, history), (
+                    "UPDATE journal_head SET last_id = ?, link = ? WHERE id = 3",
+                    history_head)])
+        return [id for id, _, _ in changes if id in changed]
+
+    def _history(self, changes: Sequence[tuple[int, Status, str, str | None]],
+                 head: Row) -> tuple[list[Row], tuple[int, str]]:
+        """Rows of status changes, each linked after the one before it, and the status
+        chain's head after them; ``head`` is row 3 as read with row 1 locked, so no other
+        process is between reading it and writing it."""
+        count, link, key_id, _ = head
         key = chain_key(self.keys, key_id)
         found = []
         for id, status, at, reason in changes:
             link = chain.status_link(key, link, id, status.value, at, reason)
             found.append((*rows.history_row(id, status, at, reason, self.keys), link))
-        self.db.run_many(_HISTORY, found)
-        self.db.run("UPDATE journal_head SET last_id = ?, link = ? WHERE id = 3",
-                    (count + len(found), link))
+        return found, (count + len(found), link)
 
     def get(self, id: int, *, actor: str = "system") -> StoredMessage:
-        with self.db.transaction(write=actor != SYSTEM):
+        with self.db.transaction(write=actor != SYSTEM, join=True):
             found = self._load(self.db.rows(_SELECT + " WHERE id = ?", (id,)))
             damage = self._damaged.get(id)
             if not found and damage is None:
@@ -192,7 +258,7 @@ class SqlJournal:
     def find(self, query: Query, *, actor: str = "system") -> Sequence[StoredMessage]:
         sql, params = self._where(query)
         select = _SELECT if query.bodies else _SELECT_HEADS
-        with self.db.transaction(write=actor != SYSTEM):
+        with self.db.transaction(write=actor != SYSTEM, join=True):
             found = self._load(self.db.rows(
                 f"{select}{sql} ORDER BY id LIMIT ?", (*params, query.limit)),
                 bodies=query.bodies, attachments=query.attachments)
@@ -225,38 +291,36 @@ class SqlJournal:
         now = self._clock()
         until = chain.timestamp(now + timedelta(seconds=lease_seconds))
         name = hashlib.sha256(name.encode()).hexdigest()
-        with self.db.transaction(write=True):
-            new = self.db.rows(
-                "INSERT INTO inbound_files (name, digest, owner, lease_until, claimed_at) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (name, digest) WHERE settled_at IS NULL "
-                "DO NOTHING RETURNING id", (name, digest, owner, until, chain.timestamp(now)))
-            if new:
-                return FileClaim(new[0][0])
-            taken = self.db.rows(
-                "UPDATE inbound_files SET owner = ?, lease_until = ? WHERE name = ? AND "
-                "digest = ? AND settled_at IS NULL AND (owner = ? OR lease_until <= ?) "
-                "RETURNING id, outcome, message",
-                (owner, until, name, digest, owner, chain.timestamp(now)))
+        # each statement is whole on its own (outside a transaction it commits by itself, one
+        # round trip): a new claim, or else taking over ours or an expired one
+        new = self.db.rows(
+            "INSERT INTO inbound_files (name, digest, owner, lease_until, claimed_at) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (name, digest) WHERE settled_at IS NULL "
+            "DO NOTHING RETURNING id", (name, digest, owner, until, chain.timestamp(now)))
+        if new:
+            return FileClaim(new[0][0])
+        taken = self.db.rows(
+            "UPDATE inbound_files SET owner = ?, lease_until = ? WHERE name = ? AND "
+            "digest = ? AND settled_at IS NULL AND (owner = ? OR lease_until <= ?) "
+            "RETURNING id, outcome, message",
+            (owner, until, name, digest, owner, chain.timestamp(now)))
         return FileClaim(*taken[0]) if taken else None
 
     def keep_file(self, claim: int, *, owner: str, lease_seconds: float) -> bool:
         until = chain.timestamp(self._clock() + timedelta(seconds=lease_seconds))
-        with self.db.transaction(write=True):
-            return bool(self.db.run(
-                "UPDATE inbound_files SET lease_until = ? WHERE id = ? AND owner = ? "
-                "AND settled_at IS NULL", (until, claim, owner)))
+        return bool(self.db.run(  # one statement: committed alone, or with the caller's
+            "UPDATE inbound_files SET lease_until = ? WHERE id = ? AND owner = ? "
+            "AND settled_at IS NULL", (until, claim, owner)))
 
     def decide_file(self, claim: int, outcome: str, message: int | None, *,
                     owner: str) -> bool:
-        with self.db.transaction(write=True):
-            return bool(self.db.run(
-                "UPDATE inbound_files SET outcome = ?, message = ? WHERE id = ? AND owner = ?",
-                (outcome, message, claim, owner)))
+        return bool(self.db.run(  # one statement: committed alone, or with the caller's
+            "UPDATE inbound_files SET outcome = ?, message = ? WHERE id = ? AND owner = ?",
+            (outcome, message, claim, owner)))
 
     def settle_file(self, claim: int) -> None:
-        with self.db.transaction(write=True):
-            self.db.run("UPDATE inbound_files SET settled_at = ? WHERE id = ?",
-                        (chain.timestamp(self._clock()), claim))
+        self.db.run("UPDATE inbound_files SET settled_at = ? WHERE id = ?",  # as above
+                    (chain.timestamp(self._clock()), claim))
 
     def export(self, patient: PersonId, *, actor: str,
                units: tuple[Unit, ...] | None = None) -> Sequence[StoredMessage]:
@@ -338,6 +402,9 @@ class SqlJournal:
             if not dry_run:
                 self._erase(purged)
                 self._log(actor, "purge", purged, f"before {chain.timestamp(before)}")
+                # the API's idempotency keys of sends made before then go with them
+                self.db.run("DELETE FROM idempotency_keys WHERE created_at < ?",
+                            (chain.timestamp(before),))
         return PurgeReport(purged, kept, dry_run)
 
     def _erase(self, ids: Sequence[int]) -> None:
@@ -434,13 +501,15 @@ class SqlJournal:
         classified: dict[int, Row] = {}
         for chunk in _chunks(ids):
             inside = f"IN ({marks(len(chunk))})"
-            for id, *change in self.db.rows(
-                    "SELECT message, status, at, key_id, reason FROM status_history "
-                    f"WHERE message {inside} ORDER BY id", chunk):
-                history[id].append(tuple(change))
-            for answers, id in self.db.rows(
-                    f"SELECT answers, id FROM messages WHERE answers {inside} ORDER BY id", chunk):
-                answered[answers].append(id)
+            # histories and answers in one statement: an answer is a row without a status
+            for id, status, *change, row in self.db.rows(
+                    "SELECT message, status, at, key_id, reason, id FROM status_history "
+                    f"WHERE message {inside} UNION ALL SELECT answers, NULL, NULL, NULL, NULL, "
+                    f"id FROM messages WHERE answers {inside} ORDER BY 6", (*chunk, *chunk)):
+                if status is None:
+                    answered[id].append(row)
+                else:
+                    history[id].append((status, *change))
             for row in self.db.rows(f"SELECT {', '.join(rows.CLASSIFICATION_COLUMNS)} FROM "
                                     f"classifications WHERE message {inside}",
                                     chunk) if bodies else ():
@@ -516,9 +585,30 @@ class SqlJournal:
         self.db.run("UPDATE journal_head SET last_id = ?, link = ? WHERE id = 2", (id, link))
 
 
-_STATE = "INSERT INTO message_state (message, status) VALUES (?, ?)"
-_HISTORY = ("INSERT INTO status_history (message, status, at, key_id, reason, link) "
-            "VALUES (?, ?, ?, ?, ?, ?)")
+_STATE_COLUMNS = ("message", "status")
+_HISTORY_COLUMNS = ("message", "status", "at", "key_id", "reason", "link")
+_HISTORY = rows.insert("status_history", _HISTORY_COLUMNS)
+_PARAMETERS = 30_000  # per statement: SQLite allows 32,766, PostgreSQL 65,535
+
+
+def _inserts(table: str, columns: Sequence[str],
+             found: Sequence[Row]) -> Iterator[tuple[str, list[object]]]:
+    """INSERTs of ``found``, as many rows each as the engines' parameter limits allow."""
+    per = max(1, _PARAMETERS // len(columns))
+    for start in range(0, len(found), per):
+        chunk = found[start:start + per]
+        values = ", ".join([f"({marks(len(columns))})"] * len(chunk))
+        yield (f"INSERT INTO {table} ({', '.join(columns)}) VALUES {values}",
+               [value for row in chunk for value in row])
+
+
+def _check_answers(messages: Sequence[NewMessage], last: int, known: set[int]) -> None:
+    """KeyError unless each answered message is stored (``known``) or comes earlier in
+    ``messages``."""
+    for n, message in enumerate(messages, start=last + 1):
+        if message.answers is not None and message.answers not in known:
+            raise KeyError(message.answers)
+        known.add(n)
 
 
 def _scope(units: Sequence[Unit]) -> tuple[str, list[object]]:

@@ -173,7 +173,7 @@ def _check(row: dict[str, Any], entry: chain.Entry, attachments: list[Row],
             yield f"message {id}: body does not match its digest"
         if row["person"] is not None:
             keys.decrypt(key_id, bytes(row["person"]), rows.where("messages", "person", id))
-        digests = tuple(chain.digest(rows.open_attachment(a, keys, key_id).data)
+        digests = tuple(chain.digest(rows.open_attachment(a, keys, key_id, body).data)
                         for a in attachments)
         if digests != entry.attachment_digests:
             yield f"message {id}: attachments do not match their digests"

@@ -264,7 +264,8 @@ class Reader:
             value = convert(found.text or "")
         except ValueError as exc:
             raise _blamed(exc, found) from None
-        locate(start, element_path(found), line_of(found))
+        if mark() != start:  # the path is worked out only for a warning to carry it
+            locate(start, element_path(found), line_of(found))
         return value
 
     def opt_value(self, name: str, convert: Callable[[str], T]) -> T | None:
@@ -276,7 +277,8 @@ class Reader:
             value = convert(found.text or "")
         except ValueError as exc:
             raise _blamed(exc, found) from None
-        locate(start, element_path(found), line_of(found))
+        if mark() != start:  # the path is worked out only for a warning to carry it
+            locate(start, element_path(found), line_of(found))
         return value
 
     def datetime(self, name: str) -> datetime:
@@ -421,7 +423,8 @@ class _Located:
     def __exit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        locate(self.start, element_path(self.element), line_of(self.element))
+        if mark() != self.start:
+            locate(self.start, element_path(self.element), line_of(self.element))
 
 
 class blame:  # lower case: used like a function, ``with blame(element):``

@@ -194,8 +194,9 @@ class Inbox:
                 if outcome is not None:
                     counts[outcome] += 1
                     taken.append(file)
-        for file in taken:
-            self._settle(file)
+        with self.journal.atomic():  # one commit settles their claims
+            for file in taken:
+                self._settle(file)
 
     def _resume(self, claim: FileClaim) -> str | None:
         """What a claim taken over had decided, when nothing is left to do but settle the

@@ -28,7 +28,6 @@ import hashlib
 import os
 import uuid
 from collections.abc import Callable, Sequence
-from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -137,12 +136,9 @@ class Outbox:
                 outcomes.append((id, Status.SENT, f"channel {channel.name}"))
         finally:
             # one durable commit for the run; killed before it, the messages stay queued
-            # and are published again (a no-op) when their lease runs out
-            with self.journal.atomic():
-                for id, status, reason in outcomes:
-                    with suppress(TransitionRefused):  # answered meanwhile: that stands
-                        self.journal.set_status(id, status, reason=reason,
-                                                leaving=Status.QUEUED)
+            # and are published again (a no-op) when their lease runs out. One answered
+            # meanwhile is no longer queued and is passed over: its answer stands
+            self.journal.set_statuses(outcomes, leaving=Status.QUEUED)
         sent = sum(status is Status.SENT for _, status, _ in outcomes)
         return OutboxRun(sent, len(outcomes) - sent, deferred)
 

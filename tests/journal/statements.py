@@ -2,7 +2,8 @@
 
 Counting is not timing: a test may assert how many statements a referral costs. Every call
 the journal makes through its ``Db`` counts as one statement (``run_many`` as one per row:
-the driver sends each), and each outermost transaction as two (BEGIN and COMMIT).
+the driver sends each), each outermost transaction as two (BEGIN and COMMIT), and each one inside it
+as two as well (SAVEPOINT and RELEASE) unless it joins the outer one.
 """
 
 from __future__ import annotations
@@ -29,13 +30,15 @@ class StatementCounter:
             run_many(sql, rows)
 
         @contextmanager
-        def counted_transaction(*, write: bool) -> Iterator[None]:
+        def counted_transaction(*, write: bool, join: bool = False) -> Iterator[None]:
             if not self._depth:
                 self.transactions += 1
                 self.statements += 2
+            elif not join:
+                self.statements += 2  # SAVEPOINT and RELEASE
             self._depth += 1
             try:
-                with transaction(write=write):
+                with transaction(write=write, join=join):
                     yield
             finally:
                 self._depth -= 1

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from medcom_adapter.errors import TransitionRefused
 from medcom_adapter.journal.interface import SYSTEM, Direction, Journal, Query, Status
 from tests.journal.conftest import Clock, Opener
 from tests.journal.samples import CPR, OTHER_CPR, PDF, receipt, referral
@@ -299,3 +300,21 @@ def test_find_without_attachments_gives_the_bytes_alone(journal: Journal) -> Non
     (bare,) = journal.find(Query(id=id, attachments=False))
     assert full.message.attachments and bare.message.attachments == ()
     assert bare.message == dataclasses.replace(full.message, attachments=())
+
+
+def test_set_statuses_changes_those_still_leaving_and_passes_over_the_rest(
+        journal: Journal) -> None:
+    a, b, c = journal.append_many([referral(1), referral(2), referral(3)], Status.QUEUED)
+    journal.set_status(b, Status.ACKNOWLEDGED)  # answered meanwhile: that stands
+    changed = journal.set_statuses([(a, Status.SENT, None), (b, Status.SENT, None),
+                                    (c, Status.FAILED, "syntaksfejl"), (4711, Status.SENT, None)],
+                                   leaving=Status.QUEUED)
+    assert list(changed) == [a, c]
+    assert [h.status for h in journal.get(a).history] == [Status.QUEUED, Status.SENT]
+    assert [h.status for h in journal.get(b).history] == [Status.QUEUED, Status.ACKNOWLEDGED]
+    assert journal.get(c).history[-1].reason == "syntaksfejl"
+    with pytest.raises(TransitionRefused):  # never allowed: nothing is written
+        journal.set_statuses([(a, Status.QUEUED, None)], leaving=Status.SENT)
+    assert journal.get(a).status is Status.SENT
+    assert journal.set_statuses([], leaving=Status.QUEUED) == []
+    assert journal.verify().intact

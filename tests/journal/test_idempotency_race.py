@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 from pydantic import BaseModel
 
 from medcom_adapter.journal.interface import Journal, Query, Status
+from medcom_adapter.journal.shared import Remembered
+from medcom_adapter.journal.sqlstore import SqlJournal
 from medcom_adapter.service import idempotency
 from tests.journal.conftest import Opener
 from tests.journal.samples import referral
@@ -54,3 +56,15 @@ def test_two_journal_connections_racing_one_key_queue_once(open_store: Opener) -
     assert len(outs) == 1 and len(replays) == 1 and outs[0].ids == [queued[0].id]
     assert replays[0].body == outs[0].model_dump_json().encode()  # type: ignore[attr-defined]
     assert first.verify().intact
+
+
+def test_a_purge_forgets_the_keys_of_sends_before_it(sql_journal: SqlJournal) -> None:
+    old, new = datetime(2024, 1, 1, tzinfo=UTC), datetime(2024, 6, 1, tzinfo=UTC)
+    for key, at in (("old", old), ("new", new)):
+        assert sql_journal.shared.remember("3f9a0c21be77", key, Remembered("r", 201, "{}"),
+                                           at) is None
+    sql_journal.purge(datetime(2024, 3, 1, tzinfo=UTC), dry_run=True)
+    assert sql_journal.shared.remembered("3f9a0c21be77", "old") is not None
+    sql_journal.purge(datetime(2024, 3, 1, tzinfo=UTC))
+    assert sql_journal.shared.remembered("3f9a0c21be77", "old") is None
+    assert sql_journal.shared.remembered("3f9a0c21be77", "new") is not None

@@ -107,8 +107,10 @@ def test_the_state_migration_keeps_each_status_and_lease(tmp_path: Path, keys: K
     old_columns = rows.MESSAGE_COLUMNS[:-1]  # schema 1 had no classification digest
     db.run(rows.insert("messages", old_columns),
            rows.message_row(1, entry, link, message, Status.QUEUED, "system", keys)[:-1])
-    db.run_many(rows.insert("attachments", rows.ATTACHMENT_COLUMNS),
-                rows.attachment_rows(1, message, keys))
+    attached = rows.attachment_rows(1, message, keys)
+    assert all(row[-1] is None for row in attached)  # small: stored whole, as schema 1 did
+    db.run_many(rows.insert("attachments", rows.ATTACHMENT_COLUMNS[:-1]),
+                [row[:-1] for row in attached])
     assert message.classification is not None
     db.run(rows.insert("classifications", rows.CLASSIFICATION_COLUMNS),
            rows.classification_row(1, message.classification, keys))

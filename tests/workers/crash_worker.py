@@ -73,6 +73,11 @@ class _Ticking:
         self._tick()
         self._inner.set_status(id, status, reason=reason, leaving=leaving)
 
+    def set_statuses(self, changes: Sequence[tuple[int, Status, str | None]], *,
+                     leaving: Status) -> Sequence[int]:
+        self._tick()
+        return self._inner.set_statuses(changes, leaving=leaving)
+
     def claim(self, status: Status, limit: int, *, lease_seconds: float = 60.0) -> Sequence[int]:
         self._tick()
         return self._inner.claim(status, limit, lease_seconds=lease_seconds)

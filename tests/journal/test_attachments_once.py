@@ -1,0 +1,80 @@
+"""An attachment whose base64 its message body holds (an XBIN's object) is stored once.
+
+The body is sealed and written anyway; the attachment's row then keeps only where its text
+lies, and reading decodes it from there. The chain still covers the decoded bytes: a body or
+a reference changed outside the journal is found by ``verify``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+
+import pybase64
+import pytest
+
+from medcom_adapter.errors import JournalCorrupt
+from medcom_adapter.journal import in_body
+from medcom_adapter.journal.interface import Attachment, NewMessage, Status
+from medcom_adapter.journal.sqlstore import SqlJournal
+from tests.journal.samples import referral
+
+PDF = b"%PDF-1.4\n" + random.Random(7).randbytes(64 * 1024) + b"\n%%EOF\n"
+
+
+def xbin(pdf: bytes = PDF, *, encoded: bytes | None = None) -> NewMessage:
+    """An XBIN-like letter carrying ``pdf`` in 76-character lines, as our builder writes it."""
+    text = pybase64.encodebytes(pdf) if encoded is None else encoded
+    body = (b"<Emessage><BinaryObject><Object_Base64Encoded>" + text
+            + b"</Object_Base64Encoded></BinaryObject></Emessage>")
+    return dataclasses.replace(
+        referral(1), kind="XBIN02", version="XB0230X", data=body, classification=None,
+        attachments=(Attachment("OBJ-1", "application/pdf", pdf, "Henvisningsskema"),))
+
+
+def _stored(journal: SqlJournal) -> list[tuple[int, str | None]]:
+    return [(len(bytes(data)), span) for data, span in journal.db.rows(
+        "SELECT data, in_body FROM attachments ORDER BY message, position")]
+
+
+def test_an_xbins_object_is_stored_once_and_read_back_exactly(
+        sql_journal: SqlJournal) -> None:
+    id = sql_journal.append(xbin(), Status.QUEUED)
+    ((sealed, span),) = _stored(sql_journal)
+    assert span is not None and sealed < 64  # a sealed empty value, not the PDF again
+    got = sql_journal.get(id)
+    assert got.message.attachments[0].data == PDF
+    assert got.message.data == xbin().data
+    assert sql_journal.verify().intact
+
+
+def test_an_attachment_the_body_does_not_hold_is_stored_whole(
+        sql_journal: SqlJournal) -> None:
+    other = b"%PDF-1.4\n" + random.Random(8).randbytes(4096)
+    sql_journal.append(dataclasses.replace(xbin(), attachments=(
+        Attachment("OBJ-1", "application/pdf", other),)), Status.QUEUED)
+    wrapped_otherwise = pybase64.b64encode(PDF)  # one long line: found all the same
+    sql_journal.append(xbin(encoded=wrapped_otherwise), Status.QUEUED)
+    (first, first_span), (second, second_span) = _stored(sql_journal)
+    assert first_span is None and first > len(other)
+    assert second_span is not None and second < 64
+    assert sql_journal.get(1).message.attachments[0].data == other
+    assert sql_journal.get(2).message.attachments[0].data == PDF
+
+
+def test_the_body_changing_after_the_reference_is_found_by_verify(
+        sql_journal: SqlJournal) -> None:
+    sql_journal.append_many([xbin(), xbin()], Status.QUEUED)
+    start, end = (int(n) for n in _stored(sql_journal)[1][1].split(":"))  # type: ignore[union-attr]
+    sql_journal.db.run("UPDATE attachments SET in_body = ? WHERE message = 2",
+                       (f"{start + 4}:{end}",))  # the object now decodes to other bytes
+    report = sql_journal.verify()
+    assert report.first_broken == 2
+    assert "attachments do not match their digests" in report.problems[0]
+
+
+def test_a_span_that_is_no_base64_is_corrupt() -> None:
+    assert in_body.locate(b"<a>" + pybase64.b64encode(PDF[:500]) + b"</a>", PDF[:500]) is None
+    with pytest.raises(JournalCorrupt, match="holds no base64"):
+        in_body.extract(b"<a>QUJD</a>", "nonsense")
+    assert in_body.locate(xbin().data, PDF[:-1]) is None  # same start, other bytes
