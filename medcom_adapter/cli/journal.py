@@ -137,13 +137,14 @@ def _list(args: argparse.Namespace) -> int:
             print(json.dumps(export.describe(stored, reveal=args.reveal), ensure_ascii=False))
         return done
     print(f"{'ID':>6}  {'STORED (UTC)':<19}  {'DIR':<3}  {'KIND':<8}  {'STATUS':<12}  "
-          f"{'PATIENT':<10}  {'ENVELOPE':<16}  HENVISNING")
+          f"{'CHANNEL':<7}  {'PATIENT':<10}  {'ENVELOPE':<16}  HENVISNING")
     for s in found:
         m = s.message
         who = export.person(str(m.patient), reveal=args.reveal) if m.patient else "-"
         classes = ",".join(h.value for h in m.classification.classes) if m.classification else ""
         print(f"{s.id:>6}  {s.stored_at:%Y-%m-%d %H:%M:%S}  {m.direction.value[:3]:<3}  "
-              f"{m.kind:<8}  {s.status.value:<12}  {who:<10}  {m.envelope_id:<16}  {classes}")
+              f"{m.kind:<8}  {s.status.value:<12}  {export.channel(s) or '-':<7}  {who:<10}  "
+              f"{m.envelope_id:<16}  {classes}")
     return done
 
 

@@ -51,6 +51,13 @@ def patient_zip(messages: Sequence[StoredMessage], *, now: datetime | None = Non
     return buffer.getvalue()
 
 
+def channel(stored: StoredMessage) -> str | None:
+    """The channel an outbound message last left on (``vans``, ``ehmi``), as the outbox
+    noted it in the status history; None before it left (or for what we received)."""
+    return next((h.reason.removeprefix("channel ") for h in reversed(stored.history)
+                 if h.reason is not None and h.reason.startswith("channel ")), None)
+
+
 def describe(stored: StoredMessage, *, reveal: bool = True) -> dict[str, Any]:
     """A message's journal record as JSON-ready data (``reveal`` shows full person ids)."""
     m = stored.message
@@ -62,7 +69,7 @@ def describe(stored: StoredMessage, *, reveal: bool = True) -> dict[str, Any]:
         "patient": None if m.patient is None else person(str(m.patient), reveal=reveal),
         "episode_id": m.episode_id, "answers": m.answers, "answered_by": list(stored.answered_by),
         "stored_at": stored.stored_at.isoformat(), "digest": stored.digest,
-        "status": stored.status.value,
+        "status": stored.status.value, "channel": channel(stored),
         "history": [{"status": h.status.value, "at": h.at.isoformat(), "reason": h.reason}
                     for h in stored.history],
         "attachments": [{"object_id": a.object_id, "content_type": a.content_type,

@@ -16,6 +16,7 @@ from medcom_adapter.journal.memory import MemoryJournal
 from medcom_adapter.kinds import Kind
 from medcom_adapter.sandbox.demo import (
     EHMI_GP,
+    EHMI_GP_SOR,
     REQUESTS,
     UNIT_EAN,
     UNIT_SOR,
@@ -24,6 +25,7 @@ from medcom_adapter.sandbox.demo import (
 )
 from medcom_adapter.sandbox.ehmi_network import EhmiSandbox
 from medcom_adapter.sandbox.harness import Harness
+from medcom_adapter.workers.hooks import CollectingHook
 from medcom_adapter.workers.submit_fhir import queue_care_communication
 
 
@@ -58,3 +60,38 @@ def test_a_km_over_ehmi_is_acknowledged_by_an_envelope_receipt_with_its_eds_repo
     harness.pump()  # nothing more moves: sent once, reported once
     assert len(ehmi.ap.delivered) == 1 and len(ehmi.services.events) == 1
     assert len(journal.find(Query(direction=Direction.INBOUND))) == 1
+
+
+def test_a_km_arriving_over_ehmi_is_delivered_once_and_its_envelope_answered(
+        ehmi: EhmiSandbox) -> None:
+    from datetime import UTC, datetime
+
+    from medcom_adapter.envelopes import sbdh_receipt
+    from medcom_adapter.fhir.carecommunication import to_bundle
+    from medcom_adapter.fhir.threads import new_message
+    from medcom_adapter.fhir.wire import dump_json
+    from medcom_adapter.model.carecommunication import Author, Category, Party
+    from tests.envelopes.messages import CHILD, next_id
+
+    journal = MemoryJournal()
+    directory = ehmi_directory()
+    harness = Harness(journal, directory, unit_ean=UNIT_EAN, ehmi=ehmi)
+    pilot = Party(EHMI_GP_SOR, EHMI_GP, "Lægehuset Eksempel, EHMI-pilot")
+    letter = new_message(sender=pilot, receiver=Party(UNIT_SOR, UNIT_EAN, "PPR"),
+                         patient=CHILD, category=Category.REGARDING_REFERRAL,
+                         text="Tak for henvisningen.", author=Author(
+                             "Lægesen", ("Lone",), role_text="Læge", organisation=pilot),
+                         phone="+4587654321", now=datetime.now(UTC), new_id=next_id)
+    envelope = sbdh.build(sbdh.for_fhir(dump_json(to_bundle(letter)), created=datetime.now(UTC),
+                                        instance_id=next_id()))
+    ehmi.ap.deposit(envelope)
+    ehmi.ap.deposit(envelope)  # the same envelope again, as after a lost receipt
+    harness.pump()
+    [received] = [s for s in journal.find(Query(direction=Direction.INBOUND))
+                  if s.message.kind == Kind.CARE_COMMUNICATION.value]
+    assert isinstance(harness.hook, CollectingHook)
+    assert received.status is Status.DELIVERED and len(harness.hook.deliveries) == 1
+    answers = [sbdh_receipt.read_receipt(r) for r in ehmi.ap.receipts_received]
+    assert len(answers) == 2 and {a.receipt_id for a in answers} == {answers[0].receipt_id}
+    assert all(a.positive and a.original_message_id == letter.message_id for a in answers)
+    assert [r.subtype for r in journal.eds.of_message(letter.message_id)] == ["msg-received"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -47,6 +48,14 @@ def test_the_demo_sends_receives_and_summarises_with_cpr_masked(
     assert "EDS report msg-created-and-sent: delivered as AuditEvent/" in ehmi
     assert "EDS holds 1 report(s)" in ehmi
     assert "SBDHReceipt ebbp-signals-2.0" in received
+    # the journal lists each message with the channel it left on
+    assert main(["journal", "list", "--format", "json", "--kind", "CareCommunication",
+                 "--direction", "outbound"]) == 0
+    listed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert sorted(m["channel"] for m in listed) == ["ehmi", "vans"]
+    assert main(["journal", "list"]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert "CHANNEL" in table[0] and any(" ehmi " in line for line in table)
 
 
 def test_the_demo_without_ehmi_is_vans_only(capsys: pytest.CaptureFixture[str],
