@@ -18,7 +18,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, TypeAlias
 
-from medcom_adapter import catalogue
+from medcom_adapter import catalogue, safe_xml
 from medcom_adapter.catalogue import Envelope
 from medcom_adapter.errors import Issue, MalformedMessage, MedComError, MessageTooLarge
 from medcom_adapter.fhir import versions as fhir_versions
@@ -37,6 +37,8 @@ if TYPE_CHECKING:  # the readers themselves load only when a file of theirs come
 FHIR_NAMESPACE = b"http://hl7.org/fhir"
 VANS_NAMESPACE = b"urn:oio:medcom:vans-envelope:1.0.4"
 SBDH_NAMESPACE = b"http://www.unece.org/cefact/namespaces/StandardBusinessDocumentHeader"
+_ENVELOPE_OF_NAMESPACE = {VANS_NAMESPACE: Envelope.VANS_ENVELOPE,
+                          SBDH_NAMESPACE: Envelope.EHMI_SBDH}
 
 
 class Syntax(StrEnum):
@@ -62,9 +64,11 @@ def sniff(data: bytes) -> Syntax:
     raise MalformedMessage("not a MedCom message: neither XML, EDIFACT nor FHIR JSON")
 
 
-def _is_fhir_xml(data: bytes) -> bool:
-    # OIOXML never mentions the FHIR namespace; a FHIR root element declares it at once
-    return FHIR_NAMESPACE in bytes(data[:2048])
+def _root_namespace(data: bytes) -> bytes | None:
+    # by the root element only: a letter's text may spell out the FHIR or an envelope's
+    # namespace, and that must not make it a FHIR message or an envelope
+    namespace = safe_xml.root_namespace(data)
+    return namespace.encode() if namespace is not None else None
 
 
 FhirMessage: TypeAlias = catalogue.FhirMessage
@@ -95,9 +99,10 @@ def check(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Report:
         return Report(issues=(_issue(exc),))
     if syntax is Syntax.EDIFACT:
         return _check_edifact(data, max_bytes)
-    if syntax is Syntax.FHIR_JSON or _is_fhir_xml(data):
+    root = _root_namespace(data) if syntax is Syntax.XML else None
+    if syntax is Syntax.FHIR_JSON or root == FHIR_NAMESPACE:
         return _check_fhir(data, max_bytes)
-    envelope = _envelope_kind(data)
+    envelope = _ENVELOPE_OF_NAMESPACE.get(root) if root is not None else None
     if envelope is not None:
         return _check_envelope(envelope, data, max_bytes)
     result = emessage.check(data, max_bytes=max_bytes)
@@ -115,10 +120,11 @@ def parse(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Parsed | None:
 
         _check_size(data, max_bytes)
         return interchange.parse(data)
-    envelope = _envelope_kind(data) if syntax is Syntax.XML else None
+    root = _root_namespace(data) if syntax is Syntax.XML else None
+    envelope = _ENVELOPE_OF_NAMESPACE.get(root) if root is not None else None
     if envelope is not None:
         return _parse_envelope(envelope, data, max_bytes)
-    if syntax is Syntax.XML and not _is_fhir_xml(data):
+    if syntax is Syntax.XML and root != FHIR_NAMESPACE:
         return emessage.parse(data, max_bytes=max_bytes)
     report = _check_fhir(data, max_bytes)
     if not report.valid:
@@ -209,13 +215,10 @@ class Enveloped:
     message: Message | None = None
 
 
-_ENVELOPE_HEAD = 4096
-
-
-def _envelope_kind(data: bytes) -> Envelope | None:
-    # the root element declares the envelope's namespace in the first lines
-    head = bytes(data[:_ENVELOPE_HEAD])
-    return next((e for e, ns in _ENVELOPE_NAMESPACES.items() if ns in head), None)
+def envelope_kind(data: bytes) -> Envelope | None:
+    """The transport envelope ``data`` is, by its root element; None for any other file."""
+    root = _root_namespace(data)
+    return _ENVELOPE_OF_NAMESPACE.get(root) if root is not None else None
 
 
 def _open_vans(data: bytes, max_bytes: int) -> tuple[str, VansEnvelope, bytes | None]:
@@ -233,7 +236,6 @@ def _open_sbdh(data: bytes, max_bytes: int) -> tuple[str, Sbdh, bytes | None]:
     return sbdh.PROFILE_VERSION, document, document.content
 
 
-_ENVELOPE_NAMESPACES = {Envelope.VANS_ENVELOPE: VANS_NAMESPACE, Envelope.EHMI_SBDH: SBDH_NAMESPACE}
 _OPENERS: dict[Envelope, Callable[[bytes, int], tuple[str, VansEnvelope | Sbdh, bytes | None]]] = {
     Envelope.VANS_ENVELOPE: _open_vans, Envelope.EHMI_SBDH: _open_sbdh}
 

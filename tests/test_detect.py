@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from medcom_adapter.detect import Syntax, check, parse, sniff
 from medcom_adapter.errors import EdifactTruncated, MalformedMessage
+from medcom_adapter.model.message import Emessage, Envelope
+from medcom_adapter.oioxml import emessage
+from medcom_adapter.oioxml.emessage import Document
+from medcom_adapter.safe_xml import root_namespace
+from tests import samples
 from tests.conftest import official
 
 
@@ -73,3 +80,39 @@ def test_answer_for_what_is_not_a_message_says_why_there_is_no_receipt(data: byt
 
     result = answer(data, now=datetime(2026, 11, 30, 10, 0))
     assert result.receipt is None and "cannot address" in result.reason
+
+
+_ROOT_NAMESPACES = ["http://hl7.org/fhir", "urn:oio:medcom:vans-envelope:1.0.4",
+                    "http://www.unece.org/cefact/namespaces/StandardBusinessDocumentHeader"]
+
+
+@pytest.mark.parametrize("namespace", _ROOT_NAMESPACES)
+@pytest.mark.parametrize("encoding", ["ISO-8859-1", "UTF-8"])
+def test_a_letter_whose_text_spells_a_namespace_is_still_the_letter(namespace: str,
+                                                                    encoding: str) -> None:
+    """What a file is follows from its root element, never from text a letter carries."""
+    base = samples.minimal_referral()
+    referral = dataclasses.replace(base, patient=dataclasses.replace(base.patient,
+                                                                     surname=namespace))
+    data = emessage.build(Emessage(Envelope("ENV0001", samples.WHEN), (referral,)), "XH0131R",
+                          encoding=encoding)
+    assert namespace.encode() in data[:2048]  # where a sniff of the head would see it
+    report = check(data)
+    assert (report.kind, report.version, report.issues) == ("XREF01", "XH0131R", ())
+    parsed = parse(data)
+    assert isinstance(parsed, Document) and parsed.message.letters == (referral,)
+
+
+def test_fhir_xml_is_known_by_its_root_after_a_long_prolog() -> None:
+    data = official("fhir", "carecommunication-5.0.2").glob("Bundle-*.xml")
+    first = next(iter(sorted(data))).read_bytes()
+    declaration, _, rest = first.partition(b"?>")
+    padded = declaration + b"?>\n<!-- " + b"x" * 5000 + b" -->\n" + rest
+    report = check(padded)
+    assert report.valid and report.kind == "CareCommunication", report.issues
+
+
+@pytest.mark.parametrize("data", [b"<a", b"<?xml version='1.0'?>", b"<a xmlns='urn:x'"])
+def test_no_root_element_no_namespace(data: bytes) -> None:
+    assert root_namespace(data) is None
+    assert not check(data).valid

@@ -18,7 +18,7 @@ from datetime import datetime
 from medcom_adapter import catalogue
 from medcom_adapter.catalogue import Envelope
 from medcom_adapter.channels.interface import Carried, Opened
-from medcom_adapter.detect import VANS_NAMESPACE
+from medcom_adapter.detect import envelope_kind
 from medcom_adapter.envelopes import fhir_payload, vans
 from medcom_adapter.errors import MedComError
 from medcom_adapter.journal.interface import Direction, NewMessage
@@ -61,7 +61,7 @@ class VansChannel:
         self._sending.send(parcel)
 
     def open(self, data: bytes, *, clock: Callable[[], datetime]) -> Opened | None:
-        if VANS_NAMESPACE not in bytes(data[:4096]):
+        if envelope_kind(data) is not Envelope.VANS_ENVELOPE:  # by its root, not its text
             return Carried(data, Envelope.EMESSAGE)  # the Emessage is its own envelope
         try:
             envelope = vans.parse(data)

@@ -159,6 +159,7 @@ def _serve(args: argparse.Namespace) -> int:
     from medcom_adapter.service.apikeys import ApiKeys
     from medcom_adapter.service.server import protocol
     from medcom_adapter.service.webhook import CaseSystemWebhooks
+    from medcom_adapter.transport.vans_mailbox import VansMailbox
 
     if (args.certfile is None) != (args.keyfile is None):
         print("medcom-adapter: --certfile and --keyfile go together", file=sys.stderr)
@@ -195,7 +196,9 @@ def _serve(args: argparse.Namespace) -> int:
         # The access log is the application's own (service.correlation): with request ids,
         # launch tokens cut out.
         uvicorn.run(create_app(journal, settings, workers=workers,
-                               checked=workers.checked if workers else None), host=args.host,
+                               checked=workers.checked if workers else None,
+                               quarantine=VansMailbox(args.mailbox) if args.mailbox else None),
+                    host=args.host,
                     port=args.port, server_header=False, log_config=None, access_log=False,
                     http=protocol(), ssl_certfile=args.certfile, ssl_keyfile=args.keyfile)
     finally:

@@ -177,6 +177,23 @@ class PurgeReport:
 
 
 @dataclass(frozen=True, slots=True)
+class Quarantined:
+    """A row left out of reads and claims because it failed to open: what its clear
+    columns say (never its sealed body or person) and why, as ``code: text``."""
+
+    id: int
+    direction: Direction
+    kind: str
+    stored_at: datetime
+    found_at: datetime
+    reason: str
+
+    @property
+    def code(self) -> str:
+        return self.reason.partition(":")[0].strip()
+
+
+@dataclass(frozen=True, slots=True)
 class FileClaim:
     """A received file, claimed by one worker (:meth:`Journal.claim_file`).
 
@@ -357,6 +374,12 @@ class Journal(Protocol):
 
     def quarantined(self) -> Sequence[tuple[int, str]]:
         """Rows left out of reads and claims because they failed to decrypt: (id, why)."""
+        ...
+
+    def quarantined_of(self, units: tuple[Unit, ...], *, actor: str,
+                       patient: PersonId | None = None) -> Sequence[Quarantined]:
+        """The quarantined rows ``units`` sent or received (about ``patient``, when given),
+        from their clear columns, audited as a read under ``actor``."""
         ...
 
     def export(self, patient: PersonId, *, actor: str,

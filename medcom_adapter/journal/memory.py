@@ -29,6 +29,7 @@ from medcom_adapter.journal.interface import (
     FileClaim,
     NewMessage,
     PurgeReport,
+    Quarantined,
     Query,
     Status,
     StatusChange,
@@ -247,6 +248,10 @@ class MemoryJournal:
 
     def quarantined(self) -> Sequence[tuple[int, str]]:
         return ()  # nothing here is sealed, so nothing fails to open
+
+    def quarantined_of(self, units: tuple[Unit, ...], *, actor: str,
+                       patient: PersonId | None = None) -> Sequence[Quarantined]:
+        return ()
 
     def get(self, id: int, *, actor: str = "system") -> StoredMessage:
         with self._lock:

@@ -38,9 +38,11 @@ from medcom_adapter.journal.interface import (
     SYSTEM,
     AuditEntry,
     Checkpoint,
+    Direction,
     FileClaim,
     NewMessage,
     PurgeReport,
+    Quarantined,
     Query,
     Status,
     StoredMessage,
@@ -284,6 +286,24 @@ class SqlJournal:
     def quarantined(self) -> Sequence[tuple[int, str]]:
         return [(id, why) for id, why in self.db.rows(
             "SELECT message, reason FROM quarantined_rows ORDER BY message")]
+
+    def quarantined_of(self, units: tuple[Unit, ...], *, actor: str,
+                       patient: PersonId | None = None) -> Sequence[Quarantined]:
+        scope, params = _scope(units)
+        if patient is not None:
+            indexes = self.keys.indexes(str(patient))
+            scope += f" AND person_index IN ({marks(len(indexes))})"
+            params += indexes
+        with self.db.transaction(write=actor != SYSTEM):
+            found = [Quarantined(id, Direction(direction), kind, rows.moment(stored_at),
+                                 rows.moment(found_at), reason)
+                     for id, direction, kind, stored_at, found_at, reason in self.db.rows(
+                         "SELECT m.id, m.direction, m.kind, m.stored_at, q.found_at, q.reason "
+                         "FROM quarantined_rows q JOIN messages m ON m.id = q.message "
+                         f"WHERE 1 = 1{scope} ORDER BY m.id", params)]
+            if actor != SYSTEM:
+                self._log(actor, "quarantined", tuple(q.id for q in found))
+        return found
 
     # -- received files ------------------------------------------------------------------
     def claim_file(self, name: str, digest: str, *, owner: str,

@@ -9,9 +9,9 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -31,6 +31,7 @@ from medcom_adapter.service.auth import require
 from medcom_adapter.service.context import Kind, LaunchContext
 from medcom_adapter.service.filing import filing_zip
 from medcom_adapter.service.launching import launch_problems
+from medcom_adapter.service.marks import COPY_TO_GP
 from medcom_adapter.service.problems import ApiProblem, FieldError, responses
 from medcom_adapter.service.settings import public_url
 from medcom_adapter.service.state import ServiceState, state
@@ -83,6 +84,9 @@ class UnitIn(_Strict):
 
 class WorkerIn(_Strict):
     name: Text
+    id: Annotated[str, Field(min_length=1, max_length=64, description=(
+        "the worker's own id in the case system (a login or initials): when given, what is "
+        "unread in the mailbox is this worker's, not the unit's"))] | None = None
     title: Text | None = None
     phone: Annotated[str, Field(max_length=25)] | None = None
 
@@ -117,13 +121,28 @@ class RelativeIn(_Strict):
     given_name: Text | None = None
 
 
+class CustodyHolderIn(_Strict):
+    relation: Literal["mor", "far", "uspec_paaroerende"]
+    surname: Text
+    given_name: Text | None = None
+    consent: bool = Field(description="whether this holder consents to the referral")
+
+
 class ReferralIn(ContextIn):
     receiver_sor: str
     reason: Annotated[str, Field(min_length=1, max_length=10000)]
     priority: Literal["elektiv", "akut", "saerlige_forhold"] = "elektiv"
     diagnosis_code: Annotated[str, Field(max_length=20)] | None = None
     diagnosis_text: Text | None = None
-    relative: RelativeIn | None = None
+    relative: RelativeIn | None = Field(None, description=(
+        "a relative who is not a custody holder; not together with custody"))
+    custody: list[CustodyHolderIn] = Field(default_factory=list, max_length=2, description=(
+        "the holders of parental custody (forældremyndighed), one or two, each with their "
+        "consent: the first is the letter's Relative, both and their consent are written in "
+        "its supplementary text"))
+    copy_to_gp: bool = Field(False, description=(
+        "also send the child's GP (patient.gp_sor) a KM with the referral's gist, as its own "
+        "message, queued in the same commit as the referral"))
     classification: list[Henvisning] | None = Field(
         None, description="henvisning classes; default child psychiatry (referrals go to BUP)")
     form: FileIn | None = Field(None, description="the region's referral form, PDF")
@@ -175,6 +194,11 @@ class QueuedOut(BaseModel):
     files: list[str]
 
 
+class ReferralQueuedOut(QueuedOut):
+    copy_to_gp: QueuedOut | None = Field(None, description=(
+        "the KM to the child's GP, when copy_to_gp was asked for"))
+
+
 class SearchIn(_Strict):
     patient_cpr: Annotated[str, Field(min_length=10, max_length=10)] | None = None
     episode_id: Annotated[str, Field(max_length=36)] | None = None
@@ -216,6 +240,7 @@ def _context(body: ContextIn, kind: Kind, key: ApiKey, *, journal: bool = False
             unit_district=unit_address.district, unit_speciality=body.unit.speciality,
             gp_sor=body.patient.gp_sor,
             patient_id_is_replacement=body.patient.replacement,
+            worker_id=body.worker.id,
         )
     except InvalidValue as exc:
         where = exc.location.path if exc.location and exc.location.path else ""
@@ -243,6 +268,13 @@ _FORM_FIELDS = {
     "relative_given_name": ("relative.given_name", "not a name this message allows"),
     "classes": ("classification", "give at least one henvisning class"),
     "form": ("form", "attach the region's referral form as PDF"),
+    **{f"custody{n}_{part}": (f"custody[{n - 1}].{part}", english)
+       for n in (1, 2) for part, english in (
+           ("relation", "not a relation to the child this message allows"),
+           ("surname", "give the custody holder's surname"),
+           ("consent", "say whether this custody holder consents"))},
+    "copy_gp": ("copy_to_gp", "the copy cannot go: the child's GP (patient.gp_sor) is not "
+                              "given, or their letter cannot be built"),
     "reply_to": ("reply_to", "the message answered was received by another unit"),
     "text": ("text", "give the message's text"),
     "topic": ("topic", "give a topic of at most 70 characters (required with category "
@@ -329,19 +361,25 @@ async def launch(body: LaunchIn, request: Request,
     return LaunchOut(url=public_url(s.settings, request, f"/launch/{token}"), expires=expires)
 
 
-@router.post("/referrals", response_model=QueuedOut, status_code=201,
+@router.post("/referrals", response_model=ReferralQueuedOut, status_code=201,
              responses=responses(401, 403, 413, 422))
 async def send_referral(body: ReferralIn, request: Request,
                         key: Annotated[ApiKey, Depends(require("send"))],
                         idempotency_key: IdempotencyKey = None) -> QueuedOut | Response:
     """Build, validate and queue a referral to BUP via DNHF (XREF01 + XBIN01/XBIN02 with
-    the form), with its §126a classification."""
+    the form), with its §126a classification; with custody holders and their consent, and
+    a copy to the child's GP, as the referral page has them."""
     s = state(request)
     send = idempotency.once(idempotency_key, key_id=key.id, path=request.url.path, body=body)
     if send is not None and (earlier := await run_in_threadpool(
             idempotency.replay, s.journal, send)) is not None:
         return earlier
     ctx = _context(body, Kind.REFERRAL, key)
+    if body.relative is not None and body.custody:
+        raise _invalid(FieldError(
+            "relative", "api.invalid-field", "give custody holders or a relative, not both: "
+            "the first custody holder is the letter's relative",
+            detail_da="Angiv forældremyndighedsindehavere eller en pårørende, ikke begge."))
     form = _file(body.form, "form", PDF_ONLY, s) if body.form else None
     classes = tuple(body.classification or (forms.REFERRAL_CLASS,))
     fields = forms.ReferralFields(
@@ -350,9 +388,22 @@ async def send_referral(body: ReferralIn, request: Request,
         relative_relation=body.relative.relation if body.relative else None,
         relative_given_name=body.relative.given_name if body.relative else None,
         relative_surname=body.relative.surname if body.relative else None,
-        classes=classes, form=form)
-    return await _queue(s, key, lambda: forms.referral(s.settings.directory, ctx, fields,
-                                                 now=s.settings.clock()), send)
+        classes=classes, form=form,
+        custody=tuple(forms.CustodyHolder(h.relation, h.surname, h.given_name, h.consent)
+                      for h in body.custody))
+
+    def build() -> tuple[forms.Outgoing, ...]:
+        now = s.settings.clock()
+        referral = forms.referral(s.settings.directory, ctx, fields, now=now)
+        if not body.copy_to_gp:
+            return (referral,)
+        return referral, forms.copy_to_gp(s.settings.directory, ctx, fields,
+                                          referral.receiver, now=now)
+
+    out = await _queue(s, key, build, send, referral=True)
+    if isinstance(out, ReferralQueuedOut) and out.copy_to_gp is not None:
+        s.marks.link(out.id, COPY_TO_GP, out.copy_to_gp.id)  # the status page shows it
+    return out
 
 
 @router.post("/km", response_model=QueuedOut, status_code=201,
@@ -384,36 +435,51 @@ async def send_km(body: KmIn, request: Request,
                             priority=body.priority, attachments=uploads, reply_to=previous,
                             category=body.category.value if body.category else None,
                             henvisning=body.henvisning)
-    return await _queue(s, key, lambda: forms.km(s.settings.directory, ctx, fields,
-                                           now=s.settings.clock()), send)
+    return await _queue(s, key, lambda: (forms.km(s.settings.directory, ctx, fields,
+                                            now=s.settings.clock()),), send)
 
 
-async def _queue(s: ServiceState, key: ApiKey, build: Any,
-                 send: idempotency.Once | None) -> QueuedOut | Response:
+async def _queue(s: ServiceState, key: ApiKey,
+                 build: Callable[[], tuple[forms.Outgoing, ...]],
+                 send: idempotency.Once | None, *, referral: bool = False
+                 ) -> QueuedOut | Response:
     """Builds, validates and journals in a worker thread: a durable commit waits for the
     disk, and on the event loop it would hold up every other request meanwhile. Under an
-    idempotency key, the answer is kept in the commit that queues (see ``idempotency``)."""
+    idempotency key, the answer is kept in the commit that queues (see ``idempotency``).
+    ``build`` gives the letter and what goes with it (a referral's copy to the GP), queued
+    in one commit; a ``referral`` answers with the copy beside the letter."""
     try:
-        outgoing: forms.Outgoing = await run_in_threadpool(build)
+        outgoing = await run_in_threadpool(build)
     except forms.FieldErrors as exc:
         raise _form_problem(exc) from None
 
     def respond(ids: Sequence[int]) -> QueuedOut:
-        return QueuedOut(id=ids[0], ids=list(ids), status="queued",
-                         kind=outgoing.prepared.entries[0].kind,
-                         files=[name for name, _ in outgoing.files])
+        parts, at = [], 0
+        for o in outgoing:  # one journal id per entry, each message's in turn
+            n = len(o.prepared.entries)
+            parts.append(QueuedOut(id=ids[at], ids=list(ids[at:at + n]), status="queued",
+                                   kind=o.prepared.entries[0].kind,
+                                   files=[name for name, _ in o.files]))
+            at += n
+        if not referral:
+            return parts[0]
+        return ReferralQueuedOut(**parts[0].model_dump(),
+                                 copy_to_gp=parts[1] if len(parts) > 1 else None)
+
+    def queue() -> list[int]:
+        queued = s.queue_together(*outgoing, actor=_actor(key))
+        return [i for ids in queued for i in ids]
 
     if send is None:
-        out = respond(await run_in_threadpool(s.queue, outgoing, actor=_actor(key)))
+        out = respond(await run_in_threadpool(queue))
     else:
         answered = await run_in_threadpool(
-            idempotency.queue_once, s.journal, send,
-            lambda: s.queue(outgoing, actor=_actor(key)), respond, status=201,
+            idempotency.queue_once, s.journal, send, queue, respond, status=201,
             now=s.settings.clock())
         if not isinstance(answered, QueuedOut):
             return answered  # another request under the key queued first
         out = answered
-    entry = outgoing.prepared.entries[0]
+    entry = outgoing[0].prepared.entries[0]
     log.info("queued %s for %s", entry.kind, key.name, extra={"fields": {
         "journal_ids": out.ids, "envelope_id": entry.envelope_id, "case_system": key.name}})
     return out

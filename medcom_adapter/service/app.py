@@ -27,6 +27,7 @@ from medcom_adapter.service.drafts import Drafts
 from medcom_adapter.service.kept import KeptFiles
 from medcom_adapter.service.marks import Marks
 from medcom_adapter.service.problems import KeepSubmitted
+from medcom_adapter.service.quarantine import QuarantineFolder
 from medcom_adapter.service.security import BodyLimit, SecurityHeaders
 from medcom_adapter.service.sessions import Sessions
 from medcom_adapter.service.settings import Settings
@@ -50,10 +51,13 @@ class Workers(Protocol):
 
 
 def create_app(journal: Journal, settings: Settings | None = None, *,
-               workers: Workers | None = None, checked: Checked | None = None) -> FastAPI:
+               workers: Workers | None = None, checked: Checked | None = None,
+               quarantine: QuarantineFolder | None = None) -> FastAPI:
     """The application on ``journal``; ``workers`` (see :mod:`medcom_adapter.node`) run while it
     is up, so that what it queues is sent and the answers come in. ``checked``: their node's
-    record of what was validated as it was built, told of what the service queues."""
+    record of what was validated as it was built, told of what the service queues.
+    ``quarantine``: the mailbox whose put-aside received files the pages show to the units
+    they are for."""
     settings = settings or Settings()
 
     @asynccontextmanager
@@ -85,6 +89,7 @@ def create_app(journal: Journal, settings: Settings | None = None, *,
         KeptFiles(journal.shared, settings.clock),
         Marks(journal.shared),
         checked,
+        quarantine,
     )
     app.state.workers = workers
     app.state.metrics = operations.registry(journal)

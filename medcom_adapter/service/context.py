@@ -46,6 +46,7 @@ class LaunchContext:
     unit_speciality: str | None = None
     gp_sor: str | None = None  # the child's own GP: preselected as a KM's receiver
     patient_id_is_replacement: bool = False  # an erstatnings-CPR/eCPR the case system marked
+    worker_id: str | None = None  # the worker's own id in the case system: unread is theirs
 
     def __post_init__(self) -> None:
         for name, check in (("patient.cpr", self._patient_id), ("unit.sor", SorId),

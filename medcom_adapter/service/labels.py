@@ -80,3 +80,16 @@ ACK_ERROR = {
     "MSG_Damaged_durin_transport": "Meddelelsen blev beskadiget under forsendelsen.",
 }
 ACK_ERROR_OTHER = "Meddelelsen overholder ikke MedComs regler."
+
+# Why a message or a received file is in quarantine, by its code; what to do is the same for
+# all: tell the operator the journal number (or the time), nothing is lost meanwhile.
+QUARANTINE = {
+    "local.journal-corrupt": "Meddelelsen er beskadiget eller ændret i journalen: dens "
+                             "indhold passer ikke med kontrolsummen, så den kan ikke åbnes.",
+    "local.journal-key": "Meddelelsen er krypteret med en nøgle, som systemet ikke har adgang "
+                         "til lige nu.",
+    "transport.unreadable": "Den modtagne fil kunne ikke læses fra postkassen.",
+}
+QUARANTINE_MESSAGE_OTHER = "Meddelelsen kan ikke åbnes."
+QUARANTINE_FILE_OTHER = "Den modtagne fil kunne ikke behandles på grund af en fejl i systemet, " \
+                        "ikke i meddelelsen."

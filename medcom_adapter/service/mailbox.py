@@ -14,10 +14,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from medcom_adapter.errors import InvalidValue
-from medcom_adapter.journal.interface import Query
+from medcom_adapter.journal.interface import Quarantined, Query
 from medcom_adapter.model.parties import PersonId, person_id
 from medcom_adapter.service.context import LaunchContext
-from medcom_adapter.service.marks import ANSWERED, OPENED
+from medcom_adapter.service.marks import ANSWERED, opened_by
+from medcom_adapter.service.quarantine import files_for
 from medcom_adapter.service.state import ServiceState, state
 from medcom_adapter.service.views import LETTERS, MessageView, units, views
 from medcom_adapter.service.web import Refused, page, posted, session_of
@@ -35,7 +36,15 @@ def _find(s: ServiceState, ctx: LaunchContext, *, child: bool, patient: PersonId
                            until=until), actor=ctx.actor)
     ids = [m.id for m in found]
     return views(s.journal, s.settings.directory, found, ctx=ctx, now=s.settings.clock(),
-                 answered=s.marks.marked(ids, ANSWERED), opened=s.marks.marked(ids, OPENED))
+                 answered=s.marks.marked(ids, ANSWERED),
+                 opened=s.marks.marked(ids, opened_by(ctx.case_system, ctx.worker_id)))
+
+
+def _quarantined(s: ServiceState, ctx: LaunchContext, *, child: bool) -> list[Quarantined]:
+    """The unit's (or the child's) journal rows that cannot be opened: never delivered,
+    never sent, so the unit is told rather than left waiting."""
+    about = ctx.patient if child or not ctx.journal else None
+    return list(s.journal.quarantined_of(units(ctx), actor=ctx.actor, patient=about))
 
 
 def _show(request: Request, rows: list[MessageView], *, child: bool, status: int = 200,
@@ -43,10 +52,15 @@ def _show(request: Request, rows: list[MessageView], *, child: bool, status: int
           searched: bool = False) -> Response:
     session = session_of(request)
     child = child or not session.context.journal  # the unit's journal was not opened
+    s = state(request)
+    quarantined = _quarantined(s, session.context, child=child)
+    about = session.context.patient if child else None
+    files = files_for(s.quarantine, units(session.context), about) if s.quarantine else []
     return page(request, "mailbox.html", session, status=status, rows=rows, child=child,
                 values=values or {"omfang": "barn" if child else "enhed"}, errors=errors,
                 searched=searched, unread=sum(r.unread for r in rows),
-                refused=sum(r.rank == 1 for r in rows), overdue=sum(r.rank == 2 for r in rows))
+                refused=sum(r.rank == 1 for r in rows), overdue=sum(r.rank == 2 for r in rows),
+                quarantined=quarantined, files=files)
 
 
 @router.get("/postkasse")

@@ -21,6 +21,7 @@ from medcom_adapter.service.drafts import Drafts
 from medcom_adapter.service.forms import Outgoing
 from medcom_adapter.service.kept import KeptFiles
 from medcom_adapter.service.marks import Marks
+from medcom_adapter.service.quarantine import QuarantineFolder
 from medcom_adapter.service.sessions import Sessions
 from medcom_adapter.service.settings import Settings
 from medcom_adapter.service.tokens import LaunchTokens
@@ -38,6 +39,7 @@ class ServiceState:
     kept: KeptFiles
     marks: Marks
     checked: Checked | None = None  # the workers' beside it: what is queued here is validated
+    quarantine: QuarantineFolder | None = None  # the mailbox's, where this process knows it
 
     def queue(self, outgoing: Outgoing, *, actor: str) -> tuple[int, ...]:
         """Journal ids, the letter first, then its binaries (each sent on its own)."""

@@ -15,7 +15,7 @@ from medcom_adapter.errors import MedComError
 from medcom_adapter.journal.interface import Direction, StoredMessage
 from medcom_adapter.service.answers import describe as describe_answer
 from medcom_adapter.service.context import LaunchContext
-from medcom_adapter.service.marks import ANSWERED, COPY_TO_GP, OPENED
+from medcom_adapter.service.marks import ANSWERED, COPY_TO_GP, OPENED, opened_by
 from medcom_adapter.service.pages import threads
 from medcom_adapter.service.plain import describe
 from medcom_adapter.service.preview import Section, danish
@@ -62,6 +62,8 @@ async def status(journal_id: int, request: Request) -> Response:
     inbound = stored.message.direction is Direction.INBOUND
     if inbound:
         s.marks.mark(stored.id, OPENED)  # a person has read it: no longer new in the mailbox
+        if ctx.worker_id is not None:  # and this worker has: no longer new in theirs
+            s.marks.mark(stored.id, opened_by(ctx.case_system, ctx.worker_id))
     delivered = inbound and bool(taken(s.journal, [stored.id], stored.stored_at))
     copies = related(s, s.marks.linked(stored.id, COPY_TO_GP), ctx)
     return page(request, "status.html", session, m=stored, answers=answers,

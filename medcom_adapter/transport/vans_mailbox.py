@@ -79,6 +79,18 @@ class FileNaming:
 
 
 @dataclass(frozen=True, slots=True)
+class QuarantineNote:
+    """A received file put aside because handling it failed: it is tried again from
+    ``retry_at`` (seconds since the epoch), and stays until it is handled."""
+
+    path: Path
+    reason: str  # "ExceptionName: text", or "cannot read it: ..."
+    tries: int
+    put_aside: float
+    retry_at: float | None
+
+
+@dataclass(frozen=True, slots=True)
 class Layout:
     """Folder names inside the mailbox root, as the provider's client sets them up."""
 
@@ -196,12 +208,24 @@ class VansMailbox:
 
     def quarantined(self) -> list[tuple[str, str]]:
         """Files in quarantine and why: (name, reason)."""
+        return [(n.path.name, n.reason) for n in self.quarantine_notes()]
+
+    def quarantine_notes(self) -> list[QuarantineNote]:
+        """Files in quarantine, oldest first, each with why, its tries and its next try."""
         found = []
-        for note in sorted(self.quarantine_dir.glob("*.reason")):
-            name = note.name.removesuffix(".reason")
-            if (self.quarantine_dir / name).exists():
-                found.append((name, str(_note(note).get("reason", ""))))
-        return found
+        for note in self.quarantine_dir.glob("*.reason"):
+            path = self.quarantine_dir / note.name.removesuffix(".reason")
+            try:
+                put_aside = note.stat().st_mtime
+            except FileNotFoundError:
+                continue  # taken meanwhile
+            if path.exists():
+                read = _note(note)
+                retry_at = read.get("retry_at")
+                found.append(QuarantineNote(
+                    path, str(read.get("reason", "")), _tries(note), put_aside,
+                    float(retry_at) if isinstance(retry_at, float | int) else None))
+        return sorted(found, key=lambda n: (n.put_aside, n.path.name))
 
     def _retry_quarantined(self) -> None:
         now = time.time()

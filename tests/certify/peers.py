@@ -17,9 +17,10 @@ from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
 
+from medcom_adapter.catalogue import Envelope
 from medcom_adapter.certify.deliveries import on_the_wire, renew
 from medcom_adapter.certify.scenarios import Scenario
-from medcom_adapter.detect import VANS_NAMESPACE, Enveloped, check
+from medcom_adapter.detect import Enveloped, check, envelope_kind
 from medcom_adapter.envelopes import fhir_payload, vans
 from medcom_adapter.fhir import acknowledgement, carecommunication, wire
 from medcom_adapter.fhir.threads import forward, new_message, reply
@@ -51,7 +52,7 @@ class Fault(StrEnum):
 
 
 def _is_envelope(data: bytes) -> bool:
-    return VANS_NAMESPACE in bytes(data[:4096])
+    return envelope_kind(data) is Envelope.VANS_ENVELOPE
 
 
 class _Faulty:

@@ -142,6 +142,25 @@ def test_the_inbox_opens_what_arrives_on_each_channel() -> None:
     assert mailbox.provider.collect() == []
 
 
+def test_a_letter_that_spells_the_vans_namespace_is_not_taken_for_an_envelope() -> None:
+    """The VANS channel knows an envelope by its root element, not by text in a letter."""
+    import dataclasses
+
+    from medcom_adapter.model.message import Emessage
+    from medcom_adapter.model.message import Envelope as EmessageEnvelope
+    from medcom_adapter.oioxml import emessage
+    from tests import samples
+
+    base = samples.minimal_referral()
+    referral = dataclasses.replace(base, patient=dataclasses.replace(
+        base.patient, surname=vans.NAMESPACE))
+    data = emessage.build(Emessage(EmessageEnvelope("ENV0001", samples.WHEN), (referral,)),
+                          "XH0131R")
+    assert vans.NAMESPACE.encode() in data[:4096]
+    opened = VansChannel(MemoryTransport()).open(data, clock=lambda: datetime.now(UTC))
+    assert opened == Carried(data, Envelope.EMESSAGE)
+
+
 def test_channels_are_built_in_node_wire_only() -> None:
     """The CLI, the service and the sandbox get their channels from ``node.wire``; the
     workers fall back to VANS over a bare transport only when given no channels."""

@@ -3,14 +3,17 @@ table, claims on received files, the journal's own identity, quarantined rows.""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from medcom_adapter.errors import JournalCorrupt, TransitionRefused
-from medcom_adapter.journal.interface import Journal, Query, Status
+from medcom_adapter.journal.interface import Direction, Journal, Query, Status
+from medcom_adapter.journal.shared import Unit
 from medcom_adapter.journal.sqlstore import SqlJournal
 from medcom_adapter.reliable.states import TRANSITIONS, allowed, final
 from tests.journal.conftest import Clock, Opener
-from tests.journal.samples import referral
+from tests.journal.samples import OTHER_CPR, UNIT, referral
 
 
 def test_the_state_table_names_every_status_and_final_ones_lead_nowhere() -> None:
@@ -100,3 +103,26 @@ def test_a_row_that_fails_to_decrypt_is_quarantined_and_the_rest_flows(
     sql_journal.db.run("UPDATE messages SET body = ? WHERE id = ?", (sealed, ids[1]))
     assert sql_journal.verify().intact
     assert sql_journal.quarantined() == []  # it opens again: back in the flow
+
+
+def test_quarantined_rows_are_read_in_the_units_scope_and_audited(
+    sql_journal: SqlJournal,
+) -> None:
+    ours = Unit(UNIT.value, "5790000123456")
+    ids = sql_journal.append_many([referral(1), referral(2, patient=OTHER_CPR),
+                                   dataclasses.replace(referral(3), sender_sor="999")],
+                                  Status.QUEUED)
+    for id in ids:
+        (sealed,) = sql_journal.db.rows("SELECT body FROM messages WHERE id = ?", (id,))[0]
+        sql_journal.db.run("UPDATE messages SET body = ? WHERE id = ?",
+                           (bytes(sealed[:-1]) + bytes([sealed[-1] ^ 1]), id))
+    assert sql_journal.find(Query()) == []
+    found = sql_journal.quarantined_of((ours,), actor="cli:tester")
+    assert [(q.id, q.direction, q.kind, q.code) for q in found] == [
+        (ids[0], Direction.OUTBOUND, "XREF01", "local.journal-corrupt"),
+        (ids[1], Direction.OUTBOUND, "XREF01", "local.journal-corrupt")]
+    assert [q.id for q in sql_journal.quarantined_of((ours,), actor="cli:tester",
+                                                     patient=OTHER_CPR)] == [ids[1]]
+    assert sql_journal.quarantined_of((Unit("888"),), actor="cli:tester") == []
+    reads = [e.message_ids for e in sql_journal.audit_log() if e.action == "quarantined"]
+    assert reads == [(ids[0], ids[1]), (ids[1],), ()]
