@@ -23,6 +23,7 @@ from datetime import datetime
 from medcom_adapter import catalogue
 from medcom_adapter.catalogue import Envelope
 from medcom_adapter.channels.interface import Carried, Opened
+from medcom_adapter.detect import envelope_kind
 from medcom_adapter.ehmi.eds import Reporter, Subtype
 from medcom_adapter.envelopes import sbdh, sbdh_receipt
 from medcom_adapter.errors import MedComError
@@ -83,7 +84,7 @@ class EhmiChannel:
         return self._clock() if self._clock is not None else datetime.now(UTC)
 
     def open(self, data: bytes, *, clock: Callable[[], datetime]) -> Opened | None:
-        if sbdh.NAMESPACE.encode() not in bytes(data[:4096]):
+        if envelope_kind(data) is not Envelope.EHMI_SBDH:  # by its root, not its text
             return None
         try:
             document = sbdh.parse(data)

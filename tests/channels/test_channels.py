@@ -183,3 +183,23 @@ def test_channels_are_built_in_node_wire_only() -> None:
             if name in {"Channels", "VansChannel", "EhmiChannel", "channels_of"}:
                 found.append(f"{path.relative_to(package)}:{node.lineno}: {name}")
     assert found == []
+
+
+def test_a_letter_that_spells_the_sbdh_namespace_is_not_taken_for_an_ehmi_envelope() -> None:
+    """The EHMI channel too knows its envelope by the root element."""
+    import dataclasses
+
+    from medcom_adapter.channels.ehmi import EhmiChannel
+    from medcom_adapter.envelopes import sbdh
+    from medcom_adapter.model.message import Emessage
+    from medcom_adapter.model.message import Envelope as EmessageEnvelope
+    from medcom_adapter.oioxml import emessage
+    from tests import samples
+
+    base = samples.minimal_referral()
+    referral = dataclasses.replace(base, patient=dataclasses.replace(
+        base.patient, surname=sbdh.NAMESPACE))
+    data = emessage.build(Emessage(EmessageEnvelope("ENV0001", samples.WHEN), (referral,)),
+                          "XH0131R")
+    assert sbdh.NAMESPACE.encode() in data[:4096]
+    assert EhmiChannel(MemoryTransport()).open(data, clock=lambda: datetime.now(UTC)) is None
