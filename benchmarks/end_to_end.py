@@ -203,12 +203,12 @@ class _Commits:
         original = db.transaction
 
         @contextmanager
-        def transaction(*, write: bool) -> Iterator[None]:
+        def transaction(*, write: bool, join: bool = False) -> Iterator[None]:
             if write and not counting._depth:
                 counting.commits += 1
             counting._depth += 1
             try:
-                with original(write=write):
+                with original(write=write, join=join):
                     yield
             finally:
                 counting._depth -= 1

@@ -36,7 +36,7 @@ LOOKUPS = 200
 BATCH = 5000
 APPEND_TARGET = 500.0
 LOOKUP_TARGET_MS = 10.0
-READER = "bench:caseworker"  # a person's reads are audited, the adapter's own are not
+READER = "cli:caseworker"  # a person's reads are audited, the adapter's own are not
 BODY = b"<Emessage>" + b"x" * 1000 + b"</Emessage>"  # between a receipt and a letter
 
 
