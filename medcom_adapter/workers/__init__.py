@@ -7,7 +7,8 @@
   and marks them ``sent``; what is overdue and what may be resent, ``reliable.outbound``
   decides.
 - :mod:`.reading` reads each received file once, in a pure step: its channel opens the
-  envelope, :mod:`.read_oioxml` or :mod:`.read_fhir` reads and validates the message.
+  envelope, :mod:`.read_oioxml`, :mod:`.read_edifact` or :mod:`.read_fhir` reads and
+  validates the message.
 - :class:`.inbox.Inbox` journals what was read as ``reliable.inbound`` decides, queues the
   receipt or acknowledgement it is owed, delivers it to the hook and only then settles the
   file.
