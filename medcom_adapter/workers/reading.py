@@ -10,18 +10,23 @@ the bytes again.
 Readers are chosen by the envelope: OIOXML Emessages (:mod:`.read_oioxml`), EDIFACT
 interchanges (:mod:`.read_edifact`), FHIR messages
 from a VANSEnvelope or an ehmiSBDH (:mod:`.read_fhir`). A new syntax is a reader and a row.
+
+What is read is marked with the channel it arrived on, and so is the answer it is owed: the
+answer leaves the way its message came, also to a sender the directory does not list.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 from medcom_adapter.catalogue import Envelope
 from medcom_adapter.channels import Carried, Channels
-from medcom_adapter.errors import UnknownMessage
+from medcom_adapter.errors import MedComError, UnknownMessage
+from medcom_adapter.journal.interface import NewMessage
 from medcom_adapter.transport.interface import Transport
 from medcom_adapter.workers import read_edifact, read_fhir, read_oioxml
-from medcom_adapter.workers.received import Context, Reading
+from medcom_adapter.workers.received import AnswerIn, Context, Reading
 
 Reader = Callable[[Carried, Context], Reading]
 READERS: dict[Envelope, Reader] = {
@@ -35,10 +40,24 @@ READERS: dict[Envelope, Reader] = {
 def read(channels: Channels, data: bytes, context: Context, *,
          transport: Transport | None = None) -> Reading:
     """What the file ``data`` that arrived on ``transport`` is, read once."""
-    opened = channels.open(data, clock=context.clock, transport=transport)
+    channel, opened = channels.open(data, clock=context.clock, transport=transport)
     if not isinstance(opened, Carried):
-        return opened  # the envelope alone says what it is
+        return arrived(opened, channel.name)  # the envelope alone says what it is
     reader = READERS.get(opened.envelope)
     if reader is None:
         raise UnknownMessage(f"no reader for what a {opened.envelope.value} carries")
-    return reader(opened, context)
+    return arrived(reader(opened, context), channel.name)
+
+
+def arrived(reading: Reading, channel: str) -> Reading:
+    """``reading`` marked as arrived on ``channel``, and so is the answer it is owed."""
+    entry = dataclasses.replace(reading.entry, channel=channel)
+    if isinstance(reading, AnswerIn):
+        return dataclasses.replace(reading, entry=entry)
+    owed = reading.owed
+
+    def answer(answers: int, refusal: MedComError | None) -> NewMessage | None:
+        found = owed(answers, refusal)
+        return None if found is None else dataclasses.replace(found, channel=channel)
+
+    return dataclasses.replace(reading, entry=entry, owed=answer)
