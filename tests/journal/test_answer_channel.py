@@ -59,20 +59,21 @@ def test_an_answer_to_a_sender_missing_from_the_directory_leaves_the_way_it_came
     hook = CollectingHook()
     assert Inbox(journal, None, hook, channels=channels, directory=directory,
                  lease_seconds=60).run_once().delivered == 1
-    assert Outbox(journal, None, directory, channels=channels).run_once().sent == 1
+    # EHMI: the envelope receipt and the Acknowledgement; VANS: the Acknowledgement
+    answers = 2 if arrival == "ehmi" else 1
+    assert Outbox(journal, None, directory, channels=channels).run_once().sent == answers
 
     [received] = journal.find(Query(direction=Direction.INBOUND))
     assert received.message.channel == arrival and export.channel(received) == arrival
     assert export.describe(received, reveal=False)["channel"] == arrival
-    [ack] = [journal.get(a) for a in received.answered_by]
-    assert ack.message.kind == Kind.ACKNOWLEDGEMENT.value
-    assert ack.message.receiver_ean == EHMI_GP and ack.status is Status.SENT
-    assert export.channel(ack) == arrival
+    sent = [journal.get(a) for a in received.answered_by]
+    assert len(sent) == answers
+    assert all(s.status is Status.SENT and export.channel(s) == arrival for s in sent)
+    [ack] = [s for s in sent if s.message.kind == Kind.ACKNOWLEDGEMENT.value]
+    assert ack.message.receiver_ean == EHMI_GP
     published = on[arrival].provider.collect()
     assert on[other].provider.collect() == []  # nothing left on the node's first channel
-    # VANS: the acknowledgement; EHMI: the envelope receipt at once, then the acknowledgement
-    assert len(published) == (2 if arrival == "ehmi" else 1)
-    [carrying] = [d for _, d in published if ack.message.message_id.encode() in d]
-    assert carrying == published[-1][1]
+    assert len(published) == answers
+    assert len([d for _, d in published if ack.message.message_id.encode() in d]) == 1
     verify = getattr(journal, "verify", None)
     assert verify is None or verify().intact  # the channel is in the chain, links hold

@@ -24,6 +24,7 @@ from medcom_adapter.transport.interface import Parcel
 from medcom_adapter.transport.memory import MemoryTransport
 from medcom_adapter.workers.hooks import CollectingHook
 from medcom_adapter.workers.inbox import Inbox
+from medcom_adapter.workers.outbox import Outbox
 from tests.envelopes.messages import cc_bytes, next_id
 from tests.journal.conftest import ROOT
 
@@ -145,6 +146,11 @@ def test_what_the_access_point_drops_is_read_only_when_whole_and_delivered_once(
     (inbox / "again.xml").write_bytes(data)  # the same envelope dropped again
     run = worker.run_once()
     assert (run.delivered, run.duplicates) == (0, 1) and len(hook.deliveries) == 1
-    # each drop was answered on the same folders with the envelope receipt it asked for
+    # each drop is answered on the same folders with the envelope receipt it asked for (the
+    # same envelope again gets the very same receipt again), the letter with its
+    # Acknowledgement once
+    assert Outbox(journal, None, None, channels=channels).run_once().sent == 3
+    acks = [p for p in visible(tmp_path / "out") if p.name.startswith("Acknowledgement_")]
+    assert len(acks) == 1
     receipts = [p for p in visible(tmp_path / "out") if p.name.startswith("SBDHReceipt_")]
-    assert len(receipts) == 2
+    assert len(receipts) == 2 and receipts[0].read_bytes() == receipts[1].read_bytes()
