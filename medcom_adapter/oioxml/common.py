@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, time
-from types import TracebackType
+from types import MappingProxyType, TracebackType
 from typing import TypeVar
 
 import pybase64
@@ -51,6 +51,7 @@ from medcom_adapter.oioxml.versions import ObjectIdForm, Version
 
 T = TypeVar("T")
 Element = etree._Element
+_NONE_LIFTED: Mapping[str, bytes] = MappingProxyType({})
 
 
 class Writer:
@@ -213,10 +214,14 @@ def spell_id(value: str, form: ObjectIdForm) -> str:
 
 
 class Reader:
-    """Reads children of one MedCom element; failures point at the element."""
+    """Reads children of one MedCom element; failures point at the element.
 
-    def __init__(self, element: Element) -> None:
+    ``lifted``: the base64 objects taken out of the file before it was parsed, by the
+    placeholder text each left (:mod:`medcom_adapter.oioxml.lifted`)."""
+
+    def __init__(self, element: Element, lifted: Mapping[str, bytes] = _NONE_LIFTED) -> None:
         self.element = element
+        self.lifted = lifted
         tag = element.tag
         self._prefix = tag[: tag.rfind("}") + 1]  # "{namespace}", shared by the children
         # one pass over the children instead of a find() per field (a hot path)
