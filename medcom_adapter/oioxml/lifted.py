@@ -24,7 +24,7 @@ import binascii
 import io
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 import pybase64
@@ -144,7 +144,18 @@ def decode(text: memoryview) -> tuple[bytes, int]:
     out.seek(len(text) // 4 * 3 + 2)
     out.write(b"\0")
     out.seek(0)
-    carry, breaks, at = b"", 0, 0
+    breaks = 0
+    for piece, lfs in pieces(text):
+        out.write(piece)
+        breaks += lfs
+    out.truncate()
+    return out.getvalue(), breaks
+
+
+def pieces(text: memoryview) -> Iterator[tuple[bytes, int]]:
+    """:func:`decode` a chunk at a time: each chunk's bytes and its LFs (NotBase64 as
+    soon as the text is found not to be strict base64)."""
+    carry, at = b"", 0
     while at < len(text):
         upto = min(at + _CHUNK, len(text))
         if text[upto - 1] == 13:  # CR: its LF comes into this chunk too
@@ -154,18 +165,16 @@ def decode(text: memoryview) -> tuple[bytes, int]:
         lines = raw.replace(b"\n", b"")
         if b"\r" in lines or b" " in lines or b"\t" in lines:
             lines = raw.translate(None, _WHITESPACE)
-            breaks += _lfs(raw)
+            breaks = _lfs(raw)
         else:
-            breaks += len(raw) - len(lines)
+            breaks = len(raw) - len(lines)
         piece = carry + lines
         keep = len(piece) % 4 or 4  # the last quad waits: padding may only end the text
         head, carry = piece[:-keep], piece[-keep:]
         if b"=" in head:
             raise NotBase64("padding before the end")
-        out.write(_strict(head))
-    out.write(_strict(carry))
-    out.truncate()
-    return out.getvalue(), breaks
+        yield _strict(head), breaks
+    yield _strict(carry), 0
 
 
 def _lfs(raw: bytes) -> int:
