@@ -255,6 +255,14 @@ class MemoryJournal:
             self._open_files[(name, digest)] = id
             return FileClaim(id)
 
+    def claim_files(self, files: Sequence[tuple[str, str]], *, owner: str,
+                    lease_seconds: float) -> Sequence[FileClaim | None]:
+        with self._lock:
+            first = {file: n for n, file in reversed(list(enumerate(files)))}
+            return [self.claim_file(name, digest, owner=owner, lease_seconds=lease_seconds)
+                    if first[(name, digest)] == n else None
+                    for n, (name, digest) in enumerate(files)]
+
     def keep_file(self, claim: int, *, owner: str, lease_seconds: float) -> bool:
         with self._lock:
             f = self._files[claim]
@@ -272,6 +280,17 @@ class MemoryJournal:
             self._set_file(claim, dataclasses.replace(self._files[claim], outcome=outcome,
                                                       message=message))
             return True
+
+    def decide_files(self, decisions: Sequence[tuple[int, str, int | None]], *,
+                     owner: str) -> Sequence[int]:
+        with self._lock:
+            return [claim for claim, outcome, message in decisions
+                    if self.decide_file(claim, outcome, message, owner=owner)]
+
+    def settle_files(self, claims: Sequence[int]) -> None:
+        with self._lock:
+            for claim in claims:
+                self.settle_file(claim)
 
     def settle_file(self, claim: int) -> None:
         with self._lock:
@@ -450,6 +469,9 @@ class MemoryJournal:
         sets: list[dict[int, None]] = [self._by_field.get(key, {}) for key in _keys(query)]
         if query.status is not None:
             sets.append(self._by_status.get(query.status, {}))
+        if query.message_ids is not None:
+            sets.append({id: None for value in query.message_ids
+                         for id in self._by_field.get(("message", value), {})})
         if not sets:
             return list(self._records)
         smallest = sets[0]
