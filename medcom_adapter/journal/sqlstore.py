@@ -376,6 +376,11 @@ class SqlJournal:
             self.db.run(f"UPDATE inbound_files SET settled_at = ? WHERE id IN "
                         f"({marks(len(chunk))})", (at, *chunk))
 
+    def file_in_hand(self, message: int, *, besides: int) -> bool:
+        return bool(self.db.rows(
+            "SELECT 1 FROM inbound_files WHERE message = ? AND id <> ? AND settled_at IS NULL "
+            "LIMIT 1", (message, besides)))
+
     def export(self, patient: PersonId, *, actor: str,
                units: tuple[Unit, ...] | None = None) -> Sequence[StoredMessage]:
         indexes = self.keys.indexes(str(patient))
