@@ -58,8 +58,10 @@ def arrived(reading: Reading, channel: str) -> Reading:
     entry = dataclasses.replace(reading.entry, channel=channel)
     envelope = reading.transport_envelope
     if envelope is not None:  # its receipt goes back, and it is kept, the same way
+        refused = envelope.refused
         envelope = dataclasses.replace(
-            envelope, refused=dataclasses.replace(envelope.refused, channel=channel),
+            envelope, refused=None if refused is None else dataclasses.replace(
+                refused, channel=channel),
             receipt=None if envelope.receipt is None else _bound(envelope.receipt, channel))
     if isinstance(reading, AnswerIn):
         return dataclasses.replace(reading, entry=entry, transport_envelope=envelope)

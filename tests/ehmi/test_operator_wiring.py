@@ -68,6 +68,11 @@ def adapter(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]
                           capture_output=True, text=True, timeout=300)
 
 
+def codes(ehmi: EhmiSandbox) -> list[str]:
+    """The events EDS holds reports of, in the order they came."""
+    return [e["subtype"][0]["code"] for e in ehmi.services.events]
+
+
 def queue_km(env: dict[str, str]) -> int:
     journal = open_journal(env=env)
     try:
@@ -98,8 +103,9 @@ def test_poll_configured_by_environment_sends_a_km_over_ehmi_exactly_once(
     assert "receipts 1" in second.stdout
     third = adapter(*poll, env=env)  # nothing is left to move
     assert third.returncode == 0, third.stderr
-    assert len(ehmi.ap.delivered) == 1 and len(ehmi.services.events) == 1
-    assert len(ehmi.ap.receipts_sent) == 1
+    assert len(ehmi.ap.delivered) == 1 and len(ehmi.ap.receipts_sent) == 1
+    # the EUA's report of the letter, and the MSH's of the envelope receipt taken in
+    assert codes(ehmi) == ["msg-created-and-sent", "msg-received-and-finalized"]
     journal = open_journal(env=env)
     try:
         sent = journal.get(id)
@@ -125,7 +131,7 @@ def test_serve_configured_by_environment_sends_a_km_over_ehmi(
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 120  # a bound on waiting, not a timing assertion
-        while (not ehmi.services.events or not ehmi.ap.receipts_sent) \
+        while len(ehmi.services.events) < 2 \
                 and serve.poll() is None and time.monotonic() < deadline:
             time.sleep(0.2)
     finally:
@@ -133,8 +139,7 @@ def test_serve_configured_by_environment_sends_a_km_over_ehmi(
         _, log = serve.communicate(timeout=60)
     assert "EHMI access point https://localhost" in log  # the start-up log says where
     assert len(ehmi.ap.delivered) == 1, log
-    [event] = ehmi.services.events
-    assert event["subtype"][0]["code"] == "msg-created-and-sent"
+    assert codes(ehmi) == ["msg-created-and-sent", "msg-received-and-finalized"], log
 
 
 @pytest.mark.parametrize("command", ["poll", "run", "serve"])
@@ -197,4 +202,44 @@ def test_poll_hands_over_through_the_folder_pair(ehmi: EhmiSandbox, tmp_path: Pa
         assert answer.message.channel == "ehmi"
     finally:
         journal.close()
-    assert len(ehmi.ap.delivered) == 1 and len(ehmi.services.events) == 1
+    assert len(ehmi.ap.delivered) == 1
+    assert codes(ehmi) == ["msg-created-and-sent", "msg-received-and-finalized"]
+
+
+def test_the_eer_look_up_from_settings_sends_a_receiver_registered_on_ehmi_over_ehmi(
+        ehmi: EhmiSandbox, tmp_path: Path) -> None:
+    """The directory still lists the practice on VANS; EER says it takes CareCommunication
+    5.0 on EHMI, and that wins. A location number EER lists nothing for is left to the
+    directory. EER is asked once per location number while its answer is kept."""
+    import dataclasses
+
+    from medcom_adapter.addressing.directory import Directory
+    from medcom_adapter.ehmi_client.side import from_env
+    from medcom_adapter.journal.interface import NewMessage
+    from medcom_adapter.journal.memory import MemoryJournal
+    from medcom_adapter.node import wire
+    from medcom_adapter.sandbox.ehmi_services import eer_endpoint
+    from medcom_adapter.transport.memory import MemoryTransport
+    from tests.ehmi.test_eer import CC
+
+    ehmi.services.endpoints.append(eer_endpoint(EHMI_GP, "EerMessagingEdeliveryFhir", [CC],
+                                                address="https://ap.example/as4"))
+    vans_only = ehmi_directory()
+    vans_only = Directory(tuple(dataclasses.replace(r, channels=("vans",))
+                                for r in vans_only.receivers), vans_only.dnhf)
+    journal = MemoryJournal()
+    side = from_env(ehmi.env(), journal, lease_seconds=60)
+    assert side is not None and side.lookup is not None
+    try:
+        node = wire(journal, vans_only, MemoryTransport(), ehmi=side)
+
+        def letter(to: str) -> NewMessage:
+            return NewMessage(Direction.OUTBOUND, "CareCommunication", "5.0", b"", "e", "m",
+                              receiver_ean=to)
+
+        assert node.channels.for_message(letter(EHMI_GP)).name == "ehmi"
+        assert node.channels.for_message(letter(EHMI_GP)).name == "ehmi"
+        assert node.channels.for_message(letter(GP_EAN)).name == "vans"  # not in EER
+        assert ehmi.services.eer_searches == 2  # one per location number, then kept
+    finally:
+        side.close()
