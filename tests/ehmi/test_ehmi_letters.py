@@ -6,7 +6,9 @@ over EHMI and acknowledges it; nothing of it travels on VANS."""
 from __future__ import annotations
 
 import dataclasses
+import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -16,6 +18,9 @@ from medcom_adapter.envelopes import letter_payload, sbdh
 from medcom_adapter.envelopes.sbdh import ScopeType
 from medcom_adapter.journal.interface import Direction, Query, Status
 from medcom_adapter.journal.memory import MemoryJournal
+from medcom_adapter.model.identifiers import Gln, LocationNumber
+from medcom_adapter.model.message import Emessage, Envelope
+from medcom_adapter.oioxml import emessage
 from medcom_adapter.sandbox.counterparts import Department, Dnhf, GpSystem
 from medcom_adapter.sandbox.demo import (
     EHMI_GP,
@@ -28,7 +33,9 @@ from medcom_adapter.sandbox.demo import (
 )
 from medcom_adapter.sandbox.ehmi_network import EhmiSandbox
 from medcom_adapter.sandbox.harness import Harness
+from medcom_adapter.workers.hooks import CollectingHook
 from medcom_adapter.workers.submit import queue_km, queue_referral
+from tests import samples
 from tests.workers.test_end_to_end import request
 
 PROEVE_BUP = {"ean": "5790000555550", "identifier": "7770123",
@@ -117,3 +124,35 @@ def test_a_km_letter_travels_over_ehmi_to_the_pilot_practice_and_is_receipted_on
     _nothing_on_vans(harness)
     wrapped = sbdh.parse(sbdh.build(ehmi.ap.letter_receipts[0]))
     assert (wrapped.sender_sor, wrapped.receiver_sor) == (EHMI_GP_SOR, UNIT_SOR)
+
+
+def test_a_km_letter_arriving_over_ehmi_is_delivered_once_and_receipted_over_ehmi(
+        ehmi: EhmiSandbox) -> None:
+    journal, directory = MemoryJournal(), ehmi_directory()
+    harness = Harness(journal, directory, unit_ean=UNIT_EAN, ehmi=ehmi)
+    km = samples.clinical_email()
+    pilot = dataclasses.replace(km.receiver, ean=LocationNumber.of(Gln(EHMI_GP)))
+    letter = dataclasses.replace(km, sender=pilot,
+                                 receiver=dataclasses.replace(samples.PPR, phone=None,
+                                                             speciality=None))
+    data = emessage.build(Emessage(Envelope("GPENV1", samples.WHEN), (letter,)), "XD9134L")
+    envelope = letter_payload.for_letter(data, created=datetime.now(UTC),
+                                         instance_id=str(uuid.uuid4()),
+                                         sender_sor=EHMI_GP_SOR)
+    assert envelope.receiver_sor == UNIT_SOR  # the letter names the unit by its SOR code
+    ehmi.ap.deposit(sbdh.build(envelope))
+    harness.pump()
+    [received] = [s for s in journal.find(Query(direction=Direction.INBOUND))
+                  if s.message.kind == "XDIS91"]
+    assert received.status is Status.DELIVERED and received.message.data == data
+    assert isinstance(harness.hook, CollectingHook) and len(harness.hook.deliveries) == 1
+    # the envelope is answered by our MSH, the letter by an XCTL03 sent over EHMI
+    assert [r.type for r in ehmi.ap.receipts_received] == ["ReceiptAcknowledgement"]
+    [ours] = [d for d in ehmi.ap.delivered if d.standard == "xctl03"]
+    assert (ours.sender_gln, ours.receiver_gln) == (UNIT_EAN, EHMI_GP)
+    assert (ours.sender_sor, ours.receiver_sor) == (UNIT_SOR, EHMI_GP_SOR)
+    assert ours.patient is None  # a receipt names no patient
+    [answer] = [journal.get(a) for a in received.answered_by]
+    assert answer.message.kind == "XCTL03" and answer.status is Status.SENT
+    assert answer.message.data == ours.content
+    _nothing_on_vans(harness)
