@@ -152,7 +152,9 @@ def test_a_km_letter_arriving_over_ehmi_is_delivered_once_and_receipted_over_ehm
     assert (ours.sender_gln, ours.receiver_gln) == (UNIT_EAN, EHMI_GP)
     assert (ours.sender_sor, ours.receiver_sor) == (UNIT_SOR, EHMI_GP_SOR)
     assert ours.patient is None  # a receipt names no patient
-    [answer] = [journal.get(a) for a in received.answered_by]
-    assert answer.message.kind == "XCTL03" and answer.status is Status.SENT
+    answers = {journal.get(a).message.kind: journal.get(a) for a in received.answered_by}
+    assert sorted(answers) == ["SBDHReceipt", "XCTL03"]  # the envelope's and the letter's
+    answer = answers["XCTL03"]
+    assert answer.status is Status.SENT and len(received.answered_by) == 2
     assert answer.message.data == ours.content
     _nothing_on_vans(harness)
