@@ -22,6 +22,7 @@ from medcom_adapter.compose.referral import OutboundFile, build_referral
 from medcom_adapter.detect import check
 from medcom_adapter.errors import OutboundInvalid
 from medcom_adapter.journal.interface import Attachment, Direction, Journal, NewMessage, Status
+from medcom_adapter.kinds import Kind
 from medcom_adapter.model.classification import Classification, Henvisning
 from medcom_adapter.model.identifiers import SorId
 from medcom_adapter.model.ids import IdSource
@@ -29,6 +30,8 @@ from medcom_adapter.model.km_request import km_request
 from medcom_adapter.model.letters import BinaryLetter
 from medcom_adapter.model.parties import PersonId
 from medcom_adapter.model.request import referral_request
+from medcom_adapter.oioxml.emessage import Document
+from medcom_adapter.oioxml.versions import Version
 from medcom_adapter.workers.checked import Checked
 
 _MIME = {"pdf": "application/pdf"}
@@ -94,6 +97,7 @@ def prepare_referral(
                              binary_version=route.binary_version,
                              acknowledgement=read.acknowledgement, ids=ids,
                              validate=False)  # _checked validates the bytes, once
+    del attachments  # the binaries hold the files' bytes now; _checked lets them go
     course = next((e.identifier for e in read.referral.episodes), None)
     classification = Classification(
         course_id=uuid.UUID(course) if course else uuid.uuid4(),
@@ -101,10 +105,12 @@ def prepare_referral(
         patient=read.referral.patient.id, unit=SorId(_sender_sor(directory, package.referral)),
         classes=tuple(classes),
     )
+    built = list(package.files)
+    del package
     entries = [_entry(f, read.referral.patient.id, course, route.department.sor,
-                      classification if f is package.referral else None)
-               for f in package.files]
-    return Prepared(_checked(entries), route.department.name, via=route.hub.name)
+                      classification if n == 0 else None)
+               for n, f in enumerate(_checked(built))]  # the referral comes first
+    return Prepared(tuple(entries), route.department.name, via=route.hub.name)
 
 
 def queue_km(
@@ -127,26 +133,39 @@ def prepare_km(
     receiver = directory.by_ean(str(read.km.receiver.ean))
     data = {a.file: _read(files, a.file) for a in read.attachments}
     package = build_km(read, data, ids=ids, validate=False)
+    del data  # the binaries hold the files' bytes now; _checked lets them go
     for file in package.files:
         receiver.check(file.version.type_code, file.version.code)
+    built = list(package.files)
+    del package
     episode = read.km.episode_of_care
     entries = [_entry(f, read.km.patient.id, episode, receiver.sor, None)
-               for f in package.files]
-    return Prepared(_checked(entries), receiver.name)
+               for f in _checked(built)]
+    return Prepared(tuple(entries), receiver.name)
 
 
 def _read(files: Files, name: str) -> bytes:
     return files[name] if isinstance(files, Mapping) else (files / name).read_bytes()
 
 
-def _checked(entries: Sequence[NewMessage]) -> tuple[NewMessage, ...]:
-    """The entries, each valid by every MedCom rule the core knows (schema and model rules):
-    the one validation of what was built unvalidated."""
-    for entry in entries:
-        report = check(entry.data)
-        if not report.valid:
+def _checked(built: list[OutboundFile]) -> list[OutboundFile]:
+    """The files, each valid by every MedCom rule the core knows (schema and MedCom rules):
+    the one validation of what was built unvalidated. Each file comes back with the model
+    read from its bytes in place of the one it was built from (the same letter: the bytes
+    are that model's), taken from ``built`` as it goes: an attachment is then held as the
+    file's bytes and the bytes read from them, never also as the bytes it was built from."""
+    checked = []
+    while built:
+        kind, version, data = _bytes_of(built.pop(0))
+        report = check(data)
+        if not report.valid or not isinstance(report.message, Document):
             raise OutboundInvalid(report.issues)
-    return tuple(entries)
+        checked.append(OutboundFile(kind, version, report.message.message, data))
+    return checked
+
+
+def _bytes_of(file: OutboundFile) -> tuple[Kind, Version, bytes]:
+    return file.kind, file.version, file.data
 
 
 def _sender_sor(directory: Directory, file: OutboundFile) -> str:
