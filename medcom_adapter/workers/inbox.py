@@ -46,7 +46,6 @@ from typing import TypeVar
 
 from medcom_adapter.addressing.directory import Directory
 from medcom_adapter.channels import Channels
-from medcom_adapter.ehmi.eds import Subtype
 from medcom_adapter.envelopes.ebbp_signal import ReceiptException
 from medcom_adapter.errors import (
     InconsistentMessage,
@@ -325,6 +324,7 @@ class Inbox:
                         step: ehmi.AnswerAgain | ehmi.RefuseReusedId) -> str:
         """The envelope decides alone: its content is neither read on nor delivered."""
         assert envelope is not None and envelope.receipt is not None
+        assert envelope.refused is not None
         if isinstance(step, ehmi.AnswerAgain):  # the same envelope again: the same receipt
             self._queue_again(int(step.sent))
             return self._decided("duplicates", None)
@@ -337,7 +337,8 @@ class Inbox:
 
     def _answer_envelope(self, envelope: TransportEnvelope | None, receipt: str | None,
                          answers: int | None, exception: ReceiptException | None = None,
-                         reason: str | None = None, *, delivered: bool | None = None) -> None:
+                         reason: str | None = None, *, delivered: bool | None = None,
+                         answered: NewMessage | None = None) -> None:
         """Queue the envelope's receipt (``receipt``: its id, when one is asked for) and,
         for a message taken in (``delivered`` True) or refused (False), the EUA's EDS
         reports, in the commit that journals the decision."""
@@ -346,8 +347,8 @@ class Inbox:
         if receipt is not None and envelope.receipt is not None:
             self._queue(envelope.receipt(answers, receipt, exception, reason))
         if delivered is not None:
-            envelope.report(Subtype.RECEIVED, True)
-            envelope.report(Subtype.RECEIVED_AND_FINALIZED, delivered)
+            for n, event in enumerate(envelope.events, 1):
+                envelope.report(event, delivered or n < len(envelope.events), answered)
 
     def _finish(self, stored: StoredMessage, inbound: Inbound) -> str:
         if not self._answered(stored):
@@ -386,7 +387,7 @@ class Inbox:
         receipt keeps the envelope's receive table first, in the same block.
         """
         envelope = answer.transport_envelope
-        with self.journal.atomic(alone=envelope is not None):
+        with self.journal.atomic(alone=envelope is not None and envelope.receipt is not None):
             step = self._receive_table(envelope)
             if step is not None and not isinstance(step, ehmi.Answer):
                 return self._envelope_alone(envelope, step)
@@ -401,7 +402,7 @@ class Inbox:
                 outcome = self._decided(self._take_answer(answer), None)
             self._answer_envelope(envelope, step.receipt if step is not None else None, None,
                                   delivered=None if outcome == "duplicates"
-                                  else outcome == "receipts")
+                                  else outcome == "receipts", answered=self._answered_by(answer))
             return outcome
 
     def _take_answer(self, taken: AnswerIn) -> str:
@@ -434,6 +435,15 @@ class Inbox:
         answers = tracking.answered(chain, answer.original_envelope_id).id
         self.journal.append(dataclasses.replace(entry, answers=answers), Status.DELIVERED)
         return "receipts"
+
+    def _answered_by(self, taken: AnswerIn) -> NewMessage | None:
+        """What an answer that came in a transport envelope answers (for its EDS reports)."""
+        if taken.transport_envelope is None:
+            return None
+        answer = taken.answer
+        chain = tracking.chain_for(self.journal, envelope_id=answer.original_envelope_id,
+                                   message_ids=answer.original_message_ids)
+        return tracking.current(chain).message if chain else None
 
     # -- helpers -------------------------------------------------------------------------
     def _seen(self, entry: NewMessage) -> bool:
