@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, Literal, cast, overload
 
 from lxml import etree
 
 from medcom_adapter import safe_xml
+from medcom_adapter.conformance.built import Built, seal
 from medcom_adapter.conformance.leniency import model_warnings, reading
 from medcom_adapter.errors import (
     InboundInvalid,
@@ -83,9 +84,18 @@ class CheckResult:
         return not any(not issue.warning for issue in self.issues)
 
 
+Versions = Version | str | tuple[Version | str, ...]
+
+
+@overload
+def build(message: Emessage, versions: Versions, *, encoding: str = ...,
+          validate: Literal[True] = ..., allow_warnings: bool = ...) -> Built: ...
+@overload
+def build(message: Emessage, versions: Versions, *, encoding: str = ...,
+          validate: bool, allow_warnings: bool = ...) -> bytes: ...
 def build(
     message: Emessage,
-    versions: Version | str | tuple[Version | str, ...],
+    versions: Versions,
     *,
     encoding: str = DEFAULT_ENCODING,
     validate: bool = True,
@@ -94,7 +104,8 @@ def build(
     """Serialise ``message``, one version per letter (or one for all), and validate it.
 
     Strict: besides the schema, what we build must pass our own checks too (the ones that
-    are only warnings when we read), unless ``allow_warnings`` says the caller means it."""
+    are only warnings when we read), unless ``allow_warnings`` says the caller means it.
+    Validated, the bytes are a :class:`~medcom_adapter.conformance.built.Built`."""
     resolved = _resolve_versions(message, versions)
     namespace = resolved[0].namespace
     if any(v.namespace != namespace for v in resolved):
@@ -120,7 +131,10 @@ def build(
         if issues:
             raise OutboundInvalid(issues)
     # not pretty-printed: indentation would add text to mixed-content formatted text
-    return w.spliced(cast(bytes, etree.tostring(tree, encoding=encoding, xml_declaration=True)))
+    data = w.spliced(cast(bytes, etree.tostring(tree, encoding=encoding, xml_declaration=True)))
+    # the tree validated (a spliced attachment's place holds a placeholder, an xs:string as
+    # its base64 is): the bytes carry the proof, so nobody in this process checks them again
+    return seal(data, ()) if validate else data
 
 
 def _ascii_compatible(encoding: str) -> bool:
