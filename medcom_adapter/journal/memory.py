@@ -75,16 +75,23 @@ class _File:
     settled: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class _Saved:
-    """What ``atomic`` restores when its block fails: each record's mutable parts."""
+_State = tuple[int, int, "datetime | None", NewMessage, "datetime | None"]
 
-    records: dict[int, tuple[int, int, datetime | None, NewMessage, datetime | None]]
+
+@dataclass(slots=True)
+class _Saved:
+    """What ``atomic`` restores when its block fails: the lengths of what only grows, and
+    each record and file as it was before the block first changed it (an undo log, so a
+    block costs what it touches, not what the journal holds)."""
+
+    records: int  # ids above this were appended in the block
     audit: int
     head: str
     statuses: tuple[int, str]
     henvisninger: int
-    files: dict[int, _File]
+    files: int  # file claims above this were made in the block
+    touched: dict[int, _State] = field(default_factory=dict)
+    touched_files: dict[int, _File] = field(default_factory=dict)
 
 
 class MemoryJournal:
@@ -109,30 +116,45 @@ class MemoryJournal:
         self.shared: SharedState = MemorySharedState()
         self.eds = MemoryEdsQueue(clock)
         self._files: dict[int, _File] = {}
+        self._file_ids: dict[tuple[str, str], list[int]] = {}  # by (name, digest)
+        self._saved: list[_Saved] = []  # the open atomic blocks, outermost first
         self.identity = str(uuid.uuid4())
 
     @contextmanager
     def atomic(self, *, alone: bool = False) -> Iterator[None]:
         with self._lock:
-            saved = self._save()
+            saved = _Saved(len(self._records), len(self._audit), self._head,
+                           (len(self._statuses), self._status_head), len(self._henvisninger),
+                           len(self._files))
+            self._saved.append(saved)
             try:
                 yield
             except BaseException:
                 self._restore(saved)
                 raise
+            finally:
+                self._saved.pop()
 
-    def _save(self) -> _Saved:
-        return _Saved({id: (len(r.history), len(r.answered_by), r.lease_until, r.message,
-                            r.purged_at) for id, r in self._records.items()},
-                      len(self._audit), self._head,
-                      (len(self._statuses), self._status_head), len(self._henvisninger),
-                      dict(self._files))
+    def _touch(self, id: int) -> _Record:
+        """Record ``id``, about to change: each open block keeps it as it was first."""
+        record = self._records[id]
+        for saved in self._saved:
+            if id <= saved.records and id not in saved.touched:
+                saved.touched[id] = (len(record.history), len(record.answered_by),
+                                     record.lease_until, record.message, record.purged_at)
+        return record
+
+    def _set_file(self, id: int, file: _File) -> None:
+        for saved in self._saved:
+            if id <= saved.files and id not in saved.touched_files:
+                saved.touched_files[id] = self._files[id]
+        self._files[id] = file
 
     def _restore(self, saved: _Saved) -> None:
-        for id in [id for id in self._records if id not in saved.records]:
+        for id in range(len(self._records), saved.records, -1):
             self._unindex(id, self._records[id].message)
             del self._records[id]
-        for id, (history, answered, lease, message, purged) in saved.records.items():
+        for id, (history, answered, lease, message, purged) in saved.touched.items():
             record = self._records[id]
             del record.history[history:], record.answered_by[answered:]
             record.lease_until, record.message, record.purged_at = lease, message, purged
@@ -141,7 +163,10 @@ class MemoryJournal:
         self._head = saved.head
         del self._statuses[saved.statuses[0]:]
         self._status_head = saved.statuses[1]
-        self._files = dict(saved.files)
+        for id in range(len(self._files), saved.files, -1):
+            f = self._files.pop(id)
+            self._file_ids[(f.name, f.digest)].remove(id)
+        self._files.update(saved.touched_files)
         self._by_status = {}
         for id, record in self._records.items():
             self._by_status.setdefault(record.history[-1].status, {})[id] = None
@@ -171,7 +196,7 @@ class MemoryJournal:
                     self._by_field.setdefault(key, {})[id] = None
                 self._by_status.setdefault(status, {})[id] = None
                 if message.answers is not None:
-                    self._records[message.answers].answered_by.append(id)
+                    self._touch(message.answers).answered_by.append(id)
                 ids.append(id)
             return ids
 
@@ -185,6 +210,7 @@ class MemoryJournal:
                     f"message {id} is {current}: no change to {status}"
                     + (f" from {leaving}" if leaving is not None else ""), current=current)
             del self._by_status[record.history[-1].status][id]
+            self._touch(id)
             record.history.append(StatusChange(status, self._clock(), reason))
             self._chain_status(id)
             self._by_status.setdefault(status, {})[id] = None
@@ -214,14 +240,16 @@ class MemoryJournal:
         with self._lock:
             now = self._clock()
             until = now + timedelta(seconds=lease_seconds)
-            for id, f in self._files.items():
-                if f.name == name and f.digest == digest and not f.settled:
+            for id in self._file_ids.get((name, digest), ()):
+                f = self._files[id]
+                if not f.settled:
                     if f.owner != owner and f.lease_until > now:
                         return None
-                    self._files[id] = dataclasses.replace(f, owner=owner, lease_until=until)
+                    self._set_file(id, dataclasses.replace(f, owner=owner, lease_until=until))
                     return FileClaim(id, f.outcome, f.message)
             id = len(self._files) + 1
             self._files[id] = _File(name, digest, owner, until)
+            self._file_ids.setdefault((name, digest), []).append(id)
             return FileClaim(id)
 
     def keep_file(self, claim: int, *, owner: str, lease_seconds: float) -> bool:
@@ -230,7 +258,7 @@ class MemoryJournal:
             if f.owner != owner or f.settled:
                 return False
             until = self._clock() + timedelta(seconds=lease_seconds)
-            self._files[claim] = dataclasses.replace(f, lease_until=until)
+            self._set_file(claim, dataclasses.replace(f, lease_until=until))
             return True
 
     def decide_file(self, claim: int, outcome: str, message: int | None, *,
@@ -238,13 +266,13 @@ class MemoryJournal:
         with self._lock:
             if self._files[claim].owner != owner:
                 return False
-            self._files[claim] = dataclasses.replace(self._files[claim], outcome=outcome,
-                                                     message=message)
+            self._set_file(claim, dataclasses.replace(self._files[claim], outcome=outcome,
+                                                      message=message))
             return True
 
     def settle_file(self, claim: int) -> None:
         with self._lock:
-            self._files[claim] = dataclasses.replace(self._files[claim], settled=True)
+            self._set_file(claim, dataclasses.replace(self._files[claim], settled=True))
 
     def quarantined(self) -> Sequence[tuple[int, str]]:
         return ()  # nothing here is sealed, so nothing fails to open
@@ -289,7 +317,7 @@ class MemoryJournal:
             free = [id for id in sorted(self._by_status.get(status, {}))
                     if (lease := self._records[id].lease_until) is None or lease <= now][:limit]
             for id in free:
-                self._records[id].lease_until = now + timedelta(seconds=lease_seconds)
+                self._touch(id).lease_until = now + timedelta(seconds=lease_seconds)
             return free
 
     def classifications(
@@ -353,7 +381,7 @@ class MemoryJournal:
             if not dry_run:
                 now = self._clock()
                 for id in purged:
-                    record = self._records[id]
+                    record = self._touch(id)
                     record.message = dataclasses.replace(
                         record.message, data=b"", attachments=(), patient=None,
                         classification=None)
