@@ -230,9 +230,12 @@ def _open_vans(data: bytes, max_bytes: int) -> tuple[str, VansEnvelope, bytes | 
 
 
 def _open_sbdh(data: bytes, max_bytes: int) -> tuple[str, Sbdh, bytes | None]:
-    from medcom_adapter.envelopes import sbdh
+    from medcom_adapter.envelopes import ebbp_signal, sbdh, sbdh_receipt
 
     document = sbdh.parse(data, max_bytes=max_bytes)
+    if sbdh_receipt.is_receipt(document):  # it carries a business signal, no message
+        ebbp_signal.parse(document.content)
+        return sbdh.PROFILE_VERSION, document, None
     return sbdh.PROFILE_VERSION, document, document.content
 
 

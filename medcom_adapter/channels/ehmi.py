@@ -8,10 +8,11 @@ EDS report (``msg-created-and-sent``) in the journal.
 
 Opening reads the ehmiSBDH once: an envelope receipt is an answer to what we sent
 (correlated by the original message's Bundle id and MessageHeader id its header names); a
-FHIR message is carried on to its reader, and the envelope is answered at once with a
-positive envelope receipt when it asks for one (the guide: the receipt says the envelope is
-legible; the same envelope again is answered again), and its ``msg-received`` EDS report is
-queued; an SBDH that cannot be read is refused unanswered (nothing trustworthy to answer to).
+FHIR message is carried on to its reader with what the inbox answers and reports the
+envelope by (:class:`~medcom_adapter.workers.received.TransportEnvelope`): the inbox keeps
+the guide's receive table (``reliable.ehmi``) and queues the envelope receipt and the EUA's
+EDS reports in the commit that journals the message, so none is lost or sent twice. An SBDH
+that cannot be read is refused unanswered (nothing trustworthy to answer to).
 """
 
 from __future__ import annotations
@@ -25,15 +26,16 @@ from medcom_adapter.catalogue import Envelope
 from medcom_adapter.channels.interface import Carried, Opened
 from medcom_adapter.detect import envelope_kind
 from medcom_adapter.ehmi.eds import Reporter, Subtype
-from medcom_adapter.envelopes import sbdh, sbdh_receipt
+from medcom_adapter.envelopes import ebbp_signal, sbdh, sbdh_receipt
 from medcom_adapter.errors import MedComError
 from medcom_adapter.journal.eds_queue import EdsQueue
 from medcom_adapter.journal.interface import Direction, NewMessage
 from medcom_adapter.kinds import Kind
+from medcom_adapter.reliable import ehmi
 from medcom_adapter.reliable.rules import Answer, AnswerKind, Protocol
 from medcom_adapter.transport.interface import Parcel, Transport
 from medcom_adapter.workers.eds import queue_report
-from medcom_adapter.workers.received import AnswerIn, Inbound, nothing_owed
+from medcom_adapter.workers.received import AnswerIn, Inbound, TransportEnvelope, nothing_owed
 
 NAME = "ehmi"
 _RECEIPT = Kind.SBDH_RECEIPT.value  # the kind an envelope receipt is journaled as
@@ -69,14 +71,14 @@ class EhmiChannel:
 
     def send(self, parcel: Parcel) -> None:
         self._transport.send(parcel)
-        if parcel.kind in catalogue.FHIR:
+        if parcel.kind in catalogue.FHIR or parcel.kind == _RECEIPT:
             self._report(sbdh.parse(parcel.data), Subtype.CREATED_AND_SENT)
 
-    def _report(self, document: sbdh.Sbdh, subtype: Subtype) -> None:
+    def _report(self, document: sbdh.Sbdh, subtype: Subtype, success: bool = True) -> None:
         if self._eds is None or self._reporter is None:
             return
         queue_report(self._eds, document, subtype, reporter=self._reporter,
-                     recorded=self._now(), message=document.message_id)
+                     recorded=self._now(), message=document.message_id, success=success)
 
     def _now(self) -> datetime:
         from datetime import UTC
@@ -104,18 +106,34 @@ class EhmiChannel:
                             (read.original_message_id,) if read.original_message_id else (),
                             reason=read.reason)
             return AnswerIn(entry, answer, "EHMI " + (document.type or "envelope receipt"))
-        if document.receipt_request is not None:
-            self._answer(document, clock)
-        self._report(document, Subtype.RECEIVED)
-        return Carried(document.content, Envelope.EHMI_SBDH, None, sender, receiver)
+        return Carried(document.content, Envelope.EHMI_SBDH, None, sender, receiver,
+                       transport_envelope=self._envelope_in(document, data, clock))
 
-    def _answer(self, document: sbdh.Sbdh, clock: Callable[[], datetime]) -> None:
-        """The positive envelope receipt, handed over at once: the same envelope again gets
-        the same receipt (its ids are named after the envelope's)."""
-        receipt = sbdh_receipt.receipt_for(
-            document, instance_id=str(uuid.uuid5(_IDS, "receipt:" + document.instance_id)),
-            message_id=str(uuid.uuid5(_IDS, "receipt-message:" + document.instance_id)),
-            created=clock())
-        self._transport.send(Parcel(sbdh.build(receipt), _RECEIPT, receipt.instance_id,
-                                    receipt.sender_gln or "", receipt.receiver_gln or "",
-                                    key=f"{receipt.instance_id}:{uuid.uuid4()}"))
+    def _envelope_in(self, document: sbdh.Sbdh, data: bytes,
+                     clock: Callable[[], datetime]) -> TransportEnvelope:
+        """What the inbox answers and reports the envelope by (it decides, in the commit
+        that journals what the envelope carried)."""
+        envelope_id, message_id = document.instance_id, document.message_id or ""
+
+        def receipt(answers: int | None, receipt_id: str,
+                    exception: ebbp_signal.ReceiptException | None,
+                    reason: str | None) -> NewMessage:
+            built = sbdh_receipt.receipt_for(
+                document, instance_id=receipt_id, created=clock(), exception=exception,
+                message_id=ehmi.receipt_message_id(envelope_id, message_id), reason=reason)
+            # kept under the envelope it answers (message id: that envelope's id), so the
+            # receive table finds every receipt sent for an envelope id in one look-up
+            return NewMessage(Direction.OUTBOUND, _RECEIPT, sbdh_receipt.TYPE_VERSION,
+                              sbdh.build(built), built.instance_id, envelope_id,
+                              sender_ean=built.sender_gln, receiver_ean=built.receiver_gln,
+                              sender_sor=built.sender_sor, receiver_sor=built.receiver_sor,
+                              answers=answers)
+
+        refused = NewMessage(Direction.INBOUND, _ENVELOPED, sbdh.PROFILE_VERSION, data,
+                             envelope_id, message_id, sender_ean=document.sender_gln,
+                             receiver_ean=document.receiver_gln,
+                             sender_sor=document.sender_sor,
+                             receiver_sor=document.receiver_sor)
+        return TransportEnvelope(envelope_id, message_id,
+                          receipt if document.receipt_request is not None else None, refused,
+                          lambda subtype, success: self._report(document, subtype, success))

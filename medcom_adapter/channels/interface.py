@@ -28,7 +28,7 @@ from medcom_adapter.errors import MedComError
 from medcom_adapter.journal.interface import NewMessage
 from medcom_adapter.kinds import Kind
 from medcom_adapter.transport.interface import Parcel, Transport
-from medcom_adapter.workers.received import AnswerIn, Inbound
+from medcom_adapter.workers.received import AnswerIn, Inbound, TransportEnvelope
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +43,9 @@ class Carried:
     # the envelope refused as it is, when what it carries cannot be read at all (None: the
     # reader refuses the message itself)
     refuse: Callable[[MedComError], Inbound] | None = None
+    # the network envelope, when it asks to be answered or reported on (ehmiSBDH): what
+    # the inbox keeps the receive table and EDS reports by (None: nothing beyond the message)
+    transport_envelope: TransportEnvelope | None = None
 
 
 Opened: TypeAlias = Carried | AnswerIn | Inbound

@@ -372,6 +372,11 @@ class Journal(Protocol):
         """The file left the in-folder: the claim is done."""
         ...
 
+    def file_in_hand(self, message: int, *, besides: int) -> bool:
+        """Whether a claim other than ``besides`` decided ``message`` and is not settled:
+        its file is still being finished (by its worker, or whoever takes it over)."""
+        ...
+
     def quarantined(self) -> Sequence[tuple[int, str]]:
         """Rows left out of reads and claims because they failed to decrypt: (id, why)."""
         ...

@@ -274,6 +274,11 @@ class MemoryJournal:
         with self._lock:
             self._set_file(claim, dataclasses.replace(self._files[claim], settled=True))
 
+    def file_in_hand(self, message: int, *, besides: int) -> bool:
+        with self._lock:
+            return any(f.message == message and id != besides and not f.settled
+                       for id, f in self._files.items())
+
     def quarantined(self) -> Sequence[tuple[int, str]]:
         return ()  # nothing here is sealed, so nothing fails to open
 

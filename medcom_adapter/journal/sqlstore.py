@@ -342,6 +342,11 @@ class SqlJournal:
         self.db.run("UPDATE inbound_files SET settled_at = ? WHERE id = ?",  # as above
                     (chain.timestamp(self._clock()), claim))
 
+    def file_in_hand(self, message: int, *, besides: int) -> bool:
+        return bool(self.db.rows(
+            "SELECT 1 FROM inbound_files WHERE message = ? AND id <> ? AND settled_at IS NULL "
+            "LIMIT 1", (message, besides)))
+
     def export(self, patient: PersonId, *, actor: str,
                units: tuple[Unit, ...] | None = None) -> Sequence[StoredMessage]:
         indexes = self.keys.indexes(str(patient))

@@ -13,10 +13,22 @@ MessageIdentifier = MESSAGEIDENTIFIER):
 A positive receipt is never followed by a negative one for the same envelope, or the
 reverse. Sending again is always a person's decision on EHMI: a sender never resends on its
 own, and a resend is a new envelope around the unchanged message.
+
+The guide names the message identifier "Scope[DOCUMENTID]/InstanceIdentifier"; DOCUMENTID
+is the message type's URN, the same for every message of a type, so read literally every
+second CareCommunication would be a resend. The key is the MESSAGEIDENTIFIER scope (the
+carried message's own id), as the envelope receipt's ORIGINALMESSAGEIDENTIFIER is.
+
+A receiver with a journal keeps the table with :func:`on_arrival`: each envelope it
+answered is known by the receipt it sent, whose id :func:`receipt_id` derives from the
+envelope's and the message's ids, so the same pair always has the same receipt and a
+reused envelope id shows as a receipt of another id for that envelope.
 """
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -51,3 +63,56 @@ def delivers(action: Action) -> bool:
 def resends_automatically() -> bool:
     """EHMI: re-dispatches are always done manually (the guide's scenario 3)."""
     return False
+
+
+_RECEIPTS = uuid.UUID("6b2f0c7e-3d51-4f0a-8e2b-9c4d1a7e5f30")  # names receipts after pairs
+
+
+def receipt_id(envelope_id: str, message_id: str) -> str:
+    """The InstanceIdentifier of the receipt answering (envelope id, message id)."""
+    return str(uuid.uuid5(_RECEIPTS, f"{envelope_id}\n{message_id}"))
+
+
+def receipt_message_id(envelope_id: str, message_id: str) -> str:
+    """The receipt's own MESSAGEIDENTIFIER."""
+    return str(uuid.uuid5(_RECEIPTS, f"message\n{envelope_id}\n{message_id}"))
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """Receive it (the message goes on to its own duplicate rules): answer the envelope with
+    a new receipt, ``receipt`` its id (a message seen under another envelope is answered
+    as before by those rules, its envelope with a receipt of its own, new id and time)."""
+
+    receipt: str
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerAgain:
+    """The same envelope again: ignore its content, send the receipt ``sent`` once more
+    (the receiver's reference to it), byte for byte; deliver nothing."""
+
+    sent: str
+
+
+@dataclass(frozen=True, slots=True)
+class RefuseReusedId:
+    """An envelope id seen with another message: a ReceiptException (id ``receipt``),
+    nothing delivered."""
+
+    receipt: str
+
+
+EnvelopeDecision = Answer | AnswerAgain | RefuseReusedId
+
+
+def on_arrival(envelope_id: str, message_id: str,
+               answered: Mapping[str, str]) -> EnvelopeDecision:
+    """What to do with an envelope that asks for a receipt. ``answered``: the receipts
+    already sent for ``envelope_id`` (receipt id -> the receiver's reference to it)."""
+    own = receipt_id(envelope_id, message_id)
+    if own in answered:
+        return AnswerAgain(answered[own])
+    if answered:
+        return RefuseReusedId(own)
+    return Answer(own)

@@ -46,6 +46,8 @@ from typing import TypeVar
 
 from medcom_adapter.addressing.directory import Directory
 from medcom_adapter.channels import Channels
+from medcom_adapter.ehmi.eds import Subtype
+from medcom_adapter.envelopes.ebbp_signal import ReceiptException
 from medcom_adapter.errors import (
     InconsistentMessage,
     JournalError,
@@ -59,10 +61,13 @@ from medcom_adapter.journal.interface import (
     FileClaim,
     Journal,
     NewMessage,
+    Query,
     Status,
     StoredMessage,
 )
+from medcom_adapter.kinds import Kind
 from medcom_adapter.model.ids import IdSource
+from medcom_adapter.reliable import ehmi
 from medcom_adapter.reliable.inbound import AnswerMode, Deliver, Duplicate, on_message
 from medcom_adapter.reliable.outbound import Acknowledged, Rejected, matches, on_answer
 from medcom_adapter.reliable.rules import Protocol
@@ -71,9 +76,10 @@ from medcom_adapter.workers import reading, tracking
 from medcom_adapter.workers.checked import Checked
 from medcom_adapter.workers.hooks import Delivery, Hook
 from medcom_adapter.workers.lease import lease_seconds as lease
-from medcom_adapter.workers.received import AnswerIn, Context, Inbound, Reading
+from medcom_adapter.workers.received import AnswerIn, Context, Inbound, Reading, TransportEnvelope
 
 T = TypeVar("T")
+_SBDH_RECEIPT = Kind.SBDH_RECEIPT.value
 
 
 def utc_now() -> datetime:
@@ -251,19 +257,28 @@ class Inbox:
         journal, key = self.journal, inbound.key
         digest = hashlib.sha256(inbound.entry.data).hexdigest()
         resumed = tracking.same_file(journal, inbound.entry.envelope_id, digest)
-        if resumed is not None and resumed.status is Status.RECEIVED:  # a run was cut short
+        if (resumed is not None and resumed.status is Status.RECEIVED
+                and not self._copy_in_hand(resumed)):  # a run was cut short
             if inbound.problem is None:  # delivered with its bytes: read them now
                 self._decided("delivered", resumed.id)
                 return journal.get(resumed.id)
             return self._decided(self._refuse(resumed.id, inbound, inbound.reason), resumed.id)
+        envelope = inbound.transport_envelope
+        step = self._receive_table(envelope)
+        if step is not None and not isinstance(step, ehmi.Answer):
+            return self._envelope_alone(envelope, step)
+        receipt = step.receipt if step is not None else None
         if key is None:
             id = journal.append(inbound.entry, Status.RECEIVED)
+            self._answer_envelope(envelope, receipt, id, ReceiptException.SYNTAX,
+                                  inbound.reason, delivered=False)
             return self._decided(self._refuse(id, inbound, inbound.reason), id)
         records = {e: s for s, e in tracking.earlier(journal, key, inbound.entry.sender_ean)}
         decision = on_message(key, records, problem=inbound.problem)
-        if isinstance(decision, Deliver):  # received, its receipt queued: one commit
+        if isinstance(decision, Deliver):  # received, its answers queued: one commit
             id = journal.append(inbound.entry, Status.RECEIVED)
             self._queue(inbound.owed(id, None))
+            self._answer_envelope(envelope, receipt, id, delivered=True)
             self._decided("delivered", id)
             return journal.get(id)
         if isinstance(decision, Duplicate):
@@ -273,15 +288,66 @@ class Inbox:
                     self._queue_again(int(decision.answer_with))
                 else:
                     self._queue(inbound.owed(earlier.id, _refusal(earlier)))
+                self._answer_envelope(envelope, receipt, earlier.id)
                 return self._decided(
                     "refused" if earlier.status is Status.REFUSED else "duplicates", None)
             id = journal.append(inbound.entry, Status.DUPLICATE)
             self._queue(inbound.owed(id, _refusal(earlier)))
+            self._answer_envelope(envelope, receipt, id)
             return self._decided("duplicates", id)
         refusal = None if inbound.problem is not None else InconsistentMessage(decision.reason)
         id = journal.append(inbound.entry, Status.RECEIVED)
+        self._answer_envelope(envelope, receipt, id, delivered=False)
         return self._decided(self._refuse(id, inbound, inbound.reason or decision.reason,
                                           refusal), id)
+
+    # -- the network envelope (ehmiSBDH): its receive table, receipt and EDS reports -------
+    def _copy_in_hand(self, resumed: StoredMessage) -> bool:
+        """Whether these bytes came in another file too, whose claim decided ``resumed``
+        and is still being finished: then this file is a copy, not a run cut short."""
+        claim = self._claim
+        return (claim is not None and claim.message != resumed.id
+                and self.journal.file_in_hand(resumed.id, besides=claim.id))
+
+    def _receive_table(self, envelope: TransportEnvelope | None) -> ehmi.EnvelopeDecision | None:
+        """The guide's receive table for an envelope that asks for a receipt (None: it
+        asks for none, or came in no such envelope): by the receipts sent for its id."""
+        if envelope is None or envelope.receipt is None:
+            return None
+        sent = self.journal.find(Query(message_id=envelope.envelope_id, kind=_SBDH_RECEIPT,
+                                       direction=Direction.OUTBOUND, bodies=False))
+        answered: dict[str, str] = {}
+        for stored in sorted(sent, key=lambda s: s.id):  # the first sending of each
+            answered.setdefault(stored.message.envelope_id, str(stored.id))
+        return ehmi.on_arrival(envelope.envelope_id, envelope.message_id, answered)
+
+    def _envelope_alone(self, envelope: TransportEnvelope | None,
+                        step: ehmi.AnswerAgain | ehmi.RefuseReusedId) -> str:
+        """The envelope decides alone: its content is neither read on nor delivered."""
+        assert envelope is not None and envelope.receipt is not None
+        if isinstance(step, ehmi.AnswerAgain):  # the same envelope again: the same receipt
+            self._queue_again(int(step.sent))
+            return self._decided("duplicates", None)
+        reason = (f"envelope {envelope.envelope_id} came before with another message; an "
+                  "envelope id is never reused")
+        id = self.journal.append(envelope.refused, Status.RECEIVED)
+        self.journal.set_status(id, Status.REFUSED, reason=reason, leaving=Status.RECEIVED)
+        self._queue(envelope.receipt(id, step.receipt, ReceiptException.SEQUENCE, reason))
+        return self._decided("refused", id)
+
+    def _answer_envelope(self, envelope: TransportEnvelope | None, receipt: str | None,
+                         answers: int | None, exception: ReceiptException | None = None,
+                         reason: str | None = None, *, delivered: bool | None = None) -> None:
+        """Queue the envelope's receipt (``receipt``: its id, when one is asked for) and,
+        for a message taken in (``delivered`` True) or refused (False), the EUA's EDS
+        reports, in the commit that journals the decision."""
+        if envelope is None:
+            return
+        if receipt is not None and envelope.receipt is not None:
+            self._queue(envelope.receipt(answers, receipt, exception, reason))
+        if delivered is not None:
+            envelope.report(Subtype.RECEIVED, True)
+            envelope.report(Subtype.RECEIVED_AND_FINALIZED, delivered)
 
     def _finish(self, stored: StoredMessage, inbound: Inbound) -> str:
         if not self._answered(stored):
@@ -316,15 +382,27 @@ class Inbox:
         The decision is recorded on what we sent first, then the answer is journaled, already
         settled: a process killed in between takes the answer in again, and ``reliable`` then
         ignores it as repeated. So an answer that changed a status is new, and only one that
-        changed nothing needs looking up.
+        changed nothing needs looking up. An answer that came in an ehmiSBDH asking for a
+        receipt keeps the envelope's receive table first, in the same block.
         """
-        with self.journal.atomic():
+        envelope = answer.transport_envelope
+        with self.journal.atomic(alone=envelope is not None):
+            step = self._receive_table(envelope)
+            if step is not None and not isinstance(step, ehmi.Answer):
+                return self._envelope_alone(envelope, step)
+            outcome = None
             for _ in range(3):
                 try:
-                    return self._decided(self._take_answer(answer), None)
+                    outcome = self._decided(self._take_answer(answer), None)
+                    break
                 except TransitionRefused:
                     continue  # another process changed the message since it was read
-            return self._decided(self._take_answer(answer), None)
+            if outcome is None:
+                outcome = self._decided(self._take_answer(answer), None)
+            self._answer_envelope(envelope, step.receipt if step is not None else None, None,
+                                  delivered=None if outcome == "duplicates"
+                                  else outcome == "receipts")
+            return outcome
 
     def _take_answer(self, taken: AnswerIn) -> str:
         entry, answer, label = taken.entry, taken.answer, taken.label

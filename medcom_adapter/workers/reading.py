@@ -14,6 +14,7 @@ from a VANSEnvelope or an ehmiSBDH (:mod:`.read_fhir`). A new syntax is a reader
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 from medcom_adapter.catalogue import Envelope
@@ -41,4 +42,7 @@ def read(channels: Channels, data: bytes, context: Context, *,
     reader = READERS.get(opened.envelope)
     if reader is None:
         raise UnknownMessage(f"no reader for what a {opened.envelope.value} carries")
-    return reader(opened, context)
+    read = reader(opened, context)
+    if opened.transport_envelope is not None:  # answered and reported with what it carried
+        read = dataclasses.replace(read, transport_envelope=opened.transport_envelope)
+    return read

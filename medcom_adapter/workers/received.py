@@ -17,11 +17,32 @@ from datetime import datetime
 from typing import Any, TypeAlias
 
 from medcom_adapter.addressing.directory import Directory
+from medcom_adapter.ehmi.eds import Subtype
+from medcom_adapter.envelopes.ebbp_signal import ReceiptException
 from medcom_adapter.errors import MedComError
 from medcom_adapter.journal.interface import NewMessage
 from medcom_adapter.model.ids import IdSource
 from medcom_adapter.reliable.rules import Answer, MessageKey
 from medcom_adapter.workers.checked import Checked
+
+# the envelope receipt an ehmiSBDH is owed, journaled as answering entry ``id`` (None: the
+# answer is kept with nothing it answers): (id, receipt id, ReceiptException, reason)
+Receipt = Callable[[int | None, str, ReceiptException | None, str | None], NewMessage]
+
+
+@dataclass(frozen=True, slots=True)
+class TransportEnvelope:
+    """What a network envelope that asks to be answered (an ehmiSBDH) says, beside the
+    message it carries: its ids for the receive table (``reliable.ehmi``), the receipt it is
+    owed, the envelope itself as the journal keeps it when refused as a whole, and where the
+    EUA's delivery-status reports of what it carried are queued."""
+
+    envelope_id: str
+    message_id: str
+    receipt: Receipt | None  # None: it asks for no receipt
+    refused: NewMessage  # the envelope as it is, journaled when refused as a whole
+    report: Callable[[Subtype, bool], None]  # queue an EDS report (event, success)
+
 
 # the answer a message is owed, journaled as answering entry ``id``; ``refusal``: why it is
 # refused beyond what its bytes show (None: as the bytes show)
@@ -38,6 +59,7 @@ class Inbound:
     reason: str | None  # the problem as the journal records it
     owed: Owed
     message: Any = None  # the parsed model, for the hook
+    transport_envelope: TransportEnvelope | None = None  # the ehmiSBDH it came in
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +69,7 @@ class AnswerIn:
     entry: NewMessage
     answer: Answer
     label: str  # how the status history names it (``XCTL03``, ``Acknowledgement ok``)
+    transport_envelope: TransportEnvelope | None = None  # the ehmiSBDH it came in
 
 
 Reading: TypeAlias = Inbound | AnswerIn

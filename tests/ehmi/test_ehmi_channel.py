@@ -94,4 +94,5 @@ def test_a_km_arriving_over_ehmi_is_delivered_once_and_its_envelope_answered(
     answers = [sbdh_receipt.read_receipt(r) for r in ehmi.ap.receipts_received]
     assert len(answers) == 2 and {a.receipt_id for a in answers} == {answers[0].receipt_id}
     assert all(a.positive and a.original_message_id == letter.message_id for a in answers)
-    assert [r.subtype for r in journal.eds.of_message(letter.message_id)] == ["msg-received"]
+    assert [r.subtype for r in journal.eds.of_message(letter.message_id)] == [
+        "msg-received", "msg-received-and-finalized"]

@@ -152,3 +152,15 @@ def test_the_receive_table(envelope: str, message: str, action: Action) -> None:
 
 def test_ehmi_never_resends_by_itself() -> None:
     assert ehmi.resends_automatically() is False
+
+
+def test_the_receive_table_by_the_receipts_sent() -> None:
+    """A receiver with a journal knows each envelope by the receipts it sent for its id."""
+    own = ehmi.receipt_id("env-1", "msg-1")
+    assert own == ehmi.receipt_id("env-1", "msg-1") != ehmi.receipt_id("env-1", "msg-2")
+    assert ehmi.on_arrival("env-1", "msg-1", {}) == ehmi.Answer(own)
+    assert ehmi.on_arrival("env-1", "msg-1", {own: "7"}) == ehmi.AnswerAgain("7")
+    reused = ehmi.on_arrival("env-1", "msg-2", {own: "7"})
+    assert reused == ehmi.RefuseReusedId(ehmi.receipt_id("env-1", "msg-2"))
+    refused = {own: "7", ehmi.receipt_id("env-1", "msg-2"): "9"}
+    assert ehmi.on_arrival("env-1", "msg-2", refused) == ehmi.AnswerAgain("9")
