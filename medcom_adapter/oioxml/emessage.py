@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal, cast, overload
+from typing import Any, cast
 
 from lxml import etree
 
 from medcom_adapter import safe_xml
-from medcom_adapter.conformance.built import Built, seal
+from medcom_adapter.conformance.built import seal
 from medcom_adapter.conformance.leniency import model_warnings, reading
 from medcom_adapter.errors import (
     InboundInvalid,
@@ -84,18 +84,9 @@ class CheckResult:
         return not any(not issue.warning for issue in self.issues)
 
 
-Versions = Version | str | tuple[Version | str, ...]
-
-
-@overload
-def build(message: Emessage, versions: Versions, *, encoding: str = ...,
-          validate: Literal[True] = ..., allow_warnings: bool = ...) -> Built: ...
-@overload
-def build(message: Emessage, versions: Versions, *, encoding: str = ...,
-          validate: bool, allow_warnings: bool = ...) -> bytes: ...
 def build(
     message: Emessage,
-    versions: Versions,
+    versions: Version | str | tuple[Version | str, ...],
     *,
     encoding: str = DEFAULT_ENCODING,
     validate: bool = True,
@@ -105,7 +96,8 @@ def build(
 
     Strict: besides the schema, what we build must pass our own checks too (the ones that
     are only warnings when we read), unless ``allow_warnings`` says the caller means it.
-    Validated, the bytes are a :class:`~medcom_adapter.conformance.built.Built`."""
+    Validated, the bytes are a :class:`~medcom_adapter.conformance.built.Built` (typed as
+    bytes: whoever relies on the proof asks ``isinstance``)."""
     resolved = _resolve_versions(message, versions)
     namespace = resolved[0].namespace
     if any(v.namespace != namespace for v in resolved):

@@ -73,6 +73,7 @@ def test_a_node_remembers_only_what_was_built_and_validated() -> None:
     with pytest.raises(TypeError):
         checked.remember(b"<Emessage/>")  # type: ignore[arg-type]
     built = emessage.build(_message(), "XB0230X")
+    assert isinstance(built, Built)
     checked.remember(built)
     assert checked.validated(hashlib.sha256(built).hexdigest()) is True
     assert checked.validated(built.digest) is False  # forgotten once asked for
