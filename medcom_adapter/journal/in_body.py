@@ -14,6 +14,7 @@ import binascii
 import pybase64
 
 from medcom_adapter.errors import JournalCorrupt
+from medcom_adapter.oioxml import lifted
 
 SMALLEST = 1024  # below this, a reference saves less than it costs to find
 _PROBE = 48  # bytes: 64 base64 characters, within the first line of any usual layout
@@ -30,12 +31,27 @@ def locate(body: bytes, data: bytes) -> str | None:
     # the text ends where its element (XML) or string (JSON) does; what lies between that
     # is not base64 is skipped by decoding, and the bytes must come out equal all the same
     ends = [at for at in (body.find(b"<", start), body.find(b'"', start)) if at >= 0]
-    span = f"{start}:{min(ends, default=len(body))}"
+    end = min(ends, default=len(body))
+    span = f"{start}:{end}"
     try:
-        same = extract(body, span) == data
-    except JournalCorrupt:
-        return None
+        same = _decodes_to(memoryview(body)[start:end], data)
+    except lifted.NotBase64:  # not in the usual layout: decoded whole, as extract() will
+        try:
+            same = extract(body, span) == data
+        except JournalCorrupt:
+            return None
     return span if same else None
+
+
+def _decodes_to(text: memoryview, data: bytes) -> bool:
+    """Whether strict base64 ``text`` decodes to ``data``, compared a chunk at a time (a
+    large attachment is not decoded into a second copy to be compared once)."""
+    view, at = memoryview(data), 0
+    for piece, _ in lifted.pieces(text):
+        if view[at:at + len(piece)] != piece:
+            return False
+        at += len(piece)
+    return at == len(data)
 
 
 def extract(body: bytes, span: str) -> bytes:

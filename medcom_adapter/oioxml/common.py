@@ -8,11 +8,12 @@ the sender's fault, with the element's path.
 
 from __future__ import annotations
 
+import io
 import secrets
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, time
-from types import TracebackType
+from types import MappingProxyType, TracebackType
 from typing import TypeVar
 
 import pybase64
@@ -51,6 +52,18 @@ from medcom_adapter.oioxml.versions import ObjectIdForm, Version
 
 T = TypeVar("T")
 Element = etree._Element
+_LINE = 57  # bytes per 76-character line of base64
+_ENCODE_SLICE = _LINE * 16384  # about 1 MB: whole lines, so slices join as one text
+
+
+def _encoded_size(n: int) -> int:
+    """Bytes of ``pybase64.encodebytes`` of ``n`` bytes: 77 per full line (with its LF),
+    then the last line's padded quads and LF."""
+    whole, rest = divmod(n, _LINE)
+    return whole * 77 + ((rest + 2) // 3 * 4 + 1 if rest else 0)
+
+
+_NONE_LIFTED: Mapping[str, bytes] = MappingProxyType({})
 
 
 class Writer:
@@ -72,28 +85,40 @@ class Writer:
 
     def base64(self, parent: Element, name: str, data: bytes) -> None:
         """``data`` base64-encoded in 76-character lines, as MedCom's examples have it."""
-        encoded = pybase64.encodebytes(data)
         if not self._splice:
-            self.el(parent, name, encoded.decode("ascii"))
+            self.el(parent, name, pybase64.encodebytes(data).decode("ascii"))
             return
         marker = f"base64-{self._token}-{len(self._pending)}"
         self.el(parent, name, marker)
-        self._pending.append((marker.encode("ascii"), encoded))
+        self._pending.append((marker.encode("ascii"), data))
 
     def spliced(self, document: bytes) -> bytes:
-        """The serialised ``document`` with each placeholder replaced by its base64 bytes
-        (the document's encoding must spell ASCII as ASCII)."""
+        """The serialised ``document`` with each placeholder replaced by its data's base64
+        (the document's encoding must spell ASCII as ASCII), encoded a slice at a time
+        straight into the one buffer of the result: no full-size copy of the text besides."""
         if not self._pending:
             return document
-        parts: list[bytes] = []
-        rest = document
-        for marker, encoded in self._pending:
-            head, found, rest = rest.partition(marker)
-            if not found:
+        size = len(document) + sum(_encoded_size(len(data)) - len(marker)
+                                   for marker, data in self._pending)
+        out = io.BytesIO()
+        out.seek(size - 1)  # allocated once at its size, then written in place
+        out.write(b"\0")
+        out.seek(0)
+        view = memoryview(document)
+        at = 0
+        for marker, data in self._pending:
+            found = document.find(marker, at)
+            if found < 0:
                 raise AssertionError("a base64 placeholder is missing from the document")
-            parts += (head, encoded)
-        parts.append(rest)
-        return b"".join(parts)
+            out.write(view[at:found])
+            source = memoryview(data)
+            for start in range(0, len(data), _ENCODE_SLICE):
+                out.write(pybase64.encodebytes(source[start:start + _ENCODE_SLICE]))
+            at = found + len(marker)
+        out.write(view[at:])
+        if out.tell() != size:
+            raise AssertionError("spliced document is not the size worked out for it")
+        return out.getvalue()
 
     def el(self, parent: Element, name: str, text: str | None = None) -> Element:
         child = etree.SubElement(parent, f"{{{self.ns}}}{name}")
@@ -213,10 +238,14 @@ def spell_id(value: str, form: ObjectIdForm) -> str:
 
 
 class Reader:
-    """Reads children of one MedCom element; failures point at the element."""
+    """Reads children of one MedCom element; failures point at the element.
 
-    def __init__(self, element: Element) -> None:
+    ``lifted``: the base64 objects taken out of the file before it was parsed, by the
+    placeholder text each left (:mod:`medcom_adapter.oioxml.lifted`)."""
+
+    def __init__(self, element: Element, lifted: Mapping[str, bytes] = _NONE_LIFTED) -> None:
         self.element = element
+        self.lifted = lifted
         tag = element.tag
         self._prefix = tag[: tag.rfind("}") + 1]  # "{namespace}", shared by the children
         # one pass over the children instead of a find() per field (a hot path)

@@ -8,7 +8,7 @@ would not be valid. ``check`` validates without raising, for the CLI and certifi
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -35,7 +35,7 @@ from medcom_adapter.model.identifiers import LocationNumber, SorId
 from medcom_adapter.model.letters import BinaryLetter, Referral
 from medcom_adapter.model.message import Emessage, Envelope, Letter
 from medcom_adapter.model.receipts import Receipt
-from medcom_adapter.oioxml import schemas, xbin, xctl, xdis91, xref01
+from medcom_adapter.oioxml import lifted, schemas, xbin, xctl, xdis91, xref01
 from medcom_adapter.oioxml.common import Element, Reader, Writer, blame
 from medcom_adapter.oioxml.versions import NAMESPACES, VERSIONS, Version, by_code, by_letter
 
@@ -160,19 +160,20 @@ def parse(
     data: bytes, *, validate: bool = True, max_bytes: int = safe_xml.DEFAULT_MAX_BYTES
 ) -> Document:
     """Read an OIOXML file from a peer. Raises a RemoteError naming what and where."""
-    tree = safe_xml.load(data, max_bytes=max_bytes)
+    tree, objects = lifted.load(data, max_bytes=max_bytes)
     versions = detect(tree)
     if validate:
         issues = schemas.validate(tree, versions[0].schema_folder)
         if issues:
             raise InboundInvalid(issues)
-    return _document(tree, versions)
+    return _document(tree, versions, objects)
 
 
-def _document(tree: etree._ElementTree, versions: tuple[Version, ...]) -> Document:
+def _document(tree: etree._ElementTree, versions: tuple[Version, ...],
+              objects: Mapping[str, bytes]) -> Document:
     """The model of a schema-valid tree, our own checks' findings as warnings."""
     with reading() as found:
-        message = _read(tree, versions)
+        message = _read(tree, versions, objects)
     return Document(message, versions, tree.docinfo.encoding or "UTF-8",
                     tuple(found) + tuple(_advisories(tree)))
 
@@ -206,7 +207,8 @@ def detect(tree: etree._ElementTree) -> tuple[Version, ...]:
     return tuple(found)
 
 
-def _read(tree: etree._ElementTree, versions: tuple[Version, ...]) -> Emessage:
+def _read(tree: etree._ElementTree, versions: tuple[Version, ...],
+          objects: Mapping[str, bytes]) -> Emessage:
     for version in versions:
         if version.kind not in _CODECS:
             raise UnknownMessage(
@@ -228,14 +230,15 @@ def _read(tree: etree._ElementTree, versions: tuple[Version, ...]) -> Emessage:
     ]
     return Emessage(
         head,
-        tuple(_CODECS[v.kind][2](Reader(e), v) for e, v in zip(letters, versions, strict=True)),
+        tuple(_CODECS[v.kind][2](Reader(e, objects), v)
+              for e, v in zip(letters, versions, strict=True)),
     )
 
 
 def check(data: bytes, *, max_bytes: int = safe_xml.DEFAULT_MAX_BYTES) -> CheckResult:
     """Validate a file completely (schema and MedCom rules) and report, never raise."""
     try:
-        tree = safe_xml.load(data, max_bytes=max_bytes)
+        tree, objects = lifted.load(data, max_bytes=max_bytes)
         versions = detect(tree)
     except RemoteError as exc:
         return CheckResult(issues=(_issue(exc),))
@@ -245,7 +248,7 @@ def check(data: bytes, *, max_bytes: int = safe_xml.DEFAULT_MAX_BYTES) -> CheckR
     if any(v.kind not in _CODECS for v in versions):
         return CheckResult(versions, ())  # schema-valid; no model rules for this kind yet
     try:
-        document = _document(tree, versions)
+        document = _document(tree, versions, objects)
     except MedComError as exc:
         return CheckResult(versions, (_issue(exc),))
     return CheckResult(versions, document.warnings, document)

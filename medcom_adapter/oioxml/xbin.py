@@ -48,12 +48,16 @@ def read(r: Reader, version: Version) -> BinaryLetter:
             receiver=receiver.organisation(),
             patient=patient.patient() if patient else None,
             contents=r.opt("Contents"),
-            objects=tuple(_read_object(Reader(e)) for e in r.children("BinaryObject")),
+            objects=tuple(_read_object(Reader(e, r.lifted))
+                          for e in r.children("BinaryObject")),
         )
 
 
 def _read_object(r: Reader) -> BinaryObject:
-    data = decode_base64(r.at("Object_Base64Encoded"))
+    text = r.at("Object_Base64Encoded")
+    data = r.lifted.get(text.text or "") if r.lifted else None
+    if data is None:
+        data = decode_base64(text)
     declared = r.value("OriginalObjectSize", int)
     if declared != len(data):  # our own check: the object itself is what counts
         size = r.at("OriginalObjectSize")

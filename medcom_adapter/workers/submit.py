@@ -23,6 +23,7 @@ from medcom_adapter.conformance.built import Built
 from medcom_adapter.detect import check
 from medcom_adapter.errors import OutboundInvalid
 from medcom_adapter.journal.interface import Attachment, Direction, Journal, NewMessage, Status
+from medcom_adapter.kinds import Kind
 from medcom_adapter.model.classification import Classification, Henvisning
 from medcom_adapter.model.identifiers import SorId
 from medcom_adapter.model.ids import IdSource
@@ -30,6 +31,8 @@ from medcom_adapter.model.km_request import km_request
 from medcom_adapter.model.letters import BinaryLetter
 from medcom_adapter.model.parties import PersonId
 from medcom_adapter.model.request import referral_request
+from medcom_adapter.oioxml.emessage import Document
+from medcom_adapter.oioxml.versions import Version
 from medcom_adapter.workers.checked import Checked
 
 _MIME = {"pdf": "application/pdf"}
@@ -95,6 +98,7 @@ def prepare_referral(
     package = build_referral(addressed, attachments, referral_version=route.referral_version,
                              binary_version=route.binary_version,
                              acknowledgement=read.acknowledgement, ids=ids)
+    del attachments  # the binaries hold the files' bytes now
     course = next((e.identifier for e in read.referral.episodes), None)
     classification = Classification(
         course_id=uuid.UUID(course) if course else uuid.uuid4(),
@@ -102,10 +106,12 @@ def prepare_referral(
         patient=read.referral.patient.id, unit=SorId(_sender_sor(directory, package.referral)),
         classes=tuple(classes),
     )
+    built = list(package.files)
+    del package
     entries = [_entry(f, read.referral.patient.id, course, route.department.sor,
-                      classification if f is package.referral else None)
-               for f in package.files]
-    return Prepared(_checked(entries), route.department.name, via=route.hub.name)
+                      classification if n == 0 else None)
+               for n, f in enumerate(_checked(built))]  # the referral comes first
+    return Prepared(tuple(entries), route.department.name, via=route.hub.name)
 
 
 def queue_km(
@@ -128,28 +134,43 @@ def prepare_km(
     receiver = directory.by_ean(str(read.km.receiver.ean))
     data = {a.file: _read(files, a.file) for a in read.attachments}
     package = build_km(read, data, ids=ids)
+    del data  # the binaries hold the files' bytes now
     for file in package.files:
         receiver.check(file.version.type_code, file.version.code)
+    built = list(package.files)
+    del package
     episode = read.km.episode_of_care
     entries = [_entry(f, read.km.patient.id, episode, receiver.sor, None)
-               for f in package.files]
-    return Prepared(_checked(entries), receiver.name)
+               for f in _checked(built)]
+    return Prepared(tuple(entries), receiver.name)
 
 
 def _read(files: Files, name: str) -> bytes:
     return files[name] if isinstance(files, Mapping) else (files / name).read_bytes()
 
 
-def _checked(entries: Sequence[NewMessage]) -> tuple[NewMessage, ...]:
-    """The entries, each valid by every MedCom rule the core knows: a Built was validated as
-    it was built (schema and our own rules, on its tree); any other bytes are checked now."""
-    for entry in entries:
-        if isinstance(entry.data, Built):
+def _checked(built: list[OutboundFile]) -> list[OutboundFile]:
+    """The files, each valid by every MedCom rule the core knows, taken from ``built`` as it
+    goes. A Built was validated as it was built (schema and our own rules, on its tree) and
+    keeps the model it was built from: its attachment is the file's bytes, held once. Any
+    other bytes are checked now, and come back with the model read from them in place of
+    the one they were built from (the same letter: the bytes are that model's), so an
+    attachment is never held also as the bytes it was built from."""
+    checked = []
+    while built:
+        if isinstance(built[0].data, Built):
+            checked.append(built.pop(0))
             continue
-        report = check(entry.data)
-        if not report.valid:
+        kind, version, data = _bytes_of(built.pop(0))
+        report = check(data)
+        if not report.valid or not isinstance(report.message, Document):
             raise OutboundInvalid(report.issues)
-    return tuple(entries)
+        checked.append(OutboundFile(kind, version, report.message.message, data))
+    return checked
+
+
+def _bytes_of(file: OutboundFile) -> tuple[Kind, Version, bytes]:
+    return file.kind, file.version, file.data
 
 
 def _sender_sor(directory: Directory, file: OutboundFile) -> str:

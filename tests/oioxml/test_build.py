@@ -13,7 +13,7 @@ from lxml import etree
 
 from medcom_adapter.errors import OutboundInvalid, UnsupportedInVersion
 from medcom_adapter.model import codes
-from medcom_adapter.model.letters import BinaryLetter, Referral
+from medcom_adapter.model.letters import BinaryLetter, ObjectId, Referral
 from medcom_adapter.model.message import Emessage, Envelope, Letter
 from medcom_adapter.model.parties import Relative
 from medcom_adapter.oioxml import schemas
@@ -236,3 +236,18 @@ def test_an_xbin_with_its_base64_spliced_in_is_the_document_lxml_writes(code: st
     assert parse(data).message.letters[0] == letter
     wide = build(message(letter), code, encoding="UTF-16")  # not ASCII-compatible: no splice
     assert parse(wide).message.letters[0] == letter
+
+
+@pytest.mark.parametrize("sizes", [(1, 2, 56, 57), (57 * 16384 * 2 + 5, 3)])
+def test_spliced_base64_is_the_text_lxml_writes_for_any_size(sizes: tuple[int, ...]) -> None:
+    # written a slice at a time into a buffer sized in advance: every slice boundary and
+    # last line must come out as one encoding of the whole would
+    letter = samples.binary_letter(with_patient=False)
+    template = letter.objects[0]
+    objects = tuple(dataclasses.replace(template, object_id=ObjectId.new(),
+                                        data=bytes([n % 256]) * n) for n in sizes)
+    letter = dataclasses.replace(letter, objects=objects)
+    data = build(message(letter), "XB0131X")
+    tree = etree.fromstring(data, etree.XMLParser(huge_tree=True)).getroottree()
+    assert etree.tostring(tree, encoding="ISO-8859-1", xml_declaration=True) == data
+    assert parse(data).message.letters[0] == letter

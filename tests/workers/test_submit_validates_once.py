@@ -94,3 +94,21 @@ def test_bytes_built_without_the_proof_are_checked_and_refused_when_invalid(
     monkeypatch.setattr(submit, "build_referral", unvalidated)
     with pytest.raises(OutboundInvalid):
         submit.prepare_referral(DIRECTORY, _request("referral-bup.json"), files=REQUESTS)
+
+
+def test_what_is_queued_is_the_built_file_and_the_bytes_of_its_attachment(
+    tmp_path: Any,
+) -> None:
+    # the entries carry the model read back from the checked bytes, not the one built:
+    # the same letter, and an attachment byte for byte the file that was sent
+    pdf = b"%PDF-1.4\n" + bytes(range(256)) * 12_000 + b"\n%%EOF\n"
+    (tmp_path / "henvisningsskema-bup.pdf").write_bytes(pdf)
+    request = _request("referral-bup.json")
+    referral, binary = submit.prepare_referral(DIRECTORY, request, files=tmp_path).entries
+    (attachment,) = binary.attachments
+    assert attachment.data == pdf
+    assert referral.classification is not None and binary.classification is None
+    report = check(binary.data)
+    assert report.valid
+    assert binary.message_id != referral.message_id
+    assert referral.receiver_sor == binary.receiver_sor and referral.sender_sor is not None
