@@ -84,6 +84,13 @@ class CheckResult:
         return not any(not issue.warning for issue in self.issues)
 
 
+# A Built is made by copying the bytes (a bytes subclass cannot take over a buffer): beyond
+# this size the copy would be the largest thing held while building (a 20 MB attachment's
+# XBIN twice, beside the attachment), so a larger file comes back as plain bytes, which
+# whoever needs the proof checks on the bytes (submit; the outbox before it sends).
+SEAL_LIMIT = 4 * 1024 * 1024
+
+
 def build(
     message: Emessage,
     versions: Version | str | tuple[Version | str, ...],
@@ -96,8 +103,9 @@ def build(
 
     Strict: besides the schema, what we build must pass our own checks too (the ones that
     are only warnings when we read), unless ``allow_warnings`` says the caller means it.
-    Validated, the bytes are a :class:`~medcom_adapter.conformance.built.Built` (typed as
-    bytes: whoever relies on the proof asks ``isinstance``)."""
+    Validated and at most ``SEAL_LIMIT`` long, the bytes are a
+    :class:`~medcom_adapter.conformance.built.Built` (typed as bytes: whoever relies on the
+    proof asks ``isinstance``)."""
     resolved = _resolve_versions(message, versions)
     namespace = resolved[0].namespace
     if any(v.namespace != namespace for v in resolved):
@@ -126,7 +134,7 @@ def build(
     data = w.spliced(cast(bytes, etree.tostring(tree, encoding=encoding, xml_declaration=True)))
     # the tree validated (a spliced attachment's place holds a placeholder, an xs:string as
     # its base64 is): the bytes carry the proof, so nobody in this process checks them again
-    return seal(data, ()) if validate else data
+    return seal(data, ()) if validate and len(data) <= SEAL_LIMIT else data
 
 
 def _ascii_compatible(encoding: str) -> bool:

@@ -112,3 +112,24 @@ def test_what_is_queued_is_the_built_file_and_the_bytes_of_its_attachment(
     assert report.valid
     assert binary.message_id != referral.message_id
     assert referral.receiver_sor == binary.receiver_sor and referral.sender_sor is not None
+
+
+def test_a_file_too_large_to_copy_into_a_built_is_checked_on_its_bytes(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any,
+) -> None:
+    from medcom_adapter.oioxml import emessage
+
+    checks: list[bytes] = []
+
+    def counted(data: bytes) -> Any:
+        checks.append(data)
+        return check(data)
+
+    monkeypatch.setattr(emessage, "SEAL_LIMIT", 20_000)  # the referral fits, its XBIN not
+    monkeypatch.setattr(submit, "check", counted)
+    pdf = b"%PDF-1.4\n" + bytes(range(256)) * 160 + b"\n%%EOF\n"
+    (tmp_path / "henvisningsskema-bup.pdf").write_bytes(pdf)
+    referral, binary = submit.prepare_referral(DIRECTORY, _request("referral-bup.json"),
+                                               files=tmp_path).entries
+    assert isinstance(referral.data, Built) and type(binary.data) is bytes
+    assert checks == [binary.data] and len(binary.data) > 20_000
