@@ -3,11 +3,13 @@
 Wrapping puts a journaled FHIR message into an ehmiSBDH that asks for an envelope receipt;
 its InstanceIdentifier is derived from the publish key, so the same entry wrapped again after
 a crash is the same envelope (the access point publishes it once, EDS is told once). An
-envelope receipt we owe travels as it is. Sending hands the SBDH over and queues the EUA's
-EDS report (``msg-created-and-sent``) in the journal.
+envelope receipt we owe travels as it is. Sending hands the SBDH over; the EUA's EDS report
+(``msg-created-and-sent``: outcome 0, or 8 for a message given up before it left) is queued
+by ``record``, in the outbox's commit that marks the message sent or failed.
 
 Opening reads the ehmiSBDH once: an envelope receipt is an answer to what we sent
-(correlated by the original message's Bundle id and MessageHeader id its header names); a
+(correlated by the original message's Bundle id and MessageHeader id its header names,
+reported ``msg-received-and-finalized`` as the MSH does when it is taken in); a
 FHIR message is carried on to its reader with what the inbox answers and reports the
 envelope by (:class:`~medcom_adapter.workers.received.TransportEnvelope`): the inbox keeps
 the guide's receive table (``reliable.ehmi``) and queues the envelope receipt and the EUA's
@@ -20,13 +22,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 
 from medcom_adapter import catalogue
 from medcom_adapter.catalogue import Envelope
 from medcom_adapter.channels.interface import Carried, Opened
 from medcom_adapter.detect import envelope_kind
-from medcom_adapter.ehmi.eds import Reporter, Subtype
-from medcom_adapter.envelopes import ebbp_signal, sbdh, sbdh_receipt
+from medcom_adapter.ehmi.eds import Original, Reporter, Subtype
+from medcom_adapter.envelopes import ebbp_signal, fhir_payload, sbdh, sbdh_receipt
 from medcom_adapter.errors import MedComError
 from medcom_adapter.journal.eds_queue import EdsQueue
 from medcom_adapter.journal.interface import Direction, NewMessage
@@ -38,6 +41,7 @@ from medcom_adapter.workers.eds import queue_report
 from medcom_adapter.workers.received import AnswerIn, Inbound, TransportEnvelope, nothing_owed
 
 NAME = "ehmi"
+_ACK = Kind.ACKNOWLEDGEMENT.value
 _RECEIPT = Kind.SBDH_RECEIPT.value  # the kind an envelope receipt is journaled as
 _ENVELOPED = "ehmiSBDH"  # the kind an envelope refused as it is is journaled as
 _IDS = uuid.UUID("0f3c8e8a-5d0c-4d8e-9a53-2f1c3b7d6e21")  # names envelope ids after keys
@@ -71,14 +75,23 @@ class EhmiChannel:
 
     def send(self, parcel: Parcel) -> None:
         self._transport.send(parcel)
-        if parcel.kind in catalogue.FHIR or parcel.kind == _RECEIPT:
-            self._report(sbdh.parse(parcel.data), Subtype.CREATED_AND_SENT)
 
-    def _report(self, document: sbdh.Sbdh, subtype: Subtype, success: bool = True) -> None:
+    def record(self, parcel: Parcel, *, sent: bool,
+               answering: Callable[[], NewMessage | None] = lambda: None) -> None:
+        """The EUA's (and, for an envelope receipt, the MSH's) ``msg-created-and-sent``:
+        outcome 0 once handed over, 8 when the message was given up before it could be
+        (MedCom's failure fixture for an EUA is this event with outcome 8)."""
+        if parcel.kind in catalogue.FHIR or parcel.kind == _RECEIPT:
+            original = answering() if parcel.kind == _ACK else None
+            self._report(sbdh.parse(parcel.data), Subtype.CREATED_AND_SENT, sent, original)
+
+    def _report(self, document: sbdh.Sbdh, subtype: Subtype, success: bool = True,
+                answered: NewMessage | None = None) -> None:
         if self._eds is None or self._reporter is None:
             return
         queue_report(self._eds, document, subtype, reporter=self._reporter,
-                     recorded=self._now(), message=document.message_id, success=success)
+                     recorded=self._now(), message=document.message_id, success=success,
+                     original=original_of(answered))
 
     def _now(self) -> datetime:
         from datetime import UTC
@@ -105,7 +118,13 @@ class EhmiChannel:
                             document.instance_id, original or read.original_envelope_id,
                             (read.original_message_id,) if read.original_message_id else (),
                             reason=read.reason)
-            return AnswerIn(entry, answer, "EHMI " + (document.type or "envelope receipt"))
+            # the MSH's msg-received-and-finalized of the receipt (MedCom's EDS-BDS-10.1)
+            taken = TransportEnvelope(
+                document.instance_id, document.message_id or "", None, None,
+                partial(self._report, document),
+                (Subtype.RECEIVED_AND_FINALIZED,))
+            return AnswerIn(entry, answer, "EHMI " + (document.type or "envelope receipt"),
+                            taken)
         return Carried(document.content, Envelope.EHMI_SBDH, None, sender, receiver,
                        transport_envelope=self._envelope_in(document, data, clock))
 
@@ -135,5 +154,14 @@ class EhmiChannel:
                              sender_sor=document.sender_sor,
                              receiver_sor=document.receiver_sor)
         return TransportEnvelope(envelope_id, message_id,
-                          receipt if document.receipt_request is not None else None, refused,
-                          lambda subtype, success: self._report(document, subtype, success))
+                                 receipt if document.receipt_request is not None else None,
+                                 refused, partial(self._report, document))
+
+
+def original_of(message: NewMessage | None) -> Original | None:
+    """How EDS names the FHIR message an Acknowledgement answers (None: none, or not FHIR)."""
+    row = next((d for d in fhir_payload.FHIR_DOCUMENTS if message is not None
+                and d.kind.value == message.kind), None)
+    if row is None or message is None:
+        return None
+    return Original(message.message_id, row.sbdh_standard, row.sbdh_version)

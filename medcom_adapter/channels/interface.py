@@ -78,6 +78,15 @@ class Channel(Protocol):
         transport cannot take it now."""
         ...
 
+    def record(self, parcel: Parcel, *, sent: bool,
+               answering: Callable[[], NewMessage | None] = ...) -> None:
+        """What handing ``parcel`` over (``sent``), or giving it up before it could be
+        (not ``sent``), means beyond the transport; called inside the journal block that
+        marks the message ``sent`` or ``failed``, so it commits with that mark (EHMI: the
+        EUA's EDS report). ``answering``: the message an answer answers, read only when
+        asked for."""
+        ...
+
     def open(self, data: bytes, *, clock: Callable[[], datetime]) -> Opened | None:
         """What a received file is; None when it is not in an envelope of this channel
         (another channel on the same transport may take it)."""

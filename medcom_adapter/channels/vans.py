@@ -60,6 +60,10 @@ class VansChannel:
     def send(self, parcel: Parcel) -> None:
         self._sending.send(parcel)
 
+    def record(self, parcel: Parcel, *, sent: bool,
+               answering: Callable[[], NewMessage | None] = lambda: None) -> None:
+        """VANS keeps no delivery-status register."""
+
     def open(self, data: bytes, *, clock: Callable[[], datetime]) -> Opened | None:
         if bytes(data[:3]) in (b"UNA", b"UNB"):
             return Carried(data, Envelope.INTERCHANGE)  # the interchange is its own envelope

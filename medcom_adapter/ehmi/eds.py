@@ -7,7 +7,14 @@ Every fact comes from the ehmiSBDH the message travels in: the parties' SOR ids
 message's id and type (MESSAGEIDENTIFIER, Standard, TypeVersion), the FHIR Bundle's id
 (MESSAGEENVELOPEIDENTIFIER) and the envelope's own id. A report about a message that names
 a patient (PATIENTID) is an EdsPatientDeliveryStatus; otherwise (an Acknowledgement, an
-envelope receipt) an EdsBasicDeliveryStatus.
+envelope receipt) an EdsBasicDeliveryStatus. A report about an answer names what it
+answers too, as MedCom's samples do: an envelope receipt its ORIGINAL* scopes
+(ehmiOrigMessage, ehmiOrigTransportEnvelope: EDS-BDS-07.1, 10.1), an Acknowledgement the
+message it acknowledges (ehmiOrigMessage, given as :class:`Original`: EDS-BDS-11.1 to 16.1;
+its ehmiSBDH names no original, so the caller says which it is).
+
+``success`` False gives outcome 8 (Serious failure), the one failure EDS's outcome value
+set allows beside 0 (Success).
 """
 
 from __future__ import annotations
@@ -35,6 +42,7 @@ ENTITY_TYPES = _T + "ehmi-delivery-status-entity-type"
 DETAIL_TYPES = _T + "ehmi-delivery-status-entity-detail-type"
 OUTCOMES = "http://hl7.org/fhir/audit-event-outcome"
 ACTIONS = "http://hl7.org/fhir/audit-event-action"
+OBJECT_ROLES = "http://terminology.hl7.org/CodeSystem/object-role"
 
 
 class Subtype(StrEnum):
@@ -72,6 +80,15 @@ _SOURCE_DISPLAY = {
 
 
 @dataclass(frozen=True, slots=True)
+class Original:
+    """The message an answer answers, as EDS names it (ehmiOrigMessage)."""
+
+    message_id: str
+    standard: str  # its ehmiSBDH Standard (ehmiMessageType)
+    version: str  # its TypeVersion (ehmiMessageVersion)
+
+
+@dataclass(frozen=True, slots=True)
 class Reporter:
     """The device that reports: the adapter as its unit's EUA (with its MSH, usually)."""
 
@@ -80,7 +97,8 @@ class Reporter:
 
 
 def report(document: Sbdh, *, subtype: Subtype, recorded: datetime, reporter: Reporter,
-           id: str | None = None, success: bool = True) -> Json:
+           id: str | None = None, success: bool = True,
+           original: Original | None = None) -> Json:
     """The AuditEvent reporting ``subtype`` for the message ``document`` carries."""
     if recorded.tzinfo is None:
         raise InvalidValue("an EDS report's time needs a time zone")
@@ -114,6 +132,7 @@ def report(document: Sbdh, *, subtype: Subtype, recorded: datetime, reporter: Re
             _entity("ehmiTransportEnvelope", "Transport Envelope", document.instance_id,
                     [("ehmiTransportEnvelopeType", "SBDH"),
                      ("ehmiTransportEnvelopeVersion", HEADER_VERSION)]),
+            *_originals(document, original),
         ],
     }
     if id is not None:
@@ -134,10 +153,32 @@ def _agent(role: str, display: str, sor: str, gln: str | None, requestor: bool) 
     return agent
 
 
+def _originals(document: Sbdh, original: Original | None) -> list[Json]:
+    """What an answer answers: an envelope receipt's original message and transport
+    envelope (its scopes), else the message ``original`` names."""
+    message = document.scope(ScopeType.ORIGINAL_MESSAGE_ID)
+    standard = document.scope(ScopeType.ORIGINAL_MESSAGE_STANDARD)
+    version = document.scope(ScopeType.ORIGINAL_MESSAGE_VERSION)
+    envelope = document.scope(ScopeType.ORIGINAL_ENVELOPE_ID)
+    if not message and original is not None:
+        message, standard, version = original.message_id, original.standard, original.version
+    found = []
+    if message and standard and version:  # the profile wants both details (2..2)
+        found.append(_entity("ehmiOrigMessage", "Original Message", message, [
+            ("ehmiMessageType", standard), ("ehmiMessageVersion", version)]))
+    if envelope:
+        found.append(_entity("ehmiOrigTransportEnvelope", "Original Transport Envelope",
+                             envelope, [("ehmiTransportEnvelopeType", "SBDH"),
+                                        ("ehmiTransportEnvelopeVersion", HEADER_VERSION)]))
+    return found
+
+
 def _entity(kind: str, display: str, value: str,
             details: list[tuple[str, str]] | None = None) -> Json:
     entity: Json = {"what": {"identifier": {"value": value}},
                     "type": _coding(ENTITY_TYPES, kind, display)}
+    if kind == "ehmiPatient":  # the profile fixes its role
+        entity["role"] = _coding(OBJECT_ROLES, "1", "Patient")
     if details:
         entity["detail"] = [{"type": name, "valueString": text} for name, text in details]
     return entity

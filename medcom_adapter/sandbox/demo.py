@@ -143,12 +143,15 @@ def _ehmi(result: DemoResult, ehmi: EhmiSandbox, read: Callable[[int], StoredMes
     for id in result.ehmi_km.ids:
         stored = read(id)
         write(f"    {_line(stored, directory)}\n")
-        for answer in (read(a) for a in stored.answered_by):
-            write(f"      answered by {answer.message.kind} #{answer.id} "
-                  f"(ehmiSBDH {answer.message.version}: envelope receipt)\n")
         for r in result.journal.eds.of_message(stored.message.message_id):
             where = f" as AuditEvent/{r.location}" if r.location else ""
             write(f"      EDS report {r.subtype}: {r.status.value}{where}\n")
+        for answer in (read(a) for a in stored.answered_by):
+            write(f"      answered by {answer.message.kind} #{answer.id} "
+                  f"(ehmiSBDH {answer.message.version}: envelope receipt)\n")
+            for r in result.journal.eds.of_message(answer.message.message_id):
+                where = f" as AuditEvent/{r.location}" if r.location else ""
+                write(f"        EDS report {r.subtype}: {r.status.value}{where}\n")
     write(f"    EDS holds {len(ehmi.services.events)} report(s); the access point's peer MSH "
           f"took {len(ehmi.ap.delivered)} envelope(s) and answered "
           f"{len(ehmi.ap.receipts_sent)}\n")

@@ -41,10 +41,11 @@ def context_of(document: Sbdh, subtype: Subtype) -> str:
 
 
 def queue_report(queue: EdsQueue, document: Sbdh, subtype: Subtype, *, reporter: Reporter,
-                 recorded: datetime, message: str | None, success: bool = True) -> bool:
+                 recorded: datetime, message: str | None, success: bool = True,
+                 original: eds.Original | None = None) -> bool:
     """Queue the report of ``subtype`` for ``document``; False when it is already queued."""
     event = eds.report(document, subtype=subtype, recorded=recorded, reporter=reporter,
-                       id=str(uuid.uuid4()), success=success)
+                       id=str(uuid.uuid4()), success=success, original=original)
     return queue.enqueue(f"{document.instance_id}:{subtype.value}",
                          json.dumps(event, separators=(",", ":")).encode(),
                          subtype=subtype.value, context=context_of(document, subtype),

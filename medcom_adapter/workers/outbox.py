@@ -30,9 +30,10 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from medcom_adapter.addressing.directory import ALWAYS_ACCEPTED, Directory
-from medcom_adapter.channels import Channels
+from medcom_adapter.channels import Channel, Channels
 from medcom_adapter.detect import check
 from medcom_adapter.errors import (
     JournalError,
@@ -54,7 +55,7 @@ from medcom_adapter.model.ids import IdSource
 from medcom_adapter.oioxml import emessage
 from medcom_adapter.reliable import outbound, rebuild
 from medcom_adapter.reliable.rules import Policy, Protocol
-from medcom_adapter.transport.interface import Transport
+from medcom_adapter.transport.interface import Parcel, Transport
 from medcom_adapter.workers import tracking
 from medcom_adapter.workers.checked import Checked
 from medcom_adapter.workers.lease import lease_seconds
@@ -113,6 +114,7 @@ class Outbox:
                                      lease_seconds=self.settings.lease_seconds)
         loaded = self._load(claimed)
         outcomes: list[tuple[int, Status, str | None]] = []
+        handed: list[tuple[Channel, Parcel, bool, NewMessage]] = []  # for the channels
         try:
             for id in claimed:
                 try:
@@ -120,13 +122,16 @@ class Outbox:
                 except JournalError:
                     continue  # damaged: quarantined by the read, passed over from now on
                 message = stored.message
+                channel = parcel = None
                 try:
-                    self._check(message, stored.digest)
                     channel = self.channels.for_message(message)
                     parcel = channel.wrap(message, sent=self.clock(),
                                           key=publish_key(self.journal.identity, id, message))
+                    self._check(message, stored.digest)
                 except MedComError as exc:
                     outcomes.append((id, Status.FAILED, f"{exc.code}: {exc}"))
+                    if channel is not None and parcel is not None:
+                        handed.append((channel, parcel, False, message))
                     continue
                 try:
                     channel.send(parcel)
@@ -134,13 +139,21 @@ class Outbox:
                     deferred += 1  # the lease runs out and a later run tries again
                     continue
                 outcomes.append((id, Status.SENT, f"channel {channel.name}"))
+                handed.append((channel, parcel, True, message))
         finally:
-            # one durable commit for the run; killed before it, the messages stay queued
-            # and are published again (a no-op) when their lease runs out. One answered
-            # meanwhile is no longer queued and is passed over: its answer stands
-            self.journal.set_statuses(outcomes, leaving=Status.QUEUED)
+            # one durable commit for the run, with what the channels record of it; killed
+            # before it, the messages stay queued and are published again (a no-op) when
+            # their lease runs out. One answered meanwhile is no longer queued and is
+            # passed over: its answer stands
+            with self.journal.atomic():
+                self.journal.set_statuses(outcomes, leaving=Status.QUEUED)
+                for channel, parcel, went, message in handed:
+                    channel.record(parcel, sent=went, answering=partial(self._answered, message))
         sent = sum(status is Status.SENT for _, status, _ in outcomes)
         return OutboxRun(sent, len(outcomes) - sent, deferred)
+
+    def _answered(self, message: NewMessage) -> NewMessage | None:
+        return None if message.answers is None else self.journal.get(message.answers).message
 
     def _load(self, ids: Sequence[int]) -> dict[int, StoredMessage]:
         """The claimed entries in one journal read (every read is an audited, durable write);

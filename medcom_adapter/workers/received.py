@@ -32,16 +32,19 @@ Receipt = Callable[[int | None, str, ReceiptException | None, str | None], NewMe
 
 @dataclass(frozen=True, slots=True)
 class TransportEnvelope:
-    """What a network envelope that asks to be answered (an ehmiSBDH) says, beside the
-    message it carries: its ids for the receive table (``reliable.ehmi``), the receipt it is
-    owed, the envelope itself as the journal keeps it when refused as a whole, and where the
-    EUA's delivery-status reports of what it carried are queued."""
+    """What a transport envelope (an ehmiSBDH) says beside what it carries: its ids for the
+    receive table (``reliable.ehmi``), the receipt it is owed, the envelope itself as the
+    journal keeps it when refused as a whole, and the EUA's delivery-status reports of what
+    it carried: ``events`` once it is taken in, the last one (the EUA's
+    ``msg-received-and-finalized``) a failure when what it carried is refused."""
 
     envelope_id: str
     message_id: str
     receipt: Receipt | None  # None: it asks for no receipt
-    refused: NewMessage  # the envelope as it is, journaled when refused as a whole
-    report: Callable[[Subtype, bool], None]  # queue an EDS report (event, success)
+    refused: NewMessage | None  # the envelope as it is, journaled when refused as a whole
+    # queue an EDS report (event, success, the message an answer answers)
+    report: Callable[[Subtype, bool, NewMessage | None], None]
+    events: tuple[Subtype, ...] = (Subtype.RECEIVED, Subtype.RECEIVED_AND_FINALIZED)
 
 
 # the answer a message is owed, journaled as answering entry ``id``; ``refusal``: why it is

@@ -62,6 +62,10 @@ class Bare:
     def send(self, parcel: Parcel) -> None:
         self._transport.send(parcel)
 
+    def record(self, parcel: Parcel, *, sent: bool,
+               answering: Callable[[], NewMessage | None] = lambda: None) -> None:
+        pass
+
     def open(self, data: bytes, *, clock: Callable[[], datetime]) -> Opened | None:
         if not data.startswith(b"{"):
             return None

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from medcom_adapter.ehmi import eds
 from medcom_adapter.envelopes import sbdh
 from medcom_adapter.journal.eds_queue import ReportStatus
 from medcom_adapter.journal.interface import Direction, Query, Status
@@ -54,11 +55,18 @@ def test_a_km_over_ehmi_is_acknowledged_by_an_envelope_receipt_with_its_eds_repo
     reports = journal.eds.of_message(sent.message.message_id)
     assert [(r.subtype, r.status) for r in reports] == [
         ("msg-created-and-sent", ReportStatus.DELIVERED)]
-    [event] = ehmi.services.events
+    # the EUA's report of the letter, and the MSH's of the envelope receipt taken in
+    event, of_receipt = ehmi.services.events
     assert ehmi.services.refused == []
     assert event["subtype"][0]["code"] == "msg-created-and-sent"
+    assert of_receipt["subtype"][0]["code"] == "msg-received-and-finalized"
+    assert of_receipt["meta"]["profile"] == [eds.BASIC_PROFILE]
+    originals = {e["type"]["code"]: e["what"]["identifier"]["value"]
+                 for e in of_receipt["entity"]}
+    assert originals["ehmiOrigMessage"] == sent.message.message_id
+    assert originals["ehmiOrigTransportEnvelope"] == delivered.instance_id
     harness.pump()  # nothing more moves: sent once, reported once
-    assert len(ehmi.ap.delivered) == 1 and len(ehmi.services.events) == 1
+    assert len(ehmi.ap.delivered) == 1 and len(ehmi.services.events) == 2
     assert len(journal.find(Query(direction=Direction.INBOUND))) == 1
 
 

@@ -46,7 +46,9 @@ def test_the_demo_sends_receives_and_summarises_with_cpr_masked(
     assert ": sent (channel ehmi)  patient 250947-xxxx" in ehmi
     assert "answered by SBDHReceipt" in ehmi
     assert "EDS report msg-created-and-sent: delivered as AuditEvent/" in ehmi
-    assert "EDS holds 1 report(s)" in ehmi
+    assert "EDS report msg-received-and-finalized: delivered as AuditEvent/" in ehmi.split(
+        "answered by SBDHReceipt")[1]  # the MSH's report of the envelope receipt
+    assert "EDS holds 2 report(s)" in ehmi
     assert "SBDHReceipt ebbp-signals-2.0" in received
     # the journal lists each message with the channel it left on
     assert main(["journal", "list", "--format", "json", "--kind", "CareCommunication",
