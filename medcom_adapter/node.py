@@ -31,6 +31,7 @@ from typing import Any
 
 from medcom_adapter.addressing.directory import Directory
 from medcom_adapter.addressing.dnhf import DnhfTransport
+from medcom_adapter.addressing.senders import sender_sor
 from medcom_adapter.channels import Channel, Channels, VansChannel
 from medcom_adapter.ehmi_client.side import EhmiSide
 from medcom_adapter.errors import MedComError, ResourceFault
@@ -106,7 +107,8 @@ def channels_of(directory: Directory, mailbox: Transport, journal: Journal | Non
         from medcom_adapter.channels.ehmi import EhmiChannel
 
         channels.append(EhmiChannel(ehmi.access_point, eds=journal.eds if journal else None,
-                                    reporter=ehmi.reporter))
+                                    reporter=ehmi.reporter,
+                                    sor_of=lambda gln: sender_sor(directory, ean=gln)))
     return channels
 
 
