@@ -52,6 +52,10 @@ def test_an_answered_envelope_is_not_resent(node: Node,
         sent, instance_id=next_id(), message_id=next_id(), created=T0, exception=exception,
         reason="not legible" if exception else None)))
     node.inbox.run_once()
+    # correlated with the letter: a ReceiptException rejects it, a positive receipt leaves
+    # it waiting for its Acknowledgement
+    assert node.journal.get(id).status is (Status.SENT if exception is None
+                                           else Status.REJECTED)
     clock = node.outbox.clock
     assert isinstance(clock, Clock)
     clock.advance(hours=1)
