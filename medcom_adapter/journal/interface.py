@@ -126,6 +126,7 @@ class Query:
     direction: Direction | None = None
     envelope_id: str | None = None
     message_id: str | None = None
+    message_ids: tuple[str, ...] | None = None  # any of these message ids
     since: datetime | None = None
     until: datetime | None = None
     limit: int = 1000
@@ -358,6 +359,12 @@ class Journal(Protocol):
         died) is taken over with what it decided. None: another worker holds it."""
         ...
 
+    def claim_files(self, files: Sequence[tuple[str, str]], *, owner: str,
+                    lease_seconds: float) -> Sequence[FileClaim | None]:
+        """:meth:`claim_file` for several files (name, SHA-256) at once, in order; files
+        nobody holds are claimed in one statement. A file listed twice is claimed once."""
+        ...
+
     def keep_file(self, claim: int, *, owner: str, lease_seconds: float) -> bool:
         """Renew the lease before acting on a claim; False when it was taken over."""
         ...
@@ -368,8 +375,19 @@ class Journal(Protocol):
         False when ``owner`` no longer holds the claim (then the block must not commit)."""
         ...
 
+    def decide_files(self, decisions: Sequence[tuple[int, str, int | None]], *,
+                     owner: str) -> Sequence[int]:
+        """:meth:`decide_file` for several claims (claim, outcome, message) in one statement;
+        returns the claims ``owner`` still held and decided (unless all are, the block
+        must not commit)."""
+        ...
+
     def settle_file(self, claim: int) -> None:
         """The file left the in-folder: the claim is done."""
+        ...
+
+    def settle_files(self, claims: Sequence[int]) -> None:
+        """:meth:`settle_file` for several claims, in one statement."""
         ...
 
     def file_in_hand(self, message: int, *, besides: int) -> bool:

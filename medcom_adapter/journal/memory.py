@@ -75,16 +75,21 @@ class _File:
     settled: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Saved:
-    """What ``atomic`` restores when its block fails: each record's mutable parts."""
+    """What ``atomic`` restores when its block fails: the mutable parts of the records and
+    file claims its block changed (saved as each is first changed, so a block costs the same
+    however much the journal holds), and how long each list was."""
 
-    records: dict[int, tuple[int, int, datetime | None, NewMessage, datetime | None]]
+    count: int  # records before the block: any after it are the block's own
+    files_count: int
     audit: int
     head: str
     statuses: tuple[int, str]
     henvisninger: int
-    files: dict[int, _File]
+    records: dict[int, tuple[int, int, datetime | None, NewMessage, datetime | None]] = \
+        field(default_factory=dict)
+    files: dict[int, _File] = field(default_factory=dict)
 
 
 class MemoryJournal:
@@ -109,42 +114,64 @@ class MemoryJournal:
         self.shared: SharedState = MemorySharedState()
         self.eds = MemoryEdsQueue(clock)
         self._files: dict[int, _File] = {}
+        self._open_files: dict[tuple[str, str], int] = {}  # unsettled claims by name, digest
+        self._blocks: list[_Saved] = []  # the open ``atomic`` blocks, outermost first
         self.identity = str(uuid.uuid4())
 
     @contextmanager
     def atomic(self, *, alone: bool = False) -> Iterator[None]:
         with self._lock:
-            saved = self._save()
+            saved = _Saved(len(self._records), len(self._files), len(self._audit), self._head,
+                           (len(self._statuses), self._status_head), len(self._henvisninger))
+            self._blocks.append(saved)
             try:
                 yield
             except BaseException:
                 self._restore(saved)
                 raise
+            finally:
+                self._blocks.pop()
 
-    def _save(self) -> _Saved:
-        return _Saved({id: (len(r.history), len(r.answered_by), r.lease_until, r.message,
-                            r.purged_at) for id, r in self._records.items()},
-                      len(self._audit), self._head,
-                      (len(self._statuses), self._status_head), len(self._henvisninger),
-                      dict(self._files))
+    def _touch(self, id: int) -> None:
+        """Before record ``id`` changes: what each open block restores if it fails."""
+        record = self._records[id]
+        for saved in self._blocks:
+            if id <= saved.count and id not in saved.records:
+                saved.records[id] = (len(record.history), len(record.answered_by),
+                                     record.lease_until, record.message, record.purged_at)
+
+    def _set_file(self, id: int, file: _File) -> None:
+        for saved in self._blocks:
+            if id <= saved.files_count and id not in saved.files:
+                saved.files[id] = self._files[id]
+        self._files[id] = file
+        if file.settled:
+            self._open_files.pop((file.name, file.digest), None)
+        else:
+            self._open_files[(file.name, file.digest)] = id
 
     def _restore(self, saved: _Saved) -> None:
-        for id in [id for id in self._records if id not in saved.records]:
-            self._unindex(id, self._records[id].message)
-            del self._records[id]
+        for id in range(len(self._records), saved.count, -1):  # appended in the block
+            record = self._records.pop(id)
+            self._unindex(id, record.message)
+            self._by_status[record.history[-1].status].pop(id, None)
         for id, (history, answered, lease, message, purged) in saved.records.items():
             record = self._records[id]
+            self._by_status[record.history[-1].status].pop(id, None)
             del record.history[history:], record.answered_by[answered:]
             record.lease_until, record.message, record.purged_at = lease, message, purged
+            self._by_status.setdefault(record.history[-1].status, {})[id] = None
         del self._audit[saved.audit:]
         del self._henvisninger[saved.henvisninger:]
         self._head = saved.head
         del self._statuses[saved.statuses[0]:]
         self._status_head = saved.statuses[1]
-        self._files = dict(saved.files)
-        self._by_status = {}
-        for id, record in self._records.items():
-            self._by_status.setdefault(record.history[-1].status, {})[id] = None
+        for id in range(len(self._files), saved.files_count, -1):
+            file = self._files.pop(id)
+            if self._open_files.get((file.name, file.digest)) == id:
+                del self._open_files[(file.name, file.digest)]
+        for id, file in saved.files.items():
+            self._set_file(id, file)
 
     def append(self, message: NewMessage, status: Status, *, actor: str = "system") -> int:
         return self.append_many((message,), status, actor=actor)[0]
@@ -171,6 +198,7 @@ class MemoryJournal:
                     self._by_field.setdefault(key, {})[id] = None
                 self._by_status.setdefault(status, {})[id] = None
                 if message.answers is not None:
+                    self._touch(message.answers)
                     self._records[message.answers].answered_by.append(id)
                 ids.append(id)
             return ids
@@ -184,6 +212,7 @@ class MemoryJournal:
                 raise TransitionRefused(
                     f"message {id} is {current}: no change to {status}"
                     + (f" from {leaving}" if leaving is not None else ""), current=current)
+            self._touch(id)
             del self._by_status[record.history[-1].status][id]
             record.history.append(StatusChange(status, self._clock(), reason))
             self._chain_status(id)
@@ -214,15 +243,25 @@ class MemoryJournal:
         with self._lock:
             now = self._clock()
             until = now + timedelta(seconds=lease_seconds)
-            for id, f in self._files.items():
-                if f.name == name and f.digest == digest and not f.settled:
-                    if f.owner != owner and f.lease_until > now:
-                        return None
-                    self._files[id] = dataclasses.replace(f, owner=owner, lease_until=until)
-                    return FileClaim(id, f.outcome, f.message)
+            id = self._open_files.get((name, digest), 0)
+            if id:
+                f = self._files[id]
+                if f.owner != owner and f.lease_until > now:
+                    return None
+                self._set_file(id, dataclasses.replace(f, owner=owner, lease_until=until))
+                return FileClaim(id, f.outcome, f.message)
             id = len(self._files) + 1
             self._files[id] = _File(name, digest, owner, until)
+            self._open_files[(name, digest)] = id
             return FileClaim(id)
+
+    def claim_files(self, files: Sequence[tuple[str, str]], *, owner: str,
+                    lease_seconds: float) -> Sequence[FileClaim | None]:
+        with self._lock:
+            first = {file: n for n, file in reversed(list(enumerate(files)))}
+            return [self.claim_file(name, digest, owner=owner, lease_seconds=lease_seconds)
+                    if first[(name, digest)] == n else None
+                    for n, (name, digest) in enumerate(files)]
 
     def keep_file(self, claim: int, *, owner: str, lease_seconds: float) -> bool:
         with self._lock:
@@ -230,7 +269,7 @@ class MemoryJournal:
             if f.owner != owner or f.settled:
                 return False
             until = self._clock() + timedelta(seconds=lease_seconds)
-            self._files[claim] = dataclasses.replace(f, lease_until=until)
+            self._set_file(claim, dataclasses.replace(f, lease_until=until))
             return True
 
     def decide_file(self, claim: int, outcome: str, message: int | None, *,
@@ -238,13 +277,24 @@ class MemoryJournal:
         with self._lock:
             if self._files[claim].owner != owner:
                 return False
-            self._files[claim] = dataclasses.replace(self._files[claim], outcome=outcome,
-                                                     message=message)
+            self._set_file(claim, dataclasses.replace(self._files[claim], outcome=outcome,
+                                                      message=message))
             return True
+
+    def decide_files(self, decisions: Sequence[tuple[int, str, int | None]], *,
+                     owner: str) -> Sequence[int]:
+        with self._lock:
+            return [claim for claim, outcome, message in decisions
+                    if self.decide_file(claim, outcome, message, owner=owner)]
+
+    def settle_files(self, claims: Sequence[int]) -> None:
+        with self._lock:
+            for claim in claims:
+                self.settle_file(claim)
 
     def settle_file(self, claim: int) -> None:
         with self._lock:
-            self._files[claim] = dataclasses.replace(self._files[claim], settled=True)
+            self._set_file(claim, dataclasses.replace(self._files[claim], settled=True))
 
     def file_in_hand(self, message: int, *, besides: int) -> bool:
         with self._lock:
@@ -294,6 +344,7 @@ class MemoryJournal:
             free = [id for id in sorted(self._by_status.get(status, {}))
                     if (lease := self._records[id].lease_until) is None or lease <= now][:limit]
             for id in free:
+                self._touch(id)
                 self._records[id].lease_until = now + timedelta(seconds=lease_seconds)
             return free
 
@@ -358,6 +409,7 @@ class MemoryJournal:
             if not dry_run:
                 now = self._clock()
                 for id in purged:
+                    self._touch(id)
                     record = self._records[id]
                     record.message = dataclasses.replace(
                         record.message, data=b"", attachments=(), patient=None,
@@ -422,6 +474,9 @@ class MemoryJournal:
         sets: list[dict[int, None]] = [self._by_field.get(key, {}) for key in _keys(query)]
         if query.status is not None:
             sets.append(self._by_status.get(query.status, {}))
+        if query.message_ids is not None:
+            sets.append({id: None for value in query.message_ids
+                         for id in self._by_field.get(("message", value), {})})
         if not sets:
             return list(self._records)
         smallest = sets[0]

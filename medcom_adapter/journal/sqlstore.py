@@ -209,6 +209,8 @@ class SqlJournal:
             if not allowed(leaving, status):
                 raise TransitionRefused(f"no change from {leaving} to {status}")
         changed: set[int] = set()
+        if not changes:
+            return []
         with self.db.transaction(write=True, join=True):
             # the head rows before the messages' rows, as appends take them
             _, history_head = self._heads(())
@@ -308,23 +310,34 @@ class SqlJournal:
     # -- received files ------------------------------------------------------------------
     def claim_file(self, name: str, digest: str, *, owner: str,
                    lease_seconds: float) -> FileClaim | None:
+        return self.claim_files(((name, digest),), owner=owner,
+                                lease_seconds=lease_seconds)[0]
+
+    def claim_files(self, files: Sequence[tuple[str, str]], *, owner: str,
+                    lease_seconds: float) -> Sequence[FileClaim | None]:
         now = self._clock()
-        until = chain.timestamp(now + timedelta(seconds=lease_seconds))
-        name = hashlib.sha256(name.encode()).hexdigest()
+        until, at = chain.timestamp(now + timedelta(seconds=lease_seconds)), chain.timestamp(now)
+        named = [(hashlib.sha256(name.encode()).hexdigest(), digest) for name, digest in files]
+        wanted = list(dict.fromkeys(named))  # a file listed twice is claimed once
+        new: dict[tuple[str, str], FileClaim] = {}
         # each statement is whole on its own (outside a transaction it commits by itself, one
-        # round trip): a new claim, or else taking over ours or an expired one
-        new = self.db.rows(
-            "INSERT INTO inbound_files (name, digest, owner, lease_until, claimed_at) "
-            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (name, digest) WHERE settled_at IS NULL "
-            "DO NOTHING RETURNING id", (name, digest, owner, until, chain.timestamp(now)))
-        if new:
-            return FileClaim(new[0][0])
-        taken = self.db.rows(
-            "UPDATE inbound_files SET owner = ?, lease_until = ? WHERE name = ? AND "
-            "digest = ? AND settled_at IS NULL AND (owner = ? OR lease_until <= ?) "
-            "RETURNING id, outcome, message",
-            (owner, until, name, digest, owner, chain.timestamp(now)))
-        return FileClaim(*taken[0]) if taken else None
+        # round trip): the new claims, then taking over ours or an expired one, file by file
+        for start in range(0, len(wanted), _CHUNK):
+            chunk = wanted[start:start + _CHUNK]
+            new.update(((name, digest), FileClaim(id)) for id, name, digest in self.db.rows(
+                "INSERT INTO inbound_files (name, digest, owner, lease_until, claimed_at) "
+                f"VALUES {', '.join(['(?, ?, ?, ?, ?)'] * len(chunk))} ON CONFLICT (name, "
+                "digest) WHERE settled_at IS NULL DO NOTHING RETURNING id, name, digest",
+                [v for name, digest in chunk for v in (name, digest, owner, until, at)]))
+        for name, digest in wanted:
+            if (name, digest) not in new:
+                taken = self.db.rows(
+                    "UPDATE inbound_files SET owner = ?, lease_until = ? WHERE name = ? AND "
+                    "digest = ? AND settled_at IS NULL AND (owner = ? OR lease_until <= ?) "
+                    "RETURNING id, outcome, message", (owner, until, name, digest, owner, at))
+                if taken:
+                    new[(name, digest)] = FileClaim(*taken[0])
+        return [new.pop(file, None) for file in named]
 
     def keep_file(self, claim: int, *, owner: str, lease_seconds: float) -> bool:
         until = chain.timestamp(self._clock() + timedelta(seconds=lease_seconds))
@@ -338,9 +351,30 @@ class SqlJournal:
             "UPDATE inbound_files SET outcome = ?, message = ? WHERE id = ? AND owner = ?",
             (outcome, message, claim, owner)))
 
+    def decide_files(self, decisions: Sequence[tuple[int, str, int | None]], *,
+                     owner: str) -> Sequence[int]:
+        decided: list[int] = []
+        for start in range(0, len(decisions), _CHUNK):  # as above
+            chunk = decisions[start:start + _CHUNK]
+            cases = " ".join("WHEN ? THEN ?" for _ in chunk)
+            messages = " ".join(f"WHEN ? THEN CAST(? AS {self.db.dialect.bigint})"
+                                for _ in chunk)
+            decided += [id for (id,) in self.db.rows(
+                f"UPDATE inbound_files SET outcome = CASE id {cases} END, message = CASE id "
+                f"{messages} END WHERE id IN ({marks(len(chunk))}) AND owner = ? RETURNING id",
+                (*(v for claim, outcome, _ in chunk for v in (claim, outcome)),
+                 *(v for claim, _, message in chunk for v in (claim, message)),
+                 *(claim for claim, _, _ in chunk), owner))]
+        return decided
+
     def settle_file(self, claim: int) -> None:
-        self.db.run("UPDATE inbound_files SET settled_at = ? WHERE id = ?",  # as above
-                    (chain.timestamp(self._clock()), claim))
+        self.settle_files((claim,))
+
+    def settle_files(self, claims: Sequence[int]) -> None:
+        at = chain.timestamp(self._clock())
+        for chunk in _chunks(claims):  # as above
+            self.db.run(f"UPDATE inbound_files SET settled_at = ? WHERE id IN "
+                        f"({marks(len(chunk))})", (at, *chunk))
 
     def file_in_hand(self, message: int, *, besides: int) -> bool:
         return bool(self.db.rows(
@@ -360,18 +394,15 @@ class SqlJournal:
 
     def claim(self, status: Status, limit: int, *, lease_seconds: float = 60.0) -> Sequence[int]:
         now = self._clock()
-        with self.db.transaction(write=True):
-            ids = [id for (id,) in self.db.rows(
-                "SELECT message FROM message_state WHERE status = ? AND (lease_until IS NULL "
-                "OR lease_until <= ?) AND message NOT IN (SELECT message FROM "
-                "quarantined_rows) ORDER BY message LIMIT ?" + self.db.dialect.skip_locked,
-                (status.value, chain.timestamp(now), limit))]
-            if ids:
-                self.db.run(
-                    "UPDATE message_state SET lease_until = ? "
-                    f"WHERE message IN ({marks(len(ids))})",
-                    (chain.timestamp(now + timedelta(seconds=lease_seconds)), *ids))
-        return ids
+        # one statement, whole on its own (or part of the caller's transaction); the rows it
+        # picks are locked as picked, and ones other workers are claiming passed over
+        return sorted(id for (id,) in self.db.rows(
+            "UPDATE message_state SET lease_until = ? WHERE message IN (SELECT message FROM "
+            "message_state WHERE status = ? AND (lease_until IS NULL OR lease_until <= ?) AND "
+            "message NOT IN (SELECT message FROM quarantined_rows) ORDER BY message LIMIT ?"
+            f"{self.db.dialect.skip_locked}) RETURNING message",
+            (chain.timestamp(now + timedelta(seconds=lease_seconds)), status.value,
+             chain.timestamp(now), limit)))
 
     def classifications(
         self, since: date, until: date, *, actor: str = "system"
@@ -576,6 +607,10 @@ class SqlJournal:
             if number is not None:
                 clauses.append(clause)
                 params.append(number)
+        if q.message_ids is not None:
+            clauses.append(f"message_id IN ({marks(len(q.message_ids))})" if q.message_ids
+                           else "1 = 0")
+            params += q.message_ids
         if q.kinds is not None:
             clauses.append(f"kind IN ({marks(len(q.kinds))})" if q.kinds else "1 = 0")
             params += q.kinds

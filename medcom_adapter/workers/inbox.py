@@ -35,9 +35,10 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import itertools
 import os
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -70,6 +71,7 @@ from medcom_adapter.reliable import ehmi
 from medcom_adapter.reliable.inbound import AnswerMode, Deliver, Duplicate, on_message
 from medcom_adapter.reliable.outbound import Acknowledged, Rejected, matches, on_answer
 from medcom_adapter.reliable.rules import Protocol
+from medcom_adapter.reliable.states import allowed
 from medcom_adapter.transport.interface import Received, Transport
 from medcom_adapter.workers import reading, tracking
 from medcom_adapter.workers.checked import Checked
@@ -79,6 +81,8 @@ from medcom_adapter.workers.received import AnswerIn, Context, Inbound, Reading,
 
 T = TypeVar("T")
 _SBDH_RECEIPT = Kind.SBDH_RECEIPT.value
+_CLAIMED_TOGETHER = 50  # files claimed in one statement, at most
+_CLAIMED_BYTES = 8 << 20  # and no more bytes held before they are handled
 
 
 def utc_now() -> datetime:
@@ -125,10 +129,7 @@ class Inbox:
                   "deferred": 0, "elsewhere": 0, "quarantined": 0}
         answers: list[tuple[_File, AnswerIn]] = []  # read, to be taken in under one commit
         for transport in self.channels.transports():
-            for received in transport.receive():
-                claim = self.journal.claim_file(
-                    received.name, hashlib.sha256(received.data).hexdigest(),
-                    owner=self.owner, lease_seconds=self.lease_seconds)
+            for received, claim in self._claimed(transport):
                 if claim is None:
                     counts["elsewhere"] += 1
                     continue
@@ -160,6 +161,24 @@ class Inbox:
         self._take_answers(answers, counts)
         return InboxRun(**counts)
 
+    def _claimed(self, transport: Transport) -> Iterator[tuple[Received, FileClaim | None]]:
+        """The transport's files, each with our claim on it (None: another worker holds
+        it), claimed a few at a time in one statement each: enough files to spare the
+        journal a round trip each, few enough bytes held and leases running meanwhile."""
+        files: list[Received] = []
+        size = 0
+        for received in itertools.chain(transport.receive(), (None,)):
+            if received is not None:
+                files.append(received)
+                size += len(received.data)
+                if len(files) < _CLAIMED_TOGETHER and size < _CLAIMED_BYTES:
+                    continue
+            if files:
+                yield from zip(files, self.journal.claim_files(
+                    [(f.name, hashlib.sha256(f.data).hexdigest()) for f in files],
+                    owner=self.owner, lease_seconds=self.lease_seconds), strict=True)
+            files, size = [], 0
+
     def _read(self, file: _File) -> Reading:
         return reading.read(self.channels, file.received.data, self._context(),
                             transport=file.transport)
@@ -189,19 +208,80 @@ class Inbox:
     def _take_answers(self, answers: list[tuple[_File, AnswerIn]],
                       counts: dict[str, int]) -> None:
         """Take receipts and acknowledgements in under one durable commit, then settle their
-        files: a process killed before the commit takes them all in again."""
+        files: a process killed before the commit takes them all in again.
+
+        Answers that change the status of what they answer are taken in together, a few
+        statements for all of them (:meth:`_take_together`); any other answer (one in an
+        ehmiSBDH that asks for a receipt among them), and any whose message changed
+        meanwhile, one by one as :meth:`_take` decides it."""
         if not answers:
             return
-        taken = []
-        with self.journal.atomic():
-            for file, answer in answers:
-                outcome = self._handle(file, counts, partial(self._take, answer))
-                if outcome is not None:
-                    counts[outcome] += 1
-                    taken.append(file)
+        together: dict[str, int] = {}
+        try:
+            with self.journal.atomic():
+                taken = self._take_together(answers, together)
+        except _ClaimLost:  # a claim was taken over: nothing of the block stands
+            together, taken = {}, None
+        if taken is None:
+            taken = []
+            with self.journal.atomic():
+                for file, answer in answers:
+                    outcome = self._handle(file, together, partial(self._take, answer))
+                    if outcome is not None:
+                        together[outcome] = together.get(outcome, 0) + 1
+                        taken.append(file)
+        for outcome, n in together.items():
+            counts[outcome] += n
         with self.journal.atomic():  # one commit settles their claims
             for file in taken:
-                self._settle(file)
+                file.transport.settle(file.received)
+            self.journal.settle_files([file.claim.id for file in taken])
+
+    def _take_together(self, answers: Sequence[tuple[_File, AnswerIn]],
+                       counts: dict[str, int]) -> list[_File]:
+        """The answers' status changes compare-and-set together, the answers journaled and
+        their claims decided together; the rest one by one after them (each in its own
+        block, seeing what these changed). ``_ClaimLost`` when a claim was taken over."""
+        chains = tracking.chains_for(self.journal, [
+            (a.answer.original_envelope_id, a.answer.original_message_ids) for _, a in answers])
+        planned: list[tuple[int, _Step]] = []  # by place in ``answers``
+        apart: list[int] = []
+        touched: set[int] = set()  # one change per message per statement
+        for n, ((_, answer), chain) in enumerate(zip(answers, chains, strict=True)):
+            try:  # one in an ehmiSBDH keeps its envelope's receive table: taken alone
+                step = (self._step(answer, chain) if chain is not None
+                        and answer.transport_envelope is None else None)
+            except Exception:  # decided alone below, where it is set aside
+                step = None
+            change = step.change if step is not None else None
+            ids = {s.id for s in chain or ()}
+            if step is None or change is None or touched & ids or not allowed(change[1],
+                                                                              change[2]):
+                apart.append(n)
+                continue
+            touched |= ids
+            planned.append((n, step))
+        held: set[int] = set()
+        for leaving in dict.fromkeys(step.change[1] for _, step in planned if step.change):
+            held.update(self.journal.set_statuses(
+                [(id, status, reason) for _, step in planned if step.change
+                 for id, left, status, reason in (step.change,) if left is leaving],
+                leaving=leaving))
+        taken = [(n, step) for n, step in planned if step.change and step.change[0] in held]
+        apart += [n for n, step in planned if not (step.change and step.change[0] in held)]
+        self.journal.append_many([step.entry for _, step in taken], Status.DELIVERED)
+        claims = [(answers[n][0].claim.id, "receipts", None) for n, _ in taken]
+        if len(self.journal.decide_files(claims, owner=self.owner)) < len(claims):
+            raise _ClaimLost
+        counts["receipts"] = len(taken)
+        files = [answers[n][0] for n, _ in taken]
+        for n in sorted(apart):  # changed by another process since read, or not a change
+            file, answer = answers[n]
+            outcome = self._handle(file, counts, partial(self._take, answer))
+            if outcome is not None:
+                counts[outcome] = counts.get(outcome, 0) + 1
+                files.append(file)
+        return files
 
     def _resume(self, claim: FileClaim) -> str | None:
         """What a claim taken over had decided, when nothing is left to do but settle the
@@ -406,35 +486,48 @@ class Inbox:
             return outcome
 
     def _take_answer(self, taken: AnswerIn) -> str:
-        entry, answer, label = taken.entry, taken.answer, taken.label
-        chain = tracking.chain_for(self.journal, envelope_id=answer.original_envelope_id,
-                                   message_ids=answer.original_message_ids)
-        out = tracking.outbound_of(chain, protocol=answer.protocol) if chain else None
-        if out is None or not matches(out, answer):
+        entry, answer = taken.entry, taken.answer
+        step = self._step(taken, tracking.chain_for(
+            self.journal, envelope_id=answer.original_envelope_id,
+            message_ids=answer.original_message_ids))
+        if step is None:
             if self._seen(entry):
                 return "duplicates"
             id = self.journal.append(entry, Status.RECEIVED)
             self.journal.set_status(id, Status.REFUSED,
                                     reason="answers no message this system sent")
             return "refused"
+        if step.change is not None:
+            id, leaving, status, reason = step.change
+            self.journal.set_status(id, status, leaving=leaving, reason=reason)
+        elif self._seen(entry):  # only an answer that changed nothing can be one we have
+            return "duplicates"
+        self.journal.append(step.entry, Status.DELIVERED)
+        return "receipts"
+
+    def _step(self, taken: AnswerIn, chain: list[StoredMessage]) -> _Step | None:
+        """What an answer changes, as ``reliable`` decides; None when it answers nothing we
+        sent."""
+        entry, answer, label = taken.entry, taken.answer, taken.label
+        out = tracking.outbound_of(chain, protocol=answer.protocol) if chain else None
+        if out is None or not matches(out, answer):
+            return None
         _, decision = on_answer(out, answer)
         current = tracking.current(chain)
+        change: tuple[int, Status, Status, str | None] | None = None
         # a positive VANS or EHMI envelope receipt says the envelope arrived; only the FHIR
         # Acknowledgement acknowledges the message
         if isinstance(decision, Acknowledged) and answer.protocol not in (Protocol.VANS,
                                                                           Protocol.SBDH):
-            self.journal.set_status(current.id, Status.ACKNOWLEDGED, leaving=current.status)
+            change = (current.id, current.status, Status.ACKNOWLEDGED, None)
         elif isinstance(decision, Rejected):
             code = decision.refuse_code.value if decision.refuse_code is not None else None
             said = [code] if code else []
             said += [decision.reason] if decision.reason != code else []
-            self.journal.set_status(current.id, Status.REJECTED, leaving=current.status,
-                                    reason=f"{label}: {' '.join(said)}"[:500])
-        elif self._seen(entry):  # only an answer that changed nothing can be one we have
-            return "duplicates"
+            change = (current.id, current.status, Status.REJECTED,
+                      f"{label}: {' '.join(said)}"[:500])
         answers = tracking.answered(chain, answer.original_envelope_id).id
-        self.journal.append(dataclasses.replace(entry, answers=answers), Status.DELIVERED)
-        return "receipts"
+        return _Step(change, dataclasses.replace(entry, answers=answers))
 
     def _answered_by(self, taken: AnswerIn) -> NewMessage | None:
         """What an answer that came in a transport envelope answers (for its EDS reports)."""
@@ -471,6 +564,15 @@ class _File:
     transport: Transport
     received: Received
     claim: FileClaim
+
+
+@dataclass(frozen=True, slots=True)
+class _Step:
+    """What an answer does: a status change of what it answers (id, leaving, new status,
+    reason), and the answer's own entry."""
+
+    change: tuple[int, Status, Status, str | None] | None
+    entry: NewMessage
 
 
 class _ClaimLost(Exception):

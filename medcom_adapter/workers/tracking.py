@@ -66,22 +66,48 @@ def chain_for(journal: Journal, *, envelope_id: str | None,
     """The attempts of the message an answer points at (by envelope id where it names one,
     else by message id), found with as few journal reads as possible: each is audited."""
     if message_ids:
-        found = [s for s in journal.find(Query(message_id=message_ids[0],
-                                               direction=Direction.OUTBOUND, bodies=False))
-                 if s.message.kind not in ANSWER_KINDS]
-        named = next((s for s in found if envelope_id is None
-                      or s.message.envelope_id == envelope_id), None)
-        if named is not None:
-            return sorted((s for s in found if s.message.kind == named.message.kind
-                           and s.message.receiver_ean == named.message.receiver_ean),
-                          key=lambda s: s.id)
-        if envelope_id is None:
-            return []
+        found = journal.find(Query(message_id=message_ids[0], direction=Direction.OUTBOUND,
+                                   bodies=False))
+        chain = _named(found, envelope_id)
+        if chain is not None:
+            return chain
     if not envelope_id:
         return []
     named_by_envelope = journal.find(Query(envelope_id=envelope_id,
                                            direction=Direction.OUTBOUND, bodies=False))
     return attempts(journal, named_by_envelope[0]) if named_by_envelope else []
+
+
+def chains_for(journal: Journal, answers: Sequence[tuple[str | None, Sequence[str]]]
+               ) -> list[list[StoredMessage] | None]:
+    """:func:`chain_for` of several answers (envelope id, message ids) in one journal read;
+    None for an answer that read cannot settle (it names no message id, or its envelope id
+    alone finds the message): look that one up with :func:`chain_for`."""
+    wanted = tuple(sorted({ids[0] for _, ids in answers if ids}))
+    found: dict[str, list[StoredMessage]] = {}
+    if wanted:
+        for stored in journal.find(Query(message_ids=wanted, direction=Direction.OUTBOUND,
+                                         bodies=False, limit=1_000_000)):
+            found.setdefault(stored.message.message_id, []).append(stored)
+    chains: list[list[StoredMessage] | None] = []
+    for envelope_id, ids in answers:
+        chain = _named(found.get(ids[0], []), envelope_id) if ids else None
+        chains.append([] if chain is None and ids and envelope_id is None else chain)
+    return chains
+
+
+def _named(found: Sequence[StoredMessage], envelope_id: str | None
+           ) -> list[StoredMessage] | None:
+    """Of the outbound entries with an answer's message id, the attempts of the one it
+    names (by envelope id, when it gives one), oldest first; None when none is named."""
+    found = [s for s in found if s.message.kind not in ANSWER_KINDS]
+    named = next((s for s in found if envelope_id is None
+                  or s.message.envelope_id == envelope_id), None)
+    if named is None:
+        return None
+    return sorted((s for s in found if s.message.kind == named.message.kind
+                   and s.message.receiver_ean == named.message.receiver_ean),
+                  key=lambda s: s.id)
 
 
 def sent_at(stored: StoredMessage) -> datetime | None:

@@ -75,6 +75,54 @@ def test_a_received_file_is_claimed_by_one_worker_until_its_lease_runs_out(
     assert again is not None and again.id != first.id and again.outcome is None
 
 
+def test_files_claimed_decided_and_settled_together_keep_each_claim_s_rules(
+    journal: Journal, clock: Clock,
+) -> None:
+    held = journal.claim_file("XCTL03_B.xml", "d2", owner="b", lease_seconds=60)
+    assert held is not None
+    a, twice, b, c = journal.claim_files(
+        [("XCTL03_A.xml", "d1"), ("XCTL03_A.xml", "d1"), ("XCTL03_B.xml", "d2"),
+         ("XCTL03_C.xml", "d3")], owner="a", lease_seconds=60)
+    assert a is not None and c is not None and a.id != c.id
+    assert twice is None  # listed twice, claimed once
+    assert b is None  # b holds it
+    assert journal.claim_files([("XCTL03_A.xml", "d1")], owner="b", lease_seconds=60) == [None]
+    # deciding together: only the claims a still holds are decided
+    assert sorted(journal.decide_files([(a.id, "receipts", None), (held.id, "receipts", None),
+                                        (c.id, "duplicates", None)], owner="a")) == [a.id, c.id]
+    clock.advance(seconds=61)  # a died
+    taken = journal.claim_files([("XCTL03_C.xml", "d3"), ("XCTL03_A.xml", "d1")], owner="b",
+                                lease_seconds=60)
+    assert [(t.id, t.outcome, t.message) for t in taken if t is not None] == [
+        (c.id, "duplicates", None), (a.id, "receipts", None)]  # resumed as a decided
+    assert journal.decide_files([(a.id, "refused", None)], owner="a") == []  # a lost it
+    journal.settle_files([a.id, c.id])
+    again = journal.claim_files([("XCTL03_A.xml", "d1")], owner="a", lease_seconds=60)[0]
+    assert again is not None and again.id not in (a.id, c.id) and again.outcome is None
+
+
+def test_a_failed_block_undoes_its_claims_and_statuses_however_much_is_stored(
+    journal: Journal,
+) -> None:
+    ids = journal.append_many([referral(n) for n in range(1, 4)], Status.QUEUED)
+    kept = journal.claim_file("XCTL03_A.xml", "d1", owner="a", lease_seconds=60)
+    assert kept is not None
+    with pytest.raises(RuntimeError), journal.atomic():
+        journal.set_status(ids[0], Status.SENT, leaving=Status.QUEUED)
+        journal.append(referral(4), Status.QUEUED)
+        assert journal.decide_file(kept.id, "receipts", None, owner="a")
+        journal.claim_file("XCTL03_B.xml", "d2", owner="a", lease_seconds=60)
+        raise RuntimeError
+    assert [journal.get(id).status for id in ids] == [Status.QUEUED] * 3
+    assert len(journal.find(Query(limit=100))) == 3
+    assert journal.find(Query(status=Status.QUEUED, limit=100))[0].id == ids[0]
+    again = journal.claim_file("XCTL03_A.xml", "d1", owner="a", lease_seconds=60)
+    assert again is not None and (again.id, again.outcome) == (kept.id, None)
+    other = journal.claim_file("XCTL03_B.xml", "d2", owner="b", lease_seconds=60)
+    assert other is not None  # the block's claim on it went with the block
+    assert journal.verify().intact
+
+
 def test_each_journal_has_its_own_identity_kept_across_opens(open_store: Opener,
                                                               engine: str) -> None:
     from medcom_adapter.journal.memory import MemoryJournal

@@ -87,6 +87,11 @@ class _Ticking:
         self._tick()
         return self._inner.claim_file(name, digest, owner=owner, lease_seconds=lease_seconds)
 
+    def claim_files(self, files: Sequence[tuple[str, str]], *, owner: str,
+                    lease_seconds: float) -> Sequence[FileClaim | None]:
+        self._tick()
+        return self._inner.claim_files(files, owner=owner, lease_seconds=lease_seconds)
+
     def keep_file(self, claim: int, *, owner: str, lease_seconds: float) -> bool:
         self._tick()
         return self._inner.keep_file(claim, owner=owner, lease_seconds=lease_seconds)
@@ -96,9 +101,18 @@ class _Ticking:
         self._tick()
         return self._inner.decide_file(claim, outcome, message, owner=owner)
 
+    def decide_files(self, decisions: Sequence[tuple[int, str, int | None]], *,
+                     owner: str) -> Sequence[int]:
+        self._tick()
+        return self._inner.decide_files(decisions, owner=owner)
+
     def settle_file(self, claim: int) -> None:
         self._tick()
         self._inner.settle_file(claim)
+
+    def settle_files(self, claims: Sequence[int]) -> None:
+        self._tick()
+        self._inner.settle_files(claims)
 
     @contextmanager
     def atomic(self, *, alone: bool = False) -> Iterator[None]:
