@@ -259,3 +259,28 @@ def test_medcoms_samples_carrying_an_xref01_go_to_the_oioxml_reader() -> None:
 
 def test_fixture_paths_are_ours() -> None:
     assert Path(_CATALOGUE).is_dir()
+
+
+# MedCom's 2.0.1 samples, and the namespace each puts BinaryContent in
+_IG_SAMPLES = {
+    "a sbdh ack example.xml/x.xml": sbdh.NAMESPACE,
+    "ehmisbdh_fullsample_sbdhack.xml": sbdh.NAMESPACE,
+    "ehmisbdh_fullsample_ack.xml": sbdh.CONTENT_NAMESPACE,
+    "ehmiSBDH_9a6ff822-08de-5a6f-9670-9fa4b9d2f0dc_examples/"
+    "ehmiSBDH_9a6ff822-08de-5a6f-9670-9fa4b9d2f0dc_ReceiptAcknowledgement_full.xml":
+        sbdh.NAMESPACE,
+}
+
+
+@pytest.mark.parametrize("name", list(_IG_SAMPLES))
+def test_medcoms_2_0_1_samples_are_read(name: str) -> None:
+    # BinaryContent in the SBDH namespace, as the 2.0.1 schema declares it, and comments
+    # between header and content are read
+    path = official(*sbdh_schemas.IG, "pagecontent", "ehmiSBDH", *name.split("/"))
+    data = path.read_bytes()
+    document = sbdh.parse(data)
+    assert document.sender_gln and document.receiver_gln and document.instance_id
+    assert document.content.lstrip().startswith(b"<")
+    [content] = [c for c in etree.fromstring(data) if isinstance(c.tag, str)
+                 and etree.QName(c).localname == "BinaryContent"]
+    assert etree.QName(content).namespace == _IG_SAMPLES[name]
