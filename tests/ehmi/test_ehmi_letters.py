@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from medcom_adapter.addressing.directory import Directory
+from medcom_adapter.edifact import interchange
 from medcom_adapter.envelopes import letter_payload, sbdh
 from medcom_adapter.envelopes.sbdh import ScopeType
 from medcom_adapter.errors import RefuseCode
@@ -189,3 +190,29 @@ def test_an_invalid_letter_in_a_legible_envelope_gets_one_negative_receipt_over_
     assert RefuseCode.SYNTAX_ERROR in {r.code for r in refusals if r is not None}
     harness.pump()
     assert len([d for d in ehmi.ap.delivered if d.standard.startswith("xctl")]) == 1
+
+
+def test_an_edifact_dis91_arriving_over_ehmi_is_delivered_once_and_answered_by_a_ctl03(
+        ehmi: EhmiSandbox) -> None:
+    journal, directory = MemoryJournal(), ehmi_directory()
+    harness = Harness(journal, directory, unit_ean=UNIT_EAN, ehmi=ehmi)
+    km = samples.clinical_email()
+    pilot = dataclasses.replace(km.receiver, ean=LocationNumber.of(Gln(EHMI_GP)))
+    letter = dataclasses.replace(km, sender=pilot, receiver=dataclasses.replace(
+        samples.PPR, phone=None, speciality=None))
+    data = interchange.build(Emessage(Envelope("GPENV3", samples.WHEN), (letter,)), "D9134L")
+    envelope = letter_payload.for_letter(data, created=datetime.now(UTC),
+                                         instance_id=str(uuid.uuid4()), sender_sor=EHMI_GP_SOR)
+    assert (envelope.type, envelope.mime_type, envelope.standard) == ("UNB", "text/edi",
+                                                                      "dis91")
+    ehmi.ap.deposit(sbdh.build(envelope))
+    harness.pump()
+    [received] = [s for s in journal.find(Query(direction=Direction.INBOUND))
+                  if s.message.version == "D9134L"]
+    assert received.status is Status.DELIVERED and received.message.data == data
+    assert isinstance(harness.hook, CollectingHook) and len(harness.hook.deliveries) == 1
+    [ours] = [d for d in ehmi.ap.delivered if d.standard.startswith("ctl")]
+    assert (ours.standard, ours.type, ours.mime_type) == ("ctl03", "UNB", "text/edi")
+    assert (ours.sender_sor, ours.receiver_sor) == (UNIT_SOR, EHMI_GP_SOR)
+    harness.pump()
+    assert len([d for d in ehmi.ap.delivered if d.standard.startswith("ctl")]) == 1
