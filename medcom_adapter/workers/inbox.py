@@ -212,8 +212,8 @@ class Inbox:
         files: a process killed before the commit takes them all in again.
 
         Answers that change the status of what they answer are taken in together, a few
-        statements for all of them (:meth:`_take_together`); any other answer (one in an
-        ehmiSBDH that asks for a receipt among them), and any whose message changed
+        statements for all of them (:meth:`_take_together`); any other answer (one that came
+        in an ehmiSBDH asking for a receipt, for one), and any whose message changed
         meanwhile, one by one as :meth:`_take` decides it."""
         if not answers:
             return
@@ -270,10 +270,11 @@ class Inbox:
                 leaving=leaving))
         taken = [(n, step) for n, step in planned if step.change and step.change[0] in held]
         apart += [n for n, step in planned if not (step.change and step.change[0] in held)]
-        self.journal.append_many([step.entry for _, step in taken], Status.DELIVERED)
         claims = [(answers[n][0].claim.id, "receipts", None) for n, _ in taken]
-        if len(self.journal.decide_files(claims, owner=self.owner)) < len(claims):
-            raise _ClaimLost
+        if taken:
+            self.journal.append_many([step.entry for _, step in taken], Status.DELIVERED)
+            if len(self.journal.decide_files(claims, owner=self.owner)) < len(claims):
+                raise _ClaimLost
         counts["receipts"] = len(taken)
         files = [answers[n][0] for n, _ in taken]
         for n in sorted(apart):  # changed by another process since read, or not a change
