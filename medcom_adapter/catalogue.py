@@ -23,6 +23,7 @@ from enum import StrEnum
 from typing import Any, TypeAlias
 
 from medcom_adapter.edifact import versions as edifact_versions
+from medcom_adapter.envelopes import registry as ehmi_registry
 from medcom_adapter.errors import UnknownMessage
 from medcom_adapter.fhir import versions as fhir_versions
 from medcom_adapter.kinds import Kind
@@ -53,7 +54,7 @@ class Envelope(StrEnum):
     EMESSAGE = "Emessage"  # OIOXML's own envelope, on VANS as it is
     INTERCHANGE = "UNB"  # EDIFACT's own interchange, on VANS as it is
     VANS_ENVELOPE = "VANSEnvelope"  # FHIR (and VANS receipts) on VANS
-    EHMI_SBDH = "SBDH"  # FHIR on EHMI
+    EHMI_SBDH = "SBDH"  # on EHMI: FHIR, and OIOXML/EDIFACT versions MedCom's registry lists
 
 
 class Owed(StrEnum):
@@ -137,10 +138,20 @@ TYPES: dict[Kind, MessageType] = dict((
 ))
 
 _FHIR_ENVELOPES = (Envelope.VANS_ENVELOPE, Envelope.EHMI_SBDH)
+
+
+def _letter_envelopes(own: Envelope, syntax: Syntax, version: str) -> tuple[Envelope, ...]:
+    """VANS carries the file as it is; EHMI in an ehmiSBDH when MedCom's EHMI registry gives
+    the version a code (its DOCUMENTID), not otherwise."""
+    return (own, Envelope.EHMI_SBDH) if ehmi_registry.listed(syntax, version) else (own,)
+
+
 ROWS: tuple[Row, ...] = (
-    *(Row(v.kind, Syntax.OIOXML, v.code, v.type_code, (Envelope.EMESSAGE,), v.current)
+    *(Row(v.kind, Syntax.OIOXML, v.code, v.type_code,
+          _letter_envelopes(Envelope.EMESSAGE, Syntax.OIOXML, v.code), v.current)
       for v in oioxml_versions.VERSIONS),
-    *(Row(v.kind, Syntax.EDIFACT, v.code, v.type_code, (Envelope.INTERCHANGE,), v.current)
+    *(Row(v.kind, Syntax.EDIFACT, v.code, v.type_code,
+          _letter_envelopes(Envelope.INTERCHANGE, Syntax.EDIFACT, v.code), v.current)
       for v in edifact_versions.VERSIONS),
     *(Row(v.kind, Syntax.FHIR, v.version, v.kind.value, _FHIR_ENVELOPES, v.current)
       for v in fhir_versions.VERSIONS),

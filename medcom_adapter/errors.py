@@ -299,6 +299,13 @@ class EhmiRefused(TransportFailure):
     code = "local.ehmi-refused"
 
 
+class NotInEhmiRegistry(LocalError):
+    """The message version has no code in MedCom's EHMI message registry, so it cannot be
+    put in an ehmiSBDH (its DOCUMENTID would be invented)."""
+
+    code = "local.ehmi-unregistered"
+
+
 class ResendRefused(LocalError):
     """MedCom's reliable-messaging rules forbid this resend (limit, not due, not deliberate)."""
 

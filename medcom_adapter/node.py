@@ -30,6 +30,7 @@ from typing import Any
 
 from medcom_adapter.addressing.directory import Directory
 from medcom_adapter.addressing.dnhf import DnhfTransport
+from medcom_adapter.addressing.senders import sender_sor
 from medcom_adapter.channels import Channel, Channels, VansChannel
 from medcom_adapter.ehmi.eds import Reporter
 from medcom_adapter.errors import MedComError, ResourceFault
@@ -97,7 +98,8 @@ def channels_of(directory: Directory, mailbox: Transport, journal: Journal | Non
 
         access_point, reporter = ehmi
         channels.append(EhmiChannel(access_point, eds=journal.eds if journal else None,
-                                    reporter=reporter))
+                                    reporter=reporter,
+                                    sor_of=lambda gln: sender_sor(directory, ean=gln)))
     return channels
 
 

@@ -24,7 +24,7 @@ PACKAGE = Path(catalogue.__file__).parent
 # the catalogue and the version tables it reads are where kinds and versions are spelled
 TABLES = {"catalogue.py", "kinds.py", "oioxml/versions.py", "edifact/versions.py",
           "fhir/versions.py", "envelopes/fhir_payload.py", "envelopes/vans.py",
-          "envelopes/sbdh.py",
+          "envelopes/sbdh.py", "envelopes/registry.py",  # MedCom's EHMI registry codes
           "certify/evidence.py",  # the versions of MedCom's material the evidence names
           "certify/word_cases.py"}  # section numbers of MedCom's Word protocols, not versions
 VERSION = re.compile(r"X?[A-Z]\d{4}[A-Z]|\d+\.\d+(\.\d+)?")

@@ -2,7 +2,8 @@
 
 A channel is a transport and the envelope a message needs on it (:mod:`.interface`): VANS
 carries OIOXML Emessages and EDIFACT interchanges as they are and FHIR messages in a
-VANSEnvelope (:mod:`.vans`); EHMI carries FHIR in an ehmiSBDH. A receiver in the directory
+VANSEnvelope (:mod:`.vans`); EHMI carries FHIR, and the OIOXML and EDIFACT versions
+MedCom's EHMI registry lists, in an ehmiSBDH. A receiver in the directory
 names the channels it is reached on (``channels``, VANS by default: what every receiver
 accepts today travels on it); :class:`Channels` sends a message on the first of them that
 carries an envelope its catalogue row travels in. Answers go to whoever sent to us, who

@@ -1,16 +1,20 @@
 """EHMI: ehmiSBDH envelopes handed to an access point (the MSH's side; AS4 is the AP's).
 
-Wrapping puts a journaled FHIR message into an ehmiSBDH that asks for an envelope receipt;
-its InstanceIdentifier is derived from the publish key, so the same entry wrapped again after
-a crash is the same envelope (the access point publishes it once, EDS is told once). An
-envelope receipt we owe travels as it is. Sending hands the SBDH over; the EUA's EDS report
-(``msg-created-and-sent``: outcome 0, or 8 for a message given up before it left) is queued
-by ``record``, in the outbox's commit that marks the message sent or failed.
+Wrapping puts a journaled message into an ehmiSBDH that asks for an envelope receipt: a
+FHIR message (``envelopes.sbdh.for_fhir``), or an OIOXML Emessage or EDIFACT interchange
+whose version MedCom's EHMI registry lists (``envelopes.letter_payload.for_letter``; the
+catalogue's rows say which). Its InstanceIdentifier is derived from the publish key, so the
+same entry wrapped again after a crash is the same envelope (the access point publishes it
+once, EDS is told once). An envelope receipt we owe travels as it is. Sending hands the SBDH
+over; the EUA's EDS report (``msg-created-and-sent``: outcome 0, or 8 for a message given up
+before it left) is queued by ``record``, in the outbox's commit that marks the message sent
+or failed.
 
 Opening reads the ehmiSBDH once: an envelope receipt is an answer to what we sent
-(correlated by the original message's Bundle id and MessageHeader id its header names,
-reported ``msg-received-and-finalized`` as the MSH does when it is taken in); a
-FHIR message is carried on to its reader with what the inbox answers and reports the
+(correlated by the original message's ids its header names, reported
+``msg-received-and-finalized`` as the MSH does when it is taken in); a message is carried
+on to the reader of its syntax (FHIR, OIOXML or EDIFACT, told by the payload itself, as
+MedCom's own samples label an XREF01 as FHIR) with what the inbox answers and reports the
 envelope by (:class:`~medcom_adapter.workers.received.TransportEnvelope`): the inbox keeps
 the guide's receive table (``reliable.ehmi``) and queues the envelope receipt and the EUA's
 EDS reports in the commit that journals the message, so none is lost or sent twice. An SBDH
@@ -27,15 +31,16 @@ from functools import partial
 from medcom_adapter import catalogue
 from medcom_adapter.catalogue import Envelope
 from medcom_adapter.channels.interface import Carried, Opened
-from medcom_adapter.detect import envelope_kind
+from medcom_adapter.detect import FHIR_NAMESPACE, Syntax, envelope_kind, sniff
 from medcom_adapter.ehmi.eds import Original, Reporter, Subtype
-from medcom_adapter.envelopes import ebbp_signal, fhir_payload, sbdh, sbdh_receipt
-from medcom_adapter.errors import MedComError
+from medcom_adapter.envelopes import ebbp_signal, fhir_payload, letter_payload, sbdh, sbdh_receipt
+from medcom_adapter.errors import MalformedMessage, MedComError
 from medcom_adapter.journal.eds_queue import EdsQueue
 from medcom_adapter.journal.interface import Direction, NewMessage
 from medcom_adapter.kinds import Kind
 from medcom_adapter.reliable import ehmi
 from medcom_adapter.reliable.rules import Answer, AnswerKind, Protocol
+from medcom_adapter.safe_xml import root_namespace
 from medcom_adapter.transport.interface import Parcel, Transport
 from medcom_adapter.workers.eds import queue_report
 from medcom_adapter.workers.received import AnswerIn, Inbound, TransportEnvelope, nothing_owed
@@ -56,22 +61,36 @@ class EhmiChannel:
 
     def __init__(self, transport: Transport, *, eds: EdsQueue | None = None,
                  reporter: Reporter | None = None,
-                 clock: Callable[[], datetime] | None = None) -> None:
+                 clock: Callable[[], datetime] | None = None,
+                 sor_of: Callable[[str], str | None] | None = None) -> None:
+        """``sor_of``: the SOR code of a location number, for letters that name a party by
+        another identifier (receipts name none); an SBDH's SENDERID/RECEIVERID need it."""
         self._transport, self._eds, self._reporter = transport, eds, reporter
-        self._clock = clock
+        self._clock, self._sor_of = clock, sor_of
 
     @property
     def transport(self) -> Transport:
         return self._transport
 
     def wrap(self, message: NewMessage, *, key: str, sent: datetime) -> Parcel:
-        data = message.data
+        instance_id = str(uuid.uuid5(_IDS, key))
         if message.kind in catalogue.FHIR:  # journaled as its Bundle
-            data = sbdh.build(sbdh.for_fhir(
-                data, created=sent, instance_id=str(uuid.uuid5(_IDS, key)),
-                patient=str(message.patient) if message.patient is not None else None))
-        return Parcel(data, message.kind, message.envelope_id, message.sender_ean or "",
-                      message.receiver_ean or "", key=key)
+            document = sbdh.for_fhir(
+                message.data, created=sent, instance_id=instance_id,
+                patient=str(message.patient) if message.patient is not None else None)
+        elif message.kind == _RECEIPT:  # an envelope receipt we owe is built already
+            return Parcel(message.data, message.kind, message.envelope_id,
+                          message.sender_ean or "", message.receiver_ean or "", key=key)
+        else:  # an Emessage or interchange, journaled as it is
+            document = letter_payload.for_letter(
+                message.data, created=sent, instance_id=instance_id,
+                sender_sor=message.sender_sor or self._sor(message.sender_ean),
+                receiver_sor=message.receiver_sor or self._sor(message.receiver_ean))
+        return Parcel(sbdh.build(document), message.kind, message.envelope_id,
+                      message.sender_ean or "", message.receiver_ean or "", key=key)
+
+    def _sor(self, gln: str | None) -> str | None:
+        return self._sor_of(gln) if self._sor_of is not None and gln else None
 
     def send(self, parcel: Parcel) -> None:
         self._transport.send(parcel)
@@ -81,9 +100,9 @@ class EhmiChannel:
         """The EUA's (and, for an envelope receipt, the MSH's) ``msg-created-and-sent``:
         outcome 0 once handed over, 8 when the message was given up before it could be
         (MedCom's failure fixture for an EUA is this event with outcome 8)."""
-        if parcel.kind in catalogue.FHIR or parcel.kind == _RECEIPT:
-            original = answering() if parcel.kind == _ACK else None
-            self._report(sbdh.parse(parcel.data), Subtype.CREATED_AND_SENT, sent, original)
+        # every parcel on this channel is an ehmiSBDH: messages, letters, envelope receipts
+        original = answering() if parcel.kind == _ACK else None
+        self._report(sbdh.parse(parcel.data), Subtype.CREATED_AND_SENT, sent, original)
 
     def _report(self, document: sbdh.Sbdh, subtype: Subtype, success: bool = True,
                 answered: NewMessage | None = None) -> None:
@@ -125,7 +144,7 @@ class EhmiChannel:
                 (Subtype.RECEIVED_AND_FINALIZED,))
             return AnswerIn(entry, answer, "EHMI " + (document.type or "envelope receipt"),
                             taken)
-        return Carried(document.content, Envelope.EHMI_SBDH, None, sender, receiver,
+        return Carried(document.content, _reader_of(document.content), None, sender, receiver,
                        transport_envelope=self._envelope_in(document, data, clock))
 
     def _envelope_in(self, document: sbdh.Sbdh, data: bytes,
@@ -165,3 +184,17 @@ def original_of(message: NewMessage | None) -> Original | None:
     if row is None or message is None:
         return None
     return Original(message.message_id, row.sbdh_standard, row.sbdh_version)
+
+
+def _reader_of(content: bytes) -> Envelope:
+    """Which reader takes what an ehmiSBDH carried: by the payload's own syntax (EDIFACT,
+    an OIOXML Emessage, or FHIR), never by the envelope's labels."""
+    try:
+        syntax = sniff(content)
+    except MalformedMessage:
+        return Envelope.EHMI_SBDH  # the FHIR reader says what is wrong with it
+    if syntax is Syntax.EDIFACT:
+        return Envelope.INTERCHANGE
+    if syntax is Syntax.XML and (root_namespace(content) or "").encode() != FHIR_NAMESPACE:
+        return Envelope.EMESSAGE
+    return Envelope.EHMI_SBDH

@@ -87,8 +87,9 @@ def build_referral(
     encoding: str = DEFAULT_ENCODING,
     validate: bool = True,
 ) -> ReferralPackage:
-    """Build and validate the referral plus one binary letter per attachment (the schema
-    check is left out with ``validate=False``, for a caller that checks the bytes fully)."""
+    """Build and validate the referral plus one binary letter per attachment: each file's
+    bytes are a :class:`~medcom_adapter.conformance.built.Built` (the checks are left out
+    with ``validate=False``, for a caller that checks the bytes fully)."""
     ids = ids or IdSource()
     ref_version = _version(referral_version, Kind.REFERRAL)
     bin_version = _version(binary_version, Kind.BINARY)

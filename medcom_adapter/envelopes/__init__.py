@@ -5,6 +5,10 @@
 - :mod:`~medcom_adapter.envelopes.sbdh`: EHMI ehmiSBDH, the envelope on the EHMI network.
 - :mod:`~medcom_adapter.envelopes.fhir_payload`: the table saying which envelope fields each
   MedCom FHIR message type gets, and wrapping/unwrapping a FHIR message.
+- :mod:`~medcom_adapter.envelopes.letter_payload` and :mod:`~medcom_adapter.envelopes.registry`:
+  the ehmiSBDH fields of an OIOXML Emessage or EDIFACT interchange, and MedCom's EHMI
+  registry codes they take their DOCUMENTID from.
 
-OIOXML Emessages travel on VANS as they are (the Emessage is its own envelope).
+OIOXML Emessages and EDIFACT interchanges travel on VANS as they are (each is its own
+envelope).
 """

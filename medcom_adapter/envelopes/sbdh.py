@@ -315,9 +315,9 @@ def _time_text(value: datetime) -> str:
 def parse(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Sbdh:
     """A received ehmiSBDH; a RemoteError saying what is wrong and where otherwise."""
     root = _XML.load(data, max_bytes=max_bytes)
-    header = root[0]
+    # by element, not position: MedCom's samples put comments between header and content
+    header, content = (child for child in root if isinstance(child.tag, str))
     ident = _XML.child(header, "DocumentIdentification")
-    content = root[1]
     return Sbdh(
         sender=text(_XML.child(_XML.child(header, "Sender"), "Identifier")),
         receiver=text(_XML.child(_XML.child(header, "Receiver"), "Identifier")),

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from medcom_adapter.conformance import built
 from medcom_adapter.journal.interface import Checkpoint, NewMessage, VerifyReport
 from medcom_adapter.model.classification import Classification
 
@@ -33,7 +34,7 @@ def chain_key(secret: bytes) -> bytes:
 
 
 def digest(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+    return built.digest(data)  # a Built's was computed once, as it was sealed
 
 
 @dataclass(frozen=True, slots=True)

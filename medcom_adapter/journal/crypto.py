@@ -22,12 +22,13 @@ import os
 import secrets
 import shlex
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from medcom_adapter.errors import JournalCorrupt, JournalKeyError
@@ -88,6 +89,11 @@ class Keyring:
                                                  memoryview(sealed)[_NONCE:])
         return sealed
 
+    def sealing(self, plain: bytes, where: str) -> Sealing:
+        """As :meth:`seal`, done later a slice at a time (for an engine that writes a
+        large value in place): the same bytes, never all of them at once."""
+        return Sealing(self.current.secret, plain, where)
+
     def decrypt(self, key_id: str, sealed: bytes, where: str) -> bytes:
         try:
             aead = self._aead[key_id]
@@ -110,6 +116,34 @@ class Keyring:
     def indexes(self, value: str) -> list[str]:
         """The index of ``value`` under every key (rows not yet rotated carry old ones)."""
         return [self.index(value, id) for id in self.keys]
+
+
+class Sealing:
+    """A value :meth:`Keyring.seal` would make, made slice by slice as it is written:
+    ``nonce || ciphertext || tag``, AES-256-GCM with ``where`` as associated data."""
+
+    __slots__ = ("_secret", "plain", "where")
+    SLICE = 1024 * 1024
+
+    def __init__(self, secret: bytes, plain: bytes, where: str) -> None:
+        self._secret, self.plain, self.where = secret, plain, where
+
+    def __len__(self) -> int:
+        return _NONCE + len(self.plain) + _TAG
+
+    def slices(self) -> Iterator[bytes]:
+        nonce = secrets.token_bytes(_NONCE)
+        encryptor = Cipher(algorithms.AES(self._secret), modes.GCM(nonce)).encryptor()
+        encryptor.authenticate_additional_data(self.where.encode())
+        yield nonce
+        plain = memoryview(self.plain)
+        for at in range(0, len(plain), self.SLICE):
+            yield encryptor.update(plain[at:at + self.SLICE])
+        yield encryptor.finalize() + encryptor.tag
+
+    def sealed(self) -> bytes:
+        """All of it at once (for an engine that takes the value whole)."""
+        return b"".join(self.slices())
 
 
 def parse_keys(text: str, source: str) -> tuple[Key, ...]:

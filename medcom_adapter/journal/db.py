@@ -26,6 +26,9 @@ class Dialect:
     take_turns: str | None  # a statement that makes concurrent migrations wait for each other
     # whether writes chain in one statement (WITH w AS (INSERT ...) ...): one round trip
     chains_writes: bool = False
+    # whether a large body may be given as a crypto.Sealing, sealed as the engine writes
+    # it in place (SQLite's incremental blob I/O), never whole in memory
+    writes_in_place: bool = False
 
     def types(self) -> dict[str, str]:
         return {"blob": self.blob, "bigint": self.bigint, "serial": self.serial}

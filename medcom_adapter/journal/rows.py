@@ -38,6 +38,11 @@ CLASSIFICATION_COLUMNS = (
     "message", "course_id", "referred_on", "unit", "classes", "person", "person_index")
 
 
+# a body this large is sealed as it is written, where the engine can (SQLite): bound whole,
+# the driver and SQLite would each copy it, and it would stay bound to a cached statement
+IN_PLACE_FROM = 1024 * 1024
+
+
 def insert(table: str, columns: Sequence[str]) -> str:
     return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
 
@@ -47,14 +52,17 @@ def where(table: str, column: str, id: int, position: int | None = None) -> str:
 
 
 def message_row(id: int, entry: chain.Entry, link: str, message: NewMessage, status: Status,
-                actor: str, keys: Keyring) -> Row:
+                actor: str, keys: Keyring, *, in_place: bool = False) -> Row:
+    """``in_place``: a large body is sealed as the engine writes it (see Dialect)."""
     person = None if message.patient is None else str(message.patient)
+    body = where("messages", "body", id)
     return (
         id, entry.direction, entry.kind, entry.version, entry.envelope_id, entry.message_id,
         entry.sender_ean, entry.receiver_ean, entry.sender_sor, entry.receiver_sor,
         entry.episode_id, entry.answers, entry.stored_at, actor, entry.digest,
         ",".join(entry.attachment_digests), link, keys.current.id,
-        keys.seal(message.data, where("messages", "body", id)),
+        keys.sealing(message.data, body) if in_place and len(message.data) >= IN_PLACE_FROM
+        else keys.seal(message.data, body),
         None if person is None else keys.encrypt(person.encode(), where("messages", "person", id)),
         None if person is None else keys.index(person), status.value, None, None,
         entry.classification,

@@ -19,13 +19,18 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from medcom_adapter.journal.crypto import Sealing
 from medcom_adapter.journal.db import Dialect, Params, Row
 from medcom_adapter.journal.faults import sqlite_guard
 
 DIALECT = Dialect(
     name="sqlite", blob="BLOB", bigint="INTEGER", serial="INTEGER PRIMARY KEY AUTOINCREMENT",
-    lock_rows="", skip_locked="", take_turns=None,
+    lock_rows="", skip_locked="", take_turns=None, writes_in_place=True,
 )
+# the page cache while a large value is written: its pages spill to the WAL as they are
+# filled instead of all staying in memory until the commit
+_SMALL_CACHE = "PRAGMA cache_size=-2048"
+_CACHE = "PRAGMA cache_size=-65536"
 
 
 class SqliteDb:
@@ -45,9 +50,9 @@ class SqliteDb:
                                                check_same_thread=False)
             # 64 MB of page cache: appends touch several indexes with random keys (digests,
             # person index), which at a million rows no longer fit SQLite's 2 MB default.
-            for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON",
-                           "busy_timeout=30000", "cache_size=-65536"):
-                self._connection.execute(f"PRAGMA {pragma}")
+            for pragma in ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL",
+                           "PRAGMA foreign_keys=ON", "PRAGMA busy_timeout=30000", _CACHE):
+                self._connection.execute(pragma)
 
     def rows(self, sql: str, params: Params = ()) -> list[Row]:
         with self._turn, sqlite_guard(self._where):
@@ -55,7 +60,43 @@ class SqliteDb:
 
     def run(self, sql: str, params: Params = ()) -> int:
         with self._turn, sqlite_guard(self._where):
-            return self._connection.execute(sql, params).rowcount
+            if not any(isinstance(p, Sealing) for p in params):
+                return self._connection.execute(sql, params).rowcount
+            return self._run_in_place(sql, params)
+
+    def _run_in_place(self, sql: str, params: Params) -> int:
+        """``sql`` with each Sealing written in place: the row gets a zeroblob of its size,
+        then the sealed bytes go into it a slice at a time (incremental blob I/O), with a
+        small page cache meanwhile. The value is never whole in memory, nor bound."""
+        later = [(n, p) for n, p in enumerate(params) if isinstance(p, Sealing)]
+        pieces = sql.split("?")
+        if len(pieces) != len(params) + 1:
+            raise ValueError("a statement with a value written in place must use ? only "
+                             "as placeholders")
+        for n, _ in later:
+            pieces[n] += "zeroblob("
+            pieces[n + 1] = ")" + pieces[n + 1]
+        bound = [len(p) if isinstance(p, Sealing) else p for p in params]
+        alone = not self._connection.in_transaction  # the zeros must never be committed
+        self._connection.execute(_SMALL_CACHE)
+        try:
+            if alone:
+                self._connection.execute("BEGIN IMMEDIATE")
+            count = self._connection.execute("?".join(pieces), bound).rowcount
+            for _, sealing in later:
+                table, column, row = _place(sealing.where)
+                with self._connection.blobopen(table, column, row) as blob:
+                    for piece in sealing.slices():
+                        blob.write(piece)
+            if alone:
+                self._connection.execute("COMMIT")
+        except BaseException:
+            if alone and self._connection.in_transaction:
+                self._connection.execute("ROLLBACK")
+            raise
+        finally:
+            self._connection.execute(_CACHE)
+        return count
 
     def run_many(self, sql: str, params: Iterable[Params]) -> None:
         with self._turn, sqlite_guard(self._where):
@@ -119,3 +160,10 @@ class SqliteDb:
 
     def close(self) -> None:
         self._connection.close()
+
+
+def _place(where: str) -> tuple[str, str, int]:
+    """Table, column and row of a sealed value's associated data (``table.column:id``)."""
+    name, _, row = where.partition(":")
+    table, _, column = name.partition(".")
+    return table, column, int(row)

@@ -113,7 +113,8 @@ class SqlJournal:
                 entry = chain.entry_for(n, message, now, key)
                 link = chain.link(link, entry, key)
                 batch["m"].append(
-                    rows.message_row(n, entry, link, message, status, actor, self.keys))
+                    rows.message_row(n, entry, link, message, status, actor, self.keys,
+                                     in_place=self.db.dialect.writes_in_place))
                 batch["s"].append((n, status.value))
                 batch["a"] += rows.attachment_rows(n, message, self.keys)
                 if message.classification is not None:

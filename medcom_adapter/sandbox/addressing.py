@@ -56,26 +56,34 @@ def read_address(data: bytes) -> Address | None:
         return _vans_address(root)
     if root is None or _local(root) != "Emessage":
         return None
-    children = [c for c in root if isinstance(c.tag, str)]
-    envelope = _child(root, "Envelope")
-    letters = [c for c in children if _local(c) not in ("Envelope", "Local_Elements")]
+    envelope, letters = None, []
+    for child in root:
+        name = _local(child)
+        if name == "Envelope":
+            envelope = envelope if envelope is not None else child
+        elif name and name != "Local_Elements":
+            letters.append(child)
     if not letters:
         return None
     first = letters[0]
-    version = _text(first, "Letter", "VersionCode")
+    heads = [_Children(letter) for letter in letters]  # each letter's children, by name
+    head = heads[0]
+    sender, receiver = _Children(head.first("Sender")), _Children(head.first("Receiver"))
+    version = _Children(head.first("Letter")).text("VersionCode")
     try:
         kind = by_code(version).type_code if version else _local(first)
     except UnknownMessage:
         kind = _local(first)
-    code, ident = _text(first, "Receiver", "IdentifierCode"), _text(first, "Receiver", "Identifier")
+    code, ident = receiver.text("IdentifierCode"), receiver.text("Identifier")
+    said = [_Children(h.first("Letter")) for h in heads]
     return Address(
         kind=kind,
-        envelope_id=_text(envelope, "Identifier"),
-        sender=_text(first, "Sender", "EANIdentifier"),
-        receiver=_text(first, "Receiver", "EANIdentifier"),
+        envelope_id=_Children(envelope).text("Identifier"),
+        sender=sender.text("EANIdentifier"),
+        receiver=receiver.text("EANIdentifier"),
         letters=tuple(
-            (letter_id, _text(letter, "Letter", "VersionCode") or "ukendt")
-            for letter in letters if (letter_id := _text(letter, "Letter", "Identifier"))
+            (letter_id, letter.text("VersionCode") or "ukendt")
+            for letter in said if (letter_id := letter.text("Identifier"))
         ),
         receiver_identifier=(code, ident) if code and ident else None,
     )
@@ -96,6 +104,23 @@ def _vans_address(root: etree._Element) -> Address:
         sender=_text(root, "SenderID"), receiver=_text(root, "ReceiverID"),
         letters=((identifier, _text(meta, "Document", "Version") or "ukendt"),)
         if identifier else (), vans=True)
+
+
+class _Children:
+    """An element's children by local name, the first of each (one pass over them)."""
+
+    __slots__ = ("_by_name",)
+
+    def __init__(self, element: etree._Element | None) -> None:
+        self._by_name: dict[str, etree._Element] = {}
+        for child in element if element is not None else ():
+            self._by_name.setdefault(_local(child), child)
+
+    def first(self, name: str) -> etree._Element | None:
+        return self._by_name.get(name)
+
+    def text(self, name: str, limit: int = 35) -> str | None:
+        return _text(self._by_name.get(name), limit=limit)
 
 
 def _child(element: etree._Element | None, name: str) -> etree._Element | None:

@@ -6,8 +6,11 @@ what arrived for its location numbers from it (``GET /ap/inbound``, ``GET`` and
 speaks. What is addressed elsewhere reaches the peer MSH, which keeps the guide's receive
 table (``reliable.ehmi``): a new envelope is delivered and answered with a positive
 envelope receipt, the same envelope again gets the original receipt again, the same
-message in a new envelope a new receipt, a reused envelope id a ReceiptException. AS4
-between access points is not played: both ends are here.
+message in a new envelope a new receipt, a reused envelope id a ReceiptException. The end
+system behind the peer MSH receipts each OIOXML or EDIFACT letter delivered to it as
+MedCom's rules say (XCTL03/CTL03, or a negative receipt for an invalid letter), once, and
+its receipt travels back in an ehmiSBDH. AS4 between access points is not played: both
+ends are here.
 """
 
 from __future__ import annotations
@@ -17,9 +20,13 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from medcom_adapter.envelopes import ebbp_signal, sbdh, sbdh_receipt
+from medcom_adapter.detect import FHIR_NAMESPACE, Syntax, sniff
+from medcom_adapter.edifact import receipting as edifact_receipting
+from medcom_adapter.envelopes import ebbp_signal, letter_payload, sbdh, sbdh_receipt
 from medcom_adapter.errors import MedComError
+from medcom_adapter.oioxml import receipting as oioxml_receipting
 from medcom_adapter.reliable import ehmi
+from medcom_adapter.safe_xml import root_namespace
 
 
 @dataclass
@@ -28,6 +35,7 @@ class AccessPoint:
     delivered: list[sbdh.Sbdh] = field(default_factory=list)  # what the peer MSH took
     receipts_sent: list[sbdh.Sbdh] = field(default_factory=list)
     receipts_received: list[sbdh.Sbdh] = field(default_factory=list)
+    letter_receipts: list[sbdh.Sbdh] = field(default_factory=list)  # the end system's
     refused: list[str] = field(default_factory=list)
     _published: set[str] = field(default_factory=set)  # hand-over keys seen
     _inbox: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # id -> (gln, SBDH)
@@ -95,6 +103,7 @@ class AccessPoint:
         if action is ehmi.Action.PROCESS:
             self._seen[document.instance_id] = message
             self.delivered.append(document)
+            self._end_system(document)
         if document.receipt_request is None:
             return
         receipt = sbdh_receipt.receipt_for(
@@ -106,3 +115,25 @@ class AccessPoint:
             self._answers.setdefault(document.instance_id, data)
         self.receipts_sent.append(receipt)
         self._deposit(document.sender_gln or "", data)
+
+    def _end_system(self, document: sbdh.Sbdh) -> None:
+        """Receipt a delivered letter, in its own syntax, back to its sender over EHMI (the
+        receipt's SENDERID/RECEIVERID are the letter's, turned round)."""
+        content = document.content
+        try:
+            syntax = sniff(content)
+        except MedComError:
+            return
+        if syntax is Syntax.FHIR_JSON or (root_namespace(content) or "").encode() \
+                == FHIR_NAMESPACE:
+            return  # FHIR is acknowledged by the receiver's system, not played here
+        now = datetime.now(UTC)
+        receipting = edifact_receipting if syntax is Syntax.EDIFACT else oioxml_receipting
+        answer = receipting.answer(content, now=now.astimezone().replace(tzinfo=None))
+        if answer.receipt is None:
+            return
+        wrapped = letter_payload.for_letter(
+            answer.build(), created=now, instance_id=str(uuid.uuid4()),
+            sender_sor=document.receiver_sor, receiver_sor=document.sender_sor)
+        self.letter_receipts.append(wrapped)
+        self._deposit(document.sender_gln or "", sbdh.build(wrapped))

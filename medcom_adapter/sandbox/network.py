@@ -29,6 +29,10 @@ from medcom_adapter.transport.interface import ProviderSide
 
 SANDBOX_VANS_EAN = "5790000333332"  # the sandbox provider's own (invented) location number
 
+# a file in transit: its bytes, where its sender sent it (else where it is addressed), and
+# its routing facts when already read from these very bytes
+_Carried = tuple[bytes, "str | None", "Address | None"]
+
 
 @dataclass(frozen=True, slots=True)
 class Hop:
@@ -79,20 +83,20 @@ class Network:
     def step(self) -> int:
         """Move everything that can move now; returns how many files were delivered."""
         self._step += 1
-        queue: deque[tuple[bytes, str | None]] = deque()
+        queue: deque[_Carried] = deque()
         due = [h for h in self._held if h[0] <= self._step]
         self._held = [h for h in self._held if h[0] > self._step]
         moved = 0
-        queue.extend(self._injected)
+        queue.extend((data, to, None) for data, to in self._injected)
         self._injected = []
         for _, destination, data in due:
             moved += self._deliver(destination, data, queue)
         for ean in sorted(self._mailboxes):
             for _, data in self._mailboxes[ean].collect():
-                queue.append((data, None))
+                queue.append((data, None, None))
         while queue:
-            data, to = queue.popleft()
-            moved += self._route(data, to, queue)
+            data, to, known = queue.popleft()
+            moved += self._route(data, to, queue, known)
         return moved
 
     def run(self, max_steps: int = 100) -> int:
@@ -102,8 +106,9 @@ class Network:
                 return n
         return max_steps
 
-    def _route(self, data: bytes, to: str | None, queue: deque[tuple[bytes, str | None]]) -> int:
-        address = read_address(data)
+    def _route(self, data: bytes, to: str | None, queue: deque[_Carried],
+               known: Address | None = None) -> int:
+        address = known or read_address(data)
         if address is None and to is not None and self.reaches(to):
             # not XML (an EDIFACT interchange): carried where its sender sent it
             self.trace.append(Hop(self._step, "?", None, None, to, "delivered"))
@@ -123,7 +128,7 @@ class Network:
                     now=self.clock(), text=text) if address.vans else receipt_file(
                     ReceiptKind.NEGATIVE_VANS, address, sender=self.vans_ean, now=self.clock(),
                     ids=self.ids, code=RefuseCode.UNKNOWN_LOCATION_NUMBER, text=text)
-                queue.append((answer, None))
+                queue.append((answer, None, None))
             return 0
         copies = self.faults.apply(address.kind, data)
         if not copies:
@@ -142,7 +147,7 @@ class Network:
         return moved
 
     def _deliver(
-        self, destination: str, data: bytes, queue: deque[tuple[bytes, str | None]],
+        self, destination: str, data: bytes, queue: deque[_Carried],
         name: str | None = None, address: Address | None = None,
     ) -> int:
         if destination in self._mailboxes:
@@ -163,7 +168,8 @@ class Network:
             # written by another simulated system: the receipt or acknowledgement it is
             # owed, never a reply (two simulated systems would answer each other forever)
             answers = [a for a in answers if _owed(a.data)]
-        queue.extend((a.data, a.to) for a in answers)
+        # bytes a counterpart passes on unchanged (DNHF forwarding) keep their routing facts
+        queue.extend((a.data, a.to, source if a.data is data else None) for a in answers)
         return 1
 
 

@@ -1,8 +1,9 @@
 """Outbound bytes a node has built and validated itself, by SHA-256.
 
-Submitting validates each built message once, on its bytes (``submit._checked``: schema
-and MedCom rules; the FHIR profile check in ``submit_fhir``), and the inbox validates each
-receipt it builds as it builds it. The outbox validates every message again before sending,
+Building validates each message once, as it builds it (``emessage.build``: schema and our
+own rules; the FHIR profile check in ``submit_fhir``), and says so by returning a
+:class:`~medcom_adapter.conformance.built.Built`: the only thing :meth:`Checked.remember`
+takes. The outbox validates every message again before sending,
 except bytes its node's :class:`Checked` remembers, so one node does not validate the same
 bytes twice. It is an object the node owns (``node.wire`` makes one and gives it to the
 outbox and the inbox; whoever queues for that node passes it on), never module state: a
@@ -13,9 +14,10 @@ always validated.
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from collections import OrderedDict
+
+from medcom_adapter.conformance.built import Built
 
 
 class Checked:
@@ -27,11 +29,13 @@ class Checked:
         self._lock = threading.Lock()  # the service queues on its threads, the loop sends
         self._digests: OrderedDict[str, None] = OrderedDict()
 
-    def remember(self, data: bytes) -> None:
-        """``data`` was built and validated by this node."""
-        digest = hashlib.sha256(data).hexdigest()
+    def remember(self, data: Built) -> None:
+        """``data`` was built and validated by this node: only a Built says so (plain
+        bytes are refused, whoever says they were checked)."""
+        if not isinstance(data, Built):
+            raise TypeError("only a Built (bytes validated as they were built) is remembered")
         with self._lock:
-            self._digests[digest] = None
+            self._digests[data.digest] = None
             if len(self._digests) > self._limit:
                 self._digests.popitem(last=False)
 

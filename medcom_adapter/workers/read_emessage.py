@@ -17,6 +17,7 @@ from typing import Generic, Protocol, TypeVar
 
 from medcom_adapter.addressing.senders import sender_sor
 from medcom_adapter.channels import Carried
+from medcom_adapter.conformance.built import Built
 from medcom_adapter.detect import Report, check
 from medcom_adapter.errors import InboundInvalid, MedComError
 from medcom_adapter.journal.interface import Attachment, Direction, NewMessage
@@ -124,7 +125,7 @@ class Syntax(Generic[D]):
             receipt = result.receipt.letters[0]
             assert isinstance(receipt, Receipt)
             built = result.build()  # validated as it is built
-            if context.checked is not None:
+            if context.checked is not None and isinstance(built, Built):
                 context.checked.remember(built)  # so the outbox need not validate it again
             return NewMessage(
                 direction=Direction.OUTBOUND, kind=receipt.kind.value,

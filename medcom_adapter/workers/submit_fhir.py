@@ -19,7 +19,7 @@ from pathlib import Path
 
 from medcom_adapter.addressing.directory import Directory
 from medcom_adapter.compose.km import compose_km, km_as_fhir
-from medcom_adapter.errors import OutboundInvalid
+from medcom_adapter.conformance.built import seal
 from medcom_adapter.fhir import versions as fhir_versions
 from medcom_adapter.fhir import wire
 from medcom_adapter.fhir.carecommunication import from_bundle, to_bundle
@@ -94,10 +94,8 @@ def _prepared(directory: Directory, cc: CareCommunication, patient: PersonId,
     receiver = directory.by_ean(cc.receiver.gln)
     receiver.check(KIND, VERSION)
     bundle = to_bundle(cc)
-    errors = [i for i in validate_message(bundle) if not i.warning]
-    if errors:
-        raise OutboundInvalid(errors)
-    raw = wire.dump_json(bundle)  # validated: Prepared.queue may tell the outbox
+    # validated (OutboundInvalid on any error): Prepared.queue may tell the outbox
+    raw = seal(wire.dump_json(bundle), validate_message(bundle))
     entry = NewMessage(
         direction=Direction.OUTBOUND, kind=KIND, version=VERSION, data=raw,
         envelope_id=cc.bundle_id, message_id=cc.message_id, sender_ean=cc.sender.gln,

@@ -17,7 +17,7 @@ from medcom_adapter.channels import Carried, Channels, Opened, VansChannel
 from medcom_adapter.envelopes import vans
 from medcom_adapter.errors import InvalidConfiguration
 from medcom_adapter.fhir import wire as fhir_wire
-from medcom_adapter.journal.interface import NewMessage, Status
+from medcom_adapter.journal.interface import Direction, NewMessage, Status
 from medcom_adapter.journal.memory import MemoryJournal
 from medcom_adapter.transport.interface import Parcel, Transport
 from medcom_adapter.transport.memory import MemoryTransport
@@ -103,10 +103,17 @@ def test_each_message_leaves_on_the_first_of_its_receivers_channels_that_carries
     assert outbox.run_once().sent == len(letter) + len(care)
     on_vans = [data for _, data in mailbox.provider.collect()]
     on_bare = [data for _, data in other.provider.collect()]
-    assert len(on_vans) == len(letter) and b"<Emessage" in on_vans[0][:200]
-    (bundle,) = on_bare  # as journaled, not in a VANSEnvelope
+    # an XDIS91 XD9134L has an EHMI registry code, so its catalogue row travels in an
+    # ehmiSBDH too: both leave on the receiver's first channel
+    assert on_vans == [] and len(on_bare) == len(letter) + len(care)
+    km_file, bundle = on_bare  # each as journaled, not in a VANSEnvelope
+    assert b"<Emessage" in km_file[:200]
     assert bundle == journal.get(care[0]).message.data
     assert fhir_wire.load(bundle)[0]["resourceType"] == "Bundle"
+    # a version without a registry code (XBIN02 XB0230X) falls through to VANS
+    attachment = NewMessage(Direction.OUTBOUND, "XBIN02", "XB0230X", b"<Emessage/>", "E", "L",
+                            receiver_ean=journal.get(letter[0]).message.receiver_ean)
+    assert channels.for_message(attachment).name == "vans"
 
 
 def test_without_the_other_channel_fhir_goes_in_a_vans_envelope() -> None:

@@ -202,6 +202,26 @@ def test_an_inner_atomic_block_that_raises_undoes_only_its_own_writes(journal: J
     assert journal.verify().intact
 
 
+def test_an_atomic_block_that_raises_undoes_its_file_claims_and_leases(journal: Journal) -> None:
+    queued = journal.append(referral(1), Status.QUEUED)
+    first = journal.claim_file("a.xml", "d1", owner="w1", lease_seconds=60)
+    assert first is not None
+    with pytest.raises(RuntimeError), journal.atomic():
+        assert journal.claim(Status.QUEUED, 10) == [queued]
+        with journal.atomic():  # an inner block that commits, undone with its outer one
+            assert journal.decide_file(first.id, "delivered", queued, owner="w1")
+        journal.settle_file(first.id)
+        assert journal.claim_file("b.xml", "d2", owner="w1", lease_seconds=60) is not None
+        raise RuntimeError("stop")
+    assert journal.claim(Status.QUEUED, 10) == [queued]  # its lease was undone
+    again = journal.claim_file("a.xml", "d1", owner="w2", lease_seconds=60)
+    assert again is None  # still w1's, undecided and unsettled: w2 waits for the lease
+    mine = journal.claim_file("a.xml", "d1", owner="w1", lease_seconds=60)
+    assert mine is not None and (mine.id, mine.outcome, mine.message) == (first.id, None, None)
+    fresh = journal.claim_file("b.xml", "d2", owner="w2", lease_seconds=60)
+    assert fresh is not None and fresh.outcome is None  # the undone claim left no trace
+
+
 def test_verify_passes_on_an_untouched_journal(journal: Journal) -> None:
     sent = journal.append(referral(1), Status.SENT)
     journal.append(receipt(sent), Status.RECEIVED)

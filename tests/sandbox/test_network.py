@@ -82,6 +82,31 @@ def test_a_referral_via_dnhf_reaches_bup_and_its_receipts_come_back() -> None:
     assert isinstance(department, Department) and len(department.accepted) == 2
 
 
+def test_a_file_dnhf_forwards_unchanged_is_routed_on_the_facts_read_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from medcom_adapter.sandbox import addressing, counterparts
+    from medcom_adapter.sandbox import network as network_module
+
+    reads: list[bytes] = []
+
+    def counted(data: bytes) -> Any:
+        reads.append(data)
+        return addressing.read_address(data)
+
+    for module in (network_module, counterparts):
+        monkeypatch.setattr(module, "read_address", counted)
+    net, box = network()
+    files = referral_via_dnhf()
+    for i, data in enumerate(files):
+        publish(box, data, str(i))
+    net.run()
+    assert [r.kind for r in receipts(box)] == [ReceiptKind.POSITIVE] * 2
+    assert [reads.count(data) for data in files] == [1, 1]  # to DNHF, then on to BUP
+    assert [hop.fate for hop in net.trace if hop.kind in ("XREF01", "XBIN02")] == [
+        "delivered"] * 4
+
+
 def test_an_unknown_receiver_is_answered_with_a_negative_vans_receipt() -> None:
     net, box = network()
     ref = dataclasses.replace(samples.full_referral(), receiver=dataclasses.replace(

@@ -1,0 +1,56 @@
+"""Bytes built and validated in this process: the proof travels with the bytes.
+
+A :class:`Built` is the bytes a builder serialised from a message it validated (schema and
+our own rules for OIOXML, the profiles for FHIR), with their SHA-256 computed once. Only
+:func:`seal`, called by those builders after their validation passed, makes one: calling
+``Built(...)`` refuses, slicing or copying gives plain ``bytes``, and a Built pickled out of
+the process comes back as plain ``bytes``. So whoever holds a Built knows, without looking
+again, that these exact bytes were validated here, and their digest without hashing them
+again (the journal's chain and the node's :class:`~medcom_adapter.workers.checked.Checked`
+use it). Bytes read from anywhere (the journal, a peer, a file) are never a Built.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+from medcom_adapter.errors import Issue, OutboundInvalid
+
+_SEAL = object()  # the builders' key to make a Built: a constant, not state
+
+
+class Built(bytes):
+    """Validated outbound bytes and their SHA-256 (hex), as :func:`seal` made them."""
+
+    digest: str
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Built:
+        if kwargs.pop("_seal", None) is not _SEAL:
+            raise TypeError("a Built comes from a validating builder (seal), never from bytes")
+        return super().__new__(cls, *args, **kwargs)
+
+    def __setattr__(self, name: str, value: object) -> NoReturn:
+        raise AttributeError("a Built is immutable")
+
+    def __delattr__(self, name: str) -> NoReturn:
+        raise AttributeError("a Built is immutable")
+
+    def __reduce__(self) -> tuple[type[bytes], tuple[bytes]]:
+        return bytes, (bytes(self),)  # the proof holds in this process only
+
+
+def seal(data: bytes, issues: Sequence[Issue]) -> Built:
+    """``data`` as a Built, for the builder that validated exactly these bytes and found
+    ``issues``: refused (``OutboundInvalid``) when any of them is an error."""
+    if any(not issue.warning for issue in issues):
+        raise OutboundInvalid(list(issues))
+    built = Built(data, _seal=_SEAL)
+    object.__setattr__(built, "digest", hashlib.sha256(built).hexdigest())
+    return built
+
+
+def digest(data: bytes) -> str:
+    """SHA-256 (hex) of ``data``: a Built's own, computed when it was sealed."""
+    return data.digest if isinstance(data, Built) else hashlib.sha256(data).hexdigest()
