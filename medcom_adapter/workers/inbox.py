@@ -546,8 +546,11 @@ class Inbox:
         return tracking.same_file(self.journal, entry.envelope_id, digest) is not None
 
     def _answered(self, stored: StoredMessage) -> bool:
-        return any(self.journal.get(a).message.direction is Direction.OUTBOUND
-                   for a in stored.answered_by)
+        """Whether the message's own answer (receipt, Acknowledgement) is queued; the
+        envelope receipt of the ehmiSBDH it came in answers the envelope, not the message."""
+        return any(a.message.direction is Direction.OUTBOUND
+                   and a.message.kind != _SBDH_RECEIPT
+                   for a in map(self.journal.get, stored.answered_by))
 
     def _queue(self, answer: NewMessage | None) -> None:
         if answer is not None:

@@ -14,12 +14,15 @@ from pathlib import Path
 import pytest
 
 from medcom_adapter.addressing.directory import Directory
+from medcom_adapter.edifact import interchange
 from medcom_adapter.envelopes import letter_payload, sbdh
 from medcom_adapter.envelopes.sbdh import ScopeType
+from medcom_adapter.errors import RefuseCode
 from medcom_adapter.journal.interface import Direction, Query, Status
 from medcom_adapter.journal.memory import MemoryJournal
 from medcom_adapter.model.identifiers import Gln, LocationNumber
 from medcom_adapter.model.message import Emessage, Envelope
+from medcom_adapter.model.receipts import Receipt
 from medcom_adapter.oioxml import emessage
 from medcom_adapter.sandbox.counterparts import Department, Dnhf, GpSystem
 from medcom_adapter.sandbox.demo import (
@@ -158,3 +161,58 @@ def test_a_km_letter_arriving_over_ehmi_is_delivered_once_and_receipted_over_ehm
     assert answer.status is Status.SENT and len(received.answered_by) == 2
     assert answer.message.data == ours.content
     _nothing_on_vans(harness)
+
+
+def test_an_invalid_letter_in_a_legible_envelope_gets_one_negative_receipt_over_ehmi(
+        ehmi: EhmiSandbox) -> None:
+    journal, directory = MemoryJournal(), ehmi_directory()
+    harness = Harness(journal, directory, unit_ean=UNIT_EAN, ehmi=ehmi)
+    km = samples.clinical_email()
+    pilot = dataclasses.replace(km.receiver, ean=LocationNumber.of(Gln(EHMI_GP)))
+    letter = dataclasses.replace(km, sender=pilot, receiver=dataclasses.replace(
+        samples.PPR, phone=None, speciality=None))
+    data = emessage.build(Emessage(Envelope("GPENV2", samples.WHEN), (letter,)), "XD9134L")
+    envelope = letter_payload.for_letter(data, created=datetime.now(UTC),
+                                         instance_id=str(uuid.uuid4()), sender_sor=EHMI_GP_SOR)
+    broken = data.replace(b"<Subject>", b"<Subjekt>", 1).replace(b"</Subject>", b"</Subjekt>", 1)
+    assert broken != data
+    ehmi.ap.deposit(sbdh.build(dataclasses.replace(envelope, content=broken)))
+    harness.pump()
+    assert isinstance(harness.hook, CollectingHook) and not harness.hook.deliveries
+    # the envelope is legible: a positive envelope receipt; the letter is not: one XCTL02
+    # saying syntaksfejl, over EHMI
+    assert [r.type for r in ehmi.ap.receipts_received] == ["ReceiptAcknowledgement"]
+    [negative] = [d for d in ehmi.ap.delivered if d.standard.startswith("xctl")]
+    assert negative.standard == "xctl02" and negative.receiver_gln == EHMI_GP
+    receipt = emessage.parse(negative.content).message.letters[0]
+    assert isinstance(receipt, Receipt) and receipt.kind.negative
+    refusals = [receipt.refusal, *(x.refusal for x in receipt.letters)]
+    assert RefuseCode.SYNTAX_ERROR in {r.code for r in refusals if r is not None}
+    harness.pump()
+    assert len([d for d in ehmi.ap.delivered if d.standard.startswith("xctl")]) == 1
+
+
+def test_an_edifact_dis91_arriving_over_ehmi_is_delivered_once_and_answered_by_a_ctl03(
+        ehmi: EhmiSandbox) -> None:
+    journal, directory = MemoryJournal(), ehmi_directory()
+    harness = Harness(journal, directory, unit_ean=UNIT_EAN, ehmi=ehmi)
+    km = samples.clinical_email()
+    pilot = dataclasses.replace(km.receiver, ean=LocationNumber.of(Gln(EHMI_GP)))
+    letter = dataclasses.replace(km, sender=pilot, receiver=dataclasses.replace(
+        samples.PPR, phone=None, speciality=None))
+    data = interchange.build(Emessage(Envelope("GPENV3", samples.WHEN), (letter,)), "D9134L")
+    envelope = letter_payload.for_letter(data, created=datetime.now(UTC),
+                                         instance_id=str(uuid.uuid4()), sender_sor=EHMI_GP_SOR)
+    assert (envelope.type, envelope.mime_type, envelope.standard) == ("UNB", "text/edi",
+                                                                      "dis91")
+    ehmi.ap.deposit(sbdh.build(envelope))
+    harness.pump()
+    [received] = [s for s in journal.find(Query(direction=Direction.INBOUND))
+                  if s.message.version == "D9134L"]
+    assert received.status is Status.DELIVERED and received.message.data == data
+    assert isinstance(harness.hook, CollectingHook) and len(harness.hook.deliveries) == 1
+    [ours] = [d for d in ehmi.ap.delivered if d.standard.startswith("ctl")]
+    assert (ours.standard, ours.type, ours.mime_type) == ("ctl03", "UNB", "text/edi")
+    assert (ours.sender_sor, ours.receiver_sor) == (UNIT_SOR, EHMI_GP_SOR)
+    harness.pump()
+    assert len([d for d in ehmi.ap.delivered if d.standard.startswith("ctl")]) == 1

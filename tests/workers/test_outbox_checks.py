@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -14,7 +15,7 @@ from medcom_adapter.transport.memory import MemoryTransport
 from medcom_adapter.workers import outbox as outbox_module
 from medcom_adapter.workers.checked import Checked
 from medcom_adapter.workers.outbox import Outbox
-from medcom_adapter.workers.submit import queue_km
+from medcom_adapter.workers.submit import queue_km, queue_referral
 from tests.conftest import FIXTURES
 
 DIRECTORY = Directory.load(FIXTURES / "network" / "receivers.json")
@@ -69,3 +70,29 @@ def test_an_outbox_not_told_what_was_validated_validates_everything(
     monkeypatch.setattr(outbox_module, "check", counted)
     assert Outbox(journal, MemoryTransport(), DIRECTORY).run_once().sent == 1
     assert len(checks) == 1
+
+
+def test_each_byte_string_is_hashed_once_from_building_to_sending(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any,
+) -> None:
+    """The XBIN's digest is taken as it is built and used by the journal's chain and the
+    node's Checked; the attachment's once, by the chain; the outbox hashes neither."""
+    pdf = b"%PDF-1.4\n" + bytes(range(256)) * 200 + b"\n%%EOF\n"
+    (tmp_path / "henvisningsskema-bup.pdf").write_bytes(pdf)
+    request = json.loads((FIXTURES / "requests" / "referral-bup.json").read_text("utf-8"))
+    real = hashlib.sha256
+    hashed: list[bytes] = []
+
+    def counted(data: bytes = b"", **kwargs: Any) -> Any:
+        if len(data) >= len(pdf):
+            hashed.append(bytes(data))
+        return real(data, **kwargs)
+
+    monkeypatch.setattr(hashlib, "sha256", counted)
+    journal, checked = MemoryJournal(), Checked()
+    _, binary = queue_referral(journal, DIRECTORY, request, files=tmp_path,
+                               checked=checked).ids
+    outbox = Outbox(journal, MemoryTransport(), DIRECTORY, checked=checked)
+    assert outbox.run_once().sent == 2
+    xbin = journal.get(binary).message.data
+    assert sorted(hashed, key=len) == [pdf, xbin]
