@@ -655,9 +655,15 @@ class SqlJournal:
         at, listed = chain.timestamp(self._clock()), ",".join(map(str, ids))
         link = chain.audit_link(chain_key(self.keys, key_id), previous, at, actor, action,
                                 listed, detail)
-        ((id,),) = self.db.rows("INSERT INTO audit_log (at, actor, action, message_ids, detail) "
-                                "VALUES (?, ?, ?, ?, ?) RETURNING id",
-                                (at, actor, action, listed, detail))
+        row = ("INSERT INTO audit_log (at, actor, action, message_ids, detail) "
+               "VALUES (?, ?, ?, ?, ?)")
+        if self.db.dialect.chains_writes:  # the row, its link and the head: one statement
+            self.db.run(f"WITH added AS ({row} RETURNING id), linked AS (INSERT INTO "
+                        "audit_chain (id, link) SELECT id, ? FROM added) UPDATE journal_head "
+                        "SET last_id = (SELECT id FROM added), link = ? WHERE id = 2",
+                        (at, actor, action, listed, detail, link, link))
+            return
+        ((id,),) = self.db.rows(f"{row} RETURNING id", (at, actor, action, listed, detail))
         self.db.run("INSERT INTO audit_chain (id, link) VALUES (?, ?)", (id, link))
         self.db.run("UPDATE journal_head SET last_id = ?, link = ? WHERE id = 2", (id, link))
 
