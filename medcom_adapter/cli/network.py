@@ -53,6 +53,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
     resend = commands.add_parser("resend", help="send a timed-out message again (new envelope)")
     resend.add_argument("id", type=int, metavar="JOURNAL_ID")
+    resend.add_argument("--envelope", action="store_true",
+                        help="EHMI: hand the unchanged message over again in a new ehmiSBDH, "
+                        "when its envelope receipt has not come")
     _common(resend)
     resend.set_defaults(run=_resend)
 
@@ -212,7 +215,8 @@ def _sleep(seconds: float, stop: list[bool]) -> None:
 
 
 def _resend(args: argparse.Namespace) -> int:
-    new_id = _setup(args).outbox.resend(args.id)
+    outbox = _setup(args).outbox
+    new_id = outbox.resend_envelope(args.id) if args.envelope else outbox.resend(args.id)
     print(f"#{args.id} resent as #{new_id}")
     return EXIT_OK
 

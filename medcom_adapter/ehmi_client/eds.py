@@ -45,11 +45,8 @@ class EdsClient:
                         if e["type"]["code"] == "ehmiTransportEnvelope")
         subtype = mine["subtype"][0]["code"]
         observer = mine["source"]["observer"]["reference"]
-        response = check(self._authorised(
-            "GET", "/AuditEvent", context, params={"entityIdentifier": envelope,
-                                                   "subtype": subtype}), "EDS search")
+        bundle = self.search([("entityIdentifier", envelope), ("subtype", subtype)], context)
         try:
-            bundle = response.json()
             for entry in bundle.get("entry", []):
                 found = entry.get("resource", {})
                 if found.get("source", {}).get("observer", {}).get("reference") == observer:
@@ -57,6 +54,19 @@ class EdsClient:
         except (ValueError, AttributeError) as exc:
             raise EhmiUnavailable(f"EDS search: not a FHIR Bundle ({exc})") from None
         return None
+
+    def search(self, params: list[tuple[str, str]], context: str) -> Json:
+        """EDS's search Bundle of AuditEvents (EDS's search parameters: entityIdentifier,
+        subtype, date, outcome, cpr, ehmiMessageType, senderOrg, receiverOrg, ...)."""
+        response = check(self._authorised("GET", "/AuditEvent", context, params=params),
+                         "EDS search")
+        try:
+            bundle = response.json()
+        except ValueError as exc:
+            raise EhmiUnavailable(f"EDS search: not JSON ({exc})") from None
+        if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
+            raise EhmiUnavailable("EDS search: the answer is not a FHIR Bundle")
+        return bundle
 
     def _authorised(self, method: str, path: str, context: str,
                     **kwargs: Any) -> httpx.Response:

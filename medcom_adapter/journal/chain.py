@@ -57,12 +57,12 @@ class Entry:
     digest: str
     attachment_digests: tuple[str, ...]
     classification: str | None = None  # keyed digest (see ``classification_digest``)
-    channel: str | None = None  # what it arrived on or must leave on (schema 13)
+    channel: str | None = None  # what it arrived on or must leave on (schema 14)
 
     def canonical(self) -> bytes:
         fields = {name: getattr(self, name) for name in self.__slots__}
         fields["attachment_digests"] = list(self.attachment_digests)
-        if self.channel is None:  # entries from before schema 13 keep their links
+        if self.channel is None:  # entries from before schema 14 keep their links
             del fields["channel"]
         return json.dumps(fields, sort_keys=True, separators=(",", ":")).encode()
 

@@ -30,7 +30,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
+
+from medcom_adapter.errors import ResendRefused
+from medcom_adapter.reliable.rules import Policy, Protocol
 
 
 class Action(StrEnum):
@@ -116,3 +120,27 @@ def on_arrival(envelope_id: str, message_id: str,
     if answered:
         return RefuseReusedId(own)
     return Answer(own)
+
+
+def envelope_resend(*, sent_at: datetime | None, now: datetime, receipt: bool | None,
+                    policy: Policy | None = None) -> None:
+    """Whether a person may hand a message over again, unchanged, in a new envelope (the
+    guide's scenarios 3 and 4: new EnvelopeIdentifier and time, the rest identical);
+    ResendRefused naming why not. ``receipt``: the envelope receipt that came (True
+    positive, False a ReceiptException, None none).
+
+    Only a sent envelope whose receipt has not come, once the receipt is overdue (the guide:
+    "in accordance with the normal response time"; ``Policy`` SBDH, 10 minutes unless the
+    operator sets otherwise). After a ReceiptException the envelope is not sent again as it
+    was: what was refused must change first (scenario 5), which is a new message."""
+    if sent_at is None:
+        raise ResendRefused("the envelope has not been handed over yet; it is sent as it is")
+    if receipt is True:
+        raise ResendRefused("the envelope's receipt came; it is not sent again")
+    if receipt is False:
+        raise ResendRefused("the envelope was answered with a ReceiptException; send a "
+                            "corrected message instead (a new message, new ids)")
+    wait = (policy or Policy()).of(Protocol.SBDH).answer_timeout
+    if wait is not None and now < sent_at + wait:
+        raise ResendRefused(f"the envelope's receipt is awaited until {sent_at + wait:%H:%M} "
+                            f"({wait} after it was handed over); resend after that")

@@ -171,12 +171,12 @@ class EhmiServices:
         return 201, stored
 
     def search(self, query: dict[str, list[str]]) -> Json:
-        envelope = query.get("entityIdentifier", [None])[0]
-        subtype = query.get("subtype", [None])[0]
+        """AuditEvents matching every parameter given (EDS's search parameters, by the
+        expressions of dk-ehmi-eds's SearchParameter definitions; unknown ones are ignored
+        as a FHIR server may)."""
         with self._lock:
-            found = [e for e in self.events
-                     if (envelope is None or envelope in _identifiers(e))
-                     and (subtype is None or e["subtype"][0]["code"] == subtype)]
+            found = [e for e in self.events if all(
+                _matches(e, name, value) for name, values in query.items() for value in values)]
         return {"resourceType": "Bundle", "type": "searchset", "total": len(found),
                 "entry": [{"resource": e} for e in found]}
 
@@ -214,6 +214,62 @@ def _allowed(scope: str, enrolment: Enrolment) -> bool:
 
 def _identifiers(event: Json) -> set[str]:
     return {str(e.get("what", {}).get("identifier", {}).get("value")) for e in event["entity"]}
+
+
+def _entities(event: Json, *kinds: str) -> set[str]:
+    return {str(e.get("what", {}).get("identifier", {}).get("value"))
+            for e in event.get("entity", []) if e.get("type", {}).get("code") in kinds}
+
+
+def _party(event: Json, role: str) -> set[str]:
+    """An agent's SOR code, location numbers and name (senderOrg / receiverOrg)."""
+    found: set[str] = set()
+    for agent in event.get("agent", []):
+        if agent.get("type", {}).get("coding", [{}])[0].get("code") != role:
+            continue
+        found.add(str(agent.get("who", {}).get("identifier", {}).get("value")))
+        found |= {str(x.get("valueIdentifier", {}).get("value"))
+                  for x in agent.get("extension", []) if x.get("url") == eds.OTHER_ID}
+        if agent.get("name"):
+            found.add(str(agent["name"]))
+    return found
+
+
+_ENTITY_IDS = ("ehmiMessage", "ehmiMessageEnvelope", "ehmiTransportEnvelope",
+               "ehmiOrigMessage", "ehmiOrigTransportEnvelope")
+_PREFIXES = {"eq": lambda a, b: a == b, "ge": lambda a, b: a >= b, "le": lambda a, b: a <= b,
+             "gt": lambda a, b: a > b, "lt": lambda a, b: a < b}
+
+
+def _matches(event: Json, name: str, value: str) -> bool:
+    if name == "entityIdentifier":
+        return value in _entities(event, *_ENTITY_IDS)
+    if name == "message-id":
+        return value in _entities(event, "ehmiMessage")
+    if name == "orig-message-id":
+        return value in _entities(event, "ehmiOrigMessage")
+    if name == "cpr":
+        return value in _entities(event, "ehmiPatient")
+    if name == "subtype":
+        return bool(event["subtype"][0]["code"] == value)
+    if name == "outcome":
+        return bool(event.get("outcome") == value)
+    if name == "ehmiMessageType":
+        return value in {d.get("valueString") for e in event.get("entity", [])
+                         for d in e.get("detail", []) if d.get("type") == "ehmiMessageType"}
+    if name in ("senderOrg", "receiverOrg"):
+        return value in _party(event, "ehmiSender" if name == "senderOrg" else "ehmiReceiver")
+    if name == "participant-sor":
+        return value in _party(event, "ehmiSender") | _party(event, "ehmiReceiver")
+    if name == "date":
+        prefix = value[:2] if value[:2] in _PREFIXES else "eq"
+        wanted = value[2:] if value[:2] in _PREFIXES else value
+        try:
+            recorded = datetime.fromisoformat(event["recorded"])
+            return bool(_PREFIXES[prefix](recorded, datetime.fromisoformat(wanted)))
+        except (KeyError, ValueError):
+            return False
+    return True
 
 
 def check_event(event: Json, scope: str, device: str) -> list[str]:

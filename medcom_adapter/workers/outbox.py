@@ -35,10 +35,12 @@ from functools import partial
 from medcom_adapter.addressing.directory import ALWAYS_ACCEPTED, Directory
 from medcom_adapter.channels import Channel, Channels
 from medcom_adapter.detect import check
+from medcom_adapter.envelopes import sbdh, sbdh_receipt
 from medcom_adapter.errors import (
     JournalError,
     MedComError,
     OutboundInvalid,
+    ResendRefused,
     TransitionRefused,
     TransportFailure,
 )
@@ -50,10 +52,11 @@ from medcom_adapter.journal.interface import (
     Status,
     StoredMessage,
 )
+from medcom_adapter.kinds import Kind
 from medcom_adapter.model.codes import AcknowledgementCode
 from medcom_adapter.model.ids import IdSource
 from medcom_adapter.oioxml import emessage
-from medcom_adapter.reliable import outbound, rebuild
+from medcom_adapter.reliable import ehmi, outbound, rebuild
 from medcom_adapter.reliable.rules import Policy, Protocol
 from medcom_adapter.transport.interface import Parcel, Transport
 from medcom_adapter.workers import tracking
@@ -222,6 +225,36 @@ class Outbox:
         rules forbid it. The attempt it replaces is marked ``resent``."""
         return self._resend(tracking.attempts(self.journal, self.journal.get(id)),
                             deliberate=True)
+
+    def resend_envelope(self, id: int) -> int:
+        """Hand a message sent on EHMI over again, unchanged, in a new ehmiSBDH (new
+        InstanceIdentifier and time: the envelope is named after the new journal entry), a
+        person's decision when its envelope receipt has not come
+        (``reliable.ehmi.envelope_resend`` says when; ResendRefused otherwise). Returns the
+        new journal id; the entry it replaces is marked ``resent``."""
+        stored = self.journal.get(id)
+        if stored.status not in (Status.SENT, Status.TIMED_OUT, Status.REJECTED):
+            raise ResendRefused(f"#{id} is {stored.status.value}; only a message handed over "
+                                "and still unanswered has its envelope resent")
+        if not any(c.status is Status.SENT and c.reason == "channel ehmi"
+                   for c in stored.history):
+            raise ResendRefused(f"#{id} was not handed over on EHMI; its envelope is not "
+                                "resent")
+        receipts = [self.journal.get(a).message for a in stored.answered_by]
+        receipt = next((r.data for r in receipts if r.kind == Kind.SBDH_RECEIPT.value
+                        and r.direction is Direction.INBOUND), None)
+        positive = None if receipt is None else sbdh_receipt.read_receipt(
+            sbdh.parse(receipt)).positive
+        ehmi.envelope_resend(sent_at=tracking.sent_at(stored), now=self.clock(),
+                             receipt=positive, policy=self.policy)
+        with self.journal.atomic():  # the new attempt exists only if this one was left
+            new_id = self.journal.append(dataclasses.replace(stored.message,
+                                                             classification=None),
+                                         Status.QUEUED)
+            self.journal.set_status(id, Status.RESENT, leaving=stored.status,
+                                    reason=f"envelope resent as journal entry {new_id}, the "
+                                    "message unchanged")
+        return new_id
 
     def _resend(self, chain: list[StoredMessage], *, deliberate: bool) -> int:
         latest = chain[-1]

@@ -5,30 +5,18 @@ instance of the same scenario and against what the EDS profiles fix (read from t
 from __future__ import annotations
 
 import dataclasses
-import json
 import re
 from collections import Counter
-from dataclasses import dataclass
-from typing import Any
 
 import pytest
 
-from medcom_adapter.channels import Channels
-from medcom_adapter.channels.ehmi import EhmiChannel
 from medcom_adapter.ehmi import eds
-from medcom_adapter.ehmi.eds import Reporter
 from medcom_adapter.envelopes import sbdh, sbdh_receipt
-from medcom_adapter.fhir import versions as fhir_versions
-from medcom_adapter.journal.interface import Direction, NewMessage, Query, Status
-from medcom_adapter.journal.memory import MemoryJournal
+from medcom_adapter.journal.interface import Direction, Query, Status
 from medcom_adapter.kinds import Kind
-from medcom_adapter.model.carecommunication import CareCommunication
-from medcom_adapter.transport.memory import MemoryTransport
-from medcom_adapter.workers.hooks import CollectingHook
-from medcom_adapter.workers.inbox import Inbox
-from medcom_adapter.workers.outbox import Outbox
 from tests.conftest import official
 from tests.ehmi import fsh
+from tests.ehmi.node import Json, Node, invalid, outbound_letter, sent_envelope
 from tests.envelopes.messages import (
     CHILD,
     GP,
@@ -39,52 +27,6 @@ from tests.envelopes.messages import (
     cc_bytes,
     next_id,
 )
-from tests.journal.conftest import Clock
-
-ME = Reporter("medcom-adapter-test-eua")
-Json = dict[str, Any]
-
-
-@dataclass
-class Node:
-    journal: MemoryJournal
-    transport: MemoryTransport
-    inbox: Inbox
-    outbox: Outbox
-
-    def pump(self) -> None:
-        self.inbox.run_once()
-        self.outbox.run_once()
-
-    def reports(self) -> list[Json]:
-        """Every report queued, in order (claimed here: nothing delivers them)."""
-        claimed = self.journal.eds.claim("test", 1000, lease_seconds=3600)
-        return [json.loads(r.event) for r in claimed]
-
-
-@pytest.fixture
-def node() -> Node:
-    clock = Clock()
-    journal = MemoryJournal(clock=clock)
-    transport = MemoryTransport()
-    channels = Channels([EhmiChannel(transport, eds=journal.eds, reporter=ME, clock=clock)])
-    return Node(journal, transport, Inbox(journal, None, CollectingHook(), channels=channels,
-                                          clock=clock),
-                Outbox(journal, None, channels=channels, clock=clock))
-
-
-def _outbound(node: Node, letter: CareCommunication, data: bytes | None = None) -> int:
-    kind = Kind.CARE_COMMUNICATION
-    return node.journal.append(NewMessage(
-        Direction.OUTBOUND, kind.value, fhir_versions.current(kind).version,
-        data or cc_bytes(letter), letter.bundle_id, letter.message_id,
-        sender_ean=PPR.gln, receiver_ean=GP.gln, sender_sor=PPR.sor, receiver_sor=GP.sor,
-        patient=CHILD.id), Status.QUEUED)
-
-
-def _sent_envelope(node: Node) -> sbdh.Sbdh:
-    [parcel] = [p for p in node.transport.sent if p.kind == Kind.CARE_COMMUNICATION.value]
-    return sbdh.parse(parcel.data)
 
 
 def _by_event(reports: list[Json]) -> dict[tuple[str, str], list[Json]]:
@@ -105,9 +47,9 @@ def _letter_exchange(node: Node) -> dict[tuple[str, str], list[Json]]:
     """We send a letter over EHMI, the GP's MSH answers its envelope, the GP answers it
     with an Acknowledgement; the GP sends us a letter, which we take in and answer."""
     letter = care_communication()
-    _outbound(node, letter)
+    outbound_letter(node, letter)
     node.outbox.run_once()
-    sent = _sent_envelope(node)
+    sent = sent_envelope(node)
     peer = sbdh_receipt.receipt_for(sent, instance_id=next_id(), message_id=next_id(),
                                     created=T0)
     node.transport.provider.deposit("receipt.xml", sbdh.build(peer))
@@ -144,16 +86,8 @@ def test_each_event_is_reported_once(node: Node) -> None:
                    ) == {Status.DELIVERED: 3}  # the receipt, the Acknowledgement, the letter
 
 
-def _invalid(data: bytes) -> bytes:
-    """A letter that still names its parties and ids but breaks MedCom's profile (the
-    MessageHeader's focus is required)."""
-    bundle = json.loads(data)
-    del bundle["entry"][0]["resource"]["focus"]
-    return json.dumps(bundle).encode()
-
-
 def test_a_refused_letter_is_finalized_as_a_serious_failure(node: Node) -> None:
-    bad = _invalid(cc_bytes(dataclasses.replace(care_communication(), sender=GP,
+    bad = invalid(cc_bytes(dataclasses.replace(care_communication(), sender=GP,
                                                 receiver=PPR)))
     node.transport.provider.deposit("bad.xml", sbdh.build(sbdh.for_fhir(
         bad, created=T0, instance_id=next_id(), patient=str(CHILD.id))))
@@ -169,7 +103,7 @@ def test_a_refused_letter_is_finalized_as_a_serious_failure(node: Node) -> None:
 
 def test_a_letter_given_up_before_it_left_is_reported_as_failed(node: Node) -> None:
     letter = care_communication()
-    id = _outbound(node, letter, _invalid(cc_bytes(letter)))
+    id = outbound_letter(node, letter, invalid(cc_bytes(letter)))
     node.outbox.run_once()
     assert node.journal.get(id).status is Status.FAILED and node.transport.sent == []
     [report] = node.reports()
@@ -266,7 +200,7 @@ def test_a_failure_report_holds_against_the_testscripts_failure_fixture(
     scripts = official("ehmi", "dk-ehmi-eds-testscripts", "input", "fsh")
     everything = {**blocks, **fsh.read(scripts)}
     letter = care_communication()
-    _outbound(node, letter, _invalid(cc_bytes(letter)))
+    outbound_letter(node, letter, invalid(cc_bytes(letter)))
     node.outbox.run_once()
     [ours] = node.reports()
     fixture = "EdsPatientDeliveryStatusFailureFixture"

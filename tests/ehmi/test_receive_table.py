@@ -172,3 +172,20 @@ def test_two_workers_racing_copies_of_one_envelope_deliver_it_once(
     assert len(first_journal.find(Query(kind=Kind.ACKNOWLEDGEMENT.value))) == 1
     reports = Counter(r.subtype for r in first_journal.eds.of_message(letter.message.message_id))
     assert reports == {"msg-received": 1, "msg-received-and-finalized": 1}
+
+
+def test_an_envelope_carrying_no_message_gets_a_syntax_receipt_exception(
+        open_store: Opener, clock: Clock) -> None:
+    journal = open_store()
+    transport, inbox, outbox = _node(journal, clock)
+    broken = dataclasses.replace(_envelope(), content=b"this is no FHIR message")
+    transport.provider.deposit("broken.xml", sbdh.build(broken))
+    run = inbox.run_once()
+    outbox.run_once()
+    assert (run.refused, run.delivered) == (1, 0)
+    [receipt] = (sbdh.parse(r) for r in _receipts(transport))
+    read = sbdh_receipt.read_receipt(receipt)
+    assert not read.positive and read.original_envelope_id == broken.instance_id
+    signal = ebbp_signal.parse(receipt.content)
+    assert signal.exception is ebbp_signal.ReceiptException.SYNTAX
+    assert journal.find(Query(kind=Kind.ACKNOWLEDGEMENT.value)) == []

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from medcom_adapter import catalogue
+from medcom_adapter import catalogue, detect
 from medcom_adapter.channels.ehmi import _reader_of
 from medcom_adapter.edifact import interchange
 from medcom_adapter.edifact import receipting as edifact_receipting
@@ -284,3 +284,11 @@ def test_medcoms_2_0_1_samples_are_read(name: str) -> None:
     [content] = [c for c in etree.fromstring(data) if isinstance(c.tag, str)
                  and etree.QName(c).localname == "BinaryContent"]
     assert etree.QName(content).namespace == _IG_SAMPLES[name]
+
+
+@pytest.mark.parametrize("name", list(PAYLOADS))
+def test_validate_opens_the_envelope_and_checks_the_letter_inside(name: str) -> None:
+    report = detect.check(_built(name))
+    assert report.valid and report.kind == catalogue.Envelope.EHMI_SBDH.value
+    assert report.carried is not None and report.carried.valid
+    assert report.carried.kind == name

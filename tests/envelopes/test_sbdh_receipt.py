@@ -105,7 +105,8 @@ def test_receipts_we_build_validate_against_medcoms_schemas(
     content = _official("ehmiEDN-Business-Message-Envelope-1.2.xsd")
     assert content.validate(etree.ElementTree(root[1])), content.error_log
     # MedCom's ebbp-signals schema imports xlink and xmldsig schemas that are not published
-    # beside it, so it does not load offline: our signal is held against its element order
+    # beside it, so lxml does not load it offline: our signal is held against its element
+    # order here, and validated whole with xmlschema below
     xs = "{http://www.w3.org/2001/XMLSchema}"
     schema = etree.parse(str(official("envelopes", "sbdh", "xsd", "ebbp-signals-2.0.4.xsd")))
     base = next(t for t in schema.iter(f"{xs}complexType")
@@ -115,6 +116,22 @@ def test_receipts_we_build_validate_against_medcoms_schemas(
     ours = [etree.QName(e).localname for e in etree.fromstring(receipt.content)]
     assert ours == [name for name in order if name in ours], (ours, order)
     assert ours[0] == "OriginalMessageIdentifier" and "ThisMessageDateTime" in ours
+
+
+@pytest.mark.parametrize("exception", [None, *ebbp_signal.ReceiptException])
+def test_signals_we_build_validate_against_the_ebbp_signals_schema(
+        exception: ebbp_signal.ReceiptException | None) -> None:
+    """xmlschema resolves the schema's xlink and xmldsig imports from the copies it ships
+    (``allow="local"``: nothing is fetched), so MedCom's ebbp-signals 2.0.4 schema
+    validates the signal whole."""
+    import xmlschema
+
+    schema = xmlschema.XMLSchema(str(official("envelopes", "sbdh", "xsd",
+                                              "ebbp-signals-2.0.4.xsd")), allow="local")
+    receipt = _receipt(_sent(), exception=exception, reason="envelope id reused")
+    assert schema.is_valid(receipt.content), list(schema.iter_errors(receipt.content))
+    assert not schema.is_valid(receipt.content.replace(b"OriginalMessageIdentifier",
+                                                       b"OriginalMessageId"))
 
 
 def test_medcoms_receipt_sample_is_refused_naming_its_defect() -> None:

@@ -104,7 +104,7 @@ def test_the_state_migration_keeps_each_status_and_lease(tmp_path: Path, keys: K
     message, at = referral(1), clock()
     entry = chain.entry_for(1, message, at)
     link = chain.link(chain.GENESIS, entry)
-    # schema 1 had no classification digest (schema 5) nor channel (schema 13)
+    # schema 1 had no classification digest (schema 5) nor channel (schema 14)
     old_columns = rows.MESSAGE_COLUMNS[:-2]
     db.run(rows.insert("messages", old_columns),
            rows.message_row(1, entry, link, message, Status.QUEUED, "system", keys)[:-2])

@@ -4,6 +4,6 @@ its message came. NULL for what was journaled before, and for what the channels 
 
 from medcom_adapter.journal.migrations import Migration
 
-MIGRATION = Migration(13, "the channel a message arrived on or must leave on", (
+MIGRATION = Migration(14, "the channel a message arrived on or must leave on", (
     "ALTER TABLE messages ADD COLUMN channel TEXT",
 ))
