@@ -89,12 +89,13 @@ class Keyring:
                                                  memoryview(sealed)[_NONCE:])
         return sealed
 
-    def sealing(self, plain: bytes, where: str) -> Sealing:
+    def sealing(self, plain: bytes, where: str, place: str | None = None) -> Sealing:
         """As :meth:`seal`, done later a slice at a time (for an engine that writes a
-        large value in place): the same bytes, never all of them at once."""
-        return Sealing(self.current.secret, plain, where)
+        large value in place): the same bytes, never all of them at once. ``place``: where
+        it is written, when that is not ``where``."""
+        return Sealing(self.current.secret, plain, where, place)
 
-    def decrypt(self, key_id: str, sealed: bytes, where: str) -> bytes:
+    def decrypt(self, key_id: str, sealed: bytes | bytearray, where: str) -> bytes:
         try:
             aead = self._aead[key_id]
         except KeyError:
@@ -120,13 +121,16 @@ class Keyring:
 
 class Sealing:
     """A value :meth:`Keyring.seal` would make, made slice by slice as it is written:
-    ``nonce || ciphertext || tag``, AES-256-GCM with ``where`` as associated data."""
+    ``nonce || ciphertext || tag``, AES-256-GCM with ``where`` as associated data, written
+    at ``place`` (``table.column:row``; ``where`` unless told)."""
 
-    __slots__ = ("_secret", "plain", "where")
+    __slots__ = ("_secret", "place", "plain", "where")
     SLICE = 1024 * 1024
 
-    def __init__(self, secret: bytes, plain: bytes, where: str) -> None:
+    def __init__(self, secret: bytes, plain: bytes, where: str, place: str | None = None
+                 ) -> None:
         self._secret, self.plain, self.where = secret, plain, where
+        self.place = where if place is None else place
 
     def __len__(self) -> int:
         return _NONCE + len(self.plain) + _TAG

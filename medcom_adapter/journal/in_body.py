@@ -18,6 +18,7 @@ from medcom_adapter.oioxml import lifted
 
 SMALLEST = 1024  # below this, a reference saves less than it costs to find
 _PROBE = 48  # bytes: 64 base64 characters, within the first line of any usual layout
+_WHOLE = 1 << 20  # base64 characters: up to this, decoded whole to be compared
 
 
 def locate(body: bytes, data: bytes) -> str | None:
@@ -44,12 +45,15 @@ def locate(body: bytes, data: bytes) -> str | None:
 
 
 def _decodes_to(text: memoryview, data: bytes) -> bool:
-    """Whether strict base64 ``text`` decodes to ``data``, compared a chunk at a time (a
-    large attachment is not decoded into a second copy to be compared once)."""
-    view, at = memoryview(data), 0
+    """Whether strict base64 ``text`` decodes to ``data``: decoded whole when small (one
+    short-lived copy of at most 768 KB, at a fifth of the cost), else compared a chunk at
+    a time (a large attachment is not decoded into a second copy to be compared once)."""
+    if len(text) <= _WHOLE:
+        return lifted.decode(text)[0] == data
+    at = 0
     for piece, _ in lifted.pieces(text):
-        if view[at:at + len(piece)] != piece:
-            return False
+        if not data.startswith(piece, at):  # compared in place (a memoryview's == goes
+            return False                    # byte by byte)
         at += len(piece)
     return at == len(data)
 

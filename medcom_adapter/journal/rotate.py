@@ -6,6 +6,7 @@ the old key can be removed from the keyring.
 
 from __future__ import annotations
 
+from medcom_adapter.journal import bodies
 from medcom_adapter.journal.crypto import Keyring
 from medcom_adapter.journal.db import Db
 from medcom_adapter.journal.rows import history_where, where
@@ -30,16 +31,20 @@ def rotate(db: Db, keys: Keyring) -> int:
 
 def _message(db: Db, keys: Keyring, id: int, key_id: str, body: bytes | None,
              person: bytes | None) -> None:
-    def reseal(sealed: bytes | None, place: str) -> bytes | None:
+    def reseal(sealed: bytes | bytearray | None, place: str) -> bytes | None:
         if sealed is None:
             return None
         return keys.encrypt(keys.decrypt(key_id, bytes(sealed), place), place)
 
     plain_person = None if person is None else keys.decrypt(
         key_id, bytes(person), where("messages", "person", id)).decode()
+    if bodies.apart(body):  # kept in its own table: resealed there, still apart
+        db.run(f"UPDATE {bodies.TABLE} SET body = ? WHERE message = ?",
+               (reseal(bodies.sealed(db, id), where("messages", "body", id)), id))
     db.run("UPDATE messages SET key_id = ?, body = ?, person = ?, person_index = ? "
            "WHERE id = ?", (
-               keys.current.id, reseal(body, where("messages", "body", id)),
+               keys.current.id,
+               body if bodies.apart(body) else reseal(body, where("messages", "body", id)),
                reseal(person, where("messages", "person", id)),
                None if plain_person is None else keys.index(plain_person), id))
     for n, title, data in db.rows(

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from medcom_adapter.journal import chain, in_body
+from medcom_adapter.journal import bodies, chain, in_body
 from medcom_adapter.journal.crypto import Keyring
 from medcom_adapter.journal.db import Row
 from medcom_adapter.journal.interface import (
@@ -38,9 +38,14 @@ CLASSIFICATION_COLUMNS = (
     "message", "course_id", "referred_on", "unit", "classes", "person", "person_index")
 
 
-# a body this large is sealed as it is written, where the engine can (SQLite): bound whole,
-# the driver and SQLite would each copy it, and it would stay bound to a cached statement
+# a body this large is sealed as it is written, where the engine can (SQLite), in a table of
+# its own (see bodies): bound whole, the driver and SQLite would each copy it, and it would
+# stay bound to a cached statement
 IN_PLACE_FROM = 1024 * 1024
+
+
+def kept_apart(message: NewMessage, in_place: bool) -> bool:
+    return in_place and len(message.data) >= IN_PLACE_FROM
 
 
 def insert(table: str, columns: Sequence[str]) -> str:
@@ -61,12 +66,18 @@ def message_row(id: int, entry: chain.Entry, link: str, message: NewMessage, sta
         entry.sender_ean, entry.receiver_ean, entry.sender_sor, entry.receiver_sor,
         entry.episode_id, entry.answers, entry.stored_at, actor, entry.digest,
         ",".join(entry.attachment_digests), link, keys.current.id,
-        keys.sealing(message.data, body) if in_place and len(message.data) >= IN_PLACE_FROM
-        else keys.seal(message.data, body),
+        bodies.APART if kept_apart(message, in_place) else keys.seal(message.data, body),
         None if person is None else keys.encrypt(person.encode(), where("messages", "person", id)),
         None if person is None else keys.index(person), status.value, None, None,
         entry.classification,
     )
+
+
+def body_row(id: int, message: NewMessage, keys: Keyring, *, in_place: bool) -> Row | None:
+    """The row of ``bodies.TABLE`` for a body kept apart, sealed as it is written."""
+    if not kept_apart(message, in_place):
+        return None
+    return (id, keys.sealing(message.data, where("messages", "body", id), bodies.place(id)))
 
 
 def attachment_rows(id: int, message: NewMessage, keys: Keyring) -> list[Row]:
@@ -149,10 +160,12 @@ def open_classification(row: Row, keys: Keyring, key_id: str) -> Classification:
 
 def stored(row: dict[str, Any], keys: Keyring, *, attachments: Sequence[Row],
            history: Sequence[Row], answered_by: Sequence[int],
-           classification: Row | None) -> StoredMessage:
+           classification: Row | None, body: bytes | None = None) -> StoredMessage:
+    """``body``: the body opened already (one kept apart, see bodies)."""
     id, key_id = row["id"], row["key_id"]
-    body = b"" if row["body"] is None else keys.decrypt(
-        key_id, bytes(row["body"]), where("messages", "body", id))
+    if body is None:
+        body = b"" if row["body"] is None else keys.decrypt(
+            key_id, bytes(row["body"]), where("messages", "body", id))
     person = None if row["person"] is None else keys.decrypt(
         key_id, bytes(row["person"]), where("messages", "person", id)).decode()
     message = NewMessage(

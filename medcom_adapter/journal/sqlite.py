@@ -84,7 +84,7 @@ class SqliteDb:
                 self._connection.execute("BEGIN IMMEDIATE")
             count = self._connection.execute("?".join(pieces), bound).rowcount
             for _, sealing in later:
-                table, column, row = _place(sealing.where)
+                table, column, row = _place(sealing.place)
                 with self._connection.blobopen(table, column, row) as blob:
                     for piece in sealing.slices():
                         blob.write(piece)
@@ -97,6 +97,26 @@ class SqliteDb:
         finally:
             self._connection.execute(_CACHE)
         return count
+
+    def read_in_place(self, table: str, column: str, row: int) -> bytearray | None:
+        """A large value read a slice at a time into one buffer (incremental blob I/O, a
+        small page cache meanwhile): no copy by SQLite or the driver, no cache of it all.
+        None when the row is not there or the value is NULL."""
+        with self._turn, sqlite_guard(self._where):
+            self._connection.execute(_SMALL_CACHE)
+            try:
+                try:
+                    blob = self._connection.blobopen(table, column, row, readonly=True)
+                except sqlite3.OperationalError:  # no such row, or NULL
+                    return None
+                with blob:
+                    found = bytearray(len(blob))
+                    view = memoryview(found)
+                    for at in range(0, len(found), Sealing.SLICE):
+                        view[at:at + Sealing.SLICE] = blob.read(Sealing.SLICE)
+                return found
+            finally:
+                self._connection.execute(_CACHE)
 
     def run_many(self, sql: str, params: Iterable[Params]) -> None:
         with self._turn, sqlite_guard(self._where):

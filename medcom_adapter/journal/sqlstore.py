@@ -29,6 +29,7 @@ from medcom_adapter.errors import (
     TransitionRefused,
 )
 from medcom_adapter.journal import actors, chain, rows
+from medcom_adapter.journal import bodies as apart
 from medcom_adapter.journal.clock import Clock, utc_now
 from medcom_adapter.journal.crypto import Keyring
 from medcom_adapter.journal.db import Db, Row, marks
@@ -108,7 +109,7 @@ class SqlJournal:
             if known != len(wanted):  # some answer no stored message: which, said alone
                 _check_answers(messages, last, self._stored(wanted))
             now, at = self._clock(), chain.timestamp(self._clock())
-            batch: dict[str, list[Row]] = {"m": [], "s": [], "a": [], "c": []}
+            batch: dict[str, list[Row]] = {"m": [], "s": [], "a": [], "c": [], "b": []}
             for n, message in enumerate(messages, start=last + 1):
                 entry = chain.entry_for(n, message, now, key)
                 link = chain.link(link, entry, key)
@@ -116,6 +117,9 @@ class SqlJournal:
                     rows.message_row(n, entry, link, message, status, actor, self.keys,
                                      in_place=self.db.dialect.writes_in_place))
                 batch["s"].append((n, status.value))
+                kept = rows.body_row(n, message, self.keys,
+                                     in_place=self.db.dialect.writes_in_place)
+                batch["b"] += [] if kept is None else [kept]
                 batch["a"] += rows.attachment_rows(n, message, self.keys)
                 if message.classification is not None:
                     batch["c"].append(
@@ -125,6 +129,7 @@ class SqlJournal:
                 history_head)
             self._write([*(statement for table, columns, found in (
                 ("messages", rows.MESSAGE_COLUMNS, batch["m"]),
+                (apart.TABLE, apart.COLUMNS, batch["b"]),
                 ("message_state", _STATE_COLUMNS, batch["s"]),
                 ("attachments", rows.ATTACHMENT_COLUMNS, batch["a"]),
                 ("classifications", rows.CLASSIFICATION_COLUMNS, batch["c"]),
@@ -471,6 +476,7 @@ class SqlJournal:
             self.db.run("UPDATE messages SET body = NULL, person = NULL, person_index = NULL, "
                         f"purged_at = ? WHERE id {where}", (now, *chunk))
             self.db.run(f"DELETE FROM attachments WHERE message {where}", chunk)
+            self.db.run(f"DELETE FROM {apart.TABLE} WHERE message {where}", chunk)
             self.db.run(f"DELETE FROM classifications WHERE message {where}", chunk)
             self.db.run("UPDATE eds_reports SET event = NULL, key_id = NULL, status = 'failed', "
                         "last_error = 'purged' WHERE status = 'queued' AND message IN "
@@ -536,7 +542,14 @@ class SqlJournal:
     def _all_rows(self) -> Iterator[dict[str, Any]]:
         after = 0
         while batch := self.db.rows(f"{_SELECT} WHERE id > ? ORDER BY id LIMIT 1000", (after,)):
-            yield from (rows.as_dict(r) for r in batch)
+            for r in batch:  # a body kept apart is checked as if it were in its row
+                row = rows.as_dict(r)
+                if apart.apart(row["body"]):
+                    try:
+                        row["body"] = apart.sealed(self.db, row["id"])
+                    except JournalCorrupt:
+                        row["body"] = None  # reported as a sealed value missing
+                yield row
             after = batch[-1][0]
 
     def _attachments(self, ids: Sequence[int]) -> dict[int, list[Row]]:
@@ -574,10 +587,13 @@ class SqlJournal:
         opened = []
         for r in found:
             try:
+                row = rows.as_dict(r)
                 opened.append(rows.stored(
-                    rows.as_dict(r), self.keys, attachments=attached[r[0]],
+                    row, self.keys, attachments=attached[r[0]],
                     history=history[r[0]], answered_by=answered[r[0]],
-                    classification=classified.get(r[0])))
+                    classification=classified.get(r[0]),
+                    body=apart.opened(self.db, self.keys, row["id"], row["key_id"])
+                    if apart.apart(row["body"]) else None))
             except (JournalCorrupt, JournalKeyError) as exc:  # one bad row stops no one
                 self._damaged[r[0]] = exc
         return opened
@@ -639,9 +655,15 @@ class SqlJournal:
         at, listed = chain.timestamp(self._clock()), ",".join(map(str, ids))
         link = chain.audit_link(chain_key(self.keys, key_id), previous, at, actor, action,
                                 listed, detail)
-        ((id,),) = self.db.rows("INSERT INTO audit_log (at, actor, action, message_ids, detail) "
-                                "VALUES (?, ?, ?, ?, ?) RETURNING id",
-                                (at, actor, action, listed, detail))
+        row = ("INSERT INTO audit_log (at, actor, action, message_ids, detail) "
+               "VALUES (?, ?, ?, ?, ?)")
+        if self.db.dialect.chains_writes:  # the row, its link and the head: one statement
+            self.db.run(f"WITH added AS ({row} RETURNING id), linked AS (INSERT INTO "
+                        "audit_chain (id, link) SELECT id, ? FROM added) UPDATE journal_head "
+                        "SET last_id = (SELECT id FROM added), link = ? WHERE id = 2",
+                        (at, actor, action, listed, detail, link, link))
+            return
+        ((id,),) = self.db.rows(f"{row} RETURNING id", (at, actor, action, listed, detail))
         self.db.run("INSERT INTO audit_chain (id, link) VALUES (?, ?)", (id, link))
         self.db.run("UPDATE journal_head SET last_id = ?, link = ? WHERE id = 2", (id, link))
 

@@ -16,7 +16,7 @@ from itertools import islice
 from typing import Any
 
 from medcom_adapter.errors import JournalCorrupt, JournalError, JournalKeyError
-from medcom_adapter.journal import chain, rows
+from medcom_adapter.journal import bodies, chain, rows
 from medcom_adapter.journal.crypto import Keyring
 from medcom_adapter.journal.db import Db, Row
 from medcom_adapter.journal.interface import Checkpoint, VerifyReport
@@ -157,7 +157,8 @@ def check_key(db: Db, keys: Keyring) -> None:
             f"(configured: {', '.join(keys.keys)}); refusing to start rather than write "
             "under another key. Restore the key (see docs/security.md)")
     try:
-        keys.decrypt(key_id, bytes(body), rows.where("messages", "body", id))
+        keys.decrypt(key_id, bodies.sealed(db, id) if bodies.apart(body) else bytes(body),
+                     rows.where("messages", "body", id))
     except JournalCorrupt:
         raise JournalKeyError(
             f"the configured key {key_id!r} does not open the journal's rows: it is not the "

@@ -38,6 +38,7 @@ import hashlib
 import itertools
 import os
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
@@ -211,24 +212,24 @@ class Inbox:
         files: a process killed before the commit takes them all in again.
 
         Answers that change the status of what they answer are taken in together, a few
-        statements for all of them (:meth:`_take_together`); any other answer (one in an
-        ehmiSBDH that asks for a receipt among them), and any whose message changed
+        statements for all of them (:meth:`_take_together`); any other answer (one that came
+        in an ehmiSBDH asking for a receipt, for one), and any whose message changed
         meanwhile, one by one as :meth:`_take` decides it."""
         if not answers:
             return
-        together: dict[str, int] = {}
+        together: Counter[str] = Counter()
         try:
             with self.journal.atomic():
                 taken = self._take_together(answers, together)
         except _ClaimLost:  # a claim was taken over: nothing of the block stands
-            together, taken = {}, None
+            together, taken = Counter(), None
         if taken is None:
             taken = []
             with self.journal.atomic():
                 for file, answer in answers:
                     outcome = self._handle(file, together, partial(self._take, answer))
                     if outcome is not None:
-                        together[outcome] = together.get(outcome, 0) + 1
+                        together[outcome] += 1
                         taken.append(file)
         for outcome, n in together.items():
             counts[outcome] += n
@@ -238,7 +239,7 @@ class Inbox:
             self.journal.settle_files([file.claim.id for file in taken])
 
     def _take_together(self, answers: Sequence[tuple[_File, AnswerIn]],
-                       counts: dict[str, int]) -> list[_File]:
+                       counts: Counter[str]) -> list[_File]:
         """The answers' status changes compare-and-set together, the answers journaled and
         their claims decided together; the rest one by one after them (each in its own
         block, seeing what these changed). ``_ClaimLost`` when a claim was taken over."""
@@ -269,17 +270,18 @@ class Inbox:
                 leaving=leaving))
         taken = [(n, step) for n, step in planned if step.change and step.change[0] in held]
         apart += [n for n, step in planned if not (step.change and step.change[0] in held)]
-        self.journal.append_many([step.entry for _, step in taken], Status.DELIVERED)
         claims = [(answers[n][0].claim.id, "receipts", None) for n, _ in taken]
-        if len(self.journal.decide_files(claims, owner=self.owner)) < len(claims):
-            raise _ClaimLost
+        if taken:
+            self.journal.append_many([step.entry for _, step in taken], Status.DELIVERED)
+            if len(self.journal.decide_files(claims, owner=self.owner)) < len(claims):
+                raise _ClaimLost
         counts["receipts"] = len(taken)
         files = [answers[n][0] for n, _ in taken]
         for n in sorted(apart):  # changed by another process since read, or not a change
             file, answer = answers[n]
             outcome = self._handle(file, counts, partial(self._take, answer))
             if outcome is not None:
-                counts[outcome] = counts.get(outcome, 0) + 1
+                counts[outcome] += 1
                 files.append(file)
         return files
 

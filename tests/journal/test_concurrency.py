@@ -145,3 +145,21 @@ def test_threads_sharing_one_journal_object_take_turns(sql_journal: SqlJournal) 
     stored = sql_journal.find(Query(limit=1000))
     assert len(stored) == 120 and {s.status for s in stored} == {Status.SENT}
     assert sql_journal.verify().intact
+
+
+def test_two_processes_reading_chain_every_audit_row_once(
+    engine: str, request: pytest.FixtureRequest, tmp_path: Path, keys: Keyring, clock: Clock
+) -> None:
+    from tests.journal.samples import referral
+
+    url = _url(engine, request, tmp_path)
+    journal = _open(url, keys, clock)
+    journal.append_many([referral(n) for n in range(3)], Status.QUEUED)
+    workers = [_start("read", url, name, str(COUNT), keys=keys) for name in ("a", "b")]
+    for worker in workers:
+        _finish(worker)
+    read = Counter(a.actor for a in journal.audit_log() if a.action == "read")
+    assert read == {"cli:a": COUNT, "cli:b": COUNT}
+    report = journal.verify()
+    assert report.intact, report.problems  # the audit chain is one line: no fork, no gap
+    journal.close()

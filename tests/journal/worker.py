@@ -50,6 +50,10 @@ def main(command: str, url: str, *rest: str) -> None:
                 except TransitionRefused:
                     pass  # the other process made this change first
         print(made)
+    elif command == "read":  # audited reads, each chained after whichever came before
+        name, count = rest[0], int(rest[1])
+        for n in range(count):
+            journal.get(n % 3 + 1, actor=f"cli:{name}")
     elif command == "die-inside":
         sent = journal.append(referral(1), Status.QUEUED)
         with journal.atomic():

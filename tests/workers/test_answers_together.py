@@ -4,9 +4,10 @@ undoes the whole block, and every receipt is journaled exactly once."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
-from medcom_adapter.journal.interface import Direction, Query, Status
+from medcom_adapter.journal.interface import Direction, FileClaim, Query, Status
 from medcom_adapter.journal.memory import MemoryJournal
 from medcom_adapter.sandbox.harness import Harness
 from medcom_adapter.workers.submit import queue_referral
@@ -21,6 +22,7 @@ class _Raced(MemoryJournal):
         super().__init__()
         self.reject: int | None = None
         self.lose_claim = False
+        self.steal = False  # another worker takes a claim over once it is claimed
 
     def set_statuses(self, changes: Sequence[tuple[int, Status, str | None]], *,
                      leaving: Status) -> Sequence[int]:
@@ -29,6 +31,15 @@ class _Raced(MemoryJournal):
                             reason="another worker's negative receipt")
             self.reject = None
         return super().set_statuses(changes, leaving=leaving)
+
+    def claim_files(self, files: Sequence[tuple[str, str]], *, owner: str,
+                    lease_seconds: float) -> Sequence[FileClaim | None]:
+        claims = super().claim_files(files, owner=owner, lease_seconds=lease_seconds)
+        if self.steal and len(files) > 1 and claims[0] is not None:
+            self.steal = False
+            stolen = claims[0].id
+            self._set_file(stolen, dataclasses.replace(self._files[stolen], owner="other"))
+        return claims
 
     def decide_files(self, decisions: Sequence[tuple[int, str, int | None]], *,
                      owner: str) -> Sequence[int]:
@@ -70,4 +81,19 @@ def test_a_claim_taken_over_undoes_the_block_and_each_receipt_is_taken_in_once()
     assert not journal.lose_claim  # the claim was lost
     assert [journal.get(id).status for id in ids] == [Status.ACKNOWLEDGED] * 6
     assert sorted(_receipts(journal)) == ids
+    assert journal.verify().intact
+
+
+def test_a_claim_another_worker_holds_is_left_to_it_and_the_rest_taken_in() -> None:
+    journal = _Raced()
+    h, ids = _referrals(journal, 3)
+    h.outbox.run_once()
+    h.network.step()
+    journal.steal = True
+    taken = h.inbox.run_once()
+    assert not journal.steal  # a claim was taken over between claiming and deciding
+    assert (taken.receipts, taken.elsewhere) == (5, 1)
+    statuses = [journal.get(id).status for id in ids]
+    assert (statuses.count(Status.SENT), statuses.count(Status.ACKNOWLEDGED)) == (1, 5)
+    assert len(_receipts(journal)) == 5
     assert journal.verify().intact

@@ -37,13 +37,14 @@ def _all() -> tuple[Migration, ...]:
         m010_idempotency,
         m011_eds_reports_by_letter,
         m012_attachments_in_body,
+        m013_bodies_apart,
     )
 
     return (m001_initial.MIGRATION, m002_state.MIGRATION, m003_henvisninger.MIGRATION,
             m004_shared_state.MIGRATION, m005_keyed_chain.MIGRATION, m006_claims.MIGRATION,
             m007_page_marks.MIGRATION, m008_status_chain.MIGRATION, m009_eds_reports.MIGRATION,
             m010_idempotency.MIGRATION, m011_eds_reports_by_letter.MIGRATION,
-            m012_attachments_in_body.MIGRATION)
+            m012_attachments_in_body.MIGRATION, m013_bodies_apart.MIGRATION)
 
 
 MIGRATIONS = _all()

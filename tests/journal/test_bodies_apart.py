@@ -1,0 +1,118 @@
+"""A large body is kept in a table of its own where the engine writes it in place (SQLite).
+
+It is sealed as any body is, bound to its message: it reads back byte for byte, rows written
+before (the body in ``messages.body``) still read, and a body changed, moved or removed
+outside the journal is refused by reading and found by ``verify``.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+import pytest
+
+from medcom_adapter.errors import JournalCorrupt
+from medcom_adapter.journal import bodies, rows
+from medcom_adapter.journal.crypto import Key, Keyring
+from medcom_adapter.journal.interface import Status
+from medcom_adapter.journal.sqlstore import SqlJournal
+from tests.journal.conftest import Clock
+from tests.journal.test_attachments_once import xbin
+
+PDF = b"%PDF-1.4\n" + random.Random(19).randbytes(2 * 1024 * 1024 + 11) + b"\n%%EOF\n"
+
+
+def _apart(journal: SqlJournal) -> list[int]:
+    return [id for (id,) in journal.db.rows(f"SELECT message FROM {bodies.TABLE} ORDER BY 1")]
+
+
+def test_a_large_body_round_trips_byte_for_byte_on_every_engine(
+        sql_journal: SqlJournal) -> None:
+    small, large = sql_journal.append_many([xbin(), xbin(PDF)], Status.QUEUED)
+    read = sql_journal.get(large).message
+    assert read.data == xbin(PDF).data
+    assert read.attachments[0].data == PDF
+    assert sql_journal.get(small).message.data == xbin().data
+    assert sql_journal.verify().intact
+    if sql_journal.db.dialect.writes_in_place:  # SQLite: apart, the row's body left empty
+        assert _apart(sql_journal) == [large]
+        ((body,),) = sql_journal.db.rows("SELECT body FROM messages WHERE id = ?", (large,))
+        assert bytes(body) == bodies.APART
+        sealed = bodies.sealed(sql_journal.db, large)
+    else:  # PostgreSQL takes it whole, in its row as before
+        assert _apart(sql_journal) == []
+        ((sealed,),) = sql_journal.db.rows("SELECT body FROM messages WHERE id = ?", (large,))
+    assert len(sealed) == len(xbin(PDF).data) + 28
+    assert PDF[5000:6000] not in bytes(sealed)  # encrypted at rest
+
+
+def test_a_large_body_written_in_its_row_as_before_still_reads(
+        sql_journal: SqlJournal, keys: Keyring) -> None:
+    (id,) = sql_journal.append_many([xbin(PDF)], Status.QUEUED)
+    # the format of rows written before bodies were kept apart
+    sql_journal.db.run(f"DELETE FROM {bodies.TABLE} WHERE message = ?", (id,))
+    sql_journal.db.run("UPDATE messages SET body = ? WHERE id = ?", (
+        bytes(keys.seal(xbin(PDF).data, rows.where("messages", "body", id))), id))
+    assert sql_journal.get(id).message.data == xbin(PDF).data
+    assert sql_journal.get(id).message.attachments[0].data == PDF
+    assert sql_journal.verify().intact
+
+
+@pytest.fixture
+def apart(sql_journal: SqlJournal) -> tuple[SqlJournal, int, int]:
+    if not sql_journal.db.dialect.writes_in_place:
+        pytest.skip("the engine keeps every body in its row")
+    first, second = sql_journal.append_many([xbin(PDF), xbin(PDF[::-1])], Status.QUEUED)
+    assert sql_journal.verify().intact
+    return sql_journal, first, second
+
+
+def _refused(journal: SqlJournal, id: int, problem: str) -> None:
+    with pytest.raises(JournalCorrupt):
+        journal.get(id)
+    report = journal.verify()
+    assert not report.intact
+    assert any(f"message {id}" in p and problem in p for p in report.problems)
+
+
+def test_a_tampered_large_body_is_refused(apart: tuple[SqlJournal, int, int]) -> None:
+    journal, id, _ = apart
+    sealed = bytearray(bodies.sealed(journal.db, id))
+    sealed[len(sealed) // 2] ^= 1
+    journal.db.run(f"UPDATE {bodies.TABLE} SET body = ? WHERE message = ?", (bytes(sealed), id))
+    _refused(journal, id, "fails authentication")
+
+
+def test_a_large_body_moved_to_another_message_is_refused(
+        apart: tuple[SqlJournal, int, int]) -> None:
+    journal, first, second = apart
+    journal.db.run(f"UPDATE {bodies.TABLE} SET body = ? WHERE message = ?",
+                   (bytes(bodies.sealed(journal.db, first)), second))
+    _refused(journal, second, "fails authentication")
+
+
+def test_a_large_body_removed_is_refused(apart: tuple[SqlJournal, int, int]) -> None:
+    journal, id, _ = apart
+    journal.db.run(f"DELETE FROM {bodies.TABLE} WHERE message = ?", (id,))
+    _refused(journal, id, "missing")
+
+
+def test_a_large_body_apart_is_resealed_by_key_rotation_and_purged_with_its_message(
+        apart: tuple[SqlJournal, int, int], keys: Keyring, clock: Clock) -> None:
+    journal, first, second = apart
+    before = bodies.sealed(journal.db, first)
+    new = Keyring((*keys.keys.values(), Key("test-2", bytes(range(1, 33)))))
+    assert SqlJournal(journal.db, new, clock=clock).rotate_key() == 2
+    only_new = SqlJournal(journal.db, Keyring((new.current,)), clock=clock)
+    assert bodies.sealed(journal.db, first) != before
+    assert only_new.get(first).message.data == xbin(PDF).data
+    assert only_new.get(second).message.data == xbin(PDF[::-1]).data
+    assert only_new.verify().intact
+    for id in (first, second):
+        only_new.set_status(id, Status.SENT, leaving=Status.QUEUED)
+        only_new.set_status(id, Status.ACKNOWLEDGED, leaving=Status.SENT)
+    clock.advance(days=1)
+    assert only_new.purge(clock() - timedelta(hours=1)).purged == (first, second)
+    assert _apart(only_new) == []
+    assert only_new.verify().intact
