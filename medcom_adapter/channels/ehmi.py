@@ -23,6 +23,7 @@ that cannot be read is refused unanswered (nothing trustworthy to answer to).
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable
 from datetime import datetime
@@ -34,7 +35,7 @@ from medcom_adapter.channels.interface import Carried, Opened
 from medcom_adapter.detect import FHIR_NAMESPACE, Syntax, envelope_kind, sniff
 from medcom_adapter.ehmi.eds import Original, Reporter, Subtype
 from medcom_adapter.envelopes import ebbp_signal, fhir_payload, letter_payload, sbdh, sbdh_receipt
-from medcom_adapter.errors import MalformedMessage, MedComError
+from medcom_adapter.errors import InvalidValue, MalformedMessage, MedComError
 from medcom_adapter.journal.eds_queue import EdsQueue
 from medcom_adapter.journal.interface import Direction, NewMessage
 from medcom_adapter.kinds import Kind
@@ -46,6 +47,7 @@ from medcom_adapter.workers.eds import queue_report
 from medcom_adapter.workers.received import AnswerIn, Inbound, TransportEnvelope, nothing_owed
 
 NAME = "ehmi"
+_log = logging.getLogger(__name__)
 _ACK = Kind.ACKNOWLEDGEMENT.value
 _RECEIPT = Kind.SBDH_RECEIPT.value  # the kind an envelope receipt is journaled as
 _ENVELOPED = "ehmiSBDH"  # the kind an envelope refused as it is is journaled as
@@ -108,9 +110,13 @@ class EhmiChannel:
                 answered: NewMessage | None = None) -> None:
         if self._eds is None or self._reporter is None:
             return
-        queue_report(self._eds, document, subtype, reporter=self._reporter,
-                     recorded=self._now(), message=document.message_id, success=success,
-                     original=original_of(answered))
+        try:
+            queue_report(self._eds, document, subtype, reporter=self._reporter,
+                         recorded=self._now(), message=document.message_id, success=success,
+                         original=original_of(answered))
+        except InvalidValue as exc:  # a message is never held back for its report's sake
+            _log.warning("no EDS report %s of envelope %s: %s", subtype.value,
+                         document.instance_id, exc.message)
 
     def _now(self) -> datetime:
         from datetime import UTC

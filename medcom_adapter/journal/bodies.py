@@ -13,10 +13,11 @@ through SQLite's and the driver's copies of the value. Engines that take a value
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from typing import Protocol, runtime_checkable
 
 from medcom_adapter.errors import JournalCorrupt
-from medcom_adapter.journal.crypto import Keyring
+from medcom_adapter.journal.crypto import Keyring, Readable
 from medcom_adapter.journal.db import Db
 
 TABLE = "message_bodies"
@@ -28,6 +29,11 @@ APART = b""  # messages.body of a body kept in TABLE
 class ReadsInPlace(Protocol):
     def read_in_place(self, table: str, column: str, row: int) -> bytearray | None:
         """The value a slice at a time into one buffer, or None when there is none."""
+        ...
+
+    def reading_in_place(self, table: str, column: str, row: int
+                         ) -> AbstractContextManager[Readable | None]:
+        """The value to read a slice at a time, or None when there is none."""
         ...
 
 
@@ -56,4 +62,11 @@ def sealed(db: Db, id: int) -> bytes | bytearray:
 
 def opened(db: Db, keys: Keyring, id: int, key_id: str) -> bytes:
     """The body of message ``id`` kept apart, decrypted and authenticated."""
-    return keys.decrypt(key_id, sealed(db, id), f"messages.body:{id}")
+    where = f"messages.body:{id}"
+    if not isinstance(db, ReadsInPlace):
+        return keys.decrypt(key_id, sealed(db, id), where)
+    with db.reading_in_place(TABLE, "body", id) as blob:
+        if blob is None:
+            raise JournalCorrupt(f"message {id}: its body is missing: deleted outside the "
+                                 "journal")
+        return keys.decrypt_reading(key_id, blob, where)

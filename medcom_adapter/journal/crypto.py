@@ -16,16 +16,20 @@ that holds nothing yet: see ``factory.open_journal``.
 from __future__ import annotations
 
 import base64
+import ctypes
+import functools
 import hashlib
 import hmac
 import os
 import secrets
 import shlex
 import subprocess
+import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, Protocol
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
@@ -108,6 +112,35 @@ class Keyring:
             raise JournalCorrupt(f"{where} fails authentication: changed outside the journal"
                                  ) from None
 
+    def decrypt_reading(self, key_id: str, sealed: Readable, where: str) -> bytes:
+        """As :meth:`decrypt`, reading ``sealed`` a slice at a time and decrypting each
+        straight into the plaintext's one buffer (no copy of the whole ciphertext); the
+        plaintext is handed out only once the tag has verified all of it."""
+        size = len(sealed) - _NONCE - _TAG
+        if key_id not in self.keys:
+            self.decrypt(key_id, b"", where)  # JournalKeyError, naming the key
+        if size < 0:
+            raise JournalCorrupt(f"{where} is too short to be sealed: changed outside the "
+                                 "journal")
+        sealed.seek(0)
+        nonce = sealed.read(_NONCE)
+        sealed.seek(len(sealed) - _TAG)
+        tag = sealed.read(_TAG)
+        sealed.seek(_NONCE)
+        decryptor = Cipher(algorithms.AES(self.keys[key_id].secret),
+                           modes.GCM(nonce, tag)).decryptor()
+        decryptor.authenticate_additional_data(where.encode())
+        plain, into = _fresh(size)
+        for at in range(0, size, Sealing.SLICE):
+            piece = sealed.read(min(Sealing.SLICE, size - at))
+            decryptor.update_into(piece, into[at:at + len(piece)])
+        try:
+            decryptor.finalize()
+        except InvalidTag:
+            raise JournalCorrupt(f"{where} fails authentication: changed outside the journal"
+                                 ) from None
+        return plain if isinstance(plain, bytes) else bytes(plain)
+
     def index(self, value: str, key_id: str | None = None) -> str:
         """The keyed hash of a person id under the current key (or ``key_id``'s)."""
         mac = self._index[key_id or self.current.id].copy()
@@ -148,6 +181,37 @@ class Sealing:
     def sealed(self) -> bytes:
         """All of it at once (for an engine that takes the value whole)."""
         return b"".join(self.slices())
+
+
+class Readable(Protocol):
+    """A sealed value read in place (sqlite3.Blob): its size, a position, reads from it."""
+
+    def __len__(self) -> int: ...
+
+    def seek(self, offset: int, origin: int = 0, /) -> None: ...
+
+    def read(self, length: int = -1, /) -> bytes: ...
+
+
+def _fresh(size: int) -> tuple[bytes | bytearray, memoryview]:
+    """A new buffer of ``size`` bytes and a writable view of it. In CPython it is a bytes
+    object, made as C code makes one (``PyBytes_FromStringAndSize(NULL, size)``) and
+    filled before anyone else sees it, so a large plaintext is not copied into bytes once
+    more; elsewhere a bytearray, copied into bytes at the end."""
+    if size > 1 and sys.implementation.name == "cpython":  # 0 and 1 are shared objects
+        made = _new_bytes()(None, size)
+        view = memoryview((ctypes.c_char * size).from_address(
+            id(made) + bytes.__basicsize__ - 1)).cast("B")  # ob_sval, after the header
+        return made, view
+    found = bytearray(size)
+    return found, memoryview(found)
+
+
+@functools.cache
+def _new_bytes() -> Any:
+    made = ctypes.pythonapi.PyBytes_FromStringAndSize
+    made.restype, made.argtypes = ctypes.py_object, (ctypes.c_void_p, ctypes.c_ssize_t)
+    return made
 
 
 def parse_keys(text: str, source: str) -> tuple[Key, ...]:

@@ -99,22 +99,33 @@ class SqliteDb:
         return count
 
     def read_in_place(self, table: str, column: str, row: int) -> bytearray | None:
-        """A large value read a slice at a time into one buffer (incremental blob I/O, a
-        small page cache meanwhile): no copy by SQLite or the driver, no cache of it all.
+        """A large value read a slice at a time into one buffer (see ``reading_in_place``).
         None when the row is not there or the value is NULL."""
+        with self.reading_in_place(table, column, row) as blob:
+            if blob is None:
+                return None
+            found = bytearray(len(blob))
+            view = memoryview(found)
+            for at in range(0, len(found), Sealing.SLICE):
+                view[at:at + Sealing.SLICE] = blob.read(Sealing.SLICE)
+            return found
+
+    @contextmanager
+    def reading_in_place(self, table: str, column: str, row: int
+                         ) -> Iterator[sqlite3.Blob | None]:
+        """A large value to read in place (incremental blob I/O, a small page cache
+        meanwhile): no copy of it by SQLite or the driver, no cache of all of it. None when
+        the row is not there or the value is NULL."""
         with self._turn, sqlite_guard(self._where):
             self._connection.execute(_SMALL_CACHE)
             try:
                 try:
                     blob = self._connection.blobopen(table, column, row, readonly=True)
                 except sqlite3.OperationalError:  # no such row, or NULL
-                    return None
+                    yield None
+                    return
                 with blob:
-                    found = bytearray(len(blob))
-                    view = memoryview(found)
-                    for at in range(0, len(found), Sealing.SLICE):
-                        view[at:at + Sealing.SLICE] = blob.read(Sealing.SLICE)
-                return found
+                    yield blob
             finally:
                 self._connection.execute(_CACHE)
 

@@ -189,3 +189,20 @@ def test_an_envelope_carrying_no_message_gets_a_syntax_receipt_exception(
     signal = ebbp_signal.parse(receipt.content)
     assert signal.exception is ebbp_signal.ReceiptException.SYNTAX
     assert journal.find(Query(kind=Kind.ACKNOWLEDGEMENT.value)) == []
+
+
+def test_an_envelope_without_sor_codes_is_delivered_and_answered_without_eds_reports(
+        open_store: Opener, clock: Clock) -> None:
+    """MedCom's schema lets SENDERID go; an EDS report cannot be made without it, and the
+    letter is not held back for that."""
+    journal = open_store()
+    transport, inbox, outbox = _node(journal, clock)
+    full = _envelope()
+    bare = dataclasses.replace(full, scopes=tuple(
+        s for s in full.scopes if s.type is not sbdh.ScopeType.SENDER_ID))
+    transport.provider.deposit("bare.xml", sbdh.build(bare))
+    assert inbox.run_once().delivered == 1
+    outbox.run_once()
+    [receipt] = (sbdh.parse(r) for r in _receipts(transport))
+    assert sbdh_receipt.read_receipt(receipt).positive
+    assert journal.eds.of_message(bare.message_id or "") == []

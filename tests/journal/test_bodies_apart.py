@@ -32,6 +32,7 @@ def test_a_large_body_round_trips_byte_for_byte_on_every_engine(
     small, large = sql_journal.append_many([xbin(), xbin(PDF)], Status.QUEUED)
     read = sql_journal.get(large).message
     assert read.data == xbin(PDF).data
+    assert type(read.data) is bytes and hash(read.data) == hash(xbin(PDF).data)
     assert read.attachments[0].data == PDF
     assert sql_journal.get(small).message.data == xbin().data
     assert sql_journal.verify().intact
@@ -116,3 +117,16 @@ def test_a_large_body_apart_is_resealed_by_key_rotation_and_purged_with_its_mess
     assert only_new.purge(clock() - timedelta(hours=1)).purged == (first, second)
     assert _apart(only_new) == []
     assert only_new.verify().intact
+
+
+@pytest.mark.parametrize("change", ["nonce", "tag", "cut"])
+def test_a_large_body_with_its_nonce_or_tag_changed_or_cut_short_is_refused(
+        apart: tuple[SqlJournal, int, int], change: str) -> None:
+    journal, id, _ = apart
+    sealed = bytearray(bodies.sealed(journal.db, id))
+    if change == "cut":
+        del sealed[-1000:]
+    else:
+        sealed[0 if change == "nonce" else -1] ^= 1
+    journal.db.run(f"UPDATE {bodies.TABLE} SET body = ? WHERE message = ?", (bytes(sealed), id))
+    _refused(journal, id, "fails authentication")
