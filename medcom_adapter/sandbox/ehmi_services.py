@@ -237,6 +237,8 @@ def _party(event: Json, role: str) -> set[str]:
 
 _ENTITY_IDS = ("ehmiMessage", "ehmiMessageEnvelope", "ehmiTransportEnvelope",
                "ehmiOrigMessage", "ehmiOrigTransportEnvelope")
+_AT_MOST_ONE = ("ehmiPatient", "ehmiMessageEnvelope", "ehmiTransportEnvelope",
+                "ehmiOrigMessage", "ehmiOrigTransportEnvelope")
 _PREFIXES = {"eq": lambda a, b: a == b, "ge": lambda a, b: a >= b, "le": lambda a, b: a <= b,
              "gt": lambda a, b: a > b, "lt": lambda a, b: a < b}
 
@@ -275,9 +277,10 @@ def _matches(event: Json, name: str, value: str) -> bool:
 def check_event(event: Json, scope: str, device: str) -> list[str]:
     """Why EDS would refuse ``event`` registered under ``scope`` by ``device``: the
     profiles' rules a registration must meet (EdsBasic/PatientDeliveryStatus: one subtype,
-    one sender and one receiver agent, an ehmiMessage and an ehmiTransportEnvelope entity,
-    a patient entity under the patient profile) and the token's context (its SOR code and
-    location number are one agent's, its device the observer)."""
+    one sender and one receiver agent, one ehmiMessage entity and at most one of each other
+    entity slice (an ehmiTransportEnvelope may be left out: 0..1), a patient entity under
+    the patient profile) and the token's context (its SOR code and location number are one
+    agent's, its device the observer)."""
     problems = []
     if event.get("resourceType") != "AuditEvent":
         return ["not an AuditEvent"]
@@ -290,9 +293,11 @@ def check_event(event: Json, scope: str, device: str) -> list[str]:
     if roles.count("ehmiSender") != 1 or roles.count("ehmiReceiver") != 1:
         problems.append("one ehmiSender and one ehmiReceiver agent are required")
     kinds = [e.get("type", {}).get("code") for e in event.get("entity", [])]
-    for kind in ("ehmiMessage", "ehmiTransportEnvelope"):
-        if kind not in kinds:
-            problems.append(f"entity {kind} is required")
+    if kinds.count("ehmiMessage") != 1:
+        problems.append("exactly one ehmiMessage entity is required")
+    for kind in _AT_MOST_ONE:  # optional slices (0..1): EDS takes events without them
+        if kinds.count(kind) > 1:
+            problems.append(f"at most one {kind} entity is allowed")
     if (eds.PATIENT_PROFILE in profiles) != ("ehmiPatient" in kinds):
         problems.append("an ehmiPatient entity goes with EdsPatientDeliveryStatus only")
     if event.get("source", {}).get("observer", {}).get("reference") != f"Device/{device}":

@@ -13,10 +13,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from medcom_adapter.ehmi import eds
 from medcom_adapter.ehmi.eds import Reporter, Subtype
 from medcom_adapter.ehmi_client.eds import EdsClient
 from medcom_adapter.ehmi_client.oauth import TokenSource
-from medcom_adapter.errors import EhmiAuthRefused, EhmiUnavailable
+from medcom_adapter.errors import EhmiAuthRefused, EhmiRefused, EhmiUnavailable
 from medcom_adapter.journal.eds_queue import ReportStatus
 from medcom_adapter.journal.memory import MemoryJournal
 from medcom_adapter.sandbox.tls import SandboxCa
@@ -152,3 +153,26 @@ def test_a_report_eds_holds_from_an_attempt_that_died_is_not_sent_again(ehmi: Eh
     assert _deliver(journal, ehmi) == eds_worker.EdsRun(found=1)
     assert len(ehmi.services.events) == 1
     assert json.loads(report.event)["subtype"][0]["code"] == "msg-sent"
+
+
+def _without_transport_envelope(copies: int) -> bytes:
+    """A report whose ehmiTransportEnvelope entity (0..1 in the profile) appears ``copies``
+    times."""
+    event = eds.report(document(), subtype=Subtype.SENT, recorded=T0, reporter=ME)
+    [envelope] = [e for e in event["entity"] if e["type"]["code"] == "ehmiTransportEnvelope"]
+    event["entity"] = [e for e in event["entity"] if e is not envelope] + [envelope] * copies
+    return json.dumps(event).encode()
+
+
+def test_eds_takes_a_report_without_the_optional_transport_envelope(ehmi: Ehmi) -> None:
+    assert ehmi.eds.register(_without_transport_envelope(0), context(document()))
+    [stored] = ehmi.services.events
+    assert "ehmiTransportEnvelope" not in {e["type"]["code"] for e in stored["entity"]}
+    assert ehmi.services.refused == []
+
+
+def test_eds_refuses_a_report_with_two_transport_envelopes(ehmi: Ehmi) -> None:
+    with pytest.raises(EhmiRefused):
+        ehmi.eds.register(_without_transport_envelope(2), context(document()))
+    assert ehmi.services.events == []
+    assert ehmi.services.refused == ["at most one ehmiTransportEnvelope entity is allowed"]
