@@ -3,10 +3,11 @@
 :func:`wire` is the one place that says how they fit together, used by the CLI's
 ``send``/``poll``/``run``/``resend``, the service's background workers and the sandbox
 harness: it builds the node's channels once (VANS over the mailbox, with DNHF routing in
-front of it when the directory names a DNHF; EHMI beside it when given) and gives the same
-channels to the outbox,
-which sends on them, and the inbox, which opens what arrives on them. A new transport is a
-new channel, wired here and nowhere else.
+front of it when the directory names a DNHF; EHMI beside it when given, as an
+:class:`~medcom_adapter.ehmi_client.side.EhmiSide` built from the operator's settings or by
+the sandbox) and gives the same channels to the outbox, which sends on them, and the inbox,
+which opens what arrives on them; a round also delivers the EDS reports EHMI queued. A new
+transport is a new channel, wired here and nowhere else.
 
 The service runs the workers beside it so what the pages queue travels. On the embedded
 defaults they carry messages over the in-process sandbox network (DNHF,
@@ -32,7 +33,7 @@ from medcom_adapter.addressing.directory import Directory
 from medcom_adapter.addressing.dnhf import DnhfTransport
 from medcom_adapter.addressing.senders import sender_sor
 from medcom_adapter.channels import Channel, Channels, VansChannel
-from medcom_adapter.ehmi.eds import Reporter
+from medcom_adapter.ehmi_client.side import EhmiSide
 from medcom_adapter.errors import MedComError, ResourceFault
 from medcom_adapter.journal.interface import Journal
 from medcom_adapter.model.ids import IdSource
@@ -58,37 +59,46 @@ class Node:
     checked: Checked  # what this node built and validated: its outbox need not again
     outbox: Outbox
     inbox: Inbox
+    ehmi: EhmiSide | None = None
 
     def round(self) -> tuple[InboxRun, OutboxRun, int]:
-        """Take what arrived, send what is queued, mark what is overdue: one worker round.
-        Returns the inbox's run, the outbox's run and how many timed out."""
+        """Take what arrived, send what is queued, deliver the EDS reports that queued,
+        mark what is overdue: one worker round. Returns the inbox's run, the outbox's run and
+        how many timed out."""
         taken = self.inbox.run_once()
         sent = self.outbox.run_once()
+        if self.ehmi is not None and self.ehmi.report is not None:
+            self.ehmi.report()
         return taken, sent, len(self.outbox.overdue())
+
+    def close(self) -> None:
+        """Close the EHMI clients (the journal is the caller's)."""
+        if self.ehmi is not None:
+            self.ehmi.close()
 
 
 def wire(
     journal: Journal, directory: Directory, mailbox: Transport, *, hook: Hook | None = None,
     clock: Callable[[], datetime] | None = None, settings: OutboxSettings | None = None,
     ids: IdSource | None = None, checked: Checked | None = None,
-    ehmi: tuple[Transport, Reporter] | None = None,
+    ehmi: EhmiSide | None = None,
 ) -> Node:
     """The outbox and inbox of the unit whose VANS mailbox is ``mailbox`` (and, with
-    ``ehmi``, whose EHMI access point is that transport, its EDS reports made by that
-    reporter)."""
+    ``ehmi``, whose EHMI access point, EDS reporter and EER look-up that side names)."""
     timed: dict[str, Any] = {"clock": clock} if clock is not None else {}
-    channels = Channels(channels_of(directory, mailbox, journal, ehmi), directory)
+    channels = Channels(channels_of(directory, mailbox, journal, ehmi), directory,
+                        lookup=ehmi.lookup if ehmi is not None else None)
     checked = checked or Checked()
     outbox = Outbox(journal, None, directory, channels=channels, settings=settings, ids=ids,
                     checked=checked, **timed)
     inbox = Inbox(journal, None, hook or CollectingHook(), channels=channels, ids=ids,
                   directory=directory, checked=checked,
                   lease_seconds=settings.lease_seconds if settings else None, **timed)
-    return Node(journal, directory, mailbox, channels, checked, outbox, inbox)
+    return Node(journal, directory, mailbox, channels, checked, outbox, inbox, ehmi)
 
 
 def channels_of(directory: Directory, mailbox: Transport, journal: Journal | None = None,
-                ehmi: tuple[Transport, Reporter] | None = None) -> list[Channel]:
+                ehmi: EhmiSide | None = None) -> list[Channel]:
     """The node's channels, the first the one answers and unlisted receivers take: VANS,
     then EHMI when it is given (its EDS reports queued in ``journal``)."""
     routed = DnhfTransport(mailbox, directory) if directory.dnhf else None
@@ -96,9 +106,8 @@ def channels_of(directory: Directory, mailbox: Transport, journal: Journal | Non
     if ehmi is not None:
         from medcom_adapter.channels.ehmi import EhmiChannel
 
-        access_point, reporter = ehmi
-        channels.append(EhmiChannel(access_point, eds=journal.eds if journal else None,
-                                    reporter=reporter,
+        channels.append(EhmiChannel(ehmi.access_point, eds=journal.eds if journal else None,
+                                    reporter=ehmi.reporter,
                                     sor_of=lambda gln: sender_sor(directory, ean=gln)))
     return channels
 
@@ -153,28 +162,46 @@ class WorkerLoop:
 
 
 def sandbox_loop(journal: Journal, directory: Directory, *, unit_ean: str, hook: Hook,
-                 interval: float = 0.5, close: bool = False) -> WorkerLoop:
+                 interval: float = 0.5, close: bool = False,
+                 ehmi: EhmiSide | None = None) -> WorkerLoop:
     """Outbox, sandbox network and inbox in turn, for the unit with location number
-    ``unit_ean``; ``close`` closes the journal when the loop stops."""
+    ``unit_ean`` (on EHMI too, with ``ehmi``); ``close`` closes the journal when the loop
+    stops."""
     from medcom_adapter.sandbox.harness import Harness  # the sandbox only when asked for
 
-    harness = Harness(journal, directory, unit_ean=unit_ean, hook=hook)
+    harness = Harness(journal, directory, unit_ean=unit_ean, hook=hook, side=ehmi)
 
     def step() -> None:
         harness.pump()
         harness.outbox.overdue()
 
-    return WorkerLoop(step, interval=interval, on_stop=journal.close if close else None,
+    return WorkerLoop(step, interval=interval, on_stop=_closing(journal if close else None, ehmi),
                       checked=harness.checked)
 
 
 def mailbox_loop(journal: Journal, directory: Directory, *, mailbox: Path, hook: Hook,
-                 interval: float = 5.0, close: bool = False) -> WorkerLoop:
-    """Inbox and outbox over the VANS provider client's mailbox folder."""
-    node = wire(journal, directory, VansMailbox(mailbox), hook=hook)
+                 interval: float = 5.0, close: bool = False, ehmi: EhmiSide | None = None,
+                 settings: OutboxSettings | None = None) -> WorkerLoop:
+    """Inbox and outbox over the VANS provider client's mailbox folder (and EHMI's access
+    point, with ``ehmi``)."""
+    node = wire(journal, directory, VansMailbox(mailbox), hook=hook, ehmi=ehmi,
+                settings=settings)
 
     def step() -> None:
         node.round()
 
-    return WorkerLoop(step, interval=interval, on_stop=journal.close if close else None,
+    return WorkerLoop(step, interval=interval, on_stop=_closing(journal if close else None, ehmi),
                       checked=node.checked)
+
+
+def _closing(journal: Journal | None, ehmi: EhmiSide | None) -> Callable[[], None] | None:
+    if journal is None and ehmi is None:
+        return None
+
+    def close() -> None:
+        if ehmi is not None:
+            ehmi.close()
+        if journal is not None:
+            journal.close()
+
+    return close

@@ -6,9 +6,12 @@ VANSEnvelope (:mod:`.vans`); EHMI carries FHIR, and the OIOXML and EDIFACT versi
 MedCom's EHMI registry lists, in an ehmiSBDH. A receiver in the directory
 names the channels it is reached on (``channels``, VANS by default: what every receiver
 accepts today travels on it); :class:`Channels` sends a message on the first of them that
-carries an envelope its catalogue row travels in. Answers go to whoever sent to us, who
-need not be in the directory: they leave on the first of the node's channels that carries
-them. ``node.wire`` builds a node's channels once.
+carries an envelope its catalogue row travels in. Where EHMI's endpoint register is
+configured (``lookup``), the channel it names for the receiver, kind and version comes
+first. Answers go to whoever sent to us, who need not be in the directory: an answer
+leaves on the channel its message arrived on (``NewMessage.channel``, which the inbox
+sets), else on the first of the node's channels that carries it. ``node.wire`` builds a
+node's channels once.
 """
 
 from __future__ import annotations
@@ -30,8 +33,10 @@ __all__ = ["Carried", "Channel", "Channels", "Opened", "VansChannel"]
 class Channels:
     """A node's channels, in the order answers and unlisted receivers take them."""
 
-    def __init__(self, channels: Iterable[Channel], directory: Directory | None = None) -> None:
+    def __init__(self, channels: Iterable[Channel], directory: Directory | None = None, *,
+                 lookup: Callable[[str, str, str], str | None] | None = None) -> None:
         self.channels = tuple(channels)
+        self.lookup = lookup  # EER: the channel a location number takes a kind/version on
         self._by_name = {c.name: c for c in self.channels}
         if len(self._by_name) != len(self.channels):
             raise InvalidConfiguration("two channels share a name")
@@ -51,15 +56,24 @@ class Channels:
         return self._by_name[name]
 
     def for_message(self, message: NewMessage) -> Channel:
-        """The channel ``message`` leaves on: the receiver's first that carries it (the
-        node's first for a receiver the directory does not list); InvalidConfiguration when
-        none does."""
+        """The channel ``message`` leaves on: the one it is bound to (an answer: the channel
+        its message arrived on), else the one EER names, else the receiver's first in the
+        directory that carries it (the node's first for a receiver the directory does not
+        list); InvalidConfiguration when none does."""
         envelopes = catalogue.envelopes(message.kind, message.version)
-        for channel in self._preferred(message.receiver_ean or ""):
+        ean = message.receiver_ean or ""
+        for name in (message.channel, self._registered(ean, message.kind, message.version)):
+            bound = self._by_name.get(name) if name is not None else None
+            if bound is not None and bound.envelopes & envelopes:
+                return bound
+        for channel in self._preferred(ean):
             if channel.envelopes & envelopes:
                 return channel
         raise InvalidConfiguration(f"no channel to {message.receiver_ean} carries {message.kind} "
                              f"{message.version}")
+
+    def _registered(self, ean: str, kind: str, version: str) -> str | None:
+        return self.lookup(ean, kind, version) if self.lookup is not None and ean else None
 
     def _preferred(self, ean: str) -> Sequence[Channel]:
         if self.directory is None:
@@ -75,12 +89,12 @@ class Channels:
         return tuple({id(c.transport): c.transport for c in self.channels}.values())
 
     def open(self, data: bytes, *, clock: Callable[[], datetime],
-             transport: Transport | None = None) -> Opened:
+             transport: Transport | None = None) -> tuple[Channel, Opened]:
         """What a file that arrived on ``transport`` (any, when None) is, as the first of
-        its channels that knows its envelope says."""
+        its channels that knows its envelope says, and that channel."""
         for channel in self.channels:
             if transport is None or channel.transport is transport:
                 opened = channel.open(data, clock=clock)
                 if opened is not None:
-                    return opened
+                    return channel, opened
         raise UnknownMessage("no channel of this node opens the file")

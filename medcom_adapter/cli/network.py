@@ -2,7 +2,9 @@
 
 ``send`` queues a request and hands what is queued to the VANS mailbox; ``poll`` takes in
 what arrived, answers it, delivers it to the hook and sends what is due; ``run`` polls and
-sends until stopped; ``sandbox`` plays the VANS network over mailbox folders; ``demo`` runs
+sends until stopped. With ``MEDCOM_EHMI_*`` set (``ehmi_client.settings``) they work the
+EHMI access point beside the mailbox and deliver the EDS reports that queued. ``sandbox``
+plays the VANS network over mailbox folders; ``demo`` runs
 the whole flow in-process on the sandbox and prints a summary.
 """
 
@@ -106,18 +108,27 @@ def _journal_label(url: str | None) -> str:
 
 
 def _setup(args: argparse.Namespace, hook: Any = None) -> Any:
-    """The unit's node on the VANS mailbox folder the arguments name."""
+    """The unit's node on the VANS mailbox folder the arguments name, and on EHMI when
+    ``MEDCOM_EHMI_*`` configure it (checked before the journal is opened)."""
     from medcom_adapter.addressing.directory import Directory
+    from medcom_adapter.ehmi_client.settings import EhmiSettings
+    from medcom_adapter.ehmi_client.side import from_settings
     from medcom_adapter.node import wire
     from medcom_adapter.transport.vans_mailbox import LAYOUTS, FileNaming, VansMailbox
     from medcom_adapter.workers.lease import lease_seconds
     from medcom_adapter.workers.outbox import OutboxSettings
 
+    lease = lease_seconds(args.lease, os.environ)
+    ehmi = EhmiSettings.from_env(os.environ)
+    if ehmi is not None:
+        ehmi.check_lease(lease)
     directory = Directory.load(args.receivers)
     mailbox = VansMailbox(args.mailbox, naming=FileNaming(args.naming),
                           layout=LAYOUTS[args.layout])
-    settings = OutboxSettings(lease_seconds=lease_seconds(args.lease, os.environ))
-    return wire(open_journal(args.journal), directory, mailbox, hook=hook, settings=settings)
+    journal = open_journal(args.journal)
+    side = None if ehmi is None else from_settings(ehmi, journal, lease_seconds=lease)
+    return wire(journal, directory, mailbox, hook=hook,
+                settings=OutboxSettings(lease_seconds=lease), ehmi=side)
 
 
 def _hook(args: argparse.Namespace) -> Any:

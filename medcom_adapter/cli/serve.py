@@ -12,7 +12,10 @@ one address accept each other's URLs; without it each process makes its own.
 ``serve`` also runs the outbox and inbox workers in the background: on the in-process
 sandbox network by default (as the unit with location number ``--unit``), over the VANS
 provider client's mailbox folder with ``--mailbox DIR``, or not at all with ``--no-workers``
-(when ``medcom-adapter run`` does that job in a process of its own).
+(when ``medcom-adapter run`` does that job in a process of its own). With
+``MEDCOM_EHMI_*`` set (``ehmi_client.settings``) the workers also work the EHMI access
+point, deliver EDS reports and look receivers up in EER, as the demo does on the sandbox; a
+wrong setting stops ``serve`` at start with an error naming it.
 
 At start ``serve`` logs (JSON lines on stderr) what it runs as: version, unit, journal
 (without password), network, number of API keys and the public URL; with no live key it
@@ -150,6 +153,8 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from medcom_adapter.addressing.directory import Directory
+    from medcom_adapter.ehmi_client.settings import EhmiSettings
+    from medcom_adapter.ehmi_client.side import from_settings
     from medcom_adapter.journal.factory import URL_ENV, open_journal
     from medcom_adapter.journal.memory import MemoryJournal
     from medcom_adapter.logs import configure
@@ -160,6 +165,8 @@ def _serve(args: argparse.Namespace) -> int:
     from medcom_adapter.service.server import protocol
     from medcom_adapter.service.webhook import CaseSystemWebhooks
     from medcom_adapter.transport.vans_mailbox import VansMailbox
+    from medcom_adapter.workers.lease import lease_seconds
+    from medcom_adapter.workers.outbox import OutboxSettings
 
     if (args.certfile is None) != (args.keyfile is None):
         print("medcom-adapter: --certfile and --keyfile go together", file=sys.stderr)
@@ -176,18 +183,25 @@ def _serve(args: argparse.Namespace) -> int:
         settings.directory = Directory.load(args.receivers)
     if os.environ.get(SECRET_ENV):
         settings.secret = bytes.fromhex(os.environ[SECRET_ENV])
+    # EHMI's settings are checked before anything opens: a wrong one is named, typed
+    ehmi = EhmiSettings.from_env(os.environ)
+    lease = lease_seconds(env=os.environ)
+    if ehmi is not None and not args.no_workers:
+        ehmi.check_lease(lease)
     journal = open_journal(args.journal)
     workers: WorkerLoop | None = None
     if not args.no_workers:
         # the workers' own connection; an in-memory journal can only be shared
         own = journal if isinstance(journal, MemoryJournal) else open_journal(args.journal)
         hook = CaseSystemWebhooks(ApiKeys(own.shared), own)
+        side = None if ehmi is None else from_settings(ehmi, own, lease_seconds=lease)
         if args.mailbox:
             workers = mailbox_loop(own, settings.directory, mailbox=args.mailbox, hook=hook,
-                                   close=own is not journal)
+                                   close=own is not journal, ehmi=side,
+                                   settings=OutboxSettings(lease_seconds=lease))
         else:
             workers = sandbox_loop(own, settings.directory, unit_ean=args.unit or UNIT_EAN,
-                                   hook=hook, close=own is not journal)
+                                   hook=hook, close=own is not journal, ehmi=side)
     _log_start(args, ApiKeys(journal.shared),
                journal_url=args.journal or os.environ.get(URL_ENV),
                url=public or f"{scheme}://{args.host}:{args.port} (no --public-url)",
@@ -211,6 +225,7 @@ def _log_start(args: argparse.Namespace, keys: Any, *, journal_url: str | None, 
     import logging
     from importlib.metadata import version
 
+    from medcom_adapter.ehmi_client.side import describe
     from medcom_adapter.journal.factory import data_dir, public_url
 
     log = logging.getLogger("medcom_adapter.serve")
@@ -220,6 +235,9 @@ def _log_start(args: argparse.Namespace, keys: Any, *, journal_url: str | None, 
         network = "none in this process (--no-workers)"
     else:
         network = "sandbox (the in-process test network; no real mailbox)"
+    ehmi = None if args.no_workers else describe(os.environ)
+    if ehmi is not None:
+        network += f"; {ehmi}"
     live = sum(1 for k in keys.all() if not k.revoked)
     facts = {"version": version("medcom-adapter"), "unit": unit, "network": network,
              "journal": public_url(journal_url), "data_directory": str(data_dir()),

@@ -57,10 +57,13 @@ class Entry:
     digest: str
     attachment_digests: tuple[str, ...]
     classification: str | None = None  # keyed digest (see ``classification_digest``)
+    channel: str | None = None  # what it arrived on or must leave on (schema 14)
 
     def canonical(self) -> bytes:
         fields = {name: getattr(self, name) for name in self.__slots__}
         fields["attachment_digests"] = list(self.attachment_digests)
+        if self.channel is None:  # entries from before schema 14 keep their links
+            del fields["channel"]
         return json.dumps(fields, sort_keys=True, separators=(",", ":")).encode()
 
 
@@ -85,6 +88,7 @@ def entry_for(id: int, message: NewMessage, stored_at: datetime,
         stored_at=timestamp(stored_at), digest=digest(message.data),
         attachment_digests=tuple(digest(a.data) for a in message.attachments),
         classification=classification_digest(key, message.classification),
+        channel=message.channel,
     )
 
 

@@ -52,10 +52,12 @@ def patient_zip(messages: Sequence[StoredMessage], *, now: datetime | None = Non
 
 
 def channel(stored: StoredMessage) -> str | None:
-    """The channel an outbound message last left on (``vans``, ``ehmi``), as the outbox
-    noted it in the status history; None before it left (or for what we received)."""
+    """The channel a message last left on (``vans``, ``ehmi``), as the outbox noted it in the
+    status history, or the one a received message arrived on; None before it left (and for
+    what was received before the journal kept channels)."""
     return next((h.reason.removeprefix("channel ") for h in reversed(stored.history)
-                 if h.reason is not None and h.reason.startswith("channel ")), None)
+                 if h.reason is not None and h.reason.startswith("channel ")),
+                stored.message.channel)
 
 
 def describe(stored: StoredMessage, *, reveal: bool = True) -> dict[str, Any]:

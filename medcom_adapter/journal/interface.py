@@ -73,7 +73,9 @@ class NewMessage:
 
     ``envelope_id`` is the OIOXML Envelope/Identifier, VANSEnvelope or Bundle.id;
     ``message_id`` the Letter/Identifier or MessageHeader.id. ``answers`` is the journal id
-    of the message a receipt or acknowledgement answers.
+    of the message a receipt or acknowledgement answers. ``channel``: the channel (``vans``,
+    ``ehmi``) a received message arrived on, or the one an answer must leave on (the one its
+    message arrived on); None when the channels decide.
     """
 
     direction: Direction
@@ -91,6 +93,7 @@ class NewMessage:
     answers: int | None = None
     attachments: tuple[Attachment, ...] = ()
     classification: Classification | None = None
+    channel: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,7 +30,7 @@ MESSAGE_COLUMNS = (
     "id", "direction", "kind", "version", "envelope_id", "message_id", "sender_ean",
     "receiver_ean", "sender_sor", "receiver_sor", "episode_id", "answers", "stored_at",
     "stored_by", "digest", "attachment_digests", "link", "key_id", "body", "person",
-    "person_index", "status", "lease_until", "purged_at", "classification_digest",
+    "person_index", "status", "lease_until", "purged_at", "classification_digest", "channel",
 )
 ATTACHMENT_COLUMNS = (
     "message", "position", "object_id", "content_type", "title", "data", "in_body")
@@ -69,7 +69,7 @@ def message_row(id: int, entry: chain.Entry, link: str, message: NewMessage, sta
         bodies.APART if kept_apart(message, in_place) else keys.seal(message.data, body),
         None if person is None else keys.encrypt(person.encode(), where("messages", "person", id)),
         None if person is None else keys.index(person), status.value, None, None,
-        entry.classification,
+        entry.classification, entry.channel,
     )
 
 
@@ -131,7 +131,7 @@ def entry(row: dict[str, Any]) -> chain.Entry:
         sender_sor=row["sender_sor"], receiver_sor=row["receiver_sor"],
         episode_id=row["episode_id"], answers=row["answers"], stored_at=row["stored_at"],
         digest=row["digest"], attachment_digests=tuple(digests.split(",")) if digests else (),
-        classification=row["classification_digest"],
+        classification=row["classification_digest"], channel=row["channel"],
     )
 
 
@@ -178,6 +178,7 @@ def stored(row: dict[str, Any], keys: Keyring, *, attachments: Sequence[Row],
         attachments=tuple(open_attachment(a, keys, key_id, body) for a in attachments),
         classification=None if classification is None
         else open_classification(classification, keys, key_id),
+        channel=row["channel"],
     )
     return StoredMessage(
         id, message, moment(row["stored_at"]), row["digest"],

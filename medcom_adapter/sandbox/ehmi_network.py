@@ -16,6 +16,7 @@ from pathlib import Path
 from medcom_adapter.ehmi.eds import Reporter
 from medcom_adapter.ehmi_client.connect import EhmiClients, connect
 from medcom_adapter.ehmi_client.settings import EhmiSettings
+from medcom_adapter.ehmi_client.side import EhmiSide
 from medcom_adapter.journal.interface import Journal
 from medcom_adapter.sandbox.ehmi_ap import AccessPoint
 from medcom_adapter.sandbox.ehmi_services import EhmiServices, Enrolment
@@ -50,10 +51,22 @@ class EhmiSandbox:
                                 CLIENT_ID, DEVICE, services.url + "/eds", services.url + "/eer")
         return cls(services, ap, settings, connect(settings), folder, gln)
 
-    def side(self, journal: Journal) -> tuple[AccessPointTransport, Reporter]:
-        """The unit's access point and EDS reporter, for ``node.wire(..., ehmi=...)``."""
-        return (AccessPointTransport(self.clients.http, self.services.url + "/ap", self.gln,
-                                     publisher=journal.identity), Reporter(DEVICE))
+    def side(self, journal: Journal) -> EhmiSide:
+        """The unit's access point and EDS reporter, for ``node.wire(..., ehmi=...)`` (the
+        harness delivers the EDS reports itself, :meth:`deliver`)."""
+        return EhmiSide(AccessPointTransport(self.clients.http, self.services.url + "/ap",
+                                             self.gln, publisher=journal.identity),
+                        Reporter(DEVICE))
+
+    def env(self) -> dict[str, str]:
+        """The operator's settings for these counterparts (``MEDCOM_EHMI_*``), HTTPS
+        hand-over to the access point."""
+        s = self.settings
+        return {"MEDCOM_EHMI_CLIENT_CERT": str(s.cert), "MEDCOM_EHMI_CLIENT_KEY": str(s.key),
+                "MEDCOM_EHMI_CA": str(s.ca), "MEDCOM_EHMI_TOKEN_URL": s.token_url,
+                "MEDCOM_EHMI_CLIENT_ID": s.client_id, "MEDCOM_EHMI_DEVICE_ID": s.device,
+                "MEDCOM_EDS_URL": s.eds_url or "", "MEDCOM_EER_URL": s.eer_url or "",
+                "MEDCOM_EHMI_AP_URL": self.services.url + "/ap", "MEDCOM_EHMI_GLN": self.gln}
 
     def deliver(self, journal: Journal) -> EdsRun:
         assert self.clients.eds is not None

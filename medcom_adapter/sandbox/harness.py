@@ -25,6 +25,7 @@ from medcom_adapter.workers.hooks import CollectingHook, Hook
 from medcom_adapter.workers.outbox import OutboxSettings
 
 if TYPE_CHECKING:
+    from medcom_adapter.ehmi_client.side import EhmiSide
     from medcom_adapter.sandbox.ehmi_network import EhmiSandbox
 
 
@@ -35,6 +36,7 @@ class Harness:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         settings: OutboxSettings | None = None, gp_replies: bool = True,
         ids: IdSource | None = None, ehmi: EhmiSandbox | None = None,
+        side: EhmiSide | None = None,
     ) -> None:
         self.journal = journal
         self.directory = directory
@@ -45,9 +47,10 @@ class Harness:
             clock=lambda: clock().astimezone().replace(tzinfo=None), gp_replies=gp_replies,
             ids=ids)
         self.ehmi = ehmi
+        # the sandbox's own EHMI counterparts, or an operator's (``side``, from settings)
+        self.side = ehmi.side(journal) if ehmi is not None else side
         node = wire(journal, directory, self.mailbox, hook=self.hook, clock=clock,
-                    settings=settings, ids=ids,
-                    ehmi=ehmi.side(journal) if ehmi is not None else None)
+                    settings=settings, ids=ids, ehmi=self.side)
         self.outbox, self.inbox = node.outbox, node.inbox
         self.checked = node.checked  # queue with it: the outbox need not validate again
 
@@ -57,9 +60,16 @@ class Harness:
             sent = self.outbox.run_once().sent
             moved = self.network.step()
             taken = self.inbox.run_once()
-            reported = self.ehmi.deliver(self.journal).delivered if self.ehmi else 0
+            reported = self._report()
             busy = sent or moved or taken.delivered or taken.receipts or taken.duplicates \
                 or taken.refused or reported
             if not busy and self.network.idle:
                 return n
         return rounds
+
+    def _report(self) -> int:
+        if self.ehmi is not None:
+            return self.ehmi.deliver(self.journal).delivered
+        if self.side is not None and self.side.report is not None:
+            return self.side.report().delivered
+        return 0

@@ -36,6 +36,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import itertools
+import logging
 import os
 import uuid
 from collections import Counter
@@ -81,6 +82,7 @@ from medcom_adapter.workers.lease import lease_seconds as lease
 from medcom_adapter.workers.received import AnswerIn, Context, Inbound, Reading, TransportEnvelope
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 _SBDH_RECEIPT = Kind.SBDH_RECEIPT.value
 _CLAIMED_TOGETHER = 50  # files claimed in one statement, at most
 _CLAIMED_BYTES = 8 << 20  # and no more bytes held before they are handled
@@ -130,37 +132,48 @@ class Inbox:
                   "deferred": 0, "elsewhere": 0, "quarantined": 0}
         answers: list[tuple[_File, AnswerIn]] = []  # read, to be taken in under one commit
         for transport in self.channels.transports():
-            for received, claim in self._claimed(transport):
-                if claim is None:
-                    counts["elsewhere"] += 1
-                    continue
-                if not transport.pending(received):  # settled since we read it
-                    self.journal.settle_file(claim.id)
-                    counts["elsewhere"] += 1
-                    continue
-                file = _File(transport, received, claim)
-                resumed = self._resume(claim)
-                if resumed is not None:  # decided and done before: only settle it
-                    counts[resumed] += 1
-                    self._settle(file)
-                    continue
-                read = self._handle(file, counts, partial(self._read, file))
-                if read is None:
-                    continue
-                if isinstance(read, AnswerIn):
-                    answers.append((file, read))
-                    if len(answers) >= self.answers_per_commit:
-                        self._take_answers(answers, counts)
-                        answers = []
-                    continue
-                self._take_answers(answers, counts)  # a letter is decided on its own
-                answers = []
-                outcome = self._handle(file, counts, partial(self.decide, read))
-                if outcome is not None:
-                    counts[outcome] += 1
-                    self._settle(file)
+            try:
+                self._receive(transport, counts, answers)
+            except TransportFailure as exc:  # this transport cannot be read now (an access
+                # point down): what the others hold is still taken in
+                log.warning("a transport could not be read: %s", exc.code)
+                counts["deferred"] += 1
         self._take_answers(answers, counts)
         return InboxRun(**counts)
+
+    def _receive(self, transport: Transport, counts: dict[str, int],
+                 answers: list[tuple[_File, AnswerIn]]) -> None:
+        """Take in what ``transport`` holds; answers read are added to ``answers``, for
+        one commit with the next letter or at the end of the round."""
+        for received, claim in self._claimed(transport):
+            if claim is None:
+                counts["elsewhere"] += 1
+                continue
+            if not transport.pending(received):  # settled since we read it
+                self.journal.settle_file(claim.id)
+                counts["elsewhere"] += 1
+                continue
+            file = _File(transport, received, claim)
+            resumed = self._resume(claim)
+            if resumed is not None:  # decided and done before: only settle it
+                counts[resumed] += 1
+                self._settle(file)
+                continue
+            read = self._handle(file, counts, partial(self._read, file))
+            if read is None:
+                continue
+            if isinstance(read, AnswerIn):
+                answers.append((file, read))
+                if len(answers) >= self.answers_per_commit:
+                    self._take_answers(answers, counts)
+                    answers.clear()
+                continue
+            self._take_answers(answers, counts)  # a letter is decided on its own
+            answers.clear()
+            outcome = self._handle(file, counts, partial(self.decide, read))
+            if outcome is not None:
+                counts[outcome] += 1
+                self._settle(file)
 
     def _claimed(self, transport: Transport) -> Iterator[tuple[Received, FileClaim | None]]:
         """The transport's files, each with our claim on it (None: another worker holds

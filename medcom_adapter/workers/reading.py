@@ -10,6 +10,9 @@ the bytes again.
 Readers are chosen by the envelope: OIOXML Emessages (:mod:`.read_oioxml`), EDIFACT
 interchanges (:mod:`.read_edifact`), FHIR messages
 from a VANSEnvelope or an ehmiSBDH (:mod:`.read_fhir`). A new syntax is a reader and a row.
+
+What is read is marked with the channel it arrived on, and so is the answer it is owed: the
+answer leaves the way its message came, also to a sender the directory does not list.
 """
 
 from __future__ import annotations
@@ -19,10 +22,12 @@ from collections.abc import Callable
 
 from medcom_adapter.catalogue import Envelope
 from medcom_adapter.channels import Carried, Channels
-from medcom_adapter.errors import UnknownMessage
+from medcom_adapter.envelopes.ebbp_signal import ReceiptException
+from medcom_adapter.errors import MedComError, UnknownMessage
+from medcom_adapter.journal.interface import NewMessage
 from medcom_adapter.transport.interface import Transport
 from medcom_adapter.workers import read_edifact, read_fhir, read_oioxml
-from medcom_adapter.workers.received import Context, Reading
+from medcom_adapter.workers.received import AnswerIn, Context, Reading, Receipt
 
 Reader = Callable[[Carried, Context], Reading]
 READERS: dict[Envelope, Reader] = {
@@ -36,13 +41,43 @@ READERS: dict[Envelope, Reader] = {
 def read(channels: Channels, data: bytes, context: Context, *,
          transport: Transport | None = None) -> Reading:
     """What the file ``data`` that arrived on ``transport`` is, read once."""
-    opened = channels.open(data, clock=context.clock, transport=transport)
+    channel, opened = channels.open(data, clock=context.clock, transport=transport)
     if not isinstance(opened, Carried):
-        return opened  # the envelope alone says what it is
+        return arrived(opened, channel.name)  # the envelope alone says what it is
     reader = READERS.get(opened.envelope)
     if reader is None:
         raise UnknownMessage(f"no reader for what a {opened.envelope.value} carries")
     read = reader(opened, context)
     if opened.transport_envelope is not None:  # answered and reported with what it carried
         read = dataclasses.replace(read, transport_envelope=opened.transport_envelope)
-    return read
+    return arrived(read, channel.name)
+
+
+def arrived(reading: Reading, channel: str) -> Reading:
+    """``reading`` marked as arrived on ``channel``, and so is the answer it is owed."""
+    entry = dataclasses.replace(reading.entry, channel=channel)
+    envelope = reading.transport_envelope
+    if envelope is not None:  # its receipt goes back, and it is kept, the same way
+        refused = envelope.refused
+        envelope = dataclasses.replace(
+            envelope, refused=None if refused is None else dataclasses.replace(
+                refused, channel=channel),
+            receipt=None if envelope.receipt is None else _bound(envelope.receipt, channel))
+    if isinstance(reading, AnswerIn):
+        return dataclasses.replace(reading, entry=entry, transport_envelope=envelope)
+    owed = reading.owed
+
+    def answer(answers: int, refusal: MedComError | None) -> NewMessage | None:
+        found = owed(answers, refusal)
+        return None if found is None else dataclasses.replace(found, channel=channel)
+
+    return dataclasses.replace(reading, entry=entry, owed=answer, transport_envelope=envelope)
+
+
+def _bound(receipt: Receipt, channel: str) -> Receipt:
+    def bound(answers: int | None, receipt_id: str,
+              exception: ReceiptException | None, reason: str | None) -> NewMessage:
+        return dataclasses.replace(receipt(answers, receipt_id, exception, reason),
+                                   channel=channel)
+
+    return bound

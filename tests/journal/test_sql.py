@@ -104,9 +104,10 @@ def test_the_state_migration_keeps_each_status_and_lease(tmp_path: Path, keys: K
     message, at = referral(1), clock()
     entry = chain.entry_for(1, message, at)
     link = chain.link(chain.GENESIS, entry)
-    old_columns = rows.MESSAGE_COLUMNS[:-1]  # schema 1 had no classification digest
+    # schema 1 had no classification digest (schema 5) nor channel (schema 14)
+    old_columns = rows.MESSAGE_COLUMNS[:-2]
     db.run(rows.insert("messages", old_columns),
-           rows.message_row(1, entry, link, message, Status.QUEUED, "system", keys)[:-1])
+           rows.message_row(1, entry, link, message, Status.QUEUED, "system", keys)[:-2])
     attached = rows.attachment_rows(1, message, keys)
     assert all(row[-1] is None for row in attached)  # small: stored whole, as schema 1 did
     db.run_many(rows.insert("attachments", rows.ATTACHMENT_COLUMNS[:-1]),

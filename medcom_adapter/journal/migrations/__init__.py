@@ -38,13 +38,15 @@ def _all() -> tuple[Migration, ...]:
         m011_eds_reports_by_letter,
         m012_attachments_in_body,
         m013_bodies_apart,
+        m014_message_channel,
     )
 
     return (m001_initial.MIGRATION, m002_state.MIGRATION, m003_henvisninger.MIGRATION,
             m004_shared_state.MIGRATION, m005_keyed_chain.MIGRATION, m006_claims.MIGRATION,
             m007_page_marks.MIGRATION, m008_status_chain.MIGRATION, m009_eds_reports.MIGRATION,
             m010_idempotency.MIGRATION, m011_eds_reports_by_letter.MIGRATION,
-            m012_attachments_in_body.MIGRATION, m013_bodies_apart.MIGRATION)
+            m012_attachments_in_body.MIGRATION, m013_bodies_apart.MIGRATION,
+            m014_message_channel.MIGRATION)
 
 
 MIGRATIONS = _all()
