@@ -64,7 +64,9 @@ class PostgresDb:
 
     def rows(self, sql: str, params: Params = ()) -> list[Row]:
         with self._turn, self._guard():
-            cursor = self._live().execute(_pg(sql), params)
+            # results in binary: a body comes as its bytes, not as hex text twice its size
+            # that is then decoded (a 20 MB attachment's letter read cost 4x it less)
+            cursor = self._live().execute(_pg(sql), params, binary=True)
             return list(cursor.fetchall()) if cursor.description else []
 
     def run(self, sql: str, params: Params = ()) -> int:
