@@ -1,4 +1,4 @@
-"""EDS reports for OIOXML letters over EHMI on the sandbox network: each event the EUA
+"""EDS reports for OIOXML and EDIFACT letters over EHMI on the sandbox network: each event
 reports is stored by the sandbox EDS exactly once and holds what the EDS profiles fix (read
 from the FSH), as the FHIR messages' reports do."""
 
@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from medcom_adapter.edifact import interchange
 from medcom_adapter.ehmi import eds
 from medcom_adapter.envelopes import letter_payload, sbdh
 from medcom_adapter.journal.interface import Direction, Query, Status
@@ -118,13 +119,16 @@ def test_a_km_letter_sent_over_ehmi_is_reported_once(
     _holds(ehmi, blocks)
 
 
-def _incoming_km(ehmi: EhmiSandbox, envelope_id: str, broken: bool = False) -> str:
-    """The pilot practice sends us a KM over EHMI; returns its message id."""
+def _incoming_km(ehmi: EhmiSandbox, envelope_id: str, broken: bool = False,
+                 edifact: bool = False) -> str:
+    """The pilot practice sends us a KM over EHMI (an OIOXML XDIS91, or an EDIFACT DIS91);
+    returns its message id."""
     km = samples.clinical_email()
     pilot = dataclasses.replace(km.receiver, ean=LocationNumber.of(Gln(EHMI_GP)))
     letter = dataclasses.replace(km, sender=pilot, receiver=dataclasses.replace(
         samples.PPR, phone=None, speciality=None))
-    data = emessage.build(Emessage(Envelope(envelope_id, samples.WHEN), (letter,)), "XD9134L")
+    built = Emessage(Envelope(envelope_id, samples.WHEN), (letter,))
+    data = interchange.build(built, "D9134L") if edifact else emessage.build(built, "XD9134L")
     envelope = letter_payload.for_letter(data, created=datetime.now(UTC),
                                          instance_id=str(uuid.uuid4()), sender_sor=EHMI_GP_SOR)
     if broken:  # legible envelope, letter against its schema
@@ -160,4 +164,20 @@ def test_a_refused_km_letter_over_ehmi_is_finalized_as_a_serious_failure_once(
     assert _events(ehmi, message_id) == {
         ("msg-received", "0"): 1,  # the envelope came, legible
         ("msg-received-and-finalized", "8"): 1}
+    _holds(ehmi, blocks)
+
+
+def test_an_edifact_dis91_received_over_ehmi_and_its_ctl03_are_reported_once(
+        ehmi: EhmiSandbox, blocks: dict[str, fsh.Block]) -> None:
+    journal = MemoryJournal()
+    harness = Harness(journal, ehmi_directory(), unit_ean=UNIT_EAN, ehmi=ehmi)
+    message_id = _incoming_km(ehmi, "GPENV5", edifact=True)
+    harness.pump()
+    harness.pump()
+    assert _events(ehmi, message_id) == {
+        ("msg-received", "0"): 1, ("msg-received-and-finalized", "0"): 1}
+    # our CTL03 answering it, sent over EHMI: created and sent, once
+    [ctl] = [d for d in ehmi.ap.delivered if d.standard == "ctl03"]
+    assert ctl.message_id is not None
+    assert _events(ehmi, ctl.message_id) == {("msg-created-and-sent", "0"): 1}
     _holds(ehmi, blocks)
