@@ -1,4 +1,4 @@
-"""EDS reports for OIOXML and EDIFACT letters over EHMI on the sandbox network: each event
+"""EDS reports for OIOXML and EDIFACT letters over EHMI on the sandbox network: each event the EUA
 reports is stored by the sandbox EDS exactly once and holds what the EDS profiles fix (read
 from the FSH), as the FHIR messages' reports do."""
 
