@@ -136,16 +136,31 @@ def _list(args: argparse.Namespace) -> int:
         for stored in found:
             print(json.dumps(export.describe(stored, reveal=args.reveal), ensure_ascii=False))
         return done
-    print(f"{'ID':>6}  {'STORED (UTC)':<19}  {'DIR':<3}  {'KIND':<8}  {'STATUS':<12}  "
-          f"{'CHANNEL':<7}  {'PATIENT':<10}  {'ENVELOPE':<16}  HENVISNING")
+    rows = []
     for s in found:
         m = s.message
         who = export.person(str(m.patient), reveal=args.reveal) if m.patient else "-"
         classes = ",".join(h.value for h in m.classification.classes) if m.classification else ""
-        print(f"{s.id:>6}  {s.stored_at:%Y-%m-%d %H:%M:%S}  {m.direction.value[:3]:<3}  "
-              f"{m.kind:<8}  {s.status.value:<12}  {export.channel(s) or '-':<7}  {who:<10}  "
-              f"{m.envelope_id:<16}  {classes}")
+        rows.append((str(s.id), f"{s.stored_at:%Y-%m-%d %H:%M:%S}", m.direction.value[:3],
+                     m.kind, s.status.value, export.channel(s) or "-", who, m.envelope_id,
+                     classes))
+    for line in _table(("ID", "STORED (UTC)", "DIR", "KIND", "STATUS", "CHANNEL", "PATIENT",
+                        "ENVELOPE", "HENVISNING"), rows):
+        print(line)
     return done
+
+
+def _table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> list[str]:
+    """Columns as wide as their widest cell (kinds run from XCTL to CareCommunication, envelope
+    ids from 14 characters to a UUID); the id right-aligned, the last column left ragged."""
+    widths = [max(len(cell) for cell in column) for column in zip(header, *rows, strict=True)]
+
+    def line(cells: tuple[str, ...]) -> str:
+        first, *middle, last = cells
+        return "  ".join([first.rjust(widths[0]),
+                          *(c.ljust(w) for c, w in zip(middle, widths[1:-1], strict=True)),
+                          last]).rstrip()
+    return [line(header), *(line(r) for r in rows)]
 
 
 def _quarantined(rows: Sequence[tuple[int, str]]) -> int:

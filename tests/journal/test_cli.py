@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import zipfile
@@ -54,6 +55,22 @@ def test_list_table_masks_cpr_unless_revealed(filled: dict[str, int],
     assert "acknowledged" in lines[1] and "boerne-ungdomspsykiatri" in lines[1]
     _, out = run(capsys, "list", "--reveal", "--patient", CPR.value)
     assert CPR.value in out and len(out.splitlines()) == 2
+
+
+def test_list_columns_line_up_whatever_the_kind_and_envelope(
+        filled: dict[str, int], capsys: pytest.CaptureFixture[str]) -> None:
+    journal: Journal = open_journal()
+    journal.append(dataclasses.replace(
+        receipt(filled["sent"], n=901), kind="Acknowledgement", version="2.0",
+        envelope_id="1c5778ff-da58-45b1-9b9f-2af7429237e1"), Status.RECEIVED)
+    journal.close()
+    _, out = run(capsys, "list")
+    header, *rows = out.splitlines()
+    assert any("Acknowledgement" in r for r in rows) and any("XREF01" in r for r in rows)
+    for name in ("STATUS", "CHANNEL", "PATIENT", "ENVELOPE"):
+        at = header.index(name)
+        for row in rows:  # each cell starts under its heading, after a two-space gap
+            assert row[at - 2:at] == "  " and row[at] != " ", (name, row)
 
 
 def test_list_json_has_status_and_classification(filled: dict[str, int],
