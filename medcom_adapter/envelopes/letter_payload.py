@@ -32,14 +32,7 @@ from datetime import datetime
 
 from medcom_adapter.detect import Syntax, sniff
 from medcom_adapter.envelopes.registry import RegistryEntry, code_of
-from medcom_adapter.envelopes.sbdh import (
-    PROCESS_ID,
-    Sbdh,
-    Scope,
-    ScopeType,
-    actor_id,
-    receipt_request,
-)
+from medcom_adapter.envelopes.sbdh import Sbdh, actor_id, message_scopes
 from medcom_adapter.errors import InvalidValue, MedComError, NotInEhmiRegistry
 from medcom_adapter.model.message import Emessage
 from medcom_adapter.model.receipts import Receipt
@@ -148,21 +141,13 @@ def for_letter(
                                f"{'sender' if scope == 'SENDERID' else 'receiver'}; the "
                                "letter names none and none was given")
     assert sender is not None and receiver is not None
-    scopes = [
-        Scope(ScopeType.DOCUMENT_ID, facts.entry.code),
-        Scope(ScopeType.PROCESS_ID, PROCESS_ID),
-        *([Scope(ScopeType.PATIENT_ID, facts.patient)] if facts.patient else []),
-        Scope(ScopeType.SENDER_ID, sender),
-        Scope(ScopeType.RECEIVER_ID, receiver),
-        Scope(ScopeType.MESSAGE_ID, facts.message_id),
-        Scope(ScopeType.MESSAGE_ENVELOPE_ID, facts.envelope_id),
-        Scope(ScopeType.STATISTICAL_INFORMATION, facts.statistical_information),
-    ]
-    if receipt:
-        scopes.append(receipt_request(instance_id, created))
+    scopes = message_scopes(
+        facts.entry.code, facts.patient or None, sender, receiver, facts.message_id,
+        facts.envelope_id, facts.statistical_information,
+        receipt_for=(instance_id, created) if receipt else None)
     return Sbdh(
         sender=actor_id(facts.sender_gln), receiver=actor_id(facts.receiver_gln),
         standard=facts.standard, type_version=facts.entry.version, instance_id=instance_id,
-        created=created, scopes=tuple(scopes), content=data, mime_type=facts.mime_type,
+        created=created, scopes=scopes, content=data, mime_type=facts.mime_type,
         encoding=facts.encoding, type=START_TAGS[facts.syntax],
     )

@@ -230,23 +230,38 @@ def for_fhir(
     left out when None. ``receipt`` asks for an envelope receipt within EHMI's 10 minutes."""
     facts = fhir_payload.read_message(data)
     doc = facts.document
-    scopes = [
-        Scope(ScopeType.DOCUMENT_ID, doc.document_id),
-        Scope(ScopeType.PROCESS_ID, PROCESS_ID),
-        *([Scope(ScopeType.PATIENT_ID, patient)] if patient is not None else []),
-        Scope(ScopeType.SENDER_ID, facts.sender_sor),
-        Scope(ScopeType.RECEIVER_ID, facts.receiver_sor),
-        Scope(ScopeType.MESSAGE_ID, facts.message_id),
-        Scope(ScopeType.MESSAGE_ENVELOPE_ID, facts.bundle_id),
-        Scope(ScopeType.STATISTICAL_INFORMATION, doc.statistical_information),
-    ]
-    if receipt:
-        scopes.append(receipt_request(instance_id, created))
+    scopes = message_scopes(
+        doc.document_id, patient, facts.sender_sor, facts.receiver_sor, facts.message_id,
+        facts.bundle_id, doc.statistical_information,
+        receipt_for=(instance_id, created) if receipt else None)
     return Sbdh(
         sender=actor_id(facts.sender_gln), receiver=actor_id(facts.receiver_gln),
         standard=doc.sbdh_standard, type_version=doc.sbdh_version, instance_id=instance_id,
-        created=created, scopes=tuple(scopes), content=data, mime_type=facts.mime_type,
+        created=created, scopes=scopes, content=data, mime_type=facts.mime_type,
     )
+
+
+def message_scopes(
+    document_id: str, patient: str | None, sender_sor: str, receiver_sor: str,
+    message_id: str, envelope_id: str, statistical_information: str,
+    *, receipt_for: tuple[str, datetime] | None,
+) -> tuple[Scope, ...]:
+    """The business scopes of a message's envelope, whatever it carries, in the guide's
+    order; ``receipt_for`` (the envelope's id and creation time) asks for an envelope
+    receipt."""
+    scopes = [
+        Scope(ScopeType.DOCUMENT_ID, document_id),
+        Scope(ScopeType.PROCESS_ID, PROCESS_ID),
+        *([Scope(ScopeType.PATIENT_ID, patient)] if patient is not None else []),
+        Scope(ScopeType.SENDER_ID, sender_sor),
+        Scope(ScopeType.RECEIVER_ID, receiver_sor),
+        Scope(ScopeType.MESSAGE_ID, message_id),
+        Scope(ScopeType.MESSAGE_ENVELOPE_ID, envelope_id),
+        Scope(ScopeType.STATISTICAL_INFORMATION, statistical_information),
+    ]
+    if receipt_for is not None:
+        scopes.append(receipt_request(*receipt_for))
+    return tuple(scopes)
 
 
 def receipt_request(instance_id: str, created: datetime) -> Scope:
