@@ -7,9 +7,7 @@ from __future__ import annotations
 import dataclasses
 import uuid
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
@@ -18,15 +16,12 @@ from medcom_adapter.ehmi import eds
 from medcom_adapter.envelopes import letter_payload, sbdh
 from medcom_adapter.journal.interface import Direction, Query, Status
 from medcom_adapter.journal.memory import MemoryJournal
-from medcom_adapter.model.identifiers import Gln, LocationNumber
 from medcom_adapter.model.message import Emessage, Envelope
 from medcom_adapter.oioxml import emessage
 from medcom_adapter.sandbox.demo import (
-    EHMI_GP,
     EHMI_GP_SOR,
     REQUESTS,
     UNIT_EAN,
-    UNIT_SOR,
     ehmi_directory,
     ehmi_request,
 )
@@ -38,15 +33,8 @@ from tests.conftest import official
 from tests.ehmi import fsh
 from tests.ehmi.node import Json
 from tests.ehmi.test_eds_reports import EDS, _profile_check
-from tests.ehmi.test_ehmi_letters import PROEVE_BUP, _directory
+from tests.ehmi.test_ehmi_letters import PROEVE_BUP, _directory, km_from_pilot_gp
 from tests.workers.test_end_to_end import request
-
-
-@pytest.fixture
-def ehmi(tmp_path: Path) -> Iterator[EhmiSandbox]:
-    network = EhmiSandbox.start(gln=UNIT_EAN, sor=UNIT_SOR, folder=tmp_path / "ehmi")
-    yield network
-    network.stop()
 
 
 @pytest.fixture(scope="module")
@@ -123,10 +111,7 @@ def _incoming_km(ehmi: EhmiSandbox, envelope_id: str, broken: bool = False,
                  edifact: bool = False) -> str:
     """The pilot practice sends us a KM over EHMI (an OIOXML XDIS91, or an EDIFACT DIS91);
     returns its message id."""
-    km = samples.clinical_email()
-    pilot = dataclasses.replace(km.receiver, ean=LocationNumber.of(Gln(EHMI_GP)))
-    letter = dataclasses.replace(km, sender=pilot, receiver=dataclasses.replace(
-        samples.PPR, phone=None, speciality=None))
+    letter = km_from_pilot_gp()
     built = Emessage(Envelope(envelope_id, samples.WHEN), (letter,))
     data = interchange.build(built, "D9134L") if edifact else emessage.build(built, "XD9134L")
     envelope = letter_payload.for_letter(data, created=datetime.now(UTC),

@@ -4,11 +4,6 @@ correlates it, and the EUA's EDS reports reach EDS once."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-
 from medcom_adapter.ehmi import eds
 from medcom_adapter.envelopes import sbdh
 from medcom_adapter.journal.eds_queue import ReportStatus
@@ -28,13 +23,6 @@ from medcom_adapter.sandbox.ehmi_network import EhmiSandbox
 from medcom_adapter.sandbox.harness import Harness
 from medcom_adapter.workers.hooks import CollectingHook
 from medcom_adapter.workers.submit_fhir import queue_care_communication
-
-
-@pytest.fixture
-def ehmi(tmp_path: Path) -> Iterator[EhmiSandbox]:
-    network = EhmiSandbox.start(gln=UNIT_EAN, sor=UNIT_SOR, folder=tmp_path / "ehmi")
-    yield network
-    network.stop()
 
 
 def test_a_km_over_ehmi_is_acknowledged_by_an_envelope_receipt_with_its_eds_reports(

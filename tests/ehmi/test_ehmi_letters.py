@@ -7,11 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
-
-import pytest
 
 from medcom_adapter.addressing.directory import Directory
 from medcom_adapter.edifact import interchange
@@ -20,6 +16,7 @@ from medcom_adapter.envelopes.sbdh import ScopeType
 from medcom_adapter.errors import RefuseCode
 from medcom_adapter.journal.interface import Direction, Query, Status
 from medcom_adapter.journal.memory import MemoryJournal
+from medcom_adapter.model.correspondence import ClinicalEmail
 from medcom_adapter.model.identifiers import Gln, LocationNumber
 from medcom_adapter.model.message import Emessage, Envelope
 from medcom_adapter.model.receipts import Receipt
@@ -47,11 +44,12 @@ PROEVE_BUP = {"ean": "5790000555550", "identifier": "7770123",
 PROEVE_BUP_SOR = "88030001000016007"
 
 
-@pytest.fixture
-def ehmi(tmp_path: Path) -> Iterator[EhmiSandbox]:
-    network = EhmiSandbox.start(gln=UNIT_EAN, sor=UNIT_SOR, folder=tmp_path / "ehmi")
-    yield network
-    network.stop()
+def km_from_pilot_gp() -> ClinicalEmail:
+    """A KM the EHMI pilot practice sends the PPR unit."""
+    km = samples.clinical_email()
+    pilot = dataclasses.replace(km.receiver, ean=LocationNumber.of(Gln(EHMI_GP)))
+    return dataclasses.replace(km, sender=pilot, receiver=dataclasses.replace(
+        samples.PPR, phone=None, speciality=None))
 
 
 def _directory() -> Directory:
@@ -133,11 +131,7 @@ def test_a_km_letter_arriving_over_ehmi_is_delivered_once_and_receipted_over_ehm
         ehmi: EhmiSandbox) -> None:
     journal, directory = MemoryJournal(), ehmi_directory()
     harness = Harness(journal, directory, unit_ean=UNIT_EAN, ehmi=ehmi)
-    km = samples.clinical_email()
-    pilot = dataclasses.replace(km.receiver, ean=LocationNumber.of(Gln(EHMI_GP)))
-    letter = dataclasses.replace(km, sender=pilot,
-                                 receiver=dataclasses.replace(samples.PPR, phone=None,
-                                                             speciality=None))
+    letter = km_from_pilot_gp()
     data = emessage.build(Emessage(Envelope("GPENV1", samples.WHEN), (letter,)), "XD9134L")
     envelope = letter_payload.for_letter(data, created=datetime.now(UTC),
                                          instance_id=str(uuid.uuid4()),
@@ -167,10 +161,7 @@ def test_an_invalid_letter_in_a_legible_envelope_gets_one_negative_receipt_over_
         ehmi: EhmiSandbox) -> None:
     journal, directory = MemoryJournal(), ehmi_directory()
     harness = Harness(journal, directory, unit_ean=UNIT_EAN, ehmi=ehmi)
-    km = samples.clinical_email()
-    pilot = dataclasses.replace(km.receiver, ean=LocationNumber.of(Gln(EHMI_GP)))
-    letter = dataclasses.replace(km, sender=pilot, receiver=dataclasses.replace(
-        samples.PPR, phone=None, speciality=None))
+    letter = km_from_pilot_gp()
     data = emessage.build(Emessage(Envelope("GPENV2", samples.WHEN), (letter,)), "XD9134L")
     envelope = letter_payload.for_letter(data, created=datetime.now(UTC),
                                          instance_id=str(uuid.uuid4()), sender_sor=EHMI_GP_SOR)
@@ -196,10 +187,7 @@ def test_an_edifact_dis91_arriving_over_ehmi_is_delivered_once_and_answered_by_a
         ehmi: EhmiSandbox) -> None:
     journal, directory = MemoryJournal(), ehmi_directory()
     harness = Harness(journal, directory, unit_ean=UNIT_EAN, ehmi=ehmi)
-    km = samples.clinical_email()
-    pilot = dataclasses.replace(km.receiver, ean=LocationNumber.of(Gln(EHMI_GP)))
-    letter = dataclasses.replace(km, sender=pilot, receiver=dataclasses.replace(
-        samples.PPR, phone=None, speciality=None))
+    letter = km_from_pilot_gp()
     data = interchange.build(Emessage(Envelope("GPENV3", samples.WHEN), (letter,)), "D9134L")
     envelope = letter_payload.for_letter(data, created=datetime.now(UTC),
                                          instance_id=str(uuid.uuid4()), sender_sor=EHMI_GP_SOR)

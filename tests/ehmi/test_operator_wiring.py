@@ -10,7 +10,6 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,20 +26,12 @@ from medcom_adapter.sandbox.demo import (
     GP_EAN,
     REQUESTS,
     UNIT_EAN,
-    UNIT_SOR,
     ehmi_directory,
     ehmi_request,
 )
 from medcom_adapter.sandbox.ehmi_network import EhmiSandbox
 from medcom_adapter.workers.submit_fhir import queue_care_communication
 from tests.journal.conftest import ROOT
-
-
-@pytest.fixture
-def ehmi(tmp_path: Path) -> Iterator[EhmiSandbox]:
-    network = EhmiSandbox.start(gln=UNIT_EAN, sor=UNIT_SOR, folder=tmp_path / "ehmi")
-    yield network
-    network.stop()
 
 
 def receivers(tmp_path: Path) -> Path:
