@@ -1,8 +1,11 @@
 """What keeps the service's slow requests few under concurrent clients: a request waiting
-for the journal never holds up the event loop."""
+for the journal never holds up the event loop, and the heap start-up built is set aside
+from the garbage collector before the service takes requests."""
 
 from __future__ import annotations
 
+import gc
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -12,10 +15,13 @@ from typing import Any
 import httpx
 import pytest
 
+from medcom_adapter.cli import main
 from medcom_adapter.journal.factory import DATA_DIR_ENV, open_journal
 from medcom_adapter.journal.interface import Query
 from medcom_adapter.journal.sqlstore import SqlJournal
+from medcom_adapter.oioxml import schemas
 from medcom_adapter.service import Settings, create_app
+from medcom_adapter.service.heap import settle
 from medcom_adapter.service.server import protocol
 from tests.service.conftest import BUP, CONTEXT, PDF, b64, issue_key
 from tests.service.live import serving
@@ -64,3 +70,35 @@ def test_a_send_waiting_for_the_journal_does_not_hold_up_other_requests(
     assert answer.status_code == 201, answer.text
     assert [m.id for m in sqlite_journal.find(Query(id=answer.json()["id"]))] == [
         answer.json()["id"]]
+
+
+def test_settle_loads_what_requests_load_lazily_and_freezes_the_heap() -> None:
+    schemas.schema.cache_clear()
+    try:
+        settle()
+        assert gc.get_freeze_count() > 0
+        assert "pypdf.generic" in sys.modules
+        oioxml = [f.name for f in schemas.xsd_dir().iterdir() if (f / "emessage.xsd").is_file()]
+        assert oioxml and schemas.schema.cache_info().currsize == len(oioxml)
+    finally:
+        gc.unfreeze()
+
+
+def test_serve_settles_the_heap_once_the_app_is_built_and_before_it_serves(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import uvicorn
+
+    frozen_at_run: list[int] = []
+
+    def run(app: Any, **_: Any) -> None:
+        assert app.state.service is not None  # the application, built
+        frozen_at_run.append(gc.get_freeze_count())
+
+    monkeypatch.setattr(uvicorn, "run", run)
+    monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path))
+    assert gc.get_freeze_count() == 0
+    try:
+        assert main(["serve", "--journal", "memory:", "--no-workers", "--port", "0"]) == 0
+    finally:
+        gc.unfreeze()
+    assert len(frozen_at_run) == 1 and frozen_at_run[0] > 0
