@@ -105,6 +105,9 @@ class Keyring:
         except KeyError:
             raise JournalKeyError(f"{where} is encrypted under key {key_id!r}, "
                                   "which is not in the keyring") from None
+        if len(sealed) < _NONCE + _TAG:  # the cipher would take a short nonce for a bug
+            raise JournalCorrupt(f"{where} is too short to be sealed: changed outside the "
+                                 "journal")
         try:
             view = memoryview(sealed)  # no copy of the ciphertext to split off its nonce
             return aead.decrypt(view[:_NONCE], view[_NONCE:], where.encode())
