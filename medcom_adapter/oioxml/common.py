@@ -80,14 +80,16 @@ class Writer:
     def __init__(self, namespace: str, *, splice: bool = False) -> None:
         self.ns = namespace
         self._splice = splice
-        self._token = secrets.token_hex(16) if splice else ""
+        self._token = ""  # drawn when the first placeholder is: most letters carry none
         self._pending: list[tuple[bytes, bytes]] = []
+        self._tags: dict[str, str] = {}  # name -> "{namespace}name"
 
     def base64(self, parent: Element, name: str, data: bytes) -> None:
         """``data`` base64-encoded in 76-character lines, as MedCom's examples have it."""
         if not self._splice:
             self.el(parent, name, pybase64.encodebytes(data).decode("ascii"))
             return
+        self._token = self._token or secrets.token_hex(16)
         marker = f"base64-{self._token}-{len(self._pending)}"
         self.el(parent, name, marker)
         self._pending.append((marker.encode("ascii"), data))
@@ -121,7 +123,10 @@ class Writer:
         return out.getvalue()
 
     def el(self, parent: Element, name: str, text: str | None = None) -> Element:
-        child = etree.SubElement(parent, f"{{{self.ns}}}{name}")
+        tag = self._tags.get(name)
+        if tag is None:
+            tag = self._tags[name] = f"{{{self.ns}}}{name}"
+        child = etree.SubElement(parent, tag)
         if text is not None:
             child.text = text
         return child
@@ -133,7 +138,7 @@ class Writer:
     def datetime(self, parent: Element, name: str, value: datetime) -> None:
         holder = self.el(parent, name)
         self.el(holder, "Date", value.date().isoformat())
-        self.el(holder, "Time", value.strftime("%H:%M"))
+        self.el(holder, "Time", f"{value.hour:02d}:{value.minute:02d}")  # strftime's %H:%M
 
     def letter(self, parent: Element, header: LetterHeader, version: Version) -> Element:
         letter = self.el(parent, "Letter")
