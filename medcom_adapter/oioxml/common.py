@@ -19,7 +19,7 @@ from typing import TypeVar
 import pybase64
 from lxml import etree
 
-from medcom_adapter.conformance.leniency import locate, mark
+from medcom_adapter.conformance.leniency import locate, mark, recorded
 from medcom_adapter.errors import InvalidValue, Location, MedComError, RemoteError
 from medcom_adapter.model.codes import (
     IdentifierCode,
@@ -290,30 +290,14 @@ class Reader:
         return self.element if found is None else found
 
     def value(self, name: str, convert: Callable[[str], T]) -> T:
-        found = self.child(name)
-        if found is None:
+        found = self._index.get(self._prefix + name)
+        if not found:
             raise InvalidValue(f"missing {name}", location=Location(element_path(self.element)))
-        start = mark()
-        try:
-            value = convert(found.text or "")
-        except ValueError as exc:
-            raise _blamed(exc, found) from None
-        if mark() != start:  # the path is worked out only for a warning to carry it
-            locate(start, element_path(found), line_of(found))
-        return value
+        return _converted(found[0], convert)
 
     def opt_value(self, name: str, convert: Callable[[str], T]) -> T | None:
-        found = self.child(name)
-        if found is None:
-            return None
-        start = mark()
-        try:
-            value = convert(found.text or "")
-        except ValueError as exc:
-            raise _blamed(exc, found) from None
-        if mark() != start:  # the path is worked out only for a warning to carry it
-            locate(start, element_path(found), line_of(found))
-        return value
+        found = self._index.get(self._prefix + name)
+        return _converted(found[0], convert) if found else None
 
     def datetime(self, name: str) -> datetime:
         holder = self.sub(name)
@@ -416,6 +400,19 @@ class Reader:
             size=bin_.value("OriginalObjectSize", int),
         )
         return Reference(description, target)
+
+
+def _converted(element: Element, convert: Callable[[str], T]) -> T:
+    """``convert`` of the element's text; a failure or a warning placed at the element."""
+    warnings = recorded()
+    start = len(warnings) if warnings is not None else 0
+    try:
+        value = convert(element.text or "")
+    except ValueError as exc:
+        raise _blamed(exc, element) from None
+    if warnings is not None and len(warnings) != start:  # the path only for a warning
+        locate(start, element_path(element), line_of(element))
+    return value
 
 
 def _read_inline(element: Element) -> tuple[Inline, ...]:
