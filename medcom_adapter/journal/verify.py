@@ -171,7 +171,10 @@ def _check(row: dict[str, Any], entry: chain.Entry, attachments: list[Row],
            keys: Keyring) -> Iterator[str]:
     id, key_id = row["id"], row["key_id"]
     try:
-        body = keys.decrypt(key_id, bytes(row["body"]), rows.where("messages", "body", id))
+        if callable(row["body"]):  # kept apart: opens itself a slice at a time (bodies)
+            body = row["body"](key_id)
+        else:
+            body = keys.decrypt(key_id, bytes(row["body"]), rows.where("messages", "body", id))
         if chain.digest(body) != entry.digest:
             yield f"message {id}: body does not match its digest"
         if row["person"] is not None:
