@@ -4,7 +4,9 @@ An XBIN letter (and a FHIR attachment) carries its object as base64 text in the 
 journal seals anyway. :func:`locate` finds that text and proves it decodes to exactly the
 attachment's bytes; the journal then keeps only where it lies (``start:end``), and
 :func:`extract` decodes it again on reading. Anything not found that way (a small object,
-another line layout, bytes the body does not hold) is stored as before.
+another line layout, bytes the body does not hold) is stored as before. A body our builder
+made (a :class:`~medcom_adapter.conformance.built.Built`) says itself where it wrote each
+object's text: that is taken without decoding (:func:`placed`).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import binascii
 
 import pybase64
 
+from medcom_adapter.conformance.built import Built
 from medcom_adapter.errors import JournalCorrupt
 from medcom_adapter.oioxml import lifted
 
@@ -25,6 +28,9 @@ def locate(body: bytes, data: bytes) -> str | None:
     """``start:end`` of ``data``'s base64 text in ``body``, or None when it is not there."""
     if len(data) < SMALLEST:
         return None
+    span = placed(body, data)
+    if span is not None:
+        return span
     probe = pybase64.b64encode(data[:_PROBE])
     start = body.find(probe)
     if start < 0:
@@ -42,6 +48,18 @@ def locate(body: bytes, data: bytes) -> str | None:
         except JournalCorrupt:
             return None
     return span if same else None
+
+
+def placed(body: bytes, data: bytes) -> str | None:
+    """``start:end`` where the builder of ``body`` wrote ``data``'s base64 text, when
+    ``body`` is a Built that says so for these bytes: the same object, or equal bytes
+    (compared, not decoded)."""
+    if not isinstance(body, Built):
+        return None
+    for p in body.placed:
+        if p.data is data or p.data == data:
+            return f"{p.start}:{p.end}"
+    return None
 
 
 def _decodes_to(text: memoryview, data: bytes) -> bool:

@@ -8,11 +8,13 @@ a reference changed outside the journal is found by ``verify``.
 from __future__ import annotations
 
 import dataclasses
+import json
 import random
 
 import pybase64
 import pytest
 
+from medcom_adapter.conformance.built import Built, Placed, seal
 from medcom_adapter.errors import JournalCorrupt
 from medcom_adapter.journal import in_body
 from medcom_adapter.journal.interface import Attachment, NewMessage, Status
@@ -105,3 +107,65 @@ def test_a_body_sealed_in_slices_is_what_sealing_it_whole_makes() -> None:
     assert keys.decrypt(keys.current.id, sealed, "messages.body:7") == plain
     with pytest.raises(JournalCorrupt):  # bound to its row like any sealed value
         keys.decrypt(keys.current.id, sealed, "messages.body:8")
+
+
+def _count_decoding(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How often ``locate`` decodes base64 to prove an attachment is in its body."""
+    decoded = [0]
+    real = in_body._decodes_to
+
+    def counted(text: memoryview, data: bytes) -> bool:
+        decoded[0] += 1
+        return real(text, data)
+
+    monkeypatch.setattr(in_body, "_decodes_to", counted)
+    return decoded
+
+
+def _built_referral() -> tuple[NewMessage, ...]:
+    """A referral and its XBIN as submitting queues them: built, validated, each a Built."""
+    from medcom_adapter.addressing.directory import Directory
+    from medcom_adapter.workers.submit import prepare_referral
+    from tests.conftest import FIXTURES
+
+    request = json.loads((FIXTURES / "requests" / "referral-bup.json").read_text("utf-8"))
+    name = request["attachments"][0]["file"]
+    return prepare_referral(Directory.load(FIXTURES / "network" / "receivers.json"),
+                            request, files={name: PDF}).entries
+
+
+def test_an_object_our_builder_placed_is_located_without_decoding(
+        sql_journal: SqlJournal, monkeypatch: pytest.MonkeyPatch) -> None:
+    decoded = _count_decoding(monkeypatch)
+    referral_entry, xbin_entry = _built_referral()
+    assert isinstance(xbin_entry.data, Built) and xbin_entry.attachments[0].data == PDF
+    ids = sql_journal.append_many((referral_entry, xbin_entry), Status.QUEUED)
+    assert decoded == [0]
+    ((sealed, span),) = _stored(sql_journal)
+    assert sealed < 64  # stored once, as a reference
+    # the place the builder gave is the one decoding the plain bytes proves
+    assert span == in_body.locate(bytes(xbin_entry.data), PDF) and decoded == [1]
+    got = sql_journal.get(ids[1])
+    assert got.message.attachments[0].data == PDF and got.message.data == xbin_entry.data
+    assert sql_journal.verify().intact
+
+
+def test_a_built_body_proves_only_the_objects_it_placed(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    decoded = _count_decoding(monkeypatch)
+    _, entry = _built_referral()
+    body = entry.data
+    assert isinstance(body, Built) and len(body.placed) == 1
+    other = bytearray(PDF)
+    other[5000] ^= 1  # equal length, same first bytes: decoding must tell them apart
+    assert in_body.locate(body, bytes(other)) is None and decoded == [1]
+    assert in_body.locate(body, PDF) is not None and decoded == [1]  # placed: no decoding
+    assert in_body.locate(body[:], PDF) is not None and decoded == [2]  # a copy: plain bytes
+
+
+def test_a_placed_object_must_be_immutable_bytes_within_the_built_bytes() -> None:
+    with pytest.raises(ValueError, match="placed object"):
+        seal(b"<a>QUJD</a>", (), (Placed(3, 7, bytearray(b"ABC")),))  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="placed object"):
+        seal(b"<a>QUJD</a>", (), (Placed(3, 70, b"ABC"),))
+    assert seal(b"<a>QUJD</a>", (), (Placed(3, 7, b"ABC"),)).placed == (Placed(3, 7, b"ABC"),)
