@@ -28,8 +28,10 @@ _SEAL = object()  # the builders' key to make a Built: a constant, not state
 
 @dataclass(frozen=True, slots=True)
 class Placed:
-    """``data``'s base64 text lies at ``start:end`` of the bytes (line breaks included),
-    as the builder wrote it there. ``data`` is immutable bytes, the very object encoded."""
+    """``data``'s base64 text lies at ``start:end`` of the bytes, exactly as
+    ``pybase64.encodebytes(data)`` writes it (76-character lines, each ending in LF), so it
+    can be cut out and written back byte for byte. ``data`` is immutable bytes, the very
+    object encoded."""
 
     start: int
     end: int
@@ -65,12 +67,21 @@ def seal(data: bytes, issues: Sequence[Issue], placed: Sequence[Placed] = ()) ->
     if any(not issue.warning for issue in issues):
         raise OutboundInvalid(list(issues))
     for p in placed:  # a mutable buffer could change after; a wrong place is a builder bug
-        if type(p.data) is not bytes or not 0 <= p.start <= p.end <= len(data):
-            raise ValueError("a placed object must be bytes lying within the built bytes")
+        if (type(p.data) is not bytes or not 0 <= p.start <= p.end <= len(data)
+                or p.end - p.start != _encoded_size(len(p.data))):
+            raise ValueError("a placed object must be bytes whose base64 lines fill their "
+                             "place within the built bytes")
     built = Built(data, _seal=_SEAL)
     object.__setattr__(built, "digest", hashlib.sha256(built).hexdigest())
     object.__setattr__(built, "placed", tuple(placed))
     return built
+
+
+def _encoded_size(n: int) -> int:
+    """Bytes of ``pybase64.encodebytes`` of ``n`` bytes: 77 per line of 57 (with its LF),
+    then the last line's padded quads and LF."""
+    whole, rest = divmod(n, 57)
+    return whole * 77 + ((rest + 2) // 3 * 4 + 1 if rest else 0)
 
 
 def digest(data: bytes) -> str:
