@@ -3,10 +3,12 @@
 Each size runs in a fresh process: the modules are imported and one small referral is
 sent first (schemas compiled, caches filled), then the process's peak-memory mark is
 reset and one referral with a PDF of the size is built, validated, journaled (SQLite, on
-disk), sent, routed via DNHF, validated by BUP and its receipts taken in. Reported: the
-peak resident memory above what the process held before (the PDF's own bytes included),
-as a multiple of the PDF's size. Floor: the PDF's bytes alone (1x).
-Target: at most 3x the PDF for a 20 MB attachment.
+disk; then the same on PostgreSQL when ``MEDCOM_BENCH_POSTGRES_URL`` or
+``MEDCOM_TEST_POSTGRES_URL`` names a server, on a schema of its own), sent, routed via
+DNHF, validated by BUP and its receipts taken in. Reported: the peak resident memory above
+what the process held before (the PDF's own bytes included), as a multiple of the PDF's
+size. Floor: the PDF's bytes alone (1x).
+Target: at most 3x the PDF for a 20 MB attachment, on either journal.
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 SIZES = (200 * 1024, 2 * 1024 * 1024, 20 * 1024 * 1024)
@@ -38,54 +43,92 @@ def _reset() -> int:
     return _rss("VmRSS")
 
 
-def _one(size: int) -> dict[str, int]:
+@contextmanager
+def _journal_url(folder: Path, server: str | None) -> Iterator[str]:
+    """The SQLite file in ``folder``, or a schema of its own on ``server`` (dropped after)."""
+    if server is None:
+        yield f"sqlite:///{folder / 'journal.sqlite3'}"
+        return
+    import psycopg
+
+    schema = f"memory_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(server, autocommit=True) as admin:
+        admin.execute(f"CREATE SCHEMA {schema}")
+    try:
+        yield f"{server}{'&' if '?' in server else '?'}options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(server, autocommit=True) as admin:
+            admin.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+def _one(size: int, server: str | None) -> dict[str, int]:
     """In a fresh process: the peak above the resting state while one referral goes through."""
     from medcom_adapter import allocator
 
     allocator.tune()  # as a worker process starts
+    folder = Path(tempfile.mkdtemp(prefix="medcom-bench-memory-"))
+    try:
+        with _journal_url(folder, server) as url:
+            return _through(size, folder, url)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _through(size: int, folder: Path, url: str) -> dict[str, int]:
     from medcom_adapter.addressing.directory import Directory
     from medcom_adapter.journal.factory import open_journal
     from medcom_adapter.sandbox.harness import Harness
     from medcom_adapter.workers.submit import prepare_referral, queue_referral
     from tests.conftest import FIXTURES
 
-    folder = Path(tempfile.mkdtemp(prefix="medcom-bench-memory-"))
-    try:
-        os.environ.setdefault("MEDCOM_DATA_DIR", str(folder))
-        request = json.loads((FIXTURES / "requests" / "referral-bup.json").read_text("utf-8"))
-        directory = Directory.load(FIXTURES / "network" / "receivers.json")
-        journal = open_journal(f"sqlite:///{folder / 'journal.sqlite3'}")
-        harness = Harness(journal, directory, unit_ean="5790000123452")
-        files = folder / "files"
-        files.mkdir()
-        form = files / "henvisningsskema-bup.pdf"
-        form.write_bytes(b"%PDF-1.4\n%%EOF\n")
-        queue_referral(journal, directory, request, files=files,
-                       checked=harness.checked)  # warm-up
-        harness.pump()
-        form.write_bytes(b"%PDF-1.4\n" + random.Random(1).randbytes(size - 16) + b"\n%%EOF\n")
-        resting = _reset()
-        prepared = prepare_referral(directory, request, files=files)
-        built = _rss("VmHWM")
-        prepared.queue(journal, checked=harness.checked)
-        del prepared
-        queued = _rss("VmHWM")
-        _reset()
-        harness.pump()
-        sent = _rss("VmHWM")
-        journal.close()
-        return {"resting": resting, "built": built, "queued": queued, "sent": sent}
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    os.environ.setdefault("MEDCOM_DATA_DIR", str(folder))
+    request = json.loads((FIXTURES / "requests" / "referral-bup.json").read_text("utf-8"))
+    directory = Directory.load(FIXTURES / "network" / "receivers.json")
+    journal = open_journal(url)
+    harness = Harness(journal, directory, unit_ean="5790000123452")
+    files = folder / "files"
+    files.mkdir()
+    form = files / "henvisningsskema-bup.pdf"
+    form.write_bytes(b"%PDF-1.4\n%%EOF\n")
+    queue_referral(journal, directory, request, files=files,
+                   checked=harness.checked)  # warm-up
+    harness.pump()
+    form.write_bytes(b"%PDF-1.4\n" + random.Random(1).randbytes(size - 16) + b"\n%%EOF\n")
+    resting = _reset()
+    prepared = prepare_referral(directory, request, files=files)
+    built = _rss("VmHWM")
+    prepared.queue(journal, checked=harness.checked)
+    del prepared
+    queued = _rss("VmHWM")
+    _reset()
+    harness.pump()
+    sent = _rss("VmHWM")
+    journal.close()
+    return {"resting": resting, "built": built, "queued": queued, "sent": sent}
 
 
 def main() -> None:
     print(f"== memory, one referral end to end  ({platform.python_implementation()} "
-          f"{platform.python_version()}, {os.cpu_count()} cpu, SQLite journal, fresh process "
-          "per size)")
+          f"{platform.python_version()}, {os.cpu_count()} cpu, fresh process per size)")
     print("floor  the PDF's bytes                    1.0x")
-    for size in SIZES:
-        done = subprocess.run([sys.executable, "-m", "benchmarks.memory", str(size)],
+    print("SQLite journal")
+    _sizes(None)
+    if _server():
+        print("PostgreSQL journal")
+        _sizes("postgresql")
+    else:
+        print("PostgreSQL journal: skipped (set MEDCOM_BENCH_POSTGRES_URL=postgresql://...)")
+
+
+def _server() -> str | None:
+    return os.environ.get("MEDCOM_BENCH_POSTGRES_URL") or os.environ.get(
+        "MEDCOM_TEST_POSTGRES_URL")
+
+
+def _sizes(engine: str | None) -> None:
+    for size in SIZES:  # the server's URL (and password) stays in the environment
+        done = subprocess.run([sys.executable, "-m", "benchmarks.memory", str(size),
+                               *([] if engine is None else [engine])],
                               capture_output=True, text=True, check=True, timeout=600)
         got = json.loads(done.stdout)
         rest = got["resting"]
@@ -102,6 +145,6 @@ def main() -> None:
 
 if __name__ == "__main__":
     if len(sys.argv) > 1:
-        print(json.dumps(_one(int(sys.argv[1]))))
+        print(json.dumps(_one(int(sys.argv[1]), _server() if sys.argv[2:] else None)))
     else:
         main()

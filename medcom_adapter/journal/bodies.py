@@ -7,12 +7,14 @@ stored as the last column of its own table and ``messages.body`` holds ``APART``
 value (no sealed value is empty: it has at least a nonce and a tag). It is sealed exactly as
 before, with ``messages.body:<id>`` as associated data, so moving it to another message's
 row fails to decrypt, and it is read back a slice at a time with a small page cache, not
-through SQLite's and the driver's copies of the value. Engines that take a value whole
-(PostgreSQL) keep every body in ``messages.body``, as before.
+through SQLite's and the driver's copies of the value. PostgreSQL keeps it in the same
+table, sent by COPY as it is sealed and read back a slice a row (``postgres_bodies``);
+its ``messages.body`` held every body whole before, and those rows read as they are.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from typing import Protocol, runtime_checkable
 
@@ -37,6 +39,14 @@ class ReadsInPlace(Protocol):
         ...
 
 
+@runtime_checkable
+class ReadsInPieces(Protocol):
+    def pieces(self, table: str, column: str, key: str, row: int
+               ) -> AbstractContextManager[tuple[int, Iterator[bytes]] | None]:
+        """The value's length and its slices in order, or None when there is none."""
+        ...
+
+
 def apart(body: object) -> bool:
     """Whether a ``messages.body`` value says the body is kept in ``TABLE``."""
     return body is not None and len(body) == 0  # type: ignore[arg-type]
@@ -52,21 +62,44 @@ def sealed(db: Db, id: int) -> bytes | bytearray:
     found: bytes | bytearray | None
     if isinstance(db, ReadsInPlace):
         found = db.read_in_place(TABLE, "body", id)
+    elif isinstance(db, ReadsInPieces):
+        found = _gathered(db, id)
     else:
         got = db.rows(f"SELECT body FROM {TABLE} WHERE message = ?", (id,))
         found = None if not got or got[0][0] is None else bytes(got[0][0])
     if found is None:
-        raise JournalCorrupt(f"message {id}: its body is missing: deleted outside the journal")
+        raise _missing(id)
     return found
 
 
 def opened(db: Db, keys: Keyring, id: int, key_id: str) -> bytes:
     """The body of message ``id`` kept apart, decrypted and authenticated."""
     where = f"messages.body:{id}"
+    if isinstance(db, ReadsInPieces):
+        with db.pieces(TABLE, "body", COLUMNS[0], id) as found:
+            if found is None:
+                raise _missing(id)
+            return keys.decrypt_pieces(key_id, *found, where)
     if not isinstance(db, ReadsInPlace):
         return keys.decrypt(key_id, sealed(db, id), where)
     with db.reading_in_place(TABLE, "body", id) as blob:
         if blob is None:
-            raise JournalCorrupt(f"message {id}: its body is missing: deleted outside the "
-                                 "journal")
+            raise _missing(id)
         return keys.decrypt_reading(key_id, blob, where)
+
+
+def _missing(id: int) -> JournalCorrupt:
+    return JournalCorrupt(f"message {id}: its body is missing: deleted outside the journal")
+
+
+def _gathered(db: ReadsInPieces, id: int) -> bytearray | None:
+    """The sealed value, its slices gathered into one buffer of its size."""
+    with db.pieces(TABLE, "body", COLUMNS[0], id) as found:
+        if found is None:
+            return None
+        size, pieces = found
+        into, at = bytearray(size), 0
+        for piece in pieces:
+            into[at:at + len(piece)] = piece
+            at += len(piece)
+        return into

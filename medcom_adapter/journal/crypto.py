@@ -25,7 +25,7 @@ import secrets
 import shlex
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -105,6 +105,9 @@ class Keyring:
         except KeyError:
             raise JournalKeyError(f"{where} is encrypted under key {key_id!r}, "
                                   "which is not in the keyring") from None
+        if len(sealed) < _NONCE + _TAG:  # the cipher would take a short nonce for a bug
+            raise JournalCorrupt(f"{where} is too short to be sealed: changed outside the "
+                                 "journal")
         try:
             view = memoryview(sealed)  # no copy of the ciphertext to split off its nonce
             return aead.decrypt(view[:_NONCE], view[_NONCE:], where.encode())
@@ -136,6 +139,47 @@ class Keyring:
             decryptor.update_into(piece, into[at:at + len(piece)])
         try:
             decryptor.finalize()
+        except InvalidTag:
+            raise JournalCorrupt(f"{where} fails authentication: changed outside the journal"
+                                 ) from None
+        return plain if isinstance(plain, bytes) else bytes(plain)
+
+    def decrypt_pieces(self, key_id: str, size: int, pieces: Iterable[bytes], where: str
+                       ) -> bytes:
+        """As :meth:`decrypt_reading`, for a sealed value of ``size`` bytes that comes as
+        its consecutive pieces, in order (an engine's slices of it, streamed): the nonce is
+        taken from the start and the tag from the end as they pass, and the ciphertext
+        between is decrypted straight into the plaintext's one buffer."""
+        if key_id not in self.keys:
+            self.decrypt(key_id, b"", where)  # JournalKeyError, naming the key
+        if size < _NONCE + _TAG:
+            raise JournalCorrupt(f"{where} is too short to be sealed: changed outside the "
+                                 "journal")
+        plain, into = _fresh(size - _NONCE - _TAG)
+        ends, at = bytearray(), 0  # the nonce, then the tag; where the next piece starts
+        decryptor: Any = None
+        for piece in pieces:
+            view, start = memoryview(piece), at
+            at += len(view)
+            if at > size:
+                break
+            if start < _NONCE:  # the nonce, or its end
+                ends += view[:_NONCE - start]
+                view, start = view[_NONCE - start:], min(at, _NONCE)
+                if len(ends) == _NONCE:
+                    decryptor = Cipher(algorithms.AES(self.keys[key_id].secret),
+                                       modes.GCM(bytes(ends))).decryptor()
+                    decryptor.authenticate_additional_data(where.encode())
+                    ends.clear()
+            body = max(0, min(len(view), size - _TAG - start))
+            if body:
+                decryptor.update_into(view[:body], into[start - _NONCE:start - _NONCE + body])
+            ends += view[body:]  # the tag, or its start
+        if at != size:
+            raise JournalCorrupt(f"{where} is not the length it was stored with: changed "
+                                 "outside the journal")
+        try:
+            decryptor.finalize_with_tag(bytes(ends))
         except InvalidTag:
             raise JournalCorrupt(f"{where} fails authentication: changed outside the journal"
                                  ) from None

@@ -5,6 +5,7 @@ stays one line; outbox workers claim rows with ``FOR UPDATE SKIP LOCKED`` and pa
 rows another process is claiming. The connection runs in autocommit mode and the journal
 opens its own transactions, as with SQLite, so the same SQL serves both. A lost connection
 (or a full or read-only server) is a ``ResourceFault``; the next transaction connects anew.
+Large bodies are written and read a slice at a time (see :mod:`.postgres_bodies`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from contextlib import contextmanager, suppress
 from typing import Any
 
 from medcom_adapter.errors import JournalError, ResourceFault
+from medcom_adapter.journal import postgres_bodies
+from medcom_adapter.journal.crypto import Sealing
 from medcom_adapter.journal.db import Dialect, Params, Row
 from medcom_adapter.journal.faults import SAFE, postgres_fault
 
@@ -23,6 +26,7 @@ DIALECT = Dialect(
     serial="BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY",
     lock_rows=" FOR UPDATE", skip_locked=" FOR UPDATE SKIP LOCKED",
     take_turns="SELECT pg_advisory_xact_lock(7262126)", chains_writes=True,
+    writes_in_place=True,
 )
 
 
@@ -71,8 +75,18 @@ class PostgresDb:
 
     def run(self, sql: str, params: Params = ()) -> int:
         with self._turn, self._guard():
+            if any(isinstance(p, Sealing) for p in params):  # sent as it is sealed
+                return postgres_bodies.copy_in(self._live(), sql, params)
             count: int = self._live().execute(_pg(sql), params).rowcount
             return count
+
+    @contextmanager
+    def pieces(self, table: str, column: str, key: str, row: int
+               ) -> Iterator[tuple[int, Iterator[bytes]] | None]:
+        """A large value's length and slices, read one at a time (see ``postgres_bodies``)."""
+        with self._turn, self._guard(), postgres_bodies.pieces(
+                self._live(), table, column, key, row) as found:
+            yield found
 
     def run_many(self, sql: str, params: Iterable[Params]) -> None:
         with self._turn, self._guard(), self._live().cursor() as cursor:

@@ -31,7 +31,7 @@ from medcom_adapter.errors import (
 from medcom_adapter.journal import actors, chain, in_body, rows
 from medcom_adapter.journal import bodies as apart
 from medcom_adapter.journal.clock import Clock, utc_now
-from medcom_adapter.journal.crypto import Keyring
+from medcom_adapter.journal.crypto import Keyring, Sealing
 from medcom_adapter.journal.db import Db, Row, marks
 from medcom_adapter.journal.eds_queue import SqlEdsQueue
 from medcom_adapter.journal.henvisninger import HenvisningStore
@@ -165,14 +165,21 @@ class SqlJournal:
         engine allows it and the parameters fit (they touch different tables, so the order
         PostgreSQL runs a WITH's parts in does not matter; foreign keys are checked after
         the whole statement)."""
+        if self.db.dialect.chains_writes:  # a value written in place (by COPY) goes alone,
+            alone = [s for s in statements if _in_place(s[1])]  # after the rows it names
+            statements = [s for s in statements if not _in_place(s[1])]
+        else:
+            alone = []
         params = [p for _, ps in statements for p in ps]
         if not self.db.dialect.chains_writes or len(statements) < 2 or len(params) > _PARAMETERS:
             for sql, each in statements:
                 self.db.run(sql, each)
-            return
-        *first, (last, _) = statements
-        parts = ", ".join(f"w{n} AS ({sql})" for n, (sql, _) in enumerate(first))
-        self.db.run(f"WITH {parts} {last}", params)
+        else:
+            *first, (last, _) = statements
+            parts = ", ".join(f"w{n} AS ({sql})" for n, (sql, _) in enumerate(first))
+            self.db.run(f"WITH {parts} {last}", params)
+        for sql, each in alone:
+            self.db.run(sql, each)
 
     def set_status(self, id: int, status: Status, *, reason: str | None = None,
                    leaving: Status | None = None) -> None:
@@ -684,6 +691,10 @@ _STATE_COLUMNS = ("message", "status")
 _HISTORY_COLUMNS = ("message", "status", "at", "key_id", "reason", "link")
 _HISTORY = rows.insert("status_history", _HISTORY_COLUMNS)
 _PARAMETERS = 30_000  # per statement: SQLite allows 32,766, PostgreSQL 65,535
+
+
+def _in_place(params: Sequence[object]) -> bool:
+    return any(isinstance(p, Sealing) for p in params)
 
 
 def _inserts(table: str, columns: Sequence[str],

@@ -22,6 +22,8 @@ class StatementCounter:
         self._depth = 0
         for name in ("rows", "run", "script"):
             self._count_calls(db, name)
+        if hasattr(db, "pieces"):  # a large value read a slice a row: one statement
+            self._count_calls(db, "pieces")
         run_many, transaction = db.run_many, db.transaction
 
         def counted_many(sql: str, params: Iterable[Any]) -> None:

@@ -1,4 +1,4 @@
-"""A large body is kept in a table of its own where the engine writes it in place (SQLite).
+"""A large body is kept in a table of its own, written and read a slice at a time.
 
 It is sealed as any body is, bound to its message: it reads back byte for byte, rows written
 before (the body in ``messages.body``) still read, and a body changed, moved or removed
@@ -36,14 +36,10 @@ def test_a_large_body_round_trips_byte_for_byte_on_every_engine(
     assert read.attachments[0].data == PDF
     assert sql_journal.get(small).message.data == xbin().data
     assert sql_journal.verify().intact
-    if sql_journal.db.dialect.writes_in_place:  # SQLite: apart, the row's body left empty
-        assert _apart(sql_journal) == [large]
-        ((body,),) = sql_journal.db.rows("SELECT body FROM messages WHERE id = ?", (large,))
-        assert bytes(body) == bodies.APART
-        sealed = bodies.sealed(sql_journal.db, large)
-    else:  # PostgreSQL takes it whole, in its row as before
-        assert _apart(sql_journal) == []
-        ((sealed,),) = sql_journal.db.rows("SELECT body FROM messages WHERE id = ?", (large,))
+    assert _apart(sql_journal) == [large]  # apart, the row's body left empty
+    ((body,),) = sql_journal.db.rows("SELECT body FROM messages WHERE id = ?", (large,))
+    assert bytes(body) == bodies.APART
+    sealed = bodies.sealed(sql_journal.db, large)
     assert len(sealed) == len(xbin(PDF).data) + 28
     assert PDF[5000:6000] not in bytes(sealed)  # encrypted at rest
 
@@ -62,8 +58,6 @@ def test_a_large_body_written_in_its_row_as_before_still_reads(
 
 @pytest.fixture
 def apart(sql_journal: SqlJournal) -> tuple[SqlJournal, int, int]:
-    if not sql_journal.db.dialect.writes_in_place:
-        pytest.skip("the engine keeps every body in its row")
     first, second = sql_journal.append_many([xbin(PDF), xbin(PDF[::-1])], Status.QUEUED)
     assert sql_journal.verify().intact
     return sql_journal, first, second
