@@ -108,16 +108,11 @@ def _through(size: int, folder: Path, url: str) -> dict[str, int]:
 
 
 def main() -> None:
-    print(f"== memory, one referral end to end  ({platform.python_implementation()} "
-          f"{platform.python_version()}, {os.cpu_count()} cpu, fresh process per size)")
-    print("floor  the PDF's bytes                    1.0x")
-    print("SQLite journal")
     _sizes(None)
     if _server():
-        print("PostgreSQL journal")
         _sizes("postgresql")
     else:
-        print("PostgreSQL journal: skipped (set MEDCOM_BENCH_POSTGRES_URL=postgresql://...)")
+        print("== postgresql: skipped (set MEDCOM_BENCH_POSTGRES_URL=postgresql://...)")
 
 
 def _server() -> str | None:
@@ -126,6 +121,9 @@ def _server() -> str | None:
 
 
 def _sizes(engine: str | None) -> None:
+    print(f"== {engine or 'sqlite'}: one referral end to end  ({platform.python_implementation()} "
+          f"{platform.python_version()}, {os.cpu_count()} cpu, fresh process per size)")
+    print("floor  the PDF's bytes                    1.0x")
     for size in SIZES:  # the server's URL (and password) stays in the environment
         done = subprocess.run([sys.executable, "-m", "benchmarks.memory", str(size),
                                *([] if engine is None else [engine])],

@@ -14,6 +14,9 @@ from typing import Any
 from lxml import etree
 
 from medcom_adapter.errors import Location, MalformedMessage, MessageTooLarge, UnsafeMessage
+from medcom_adapter.xml_root import root_namespace
+
+__all__ = ["DEFAULT_MAX_BYTES", "load", "root_namespace"]
 
 DEFAULT_MAX_BYTES = 100 * 1024 * 1024  # the VANS network's message size limit
 
@@ -80,28 +83,3 @@ def _has_entity_nodes(root: etree._Element) -> bool:
 def _syntax_message(exc: etree.XMLSyntaxError) -> str:
     text = str(exc.msg or exc).strip()
     return f"not well-formed XML: {text}"
-
-
-
-_ROOT_CHUNK = 1024  # a root start tag nearly always fits in the first
-
-
-def root_namespace(data: bytes) -> str | None:
-    """The namespace of the root element, read from its start tag alone; None when the
-    document has no root element in a namespace or breaks before one.
-
-    What a message *is* follows from its root, never from text inside it: a district name
-    or a note may spell out any namespace, and must not make a letter another syntax.
-    """
-    parser = etree.XMLPullParser(events=("start",), resolve_entities=False, no_network=True,
-                                 load_dtd=False, huge_tree=True)
-    view = memoryview(data)
-    try:
-        for at in range(0, len(view), _ROOT_CHUNK):
-            parser.feed(bytes(view[at:at + _ROOT_CHUNK]))
-            for _, element in parser.read_events():
-                tag = element.tag if isinstance(element, etree._Element) else None
-                return etree.QName(tag).namespace if isinstance(tag, str) else None
-    except (etree.XMLSyntaxError, ValueError, LookupError):
-        return None  # the full reader says what is wrong and where
-    return None

@@ -56,6 +56,12 @@ def mark() -> int:
     return 0 if found is None else len(found)
 
 
+def recorded() -> list[Issue] | None:
+    """The warnings recorded so far while reading (None when building): a reader that
+    converts many values asks once per value, not twice as :func:`mark` would."""
+    return _FOUND.get()
+
+
 def locate(since: int, path: str | None, line: int | None) -> None:
     """Give the warnings recorded since ``since`` that have no location this one."""
     found = _FOUND.get()
@@ -77,6 +83,8 @@ def model_warnings(value: object) -> list[Issue]:
 
 # per type: the names of its dataclass fields (none: not a dataclass, nothing to walk)
 _FIELDS: dict[type, tuple[str, ...]] = {}
+# types without dataclass fields, met so far: nothing in them to walk
+_LEAVES: set[type] = {str, int, bool, type(None), bytes}
 # the value types whose construction runs one of our own checks
 _CHECKED: set[type] = set()
 
@@ -94,15 +102,20 @@ def _recheck(value: object) -> None:
     kind = type(value)
     if kind is tuple or kind is list:
         for item in value:  # type: ignore[attr-defined]
-            _recheck(item)
+            if type(item) not in _LEAVES:
+                _recheck(item)
         return
     names = _FIELDS.get(kind)
     if names is None:
         names = _FIELDS[kind] = (tuple(f.name for f in dataclasses.fields(kind))
                                  if dataclasses.is_dataclass(kind) else ())
+        if not names:
+            _LEAVES.add(kind)
     if not names:
         return
     if kind in _CHECKED:
         value.__post_init__()  # type: ignore[attr-defined]  # idempotent: it passed once
     for name in names:
-        _recheck(getattr(value, name))
+        item = getattr(value, name)
+        if type(item) not in _LEAVES:  # most values (str, date, enum) are not walked into
+            _recheck(item)

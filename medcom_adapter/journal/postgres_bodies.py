@@ -3,11 +3,13 @@
 Bound as a parameter, a large body was sealed whole and then copied whole into libpq's
 output buffer; read as a column, it arrived whole in libpq's result and again as Python
 bytes. A value given as a ``crypto.Sealing`` is instead sent by ``COPY ... FROM STDIN
-(FORMAT BINARY)`` as its slices are sealed (one row, one statement, so no value is
-rewritten as it grows, as ``body || piece`` would rewrite its TOAST chunks every time),
-and a value is read by one statement that returns it a slice a row, taken in a row at a
-time: one statement, so one snapshot, and the slices are of one value even while another
-process rotates or purges it. Both run in the caller's transaction.
+(FORMAT BINARY)`` as its slices are sealed: one row, one statement. (Appending pieces
+with ``body || piece`` rewrites the TOAST chunks every time: for a 27 MB body in 1 MB
+pieces, 15.6x its size in write-ahead log against 1.1x, and 20x the time.) A value is
+read by one statement that returns it a slice a row, taken in a row at a time: one
+statement, so one snapshot, and the slices are of one value even while another process
+rotates or purges it (a slice of an uncompressed TOAST value reads only its own chunks;
+ciphertext never compresses). Both run in the caller's transaction.
 """
 
 from __future__ import annotations

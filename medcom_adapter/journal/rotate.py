@@ -9,7 +9,7 @@ from __future__ import annotations
 from medcom_adapter.journal import bodies
 from medcom_adapter.journal.crypto import Keyring
 from medcom_adapter.journal.db import Db
-from medcom_adapter.journal.rows import history_where, where
+from medcom_adapter.journal.rows import history_where, insert, where
 
 _BATCH = 500
 
@@ -38,9 +38,12 @@ def _message(db: Db, keys: Keyring, id: int, key_id: str, body: bytes | None,
 
     plain_person = None if person is None else keys.decrypt(
         key_id, bytes(person), where("messages", "person", id)).decode()
-    if bodies.apart(body):  # kept in its own table: resealed there, still apart
-        db.run(f"UPDATE {bodies.TABLE} SET body = ? WHERE message = ?",
-               (reseal(bodies.sealed(db, id), where("messages", "body", id)), id))
+    if bodies.apart(body):  # kept in its own table: resealed there as it is written, still
+        plain = bodies.opened(db, keys, id, key_id)  # apart (one plaintext, never two sealed)
+        db.run(f"DELETE FROM {bodies.TABLE} WHERE message = ?", (id,))
+        db.run(insert(bodies.TABLE, bodies.COLUMNS), (id, keys.sealing(
+            plain, where("messages", "body", id), bodies.place(id))))
+        del plain
     db.run("UPDATE messages SET key_id = ?, body = ?, person = ?, person_index = ? "
            "WHERE id = ?", (
                keys.current.id,

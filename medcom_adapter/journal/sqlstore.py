@@ -14,6 +14,7 @@ transaction (no audit row, no sync: see :mod:`.interface` for why).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import uuid
 from collections.abc import Iterator, Sequence
@@ -551,13 +552,10 @@ class SqlJournal:
     def _all_rows(self) -> Iterator[dict[str, Any]]:
         after = 0
         while batch := self.db.rows(f"{_SELECT} WHERE id > ? ORDER BY id LIMIT 1000", (after,)):
-            for r in batch:  # a body kept apart is checked as if it were in its row
-                row = rows.as_dict(r)
+            for r in batch:  # a body kept apart is opened when its row is checked, so a
+                row = rows.as_dict(r)  # batch never holds more than one large body at once
                 if apart.apart(row["body"]):
-                    try:
-                        row["body"] = apart.sealed(self.db, row["id"])
-                    except JournalCorrupt:
-                        row["body"] = None  # reported as a sealed value missing
+                    row["body"] = functools.partial(apart.opened, self.db, self.keys, row["id"])
                 yield row
             after = batch[-1][0]
 

@@ -79,10 +79,10 @@ def _digits(kind: str, value: object, low: int, high: int | None = None) -> str:
     """``value`` as a string of ``low``-``high`` ASCII digits, or InvalidIdentifier."""
     text = _text(kind, value)
     high = low if high is None else high
-    span = str(low) if low == high else f"{low}-{high}"
     if not _DIGITS.fullmatch(text):
         raise InvalidIdentifier(kind, text, f"{_subject(kind, text)}may only contain digits 0-9")
     if not low <= len(text) <= high:
+        span = str(low) if low == high else f"{low}-{high}"
         raise InvalidIdentifier(
             kind, text, f"{_subject(kind, text)}must be {span} digits, got {len(text)}"
         )

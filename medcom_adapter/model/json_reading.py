@@ -51,12 +51,13 @@ class JsonObject:
 
     def get(self, key: str, convert: Callable[[Any], T], *, required: bool = False) -> T | None:
         self.used.add(key)
-        if key not in self.data or self.data[key] is None:
+        raw = self.data.get(key)
+        if raw is None:
             if required:
                 raise InvalidValue("required", location=Location(self._at(key)))
             return None
         try:
-            return convert(self.data[key])
+            return convert(raw)
         except InvalidValue as exc:
             if exc.location is not None and exc.location.path:
                 raise

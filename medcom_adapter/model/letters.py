@@ -49,12 +49,24 @@ class LetterHeader:
         minute_precision(self.authorised)
 
 
+_DASHED_UUID = re.compile(
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_HEX_UUID = re.compile(r"[0-9a-fA-F]{32}")
+
+
 def canonical_uuid(value: str) -> str:
     """UUID-shaped ids (32 hex, or dashed, any case) in one spelling; others unchanged.
 
     OIOXML id fields are at most 35 characters, so a dashed UUID (36) is written as 32 hex
     digits; the model keeps the canonical dashed form so both spellings compare equal.
+    The two usual spellings are rewritten directly (a few per message); any other is
+    uuid.UUID's to judge (braces, a urn:uuid: prefix, dashes elsewhere).
     """
+    if _DASHED_UUID.fullmatch(value):
+        return value.lower()
+    if _HEX_UUID.fullmatch(value):
+        low = value.lower()
+        return f"{low[:8]}-{low[8:12]}-{low[12:16]}-{low[16:20]}-{low[20:]}"
     try:
         return str(uuid.UUID(value)) if len(value) in (32, 36) else value
     except ValueError:

@@ -20,7 +20,7 @@ import pybase64
 from lxml import etree
 
 from medcom_adapter.conformance.built import Placed
-from medcom_adapter.conformance.leniency import locate, mark
+from medcom_adapter.conformance.leniency import locate, mark, recorded
 from medcom_adapter.errors import InvalidValue, Location, MedComError, RemoteError
 from medcom_adapter.model.codes import (
     IdentifierCode,
@@ -81,15 +81,17 @@ class Writer:
     def __init__(self, namespace: str, *, splice: bool = False) -> None:
         self.ns = namespace
         self._splice = splice
-        self._token = secrets.token_hex(16) if splice else ""
+        self._token = ""  # drawn when the first placeholder is: most letters carry none
         self._pending: list[tuple[bytes, bytes]] = []
         self.placed: list[Placed] = []  # where spliced() put each object's text
+        self._tags: dict[str, str] = {}  # name -> "{namespace}name"
 
     def base64(self, parent: Element, name: str, data: bytes) -> None:
         """``data`` base64-encoded in 76-character lines, as MedCom's examples have it."""
         if not self._splice:
             self.el(parent, name, pybase64.encodebytes(data).decode("ascii"))
             return
+        self._token = self._token or secrets.token_hex(16)
         marker = f"base64-{self._token}-{len(self._pending)}"
         self.el(parent, name, marker)
         self._pending.append((marker.encode("ascii"), data))
@@ -126,7 +128,10 @@ class Writer:
         return out.getvalue()
 
     def el(self, parent: Element, name: str, text: str | None = None) -> Element:
-        child = etree.SubElement(parent, f"{{{self.ns}}}{name}")
+        tag = self._tags.get(name)
+        if tag is None:
+            tag = self._tags[name] = f"{{{self.ns}}}{name}"
+        child = etree.SubElement(parent, tag)
         if text is not None:
             child.text = text
         return child
@@ -138,7 +143,7 @@ class Writer:
     def datetime(self, parent: Element, name: str, value: datetime) -> None:
         holder = self.el(parent, name)
         self.el(holder, "Date", value.date().isoformat())
-        self.el(holder, "Time", value.strftime("%H:%M"))
+        self.el(holder, "Time", f"{value.hour:02d}:{value.minute:02d}")  # strftime's %H:%M
 
     def letter(self, parent: Element, header: LetterHeader, version: Version) -> Element:
         letter = self.el(parent, "Letter")
@@ -290,30 +295,14 @@ class Reader:
         return self.element if found is None else found
 
     def value(self, name: str, convert: Callable[[str], T]) -> T:
-        found = self.child(name)
-        if found is None:
+        found = self._index.get(self._prefix + name)
+        if not found:
             raise InvalidValue(f"missing {name}", location=Location(element_path(self.element)))
-        start = mark()
-        try:
-            value = convert(found.text or "")
-        except ValueError as exc:
-            raise _blamed(exc, found) from None
-        if mark() != start:  # the path is worked out only for a warning to carry it
-            locate(start, element_path(found), line_of(found))
-        return value
+        return _converted(found[0], convert)
 
     def opt_value(self, name: str, convert: Callable[[str], T]) -> T | None:
-        found = self.child(name)
-        if found is None:
-            return None
-        start = mark()
-        try:
-            value = convert(found.text or "")
-        except ValueError as exc:
-            raise _blamed(exc, found) from None
-        if mark() != start:  # the path is worked out only for a warning to carry it
-            locate(start, element_path(found), line_of(found))
-        return value
+        found = self._index.get(self._prefix + name)
+        return _converted(found[0], convert) if found else None
 
     def datetime(self, name: str) -> datetime:
         holder = self.sub(name)
@@ -416,6 +405,19 @@ class Reader:
             size=bin_.value("OriginalObjectSize", int),
         )
         return Reference(description, target)
+
+
+def _converted(element: Element, convert: Callable[[str], T]) -> T:
+    """``convert`` of the element's text; a failure or a warning placed at the element."""
+    warnings = recorded()
+    start = len(warnings) if warnings is not None else 0
+    try:
+        value = convert(element.text or "")
+    except ValueError as exc:
+        raise _blamed(exc, element) from None
+    if warnings is not None and len(warnings) != start:  # the path only for a warning
+        locate(start, element_path(element), line_of(element))
+    return value
 
 
 def _read_inline(element: Element) -> tuple[Inline, ...]:

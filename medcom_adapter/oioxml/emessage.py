@@ -8,6 +8,7 @@ would not be valid. ``check`` validates without raising, for the CLI and certifi
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -195,14 +196,15 @@ def detect(tree: etree._ElementTree) -> tuple[Version, ...]:
     namespace = name.namespace or ""
     found: list[Version] = []
     for child in root:
-        if not isinstance(child.tag, str):
+        tag = child.tag
+        if not isinstance(tag, str):
             continue
-        local = etree.QName(child).localname
+        split = tag.rfind("}") + 1
+        local = tag[split:]
         if local in ("Envelope", "Local_Elements"):
             continue
         version = by_letter(namespace, local)
-        prefix = child.tag[: child.tag.rfind("}") + 1]
-        code = child.findtext(f"{prefix}Letter/{prefix}VersionCode")
+        code = _version_code(child, tag[:split])
         if code is not None and code != version.code:
             raise UnknownMessage(
                 f"{local} in namespace {namespace} is {version.code}, but says {code!r}"
@@ -213,6 +215,15 @@ def detect(tree: etree._ElementTree) -> tuple[Version, ...]:
             raise UnknownMessage(f"unknown OIOXML namespace {namespace!r}")
         raise UnknownMessage("Emessage holds no letter")
     return tuple(found)
+
+
+def _version_code(letter: etree._Element, prefix: str) -> str | None:
+    """``findtext("Letter/VersionCode")``, without compiling a path: the text of the first
+    VersionCode of the first Letter that has one."""
+    for head in letter.iterchildren(prefix + "Letter"):
+        for code in head.iterchildren(prefix + "VersionCode"):
+            return code.text or ""
+    return None
 
 
 def _read(tree: etree._ElementTree, versions: tuple[Version, ...],
@@ -285,27 +296,48 @@ def _sor_advisory(code: etree._Element) -> Issue | None:
     if identifier is None:
         return None
     value = identifier.text or ""
-    try:
-        problem = None if SorId(value).passes_verhoeff else "fails its Verhoeff check digit"
-    except InvalidValue:
-        problem = None  # not SOR-shaped: medcom.identifier-shape says so already
-    if problem is None:
+    if _passes_sor_check(value):
         return None
-    return Issue(str(OwnCheck.SOR_CHECK_DIGIT), f"SOR id {value}: {problem}",
+    return Issue(str(OwnCheck.SOR_CHECK_DIGIT), f"SOR id {value}: fails its Verhoeff check digit",
                  schemas.element_path(identifier), schemas.line_of(identifier), warning=True)
 
 
 def _gln_advisory(element: etree._Element) -> Issue | None:
     parent = element.getparent()
-    if parent is None or etree.QName(parent).localname not in ("Sender", "Receiver"):
+    if parent is None or _local(parent) not in ("Sender", "Receiver"):
         return None
-    if etree.QName(parent.getparent()).localname in _RECEIPT_LETTERS:
+    holder = parent.getparent()
+    if holder is None:
+        raise ValueError("a Sender or Receiver is never the root of an Emessage")
+    if _local(holder) in _RECEIPT_LETTERS:
         return None  # receipts may name a VANS provider instead of a GLN
-    if LocationNumber(element.text or "?").gln is not None:
+    if _is_gln(element.text or "?"):
         return None
     return Issue(str(OwnCheck.GLN_CHECK_DIGIT),
                  f"location number {element.text} is not a valid GLN (GS1 check digit)",
                  schemas.element_path(element), schemas.line_of(element), warning=True)
+
+
+def _local(element: etree._Element) -> str:
+    tag = element.tag
+    assert isinstance(tag, str)  # an element's parent is an element
+    return tag[tag.rfind("}") + 1:]
+
+
+# The same few location numbers and SOR ids come in every message: each is judged once.
+@functools.lru_cache(maxsize=4096)
+def _is_gln(value: str) -> bool:
+    return LocationNumber(value).gln is not None
+
+
+@functools.lru_cache(maxsize=4096)
+def _passes_sor_check(value: str) -> bool:
+    """False only for a SOR-shaped id failing its check digit (one not SOR-shaped at all
+    is medcom.identifier-shape's to report)."""
+    try:
+        return SorId(value).passes_verhoeff
+    except InvalidValue:
+        return True
 
 
 _RECEIPT_LETTERS = frozenset(

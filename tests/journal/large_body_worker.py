@@ -1,10 +1,13 @@
-"""A process with a large body on a PostgreSQL journal (``python -m`` this module).
+"""A process with large bodies on a journal (``python -m`` this module).
 
-The journal's URL comes in ``MEDCOM_TEST_JOURNAL_URL`` (it may hold a password).
+The journal comes in ``MEDCOM_TEST_JOURNAL_URL``: a PostgreSQL URL (it may hold a
+password), or ``sqlite:PATH``.
 ``memory SIZE``: appends an XBIN letter carrying a PDF of SIZE bytes, then reads it back;
 prints, as JSON, the peak resident memory above the resting state during each, in bytes.
 ``die-mid-copy``: appends such a letter and SIGKILLs itself when three of the body's slices
 have gone to the server, inside the append's transaction.
+``verify N SIZE``: appends N such letters, then verifies the journal; prints, as JSON, the
+peak resident memory above the resting state during ``verify``, in bytes.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from pathlib import Path
 from medcom_adapter.journal.crypto import Key, Keyring, Sealing
 from medcom_adapter.journal.interface import Status
 from medcom_adapter.journal.postgres import PostgresDb
+from medcom_adapter.journal.sqlite import SqliteDb
 from medcom_adapter.journal.sqlstore import SqlJournal
 from tests.journal.test_attachments_once import xbin
 
@@ -44,7 +48,10 @@ def _reset() -> int:
 
 
 def main(command: str, *rest: str) -> None:
-    journal = SqlJournal(PostgresDb(os.environ["MEDCOM_TEST_JOURNAL_URL"]), KEYS)
+    url = os.environ["MEDCOM_TEST_JOURNAL_URL"]
+    db = (SqliteDb(Path(url.removeprefix("sqlite:"))) if url.startswith("sqlite:")
+          else PostgresDb(url))
+    journal = SqlJournal(db, KEYS)
     if command == "memory":
         message = xbin(pdf(int(rest[0])))
         journal.append(xbin(pdf(2 * 1024 * 1024)), Status.QUEUED)  # warm-up: a large one
@@ -57,6 +64,16 @@ def main(command: str, *rest: str) -> None:
         got = _rss("VmHWM") - rest_at
         assert read.data == message.data
         print(json.dumps({"append": appended, "get": got, "body": len(message.data)}))
+    elif command == "verify":
+        count, size = int(rest[0]), int(rest[1])
+        for n in range(count):
+            message = xbin(pdf(size + n))
+            journal.append(message, Status.QUEUED)
+        del message
+        rest_at = _reset()
+        report = journal.verify()
+        assert report.intact, report.problems
+        print(json.dumps({"verify": _rss("VmHWM") - rest_at, "body": len(xbin(pdf(size)).data)}))
     elif command == "die-mid-copy":
         slices = Sealing.slices
 

@@ -7,8 +7,13 @@ outside the journal is refused by reading and found by ``verify``.
 
 from __future__ import annotations
 
+import json
+import os
 import random
+import subprocess
+import sys
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -17,7 +22,7 @@ from medcom_adapter.journal import bodies, rows
 from medcom_adapter.journal.crypto import Key, Keyring
 from medcom_adapter.journal.interface import Status
 from medcom_adapter.journal.sqlstore import SqlJournal
-from tests.journal.conftest import Clock
+from tests.journal.conftest import ROOT, Clock
 from tests.journal.test_attachments_once import xbin
 
 PDF = b"%PDF-1.4\n" + random.Random(19).randbytes(2 * 1024 * 1024 + 11) + b"\n%%EOF\n"
@@ -124,3 +129,19 @@ def test_a_large_body_with_its_nonce_or_tag_changed_or_cut_short_is_refused(
         sealed[0 if change == "nonce" else -1] ^= 1
     journal.db.run(f"UPDATE {bodies.TABLE} SET body = ? WHERE message = ?", (bytes(sealed), id))
     _refused(journal, id, "fails authentication")
+
+
+@pytest.mark.skipif(not Path("/proc/self/clear_refs").exists(), reason="needs Linux's /proc")
+def test_verify_holds_one_large_body_at_a_time(sql_journal: SqlJournal, engine: str,
+                                                 tmp_path: Path, request: pytest.FixtureRequest
+                                                 ) -> None:
+    url = (f"sqlite:{tmp_path / 'large.sqlite3'}" if engine == "sqlite"
+           else request.getfixturevalue("postgres_url"))
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.journal.large_body_worker", "verify", "6",
+         str(4 * 1024 * 1024)], cwd=ROOT, capture_output=True, text=True, timeout=300,
+        env={**os.environ, "MEDCOM_TEST_JOURNAL_URL": url})
+    assert done.returncode == 0, done.stderr
+    got = json.loads(done.stdout)
+    # a batch of rows holding every sealed body at once would be six bodies and more
+    assert got["verify"] < 3 * got["body"]
