@@ -258,22 +258,18 @@ class Reader:
         self.lifted = lifted
         tag = element.tag
         self._prefix = tag[: tag.rfind("}") + 1]  # "{namespace}", shared by the children
-        # one pass over the children instead of a find() per field (a hot path)
-        index: dict[object, list[Element]] = {}
+        # one pass over the children instead of a find() per field (a hot path): the first
+        # child of each name (a repeated one is asked for by children(), a few per letter)
+        index: dict[object, Element] = {}
         for child in element:
-            key = child.tag  # comments get a non-string key and are never looked up
-            if key in index:
-                index[key].append(child)
-            else:
-                index[key] = [child]
+            index.setdefault(child.tag, child)  # a comment's key is never looked up
         self._index = index
 
     def child(self, name: str) -> Element | None:
-        found = self._index.get(self._prefix + name)
-        return found[0] if found else None
+        return self._index.get(self._prefix + name)
 
     def children(self, name: str) -> list[Element]:
-        return self._index.get(self._prefix + name, [])
+        return list(self.element.iterchildren(self._prefix + name))
 
     def sub(self, name: str) -> Reader | None:
         found = self.child(name)
@@ -296,13 +292,13 @@ class Reader:
 
     def value(self, name: str, convert: Callable[[str], T]) -> T:
         found = self._index.get(self._prefix + name)
-        if not found:
+        if found is None:
             raise InvalidValue(f"missing {name}", location=Location(element_path(self.element)))
-        return _converted(found[0], convert)
+        return _converted(found, convert)
 
     def opt_value(self, name: str, convert: Callable[[str], T]) -> T | None:
         found = self._index.get(self._prefix + name)
-        return _converted(found[0], convert) if found else None
+        return None if found is None else _converted(found, convert)
 
     def datetime(self, name: str) -> datetime:
         holder = self.sub(name)
