@@ -19,6 +19,7 @@ from typing import TypeVar
 import pybase64
 from lxml import etree
 
+from medcom_adapter.conformance.built import Placed
 from medcom_adapter.conformance.leniency import locate, mark, recorded
 from medcom_adapter.errors import InvalidValue, Location, MedComError, RemoteError
 from medcom_adapter.model.codes import (
@@ -83,6 +84,7 @@ class Writer:
         self._splice = splice
         self._token = ""  # drawn when the first placeholder is: most letters carry none
         self._pending: list[tuple[bytes, bytes]] = []
+        self.placed: list[Placed] = []  # where spliced() put each object's text
         self._tags: dict[str, str] = {}  # name -> "{namespace}name"
 
     def base64(self, parent: Element, name: str, data: bytes) -> None:
@@ -114,9 +116,12 @@ class Writer:
             if found < 0:
                 raise AssertionError("a base64 placeholder is missing from the document")
             out.write(view[at:found])
+            begins = out.tell()
             source = memoryview(data)
             for start in range(0, len(data), _ENCODE_SLICE):
                 out.write(pybase64.encodebytes(source[start:start + _ENCODE_SLICE]))
+            if type(data) is bytes:  # immutable: the text stays what it encodes
+                self.placed.append(Placed(begins, out.tell(), data))
             at = found + len(marker)
         out.write(view[at:])
         if out.tell() != size:
