@@ -88,6 +88,14 @@ class GroupCommit:
         return send.outcome()
 
     def _commit(self, batch: list[_Send[Any]]) -> None:
+        if len(batch) == 1:  # alone: its own transaction, no savepoint needed
+            send = batch[0]
+            try:
+                with self._journal.atomic():
+                    send.value = send.context.run(send.work)
+            except Exception as exc:
+                send.value, send.error = None, exc
+            return
         try:
             with self._journal.atomic():
                 for send in batch:
