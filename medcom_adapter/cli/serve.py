@@ -162,6 +162,7 @@ def _serve(args: argparse.Namespace) -> int:
     from medcom_adapter.sandbox.demo import UNIT_EAN
     from medcom_adapter.service import Settings, create_app
     from medcom_adapter.service.apikeys import ApiKeys
+    from medcom_adapter.service.heap import settle
     from medcom_adapter.service.server import protocol
     from medcom_adapter.service.webhook import CaseSystemWebhooks
     from medcom_adapter.transport.vans_mailbox import VansMailbox
@@ -207,12 +208,13 @@ def _serve(args: argparse.Namespace) -> int:
                url=public or f"{scheme}://{args.host}:{args.port} (no --public-url)",
                unit=args.unit or (UNIT_EAN if settings.sandbox else None))
     try:
+        app = create_app(journal, settings, workers=workers,
+                         checked=workers.checked if workers else None,
+                         quarantine=VansMailbox(args.mailbox) if args.mailbox else None)
+        settle()  # start-up's heap set aside from the collector (see service.heap)
         # The access log is the application's own (service.correlation): with request ids,
         # launch tokens cut out.
-        uvicorn.run(create_app(journal, settings, workers=workers,
-                               checked=workers.checked if workers else None,
-                               quarantine=VansMailbox(args.mailbox) if args.mailbox else None),
-                    host=args.host,
+        uvicorn.run(app, host=args.host,
                     port=args.port, server_header=False, log_config=None, access_log=False,
                     http=protocol(), ssl_certfile=args.certfile, ssl_keyfile=args.keyfile)
     finally:

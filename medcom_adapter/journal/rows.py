@@ -7,6 +7,7 @@ to another row or column no longer decrypts.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
@@ -57,16 +58,19 @@ def where(table: str, column: str, id: int, position: int | None = None) -> str:
 
 
 def message_row(id: int, entry: chain.Entry, link: str, message: NewMessage, status: Status,
-                actor: str, keys: Keyring, *, in_place: bool = False) -> Row:
-    """``in_place``: a large body is sealed as the engine writes it (see Dialect)."""
+                actor: str, keys: Keyring, *, in_place: bool = False,
+                stored: Form | None = None) -> Row:
+    """``in_place``: a large body is sealed as the engine writes it (see Dialect);
+    ``stored``: what ``stored_form`` keeps of the message (its body whole, unless told)."""
     person = None if message.patient is None else str(message.patient)
     body = where("messages", "body", id)
+    kept = message.data if stored is None else stored.body
     return (
         id, entry.direction, entry.kind, entry.version, entry.envelope_id, entry.message_id,
         entry.sender_ean, entry.receiver_ean, entry.sender_sor, entry.receiver_sor,
         entry.episode_id, entry.answers, entry.stored_at, actor, entry.digest,
         ",".join(entry.attachment_digests), link, keys.current.id,
-        bodies.APART if kept_apart(message, in_place) else keys.seal(message.data, body),
+        bodies.APART if kept_apart(message, in_place) else keys.seal(kept, body),
         None if person is None else keys.encrypt(person.encode(), where("messages", "person", id)),
         None if person is None else keys.index(person), status.value, None, None,
         entry.classification, entry.channel,
@@ -80,16 +84,45 @@ def body_row(id: int, message: NewMessage, keys: Keyring, *, in_place: bool) -> 
     return (id, keys.sealing(message.data, where("messages", "body", id), bodies.place(id)))
 
 
-def attachment_rows(id: int, message: NewMessage, keys: Keyring) -> list[Row]:
-    """One row per attachment; one whose base64 the body holds is a reference into it."""
+@dataclass(frozen=True, slots=True)
+class Form:
+    """What is sealed of a message: its body, and per attachment where its base64 lies in
+    the body (``in_body``: None when the attachment is stored whole)."""
+
+    body: bytes
+    spans: tuple[str | None, ...]
+
+
+def stored_form(message: NewMessage, *, in_place: bool) -> Form:
+    """An attachment whose base64 the body holds is stored once: as a reference into the
+    body (``start:end``) or, when our builder placed it there in a body sealed whole, cut
+    out of the body and stored decoded (``start:end cut``: a quarter fewer bytes sealed,
+    written and read; reading encodes it back, see ``in_body.rebuild``)."""
+    cuts: list[str] = []
+    spans: list[str | None] = []
+    for a in message.attachments:
+        span = None if kept_apart(message, in_place) else in_body.cuttable(message.data, a.data)
+        if span is not None and span not in cuts:
+            cuts.append(span)
+            spans.append(span + in_body.CUT)
+        else:  # a body kept apart is read a slice at a time: it stays whole
+            spans.append(in_body.locate(message.data, a.data) if span is None else None)
+    return Form(in_body.cut(message.data, cuts) if cuts else message.data, tuple(spans))
+
+
+def attachment_rows(id: int, message: NewMessage, keys: Keyring,
+                    stored: Form | None = None) -> list[Row]:
+    """One row per attachment; one whose base64 the body holds is a reference into it, or
+    cut out of it (see ``stored_form``)."""
     found = []
     for n, a in enumerate(message.attachments):
-        span = in_body.locate(message.data, a.data)
+        span = in_body.locate(message.data, a.data) if stored is None else stored.spans[n]
+        whole = span is None or span.endswith(in_body.CUT)
         found.append((
             id, n, a.object_id, a.content_type,
             None if a.title is None
             else keys.encrypt(a.title.encode(), where("attachments", "title", id, n)),
-            keys.seal(a.data if span is None else b"", where("attachments", "data", id, n)),
+            keys.seal(a.data if whole else b"", where("attachments", "data", id, n)),
             span))
     return found
 
@@ -140,11 +173,13 @@ def as_dict(row: Row, columns: Sequence[str] = MESSAGE_COLUMNS) -> dict[str, Any
 
 
 def open_attachment(row: Row, keys: Keyring, key_id: str, body: bytes) -> Attachment:
-    """An attachment as stored; ``body`` is its message's, which may hold its bytes."""
+    """An attachment as stored; ``body`` is its message's (rebuilt), which may hold its
+    bytes."""
     id, n, object_id, content_type, title, data, span = row
     sealed = keys.decrypt(key_id, bytes(data), where("attachments", "data", id, n))
+    referred = span is not None and not span.endswith(in_body.CUT)
     return Attachment(
-        object_id, content_type, sealed if span is None else in_body.extract(body, span),
+        object_id, content_type, in_body.extract(body, span) if referred else sealed,
         None if title is None
         else keys.decrypt(key_id, bytes(title), where("attachments", "title", id, n)).decode(),
     )
@@ -158,14 +193,33 @@ def open_classification(row: Row, keys: Keyring, key_id: str) -> Classification:
                           tuple(Henvisning(c) for c in classes.split(",")))
 
 
-def stored(row: dict[str, Any], keys: Keyring, *, attachments: Sequence[Row],
-           history: Sequence[Row], answered_by: Sequence[int],
-           classification: Row | None, body: bytes | None = None) -> StoredMessage:
-    """``body``: the body opened already (one kept apart, see bodies)."""
+def open_body(row: dict[str, Any], keys: Keyring, attachments: Sequence[Row],
+              body: bytes | None = None) -> tuple[bytes, tuple[Attachment, ...]]:
+    """The message's body as it was appended (an object cut out of it put back), and its
+    attachments among ``attachments`` (rows of it; those cut out of the body, at least).
+    ``body``: the stored body opened already (one kept apart, see bodies)."""
     id, key_id = row["id"], row["key_id"]
     if body is None:
         body = b"" if row["body"] is None else keys.decrypt(
             key_id, bytes(row["body"]), where("messages", "body", id))
+    cut = [(a, open_attachment(a, keys, key_id, b"")) for a in attachments
+           if a[6] is not None and a[6].endswith(in_body.CUT)]
+    if cut:
+        body = in_body.rebuild(body, [(a[6], opened.data) for a, opened in cut])
+    opened = {a[1]: got for a, got in cut}
+    return body, tuple(opened[a[1]] if a[1] in opened else open_attachment(a, keys, key_id, body)
+                       for a in attachments)
+
+
+def stored(row: dict[str, Any], keys: Keyring, *, attachments: Sequence[Row],
+           history: Sequence[Row], answered_by: Sequence[int],
+           classification: Row | None, body: bytes | None = None,
+           with_attachments: bool = True) -> StoredMessage:
+    """``body``: the body opened already (one kept apart, see bodies); ``attachments``:
+    the message's attachment rows (those cut out of its body, at least), given back unless
+    not ``with_attachments``."""
+    id, key_id = row["id"], row["key_id"]
+    body, opened = open_body(row, keys, attachments, body)
     person = None if row["person"] is None else keys.decrypt(
         key_id, bytes(row["person"]), where("messages", "person", id)).decode()
     message = NewMessage(
@@ -175,7 +229,7 @@ def stored(row: dict[str, Any], keys: Keyring, *, attachments: Sequence[Row],
         sender_sor=row["sender_sor"], receiver_sor=row["receiver_sor"],
         patient=None if person is None else person_id(person),
         episode_id=row["episode_id"], answers=row["answers"],
-        attachments=tuple(open_attachment(a, keys, key_id, body) for a in attachments),
+        attachments=opened if with_attachments else (),
         classification=None if classification is None
         else open_classification(classification, keys, key_id),
         channel=row["channel"],

@@ -7,7 +7,9 @@ A transaction begun inside another is a savepoint, as in PostgreSQL. The connect
 per journal object: threads sharing the object (``serve`` runs journal calls on the event
 loop and in worker threads) take turns, a whole transaction at a time, so one thread's
 statements never land in another's transaction. A full or read-only
-disk is a ``ResourceFault`` (see :mod:`.faults`), never a bare driver error.
+disk is a ``ResourceFault`` (see :mod:`.faults`), never a bare driver error. Checkpoints
+(the log's pages copied into the database file) run on a thread of their own after commits
+(see :mod:`.checkpointer`), not on the committing one.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from medcom_adapter.journal.checkpointer import FALLBACK_PAGES, Checkpointer
 from medcom_adapter.journal.crypto import Sealing
 from medcom_adapter.journal.db import Dialect, Params, Row
 from medcom_adapter.journal.faults import sqlite_guard
@@ -51,18 +54,32 @@ class SqliteDb:
             # 64 MB of page cache: appends touch several indexes with random keys (digests,
             # person index), which at a million rows no longer fit SQLite's 2 MB default.
             for pragma in ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL",
-                           "PRAGMA foreign_keys=ON", "PRAGMA busy_timeout=30000", _CACHE):
+                           "PRAGMA foreign_keys=ON", "PRAGMA busy_timeout=30000", _CACHE,
+                           f"PRAGMA wal_autocheckpoint={FALLBACK_PAGES}"):
                 self._connection.execute(pragma)
+        self.checkpoints = Checkpointer(path)
+        self._changes = 0  # the connection's total_changes when a checkpoint was last asked
+
+    def _committed(self) -> None:
+        """After a statement: outside any transaction, it committed what it wrote."""
+        if not self._depth and self._connection.total_changes != self._changes:
+            self._changes = self._connection.total_changes
+            self.checkpoints.committed()
 
     def rows(self, sql: str, params: Params = ()) -> list[Row]:
         with self._turn, sqlite_guard(self._where):
-            return self._connection.execute(sql, params).fetchall()
+            found = self._connection.execute(sql, params).fetchall()
+            self._committed()  # an INSERT ... RETURNING, say
+            return found
 
     def run(self, sql: str, params: Params = ()) -> int:
         with self._turn, sqlite_guard(self._where):
             if not any(isinstance(p, Sealing) for p in params):
-                return self._connection.execute(sql, params).rowcount
-            return self._run_in_place(sql, params)
+                count = self._connection.execute(sql, params).rowcount
+            else:
+                count = self._run_in_place(sql, params)
+            self._committed()
+            return count
 
     def _run_in_place(self, sql: str, params: Params) -> int:
         """``sql`` with each Sealing written in place: the row gets a zeroblob of its size,
@@ -132,10 +149,12 @@ class SqliteDb:
     def run_many(self, sql: str, params: Iterable[Params]) -> None:
         with self._turn, sqlite_guard(self._where):
             self._connection.executemany(sql, params)
+            self._committed()
 
     def script(self, sql: str) -> None:
         with self._turn, sqlite_guard(self._where):
             self._connection.execute(sql)
+            self._committed()
 
     @contextmanager
     def transaction(self, *, write: bool, join: bool = False) -> Iterator[None]:
@@ -171,6 +190,8 @@ class SqliteDb:
             if self._connection.in_transaction:
                 self._connection.execute("ROLLBACK")
             raise
+        if write:
+            self.checkpoints.committed()
 
     @contextmanager
     def _savepoint(self, write: bool) -> Iterator[None]:
@@ -190,6 +211,7 @@ class SqliteDb:
             self._connection.execute(f"RELEASE {name}")
 
     def close(self) -> None:
+        self.checkpoints.close()  # first: the last connection closed removes the log
         self._connection.close()
 
 

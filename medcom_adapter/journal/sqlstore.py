@@ -31,7 +31,7 @@ from medcom_adapter.errors import (
     JournalKeyError,
     TransitionRefused,
 )
-from medcom_adapter.journal import actors, chain, guessed_heads, rows
+from medcom_adapter.journal import actors, chain, guessed_heads, in_body, rows
 from medcom_adapter.journal import bodies as apart
 from medcom_adapter.journal.clock import Clock, utc_now
 from medcom_adapter.journal.crypto import Keyring, Sealing
@@ -68,6 +68,7 @@ _SELECT = f"SELECT {', '.join(rows.MESSAGE_COLUMNS)} FROM messages"
 _SELECT_HEADS = "SELECT {} FROM messages".format(", ".join(
     "NULL AS body" if column == "body" else column for column in rows.MESSAGE_COLUMNS))
 _CHUNK = 500  # ids per IN list
+_ATTACHMENT_DIGESTS = rows.MESSAGE_COLUMNS.index("attachment_digests")  # "": none
 
 
 class SqlJournal:
@@ -134,14 +135,14 @@ class SqlJournal:
         for n, message in enumerate(messages, start=last + 1):
             entry = chain.entry_for(n, message, now, key)
             link = chain.link(link, entry, key)
-            batch["m"].append(
-                rows.message_row(n, entry, link, message, status, actor, self.keys,
-                                 in_place=self.db.dialect.writes_in_place))
+            in_place = self.db.dialect.writes_in_place
+            stored = rows.stored_form(message, in_place=in_place)
+            batch["m"].append(rows.message_row(n, entry, link, message, status, actor,
+                                               self.keys, in_place=in_place, stored=stored))
             batch["s"].append((n, status.value))
-            kept = rows.body_row(n, message, self.keys,
-                                 in_place=self.db.dialect.writes_in_place)
+            kept = rows.body_row(n, message, self.keys, in_place=in_place)
             batch["b"] += [] if kept is None else [kept]
-            batch["a"] += rows.attachment_rows(n, message, self.keys)
+            batch["a"] += rows.attachment_rows(n, message, self.keys, stored)
             if message.classification is not None:
                 batch["c"].append(
                     rows.classification_row(n, message.classification, self.keys))
@@ -589,20 +590,30 @@ class SqlJournal:
                 yield row
             after = batch[-1][0]
 
-    def _attachments(self, ids: Sequence[int]) -> dict[int, list[Row]]:
+    def _attachments(self, ids: Sequence[int], *, cut_only: bool = False
+                     ) -> dict[int, list[Row]]:
+        """Attachment rows by message; ``cut_only``: those cut out of their message's body
+        (which it takes to rebuild the body)."""
         found: dict[int, list[Row]] = {id: [] for id in ids}
+        only = " AND in_body LIKE ?" if cut_only else ""
         for chunk in _chunks(ids):
             for row in self.db.rows(
                 f"SELECT {', '.join(rows.ATTACHMENT_COLUMNS)} FROM attachments "
-                f"WHERE message IN ({marks(len(chunk))}) ORDER BY message, position", chunk):
+                f"WHERE message IN ({marks(len(chunk))}){only} ORDER BY message, position",
+                    (*chunk, f"%{in_body.CUT}") if cut_only else chunk):
                 found[row[0]].append(row)
         return found
 
     def _load(self, found: list[Row], *, bodies: bool = True,
               attachments: bool = True) -> list[StoredMessage]:
         ids = [r[0] for r in found]
-        attached = (self._attachments(ids) if bodies and attachments
-                    else {id: [] for id in ids})
+        # without attachments, still those cut out of a body (it is rebuilt from them),
+        # looked for only where a message has any
+        wanted = ids if attachments else [r[0] for r in found
+                                          if r[_ATTACHMENT_DIGESTS]]
+        attached: dict[int, list[Row]] = {id: [] for id in ids}
+        if bodies and wanted:
+            attached.update(self._attachments(wanted, cut_only=not attachments))
         history: dict[int, list[Row]] = {id: [] for id in ids}
         answered: dict[int, list[int]] = {id: [] for id in ids}
         classified: dict[int, Row] = {}
@@ -630,7 +641,7 @@ class SqlJournal:
                     history=history[r[0]], answered_by=answered[r[0]],
                     classification=classified.get(r[0]),
                     body=apart.opened(self.db, self.keys, row["id"], row["key_id"])
-                    if apart.apart(row["body"]) else None))
+                    if apart.apart(row["body"]) else None, with_attachments=attachments))
             except (JournalCorrupt, JournalKeyError) as exc:  # one bad row stops no one
                 self._damaged[r[0]] = exc
         return opened

@@ -172,15 +172,16 @@ def _check(row: dict[str, Any], entry: chain.Entry, attachments: list[Row],
     id, key_id = row["id"], row["key_id"]
     try:
         if callable(row["body"]):  # kept apart: opens itself a slice at a time (bodies)
-            body = row["body"](key_id)
+            stored = row["body"](key_id)
         else:
-            body = keys.decrypt(key_id, bytes(row["body"]), rows.where("messages", "body", id))
+            stored = keys.decrypt(key_id, bytes(row["body"]),
+                                  rows.where("messages", "body", id))
+        body, opened = rows.open_body(row, keys, attachments, stored)
         if chain.digest(body) != entry.digest:
             yield f"message {id}: body does not match its digest"
         if row["person"] is not None:
             keys.decrypt(key_id, bytes(row["person"]), rows.where("messages", "person", id))
-        digests = tuple(chain.digest(rows.open_attachment(a, keys, key_id, body).data)
-                        for a in attachments)
+        digests = tuple(chain.digest(a.data) for a in opened)
         if digests != entry.attachment_digests:
             yield f"message {id}: attachments do not match their digests"
     except JournalError as exc:

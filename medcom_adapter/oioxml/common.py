@@ -19,6 +19,7 @@ from typing import TypeVar
 import pybase64
 from lxml import etree
 
+from medcom_adapter.conformance.built import Placed
 from medcom_adapter.conformance.leniency import locate, mark, recorded
 from medcom_adapter.errors import InvalidValue, Location, MedComError, RemoteError
 from medcom_adapter.model.codes import (
@@ -82,6 +83,7 @@ class Writer:
         self._splice = splice
         self._token = ""  # drawn when the first placeholder is: most letters carry none
         self._pending: list[tuple[bytes, bytes]] = []
+        self.placed: list[Placed] = []  # where spliced() put each object's text
         self._tags: dict[str, str] = {}  # name -> "{namespace}name"
 
     def base64(self, parent: Element, name: str, data: bytes) -> None:
@@ -113,9 +115,12 @@ class Writer:
             if found < 0:
                 raise AssertionError("a base64 placeholder is missing from the document")
             out.write(view[at:found])
+            begins = out.tell()
             source = memoryview(data)
             for start in range(0, len(data), _ENCODE_SLICE):
                 out.write(pybase64.encodebytes(source[start:start + _ENCODE_SLICE]))
+            if type(data) is bytes:  # immutable: the text stays what it encodes
+                self.placed.append(Placed(begins, out.tell(), data))
             at = found + len(marker)
         out.write(view[at:])
         if out.tell() != size:
@@ -253,22 +258,18 @@ class Reader:
         self.lifted = lifted
         tag = element.tag
         self._prefix = tag[: tag.rfind("}") + 1]  # "{namespace}", shared by the children
-        # one pass over the children instead of a find() per field (a hot path)
-        index: dict[object, list[Element]] = {}
+        # one pass over the children instead of a find() per field (a hot path): the first
+        # child of each name (a repeated one is asked for by children(), a few per letter)
+        index: dict[object, Element] = {}
         for child in element:
-            key = child.tag  # comments get a non-string key and are never looked up
-            if key in index:
-                index[key].append(child)
-            else:
-                index[key] = [child]
+            index.setdefault(child.tag, child)  # a comment's key is never looked up
         self._index = index
 
     def child(self, name: str) -> Element | None:
-        found = self._index.get(self._prefix + name)
-        return found[0] if found else None
+        return self._index.get(self._prefix + name)
 
     def children(self, name: str) -> list[Element]:
-        return self._index.get(self._prefix + name, [])
+        return list(self.element.iterchildren(self._prefix + name))
 
     def sub(self, name: str) -> Reader | None:
         found = self.child(name)
@@ -291,13 +292,13 @@ class Reader:
 
     def value(self, name: str, convert: Callable[[str], T]) -> T:
         found = self._index.get(self._prefix + name)
-        if not found:
+        if found is None:
             raise InvalidValue(f"missing {name}", location=Location(element_path(self.element)))
-        return _converted(found[0], convert)
+        return _converted(found, convert)
 
     def opt_value(self, name: str, convert: Callable[[str], T]) -> T | None:
         found = self._index.get(self._prefix + name)
-        return _converted(found[0], convert) if found else None
+        return None if found is None else _converted(found, convert)
 
     def datetime(self, name: str) -> datetime:
         holder = self.sub(name)

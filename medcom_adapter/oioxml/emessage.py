@@ -135,7 +135,7 @@ def build(
     data = w.spliced(cast(bytes, etree.tostring(tree, encoding=encoding, xml_declaration=True)))
     # the tree validated (a spliced attachment's place holds a placeholder, an xs:string as
     # its base64 is): the bytes carry the proof, so nobody in this process checks them again
-    return seal(data, ()) if validate and len(data) <= SEAL_LIMIT else data
+    return seal(data, (), w.placed) if validate and len(data) <= SEAL_LIMIT else data
 
 
 def _ascii_compatible(encoding: str) -> bool:

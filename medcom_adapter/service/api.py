@@ -369,10 +369,18 @@ async def send_referral(body: ReferralIn, request: Request,
     """Build, validate and queue a referral to BUP via DNHF (XREF01 + XBIN01/XBIN02 with
     the form), with its §126a classification; with custody holders and their consent, and
     a copy to the child's GP, as the referral page has them."""
-    s = state(request)
-    send = idempotency.once(idempotency_key, key_id=key.id, path=request.url.path, body=body)
-    if send is not None and (earlier := await run_in_threadpool(
-            idempotency.replay, s.journal, send)) is not None:
+    # One worker thread runs the whole send, as one hop: it reads and writes the journal
+    # (a durable commit waits for the disk; on SQLite, for other writers' turns too) and
+    # decodes, checks and builds files and XML. On the event loop either would hold up
+    # every other request; each further hop is another wait for the loop and the GIL.
+    return await run_in_threadpool(_send_referral, state(request), body, key,
+                                   idempotency_key, request.url.path)
+
+
+def _send_referral(s: ServiceState, body: ReferralIn, key: ApiKey,
+                   idempotency_key: str | None, path: str) -> QueuedOut | Response:
+    send = idempotency.once(idempotency_key, key_id=key.id, path=path, body=body)
+    if send is not None and (earlier := idempotency.replay(s.journal, send)) is not None:
         return earlier
     ctx = _context(body, Kind.REFERRAL, key)
     if body.relative is not None and body.custody:
@@ -400,7 +408,7 @@ async def send_referral(body: ReferralIn, request: Request,
         return referral, forms.copy_to_gp(s.settings.directory, ctx, fields,
                                           referral.receiver, now=now)
 
-    out = await _queue(s, key, build, send, referral=True)
+    out = _queue(s, key, build, send, referral=True)
     if isinstance(out, ReferralQueuedOut) and out.copy_to_gp is not None:
         s.marks.link(out.id, COPY_TO_GP, out.copy_to_gp.id)  # the status page shows it
     return out
@@ -415,10 +423,14 @@ async def send_km(body: KmIn, request: Request,
     attachments inside) when the receiver takes CareCommunication 5.0, otherwise XDIS91 +
     one XBIN01 per attachment. A reply goes to the sender of the received message it
     answers, in its form: in the thread of a CareCommunication, or as XDIS91."""
-    s = state(request)
-    send = idempotency.once(idempotency_key, key_id=key.id, path=request.url.path, body=body)
-    if send is not None and (earlier := await run_in_threadpool(
-            idempotency.replay, s.journal, send)) is not None:
+    return await run_in_threadpool(_send_km, state(request), body, key, idempotency_key,
+                                   request.url.path)
+
+
+def _send_km(s: ServiceState, body: KmIn, key: ApiKey, idempotency_key: str | None,
+             path: str) -> QueuedOut | Response:
+    send = idempotency.once(idempotency_key, key_id=key.id, path=path, body=body)
+    if send is not None and (earlier := idempotency.replay(s.journal, send)) is not None:
         return earlier
     ctx = _context(body, Kind.KM, key)
     previous = None
@@ -435,21 +447,18 @@ async def send_km(body: KmIn, request: Request,
                             priority=body.priority, attachments=uploads, reply_to=previous,
                             category=body.category.value if body.category else None,
                             henvisning=body.henvisning)
-    return await _queue(s, key, lambda: (forms.km(s.settings.directory, ctx, fields,
-                                            now=s.settings.clock()),), send)
+    return _queue(s, key, lambda: (forms.km(s.settings.directory, ctx, fields,
+                                      now=s.settings.clock()),), send)
 
 
-async def _queue(s: ServiceState, key: ApiKey,
-                 build: Callable[[], tuple[forms.Outgoing, ...]],
-                 send: idempotency.Once | None, *, referral: bool = False
-                 ) -> QueuedOut | Response:
-    """Builds, validates and journals in a worker thread: a durable commit waits for the
-    disk, and on the event loop it would hold up every other request meanwhile. Under an
-    idempotency key, the answer is kept in the commit that queues (see ``idempotency``).
-    ``build`` gives the letter and what goes with it (a referral's copy to the GP), queued
-    in one commit; a ``referral`` answers with the copy beside the letter."""
+def _queue(s: ServiceState, key: ApiKey, build: Callable[[], tuple[forms.Outgoing, ...]],
+           send: idempotency.Once | None, *, referral: bool = False) -> QueuedOut | Response:
+    """Builds, validates and journals. Under an idempotency key, the answer is kept in the
+    commit that queues (see ``idempotency``). ``build`` gives the letter and what goes with
+    it (a referral's copy to the GP), queued in one commit; a ``referral`` answers with the
+    copy beside the letter."""
     try:
-        outgoing = await run_in_threadpool(build)
+        outgoing = build()
     except forms.FieldErrors as exc:
         raise _form_problem(exc) from None
 
@@ -471,11 +480,10 @@ async def _queue(s: ServiceState, key: ApiKey,
         return [i for ids in queued for i in ids]
 
     if send is None:
-        out = respond(await run_in_threadpool(queue))
+        out = respond(queue())
     else:
-        answered = await run_in_threadpool(
-            idempotency.queue_once, s.journal, send, queue, respond, status=201,
-            now=s.settings.clock())
+        answered = idempotency.queue_once(s.journal, send, queue, respond, status=201,
+                                          now=s.settings.clock())
         if not isinstance(answered, QueuedOut):
             return answered  # another request under the key queued first
         out = answered

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from medcom_adapter.service.apikeys import ApiKey
 from medcom_adapter.service.problems import ApiProblem
@@ -24,7 +25,10 @@ def require(scope: str) -> Callable[..., Coroutine[Any, Any, ApiKey]]:
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> ApiKey:
         keys = state(request).keys
-        key = keys.find(credentials.credentials) if credentials is not None else None
+        # in a worker thread: the look-up reads the journal, which on SQLite waits its turn
+        # behind another request's durable commit, and on the loop would stall every request
+        key = (await run_in_threadpool(keys.find, credentials.credentials)
+               if credentials is not None else None)
         if key is None:
             raise ApiProblem("api.unauthorized", headers={"WWW-Authenticate": "Bearer"})
         if scope not in key.scopes:

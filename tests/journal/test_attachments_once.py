@@ -8,14 +8,16 @@ a reference changed outside the journal is found by ``verify``.
 from __future__ import annotations
 
 import dataclasses
+import json
 import random
 
 import pybase64
 import pytest
 
+from medcom_adapter.conformance.built import Built, Placed, seal
 from medcom_adapter.errors import JournalCorrupt
 from medcom_adapter.journal import in_body
-from medcom_adapter.journal.interface import Attachment, NewMessage, Status
+from medcom_adapter.journal.interface import Attachment, NewMessage, Query, Status
 from medcom_adapter.journal.sqlstore import SqlJournal
 from tests.journal.samples import referral
 
@@ -105,3 +107,125 @@ def test_a_body_sealed_in_slices_is_what_sealing_it_whole_makes() -> None:
     assert keys.decrypt(keys.current.id, sealed, "messages.body:7") == plain
     with pytest.raises(JournalCorrupt):  # bound to its row like any sealed value
         keys.decrypt(keys.current.id, sealed, "messages.body:8")
+
+
+def _count_decoding(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How often ``locate`` decodes base64 to prove an attachment is in its body."""
+    decoded = [0]
+    real = in_body._decodes_to
+
+    def counted(text: memoryview, data: bytes) -> bool:
+        decoded[0] += 1
+        return real(text, data)
+
+    monkeypatch.setattr(in_body, "_decodes_to", counted)
+    return decoded
+
+
+def _built_referral() -> tuple[NewMessage, ...]:
+    """A referral and its XBIN as submitting queues them: built, validated, each a Built."""
+    from medcom_adapter.addressing.directory import Directory
+    from medcom_adapter.workers.submit import prepare_referral
+    from tests.conftest import FIXTURES
+
+    request = json.loads((FIXTURES / "requests" / "referral-bup.json").read_text("utf-8"))
+    name = request["attachments"][0]["file"]
+    return prepare_referral(Directory.load(FIXTURES / "network" / "receivers.json"),
+                            request, files={name: PDF}).entries
+
+
+def test_an_object_our_builder_placed_is_located_without_decoding_and_stored_decoded(
+        sql_journal: SqlJournal, monkeypatch: pytest.MonkeyPatch) -> None:
+    decoded = _count_decoding(monkeypatch)
+    referral_entry, xbin_entry = _built_referral()
+    assert isinstance(xbin_entry.data, Built) and xbin_entry.attachments[0].data == PDF
+    ids = sql_journal.append_many((referral_entry, xbin_entry), Status.QUEUED)
+    assert decoded == [0]
+    ((sealed, span),) = _stored(sql_journal)
+    # the place the builder gave is the one decoding the plain bytes proves
+    assert span == f"{in_body.locate(bytes(xbin_entry.data), PDF)}{in_body.CUT}"
+    assert decoded == [1]
+    # the object is sealed decoded, the body without its base64: the PDF's bytes once,
+    # a quarter fewer than as base64 text
+    start, end = (int(n) for n in span.removesuffix(in_body.CUT).split(":"))
+    ((body,),) = sql_journal.db.rows("SELECT body FROM messages WHERE id = ?", (ids[1],))
+    assert sealed == len(PDF) + 28
+    assert len(bytes(body)) == len(xbin_entry.data) - (end - start) + 28
+    got = sql_journal.get(ids[1])
+    assert got.message.attachments[0].data == PDF and got.message.data == xbin_entry.data
+    (queued,) = sql_journal.find(Query(id=ids[1], attachments=False))  # as the outbox reads
+    assert queued.message.data == xbin_entry.data and queued.message.attachments == ()
+    assert sql_journal.verify().intact
+
+
+def test_a_body_rebuilt_from_a_changed_place_is_found_by_verify(
+        sql_journal: SqlJournal) -> None:
+    _, entry = _built_referral()
+    sql_journal.append_many([entry, entry], Status.QUEUED)
+    (span,) = sql_journal.db.rows("SELECT in_body FROM attachments WHERE message = 2")[0]
+    start, end = (int(n) for n in span.removesuffix(in_body.CUT).split(":"))
+    sql_journal.db.run("UPDATE attachments SET in_body = ? WHERE message = 2",
+                       (f"{start + 1}:{end + 1}{in_body.CUT}",))  # the text put back 1 later
+    report = sql_journal.verify()
+    assert report.first_broken == 2
+    assert "body does not match its digest" in report.problems[0]
+    sql_journal.db.run("UPDATE attachments SET in_body = ? WHERE message = 2",
+                       (f"{start}:{end + 4}{in_body.CUT}",))  # no longer the text's size
+    assert "does not fit the stored body" in sql_journal.verify().problems[0]
+    with pytest.raises(JournalCorrupt, match="does not fit"):
+        sql_journal.get(2)
+    assert sql_journal.get(1).message.data == entry.data
+
+
+def test_cutting_and_rebuilding_several_objects_gives_the_body_back() -> None:
+    texts = [pybase64.encodebytes(bytes([n]) * (2000 + n)) for n in range(3)]
+    body = b"<a>" + texts[0] + b"</a><b>" + texts[1] + b"</b>" + texts[2]
+    spans, at = [], 0
+    for text in texts:
+        start = body.index(text, at)
+        at = start + len(text)
+        spans.append(f"{start}:{at}")
+    kept = in_body.cut(body, [spans[2], spans[0], spans[1]])
+    assert kept == b"<a></a><b></b>"
+    objects = [(f"{span}{in_body.CUT}", bytes([n]) * (2000 + n)) for n, span in enumerate(spans)]
+    assert in_body.rebuild(kept, objects[::-1]) == body
+
+
+def test_a_built_body_proves_only_the_objects_it_placed(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    decoded = _count_decoding(monkeypatch)
+    _, entry = _built_referral()
+    body = entry.data
+    assert isinstance(body, Built) and len(body.placed) == 1
+    other = bytearray(PDF)
+    other[5000] ^= 1  # equal length, same first bytes: decoding must tell them apart
+    assert in_body.locate(body, bytes(other)) is None and decoded == [1]
+    assert in_body.locate(body, PDF) is not None and decoded == [1]  # placed: no decoding
+    assert in_body.locate(body[:], PDF) is not None and decoded == [2]  # a copy: plain bytes
+
+
+def test_a_placed_object_must_be_immutable_bytes_within_the_built_bytes() -> None:
+    with pytest.raises(ValueError, match="placed object"):
+        seal(b"<a>QUJD\n</a>", (), (Placed(3, 8, bytearray(b"ABC")),))  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="placed object"):
+        seal(b"<a>QUJD\n</a>", (), (Placed(3, 70, b"ABC"),))
+    with pytest.raises(ValueError, match="placed object"):  # not the size of its lines
+        seal(b"<a>QUJD\n</a>", (), (Placed(3, 7, b"ABC"),))
+    made = seal(b"<a>QUJD\n</a>", (), (Placed(3, 8, b"ABC"),))
+    assert made.placed == (Placed(3, 8, b"ABC"),)
+
+
+def test_an_object_cut_out_of_its_body_survives_a_key_rotation(
+        sql_journal: SqlJournal) -> None:
+    from medcom_adapter.journal.crypto import Key, Keyring
+
+    _, entry = _built_referral()
+    id = sql_journal.append(entry, Status.QUEUED)
+    old = sql_journal.keys
+    new = Keyring((*old.keys.values(), Key("test-2", bytes(range(1, 33)))))
+    rotated = SqlJournal(sql_journal.db, new)
+    assert rotated.rotate_key() == 1
+    only_new = SqlJournal(sql_journal.db, Keyring((new.current,)))
+    got = only_new.get(id)
+    assert got.message.data == entry.data and got.message.attachments[0].data == PDF
+    assert only_new.verify().intact
