@@ -215,9 +215,11 @@ def _verdict(rate: float, cpu_rate: float, syncs: float, commits: float | None) 
                  "before the journal is counted")
     else:
         bound = (f"the durable journal's work per referral: the flow alone runs at "
-                 f"{cpu_rate:,.0f}/s; sealing and writing each referral's bytes "
-                 "(the PDF once, as the XBIN02's base64; write-ahead log, then database "
-                 "file) takes the rest")
+                 f"{cpu_rate:,.0f}/s; sealing each referral's bytes and writing them to "
+                 "the write-ahead log, synced before the referral counts as queued (the PDF "
+                 "once, decoded, beside the XBIN02 without its base64), and reading them "
+                 "back to send, take the rest; copying them into the database file is the "
+                 "checkpoint thread's, beside the flow")
         if commits is not None and syncs > TARGET * commits * 4:
             bound += (f". Not the disk's sync rate: {commits:.2f} commits per referral at "
                       f"{syncs:,.0f} syncs/s would allow {syncs / commits:,.0f} referrals/s")

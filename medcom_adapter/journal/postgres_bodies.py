@@ -90,9 +90,14 @@ def pieces(connection: Any, table: str, column: str, key: str, row: int
             return
         size = first[0]
         slices = _in_order(chain((first,), stream))
-        yield size, slices
-        for _ in slices:  # what the caller left, so the connection is free again
-            pass
+        try:
+            yield size, slices
+        finally:
+            # what the caller left, even when it stopped on an error (a wrong key, a bad
+            # tag): a stream closed early cancels its statement, which aborts the
+            # caller's transaction, and ``verify`` goes on reading after such an error
+            for _ in slices:
+                pass
 
 
 def _in_order(found: Iterator[tuple[int, int, bytes]]) -> Iterator[bytes]:

@@ -54,6 +54,11 @@ _DASHED_UUID = re.compile(
 _HEX_UUID = re.compile(r"[0-9a-fA-F]{32}")
 
 
+def is_dashed_uuid(value: str) -> bool:
+    """Whether ``value`` is a UUID spelt 8-4-4-4-12 hex digits (any case)."""
+    return _DASHED_UUID.fullmatch(value) is not None
+
+
 def canonical_uuid(value: str) -> str:
     """UUID-shaped ids (32 hex, or dashed, any case) in one spelling; others unchanged.
 
@@ -62,7 +67,7 @@ def canonical_uuid(value: str) -> str:
     The two usual spellings are rewritten directly (a few per message); any other is
     uuid.UUID's to judge (braces, a urn:uuid: prefix, dashes elsewhere).
     """
-    if _DASHED_UUID.fullmatch(value):
+    if is_dashed_uuid(value):
         return value.lower()
     if _HEX_UUID.fullmatch(value):
         low = value.lower()

@@ -38,6 +38,7 @@ from medcom_adapter.model.letters import (
     Reference,
     SupplementaryRef,
     UrlRef,
+    is_dashed_uuid,
 )
 from medcom_adapter.model.parties import (
     Address,
@@ -240,6 +241,9 @@ class Writer:
 
 def spell_id(value: str, form: ObjectIdForm) -> str:
     """A UUID-shaped id as a version writes it: 32 hex digits, or a dashed UUID."""
+    if is_dashed_uuid(value):  # the model's own spelling (ObjectId's), without parsing it
+        low = value.lower()
+        return low.replace("-", "") if form is ObjectIdForm.HEX32 else low.upper()
     try:
         as_uuid = uuid.UUID(value)
     except ValueError:

@@ -479,11 +479,11 @@ def _queue(s: ServiceState, key: ApiKey, build: Callable[[], tuple[forms.Outgoin
         queued = s.queue_together(*outgoing, actor=_actor(key))
         return [i for ids in queued for i in ids]
 
-    if send is None:
-        out = respond(queue())
+    if send is None:  # both answered once committed, with the sends waiting meanwhile
+        out = respond(s.commits.run(queue))
     else:
-        answered = idempotency.queue_once(s.journal, send, queue, respond, status=201,
-                                          now=s.settings.clock())
+        answered = s.commits.run(lambda: idempotency.queue_once(
+            s.journal, send, queue, respond, status=201, now=s.settings.clock()))
         if not isinstance(answered, QueuedOut):
             return answered  # another request under the key queued first
         out = answered

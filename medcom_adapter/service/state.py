@@ -9,7 +9,7 @@ journal under the actor who asked.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fastapi import Request
 
@@ -17,6 +17,7 @@ from medcom_adapter.journal.interface import Journal, Query, StoredMessage
 from medcom_adapter.journal.shared import Unit
 from medcom_adapter.model.parties import PersonId
 from medcom_adapter.service.apikeys import ApiKeys
+from medcom_adapter.service.commits import GroupCommit
 from medcom_adapter.service.drafts import Drafts
 from medcom_adapter.service.forms import Outgoing
 from medcom_adapter.service.kept import KeptFiles
@@ -40,6 +41,10 @@ class ServiceState:
     marks: Marks
     checked: Checked | None = None  # the workers' beside it: what is queued here is validated
     quarantine: QuarantineFolder | None = None  # the mailbox's, where this process knows it
+    commits: GroupCommit = field(init=False)  # the sends' journal writes, committed together
+
+    def __post_init__(self) -> None:
+        self.commits = GroupCommit(self.journal)
 
     def queue(self, outgoing: Outgoing, *, actor: str) -> tuple[int, ...]:
         """Journal ids, the letter first, then its binaries (each sent on its own)."""

@@ -110,6 +110,21 @@ def test_the_slices_read_are_the_value_stored_in_order(pg: SqlJournal) -> None:
     assert pg.db.rows("SELECT 1") == [(1,)]  # the connection is free again
 
 
+def test_a_read_stopped_by_an_error_leaves_the_transaction_usable(pg: SqlJournal) -> None:
+    """A reader that fails after the first slice (a wrong key, a bad tag) must not cancel
+    the statement: that aborts the transaction ``verify`` goes on reading in."""
+    big = PDF * 3  # more slices than the socket buffers, so the server is still sending
+    (id,) = pg.append_many([xbin(big)], Status.QUEUED)
+    for _ in range(3):
+        with pg.db.transaction(write=False):
+            with pytest.raises(ValueError, match="stopped"), pg.db.pieces(  # type: ignore[attr-defined]
+                    bodies.TABLE, "body", "message", id) as found:
+                _, slices = found
+                next(slices)
+                raise ValueError("stopped after one slice")
+            assert pg.db.rows("SELECT count(*) FROM messages") == [(1,)]
+
+
 def test_an_append_failing_during_its_copy_leaves_nothing(
         pg: SqlJournal, monkeypatch: pytest.MonkeyPatch) -> None:
     small = pg.append(xbin(), Status.QUEUED)

@@ -1,4 +1,4 @@
-"""Object and course ids: UUID-shaped spellings normalised exactly as uuid.UUID does."""
+"""Object and course ids: UUID-shaped spellings read and written exactly as uuid.UUID does."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from medcom_adapter.model.letters import canonical_uuid
+from medcom_adapter.oioxml.common import spell_id
+from medcom_adapter.oioxml.versions import ObjectIdForm
 
 
 def _reference(value: str) -> str:
@@ -37,3 +39,15 @@ _NEAR = st.text(alphabet="0123456789abcdefABCDEFg-{}:urnid", min_size=30, max_si
 @given(st.one_of(_UUID_LIKE, _NEAR, st.text(max_size=40)))
 def test_every_spelling_is_normalised_as_uuid_would(value: str) -> None:
     assert canonical_uuid(value) == _reference(value)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(_UUID_LIKE, _NEAR), st.sampled_from(list(ObjectIdForm)))
+def test_an_id_is_spelt_for_its_version_as_uuid_would(value: str, form: ObjectIdForm) -> None:
+    try:
+        parsed = uuid.UUID(value)
+    except ValueError:
+        expected = value
+    else:
+        expected = parsed.hex if form is ObjectIdForm.HEX32 else str(parsed).upper()
+    assert spell_id(value, form) == expected

@@ -1,0 +1,191 @@
+"""Group commit: sends waiting together share one durable commit, each answered only after
+it; a send that fails is undone alone; an idempotent repeat racing its original in the same
+commit queues once."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import AbstractContextManager, contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from medcom_adapter.journal.factory import DATA_DIR_ENV, open_journal
+from medcom_adapter.journal.interface import Query
+from medcom_adapter.journal.shared import Remembered
+from medcom_adapter.journal.sqlstore import SqlJournal
+from medcom_adapter.service import Settings, create_app, idempotency
+from medcom_adapter.service.commits import GroupCommit
+from medcom_adapter.service.server import protocol
+from medcom_adapter.service.state import ServiceState
+from tests.service.conftest import issue_key
+from tests.service.live import serving
+from tests.service.test_under_load import REFERRAL
+
+NOW = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+def journal(tmp_path: Path) -> Iterator[SqlJournal]:
+    opened = open_journal(f"sqlite:///{tmp_path}/journal.sqlite3",
+                          env={DATA_DIR_ENV: str(tmp_path)})
+    assert isinstance(opened, SqlJournal)
+    yield opened
+    opened.close()
+
+
+def _first_commit_waits(journal: Any) -> threading.Event:
+    """The first transaction begun on ``journal`` waits, before it begins, until the event
+    is set: its send leads while the sends after it gather for the next commit."""
+    go, real = threading.Event(), journal.atomic
+    waited = False
+
+    @contextmanager
+    def atomic(**kwargs: Any) -> Iterator[None]:
+        nonlocal waited
+        if not waited:
+            waited = True
+            assert go.wait(30)
+        with real(**kwargs):
+            yield
+
+    journal.atomic = atomic
+    return go
+
+
+def _until(condition: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 30
+    while not condition():
+        assert time.monotonic() < deadline, "the sends did not get there"
+        time.sleep(0.01)
+
+
+def _led(commits: GroupCommit) -> None:
+    """Once a send leads (waiting before its transaction, see above)."""
+    _until(lambda: commits.leading and commits.waiting == 0)
+
+
+def _gathered(commits: GroupCommit, n: int) -> None:
+    _until(lambda: commits.waiting == n)
+
+
+class _Recording:
+    """A journal whose transactions record when they begin and commit."""
+
+    def __init__(self) -> None:
+        self.events: list[str] = []
+        self.depth = self.commits = 0
+        self.lock = threading.Lock()
+
+    def note(self, event: str) -> None:
+        with self.lock:
+            self.events.append(event)
+
+    def atomic(self) -> AbstractContextManager[None]:
+        @contextmanager
+        def block() -> Iterator[None]:
+            self.depth += 1
+            if self.depth == 1:
+                self.note("begin")
+            try:
+                yield
+            finally:
+                self.depth -= 1
+            if self.depth == 0:
+                self.commits += 1
+                self.note(f"commit {self.commits}")
+        return block()
+
+
+def test_sends_waiting_together_share_one_commit_and_are_answered_after_it() -> None:
+    recording = _Recording()
+    go = _first_commit_waits(recording)
+    commits = GroupCommit(recording)  # type: ignore[arg-type]  # only its atomic() is used
+
+    def send(name: str) -> Callable[[], str]:
+        def work() -> str:
+            recording.note(name)
+            return name
+        return work
+
+    def answered(name: str) -> str:
+        out = commits.run(send(name))
+        recording.note(f"answered {out}")
+        return out
+
+    with ThreadPoolExecutor(3) as pool:
+        first = pool.submit(answered, "a")
+        _led(commits)
+        later = [pool.submit(answered, n) for n in ("b", "c")]
+        _gathered(commits, 2)
+        assert not any(f.done() for f in (first, *later))
+        go.set()
+        assert [f.result(timeout=30) for f in (first, *later)] == ["a", "b", "c"]
+    events = recording.events
+    assert recording.commits == 2
+    assert events.index("a") < events.index("commit 1") < events.index("answered a")
+    second = events.index("commit 2")
+    for name in ("b", "c"):  # in the second commit, answered only after it
+        assert events.index("commit 1") < events.index(name) < second
+        assert second < events.index(f"answered {name}")
+
+
+def test_a_send_that_fails_is_undone_alone(journal: SqlJournal) -> None:
+    go = _first_commit_waits(journal)
+    commits = GroupCommit(journal)
+
+    def remember(key: str, fail: bool = False) -> Callable[[], str]:
+        def work() -> str:
+            journal.shared.remember("k1", key, Remembered("r", 201, "{}"), NOW)
+            if fail:
+                raise ValueError("this send fails after its write")
+            return key
+        return work
+
+    with ThreadPoolExecutor(3) as pool:
+        first = pool.submit(commits.run, remember("first"))
+        _led(commits)
+        failing: Future[str] = pool.submit(commits.run, remember("failing", fail=True))
+        _gathered(commits, 1)
+        other = pool.submit(commits.run, remember("other"))
+        _gathered(commits, 2)
+        go.set()
+        assert first.result(timeout=30) == "first" and other.result(timeout=30) == "other"
+        with pytest.raises(ValueError):
+            failing.result(timeout=30)
+    assert journal.shared.remembered("k1", "failing") is None
+    assert journal.shared.remembered("k1", "other") is not None
+    assert journal.shared.remembered("k1", "first") is not None
+
+
+def test_an_idempotent_repeat_racing_its_original_in_one_commit_queues_once(
+        journal: SqlJournal) -> None:
+    _, key = issue_key(journal)
+    go = _first_commit_waits(journal)
+    app = create_app(journal, Settings())
+    assert isinstance(app.state.service, ServiceState)
+    commits = app.state.service.commits
+    auth = {"Authorization": f"Bearer {key}"}
+    with serving(app, http=protocol()) as base, ThreadPoolExecutor(3) as pool:
+        def post(headers: dict[str, str]) -> httpx.Response:
+            return httpx.post(f"{base}/api/referrals", json=REFERRAL,
+                              headers={**auth, **headers}, timeout=60)
+
+        first = pool.submit(post, {})
+        _led(commits)
+        racing = [pool.submit(post, {idempotency.HEADER: "send-1"}) for _ in range(2)]
+        _gathered(commits, 2)  # both in the next commit
+        go.set()
+        answers = [f.result(timeout=60) for f in (first, *racing)]
+    assert [a.status_code for a in answers] == [201, 201, 201], answers[0].text
+    original, repeat = sorted(answers[1:], key=lambda a: idempotency.REPLAYED in a.headers)
+    assert repeat.headers[idempotency.REPLAYED] == "true"
+    assert repeat.json() == original.json()
+    queued = {m.id for m in journal.find(Query())}
+    assert queued == set(answers[0].json()["ids"]) | set(original.json()["ids"])
