@@ -5,7 +5,9 @@ transaction is exclusive anyway), so ids are gapless and each entry's chain link
 one before it even when several processes append at once. A status change takes the same
 row before its compare-and-set, so status changes are chained (``journal_head`` row 3) in
 the order they commit, and a transaction that changes statuses and appends takes its locks
-in one order.
+in one order. On PostgreSQL, a journal that wrote the heads last appends after them without
+reading them, in one statement that writes only if they are still as it left them, and
+otherwise takes its turn as above (see :mod:`.guessed_heads`).
 
 A read by any actor but ``SYSTEM`` writes its audit row in the read's own transaction, so
 it is durable before the caller sees anything; a read by ``SYSTEM`` is a plain read
@@ -29,12 +31,13 @@ from medcom_adapter.errors import (
     JournalKeyError,
     TransitionRefused,
 )
-from medcom_adapter.journal import actors, chain, in_body, rows
+from medcom_adapter.journal import actors, chain, guessed_heads, in_body, rows
 from medcom_adapter.journal import bodies as apart
 from medcom_adapter.journal.clock import Clock, utc_now
 from medcom_adapter.journal.crypto import Keyring, Sealing
 from medcom_adapter.journal.db import Db, Row, marks
 from medcom_adapter.journal.eds_queue import SqlEdsQueue
+from medcom_adapter.journal.guessed_heads import HeadGuess
 from medcom_adapter.journal.henvisninger import HenvisningStore
 from medcom_adapter.journal.interface import (
     SYSTEM,
@@ -74,6 +77,7 @@ class SqlJournal:
     def __init__(self, db: Db, keys: Keyring, *, clock: Clock = utc_now) -> None:
         self.db, self.keys, self._clock = db, keys, clock
         self._damaged: dict[int, JournalError] = {}  # found by a read, quarantined after it
+        self._guess = HeadGuess()
         check_key(db, keys)  # before anything is written: a wrong key must change nothing
         migrate(db)
         relink(db, keys, only_unkeyed=True)  # a journal from before keyed chains, once
@@ -104,44 +108,67 @@ class SqlJournal:
         self, messages: Sequence[NewMessage], status: Status, *, actor: str = "system"
     ) -> Sequence[int]:
         actors.check(actor)
+        guess = self._guess.heads(self.db, messages)
+        if guess is not None:  # one statement, no transaction of its own, no head read
+            appended = self._append(messages, status, actor, guess, guarded=True)
+            if appended is not None:
+                return appended
         with self.db.transaction(write=True, join=True):  # KeyError comes before a write
             wanted = sorted({m.answers for m in messages if m.answers is not None})
-            (last, link, key_id, known), history_head = self._heads(wanted)
-            key = chain_key(self.keys, key_id)
+            heads = self._heads(wanted)
+            last, _, _, known = heads[0]
             if known != len(wanted):  # some answer no stored message: which, said alone
                 _check_answers(messages, last, self._stored(wanted))
-            now, at = self._clock(), chain.timestamp(self._clock())
-            batch: dict[str, list[Row]] = {"m": [], "s": [], "a": [], "c": [], "b": []}
-            for n, message in enumerate(messages, start=last + 1):
-                entry = chain.entry_for(n, message, now, key)
-                link = chain.link(link, entry, key)
-                in_place = self.db.dialect.writes_in_place
-                stored = rows.stored_form(message, in_place=in_place)
-                batch["m"].append(rows.message_row(n, entry, link, message, status, actor,
-                                                   self.keys, in_place=in_place,
-                                                   stored=stored))
-                batch["s"].append((n, status.value))
-                kept = rows.body_row(n, message, self.keys, in_place=in_place)
-                batch["b"] += [] if kept is None else [kept]
-                batch["a"] += rows.attachment_rows(n, message, self.keys, stored)
-                if message.classification is not None:
-                    batch["c"].append(
-                        rows.classification_row(n, message.classification, self.keys))
-            history, history_head = self._history(
-                [(n, status, at, None) for n in range(last + 1, last + 1 + len(messages))],
-                history_head)
-            self._write([*(statement for table, columns, found in (
-                ("messages", rows.MESSAGE_COLUMNS, batch["m"]),
-                (apart.TABLE, apart.COLUMNS, batch["b"]),
-                ("message_state", _STATE_COLUMNS, batch["s"]),
-                ("attachments", rows.ATTACHMENT_COLUMNS, batch["a"]),
-                ("classifications", rows.CLASSIFICATION_COLUMNS, batch["c"]),
-                ("status_history", _HISTORY_COLUMNS, history))
-                for statement in _inserts(table, columns, found)),
-                ("UPDATE journal_head SET last_id = ?, link = ? WHERE id = 1",
-                 (last + len(messages), link)),
-                ("UPDATE journal_head SET last_id = ?, link = ? WHERE id = 3", history_head)])
-        return range(last + 1, last + 1 + len(messages))
+            appended = self._append(messages, status, actor, heads)
+        assert appended is not None
+        return appended
+
+    def _append(self, messages: Sequence[NewMessage], status: Status, actor: str,
+                heads: tuple[Row, Row], *, guarded: bool = False) -> range | None:
+        """Write ``messages`` after ``heads`` (rows 1 and 3 of journal_head); ``guarded``:
+        in one statement that writes only if the heads are still those, None when they
+        were not."""
+        (last, link, key_id, _), history_head = heads
+        key = chain_key(self.keys, key_id)
+        now, at = self._clock(), chain.timestamp(self._clock())
+        batch: dict[str, list[Row]] = {"m": [], "s": [], "a": [], "c": [], "b": []}
+        for n, message in enumerate(messages, start=last + 1):
+            entry = chain.entry_for(n, message, now, key)
+            link = chain.link(link, entry, key)
+            in_place = self.db.dialect.writes_in_place
+            stored = rows.stored_form(message, in_place=in_place)
+            batch["m"].append(rows.message_row(n, entry, link, message, status, actor,
+                                               self.keys, in_place=in_place, stored=stored))
+            batch["s"].append((n, status.value))
+            kept = rows.body_row(n, message, self.keys, in_place=in_place)
+            batch["b"] += [] if kept is None else [kept]
+            batch["a"] += rows.attachment_rows(n, message, self.keys, stored)
+            if message.classification is not None:
+                batch["c"].append(
+                    rows.classification_row(n, message.classification, self.keys))
+        ids = range(last + 1, last + 1 + len(messages))
+        history, history_head = self._history(
+            [(n, status, at, None) for n in ids], history_head)
+        tables = (("messages", rows.MESSAGE_COLUMNS, batch["m"]),
+                  (apart.TABLE, apart.COLUMNS, batch["b"]),
+                  ("message_state", _STATE_COLUMNS, batch["s"]),
+                  ("attachments", rows.ATTACHMENT_COLUMNS, batch["a"]),
+                  ("classifications", rows.CLASSIFICATION_COLUMNS, batch["c"]),
+                  ("status_history", _HISTORY_COLUMNS, history))
+        left = ((last + len(messages), link, key_id), (*history_head, heads[1][2]))
+        if guarded:
+            if not guessed_heads.write(self.db, tables, heads, left, limit=_PARAMETERS):
+                self._guess.missed()
+                return None
+        else:
+            self._write([*(statement for table, columns, found in tables
+                           for statement in _inserts(table, columns, found)),
+                         ("UPDATE journal_head SET last_id = ?, link = ? WHERE id = 1",
+                          left[0][:2]),
+                         ("UPDATE journal_head SET last_id = ?, link = ? WHERE id = 3",
+                          history_head)])
+        self._guess.wrote(left)
+        return ids
 
     def _heads(self, answered: Sequence[int]) -> tuple[Row, Row]:
         """The message chain's head row and the status chain's (rows 1 and 3, locked in
@@ -155,6 +182,7 @@ class SqlJournal:
             "ORDER BY id" + self.db.dialect.lock_rows, () if many else answered)
         if many:
             messages = (*messages[:3], len(self._stored(answered)))
+        self._guess.read(messages, history)
         return messages, history
 
     def _stored(self, ids: Sequence[int]) -> set[int]:
@@ -191,9 +219,9 @@ class SqlJournal:
                   f"AND status IN ({marks(len(leaves))})")
         with self.db.transaction(write=True, join=True):  # refused before it writes
             # the head rows before the message's row, as appends take them (see the module)
-            _, history_head = self._heads(())
+            _, read = self._heads(())
             (change,), history_head = self._history(
-                [(id, status, chain.timestamp(self._clock()), reason)], history_head)
+                [(id, status, chain.timestamp(self._clock()), reason)], read)
             if not leaves:
                 changed = 0
             elif self.db.dialect.chains_writes:  # the change, its history row and the head
@@ -209,6 +237,8 @@ class SqlJournal:
                     self._write([(_HISTORY, change), (
                         "UPDATE journal_head SET last_id = ?, link = ? WHERE id = 3",
                         history_head)])
+            if changed:
+                self._guess.wrote_history(history_head, read[2])
             if not changed:
                 found = self.db.rows("SELECT status FROM message_state WHERE message = ?",
                                      (id,))
@@ -229,7 +259,7 @@ class SqlJournal:
             return []
         with self.db.transaction(write=True, join=True):
             # the head rows before the messages' rows, as appends take them
-            _, history_head = self._heads(())
+            _, read = self._heads(())
             for start in range(0, len(changes), _CHUNK):
                 chunk = changes[start:start + _CHUNK]
                 cases = " ".join("WHEN ? THEN ?" for _ in chunk)
@@ -242,11 +272,12 @@ class SqlJournal:
             at = chain.timestamp(self._clock())
             history, history_head = self._history(
                 [(id, status, at, reason) for id, status, reason in changes if id in changed],
-                history_head)
+                read)
             if history:
                 self._write([*_inserts("status_history", _HISTORY_COLUMNS, history), (
                     "UPDATE journal_head SET last_id = ?, link = ? WHERE id = 3",
                     history_head)])
+                self._guess.wrote_history(history_head, read[2])
         return [id for id, _, _ in changes if id in changed]
 
     def _history(self, changes: Sequence[tuple[int, Status, str, str | None]],
