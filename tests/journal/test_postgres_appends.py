@@ -96,3 +96,18 @@ def test_an_append_after_another_changed_a_status_writes_nothing_and_takes_its_t
     assert (counted.statements, counted.transactions) == (5, 1)
     _intact(ours, 5)
     assert len(ours.find(Query(status=Status.QUEUED, limit=100))) == 4
+
+
+def test_a_guess_left_by_a_rolled_back_append_is_only_a_wrong_guess(
+        two: tuple[SqlJournal, SqlJournal]) -> None:
+    ours, _ = two
+    for n in range(3):
+        _append(ours, n)
+    with pytest.raises(RuntimeError), ours.atomic():
+        _, counted = _append(ours, 90)  # on the guess, inside the block's transaction
+        assert counted.statements == 1
+        raise RuntimeError("the block fails after the append")
+    ids, counted = _append(ours, 3)  # the heads are as before the block: guessed wrong
+    assert ids == [4]
+    assert counted.transactions == 1
+    _intact(ours, 4)
