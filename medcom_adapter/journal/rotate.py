@@ -9,7 +9,7 @@ from __future__ import annotations
 from medcom_adapter.journal import bodies
 from medcom_adapter.journal.crypto import Keyring
 from medcom_adapter.journal.db import Db
-from medcom_adapter.journal.rows import history_where, insert, where
+from medcom_adapter.journal.rows import body_where, data_where, history_where, insert, where
 
 _BATCH = 500
 
@@ -44,17 +44,19 @@ def _message(db: Db, keys: Keyring, id: int, key_id: str, body: bytes | None,
         db.run(insert(bodies.TABLE, bodies.COLUMNS), (id, keys.sealing(
             plain, where("messages", "body", id), bodies.place(id))))
         del plain
+    placed = db.rows("SELECT position, title, data, in_body FROM attachments WHERE message = ?",
+                     (id,))
     db.run("UPDATE messages SET key_id = ?, body = ?, person = ?, person_index = ? "
            "WHERE id = ?", (
                keys.current.id,
-               body if bodies.apart(body) else reseal(body, where("messages", "body", id)),
+               body if bodies.apart(body)
+               else reseal(body, body_where(id, ((n, span) for n, *_, span in placed))),
                reseal(person, where("messages", "person", id)),
                None if plain_person is None else keys.index(plain_person), id))
-    for n, title, data in db.rows(
-            "SELECT position, title, data FROM attachments WHERE message = ?", (id,)):
+    for n, title, data, span in placed:  # bound as they were sealed (see rows.data_where)
         db.run("UPDATE attachments SET title = ?, data = ? WHERE message = ? AND position = ?",
                (reseal(title, where("attachments", "title", id, n)),
-                reseal(data, where("attachments", "data", id, n)), id, n))
+                reseal(data, data_where(id, n, span)), id, n))
     for row_id, status, at, old_key, sealed in db.rows(
             "SELECT id, status, at, key_id, reason FROM status_history WHERE message = ? AND "
             "reason IS NOT NULL AND key_id <> ?", (id, keys.current.id)):

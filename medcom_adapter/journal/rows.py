@@ -6,12 +6,13 @@ to another row or column no longer decrypts.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
+from medcom_adapter.errors import JournalCorrupt
 from medcom_adapter.journal import bodies, chain, in_body
 from medcom_adapter.journal.crypto import Keyring
 from medcom_adapter.journal.db import Row
@@ -57,13 +58,33 @@ def where(table: str, column: str, id: int, position: int | None = None) -> str:
     return f"{table}.{column}:{id}" + ("" if position is None else f":{position}")
 
 
+def body_where(id: int, spans: Iterable[tuple[int, str | None]]) -> str:
+    """What a message's sealed body is bound to: its row and, when objects were cut out of
+    it, each one's position and place (``in_body``). Those places are plaintext and the
+    body is rebuilt from them: a place moved, resized, marked or unmarked, or a row moved
+    or dropped, then fails the body's authentication, found on every read without the key
+    and not to be forged without it. A body nothing was cut from is bound as before."""
+    cut = [f"{n}={span}" for n, span in sorted(spans, key=lambda s: s[0])
+           if span is not None and span.endswith(in_body.CUT)]
+    body = where("messages", "body", id)
+    return f"{body}:{','.join(cut)}" if cut else body
+
+
+def data_where(id: int, n: int, span: str | None) -> str:
+    """What an attachment's sealed data is bound to: its row and, for an object cut out of
+    its body, its place there (a place changed, or a marker added or removed, fails)."""
+    data = where("attachments", "data", id, n)
+    return f"{data}:{span}" if span is not None and span.endswith(in_body.CUT) else data
+
+
 def message_row(id: int, entry: chain.Entry, link: str, message: NewMessage, status: Status,
                 actor: str, keys: Keyring, *, in_place: bool = False,
                 stored: Form | None = None) -> Row:
     """``in_place``: a large body is sealed as the engine writes it (see Dialect);
     ``stored``: what ``stored_form`` keeps of the message (its body whole, unless told)."""
     person = None if message.patient is None else str(message.patient)
-    body = where("messages", "body", id)
+    body = where("messages", "body", id) if stored is None else body_where(
+        id, enumerate(stored.spans))
     kept = message.data if stored is None else stored.body
     return (
         id, entry.direction, entry.kind, entry.version, entry.envelope_id, entry.message_id,
@@ -122,7 +143,7 @@ def attachment_rows(id: int, message: NewMessage, keys: Keyring,
             id, n, a.object_id, a.content_type,
             None if a.title is None
             else keys.encrypt(a.title.encode(), where("attachments", "title", id, n)),
-            keys.seal(a.data if whole else b"", where("attachments", "data", id, n)),
+            keys.seal(a.data if whole else b"", data_where(id, n, span)),
             span))
     return found
 
@@ -176,7 +197,7 @@ def open_attachment(row: Row, keys: Keyring, key_id: str, body: bytes) -> Attach
     """An attachment as stored; ``body`` is its message's (rebuilt), which may hold its
     bytes."""
     id, n, object_id, content_type, title, data, span = row
-    sealed = keys.decrypt(key_id, bytes(data), where("attachments", "data", id, n))
+    sealed = keys.decrypt(key_id, bytes(data), data_where(id, n, span))
     referred = span is not None and not span.endswith(in_body.CUT)
     return Attachment(
         object_id, content_type, in_body.extract(body, span) if referred else sealed,
@@ -199,11 +220,16 @@ def open_body(row: dict[str, Any], keys: Keyring, attachments: Sequence[Row],
     attachments among ``attachments`` (rows of it; those cut out of the body, at least).
     ``body``: the stored body opened already (one kept apart, see bodies)."""
     id, key_id = row["id"], row["key_id"]
-    if body is None:
-        body = b"" if row["body"] is None else keys.decrypt(
-            key_id, bytes(row["body"]), where("messages", "body", id))
-    cut = [(a, open_attachment(a, keys, key_id, b"")) for a in attachments
-           if a[6] is not None and a[6].endswith(in_body.CUT)]
+    try:
+        if body is None:
+            body = b"" if row["body"] is None else keys.decrypt(
+                key_id, bytes(row["body"]), body_where(id, ((a[1], a[6]) for a in attachments)))
+        cut = [(a, open_attachment(a, keys, key_id, b"")) for a in attachments
+               if a[6] is not None and a[6].endswith(in_body.CUT)]
+    except JournalCorrupt:  # named without the places: they are what may have changed
+        raise JournalCorrupt(
+            f"the body of message {id}, or where one of its attachments lies in it, fails "
+            "authentication: changed outside the journal") from None
     if cut:
         body = in_body.rebuild(body, [(a[6], opened.data) for a, opened in cut])
     opened = {a[1]: got for a, got in cut}

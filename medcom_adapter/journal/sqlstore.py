@@ -432,11 +432,16 @@ class SqlJournal:
                units: tuple[Unit, ...] | None = None) -> Sequence[StoredMessage]:
         indexes = self.keys.indexes(str(patient))
         scope, params = _scope(units) if units is not None else ("", [])
+        earlier = set(self._damaged)
         with self.db.transaction(write=True):
             found = self._load(self.db.rows(
                 f"{_SELECT} WHERE person_index IN ({marks(len(indexes))}){scope} ORDER BY id",
                 (*indexes, *params)))
             self._log(actor, "export", tuple(s.id for s in found))
+        damage = next((e for id, e in self._damaged.items() if id not in earlier), None)
+        self._quarantine()
+        if damage is not None:  # a patient's export is whole or not made: none left out
+            raise damage
         return found
 
     def claim(self, status: Status, limit: int, *, lease_seconds: float = 60.0) -> Sequence[int]:

@@ -146,6 +146,8 @@ def check_key(db: Db, keys: Keyring) -> None:
         with db.transaction(write=False):
             found = db.rows("SELECT id, key_id, body FROM messages WHERE body IS NOT NULL "
                             "ORDER BY id DESC LIMIT 1")
+            placed = [] if not found else db.rows(
+                "SELECT position, in_body FROM attachments WHERE message = ?", (found[0][0],))
     except Exception:
         return
     if not found:
@@ -160,7 +162,7 @@ def check_key(db: Db, keys: Keyring) -> None:
         if bodies.apart(body):  # read a slice at a time, as the journal reads it
             bodies.opened(db, keys, id, key_id)
         else:
-            keys.decrypt(key_id, bytes(body), rows.where("messages", "body", id))
+            keys.decrypt(key_id, bytes(body), rows.body_where(id, placed))
     except JournalCorrupt:
         raise JournalKeyError(
             f"the configured key {key_id!r} does not open the journal's rows: it is not the "
@@ -171,11 +173,9 @@ def _check(row: dict[str, Any], entry: chain.Entry, attachments: list[Row],
            keys: Keyring) -> Iterator[str]:
     id, key_id = row["id"], row["key_id"]
     try:
-        if callable(row["body"]):  # kept apart: opens itself a slice at a time (bodies)
-            stored = row["body"](key_id)
-        else:
-            stored = keys.decrypt(key_id, bytes(row["body"]),
-                                  rows.where("messages", "body", id))
+        # kept apart: opens itself a slice at a time (bodies); else opened, bound to the
+        # places of what was cut out of it, by open_body
+        stored = row["body"](key_id) if callable(row["body"]) else None
         body, opened = rows.open_body(row, keys, attachments, stored)
         if chain.digest(body) != entry.digest:
             yield f"message {id}: body does not match its digest"

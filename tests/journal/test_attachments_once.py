@@ -166,13 +166,13 @@ def test_a_body_rebuilt_from_a_changed_place_is_found_by_verify(
     start, end = (int(n) for n in span.removesuffix(in_body.CUT).split(":"))
     sql_journal.db.run("UPDATE attachments SET in_body = ? WHERE message = 2",
                        (f"{start + 1}:{end + 1}{in_body.CUT}",))  # the text put back 1 later
-    report = sql_journal.verify()
-    assert report.first_broken == 2
-    assert "body does not match its digest" in report.problems[0]
+    report = sql_journal.verify()  # the place is bound into what is sealed (see
+    assert report.first_broken == 2  # tests/journal/test_cut_places_bound.py)
+    assert "fails authentication" in report.problems[0]
     sql_journal.db.run("UPDATE attachments SET in_body = ? WHERE message = 2",
                        (f"{start}:{end + 4}{in_body.CUT}",))  # no longer the text's size
-    assert "does not fit the stored body" in sql_journal.verify().problems[0]
-    with pytest.raises(JournalCorrupt, match="does not fit"):
+    assert "fails authentication" in sql_journal.verify().problems[0]
+    with pytest.raises(JournalCorrupt, match="message 2"):
         sql_journal.get(2)
     assert sql_journal.get(1).message.data == entry.data
 
