@@ -8,8 +8,10 @@ Measured: ``POST /api/referrals`` to uvicorn on 127.0.0.1, started as ``serve`` 
 clients' own work does not run on the server's interpreter), each client on its own
 keep-alive connection: one client, then 20 at once. Every client first sends a few
 unmeasured requests (connection set up, code paths warm), and the measured requests start
-together. Twice: on an in-memory journal (the service's own cost), then on the SQLite
-journal ``serve`` opens by default, where each answer waits for its durable commit.
+together. On an in-memory journal (the service's own cost), then on the SQLite journal
+``serve`` opens by default, where each answer waits for its durable commit, and on
+PostgreSQL where ``MEDCOM_BENCH_POSTGRES_URL`` (or ``MEDCOM_TEST_POSTGRES_URL``) names a
+server (a schema of its own).
 Reported: requests per second, p50 and p99 latency.
 Target: under 20 concurrent clients, p99 at most 3x p50 (no request waits behind a
 convoy of others), on either journal.
@@ -28,6 +30,9 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -131,6 +136,21 @@ def _served(journal: Journal, settings: Settings, body: dict[str, object]
         journal.close()
 
 
+@contextmanager
+def _postgres(url: str) -> Iterator[Journal]:
+    """A PostgreSQL journal in a schema of its own, dropped afterwards."""
+    import psycopg
+
+    schema = f"service_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute(f"CREATE SCHEMA {schema}")
+    try:
+        yield open_journal(f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}")
+    finally:
+        with psycopg.connect(url, autocommit=True) as admin:
+            admin.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
 def main() -> None:
     settings = Settings()
     body = {**CONTEXT, "receiver_sor": BUP, "reason": "Angst og skolevægring",
@@ -142,6 +162,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as data:
         sqlite = open_journal(f"sqlite:///{data}/journal.sqlite3", env={DATA_DIR_ENV: data})
         runs.append(("SQLite journal", _served(sqlite, settings, body)))
+    url = os.environ.get("MEDCOM_BENCH_POSTGRES_URL") or os.environ.get(
+        "MEDCOM_TEST_POSTGRES_URL")
+    if url:
+        with _postgres(url) as postgres:
+            runs.append(("PostgreSQL journal", _served(postgres, settings, body)))
     print(f"== service create-and-send  ({platform.python_implementation()} "
           f"{platform.python_version()}, {os.cpu_count()} cpu, {REQUESTS} requests each, "
           f"PDF {len(PDF)} bytes, clients in their own process)")
@@ -158,6 +183,8 @@ def main() -> None:
                 verdict = "met" if p99 <= TARGET * p50 else "NOT met"
                 line += f"  (target p99 <= {TARGET:.0f}x p50: {verdict})"
             print(line)
+    if not url:
+        print("PostgreSQL: skipped (set MEDCOM_BENCH_POSTGRES_URL=postgresql://...)")
 
 
 if __name__ == "__main__":

@@ -21,10 +21,11 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from medcom_adapter.errors import ResourceFault
 from medcom_adapter.journal.checkpointer import FALLBACK_PAGES, Checkpointer
 from medcom_adapter.journal.crypto import Sealing
 from medcom_adapter.journal.db import Dialect, Params, Row
-from medcom_adapter.journal.faults import sqlite_guard
+from medcom_adapter.journal.faults import SAFE, sqlite_guard
 
 DIALECT = Dialect(
     name="sqlite", blob="BLOB", bigint="INTEGER", serial="INTEGER PRIMARY KEY AUTOINCREMENT",
@@ -66,14 +67,23 @@ class SqliteDb:
             self._changes = self._connection.total_changes
             self.checkpoints.committed()
 
+    def _undone(self) -> None:
+        """Refuse a statement inside a transaction SQLite has undone by itself (a full
+        disk, an I/O error): run now, it would commit alone, outside what was begun."""
+        if self._depth and not self._connection.in_transaction:
+            raise ResourceFault(f"SQLite undid the whole transaction after an error in it "
+                                f"({self._where}); {SAFE}")
+
     def rows(self, sql: str, params: Params = ()) -> list[Row]:
         with self._turn, sqlite_guard(self._where):
+            self._undone()
             found = self._connection.execute(sql, params).fetchall()
             self._committed()  # an INSERT ... RETURNING, say
             return found
 
     def run(self, sql: str, params: Params = ()) -> int:
         with self._turn, sqlite_guard(self._where):
+            self._undone()
             if not any(isinstance(p, Sealing) for p in params):
                 count = self._connection.execute(sql, params).rowcount
             else:
@@ -148,11 +158,13 @@ class SqliteDb:
 
     def run_many(self, sql: str, params: Iterable[Params]) -> None:
         with self._turn, sqlite_guard(self._where):
+            self._undone()
             self._connection.executemany(sql, params)
             self._committed()
 
     def script(self, sql: str) -> None:
         with self._turn, sqlite_guard(self._where):
+            self._undone()
             self._connection.execute(sql)
             self._committed()
 
@@ -183,6 +195,9 @@ class SqliteDb:
             raise
         finally:
             self._depth = 0
+        if not self._connection.in_transaction:  # undone by SQLite: a failure caught inside
+            raise ResourceFault(f"SQLite undid the whole transaction after an error in it "
+                                f"({self._where}); {SAFE}")
         try:
             with sqlite_guard(self._where):
                 self._connection.execute("COMMIT")
@@ -198,17 +213,22 @@ class SqliteDb:
         """A transaction inside another: undone alone when it fails, committed with it."""
         if write and not self._writing:
             raise RuntimeError("a write transaction cannot begin inside a read transaction")
+        self._undone()  # a SAVEPOINT outside a transaction would begin one of its own
         name = f"inner{self._depth}"
         self._connection.execute(f"SAVEPOINT {name}")
         self._depth += 1
         try:
             yield
         except BaseException:
-            self._connection.execute(f"ROLLBACK TO {name}")
+            # SQLite undoes the whole transaction on some errors (SQLITE_FULL, _IOERR): the
+            # savepoint is gone with it, and the outer commit refuses (see _undone)
+            if self._connection.in_transaction:
+                self._connection.execute(f"ROLLBACK TO {name}")
             raise
         finally:
             self._depth -= 1
-            self._connection.execute(f"RELEASE {name}")
+            if self._connection.in_transaction:
+                self._connection.execute(f"RELEASE {name}")
 
     def close(self) -> None:
         self.checkpoints.close()  # first: the last connection closed removes the log

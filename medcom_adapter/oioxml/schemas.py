@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+import threading
 from pathlib import Path
 from typing import Any, cast
 
@@ -61,6 +62,15 @@ def xsd_dir() -> Path:
     return Path(override) if override else resources.xsd()
 
 
+# libxml2's schema compiler is not safe in two threads at once (seen as "Internal error:
+# xmlSchemaPValAttrNodeValue" under concurrent first requests)
+_COMPILING = threading.Lock()
+# A compiled schema keeps one error log, which each validation clears and fills, outside
+# the GIL: two threads validating against the same schema at once would read each other's
+# errors, or none, and an invalid letter would pass. So one validation per schema at a time.
+_TURNS: dict[tuple[str, str], threading.Lock] = {}
+
+
 @functools.cache
 def schema(folder: str, entry_file: str = "emessage.xsd") -> etree.XMLSchema:
     """The compiled schema of one namespace set (cached for the life of the process).
@@ -68,7 +78,8 @@ def schema(folder: str, entry_file: str = "emessage.xsd") -> etree.XMLSchema:
     ``entry_file`` names the file to start from: ``emessage.xsd`` for OIOXML folders, the
     envelope's own file for ``envelopes/...`` folders."""
     path = xsd_dir() / folder / entry_file
-    return etree.XMLSchema(etree.parse(str(path)))
+    with _COMPILING:
+        return etree.XMLSchema(etree.parse(str(path)))
 
 
 def validate(
@@ -76,11 +87,15 @@ def validate(
 ) -> list[Issue]:
     """Validate ``tree`` against ``xsd/<folder>/<entry_file>``; an empty list means valid."""
     compiled = schema(folder, entry_file)
-    if compiled.validate(tree):
-        return []
+    turn = _TURNS.get((folder, entry_file)) or _TURNS.setdefault((folder, entry_file),
+                                                                  threading.Lock())
+    with turn:
+        if compiled.validate(tree):
+            return []
+        entries = list(cast(list[Any], compiled.error_log))
     issues: list[Issue] = []
     seen_paths: set[str | None] = set()
-    for entry in cast(list[Any], compiled.error_log):
+    for entry in entries:
         path = _readable_path(tree, entry.path)
         if path in seen_paths:  # libxml2 reports follow-on errors for the same element
             continue

@@ -10,12 +10,17 @@ the process, so :func:`settle` moves it into the generation the collector never 
 
 Before freezing, what the first requests would otherwise load lazily is loaded (the PDF
 reader, the compiled schemas), so that it is frozen too, and no early request pays for it.
+Compiled here, the schemas are not compiled by threads at once on their first use either
+(sends, and the workers beside them): under 20 concurrent first requests, one compilation
+failed so ("Internal error: xmlSchemaPValAttrNodeValue, the given type is not a built-in
+type") while libxml2 was building XML in other threads.
 """
 
 from __future__ import annotations
 
 import gc
 
+from medcom_adapter.envelopes import sbdh, vans
 from medcom_adapter.oioxml import schemas
 
 
@@ -27,5 +32,7 @@ def settle() -> None:
     for folder in sorted(schemas.xsd_dir().iterdir()):
         if (folder / "emessage.xsd").is_file():  # the OIOXML sets our letters are built in
             schemas.schema(folder.name)
+    for envelope in (vans, sbdh):  # what the workers wrap letters in
+        schemas.schema(envelope.SCHEMA_FOLDER, envelope.SCHEMA_ENTRY)
     gc.collect()  # garbage is not frozen: it would never be freed
     gc.freeze()

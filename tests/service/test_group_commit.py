@@ -4,6 +4,7 @@ commit queues once."""
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -16,14 +17,16 @@ from typing import Any
 import httpx
 import pytest
 
+from medcom_adapter.errors import ResourceFault
 from medcom_adapter.journal.factory import DATA_DIR_ENV, open_journal
-from medcom_adapter.journal.interface import Query
+from medcom_adapter.journal.interface import Query, Status
 from medcom_adapter.journal.shared import Remembered
 from medcom_adapter.journal.sqlstore import SqlJournal
 from medcom_adapter.service import Settings, create_app, idempotency
 from medcom_adapter.service.commits import GroupCommit
 from medcom_adapter.service.server import protocol
 from medcom_adapter.service.state import ServiceState
+from tests.journal.samples import referral
 from tests.service.conftest import issue_key
 from tests.service.live import serving
 from tests.service.test_under_load import REFERRAL
@@ -189,3 +192,34 @@ def test_an_idempotent_repeat_racing_its_original_in_one_commit_queues_once(
     assert repeat.json() == original.json()
     queued = {m.id for m in journal.find(Query())}
     assert queued == set(answers[0].json()["ids"]) | set(original.json()["ids"])
+
+
+def test_a_full_disk_fails_the_whole_batch_and_commits_nothing(journal: SqlJournal) -> None:
+    """SQLite undoes the whole transaction on a full disk, savepoints and all: the sends
+    after the one that filled it must not run (each would commit alone) and every send of
+    the batch is told, as a resource fault, that nothing of it was written."""
+    journal.append(referral(1), Status.QUEUED)
+    connection = journal.db._connection  # type: ignore[attr-defined]
+    pages = connection.execute("PRAGMA page_count").fetchone()[0]
+    connection.execute(f"PRAGMA max_page_count={pages + 40}")  # a nearly full disk
+    big = dataclasses.replace(referral(3), data=b"<Emessage>" + b"x" * 2_000_000
+                              + b"</Emessage>")
+    go = _first_commit_waits(journal)
+    commits = GroupCommit(journal)
+    with ThreadPoolExecutor(3) as pool:
+        first = pool.submit(commits.run, lambda: journal.append(referral(2), Status.QUEUED))
+        _led(commits)
+        filling = pool.submit(commits.run, lambda: journal.append(big, Status.QUEUED))
+        _gathered(commits, 1)
+        after = pool.submit(commits.run, lambda: journal.append(referral(4), Status.QUEUED))
+        _gathered(commits, 2)
+        go.set()
+        assert first.result(timeout=30) == 2  # alone in the commit before
+        for send in (filling, after):  # one batch: a savepoint each
+            with pytest.raises(ResourceFault):
+                send.result(timeout=30)
+    connection.execute(f"PRAGMA max_page_count={pages + 100_000}")
+    assert sorted(s.message.envelope_id for s in journal.find(Query(limit=10))) == [
+        "ENV00000001", "ENV00000002"]
+    (later,) = journal.append_many([referral(5)], Status.QUEUED)  # and the journal goes on
+    assert later == 3

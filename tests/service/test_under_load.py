@@ -79,7 +79,7 @@ def test_settle_loads_what_requests_load_lazily_and_freezes_the_heap() -> None:
         assert gc.get_freeze_count() > 0
         assert "pypdf.generic" in sys.modules
         oioxml = [f.name for f in schemas.xsd_dir().iterdir() if (f / "emessage.xsd").is_file()]
-        assert oioxml and schemas.schema.cache_info().currsize == len(oioxml)
+        assert oioxml and schemas.schema.cache_info().currsize == len(oioxml) + 2  # envelopes
     finally:
         gc.unfreeze()
 
