@@ -33,6 +33,7 @@ class Checkpointer:
         self._wake = threading.Event()  # a commit, or closing
         self._closing = threading.Event()
         self._thread: threading.Thread | None = None
+        self._stopping: threading.Thread | None = None  # idle, closing its connection
         self._pending = 0  # commits since the last checkpoint began
         self._running = False
 
@@ -59,9 +60,9 @@ class Checkpointer:
         """Stop the thread (a checkpoint under way finishes first)."""
         with self._lock:
             self._closing.set()
-            thread = self._thread
+            threads = [t for t in (self._thread, self._stopping) if t is not None]
         self._wake.set()
-        if thread is not None:
+        for thread in threads:  # its connection closed before the journal's own
             thread.join()
 
     def _run(self) -> None:
@@ -93,7 +94,7 @@ class Checkpointer:
         with self._lock:
             self._wake.clear()
             if self._closing.is_set() or not (woken or self._pending):
-                self._thread = None
+                self._thread, self._stopping = None, threading.current_thread()
                 return False
             self._pending, self._running = 0, True
             return True

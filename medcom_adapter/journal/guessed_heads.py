@@ -52,10 +52,11 @@ class HeadGuess:
         """The heads to append ``messages`` after on a guess, or None to read them: for a
         few messages, written as rows, that answer stored ones (ids are gapless and never
         removed, so any id below a message's own is stored)."""
-        if (not db.dialect.chains_writes or not self._alone or self._left is None
+        left = self._left  # once: threads sharing the journal may call missed() meanwhile
+        if (not db.dialect.chains_writes or not self._alone or left is None
                 or not 0 < len(messages) <= MOST):
             return None
-        (last, link, key_id), (count, history_link, history_key) = self._left
+        (last, link, key_id), (count, history_link, history_key) = left
         for n, message in enumerate(messages, start=last + 1):
             if (message.answers is not None and not 0 < message.answers < n) or (
                     rows.kept_apart(message, db.dialect.writes_in_place)):

@@ -130,10 +130,21 @@ class PostgresDb:
         self._connection.close()
 
 
-@lru_cache(maxsize=512)
+_CACHED = 4096  # characters: a statement of many rows (up to ~100 KB) is numbered each time
+
+
 def _pg(sql: str) -> bytes:
     """Our ``?`` placeholders numbered as PostgreSQL's ``$1``, ``$2``... (our SQL has no
-    literal ``?``), encoded once."""
+    literal ``?``); the usual short statements encoded once."""
+    return _numbered(sql) if len(sql) <= _CACHED else _number(sql)
+
+
+@lru_cache(maxsize=512)
+def _numbered(sql: str) -> bytes:
+    return _number(sql)
+
+
+def _number(sql: str) -> bytes:
     pieces = sql.split("?")
     numbered = [pieces[0]]
     for n, piece in enumerate(pieces[1:], start=1):

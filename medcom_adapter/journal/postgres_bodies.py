@@ -21,6 +21,7 @@ from contextlib import closing, contextmanager
 from itertools import chain
 from typing import Any
 
+from medcom_adapter.errors import JournalCorrupt
 from medcom_adapter.journal.crypto import Sealing
 from medcom_adapter.journal.db import Params
 
@@ -104,6 +105,7 @@ def _in_order(found: Iterator[tuple[int, int, bytes]]) -> Iterator[bytes]:
     at = 1
     for _, start, piece in found:
         if start != at:  # the plan returns a function's rows in order; said if ever not
-            raise RuntimeError(f"a large value's slices came out of order ({start}, not {at})")
+            raise JournalCorrupt(f"a large value's slices came out of order ({start}, "
+                                 f"not {at})")
         at += Sealing.SLICE
         yield piece
