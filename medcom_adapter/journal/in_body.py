@@ -79,13 +79,18 @@ def _decodes_to(text: memoryview, data: bytes) -> bool:
 def extract(body: bytes, span: str) -> bytes:
     """The bytes whose base64 text lies at ``span`` (``start:end``) in ``body``."""
     try:
-        start, end = (int(n) for n in span.split(":"))
+        start, end = (int(n) for n in span.removesuffix(BOUND).split(":"))
         # line breaks are not base64 and are skipped; the text was checked when it was
         # stored, and ``verify`` checks the result against the chained digest
         return pybase64.b64decode(memoryview(body)[start:end], validate=False)
     except (binascii.Error, ValueError):
         raise JournalCorrupt(f"an attachment's place in its message body ({span[:40]}) "
                              "holds no base64: changed outside the journal") from None
+
+
+# A reference written since its place is bound into its sealed data (see rows.data_where):
+# ``start:end`` and this. Older references, unmarked, are read as they were sealed.
+BOUND = " bound"
 
 
 # An object cut out of its body: ``in_body`` is ``start:end`` and this, the body is stored

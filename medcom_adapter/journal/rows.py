@@ -72,9 +72,11 @@ def body_where(id: int, spans: Iterable[tuple[int, str | None]]) -> str:
 
 def data_where(id: int, n: int, span: str | None) -> str:
     """What an attachment's sealed data is bound to: its row and, for an object cut out of
-    its body, its place there (a place changed, or a marker added or removed, fails)."""
+    its body or a reference marked bound, its place there (a place changed, or a marker
+    added or removed, fails). An unmarked reference was written before places were bound."""
     data = where("attachments", "data", id, n)
-    return f"{data}:{span}" if span is not None and span.endswith(in_body.CUT) else data
+    return data if span is None or not span.endswith((in_body.CUT, in_body.BOUND)) \
+        else f"{data}:{span}"
 
 
 def message_row(id: int, entry: chain.Entry, link: str, message: NewMessage, status: Status,
@@ -127,8 +129,14 @@ def stored_form(message: NewMessage, *, in_place: bool) -> Form:
             cuts.append(span)
             spans.append(span + in_body.CUT)
         else:  # a body kept apart is read a slice at a time: it stays whole
-            spans.append(in_body.locate(message.data, a.data) if span is None else None)
+            spans.append(_reference(message.data, a.data) if span is None else None)
     return Form(in_body.cut(message.data, cuts) if cuts else message.data, tuple(spans))
+
+
+def _reference(body: bytes, data: bytes) -> str | None:
+    """Where ``data``'s base64 lies in ``body``, marked bound (see ``data_where``)."""
+    span = in_body.locate(body, data)
+    return None if span is None else span + in_body.BOUND
 
 
 def attachment_rows(id: int, message: NewMessage, keys: Keyring,
@@ -137,7 +145,7 @@ def attachment_rows(id: int, message: NewMessage, keys: Keyring,
     cut out of it (see ``stored_form``)."""
     found = []
     for n, a in enumerate(message.attachments):
-        span = in_body.locate(message.data, a.data) if stored is None else stored.spans[n]
+        span = _reference(message.data, a.data) if stored is None else stored.spans[n]
         whole = span is None or span.endswith(in_body.CUT)
         found.append((
             id, n, a.object_id, a.content_type,
@@ -193,11 +201,19 @@ def as_dict(row: Row, columns: Sequence[str] = MESSAGE_COLUMNS) -> dict[str, Any
     return dict(zip(columns, row, strict=True))
 
 
+def _unbound(id: int) -> JournalCorrupt:
+    return JournalCorrupt(f"the body of message {id}, or where one of its attachments lies in "
+                          "it, fails authentication: changed outside the journal")
+
+
 def open_attachment(row: Row, keys: Keyring, key_id: str, body: bytes) -> Attachment:
     """An attachment as stored; ``body`` is its message's (rebuilt), which may hold its
     bytes."""
     id, n, object_id, content_type, title, data, span = row
-    sealed = keys.decrypt(key_id, bytes(data), data_where(id, n, span))
+    try:
+        sealed = keys.decrypt(key_id, bytes(data), data_where(id, n, span))
+    except JournalCorrupt:  # named without the place: it is what may have changed
+        raise _unbound(id) from None
     referred = span is not None and not span.endswith(in_body.CUT)
     return Attachment(
         object_id, content_type, in_body.extract(body, span) if referred else sealed,
@@ -227,9 +243,7 @@ def open_body(row: dict[str, Any], keys: Keyring, attachments: Sequence[Row],
         cut = [(a, open_attachment(a, keys, key_id, b"")) for a in attachments
                if a[6] is not None and a[6].endswith(in_body.CUT)]
     except JournalCorrupt:  # named without the places: they are what may have changed
-        raise JournalCorrupt(
-            f"the body of message {id}, or where one of its attachments lies in it, fails "
-            "authentication: changed outside the journal") from None
+        raise _unbound(id) from None
     if cut:
         body = in_body.rebuild(body, [(a[6], opened.data) for a, opened in cut])
     opened = {a[1]: got for a, got in cut}

@@ -67,12 +67,14 @@ def test_an_attachment_the_body_does_not_hold_is_stored_whole(
 def test_the_body_changing_after_the_reference_is_found_by_verify(
         sql_journal: SqlJournal) -> None:
     sql_journal.append_many([xbin(), xbin()], Status.QUEUED)
-    start, end = (int(n) for n in _stored(sql_journal)[1][1].split(":"))  # type: ignore[union-attr]
+    span = _stored(sql_journal)[1][1]
+    assert span is not None
+    start, end = (int(n) for n in span.removesuffix(in_body.BOUND).split(":"))
     sql_journal.db.run("UPDATE attachments SET in_body = ? WHERE message = 2",
-                       (f"{start + 4}:{end}",))  # the object now decodes to other bytes
-    report = sql_journal.verify()
-    assert report.first_broken == 2
-    assert "attachments do not match their digests" in report.problems[0]
+                       (f"{start + 4}:{end}{in_body.BOUND}",))  # would decode to other bytes
+    report = sql_journal.verify()  # the place is bound into what is sealed (see
+    assert report.first_broken == 2  # tests/journal/test_references_bound.py)
+    assert "fails authentication" in report.problems[0]
 
 
 def test_a_span_that_is_no_base64_is_corrupt() -> None:
