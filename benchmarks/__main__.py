@@ -85,6 +85,9 @@ def main(argv: list[str] | None = None) -> int:
     sections = []
     targets: list[str] = []
     for bench in chosen:
+        # what the last benchmark wrote (the journal's loads: hundreds of MB) goes to disk
+        # now, not during the next one's timed syncs
+        os.sync()
         tee = _Tee()
         started = time.perf_counter()
         with contextlib.redirect_stdout(tee):
