@@ -30,17 +30,18 @@ SIZES = (200 * 1024, 2 * 1024 * 1024, 20 * 1024 * 1024)
 TARGET = 3.0  # peak / PDF size, for the largest
 
 
-def _rss(field: str) -> int:
+def rss(field: str) -> int:
+    """A memory figure of this process from /proc (``VmRSS``, ``VmHWM``), in bytes."""
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith(field + ":"):
             return int(line.split()[1]) * 1024
     raise LookupError(field)
 
 
-def _reset() -> int:
+def reset_peak() -> int:
     """Sets the process's peak-memory mark to what is resident now, and returns that."""
     Path("/proc/self/clear_refs").write_text("5")
-    return _rss("VmRSS")
+    return rss("VmRSS")
 
 
 @contextmanager
@@ -94,15 +95,15 @@ def _through(size: int, folder: Path, url: str) -> dict[str, int]:
                    checked=harness.checked)  # warm-up
     harness.pump()
     form.write_bytes(b"%PDF-1.4\n" + random.Random(1).randbytes(size - 16) + b"\n%%EOF\n")
-    resting = _reset()
+    resting = reset_peak()
     prepared = prepare_referral(directory, request, files=files)
-    built = _rss("VmHWM")
+    built = rss("VmHWM")
     prepared.queue(journal, checked=harness.checked)
     del prepared
-    queued = _rss("VmHWM")
-    _reset()
+    queued = rss("VmHWM")
+    reset_peak()
     harness.pump()
-    sent = _rss("VmHWM")
+    sent = rss("VmHWM")
     journal.close()
     return {"resting": resting, "built": built, "queued": queued, "sent": sent}
 

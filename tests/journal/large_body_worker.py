@@ -20,6 +20,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+from benchmarks.memory import reset_peak, rss
 from medcom_adapter.journal.crypto import Key, Keyring, Sealing
 from medcom_adapter.journal.interface import Status
 from medcom_adapter.journal.postgres import PostgresDb
@@ -34,19 +35,6 @@ def pdf(size: int) -> bytes:
     return b"%PDF-1.4\n" + random.Random(size).randbytes(size - 16) + b"\n%%EOF\n"
 
 
-def _rss(field: str) -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) * 1024
-    raise LookupError(field)
-
-
-def _reset() -> int:
-    """The peak-memory mark set to what is resident now, which is returned."""
-    Path("/proc/self/clear_refs").write_text("5")
-    return _rss("VmRSS")
-
-
 def main(command: str, *rest: str) -> None:
     url = os.environ["MEDCOM_TEST_JOURNAL_URL"]
     db = (SqliteDb(Path(url.removeprefix("sqlite:"))) if url.startswith("sqlite:")
@@ -56,12 +44,12 @@ def main(command: str, *rest: str) -> None:
         message = xbin(pdf(int(rest[0])))
         journal.append(xbin(pdf(2 * 1024 * 1024)), Status.QUEUED)  # warm-up: a large one
         journal.get(1)
-        rest_at = _reset()
+        rest_at = reset_peak()
         id = journal.append(message, Status.QUEUED)
-        appended = _rss("VmHWM") - rest_at
-        rest_at = _reset()
+        appended = rss("VmHWM") - rest_at
+        rest_at = reset_peak()
         read = journal.get(id).message
-        got = _rss("VmHWM") - rest_at
+        got = rss("VmHWM") - rest_at
         assert read.data == message.data
         print(json.dumps({"append": appended, "get": got, "body": len(message.data)}))
     elif command == "verify":
@@ -70,10 +58,10 @@ def main(command: str, *rest: str) -> None:
             message = xbin(pdf(size + n))
             journal.append(message, Status.QUEUED)
         del message
-        rest_at = _reset()
+        rest_at = reset_peak()
         report = journal.verify()
         assert report.intact, report.problems
-        print(json.dumps({"verify": _rss("VmHWM") - rest_at, "body": len(xbin(pdf(size)).data)}))
+        print(json.dumps({"verify": rss("VmHWM") - rest_at, "body": len(xbin(pdf(size)).data)}))
     elif command == "die-mid-copy":
         slices = Sealing.slices
 

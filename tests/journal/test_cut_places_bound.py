@@ -115,11 +115,7 @@ def test_a_cut_marker_added_to_a_reference_or_a_whole_attachment_fails(
 def test_cut_rows_swapped_between_messages_fail(sql_journal: SqlJournal) -> None:
     _, built = _built_referral()
     first, second = sql_journal.append_many((built, built), Status.QUEUED)
-    a, b = (sql_journal.db.rows("SELECT data, in_body FROM attachments WHERE message = ?",
-                                (id,))[0] for id in (first, second))
-    for id, (data, span) in ((first, b), (second, a)):
-        sql_journal.db.run("UPDATE attachments SET data = ?, in_body = ? WHERE message = ?",
-                           (data, span, id))
+    swap_attachments(sql_journal, first, second)
     for id in (first, second):
         assert sql_journal.find(Query(id=id, attachments=False)) == []
         with pytest.raises(JournalCorrupt, match=f"message {id}"):
@@ -163,3 +159,12 @@ def test_the_outbox_sends_no_bytes_other_than_those_chained(
     failed = sql_journal.get(binary)
     assert failed.status is Status.FAILED
     assert "local.journal-corrupt" in (failed.history[-1].reason or "")
+
+
+def swap_attachments(journal: SqlJournal, first: int, second: int) -> None:
+    """Two messages' first attachment rows (sealed data and place) swapped, without a key."""
+    a, b = (journal.db.rows("SELECT data, in_body FROM attachments WHERE message = ?",
+                            (id,))[0] for id in (first, second))
+    for id, (data, span) in ((first, b), (second, a)):
+        journal.db.run("UPDATE attachments SET data = ?, in_body = ? WHERE message = ?",
+                       (data, span, id))

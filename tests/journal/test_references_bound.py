@@ -15,6 +15,7 @@ from medcom_adapter.journal.crypto import Key, Keyring
 from medcom_adapter.journal.interface import Query, Status
 from medcom_adapter.journal.sqlstore import SqlJournal
 from tests.journal.test_attachments_once import PDF, xbin
+from tests.journal.test_cut_places_bound import swap_attachments
 
 
 def _span(journal: SqlJournal, id: int) -> str:
@@ -76,11 +77,7 @@ def test_any_change_to_a_bound_reference_fails_every_read(sql_journal: SqlJourna
 def test_bound_references_swapped_between_messages_fail(sql_journal: SqlJournal) -> None:
     other = dataclasses.replace(xbin(), data=b"<Emessage/>" + xbin().data)
     first, second = sql_journal.append_many((xbin(), other), Status.RECEIVED)
-    a, b = (sql_journal.db.rows("SELECT data, in_body FROM attachments WHERE message = ?",
-                                (id,))[0] for id in (first, second))
-    for id, (data, span) in ((first, b), (second, a)):
-        sql_journal.db.run("UPDATE attachments SET data = ?, in_body = ? WHERE message = ?",
-                           (data, span, id))
+    swap_attachments(sql_journal, first, second)
     for id in (first, second):
         with pytest.raises(JournalCorrupt, match=f"message {id}\\b.*fails authentication"):
             sql_journal.get(id)

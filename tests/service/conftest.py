@@ -7,15 +7,18 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx2
 import pytest
 from fastapi.testclient import TestClient
 
+from medcom_adapter.journal.factory import DATA_DIR_ENV, open_journal
 from medcom_adapter.journal.interface import Journal
 from medcom_adapter.journal.memory import MemoryJournal
 from medcom_adapter.journal.shared import KeyRecord, Unit
+from medcom_adapter.journal.sqlstore import SqlJournal
 from medcom_adapter.service import Settings, create_app
 from medcom_adapter.service.apikeys import DEFAULT_SCOPES, SCOPES, ApiKeys
 from tests.conftest import FIXTURES
@@ -145,3 +148,13 @@ def harness() -> Iterator[Harness]:
     key, secret = issue_key(journal, "sbsys-test", SCOPES)
     with api_client(create_app(journal, settings)) as client:
         yield Harness(client, journal, settings, clock, secret, key.id)
+
+
+@pytest.fixture
+def sqlite_journal(tmp_path: Path) -> Iterator[SqlJournal]:
+    """A durable journal of its own (SQLite in the test's folder)."""
+    journal = open_journal(f"sqlite:///{tmp_path}/journal.sqlite3",
+                           env={DATA_DIR_ENV: str(tmp_path)})
+    assert isinstance(journal, SqlJournal)
+    yield journal
+    journal.close()

@@ -11,14 +11,12 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from medcom_adapter.errors import ResourceFault
-from medcom_adapter.journal.factory import DATA_DIR_ENV, open_journal
 from medcom_adapter.journal.interface import Query, Status
 from medcom_adapter.journal.shared import Remembered
 from medcom_adapter.journal.sqlstore import SqlJournal
@@ -35,12 +33,8 @@ NOW = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
 
 
 @pytest.fixture
-def journal(tmp_path: Path) -> Iterator[SqlJournal]:
-    opened = open_journal(f"sqlite:///{tmp_path}/journal.sqlite3",
-                          env={DATA_DIR_ENV: str(tmp_path)})
-    assert isinstance(opened, SqlJournal)
-    yield opened
-    opened.close()
+def journal(sqlite_journal: SqlJournal) -> SqlJournal:
+    return sqlite_journal
 
 
 def _first_commit_waits(journal: Any) -> threading.Event:

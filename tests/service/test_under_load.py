@@ -7,7 +7,7 @@ from __future__ import annotations
 import gc
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from medcom_adapter.cli import main
-from medcom_adapter.journal.factory import DATA_DIR_ENV, open_journal
+from medcom_adapter.journal.factory import DATA_DIR_ENV
 from medcom_adapter.journal.interface import Query
 from medcom_adapter.journal.sqlstore import SqlJournal
 from medcom_adapter.oioxml import schemas
@@ -28,15 +28,6 @@ from tests.service.live import serving
 
 REFERRAL = {**CONTEXT, "receiver_sor": BUP, "reason": "Angst og skolevægring",
             "form": {"title": "Henvisningsskema", "data_base64": b64(PDF)}}
-
-
-@pytest.fixture
-def sqlite_journal(tmp_path: Path) -> Iterator[SqlJournal]:
-    journal = open_journal(f"sqlite:///{tmp_path}/journal.sqlite3",
-                           env={DATA_DIR_ENV: str(tmp_path)})
-    assert isinstance(journal, SqlJournal)
-    yield journal
-    journal.close()
 
 
 def _entered(journal: SqlJournal, name: str) -> threading.Event:
