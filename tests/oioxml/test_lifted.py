@@ -155,13 +155,7 @@ _TEXT = st.text(alphabet="ABCQRSabz019+/= \t\r\n!&", max_size=60)
 @settings(max_examples=400, deadline=None)
 @given(text=_TEXT, chunk=st.sampled_from([4, 5, 7, 8, 1 << 20]))
 def test_decoding_agrees_with_decoding_the_text(text: str, chunk: int) -> None:
-    element = etree.Element("Object_Base64Encoded")
-    element.text = text
-    try:
-        expected: bytes | None = xbin.decode_base64(element)
-    except InconsistentMessage:
-        expected = None
-    lone_cr = text.count("\r") != text.count("\r\n")
+    expected, lone_cr = _as_the_tree_decodes(text)
     original = lifted._CHUNK
     lifted._CHUNK = chunk
     try:
@@ -186,16 +180,22 @@ def test_the_usual_76_column_layout_decodes_as_any_other(data: bytes, edit: tupl
     at, inserted = edit
     text = pybase64.encodebytes(data).decode("ascii")
     text = (text[:at] + inserted + text[at + cut:]) if at < len(text) else text
-    element = etree.Element("Object_Base64Encoded")
-    element.text = text
-    try:
-        expected: bytes | None = xbin.decode_base64(element)
-    except InconsistentMessage:
-        expected = None
-    lone_cr = text.count("\r") != text.count("\r\n")
+    expected, lone_cr = _as_the_tree_decodes(text)
     try:
         got, breaks = lifted.decode(memoryview(text.encode("ascii")))
     except lifted.NotBase64:
         assert expected is None or lone_cr
         return
     assert got == expected and breaks == text.count("\n")
+
+
+def _as_the_tree_decodes(text: str) -> tuple[bytes | None, bool]:
+    """``text``'s bytes as the tree's reader decodes them (None: it refuses them), and
+    whether it holds a lone CR (which only the tree keeps)."""
+    element = etree.Element("Object_Base64Encoded")
+    element.text = text
+    try:
+        expected: bytes | None = xbin.decode_base64(element)
+    except InconsistentMessage:
+        expected = None
+    return expected, text.count("\r") != text.count("\r\n")
