@@ -1,0 +1,106 @@
+"""The outbox sends the bytes its node built and holds, without reading them back, and only
+for the entry the journal chained them for; what it does not hold it reads."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from medcom_adapter.addressing.directory import Directory
+from medcom_adapter.journal import in_body
+from medcom_adapter.journal.interface import Journal, Status
+from medcom_adapter.transport.memory import MemoryTransport
+from medcom_adapter.workers.checked import Checked
+from medcom_adapter.workers.outbox import Outbox
+from medcom_adapter.workers.submit import queue_referral
+from tests.conftest import FIXTURES
+from tests.journal.test_attachments_once import PDF
+
+DIRECTORY = Directory.load(FIXTURES / "network" / "receivers.json")
+
+
+@pytest.fixture
+def request_files(tmp_path: Path) -> tuple[dict[str, Any], Path]:
+    request = json.loads((FIXTURES / "requests" / "referral-bup.json").read_text("utf-8"))
+    (tmp_path / request["attachments"][0]["file"]).write_bytes(PDF)
+    return request, tmp_path
+
+
+def _sent(transport: MemoryTransport) -> list[bytes]:
+    return [parcel.data for parcel in transport.sent]
+
+
+def _rebuilds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts bodies put back together from what the journal stored."""
+    real, calls = in_body.rebuild, []
+
+    def counted(stored: bytes, objects: list[tuple[str, bytes]]) -> bytes:
+        calls.append(1)
+        return real(stored, objects)
+
+    monkeypatch.setattr(in_body, "rebuild", counted)
+    return calls
+
+
+def test_held_bytes_are_sent_as_built_and_let_go(
+        journal: Journal, request_files: tuple[dict[str, Any], Path],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    request, files = request_files
+    checked = Checked()
+    ids = queue_referral(journal, DIRECTORY, request, files=files, checked=checked).ids
+    built = [journal.get(id).message.data for id in ids]
+    rebuilds = _rebuilds(monkeypatch)
+    transport = MemoryTransport()
+    assert Outbox(journal, transport, DIRECTORY, checked=checked).run_once().sent == 2
+    assert rebuilds == [] and not checked.holding()
+    assert sorted(_sent(transport)) == sorted(built)  # each exactly once, byte for byte
+    assert [journal.get(id).status for id in ids] == [Status.SENT, Status.SENT]
+
+
+def test_bytes_not_held_are_read_from_the_journal(
+        journal: Journal, request_files: tuple[dict[str, Any], Path],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    request, files = request_files
+    ids = queue_referral(journal, DIRECTORY, request, files=files, checked=Checked()).ids
+    built = [journal.get(id).message.data for id in ids]
+    transport = MemoryTransport()
+    # another node's outbox (another process, or after a restart) holds nothing
+    assert Outbox(journal, transport, DIRECTORY, checked=Checked()).run_once().sent == 2
+    assert sorted(_sent(transport)) == sorted(built)
+
+
+def test_held_bytes_never_go_out_for_an_entry_they_were_not_chained_for(
+        journal: Journal, engine: str, request_files: tuple[dict[str, Any], Path]) -> None:
+    """Queued in a transaction that was then undone, the held referral is never sent: the
+    entries queued after it (which may take its journal ids) go with their own bytes."""
+    request, files = request_files
+    checked = Checked()
+    with pytest.raises(RuntimeError), journal.atomic():
+        undone = queue_referral(journal, DIRECTORY, request, files=files, checked=checked)
+        raise RuntimeError("the case system's request failed after queueing")
+    assert checked.holding()
+    kept = queue_referral(journal, DIRECTORY, request, files=files).ids  # not held here
+    if engine != "postgresql":  # a sequence is not undone; SQLite's rowid is
+        assert kept == undone.ids
+    expected = sorted(journal.get(id).message.data for id in kept)
+    transport = MemoryTransport()
+    assert Outbox(journal, transport, DIRECTORY, checked=checked).run_once().sent == 2
+    assert sorted(_sent(transport)) == expected
+
+
+def test_a_failed_queueing_lets_its_bytes_go(
+        journal: Journal, request_files: tuple[dict[str, Any], Path],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    request, files = request_files
+    checked = Checked()
+
+    def refused(*args: Any, **kwargs: Any) -> Any:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(journal, "append_many", refused)
+    with pytest.raises(OSError):
+        queue_referral(journal, DIRECTORY, request, files=files, checked=checked)
+    assert not checked.holding()
