@@ -20,7 +20,10 @@ and reads each entry's row as before and takes from here only bytes with the dig
 journal chained for it (equal SHA-256: the same bytes, whoever appended them); anything not
 held (queued elsewhere, before a restart, or let go) is read from the journal. Held bytes
 are let go once taken, beyond ``hold_bytes`` (oldest first) and after ``hold_seconds``, so
-a node whose outbox does not run keeps no letter in memory for long.
+a node whose outbox does not run keeps no letter in memory for long. Only messages up to
+``hold_largest`` are held: a Built keeps the decoded objects it placed alive (the journal
+stores them without decoding the base64 again), so holding an XBIN holds its PDF too, and
+for a large one the memory counts more than the millisecond; it is read back instead.
 """
 
 from __future__ import annotations
@@ -32,8 +35,9 @@ from collections.abc import Callable
 
 from medcom_adapter.conformance.built import Built
 
-HOLD_BYTES = 64 * 1024 * 1024  # two 20 MB PDFs' XBINs in flight at once
+HOLD_BYTES = 64 * 1024 * 1024  # about 200 referrals with a 200 KB form each
 HOLD_SECONDS = 60.0  # an outbox in the same process runs every second or so
+HOLD_LARGEST = 1024 * 1024  # a referral form's XBIN is a few hundred KB
 
 
 class Checked:
@@ -41,12 +45,13 @@ class Checked:
     first, beyond ``limit``: about 10 MB at 100 000); and built bytes held for the outbox."""
 
     def __init__(self, limit: int = 100_000, *, hold_bytes: int = HOLD_BYTES,
-                 hold_seconds: float = HOLD_SECONDS,
+                 hold_largest: int = HOLD_LARGEST, hold_seconds: float = HOLD_SECONDS,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self._limit = limit
         self._lock = threading.Lock()  # the service queues on its threads, the loop sends
         self._digests: OrderedDict[str, None] = OrderedDict()
         self._hold_bytes, self._hold_seconds, self._clock = hold_bytes, hold_seconds, clock
+        self._hold_largest = min(hold_largest, hold_bytes)
         self._held: OrderedDict[str, tuple[Built, float]] = OrderedDict()  # oldest first
         self._holding = 0  # bytes held
 
@@ -70,7 +75,7 @@ class Checked:
         """Keep ``data`` (about to be queued for this node) for its outbox to take."""
         if not isinstance(data, Built):
             raise TypeError("only a Built (bytes this node built) is held for its outbox")
-        if len(data) > self._hold_bytes:
+        if len(data) > self._hold_largest:
             return
         with self._lock:
             self._let_go(self._held.pop(data.digest, None))

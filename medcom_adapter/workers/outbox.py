@@ -161,10 +161,11 @@ class Outbox:
         return None if message.answers is None else self.journal.get(message.answers).message
 
     def _load(self, ids: Sequence[int]) -> dict[int, StoredMessage]:
-        """The claimed entries in one journal read (every read is an audited, durable write);
-        any it misses (queued ones leased elsewhere came first) are read one by one. Bytes
-        the node holds (``Checked.hold``) are taken from it, by the digest the journal
-        chained, and only the rest of their rows is read."""
+        """The claimed entries in one journal read (every read is an audited, durable write),
+        without their attachments (the bytes carry them); any it misses (queued ones leased
+        elsewhere came first) are read one by one. Bytes the node holds (``Checked.hold``)
+        are taken from it, by the digest the journal chained, and only the rest of their
+        rows is read."""
         wanted = set(ids)
         loaded: dict[int, StoredMessage] = {}
         if self.checked is not None and self.checked.holding():
@@ -175,7 +176,7 @@ class Outbox:
                     loaded[head.id] = dataclasses.replace(
                         head, message=dataclasses.replace(head.message, data=data))
         rest = wanted - loaded.keys()
-        if len(rest) < 2:
+        if not rest:
             return loaded
         found = self.journal.find(Query(status=Status.QUEUED, after=min(rest) - 1,
                                         limit=2 * len(rest),

@@ -11,7 +11,7 @@ import pytest
 
 from medcom_adapter.addressing.directory import Directory
 from medcom_adapter.journal import in_body
-from medcom_adapter.journal.interface import Journal, Status
+from medcom_adapter.journal.interface import Journal, Query, Status
 from medcom_adapter.transport.memory import MemoryTransport
 from medcom_adapter.workers.checked import Checked
 from medcom_adapter.workers.outbox import Outbox
@@ -104,3 +104,30 @@ def test_a_failed_queueing_lets_its_bytes_go(
     with pytest.raises(OSError):
         queue_referral(journal, DIRECTORY, request, files=files, checked=checked)
     assert not checked.holding()
+
+
+def test_what_is_not_held_is_read_without_its_attachments(
+        journal: Journal, request_files: tuple[dict[str, Any], Path],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A claimed message read back comes without its attachments (the bytes carry them): a
+    20 MB PDF is not opened a second time beside the XBIN that carries it."""
+    request, files = request_files
+    checked = Checked(hold_largest=10_000)  # the referral is held, its XBIN is not
+    ids = queue_referral(journal, DIRECTORY, request, files=files, checked=checked).ids
+    queries: list[Query] = []
+    find, get = journal.find, journal.get
+
+    def spied_find(query: Query, **kwargs: Any) -> Any:
+        queries.append(query)
+        return find(query, **kwargs)
+
+    def spied_get(id: int, **kwargs: Any) -> Any:
+        raise AssertionError(f"read with its attachments: {id}")
+
+    monkeypatch.setattr(journal, "find", spied_find)
+    monkeypatch.setattr(journal, "get", spied_get)
+    transport = MemoryTransport()
+    assert Outbox(journal, transport, DIRECTORY, checked=checked).run_once().sent == 2
+    assert queries and not any(q.attachments for q in queries)
+    monkeypatch.setattr(journal, "get", get)
+    assert sorted(_sent(transport)) == sorted(journal.get(id).message.data for id in ids)

@@ -39,10 +39,12 @@ def test_the_oldest_go_first_beyond_the_byte_budget() -> None:
     assert checked.take(third.digest) is third and checked.take(second.digest) is second
 
 
-def test_bytes_larger_than_the_budget_are_not_held() -> None:
-    checked = Checked(hold_bytes=99)
+def test_bytes_larger_than_the_largest_held_are_not_held() -> None:
+    checked = Checked(hold_largest=99)
     checked.hold(built(1))
     assert not checked.holding()
+    checked.hold(built(2, size=99))
+    assert checked.holding()
 
 
 def test_held_bytes_are_let_go_after_their_time() -> None:
