@@ -1,0 +1,242 @@
+"""The end-to-end flow as ``serve`` runs it: creates on the case system's threads, the workers
+in the background beside them.
+
+``serve`` (``cli/serve.py``) takes a case system's creates on its request threads, which
+share one journal object, while ``node.sandbox_loop`` runs the outbox, the sandbox network
+and the inbox on a thread of its own, on a journal of its own (a second connection to the
+same store; an in-memory journal is shared, as ``serve`` shares it). Here the same: the
+creating threads call ``queue_referral`` with the loop's ``checked`` on the shared journal
+object, and the loop is ``sandbox_loop`` itself, with its interval and the hook ``serve``
+gives it, started as the application starts it. Across threads this is what the product
+relies on: each SQL journal object lets one thread's transaction run at a time on its
+connection (the creates take turns on theirs, the workers have their own), SQLite's writers
+take turns at its write lock, the in-memory journal locks each call, and ``Checked`` locks.
+
+The loop is started once, as the application starts it, and keeps running between the
+rounds (idle, a round every ``interval``, as ``serve``'s does), so a round's creates arrive
+at whatever point of its wait the loop is. In a round the creates start together, and it
+lasts until every referral queued in it has exactly its two receipts
+journaled, each answering it, and both its messages are acknowledged; anything else fails
+the round, so a faster figure never comes from lost or doubled work. It is timed from the
+first create to the end of the worker round that journaled the last receipt, less the loop's
+pause after the last create while it had caught up (it waits ``interval`` between rounds
+once nothing moves; under steady load further creates fill that time; the pause left out is
+reported). CPU is this process's, all its threads (the SQLite checkpointer, the PostgreSQL
+driver).
+
+How many creating threads: two. A service under load has more than one create in flight
+(its users' requests, each on a thread of the server's pool), and two is the fewest that
+shows creates overlapping each other as well as the workers; one gave the same figures
+within the noise of a shared machine, so more would only add switching (each create is
+Python work that holds the interpreter lock most of its time, and the creates take turns at
+the journal object they share). "Cores busy" in the report is this process's CPU over the
+round's time: how much of a second core the shape used.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import pairwise
+from pathlib import Path
+
+from medcom_adapter.addressing.directory import Directory
+from medcom_adapter.journal.interface import Direction, Journal, Query, Status
+from medcom_adapter.node import sandbox_loop
+from medcom_adapter.service.apikeys import ApiKeys
+from medcom_adapter.service.webhook import CaseSystemWebhooks
+from medcom_adapter.workers.submit import queue_referral
+
+CREATORS = 2  # threads making creates, as a case system's requests (see above)
+DRAIN_SECONDS = 120.0  # a round not done this long after its last create has failed
+
+
+@dataclass(frozen=True, slots=True)
+class Round:
+    """One round, or the sum of several."""
+
+    referrals: int
+    seconds: float  # the first create to the last receipt, less ``pause``
+    cpu: float  # seconds of CPU, this process, all threads
+    pause: float  # the loop's wait after the last create, while it had caught up
+    worker_rounds: int  # of the loop, during the round
+
+    def __add__(self, other: Round) -> Round:
+        return Round(self.referrals + other.referrals, self.seconds + other.seconds,
+                     self.cpu + other.cpu, self.pause + other.pause,
+                     self.worker_rounds + other.worker_rounds)
+
+    @property
+    def rate(self) -> float:
+        return self.referrals / self.seconds
+
+
+class Served:
+    """Referrals on one store as ``serve`` has it: ``journal``, the creates' journal object;
+    ``own``, the workers' (a second connection, or the same in-memory journal)."""
+
+    def __init__(self, journal: Journal, own: Journal, directory: Directory, request: object,
+                 files: Path, *, unit_ean: str, creators: int = CREATORS) -> None:
+        self.journal, self.own, self.creators = journal, own, creators
+        self.directory, self.request, self.files = directory, request, files
+        self.loop = sandbox_loop(own, directory, unit_ean=unit_ean,
+                                 hook=CaseSystemWebhooks(ApiKeys(own.shared), own))
+        self._steps: list[tuple[float, float, float]] = []  # a worker round: start, end, CPU
+        self._failed: list[BaseException] = []
+        step = self.loop._step
+
+        def timed() -> None:  # the loop's own round, timed; a failure fails the benchmark
+            started = time.perf_counter()
+            try:
+                step()
+            except BaseException as exc:
+                self._failed.append(exc)
+                raise
+            finally:
+                self._steps.append((started, time.perf_counter(), time.process_time()))
+
+        self.loop._step = timed
+        self.rounds: list[Round] = []
+        self.run(creators)  # warm-up: schemas, caches, each thread's first create
+        self.rounds.clear()
+
+    def run(self, referrals: int) -> Round:
+        """``referrals`` created on the creating threads while the loop runs, until each has
+        its two receipts."""
+        if not self.loop.running:
+            self.loop.start()  # as the application starts it, once
+            self._wait(1, "the worker loop's first round")
+        queued: list[tuple[int, ...]] = []
+        ended: list[float] = []
+        gate = threading.Barrier(self.creators + 1)
+
+        def create(count: int) -> None:
+            gate.wait()
+            try:
+                for _ in range(count):
+                    queued.append(queue_referral(self.journal, self.directory, self.request,
+                                                 files=self.files,
+                                                 checked=self.loop.checked).ids)
+            except BaseException as exc:
+                self._failed.append(exc)
+            finally:
+                ended.append(time.perf_counter())
+
+        threads = [threading.Thread(target=create, name=f"case-system-{n}",
+                                    args=(referrals // self.creators
+                                          + (n < referrals % self.creators),))
+                   for n in range(self.creators)]
+        for thread in threads:
+            thread.start()
+        first = len(self._steps)
+        cpu, started = time.process_time(), time.perf_counter()
+        gate.wait()
+        for thread in threads:
+            thread.join()
+        if self._failed:
+            raise self._failed[0]
+        if len(queued) != referrals:
+            self._fail(f"{len(queued)} of {referrals} referrals queued")
+        end, end_cpu, last = self._drained(sorted(i for q in queued for i in q), max(ended),
+                                           first)
+        pause = _pauses(self._steps[max(first - 1, 0):last], max(ended), end)
+        done = Round(referrals, end - started - pause, end_cpu - cpu, pause, last - first)
+        self.rounds.append(done)
+        return done
+
+    def _drained(self, ids: list[int], creates_ended: float, seen: int
+                 ) -> tuple[float, float, int]:
+        """When the worker round that took in the last receipt ended (seconds, CPU) and how
+        many rounds the loop had made by then (``seen`` when the round began)."""
+        while True:
+            self._wait(seen + 1, "the referrals' receipts")
+            seen = len(self._steps)
+            _, end, cpu = self._steps[seen - 1]
+            if end > creates_ended and self._answered(ids):
+                return end, cpu, seen
+
+    def _answered(self, ids: list[int]) -> bool:
+        """Whether each of ``ids`` has exactly one receipt and is acknowledged; fails on a
+        receipt twice or answering anything else."""
+        receipts = Counter(s.message.answers for s in self.journal.find(Query(
+            direction=Direction.INBOUND, kind="XCTL03", after=ids[0], limit=4 * len(ids),
+            bodies=False)))
+        wanted: Counter[int | None] = Counter(ids)
+        if receipts - wanted:
+            self._fail(f"receipts beyond one for each message: {dict(receipts - wanted)}")
+        if receipts != wanted:
+            return False
+        acknowledged = self.journal.find(Query(
+            direction=Direction.OUTBOUND, status=Status.ACKNOWLEDGED, after=ids[0] - 1,
+            limit=4 * len(ids), bodies=False))
+        if sorted(s.id for s in acknowledged) != ids:
+            self._fail("a message with its receipt is not acknowledged")
+        return True
+
+    def _wait(self, steps: int, what: str) -> None:
+        """Until the loop has made ``steps`` rounds."""
+        deadline = time.perf_counter() + DRAIN_SECONDS
+        while len(self._steps) < steps:
+            if self._failed:
+                raise self._failed[0]
+            if time.perf_counter() > deadline:
+                self._fail(f"no end to waiting for {what}")
+            time.sleep(0.002)
+
+    def _fail(self, why: str) -> None:
+        raise AssertionError(f"as served: {why}")
+
+    def close(self) -> None:
+        self.loop.stop()
+        if self.own is not self.journal:
+            self.own.close()
+        self.journal.close()
+
+
+def _pauses(steps: list[tuple[float, float, float]], since: float, until: float) -> float:
+    """Seconds between the loop's rounds, counted from ``since`` to ``until``."""
+    gaps = [(a[1], b[0]) for a, b in pairwise(steps)]
+    return sum(max(0.0, min(end, until) - max(start, since)) for start, end in gaps)
+
+
+def in_turn(flows: Sequence[Served], referrals: int, rounds: int) -> list[Round]:
+    """Each flow's rounds summed, the flows taking turns a round at a time, so a busy
+    machine slows them alike."""
+    took = [Round(0, 0.0, 0.0, 0.0, 0) for _ in flows]
+    for _ in range(rounds):
+        for n, flow in enumerate(flows):
+            took[n] += flow.run(referrals)
+    return took
+
+
+def report(store: str, durable: Round, memory: Round, *, rounds: int, creators: int,
+           target: float, share_target: float) -> list[str]:
+    """Lines for the end-to-end report: the served shape on ``store`` against the in-memory
+    journal in the same shape, each target line naming the shape and the store."""
+    cores = os.cpu_count() or 1
+    shape = (f"as served (creates on {creators} thread{'s' * (creators > 1)}, workers in the "
+             "background as `serve` runs them)")
+
+    def figures(done: Round) -> str:
+        n = done.referrals
+        return (f"{done.rate:,.1f}/s ({done.seconds / n * 1e3:.1f} ms a referral; "
+                f"{done.cpu / n * 1e3:.2f} ms CPU a referral in this process, "
+                f"{done.cpu / done.seconds:.2f} of {cores} cores busy)")
+
+    share = durable.rate / memory.rate
+    return [
+        f"{shape}, {store}: {figures(durable)}; {rounds} rounds of "
+        f"{durable.referrals // rounds}, sampled in turn with the in-memory journal; the "
+        f"loop's pause after the last create while it had caught up, "
+        f"{durable.pause / rounds * 1e3:.0f} ms a round ({memory.pause / rounds * 1e3:.0f} ms "
+        "in-memory), not counted",
+        f"as served, the same on the in-memory journal: {figures(memory)}",
+        f"as served, {store} against in-memory: {share:.2f}x the in-memory journal's rate "
+        f"(target >= {share_target}x: {'met' if share >= share_target else 'NOT met'})",
+        f"as served, {store}: {durable.rate:,.0f} referrals/s (target >= {target:.0f}/s: "
+        f"{'met' if durable.rate >= target else 'NOT met'} on this machine)",
+    ]
