@@ -40,9 +40,10 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from itertools import pairwise
 from pathlib import Path
+from typing import NamedTuple
 
 from medcom_adapter.addressing.directory import Directory
 from medcom_adapter.journal.interface import Direction, Journal, Query, Status
@@ -55,6 +56,15 @@ CREATORS = 2  # threads making creates, as a case system's requests (see above)
 DRAIN_SECONDS = 120.0  # a round not done this long after its last create has failed
 
 
+class _Step(NamedTuple):
+    """One round of the worker loop."""
+
+    start: float
+    end: float
+    cpu: float  # this process's CPU seconds when it ended
+    own: float  # CPU seconds of the loop's thread in it
+
+
 @dataclass(frozen=True, slots=True)
 class Round:
     """One round, or the sum of several."""
@@ -62,13 +72,13 @@ class Round:
     referrals: int
     seconds: float  # the first create to the last receipt, less ``pause``
     cpu: float  # seconds of CPU, this process, all threads
+    creates: float  # seconds of CPU, the creating threads
+    workers: float  # seconds of CPU, the worker loop's thread
     pause: float  # the loop's wait after the last create, while it had caught up
     worker_rounds: int  # of the loop, during the round
 
     def __add__(self, other: Round) -> Round:
-        return Round(self.referrals + other.referrals, self.seconds + other.seconds,
-                     self.cpu + other.cpu, self.pause + other.pause,
-                     self.worker_rounds + other.worker_rounds)
+        return Round(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))
 
     @property
     def rate(self) -> float:
@@ -85,19 +95,20 @@ class Served:
         self.directory, self.request, self.files = directory, request, files
         self.loop = sandbox_loop(own, directory, unit_ean=unit_ean,
                                  hook=CaseSystemWebhooks(ApiKeys(own.shared), own))
-        self._steps: list[tuple[float, float, float]] = []  # a worker round: start, end, CPU
+        self._steps: list[_Step] = []
         self._failed: list[BaseException] = []
         step = self.loop._step
 
         def timed() -> None:  # the loop's own round, timed; a failure fails the benchmark
-            started = time.perf_counter()
+            started, own = time.perf_counter(), time.thread_time()
             try:
                 step()
             except BaseException as exc:
                 self._failed.append(exc)
                 raise
             finally:
-                self._steps.append((started, time.perf_counter(), time.process_time()))
+                self._steps.append(_Step(started, time.perf_counter(), time.process_time(),
+                                         time.thread_time() - own))
 
         self.loop._step = timed
         self.rounds: list[Round] = []
@@ -112,10 +123,12 @@ class Served:
             self._wait(1, "the worker loop's first round")
         queued: list[tuple[int, ...]] = []
         ended: list[float] = []
+        creates: list[float] = []  # CPU seconds of each creating thread
         gate = threading.Barrier(self.creators + 1)
 
         def create(count: int) -> None:
             gate.wait()
+            own = time.thread_time()
             try:
                 for _ in range(count):
                     queued.append(queue_referral(self.journal, self.directory, self.request,
@@ -125,6 +138,7 @@ class Served:
                 self._failed.append(exc)
             finally:
                 ended.append(time.perf_counter())
+                creates.append(time.thread_time() - own)
 
         threads = [threading.Thread(target=create, name=f"case-system-{n}",
                                     args=(referrals // self.creators
@@ -144,7 +158,8 @@ class Served:
         end, end_cpu, last = self._drained(sorted(i for q in queued for i in q), max(ended),
                                            first)
         pause = _pauses(self._steps[max(first - 1, 0):last], max(ended), end)
-        done = Round(referrals, end - started - pause, end_cpu - cpu, pause, last - first)
+        done = Round(referrals, end - started - pause, end_cpu - cpu, sum(creates),
+                     sum(s.own for s in self._steps[first:last]), pause, last - first)
         self.rounds.append(done)
         return done
 
@@ -155,9 +170,9 @@ class Served:
         while True:
             self._wait(seen + 1, "the referrals' receipts")
             seen = len(self._steps)
-            _, end, cpu = self._steps[seen - 1]
-            if end > creates_ended and self._answered(ids):
-                return end, cpu, seen
+            step = self._steps[seen - 1]
+            if step.end > creates_ended and self._answered(ids):
+                return step.end, step.cpu, seen
 
     def _answered(self, ids: list[int]) -> bool:
         """Whether each of ``ids`` has exactly one receipt and is acknowledged; fails on a
@@ -197,16 +212,16 @@ class Served:
         self.journal.close()
 
 
-def _pauses(steps: list[tuple[float, float, float]], since: float, until: float) -> float:
+def _pauses(steps: list[_Step], since: float, until: float) -> float:
     """Seconds between the loop's rounds, counted from ``since`` to ``until``."""
-    gaps = [(a[1], b[0]) for a, b in pairwise(steps)]
+    gaps = [(a.end, b.start) for a, b in pairwise(steps)]
     return sum(max(0.0, min(end, until) - max(start, since)) for start, end in gaps)
 
 
 def in_turn(flows: Sequence[Served], referrals: int, rounds: int) -> list[Round]:
     """Each flow's rounds summed, the flows taking turns a round at a time, so a busy
     machine slows them alike."""
-    took = [Round(0, 0.0, 0.0, 0.0, 0) for _ in flows]
+    took = [Round(0, 0.0, 0.0, 0.0, 0.0, 0.0, 0) for _ in flows]
     for _ in range(rounds):
         for n, flow in enumerate(flows):
             took[n] += flow.run(referrals)
@@ -223,8 +238,11 @@ def report(store: str, durable: Round, memory: Round, *, rounds: int, creators: 
 
     def figures(done: Round) -> str:
         n = done.referrals
+        rest = done.cpu - done.creates - done.workers
         return (f"{done.rate:,.1f}/s ({done.seconds / n * 1e3:.1f} ms a referral; "
-                f"{done.cpu / n * 1e3:.2f} ms CPU a referral in this process, "
+                f"{done.cpu / n * 1e3:.2f} ms CPU a referral in this process: "
+                f"{done.creates / n * 1e3:.2f} creating, {done.workers / n * 1e3:.2f} in the "
+                f"workers, {rest / n * 1e3:.2f} on other threads; "
                 f"{done.cpu / done.seconds:.2f} of {cores} cores busy)")
 
     share = durable.rate / memory.rate
