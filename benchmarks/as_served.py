@@ -84,6 +84,11 @@ class Round:
     def rate(self) -> float:
         return self.referrals / self.seconds
 
+    @property
+    def rest(self) -> float:
+        """CPU seconds on other threads: the SQLite checkpointer, the waiting main one."""
+        return self.cpu - self.creates - self.workers
+
 
 class Served:
     """Referrals on one store as ``serve`` has it: ``journal``, the creates' journal object;
@@ -238,11 +243,10 @@ def report(store: str, durable: Round, memory: Round, *, rounds: int, creators: 
 
     def figures(done: Round) -> str:
         n = done.referrals
-        rest = done.cpu - done.creates - done.workers
         return (f"{done.rate:,.1f}/s ({done.seconds / n * 1e3:.1f} ms a referral; "
                 f"{done.cpu / n * 1e3:.2f} ms CPU a referral in this process: "
                 f"{done.creates / n * 1e3:.2f} creating, {done.workers / n * 1e3:.2f} in the "
-                f"workers, {rest / n * 1e3:.2f} on other threads; "
+                f"workers, {done.rest / n * 1e3:.2f} on other threads; "
                 f"{done.cpu / done.seconds:.2f} of {cores} cores busy)")
 
     share = durable.rate / memory.rate
@@ -257,4 +261,27 @@ def report(store: str, durable: Round, memory: Round, *, rounds: int, creators: 
         f"(target >= {share_target}x: {'met' if share >= share_target else 'NOT met'})",
         f"as served, {store}: {durable.rate:,.0f} referrals/s (target >= {target:.0f}/s: "
         f"{'met' if durable.rate >= target else 'NOT met'} on this machine)",
+        _costs(store, durable, memory),
     ]
+
+
+def _costs(store: str, durable: Round, memory: Round) -> str:
+    """Where the durable store's time goes, beside the in-memory journal's, as served."""
+    def more(a: float, b: float) -> str:
+        return f"{(a / durable.referrals - b / memory.referrals) * 1e3:+.2f}"
+
+    busy = (durable.cpu / durable.seconds, memory.cpu / memory.seconds)
+    line = (f"as served, where a referral's {durable.seconds / durable.referrals * 1e3:.1f} ms "
+            f"go on the {store}: {more(durable.cpu, memory.cpu)} ms of CPU in this process to "
+            f"the in-memory journal's {memory.cpu / memory.referrals * 1e3:.2f} "
+            f"({more(durable.creates, memory.creates)} creating, "
+            f"{more(durable.workers, memory.workers)} in the workers, "
+            f"{more(durable.rest, memory.rest)} on other threads), with {busy[0]:.2f} cores "
+            f"busy ({busy[1]:.2f} in-memory)")
+    if max(busy) < 1.5:
+        line += ("; the creates and the workers take turns at the interpreter lock, so little "
+                 "of one referral's work runs beside another's")
+    if busy[0] < 0.95:
+        line += ("; under one core busy: the rest is waiting (for commits to be synced, for "
+                 "the server, or for a CPU the machine's other work holds)")
+    return line

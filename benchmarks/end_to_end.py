@@ -244,7 +244,7 @@ def _served_postgres(url: str, directory: Directory, request: object,
     from medcom_adapter.journal.factory import open_journal
 
     with _schema(url) as in_schema:
-        return _served(open_journal(in_schema), open_journal(in_schema), "PostgreSQL",
+        return _served(open_journal(in_schema), open_journal(in_schema), "PostgreSQL journal",
                        directory, request, files)
 
 
