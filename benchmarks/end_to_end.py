@@ -10,6 +10,12 @@ allows. The target is 200 referrals per second on one machine; the report says w
 is met here and what bounds it. On PostgreSQL (``MEDCOM_BENCH_POSTGRES_URL``) the flow takes
 turns with the in-memory one as well, and the report says where a referral's time goes: CPU
 in this process and in the server's (where it runs on this host), write-ahead log, commits.
+
+Two shapes. One thread, one step after another: a referral queued, then the harness pumped
+until its receipts are in. As served (:mod:`benchmarks.as_served`): the creates on their
+own thread while the workers run in the background as ``serve`` runs them, each store
+against the in-memory journal in that same shape; there the journal's commit, made with
+the interpreter lock released, may overlap other referrals' Python work.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
+from benchmarks.as_served import Served, in_turn, report
 from medcom_adapter.addressing.directory import Directory
 from medcom_adapter.journal.interface import Direction, NewMessage, Query, Status
 from medcom_adapter.journal.memory import MemoryJournal
@@ -42,6 +49,9 @@ REFERRALS = 100
 ROUNDS = 5  # the durable flow and the in-memory one take turns, a round of each at a time
 TARGET = 200.0  # referrals per second (issue 5)
 SHARE_TARGET = 0.8  # the durable flow's rate against the in-memory journal's
+SERVED_REFERRALS = 200  # a round of the served shape: long beside the worker loop's interval
+UNIT_EAN = "5790000123452"  # the PPR unit of the example directory
+ONE_THREAD = "one thread, one step after another"
 STATEMENT_TARGET = 15  # SQL statements per referral on PostgreSQL
 
 
@@ -104,6 +114,8 @@ def _run(folder: Path) -> None:
     print(f"floor: the disk syncs a small write {1 / sync:,.0f}/s ({sync * 1e3:.2f} ms); "
           f"journal append of a {len(sample.data):,}-byte message: "
           f"{1 / append:,.0f}/s ({append * 1e3:.2f} ms)")
+    print("one thread, one step after another (queue_referral, then Harness.pump until both "
+          "receipts are in):")
     print(f"referral + 200 KB PDF, sent, routed via DNHF, validated by BUP, both receipts "
           f"journaled: {1 / e2e:,.1f}/s ({e2e * 1e3:.1f} ms; {entries:.0f} journal entries, "
           + (f"{commits:.2f} durable commits, " if commits is not None else "")
@@ -116,23 +128,28 @@ def _run(folder: Path) -> None:
     print(f"ratio: one referral end to end costs {e2e / append:.1f} journal appends; "
           f"the durable journal adds {(e2e - cpu_only) * 1e3:.1f} ms to "
           f"{cpu_only * 1e3:.1f} ms of building, validating, routing and reading")
-    print(_verdict(1 / e2e, 1 / cpu_only, 1 / sync, commits))
+    print(f"{ONE_THREAD}: {_verdict(1 / e2e, 1 / cpu_only, 1 / sync, commits)}")
     share = cpu_only / e2e
-    print(f"durable against in-memory: {share:.2f}x the in-memory journal's rate "
+    print(f"{ONE_THREAD}: durable against in-memory: {share:.2f}x the in-memory journal's rate "
           f"(target >= {SHARE_TARGET}x: {'met' if share >= SHARE_TARGET else 'NOT met'})")
+    for line in _served_sqlite(folder / "served", directory, request, requests):
+        print(line)
     url = os.environ.get("MEDCOM_BENCH_POSTGRES_URL") or os.environ.get(
         "MEDCOM_TEST_POSTGRES_URL")
     if url:
         pg = _postgres(url, directory, request, requests, flows[1])
-        print(f"the same on PostgreSQL (one process): {1 / pg.seconds:,.1f}/s "
+        print(f"the same on PostgreSQL (one process, {ONE_THREAD}): {1 / pg.seconds:,.1f}/s "
               f"({pg.seconds * 1e3:.1f} ms); {pg.statements:.1f} SQL statements a referral, "
               f"queued to both receipts in (target <= {STATEMENT_TARGET}: "
               f"{'met' if pg.statements <= STATEMENT_TARGET else 'NOT met'})")
         share = pg.memory / pg.seconds
-        print(f"PostgreSQL against in-memory: {share:.2f}x the in-memory journal's rate "
+        print(f"{ONE_THREAD}: PostgreSQL against in-memory: {share:.2f}x the in-memory "
+              "journal's rate "
               f"({pg.memory * 1e3:.1f} ms, sampled in turn, {ROUNDS} rounds each) "
               f"(target >= {SHARE_TARGET}x: {'met' if share >= SHARE_TARGET else 'NOT met'})")
         print(pg.costs())
+        for line in _served_postgres(url, directory, request, requests):
+            print(line)
     else:
         print("the same on PostgreSQL: skipped (set MEDCOM_BENCH_POSTGRES_URL=postgresql://...)")
 
@@ -169,12 +186,8 @@ def _postgres(url: str, directory: Directory, request: object, files: Path,
 
     from medcom_adapter.journal.factory import open_journal
 
-    schema = f"e2e_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(url, autocommit=True) as admin:
-        admin.execute(f"CREATE SCHEMA {schema}")
-    try:
-        journal = open_journal(f"{url}{'&' if '?' in url else '?'}"
-                               f"options=-csearch_path%3D{schema}")
+    with _schema(url) as in_schema:
+        journal = open_journal(in_schema)
         db = cast(Any, journal).db
         server = _ServerCpu(db.rows("SELECT pg_backend_pid()")[0][0])
         commits = _Commits.around(journal)
@@ -199,9 +212,60 @@ def _postgres(url: str, directory: Directory, request: object, files: Path,
                          commits.commits / done, cpu[0] / done, cpu[1] / done,
                          server_cpu / done if server.readable else None,
                          float(wal[0] if wal else 0) / done)
+
+
+@contextmanager
+def _schema(url: str) -> Iterator[str]:
+    """A journal URL on a PostgreSQL schema of its own, dropped afterwards."""
+    import psycopg
+
+    schema = f"e2e_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute(f"CREATE SCHEMA {schema}")
+    try:
+        yield f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
     finally:
         with psycopg.connect(url, autocommit=True) as admin:
             admin.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+def _served_sqlite(folder: Path, directory: Directory, request: object,
+                   files: Path) -> list[str]:
+    """The served shape on a SQLite journal of its own, in turn with the in-memory one."""
+    from medcom_adapter.journal.factory import open_journal
+
+    url = f"sqlite:///{folder / 'served.sqlite3'}"
+    return _served(open_journal(url), open_journal(url), "SQLite journal", directory,
+                   request, files)
+
+
+def _served_postgres(url: str, directory: Directory, request: object,
+                     files: Path) -> list[str]:
+    from medcom_adapter.journal.factory import open_journal
+
+    with _schema(url) as in_schema:
+        return _served(open_journal(in_schema), open_journal(in_schema), "PostgreSQL journal",
+                       directory, request, files)
+
+
+def _served(journal: Any, own: Any, store: str, directory: Directory, request: object,
+            files: Path) -> list[str]:
+    """``journal`` for the creates, ``own`` for the workers (two connections, as ``serve``
+    opens them), against the in-memory journal in the same shape."""
+    memory = MemoryJournal()
+    flows: list[Served] = []
+    try:
+        flows.append(Served(journal, own, directory, request, files, unit_ean=UNIT_EAN))
+        flows.append(Served(memory, memory, directory, request, files, unit_ean=UNIT_EAN))
+        durable, floor = in_turn(flows, SERVED_REFERRALS, ROUNDS)
+    finally:
+        for flow in flows:
+            flow.close()
+        if not flows:
+            own.close()
+            journal.close()
+    return report(store, durable, floor, rounds=ROUNDS, creators=flows[0].creators,
+                  target=TARGET, share_target=SHARE_TARGET)
 
 
 class _ServerCpu:
@@ -227,7 +291,7 @@ class _Flow:
                  files: Path) -> None:
         self.journal, self.directory, self.request, self.files = (journal, directory,
                                                                   request, files)
-        self.harness = Harness(journal, directory, unit_ean="5790000123452")
+        self.harness = Harness(journal, directory, unit_ean=UNIT_EAN)
         self.rounds: list[float] = []  # seconds per referral, each round
         self.run(1)  # warm-up: schemas, caches
         self.rounds.clear()
