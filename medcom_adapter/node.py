@@ -65,6 +65,7 @@ class Node:
         """Take what arrived, send what is queued, deliver the EDS reports that queued,
         mark what is overdue: one worker round. Returns the inbox's run, the outbox's run and
         how many timed out."""
+        self.checked.expire()  # first: held bytes go after their time even if a step fails
         taken = self.inbox.run_once()
         sent = self.outbox.run_once()
         if self.ehmi is not None and self.ehmi.report is not None:

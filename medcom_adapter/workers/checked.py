@@ -1,5 +1,5 @@
 """Outbound bytes a node has built and validated itself, by SHA-256; and, until its outbox
-sends them, the bytes themselves.
+takes them, the bytes themselves.
 
 Building validates each message once, as it builds it (``emessage.build``: schema and our
 own rules; the FHIR profile check in ``submit_fhir``), and says so by returning a
@@ -12,18 +12,24 @@ message queued by another process, another node, or before a restart is not reme
 and is validated again. Nothing received is ever taken from here: inbound messages are
 always validated.
 
-What is queued for the node is also *held* (:meth:`Checked.hold`) until its outbox takes it
-(:meth:`Checked.take`), so the outbox sends the very bytes it built instead of reading them
-back from the journal, opening and putting them together again (about 1 ms for a 273 KB
-XBIN, as much as the durable write itself). The journal stays the record: the outbox claims
-and reads each entry's row as before and takes from here only bytes with the digest the
-journal chained for it (equal SHA-256: the same bytes, whoever appended them); anything not
-held (queued elsewhere, before a restart, or let go) is read from the journal. Held bytes
-are let go once taken, beyond ``hold_bytes`` (oldest first) and after ``hold_seconds``, so
-a node whose outbox does not run keeps no letter in memory for long. Only messages up to
-``hold_largest`` are held: a Built keeps the decoded objects it placed alive (the journal
-stores them without decoding the base64 again), so holding an XBIN holds its PDF too, and
-for a large one the memory counts more than the millisecond; it is read back instead.
+What is queued for the node through ``Prepared.queue`` (referrals, KMs, CareCommunications)
+is also *held* (:meth:`Checked.hold`) until its outbox takes it (:meth:`Checked.take`), so
+the outbox sends the very bytes it built instead of reading them back from the journal,
+opening and putting them together again (about 1 ms for a 273 KB XBIN, as much as the
+durable write itself). The journal stays the record: bytes are held by the journal id they
+were queued as, and the outbox, which claims and reads each entry's row as before, takes
+them only for that id and only if the row's chained digest is theirs; anything else (queued
+elsewhere or before a restart, a receipt the inbox queued, a resend, bytes let go) is read
+from the journal and checked against that digest. Held bytes are let go once taken, beyond
+``hold_bytes`` (oldest first, counting the decoded objects they keep alive) and after
+``hold_seconds`` (the node's worker loop lets them go every round, whether its outbox runs
+or not). Only messages up to ``hold_largest`` are held: a Built keeps the decoded objects
+it placed alive (the journal stores them without decoding the base64 again), so holding an
+XBIN holds its PDF too, and for a large one the memory counts more than the millisecond.
+
+A held message goes out even if its stored copy was damaged after it was written (the row's
+digest and id still match): the bytes are those built and validated here, and the damage is
+found by the next read of the entry or ``verify``, as for any message already sent.
 """
 
 from __future__ import annotations
@@ -52,8 +58,8 @@ class Checked:
         self._digests: OrderedDict[str, None] = OrderedDict()
         self._hold_bytes, self._hold_seconds, self._clock = hold_bytes, hold_seconds, clock
         self._hold_largest = min(hold_largest, hold_bytes)
-        self._held: OrderedDict[str, tuple[Built, float]] = OrderedDict()  # oldest first
-        self._holding = 0  # bytes held
+        self._held: OrderedDict[int, tuple[Built, int, float]] = OrderedDict()  # by journal id
+        self._holding = 0  # bytes held, with the objects they placed
 
     def remember(self, data: Built) -> None:
         """``data`` was built and validated by this node: only a Built says so (plain
@@ -71,30 +77,29 @@ class Checked:
             return self._digests.pop(digest, 0) is None
 
     # -- bytes held for the outbox -------------------------------------------------------
-    def hold(self, data: Built) -> None:
-        """Keep ``data`` (about to be queued for this node) for its outbox to take."""
+    def hold(self, id: int, data: Built) -> None:
+        """Keep ``data``, just queued for this node as journal entry ``id``, for its outbox."""
         if not isinstance(data, Built):
             raise TypeError("only a Built (bytes this node built) is held for its outbox")
-        if len(data) > self._hold_largest:
+        size = _size(data)
+        if size > self._hold_largest:
             return
         with self._lock:
-            self._let_go(self._held.pop(data.digest, None))
-            self._held[data.digest] = (data, self._clock())
-            self._holding += len(data)
+            self._let_go(self._held.pop(id, None))
+            self._held[id] = (data, size, self._clock())
+            self._holding += size
             self._expire()
 
-    def release(self, data: Built) -> None:
-        """Let ``data`` go unsent (its queueing failed)."""
-        with self._lock:
-            self._let_go(self._held.pop(data.digest, None))
-
-    def take(self, digest: str) -> Built | None:
-        """The held bytes with this SHA-256 (hex), let go as they are taken; None if none."""
+    def take(self, id: int, digest: str) -> Built | None:
+        """The bytes held for journal entry ``id`` if the journal chained them for it (their
+        SHA-256, hex, is ``digest``); None otherwise. Let go either way: bytes held for an
+        id whose entry says other bytes (an undone transaction's, its id taken again, or a
+        row changed outside the journal) are never right for it."""
         with self._lock:
             self._expire()
-            held = self._held.pop(digest, None)
+            held = self._held.pop(id, None)
             self._let_go(held)
-            return None if held is None else held[0]
+            return held[0] if held is not None and held[0].digest == digest else None
 
     def holding(self) -> bool:
         """Whether any bytes are held (the outbox looks here first only then)."""
@@ -102,14 +107,25 @@ class Checked:
             self._expire()
             return bool(self._held)
 
-    def _let_go(self, held: tuple[Built, float] | None) -> None:
+    def expire(self) -> None:
+        """Let go what was held too long; the node's worker loop calls it every round, so
+        nothing stays beyond ``hold_seconds`` and a round, whether its outbox runs or not."""
+        with self._lock:
+            self._expire()
+
+    def _let_go(self, held: tuple[Built, int, float] | None) -> None:
         if held is not None:
-            self._holding -= len(held[0])
+            self._holding -= held[1]
 
     def _expire(self) -> None:
         oldest = self._clock() - self._hold_seconds
         while self._held:
-            _, at = next(iter(self._held.values()))
+            _, _, at = next(iter(self._held.values()))
             if at > oldest and self._holding <= self._hold_bytes:
                 return
             self._let_go(self._held.popitem(last=False)[1])
+
+
+def _size(data: Built) -> int:
+    """What holding ``data`` keeps in memory: its bytes and the decoded objects it placed."""
+    return len(data) + sum(len(p.data) for p in data.placed)

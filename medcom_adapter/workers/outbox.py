@@ -161,17 +161,19 @@ class Outbox:
         return None if message.answers is None else self.journal.get(message.answers).message
 
     def _load(self, ids: Sequence[int]) -> dict[int, StoredMessage]:
-        """The claimed entries in one journal read (every read is an audited, durable write),
-        without their attachments (the bytes carry them); any it misses (queued ones leased
-        elsewhere came first) are read one by one. Bytes the node holds (``Checked.hold``)
-        are taken from it, by the digest the journal chained, and only the rest of their
-        rows is read."""
-        wanted = set(ids)
+        """The claimed entries in one journal read, without their attachments (the bytes
+        carry them); any it misses (queued ones leased elsewhere came first) are read one by
+        one. Bytes the node holds for an entry (``Checked.hold``) are taken from it if the
+        entry's chained digest is theirs, and only the rest of that row is read."""
+        if not ids:
+            return {}
+        wanted, after = set(ids), min(ids) - 1
         loaded: dict[int, StoredMessage] = {}
         if self.checked is not None and self.checked.holding():
-            for head in self.journal.find(Query(status=Status.QUEUED, limit=2 * len(ids),
-                                                bodies=False, attachments=False)):
-                data = self.checked.take(head.digest) if head.id in wanted else None
+            for head in self.journal.find(Query(status=Status.QUEUED, after=after,
+                                                limit=2 * len(ids), bodies=False,
+                                                attachments=False)):
+                data = self.checked.take(head.id, head.digest) if head.id in wanted else None
                 if data is not None:
                     loaded[head.id] = dataclasses.replace(
                         head, message=dataclasses.replace(head.message, data=data))

@@ -64,20 +64,12 @@ class Prepared:
         """Append the entries as ``queued``; ``checked``: the node whose outbox sends them,
         told they were validated when built (so it need not validate them again) and
         holding them until it does (so it need not read them back)."""
-        built = [e.data for e in self.entries if isinstance(e.data, Built)]
+        ids = journal.append_many(self.entries, Status.QUEUED, actor=actor)
         if checked is not None:
-            for data in built:  # held before they are queued: an outbox may claim at once
-                checked.hold(data)
-        try:
-            ids = journal.append_many(self.entries, Status.QUEUED, actor=actor)
-        except BaseException:
-            if checked is not None:
-                for data in built:
-                    checked.release(data)
-            raise
-        if checked is not None:
-            for data in built:  # validated as built: the outbox need not
-                checked.remember(data)
+            for id, entry in zip(ids, self.entries, strict=True):
+                if isinstance(entry.data, Built):  # validated as built: the outbox need not
+                    checked.remember(entry.data)
+                    checked.hold(id, entry.data)
         return Queued(tuple(ids), self.receiver, self.via)
 
 

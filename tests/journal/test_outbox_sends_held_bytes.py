@@ -91,7 +91,7 @@ def test_held_bytes_never_go_out_for_an_entry_they_were_not_chained_for(
     assert sorted(_sent(transport)) == expected
 
 
-def test_a_failed_queueing_lets_its_bytes_go(
+def test_a_failed_queueing_holds_nothing(
         journal: Journal, request_files: tuple[dict[str, Any], Path],
         monkeypatch: pytest.MonkeyPatch) -> None:
     request, files = request_files
@@ -104,6 +104,24 @@ def test_a_failed_queueing_lets_its_bytes_go(
     with pytest.raises(OSError):
         queue_referral(journal, DIRECTORY, request, files=files, checked=checked)
     assert not checked.holding()
+
+
+def test_held_bytes_are_found_beyond_entries_others_hold(
+        journal: Journal, request_files: tuple[dict[str, Any], Path],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Queued entries another process has leased (or the journal has quarantined) lie
+    below what this outbox claims: its held bytes are still found and taken."""
+    request, files = request_files
+    for _ in range(3):  # six entries queued and leased elsewhere
+        queue_referral(journal, DIRECTORY, request, files=files)
+    assert len(journal.claim(Status.QUEUED, 6, lease_seconds=600)) == 6
+    checked = Checked()
+    ids = queue_referral(journal, DIRECTORY, request, files=files, checked=checked).ids
+    rebuilds = _rebuilds(monkeypatch)
+    transport = MemoryTransport()
+    assert Outbox(journal, transport, DIRECTORY, checked=checked).run_once().sent == 2
+    assert rebuilds == [] and not checked.holding()
+    assert sorted(_sent(transport)) == sorted(journal.get(id).message.data for id in ids)
 
 
 def test_what_is_not_held_is_read_without_its_attachments(
@@ -131,3 +149,26 @@ def test_what_is_not_held_is_read_without_its_attachments(
     assert queries and not any(q.attachments for q in queries)
     monkeypatch.setattr(journal, "get", get)
     assert sorted(_sent(transport)) == sorted(journal.get(id).message.data for id in ids)
+
+
+def test_a_digest_changed_outside_the_journal_is_refused_not_sent(
+        engine: str, journal: Journal, request_files: tuple[dict[str, Any], Path]) -> None:
+    """Two queued XBINs' digests swapped in the database, without the key: neither goes out
+    (not with the other's receiver, not at all); bytes held for them are not taken."""
+    if engine == "memory":
+        pytest.skip("the memory journal stores no rows to change")
+    request, files = request_files
+    checked = Checked()
+    first = queue_referral(journal, DIRECTORY, request, files=files, checked=checked).ids
+    second = queue_referral(journal, DIRECTORY, request, files=files, checked=checked).ids
+    db = journal.db  # type: ignore[attr-defined]
+    (a,), (b,) = (db.rows("SELECT digest FROM messages WHERE id = ?", (ids[1],))
+                  for ids in (first, second))
+    for id, digest in ((first[1], b[0]), (second[1], a[0])):
+        db.run("UPDATE messages SET digest = ? WHERE id = ?", (digest, id))
+    transport = MemoryTransport()
+    run = Outbox(journal, transport, DIRECTORY, checked=checked).run_once()
+    assert (run.sent, run.failed) == (2, 2)
+    assert {journal.find(Query(id=id, bodies=False))[0].status
+            for id in (first[1], second[1])} == {Status.FAILED}
+    assert all(parcel.kind != "XBIN02" for parcel in transport.sent)

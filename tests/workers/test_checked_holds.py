@@ -1,13 +1,21 @@
-"""What a node holds for its outbox is let go once taken, beyond its byte budget (oldest
-first) and after its time, so plaintext letters do not pile up in a process whose outbox
-does not run; and only bytes this node built are held."""
+"""What a node holds for its outbox is taken only for the journal entry it was queued as and
+only if that entry's digest is its own; it is let go once taken, beyond its byte budget
+(oldest first, counting the PDF an XBIN keeps alive) and after its time, so plaintext
+letters do not pile up in a process whose outbox does not run; and only bytes this node
+built are held."""
 
 from __future__ import annotations
 
+import pybase64
 import pytest
 
-from medcom_adapter.conformance.built import Built, seal
+from medcom_adapter.addressing.directory import Directory
+from medcom_adapter.conformance.built import Built, Placed, seal
+from medcom_adapter.journal.memory import MemoryJournal
+from medcom_adapter.node import wire
+from medcom_adapter.transport.memory import MemoryTransport
 from medcom_adapter.workers.checked import Checked
+from tests.conftest import FIXTURES
 
 
 class Clock:
@@ -22,54 +30,97 @@ def built(n: int, size: int = 100) -> Built:
     return seal(bytes([n]) * size, ())
 
 
-def test_taken_once_by_digest_then_gone() -> None:
+def test_taken_once_for_its_entry_and_digest_then_gone() -> None:
     checked, data = Checked(), built(1)
-    checked.hold(data)
-    assert checked.take("0" * 64) is None and checked.holding()
-    assert checked.take(data.digest) is data
-    assert checked.take(data.digest) is None and not checked.holding()
+    checked.hold(7, data)
+    assert checked.take(8, data.digest) is None and checked.holding()
+    assert checked.take(7, data.digest) is data
+    assert checked.take(7, data.digest) is None and not checked.holding()
+
+
+def test_bytes_are_never_taken_for_an_entry_that_chained_other_bytes() -> None:
+    """An undone transaction's id taken again, or a digest changed outside the journal:
+    what was held for the id is let go, not sent."""
+    checked, data = Checked(), built(1)
+    checked.hold(7, data)
+    assert checked.take(7, built(2).digest) is None
+    assert not checked.holding()
 
 
 def test_the_oldest_go_first_beyond_the_byte_budget() -> None:
     checked = Checked(hold_bytes=250)
     first, second, third = built(1), built(2), built(3)
-    for data in (first, second, third):
-        checked.hold(data)
-    assert checked.take(first.digest) is None  # let go to make room
-    assert checked.take(third.digest) is third and checked.take(second.digest) is second
+    for id, data in enumerate((first, second, third)):
+        checked.hold(id, data)
+    assert checked.take(0, first.digest) is None  # let go to make room
+    assert checked.take(2, third.digest) is third and checked.take(1, second.digest) is second
+
+
+def test_the_budget_counts_the_objects_a_built_keeps_alive() -> None:
+    pdf = b"%PDF" * 100
+    text = pybase64.encodebytes(pdf)
+    xbin = seal(b"<a>" + text + b"</a>", (), (Placed(3, 3 + len(text), pdf),))
+    assert not _holds(Checked(hold_bytes=len(xbin) + len(pdf) - 1), xbin)  # with its PDF
+    assert _holds(Checked(hold_bytes=len(xbin) + len(pdf)), xbin)
 
 
 def test_bytes_larger_than_the_largest_held_are_not_held() -> None:
     checked = Checked(hold_largest=99)
-    checked.hold(built(1))
+    checked.hold(1, built(1))
     assert not checked.holding()
-    checked.hold(built(2, size=99))
+    checked.hold(2, built(2, size=99))
     assert checked.holding()
+    assert not _holds(Checked(hold_bytes=50, hold_largest=1000), built(3))  # clamped
+
+
+def _holds(checked: Checked, data: Built) -> bool:
+    checked.hold(1, data)
+    return checked.holding()
 
 
 def test_held_bytes_are_let_go_after_their_time() -> None:
     clock = Clock()
     checked = Checked(hold_seconds=60.0, clock=clock)
     old = built(1)
-    checked.hold(old)
+    checked.hold(1, old)
     clock.now = 30.0
     young = built(2)
-    checked.hold(young)
+    checked.hold(2, young)
     clock.now = 61.0
-    assert checked.take(old.digest) is None
-    assert checked.take(young.digest) is young
-
-
-def test_released_bytes_are_gone_and_the_budget_freed() -> None:
-    checked = Checked(hold_bytes=200)
-    first, second = built(1), built(2)
-    checked.hold(first)
-    checked.release(first)
-    checked.hold(second)
-    checked.hold(built(3))  # fits only because the released bytes no longer count
-    assert checked.take(second.digest) is second
+    checked.expire()
+    assert checked.take(1, old.digest) is None
+    assert checked.take(2, young.digest) is young
 
 
 def test_only_bytes_built_here_are_held() -> None:
     with pytest.raises(TypeError):
-        Checked().hold(b"<Emessage/>")  # type: ignore[arg-type]
+        Checked().hold(1, b"<Emessage/>")  # type: ignore[arg-type]
+
+
+def test_each_worker_round_lets_old_bytes_go_even_when_a_step_fails(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A node whose inbox fails every round never reaches its outbox: what it held still
+    goes after its time."""
+    clock = Clock()
+    checked = Checked(hold_seconds=60.0, clock=clock)
+    node = wire(MemoryJournal(), Directory.load(FIXTURES / "network" / "receivers.json"),
+                MemoryTransport(), checked=checked)
+    held = built(1)
+    checked.hold(1, held)
+    clock.now = 61.0
+    expired: list[bool] = []
+    real = checked.expire
+
+    def spied() -> None:
+        real()
+        expired.append(True)
+
+    def broken() -> None:
+        raise OSError("the mailbox folder is gone")
+
+    monkeypatch.setattr(checked, "expire", spied)
+    monkeypatch.setattr(node.inbox, "run_once", broken)
+    with pytest.raises(OSError):
+        node.round()
+    assert expired == [True]
+    assert checked.take(1, held.digest) is None
