@@ -7,10 +7,13 @@ and the inbox on a thread of its own, on a journal of its own (a second connecti
 same store; an in-memory journal is shared, as ``serve`` shares it). Here the same: the
 creating threads call ``queue_referral`` with the loop's ``checked`` on the shared journal
 object, and the loop is ``sandbox_loop`` itself, with its interval and the hook ``serve``
-gives it, started as the application starts it. Across threads this is what the product
-relies on: each SQL journal object lets one thread's transaction run at a time on its
-connection (the creates take turns on theirs, the workers have their own), SQLite's writers
-take turns at its write lock, the in-memory journal locks each call, and ``Checked`` locks.
+gives it, started as the application starts it. The creates are ``queue_referral`` itself,
+not the service's request path: no HTTP, no API-key look-up, no idempotency record and no
+group commit (``service/commits.py``), so each create commits alone. Across threads this
+is what the product relies on: each SQL journal object lets one thread's transaction run at
+a time on its connection (the creates take turns on theirs, the workers have their own),
+SQLite's writers take turns at its write lock, the in-memory journal locks each call, and
+``Checked`` locks.
 
 The loop is started once, as the application starts it, and keeps running between the
 rounds (idle, a round every ``interval``, as ``serve``'s does), so a round's creates arrive
@@ -238,8 +241,9 @@ def report(store: str, durable: Round, memory: Round, *, rounds: int, creators: 
     """Lines for the end-to-end report: the served shape on ``store`` against the in-memory
     journal in the same shape, each target line naming the shape and the store."""
     cores = os.cpu_count() or 1
-    shape = (f"as served (creates on {creators} thread{'s' * (creators > 1)}, workers in the "
-             "background as `serve` runs them)")
+    shape = (f"as served (creates by queue_referral on {creators} thread"
+             f"{'s' * (creators > 1)}, without HTTP or the service's group commit; workers in "
+             "the background as `serve` runs them)")
 
     def figures(done: Round) -> str:
         n = done.referrals
@@ -279,9 +283,10 @@ def _costs(store: str, durable: Round, memory: Round) -> str:
             f"{more(durable.rest, memory.rest)} on other threads), with {busy[0]:.2f} cores "
             f"busy ({busy[1]:.2f} in-memory)")
     if max(busy) < 1.5:
-        line += ("; the creates and the workers take turns at the interpreter lock, so little "
-                 "of one referral's work runs beside another's")
+        line += ("; little of one referral's work ran beside another's (the creates and the "
+                 "workers are Python work, which runs one thread at a time)")
     if busy[0] < 0.95:
         line += ("; under one core busy: the rest is waiting (for commits to be synced, for "
-                 "the server, or for a CPU the machine's other work holds)")
+                 "the server, for the journal object another thread holds, for the worker "
+                 "loop's next round, or for a CPU the machine's other work holds)")
     return line

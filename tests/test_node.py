@@ -121,3 +121,28 @@ def test_the_workers_are_wired_in_one_place() -> None:
                     and node.func.id in wiring:
                 found.append(f"{path.relative_to(package)}:{node.lineno}: {node.func.id}")
     assert found == []
+
+
+@pytest.mark.parametrize("make", ["sandbox", "mailbox"])
+def test_every_worker_round_lets_old_held_bytes_go(make: str, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Letters held for an outbox that never takes them (another process sent them) are let
+    go by the loop's rounds, not only when this outbox claims something."""
+    journal, directory = MemoryJournal(), Settings().directory
+    loop = (sandbox_loop(journal, directory, unit_ean=UNIT_EAN, hook=CollectingHook(),
+                         interval=0.01) if make == "sandbox" else
+            mailbox_loop(journal, directory, mailbox=tmp_path, hook=CollectingHook(),
+                         interval=0.01))
+    assert loop.checked is not None
+    expired: list[None] = []
+    real = loop.checked.expire
+
+    def counted() -> None:
+        expired.append(None)
+        real()
+
+    monkeypatch.setattr(loop.checked, "expire", counted)
+    loop.start()
+    wait_for(lambda: loop.rounds >= 3)
+    loop.stop()
+    assert len(expired) == loop.rounds

@@ -41,7 +41,7 @@ from collections.abc import Callable
 
 from medcom_adapter.conformance.built import Built
 
-HOLD_BYTES = 64 * 1024 * 1024  # about 200 referrals with a 200 KB form each
+HOLD_BYTES = 64 * 1024 * 1024  # about 130 referrals with a 200 KB form (XBIN and its PDF)
 HOLD_SECONDS = 60.0  # an outbox in the same process runs every second or so
 HOLD_LARGEST = 1024 * 1024  # a referral form's XBIN is a few hundred KB
 
