@@ -102,7 +102,7 @@ def _run(folder: Path) -> None:
     took = [0.0, 0.0]
     for _ in range(ROUNDS):
         for n, flow in enumerate(flows):
-            took[n] += flow.run(REFERRALS // ROUNDS)
+            took[n] += _collected(flow).run(REFERRALS // ROUNDS)
     e2e, cpu_only = (t / (REFERRALS // ROUNDS * ROUNDS) for t in took)
     commits = counting.commits / REFERRALS if counting else None
     entries = len(journal.find(Query(limit=1_000_000))) / (REFERRALS + 1)
@@ -228,6 +228,7 @@ def _postgres(url: str, directory: Directory, request: object, files: Path,
             lsn = admin.execute("SELECT pg_current_wal_lsn()").fetchone()
             for _ in range(ROUNDS):
                 for n, each in enumerate((flow, memory)):
+                    _collected(each)
                     started, served = time.process_time(), server.seconds()
                     took[n] += each.run(REFERRALS // ROUNDS)
                     cpu[n] += time.process_time() - started
@@ -327,10 +328,7 @@ class _Flow:
 
     def run(self, referrals: int) -> float:
         """Seconds the round took: ``referrals`` queued, then pumped until their receipts
-        are in. A full collection first, for every flow alike: the objects earlier rounds
-        and benchmarks left (the in-memory journal keeps every message) are collected
-        outside the rounds, not in whichever round happens to cross the threshold."""
-        gc.collect()
+        are in. Callers collect first (:func:`_collected`), outside what they time."""
         start = time.perf_counter()
         for _ in range(referrals):
             # queued for the harness's node, which then need not validate what was built
@@ -340,6 +338,15 @@ class _Flow:
         took = time.perf_counter() - start
         self.rounds.append(took / referrals)
         return took
+
+
+def _collected(flow: _Flow) -> _Flow:
+    """``flow`` after a full collection, made before every round of every flow alike and
+    outside its time and CPU: the objects earlier rounds and benchmarks left (the in-memory
+    journal keeps every message) are collected here, not in whichever round happens to
+    cross the collector's threshold."""
+    gc.collect()
+    return flow
 
 
 def _rounds(seconds: tuple[float, ...]) -> str:
