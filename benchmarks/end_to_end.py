@@ -37,7 +37,6 @@ import shutil
 import sqlite3
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -46,6 +45,7 @@ from statistics import median
 from typing import Any, cast
 
 from benchmarks.as_served import Served, in_turn, report
+from benchmarks.schemas import own_schema
 from medcom_adapter.addressing.directory import Directory
 from medcom_adapter.journal.checkpointer import FALLBACK_PAGES
 from medcom_adapter.journal.interface import Direction, NewMessage, Query, Status
@@ -214,7 +214,7 @@ def _postgres(url: str, directory: Directory, request: object, files: Path,
 
     from medcom_adapter.journal.factory import open_journal
 
-    with _schema(url) as in_schema:
+    with own_schema(url, "e2e_bench") as in_schema:
         journal = open_journal(in_schema)
         db = cast(Any, journal).db
         server = _ServerCpu(db.rows("SELECT pg_backend_pid()")[0][0])
@@ -244,21 +244,6 @@ def _postgres(url: str, directory: Directory, request: object, files: Path,
                          float(wal[0] if wal else 0) / done)
 
 
-@contextmanager
-def _schema(url: str) -> Iterator[str]:
-    """A journal URL on a PostgreSQL schema of its own, dropped afterwards."""
-    import psycopg
-
-    schema = f"e2e_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(url, autocommit=True) as admin:
-        admin.execute(f"CREATE SCHEMA {schema}")
-    try:
-        yield f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(url, autocommit=True) as admin:
-            admin.execute(f"DROP SCHEMA {schema} CASCADE")
-
-
 def _served_sqlite(folder: Path, directory: Directory, request: object,
                    files: Path) -> list[str]:
     """The served shape on a SQLite journal of its own, in turn with the in-memory one."""
@@ -273,7 +258,7 @@ def _served_postgres(url: str, directory: Directory, request: object,
                      files: Path) -> list[str]:
     from medcom_adapter.journal.factory import open_journal
 
-    with _schema(url) as in_schema:
+    with own_schema(url, "e2e_bench") as in_schema:
         return _served(open_journal(in_schema), open_journal(in_schema), "PostgreSQL journal",
                        directory, request, files)
 

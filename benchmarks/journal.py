@@ -24,6 +24,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
+from benchmarks.schemas import own_schema
 from medcom_adapter.journal.crypto import Keyring, new_key
 from medcom_adapter.journal.db import Db
 from medcom_adapter.journal.interface import Direction, NewMessage, Query, Status
@@ -154,26 +155,17 @@ def _sqlite(folder: Path, keys: Keyring, rows: int) -> None:
 
 
 def _postgres(url: str, keys: Keyring, rows: int) -> None:
-    import psycopg
-
     from medcom_adapter.journal.postgres import PostgresDb
 
-    schemas = [f"journal_bench_{uuid.uuid4().hex[:8]}" for _ in range(2)]
-    with psycopg.connect(url, autocommit=True) as admin:
-        for schema in schemas:
-            admin.execute(f"CREATE SCHEMA {schema}")
-    journal_url, bare_url = (f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{s}"
-                             for s in schemas)
-    bare = PostgresDb(bare_url)
-    journal = SqlJournal(PostgresDb(journal_url), keys)
-    try:
-        _measure(journal, bare, rows)
-    finally:
-        journal.close()
-        bare.close()
-        with psycopg.connect(url, autocommit=True) as admin:
-            for schema in schemas:
-                admin.execute(f"DROP SCHEMA {schema} CASCADE")
+    with own_schema(url, "journal_bench") as journal_url, \
+            own_schema(url, "journal_bench") as bare_url:
+        bare = PostgresDb(bare_url)
+        journal = SqlJournal(PostgresDb(journal_url), keys)
+        try:
+            _measure(journal, bare, rows)
+        finally:
+            journal.close()
+            bare.close()
 
 
 def main(rows: int = ROWS) -> None:

@@ -21,10 +21,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from benchmarks.schemas import own_schema
 
 SIZES = (200 * 1024, 2 * 1024 * 1024, 20 * 1024 * 1024)
 TARGET = 3.0  # peak / PDF size, for the largest
@@ -50,16 +51,8 @@ def _journal_url(folder: Path, server: str | None) -> Iterator[str]:
     if server is None:
         yield f"sqlite:///{folder / 'journal.sqlite3'}"
         return
-    import psycopg
-
-    schema = f"memory_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(server, autocommit=True) as admin:
-        admin.execute(f"CREATE SCHEMA {schema}")
-    try:
-        yield f"{server}{'&' if '?' in server else '?'}options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(server, autocommit=True) as admin:
-            admin.execute(f"DROP SCHEMA {schema} CASCADE")
+    with own_schema(server, "memory_bench") as url:
+        yield url
 
 
 def _one(size: int, server: str | None) -> dict[str, int]:

@@ -30,12 +30,12 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+from benchmarks.schemas import own_schema
 from medcom_adapter.journal.factory import DATA_DIR_ENV, open_journal
 from medcom_adapter.journal.interface import Journal
 from medcom_adapter.journal.memory import MemoryJournal
@@ -139,16 +139,8 @@ def _served(journal: Journal, settings: Settings, body: dict[str, object]
 @contextmanager
 def _postgres(url: str) -> Iterator[Journal]:
     """A PostgreSQL journal in a schema of its own, dropped afterwards."""
-    import psycopg
-
-    schema = f"service_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(url, autocommit=True) as admin:
-        admin.execute(f"CREATE SCHEMA {schema}")
-    try:
-        yield open_journal(f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}")
-    finally:
-        with psycopg.connect(url, autocommit=True) as admin:
-            admin.execute(f"DROP SCHEMA {schema} CASCADE")
+    with own_schema(url, "service_bench") as in_schema:
+        yield open_journal(in_schema)
 
 
 def main() -> None:

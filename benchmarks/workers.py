@@ -21,17 +21,14 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 from typing import Any, cast
+
+from benchmarks.schemas import own_schema
 
 REFERRALS = 40
 WORKERS = (1, 2, 4)
 PDF_SIZE = 200 * 1024
-
-
-def _url(base: str, schema: str) -> str:
-    return f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
 
 
 def _work(url: str, mailbox: str) -> dict[str, int]:
@@ -64,20 +61,14 @@ def _work(url: str, mailbox: str) -> dict[str, int]:
 
 def _round(base: str, workers: int, folder: Path) -> tuple[float, int, int, int]:
     """Seconds, messages sent, statements, files published, for ``workers`` processes."""
-    import psycopg
-
     from medcom_adapter.addressing.directory import Directory
     from medcom_adapter.journal.factory import open_journal
     from medcom_adapter.journal.interface import Query, Status
     from medcom_adapter.workers.submit import queue_referral
     from tests.conftest import FIXTURES
 
-    schema = f"workers_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(base, autocommit=True) as admin:
-        admin.execute(f"CREATE SCHEMA {schema}")
-    url = _url(base, schema)
-    mailbox = folder / f"mailbox-{workers}"
-    try:
+    with own_schema(base, "workers_bench") as url:
+        mailbox = folder / f"mailbox-{workers}"
         directory = Directory.load(FIXTURES / "network" / "receivers.json")
         request = json.loads((FIXTURES / "requests" / "referral-bup.json").read_text("utf-8"))
         journal = open_journal(url)
@@ -103,9 +94,6 @@ def _round(base: str, workers: int, folder: Path) -> tuple[float, int, int, int]
         journal.close()
         assert sent == queued == marked, (sent, queued, marked)
         return took, sent, statements, files
-    finally:
-        with psycopg.connect(base, autocommit=True) as admin:
-            admin.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
 def main() -> None:
