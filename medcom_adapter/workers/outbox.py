@@ -167,10 +167,10 @@ class Outbox:
         entry's chained digest is theirs, and only the rest of that row is read."""
         if not ids:
             return {}
-        wanted, after = set(ids), min(ids) - 1
+        wanted = set(ids)
         loaded: dict[int, StoredMessage] = {}
         if self.checked is not None and self.checked.holding():
-            for head in self.journal.find(Query(status=Status.QUEUED, after=after,
+            for head in self.journal.find(Query(status=Status.QUEUED, after=min(ids) - 1,
                                                 limit=2 * len(ids), bodies=False,
                                                 attachments=False)):
                 data = self.checked.take(head.id, head.digest) if head.id in wanted else None
