@@ -30,6 +30,7 @@ from benchmarks import (
     service,
     startup,
     workers,
+    writers,
 )
 from medcom_adapter import allocator as allocator_settings
 
@@ -44,6 +45,7 @@ BENCHMARKS: tuple[ModuleType, ...] = (
     service,
     startup,
     workers,
+    writers,
 )
 
 RESULTS = Path(__file__).with_name("RESULTS.md")

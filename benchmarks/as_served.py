@@ -12,8 +12,8 @@ not the service's request path: no HTTP, no API-key look-up, no idempotency reco
 group commit (``service/commits.py``), so each create commits alone. Across threads this
 is what the product relies on: each SQL journal object lets one thread's transaction run at
 a time on its connection (the creates take turns on theirs, the workers have their own),
-SQLite's writers take turns at its write lock, the in-memory journal locks each call, and
-``Checked`` locks.
+connections to one SQLite file queue on its writer lock, the in-memory journal locks each
+call, and ``Checked`` locks.
 
 The loop is started once, as the application starts it, and keeps running between the
 rounds (idle, a round every ``interval``, as ``serve``'s does), so a round's creates arrive

@@ -6,8 +6,10 @@ default, NORMAL, may lose the last commits on power loss). Write transactions be
 A transaction begun inside another is a savepoint, as in PostgreSQL. The connection is one
 per journal object: threads sharing the object (``serve`` runs journal calls on the event
 loop and in worker threads) take turns, a whole transaction at a time, so one thread's
-statements never land in another's transaction. A full or read-only
-disk is a ``ResourceFault`` (see :mod:`.faults`), never a bare driver error. Checkpoints
+statements never land in another's transaction. Connections to one file in one process
+take turns at writing on the file's writer lock (see :mod:`.writer_lock`), in order, rather
+than polling through SQLite's busy handler. A full or read-only disk is a
+``ResourceFault`` (see :mod:`.faults`), never a bare driver error. Checkpoints
 (the log's pages copied into the database file) run on a thread of their own after commits
 (see :mod:`.checkpointer`), not on the committing one.
 """
@@ -18,7 +20,7 @@ import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 
 from medcom_adapter.errors import ResourceFault
@@ -26,6 +28,7 @@ from medcom_adapter.journal.checkpointer import FALLBACK_PAGES, Checkpointer
 from medcom_adapter.journal.crypto import Sealing
 from medcom_adapter.journal.db import Dialect, Params, Row
 from medcom_adapter.journal.faults import SAFE, sqlite_guard
+from medcom_adapter.journal.writer_lock import for_file, writes, writing
 
 DIALECT = Dialect(
     name="sqlite", blob="BLOB", bigint="INTEGER", serial="INTEGER PRIMARY KEY AUTOINCREMENT",
@@ -49,6 +52,7 @@ class SqliteDb:
         self._where = f"SQLite {path}"
         self._depth, self._writing = 0, False  # open transactions (savepoints nest inside)
         self._turn = threading.RLock()  # one thread's transaction at a time (see above)
+        self._writer = for_file(path)  # one writer at a time per file in this process
         with sqlite_guard(self._where):
             self._connection = sqlite3.connect(path, isolation_level=None, timeout=30.0,
                                                check_same_thread=False)
@@ -74,15 +78,20 @@ class SqliteDb:
             raise ResourceFault(f"SQLite undid the whole transaction after an error in it "
                                 f"({self._where}); {SAFE}")
 
+    def _alone(self, sql: str) -> AbstractContextManager[None]:
+        """Around a statement: the file's writer lock, when it writes outside a transaction
+        (inside one, the transaction holds it)."""
+        return writing(self._writer) if not self._depth and writes(sql) else nullcontext()
+
     def rows(self, sql: str, params: Params = ()) -> list[Row]:
-        with self._turn, sqlite_guard(self._where):
+        with self._turn, self._alone(sql), sqlite_guard(self._where):
             self._undone()
             found = self._connection.execute(sql, params).fetchall()
             self._committed()  # an INSERT ... RETURNING, say
             return found
 
     def run(self, sql: str, params: Params = ()) -> int:
-        with self._turn, sqlite_guard(self._where):
+        with self._turn, self._alone(sql), sqlite_guard(self._where):
             self._undone()
             if not any(isinstance(p, Sealing) for p in params):
                 count = self._connection.execute(sql, params).rowcount
@@ -157,20 +166,22 @@ class SqliteDb:
                 self._connection.execute(_CACHE)
 
     def run_many(self, sql: str, params: Iterable[Params]) -> None:
-        with self._turn, sqlite_guard(self._where):
+        with self._turn, self._alone(sql), sqlite_guard(self._where):
             self._undone()
             self._connection.executemany(sql, params)
             self._committed()
 
     def script(self, sql: str) -> None:
-        with self._turn, sqlite_guard(self._where):
+        with self._turn, self._alone(sql), sqlite_guard(self._where):
             self._undone()
             self._connection.execute(sql)
             self._committed()
 
     @contextmanager
     def transaction(self, *, write: bool, join: bool = False) -> Iterator[None]:
-        with self._turn, self._transaction(write, join):
+        with (self._turn,
+              writing(self._writer) if write and not self._depth else nullcontext(),
+              self._transaction(write, join)):
             yield
 
     @contextmanager
