@@ -20,12 +20,15 @@ durable write itself). The journal stays the record: bytes are held by the journ
 were queued as, and the outbox, which claims and reads each entry's row as before, takes
 them only for that id and only if the row's chained digest is theirs; anything else (queued
 elsewhere or before a restart, a receipt the inbox queued, a resend, bytes let go) is read
-from the journal and checked against that digest. Held bytes are let go once taken, beyond
-``hold_bytes`` (oldest first, counting the decoded objects they keep alive) and after
+from the journal and checked against that digest. Held bytes are let go once taken and after
 ``hold_seconds`` (the node's worker loop lets them go every round, whether its outbox runs
-or not). Only messages up to ``hold_largest`` are held: a Built keeps the decoded objects
-it placed alive (the journal stores them without decoding the base64 again), so holding an
-XBIN holds its PDF too, and for a large one the memory counts more than the millisecond.
+or not); beyond ``hold_bytes`` (counting the decoded objects they keep alive) the newest are
+not held. The outbox sends the oldest first, so what is held is what it needs next: letting
+the oldest go to hold the newest would, behind a backlog longer than the budget, let every
+message go before its turn and leave the outbox reading each one back. Only messages up
+to ``hold_largest`` are held: a Built keeps the decoded objects it placed alive (the
+journal stores them without decoding the base64 again), so holding an XBIN holds its PDF
+too, and for a large one the memory counts more than the millisecond.
 
 A held message goes out even if its stored copy was damaged after it was written (the row's
 digest and id still match): the bytes are those built and validated here, and the damage is
@@ -86,9 +89,11 @@ class Checked:
             return
         with self._lock:
             self._let_go(self._held.pop(id, None))
+            self._expire()
+            if self._holding + size > self._hold_bytes:
+                return  # full: what is held goes out before this (see above)
             self._held[id] = (data, size, self._clock())
             self._holding += size
-            self._expire()
 
     def take(self, id: int, digest: str) -> Built | None:
         """The bytes held for journal entry ``id`` if the journal chained them for it (their
@@ -121,7 +126,7 @@ class Checked:
         oldest = self._clock() - self._hold_seconds
         while self._held:
             _, _, at = next(iter(self._held.values()))
-            if at > oldest and self._holding <= self._hold_bytes:
+            if at > oldest:
                 return
             self._let_go(self._held.popitem(last=False)[1])
 

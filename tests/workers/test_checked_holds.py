@@ -1,7 +1,7 @@
 """What a node holds for its outbox is taken only for the journal entry it was queued as and
-only if that entry's digest is its own; it is let go once taken, beyond its byte budget
-(oldest first, counting the PDF an XBIN keeps alive) and after its time, so plaintext
-letters do not pile up in a process whose outbox does not run; and only bytes this node
+only if that entry's digest is its own; it is let go once taken and after its time, and
+beyond its byte budget (counting the PDF an XBIN keeps alive) the newest is not held, so
+plaintext letters do not pile up in a process whose outbox does not run; and only bytes this node
 built are held."""
 
 from __future__ import annotations
@@ -47,13 +47,30 @@ def test_bytes_are_never_taken_for_an_entry_that_chained_other_bytes() -> None:
     assert not checked.holding()
 
 
-def test_the_oldest_go_first_beyond_the_byte_budget() -> None:
+def test_beyond_the_byte_budget_the_newest_is_not_held() -> None:
+    # the outbox sends the oldest first: what is held is what it needs next
     checked = Checked(hold_bytes=250)
     first, second, third = built(1), built(2), built(3)
     for id, data in enumerate((first, second, third)):
         checked.hold(id, data)
-    assert checked.take(0, first.digest) is None  # let go to make room
-    assert checked.take(2, third.digest) is third and checked.take(1, second.digest) is second
+    assert checked.take(2, third.digest) is None  # no room: read back when its turn comes
+    assert checked.take(0, first.digest) is first and checked.take(1, second.digest) is second
+    checked.hold(3, third)  # room again once the oldest were taken
+    assert checked.take(3, third.digest) is third
+
+
+def test_behind_a_backlog_longer_than_the_budget_the_next_to_go_stay_held() -> None:
+    # queued 30 ahead of the outbox, room for 10: each round one more is queued and the
+    # oldest taken. Held are the next to go, so a third of the takes find their bytes
+    # (letting the oldest go for the newest, none would: each is let go before its turn)
+    checked, ahead, sent = Checked(hold_bytes=1000), 30, []
+    queued = [built(n % 256) for n in range(90 + ahead)]
+    for id in range(ahead):
+        checked.hold(id, queued[id])
+    for id in range(90):
+        checked.hold(id + ahead, queued[id + ahead])
+        sent.append(checked.take(id, queued[id].digest) is queued[id])
+    assert sent[:10] == [True] * 10 and sum(sent) == 30
 
 
 def test_the_budget_counts_the_objects_a_built_keeps_alive() -> None:
