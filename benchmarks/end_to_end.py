@@ -94,16 +94,21 @@ def _run(folder: Path) -> None:
     journal, label = _journal(folder / "e2e")
     counting = _Commits.around(journal)
     memory = MemoryJournal()
-    # sampled in turn, a round of each at a time, so a busy machine slows both alike
+    unsynced = _unsynced(folder / "unsynced")
+    # sampled in turn, a round of each at a time, so a busy machine slows all alike
     flows = [_Flow(journal, directory, request, requests),
              _Flow(memory, directory, request, requests)]
+    if unsynced is not None:
+        flows.append(_Flow(unsynced, directory, request, requests))
     if counting:
         counting.commits = 0
-    took = [0.0, 0.0]
+    took = [0.0] * len(flows)
     for _ in range(ROUNDS):
         for n, flow in enumerate(flows):
             took[n] += _collected(flow).run(REFERRALS // ROUNDS)
-    e2e, cpu_only = (t / (REFERRALS // ROUNDS * ROUNDS) for t in took)
+    e2e, cpu_only = (t / (REFERRALS // ROUNDS * ROUNDS) for t in took[:2])
+    if unsynced is not None:
+        unsynced.close()
     commits = counting.commits / REFERRALS if counting else None
     entries = len(journal.find(Query(limit=1_000_000))) / (REFERRALS + 1)
     journal.close()  # SQLite moves the write-ahead log into the database file on close
@@ -155,6 +160,16 @@ def _run(folder: Path) -> None:
           f"{allowed * 1e3:.2f} ms a referral for everything ({bare / allowed:.0%} of it gone "
           f"to that write alone, before sealing, the other {max(commits or 1.0, 1.0) - 1:.2f} "
           "commits a referral and the rows around it)")
+    if len(flows) > 2:
+        share = median(flows[1].rounds) / median(flows[2].rounds)
+        print(f"and without a single sync: the same SQLite journal with synchronous=OFF (not "
+              f"durable, never how the journal runs; only to show what the syncs cost) "
+              f"reaches {share:.2f}x the in-memory rate of the median rounds (each round: "
+              f"{_rounds(tuple(flows[2].rounds))} ms a referral): the syncs are "
+              f"{(median(flows[0].rounds) - median(flows[2].rounds)) * 1e3:.2f} ms of the "
+              f"{(median(flows[0].rounds) - median(flows[1].rounds)) * 1e3:.2f} ms the durable "
+              "journal adds; the rest is SQLite's own work putting each referral's pages "
+              "into its log (the bare write above, less its sync) and sealing them")
     for line in _served_sqlite(folder / "served", directory, request, requests):
         print(line)
     url = os.environ.get("MEDCOM_BENCH_POSTGRES_URL") or os.environ.get(
@@ -323,6 +338,19 @@ class _Flow:
         took = time.perf_counter() - start
         self.rounds.append(took / referrals)
         return took
+
+
+def _unsynced(folder: Path) -> Any:
+    """The benchmark's SQLite journal with its syncs turned off (its committing connection
+    at synchronous=OFF), to measure what they cost; None on another journal."""
+    journal, _ = _journal(folder)
+    db = getattr(journal, "db", None)
+    connection = getattr(db, "_connection", None)
+    if not isinstance(connection, sqlite3.Connection):
+        journal.close()
+        return None
+    connection.execute("PRAGMA synchronous=OFF")
+    return journal
 
 
 def _collected(flow: _Flow) -> _Flow:
