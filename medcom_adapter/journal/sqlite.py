@@ -81,7 +81,8 @@ class SqliteDb:
     def _alone(self, sql: str) -> AbstractContextManager[None]:
         """Around a statement: the file's writer lock, when it writes outside a transaction
         (inside one, the transaction holds it)."""
-        return writing(self._writer) if not self._depth and writes(sql) else nullcontext()
+        return (writing(self._writer, self._where) if not self._depth and writes(sql)
+                else nullcontext())
 
     def rows(self, sql: str, params: Params = ()) -> list[Row]:
         with self._turn, self._alone(sql), sqlite_guard(self._where):
@@ -180,7 +181,8 @@ class SqliteDb:
     @contextmanager
     def transaction(self, *, write: bool, join: bool = False) -> Iterator[None]:
         with (self._turn,
-              writing(self._writer) if write and not self._depth else nullcontext(),
+              writing(self._writer, self._where) if write and not self._depth
+              else nullcontext(),
               self._transaction(write, join)):
             yield
 

@@ -17,13 +17,17 @@ from __future__ import annotations
 
 import os
 import threading
+import weakref
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-# as the connections' busy_timeout: a writer that waited this long goes on to SQLite,
-# whose busy handler then refuses it as it always did (a lock never turns into a hang)
+from medcom_adapter.errors import ResourceFault
+from medcom_adapter.journal.faults import SAFE
+
+# as the connections' busy_timeout: a writer kept waiting this long by another connection
+# in this process is refused as SQLite refuses one kept waiting by another process
 WAIT_SECONDS = 30.0
 
 
@@ -42,6 +46,12 @@ class Turns:
         with self._guard:
             return len(self._waiting)
 
+    @property
+    def free(self) -> bool:
+        """Whether no thread holds it."""
+        with self._guard:
+            return self._owner is None
+
     def acquire(self, timeout: float) -> bool:
         me = threading.get_ident()
         with self._guard:
@@ -51,42 +61,63 @@ class Turns:
             turn = (me, threading.Lock())
             turn[1].acquire()
             self._waiting.append(turn)
-        if turn[1].acquire(timeout=timeout):
-            return True  # handed over by release(), which made this thread the owner
+        try:
+            if turn[1].acquire(timeout=timeout):
+                return True  # handed over by release(), which made this thread the owner
+        except BaseException:  # interrupted while waiting: never left holding it unawares
+            self._give_up(turn, handed=True)
+            raise
+        return not self._give_up(turn, handed=False)
+
+    def _give_up(self, turn: tuple[int, threading.Lock], *, handed: bool) -> bool:
+        """Leave the queue; True if ``turn`` was still in it. If it was handed over
+        meanwhile, it is kept when ``handed`` is False (the wait ran out just as it came:
+        the caller holds it) and passed on otherwise (the caller will not release it)."""
         with self._guard:
             if turn in self._waiting:
                 self._waiting.remove(turn)
-                return False
-        return True  # handed over as the wait ran out
+                return True
+            if handed:
+                self._depth = 0
+                self._hand_on()
+            return False
 
     def release(self) -> None:
         with self._guard:
             if self._owner != threading.get_ident():
                 raise RuntimeError("released by a thread that does not hold it")
             self._depth -= 1
-            if self._depth:
-                return
-            if self._waiting:  # straight to the first waiter: no one can take it between
-                self._owner, gate = self._waiting.popleft()
-                self._depth = 1
-                gate.release()
-            else:
-                self._owner = None
+            if not self._depth:
+                self._hand_on()
+
+    def _hand_on(self) -> None:
+        """To the first waiter, straight (no one can take it between), or free. Under the
+        guard, with the depth run down."""
+        if self._waiting:
+            self._owner, gate = self._waiting.popleft()
+            self._depth = 1
+            gate.release()
+        else:
+            self._owner = None
 
 
-_locks: dict[tuple[int, int], Turns] = {}
+# one lock per file while a connection to it lives: a file deleted and another given its
+# inode later does not inherit the old one's lock
+_locks: weakref.WeakValueDictionary[tuple[int, int], Turns] = weakref.WeakValueDictionary()
 _guard = threading.Lock()
 
 
 def _forget() -> None:
-    """In a forked child: none of the parent's threads is there to release a lock it held
-    (nor may the child use the parent's connections), so files start with fresh locks."""
-    global _guard
-    _locks.clear()
+    """In a forked child: none of the parent's threads is there to release a lock it held,
+    so files opened in the child get fresh locks. (A connection carried over from the
+    parent keeps its old lock; SQLite forbids using it in the child anyway.)"""
+    global _locks, _guard
+    _locks = weakref.WeakValueDictionary()
     _guard = threading.Lock()
 
 
-os.register_at_fork(after_in_child=_forget)
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget)
 
 
 def for_file(path: Path) -> Turns:
@@ -95,19 +126,25 @@ def for_file(path: Path) -> Turns:
     Re-entrant: a thread that writes through a second connection while its first holds
     the lock meets SQLite's busy handler, as it would without the lock, not a deadlock."""
     found = os.stat(path)
+    key = (found.st_dev, found.st_ino)
     with _guard:
-        return _locks.setdefault((found.st_dev, found.st_ino), Turns())
+        lock = _locks.get(key)
+        if lock is None:
+            lock = _locks[key] = Turns()
+        return lock
 
 
 @contextmanager
-def writing(lock: Turns) -> Iterator[None]:
-    """Hold ``lock`` while the block writes (or, after ``WAIT_SECONDS``, go on without it)."""
-    held = lock.acquire(timeout=WAIT_SECONDS)
+def writing(lock: Turns, where: str) -> Iterator[None]:
+    """Hold ``lock`` while the block writes. Kept waiting ``WAIT_SECONDS`` by another
+    connection in this process, a ResourceFault, as SQLite's for another process."""
+    if not lock.acquire(timeout=WAIT_SECONDS):
+        raise ResourceFault(f"another connection in this process held the journal locked "
+                            f"too long ({where}); {SAFE}")
     try:
         yield
     finally:
-        if held:
-            lock.release()
+        lock.release()
 
 
 def writes(sql: str) -> bool:

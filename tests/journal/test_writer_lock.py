@@ -3,7 +3,11 @@ through SQLite's busy handler."""
 
 from __future__ import annotations
 
+import gc
 import os
+import random
+import signal
+import sys
 import threading
 import time
 from pathlib import Path
@@ -11,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from medcom_adapter.errors import ResourceFault
+from medcom_adapter.journal import writer_lock
 from medcom_adapter.journal.sqlite import SqliteDb
 from medcom_adapter.journal.writer_lock import Turns, for_file, writes
 
@@ -162,18 +167,140 @@ def test_re_entrant_and_released_only_by_its_holder() -> None:
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="fork")
 def test_a_forked_child_does_not_inherit_a_held_lock(tmp_path: Path) -> None:
+    # held by another thread of the parent, which the child does not have
     path = tmp_path / "j.sqlite3"
     path.touch()
-    held = for_file(path)
-    assert held.acquire(timeout=1)
+    held, taken, done = for_file(path), threading.Event(), threading.Event()
+
+    def hold() -> None:
+        assert held.acquire(timeout=1)
+        taken.set()
+        done.wait(10)
+        held.release()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert taken.wait(10)
     try:
         pid = os.fork()
-        if pid == 0:  # the child: the parent's holder is not here to release it
-            os._exit(0 if for_file(path).acquire(timeout=1) else 1)
+        if pid == 0:  # the child
+            fresh = for_file(path)
+            os._exit(0 if fresh is not held and fresh.acquire(timeout=1) else 1)
         _, status = os.waitpid(pid, 0)
     finally:
-        held.release()
+        done.set()
+        holder.join()
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_a_file_given_a_deleted_ones_inode_does_not_inherit_its_lock(tmp_path: Path) -> None:
+    old = tmp_path / "old.sqlite3"
+    old.touch()
+    held = for_file(old)
+    assert held.acquire(timeout=1)
+    old.unlink()
+    del held  # its last connection gone (held, as a dead thread could leave it)
+    gc.collect()
+    new = tmp_path / "new.sqlite3"
+    new.touch()  # on most file systems, the deleted file's inode again
+    assert for_file(new).free
+
+
+def test_kept_waiting_by_a_writer_in_this_process_is_refused_as_sqlite_refuses(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(writer_lock, "WAIT_SECONDS", 0.2)
+    path = tmp_path / "j.sqlite3"
+    first, second = SqliteDb(path), SqliteDb(path)
+    first.script("CREATE TABLE t (id INTEGER PRIMARY KEY)")
+    refused: list[BaseException] = []
+
+    def write() -> None:
+        try:
+            second.run("INSERT INTO t DEFAULT VALUES")
+        except ResourceFault as exc:
+            refused.append(exc)
+
+    with first.transaction(write=True):
+        first.run("INSERT INTO t DEFAULT VALUES")
+        started = time.monotonic()
+        thread = threading.Thread(target=write)
+        thread.start()
+        thread.join()
+        waited = time.monotonic() - started
+    assert len(refused) == 1 and "locked too long" in str(refused[0])
+    assert waited < 5  # the lock's wait, not the lock's and then SQLite's busy timeout
+    assert writer_lock.for_file(path).free
+    second.run("INSERT INTO t DEFAULT VALUES")  # and the next write goes through
+    assert first.rows("SELECT COUNT(*) FROM t") == [(2,)]
+    first.close()
+    second.close()
+
+
+@pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="interval timers")
+def test_a_waiter_interrupted_leaves_the_queue_and_the_lock_free() -> None:
+    turns, release = Turns(), threading.Event()
+
+    def hold() -> None:
+        assert turns.acquire(timeout=1)
+        release.wait(10)
+        turns.release()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    _until(lambda: not turns.free, "the holder")
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.05)
+        with pytest.raises(KeyboardInterrupt):
+            turns.acquire(timeout=10)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert turns.waiting == 0
+    release.set()
+    holder.join()
+    assert turns.free  # not handed to the thread that stopped waiting
+
+
+def test_many_threads_with_short_waits_never_overlap_and_leave_it_free() -> None:
+    # timeouts from none to 10 ms race the hand-over: a waiter whose wait runs out just
+    # as it is handed the lock must hold it (and release it), never leave it owned
+    turns, inside, overlaps, lock = Turns(), [0], [0], threading.Lock()
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+
+    def work(seed: int) -> None:
+        chosen = random.Random(seed)
+        for _ in range(1500):
+            if not turns.acquire(timeout=chosen.choice((0, 1e-5, 1e-4, 1e-3, 1e-2))):
+                continue
+            nested = chosen.random() < 0.3
+            if nested:
+                assert turns.acquire(timeout=0)
+            with lock:
+                inside[0] += 1
+                overlaps[0] += inside[0] != 1
+            time.sleep(0)
+            with lock:
+                inside[0] -= 1
+            if nested:
+                turns.release()
+            turns.release()
+
+    try:
+        threads = [threading.Thread(target=work, args=(n,)) for n in range(10)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(previous)
+    assert overlaps == [0]
+    assert turns.free and turns.waiting == 0
 
 
 def test_only_select_is_read_alone() -> None:
