@@ -168,8 +168,9 @@ def _run(folder: Path) -> None:
               f"{_rounds(tuple(flows[2].rounds))} ms a referral): the syncs are "
               f"{(median(flows[0].rounds) - median(flows[2].rounds)) * 1e3:.2f} ms of the "
               f"{(median(flows[0].rounds) - median(flows[1].rounds)) * 1e3:.2f} ms the durable "
-              "journal adds; the rest is SQLite's own work putting each referral's pages "
-              "into its log (the bare write above, less its sync) and sealing them")
+              "journal adds; the rest is SQLite putting each referral's pages into its log "
+              "(the bare write above, less its sync) and the journal's own work around it "
+              "(sealing, the rows, the chain)")
     for line in _served_sqlite(folder / "served", directory, request, requests):
         print(line)
     url = os.environ.get("MEDCOM_BENCH_POSTGRES_URL") or os.environ.get(
