@@ -77,15 +77,15 @@ async def record(request: Request) -> Response:
     if errors:
         return _course_page(request, status=422, errors=errors, values=values)
     journal = state(request).journal
-    supersedes = values["supersedes"] or None
-    if values["withdraw"]:
+    supersedes = values["withdraw"] or values["supersedes"] or None
+    if supersedes is not None:  # only this unit's records about this child in this course
         known = {r.id: r for r in _ours(ctx, journal.henvisninger(
             actor=ctx.actor, course_id=UUID(ctx.episode_id), versions=True))}
-        if values["withdraw"] not in known:
+        if supersedes not in known:
             return _course_page(request, status=422, values=values, errors={
                 "": "Henvisningen findes ikke i dette forløb."})
+    if values["withdraw"]:
         new = known[values["withdraw"]].record
-        supersedes = values["withdraw"]
     else:
         assert klasse is not None
         new = HenvisningRecord(UUID(ctx.episode_id), when, klasse, ctx.patient,
