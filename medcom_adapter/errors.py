@@ -73,6 +73,9 @@ The local journal's errors are local errors too::
         │                                we do not hold
         ├── JournalCorrupt               a stored row fails its          local.journal-corrupt
         │                                authentication (tampering)
+        ├── SupersedeRefused             a henvisning correction names   local.journal-supersedes
+        │                                another unit's or course's
+        │                                record
         └── TransitionRefused            a status change the state table local.journal-status
                                          forbids, or whose message left
                                          the named status meanwhile
@@ -210,6 +213,13 @@ class JournalCorrupt(JournalError):
     """A stored row fails authenticated decryption: it was changed outside the journal."""
 
     code = "local.journal-corrupt"
+
+
+class SupersedeRefused(JournalError):
+    """A §126a henvisning correction or withdrawal names a record of another unit or
+    another course: it would hide that record from its own unit's export."""
+
+    code = "local.journal-supersedes"
 
 
 class TransitionRefused(JournalError):

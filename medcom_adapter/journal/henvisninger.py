@@ -30,6 +30,7 @@ from medcom_adapter.model.henvisninger import (
     Carrier,
     HenvisningRecord,
     RecordedHenvisning,
+    check_supersedes,
     current,
     from_classification,
 )
@@ -73,7 +74,8 @@ class HenvisningStore:
     def record(self, record: HenvisningRecord, *, actor: str, supersedes: str | None = None,
                withdrawn: bool = False) -> str:
         """Append one record inside the caller's write transaction; its new id."""
-        carrier = self._check_supersedes(supersedes) if supersedes is not None else None
+        carrier = (None if supersedes is None
+                   else self._check_supersedes(supersedes, record))
         id = str(uuid.uuid4())
         person = str(record.patient)
         row: dict[str, object] = {
@@ -102,24 +104,28 @@ class HenvisningStore:
         (key_id,) = self.db.rows("SELECT chain_key FROM journal_head WHERE id = 1")[0]
         return chain_key(self.keys, key_id)
 
-    def _check_supersedes(self, supersedes: str) -> Carrier | None:
-        """The carrier the superseded record travelled with; refuses an unknown record or
-        one already superseded (corrections form a line, never a fork)."""
+    def _check_supersedes(self, supersedes: str, record: HenvisningRecord) -> Carrier | None:
+        """The carrier the superseded record travelled with; refuses an unknown record, one
+        already superseded (corrections form a line, never a fork), or one of another unit
+        or course (``check_supersedes``)."""
         if self.db.rows("SELECT id FROM henvisninger WHERE supersedes = ?", (supersedes,)):
             raise JournalError(f"henvisning {supersedes} is already corrected or withdrawn: "
                                "correct its newest version")
-        found = self.db.rows("SELECT message, withdrawn FROM henvisninger WHERE id = ?",
-                             (supersedes,))
+        found = self.db.rows("SELECT message, withdrawn, unit, course_id FROM henvisninger "
+                             "WHERE id = ?", (supersedes,))
         if found:
-            if found[0][1]:
+            message, withdrawn, unit, course = found[0]
+            if withdrawn:
                 raise JournalError(f"henvisning {supersedes} is a withdrawal")
-            return None if found[0][0] is None else self._carrier(int(found[0][0]))
+            check_supersedes(supersedes, str(unit), str(course), record)
+            return None if message is None else self._carrier(int(message))
         parts = supersedes.split("-")
         if len(parts) >= 3 and parts[0] == "message" and parts[1].isdigit():
             journal_id, code = int(parts[1]), "-".join(parts[2:])
-            classes = self.db.rows("SELECT classes FROM classifications WHERE message = ?",
-                                   (journal_id,))
+            classes = self.db.rows("SELECT classes, unit, course_id FROM classifications "
+                                   "WHERE message = ?", (journal_id,))
             if classes and code in classes[0][0].split(","):
+                check_supersedes(supersedes, str(classes[0][1]), str(classes[0][2]), record)
                 return self._carrier(journal_id)
         raise JournalError(f"no henvisning {supersedes} in the journal")
 

@@ -44,6 +44,7 @@ from medcom_adapter.model.henvisninger import (
     Carrier,
     HenvisningRecord,
     RecordedHenvisning,
+    check_supersedes,
     from_classification,
 )
 from medcom_adapter.model.parties import PersonId
@@ -371,7 +372,10 @@ class MemoryJournal:
                 known = {r.id: r for r in self._all_henvisninger()}
                 if supersedes not in known or known[supersedes].withdrawn:
                     raise JournalError(f"no henvisning {supersedes} in the journal")
-                carrier = known[supersedes].carrier
+                old = known[supersedes]
+                check_supersedes(supersedes, old.record.unit.value, str(old.record.course_id),
+                                 record)
+                carrier = old.carrier
             id = str(uuid.uuid4())
             self._henvisninger.append(RecordedHenvisning(
                 id, record, self._clock(), actor, carrier, supersedes, withdrawn))

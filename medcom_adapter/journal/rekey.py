@@ -2,9 +2,11 @@
 
 With a key file, a new key is appended to it (becoming current), every row is re-encrypted
 under it, and the old keys are removed once no row needs them. With ``MEDCOM_JOURNAL_KEY``
-the operator adds the new key to the variable (last is current) and this re-encrypts under
-it. Stop other adapter processes first: one still holding the old keyring would keep
-sealing under the old key.
+or ``MEDCOM_JOURNAL_KEY_COMMAND`` (a vault) the keys are the operator's to keep: the
+operator adds the new key there (last is current) and this re-encrypts under it; no key
+file is ever written beside them, and without a new key there is nothing to rotate to, so
+it refuses. Stop other adapter processes first: one still holding the old keyring would
+keep sealing under the old key.
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
+from medcom_adapter.errors import JournalKeyError
 from medcom_adapter.journal.crypto import (
+    KEY_COMMAND_ENV,
     KEY_ENV,
     key_file,
     load_keyring,
@@ -20,19 +24,14 @@ from medcom_adapter.journal.crypto import (
     write_keys,
 )
 from medcom_adapter.journal.factory import data_dir, open_journal
+from medcom_adapter.journal.sqlstore import SqlJournal
 
 
 def rotate_configured_key(url: str | None, env: Mapping[str, str] | None = None) -> list[str]:
     env = os.environ if env is None else env
-    if env.get(KEY_ENV):
-        journal = open_journal(url, env=env)
-        try:
-            changed = journal.rotate_key()
-        finally:
-            journal.close()
-        current = load_keyring(data_dir(env), env).current.id
-        return [f"re-encrypted {changed} messages under key {current} (the last in {KEY_ENV})",
-                f"older keys in {KEY_ENV} can be removed now"]
+    for source in (KEY_ENV, KEY_COMMAND_ENV):  # the order load_keyring reads them in
+        if env.get(source):
+            return _rotate_to_given_key(url, env, source)
     path = key_file(data_dir(env), env)
     old = load_keyring(data_dir(env), env, create=False)
     key = new_key()
@@ -50,3 +49,33 @@ def rotate_configured_key(url: str | None, env: Mapping[str, str] | None = None)
     else:
         lines.append("old keys kept: rows were still being written under them")
     return lines
+
+
+def _rotate_to_given_key(url: str | None, env: Mapping[str, str], source: str) -> list[str]:
+    """Re-encrypt under the last key ``source`` gives; refused while the journal is already
+    under it (the new key was not added there yet)."""
+    current = load_keyring(data_dir(env), env, create=False).current.id
+    journal = open_journal(url, env=env)
+    try:
+        if isinstance(journal, SqlJournal) and not _older_keys_in_use(journal, current):
+            where = (f"at the end of {source} (after a ';')" if source == KEY_ENV else
+                     f"in the vault, last in what {source} prints")
+            raise JournalKeyError(
+                f"the journal's keys come from {source}, which rotate-key never writes, and "
+                f"every row is already under its current key {current}: nothing was "
+                f"rotated. Add a new key (ID:base64 of 32 random bytes, e.g. from `openssl "
+                f"rand -base64 32`) {where}, keeping the old key before it, and run "
+                "rotate-key again")
+        changed = journal.rotate_key()
+    finally:
+        journal.close()
+    return [f"re-encrypted {changed} messages under key {current} (the last in {source})",
+            f"older keys in {source} can be removed now"]
+
+
+def _older_keys_in_use(journal: SqlJournal, current: str) -> bool:
+    """Whether the journal's chains or any message are under a key before ``current``."""
+    with journal.db.transaction(write=False):
+        heads = journal.db.rows("SELECT chain_key FROM journal_head")
+        old = journal.db.rows("SELECT 1 FROM messages WHERE key_id <> ? LIMIT 1", (current,))
+    return bool(old) or any(k != current for (k,) in heads)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from uuid import UUID
 
-from medcom_adapter.errors import InvalidValue
+from medcom_adapter.errors import InvalidValue, SupersedeRefused
 from medcom_adapter.model.classification import Classification, Henvisning
 from medcom_adapter.model.identifiers import SorId
 from medcom_adapter.model.parties import PersonId
@@ -71,6 +71,17 @@ def from_classification(c: Classification, carrier: Carrier,
         message_record_id(carrier.journal_id, h),
         HenvisningRecord(c.course_id, c.referred_on, h, c.patient, c.unit),
         recorded_at, recorded_by, carrier) for h in c.classes]
+
+
+def check_supersedes(supersedes: str, unit: str, course_id: str,
+                     record: HenvisningRecord) -> None:
+    """Refuse ``record`` superseding a record of ``unit`` and ``course_id`` elsewhere: a
+    correction stays in its unit and course, or it would hide another unit's henvisning
+    from that unit's export (withdraw it there and record it anew instead)."""
+    if unit != record.unit.value or course_id != str(record.course_id):
+        raise SupersedeRefused(
+            f"henvisning {supersedes} is of unit {unit}, course {course_id}: a record of "
+            f"unit {record.unit.value}, course {record.course_id} cannot supersede it")
 
 
 def current(records: list[RecordedHenvisning]) -> list[RecordedHenvisning]:

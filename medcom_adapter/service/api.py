@@ -10,6 +10,7 @@ import base64
 import binascii
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -245,10 +246,23 @@ def _context(body: ContextIn, kind: Kind, key: ApiKey, *, journal: bool = False
     except InvalidValue as exc:
         where = exc.location.path if exc.location and exc.location.path else ""
         raise _invalid(FieldError(where, exc.code, exc.message)) from None
-    if not any(u.sor == body.unit.sor and u.ean in (None, body.unit.ean) for u in key.units):
+    return replace(context, scope_ean=_scope_ean(body.unit, key))
+
+
+def _scope_ean(unit: UnitIn, key: ApiKey) -> str | None:
+    """The unit's EAN as ``key`` names it: the launch's EAN where the key names it, None
+    where the key names the unit without one; 403 for a unit or EAN the key does not name."""
+    named = {u.ean for u in key.units if u.sor == unit.sor}
+    if unit.ean in named:
+        return unit.ean
+    if None in named:
+        return None
+    if not named:
         raise ApiProblem("api.forbidden", detail=f"this API key does not act for unit "
-                                                 f"{body.unit.sor}:{body.unit.ean}")
-    return context
+                                                 f"{unit.sor}")
+    raise ApiProblem("api.forbidden", detail=f"this API key names unit {unit.sor} with "
+                     f"location number {', '.join(sorted(e for e in named if e))}, "
+                     f"not {unit.ean}")
 
 
 def _invalid(*errors: FieldError, code: str = "api.validation") -> ApiProblem:

@@ -47,6 +47,9 @@ class LaunchContext:
     gp_sor: str | None = None  # the child's own GP: preselected as a KM's receiver
     patient_id_is_replacement: bool = False  # an erstatnings-CPR/eCPR the case system marked
     worker_id: str | None = None  # the worker's own id in the case system: unread is theirs
+    # The unit's EAN as the launching key names it (None when the key names none): what the
+    # session sees by location number is scoped by this, never by the EAN the launch sent.
+    scope_ean: str | None = None
 
     def __post_init__(self) -> None:
         for name, check in (("patient.cpr", self._patient_id), ("unit.sor", SorId),

@@ -20,6 +20,7 @@ from medcom_adapter.model.henvisninger import HenvisningRecord, RecordedHenvisni
 from medcom_adapter.model.identifiers import SorId
 from medcom_adapter.service.context import LaunchContext
 from medcom_adapter.service.state import state
+from medcom_adapter.service.views import units
 from medcom_adapter.service.web import page as _page
 from medcom_adapter.service.web import posted as _form
 from medcom_adapter.service.web import session_of as _session
@@ -77,15 +78,15 @@ async def record(request: Request) -> Response:
     if errors:
         return _course_page(request, status=422, errors=errors, values=values)
     journal = state(request).journal
-    supersedes = values["supersedes"] or None
-    if values["withdraw"]:
+    supersedes = values["withdraw"] or values["supersedes"] or None
+    if supersedes is not None:  # only this unit's records about this child in this course
         known = {r.id: r for r in _ours(ctx, journal.henvisninger(
             actor=ctx.actor, course_id=UUID(ctx.episode_id), versions=True))}
-        if values["withdraw"] not in known:
+        if supersedes not in known:
             return _course_page(request, status=422, values=values, errors={
                 "": "Henvisningen findes ikke i dette forløb."})
+    if values["withdraw"]:
         new = known[values["withdraw"]].record
-        supersedes = values["withdraw"]
     else:
         assert klasse is not None
         new = HenvisningRecord(UUID(ctx.episode_id), when, klasse, ctx.patient,
@@ -115,7 +116,7 @@ async def statistics(request: Request, fra: str = "", til: str = "") -> Response
         since, until = until, since
     s = state(request)
     found = collect.figures(s.journal, s.settings.directory, since=since, until=until,
-                            actor=ctx.actor, unit_ean=ctx.unit_ean, unit_sor=ctx.unit_sor)
+                            actor=ctx.actor, units=units(ctx), unit_sor=ctx.unit_sor)
     return _page(request, "statistik.html", session, errors=errors,
                  figures=report.as_html(found, standalone=False),
                  values={"fra": since.isoformat(), "til": until.isoformat()},

@@ -75,8 +75,9 @@ class MessageView:
 
 
 def units(ctx: LaunchContext) -> tuple[Unit, ...]:
-    """The launched unit (the launching key was checked to act for it)."""
-    return (Unit(ctx.unit_sor, ctx.unit_ean),)
+    """The launched unit as the launching key names it: its SOR id, and its EAN only where
+    the key names that EAN (a launch cannot add a location number to what it may see)."""
+    return (Unit(ctx.unit_sor, ctx.scope_ean),)
 
 
 def patient_scope(ctx: LaunchContext) -> PersonId | None:

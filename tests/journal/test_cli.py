@@ -13,16 +13,17 @@ from pathlib import Path
 import pytest
 
 from medcom_adapter.cli import main
-from medcom_adapter.journal.crypto import load_keyring
+from medcom_adapter.journal.crypto import Key, load_keyring
 from medcom_adapter.journal.factory import open_journal
 from medcom_adapter.journal.interface import Journal, Status
+from medcom_adapter.journal.sqlstore import SqlJournal
 from tests.journal.samples import BUILT_CPR, CPR, OTHER_CPR, PDF, built_referral, receipt, referral
 
 
 @pytest.fixture
 def data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     for name in ("MEDCOM_JOURNAL_URL", "MEDCOM_JOURNAL_KEY", "MEDCOM_JOURNAL_KEY_FILE",
-                 "MEDCOM_JOURNAL_RETENTION_DAYS"):
+                 "MEDCOM_JOURNAL_KEY_COMMAND", "MEDCOM_JOURNAL_RETENTION_DAYS"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("MEDCOM_DATA_DIR", str(tmp_path / "data"))
     yield tmp_path / "data"
@@ -300,6 +301,55 @@ def test_rotate_key_with_keys_in_the_environment(
     assert code == 0 and f"re-encrypted 1 messages under key {second.id}" in out
     monkeypatch.setenv("MEDCOM_JOURNAL_KEY", second.line())
     assert run(capsys, "verify")[0] == 0
+
+
+@pytest.mark.parametrize("source", ["MEDCOM_JOURNAL_KEY", "MEDCOM_JOURNAL_KEY_COMMAND"])
+def test_rotate_key_never_writes_a_key_file_for_keys_it_does_not_keep(
+    source: str, data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Keys from the environment or a vault: rotate-key cannot add one there, so with no
+    new key it refuses and says how to rotate, writing no key file (a plaintext copy of
+    the vault's keys) and reporting no rotation; with the new key added, it rotates."""
+    from medcom_adapter.journal.crypto import new_key
+
+    first, second = new_key(), new_key()
+
+    def provide(*keys: Key) -> None:
+        value = ";".join(k.line() for k in keys)
+        if source == "MEDCOM_JOURNAL_KEY_COMMAND":
+            vault = tmp_path / "vault.sh"
+            vault.write_text(f"#!/bin/sh\necho '{value}'\n", encoding="ascii")
+            vault.chmod(0o700)
+            value = str(vault)
+        monkeypatch.setenv(source, value)
+
+    provide(first)
+    journal = open_journal()
+    journal.append(referral(1), Status.SENT)
+    journal.close()
+    code = main(["journal", "--actor", "tester", "rotate-key"])
+    captured = capsys.readouterr()
+    assert code != 0 and "re-encrypted" not in captured.out
+    assert "nothing was rotated" in captured.err and first.id in captured.err
+    assert source in captured.err and "run rotate-key again" in captured.err
+    assert not (data / "journal.key").exists()
+    assert _key_ids(open_journal()) == {first.id}
+    provide(first, second)
+    code, out = run(capsys, "rotate-key")
+    assert code == 0 and f"re-encrypted 1 messages under key {second.id}" in out
+    assert not (data / "journal.key").exists()
+    provide(second)
+    assert _key_ids(open_journal()) == {second.id}
+    assert run(capsys, "verify")[0] == 0
+
+
+def _key_ids(journal: Journal) -> set[str]:
+    assert isinstance(journal, SqlJournal)
+    try:
+        return {k for (k,) in journal.db.rows("SELECT DISTINCT key_id FROM messages")}
+    finally:
+        journal.close()
 
 
 def test_the_workers_actor_name_is_refused(filled: dict[str, int],

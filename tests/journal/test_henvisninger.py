@@ -7,15 +7,17 @@ from uuid import UUID
 
 import pytest
 
-from medcom_adapter.errors import InvalidValue, JournalError
+from medcom_adapter.errors import InvalidValue, JournalError, SupersedeRefused
 from medcom_adapter.journal.interface import Journal, Status
 from medcom_adapter.journal.sqlstore import SqlJournal
 from medcom_adapter.model.classification import Henvisning
 from medcom_adapter.model.henvisninger import HenvisningRecord, henvisning_class
+from medcom_adapter.model.identifiers import SorId
 from tests.journal.conftest import Opener
 from tests.journal.samples import COURSE, CPR, OTHER_CPR, UNIT, referral
 
 OTHER_COURSE = UUID("0d6f3b52-1c9e-4b7a-8f20-6a4e3c2d1b00")
+OTHER_UNIT = SorId("123456000016001")
 
 
 def civil(day: int = 10, *, course: UUID = COURSE) -> HenvisningRecord:
@@ -88,6 +90,26 @@ def test_a_message_borne_henvisning_can_be_corrected_and_keeps_its_message(
     (now,) = journal.henvisninger(actor="cli:a")
     assert now.record.referred_on == date(2024, 3, 2)
     assert now.carrier is not None and now.carrier.journal_id == sent
+
+
+def test_a_correction_from_another_unit_or_course_is_refused(journal: Journal) -> None:
+    """Another unit naming this unit's record (recorded, or sent with a message: its id is
+    guessable) would hide it from this unit's export."""
+    journal.append(referral(1), Status.QUEUED)
+    (borne,) = journal.henvisninger(actor="cli:a")
+    recorded = journal.record_henvisning(civil(), actor="cli:a")
+    theirs = HenvisningRecord(COURSE, date(2024, 3, 12), Henvisning.OTHER, CPR, OTHER_UNIT)
+    elsewhere = civil(12, course=OTHER_COURSE)
+    for victim in (borne.id, recorded):
+        for attack, where in ((theirs, f"unit {UNIT.value}"), (elsewhere, f"course {COURSE}")):
+            for withdrawn in (False, True):
+                with pytest.raises(SupersedeRefused, match=where) as refused:
+                    journal.record_henvisning(attack, actor="cli:b", supersedes=victim,
+                                              withdrawn=withdrawn)
+                assert victim in refused.value.message
+    found = journal.henvisninger(actor="cli:a", since=date(2024, 1, 1), until=date(2024, 12, 31))
+    assert sorted(r.id for r in found) == sorted([borne.id, recorded])
+    assert journal.henvisninger(actor="cli:a", versions=True) == found
 
 
 def test_reading_henvisninger_is_audited_without_person_ids(journal: Journal) -> None:

@@ -7,9 +7,12 @@ from uuid import UUID
 
 from medcom_adapter.journal.interface import Query
 from medcom_adapter.model.classification import Henvisning
+from medcom_adapter.model.henvisninger import HenvisningRecord
+from medcom_adapter.model.identifiers import Cpr, SorId
 from tests.service.conftest import CONTEXT, CPR, Harness
 
 COURSE = UUID(str(CONTEXT["episode_id"]))
+OTHER_COURSE = UUID("0d6f3b52-1c9e-4b7a-8f20-6a4e3c2d1b00")
 
 
 def test_recording_correcting_and_withdrawing_on_the_course_page(harness: Harness) -> None:
@@ -74,3 +77,26 @@ def test_pages_need_a_session(harness: Harness) -> None:
     for path in ("/forloeb", "/statistik"):
         response = harness.client.get(path)
         assert response.status_code in (401, 403), path
+
+
+def test_the_course_page_cannot_correct_another_units_or_courses_henvisning(
+        harness: Harness) -> None:
+    """A worker names, in a forged form, a record outside the launched course (another
+    unit's in the same course, the unit's own in another course, a message-borne id):
+    refused, and the record stays in force in its own unit's export."""
+    other_unit = SorId("123456000016001")
+    theirs = harness.journal.record_henvisning(HenvisningRecord(
+        COURSE, date(2026, 11, 1), Henvisning.CIVIL_SOCIETY, Cpr(CPR), other_unit),
+        actor="cli:t")
+    elsewhere = harness.journal.record_henvisning(HenvisningRecord(
+        OTHER_COURSE, date(2026, 11, 1), Henvisning.CIVIL_SOCIETY, Cpr(CPR),
+        SorId(str(CONTEXT["unit"]["sor"]))), actor="cli:t")
+    csrf = harness.open("km")
+    for victim in (theirs, elsewhere, "message-1-civilsamfund"):
+        for forged in ({"klasse": "andet", "supersedes": victim}, {"withdraw": victim}):
+            page = harness.client.post("/forloeb", data={"csrf": csrf, "date": "2026-11-19",
+                                                         **forged})
+            assert page.status_code == 422 and "findes ikke i dette forløb" in page.text
+    in_force = harness.journal.henvisninger(actor="cli:t", versions=True)
+    assert sorted(r.id for r in in_force) == sorted([theirs, elsewhere])
+    assert [r.supersedes for r in in_force] == [None, None]

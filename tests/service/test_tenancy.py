@@ -13,6 +13,7 @@ import httpx
 from medcom_adapter.journal.interface import Direction, NewMessage, Query, Status
 from medcom_adapter.journal.shared import Unit
 from medcom_adapter.model.parties import person_id
+from medcom_adapter.service.apikeys import SCOPES
 from medcom_adapter.service.webhook import CaseSystemWebhooks
 from medcom_adapter.workers.hooks import Delivery
 from tests.service.conftest import CONTEXT, CPR, GP, GP_EAN, Harness, issue_key
@@ -84,6 +85,47 @@ def test_a_key_may_not_launch_or_send_for_another_unit(harness: Harness) -> None
     body = {**CONTEXT, "unit": {**CONTEXT["unit"], "ean": "5790000888887"}, "kind": "km"}
     assert harness.client.post("/api/launch", json=body,
                                headers=harness.auth()).status_code == 403
+
+
+def _letter_by_location_number(harness: Harness, ean: str) -> int:
+    """A letter received by the unit with location number ``ean``, naming no SOR id."""
+    return harness.journal.append(NewMessage(
+        direction=Direction.INBOUND, kind="XDIS91", version="XD9134L", data=b"<Emessage/>",
+        envelope_id=f"env-{ean}", message_id=f"msg-{ean}", sender_ean=GP_EAN,
+        receiver_ean=ean, receiver_sor=None, patient=person_id(OTHER_CPR)), Status.RECEIVED)
+
+
+def test_a_launch_cannot_widen_its_keys_scope_with_an_ean(harness: Harness) -> None:
+    """A key naming its unit by SOR id only launches with another unit's location number:
+    the session sees nothing addressed to that number (status page, mailbox, statistics);
+    a key naming a unit's EAN launches with that EAN only."""
+    borrowed = "5790000555550"
+    theirs = _letter_by_location_number(harness, borrowed)
+    _, sor_only = issue_key(harness.journal, "sor-only", SCOPES,
+                            (Unit(str(CONTEXT["unit"]["sor"]), None),))
+    launched = harness.client.post("/api/launch", headers=harness.auth(sor_only), json={
+        **CONTEXT, "kind": "km", "journal": True,
+        "unit": {**CONTEXT["unit"], "ean": borrowed}})
+    assert launched.status_code == 201, launched.text
+    assert harness.client.get(launched.json()["url"]).status_code == 200
+    assert harness.client.get(f"/status/{theirs}").status_code == 404
+    assert f'href="/status/{theirs}"' not in harness.client.get("/postkasse").text
+    figures = harness.client.get("/statistik", params={"fra": "2026-11-01",
+                                                       "til": "2026-11-30"}).text
+    assert "Modtaget pr. måned</h2><p>Ingen." in figures and "XDIS91" not in figures
+    # a key that names the EAN: refused with any other, and then sees what is addressed to it
+    harness.client.cookies.clear()
+    _, named = issue_key(harness.journal, "named", SCOPES,
+                         (Unit(str(CONTEXT["unit"]["sor"]), borrowed),))
+    for ean, status in ((CONTEXT["unit"]["ean"], 403), (borrowed, 201)):
+        launched = harness.client.post("/api/launch", headers=harness.auth(named), json={
+            **CONTEXT, "kind": "km", "journal": True, "unit": {**CONTEXT["unit"], "ean": ean}})
+        assert launched.status_code == status, launched.text
+    refused = harness.client.post("/api/launch", headers=harness.auth(named),
+                                  json={**CONTEXT, "kind": "km"}).json()
+    assert refused["code"] == "api.forbidden" and "with location number" in refused["detail"]
+    assert harness.client.get(launched.json()["url"]).status_code == 200
+    assert harness.client.get(f"/status/{theirs}").status_code == 200
 
 
 def test_a_launch_may_open_the_units_journal_only_with_the_journal_scope(
