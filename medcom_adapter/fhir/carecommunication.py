@@ -300,35 +300,70 @@ def _read(bundle: Json) -> CareCommunication:
 
 
 def _read_patient(patient: Json) -> CarePatient:
-    identifier = first(patient.get("identifier"), "Patient.identifier")
-    others = tuple(_person(i.get("system"), i.get("value"))
-                   for i in (patient.get("identifier") or [])[1:])
+    ids = _patient_ids(patient)
     name = next((n for n in patient.get("name") or [] if n.get("use") == "official"), None)
     if name is None:
         raise error("the patient has an official name", "Patient.name")
     address = (patient.get("address") or [{}])[0]
     return CarePatient(
-        id=_person(identifier.get("system"), identifier.get("value")),
+        id=ids[0],
         family=name.get("family", ""),
         given=tuple(name.get("given") or ()),
         deceased=patient.get("deceasedBoolean"),
         address_lines=tuple(address.get("line") or ()),
         city=address.get("city"),
         postal_code=address.get("postalCode"),
-        other_ids=others,
+        other_ids=ids[1:],
     )
 
 
-def _person(system: Any, value: Any) -> PersonId:
+def _patient_ids(patient: Json) -> tuple[PersonId, ...]:
+    """The patient's CPR and replacement CPRs, in the order sent.
+
+    medcom-core-patient slices Patient.identifier by system (cpr, x-ecpr, d-ecpr), rules
+    open: an identifier of any other system (a local journal number, say) may stand
+    anywhere and is not the patient's person id, so it is left out. With none of the three
+    systems the profile still holds (identifier 1..*); MedCom's mapping then asks for a CPR
+    or replacement CPR, so the first identifier whose value reads as one is taken.
+    """
+    first(patient.get("identifier"), "Patient.identifier")  # 1..*
+    identifiers = [(n, i) for n, i in enumerate(patient["identifier"]) if isinstance(i, dict)]
+    known = [(n, i) for n, i in identifiers if _is_person_system(i.get("system"))]
+    if known:
+        return tuple(_person(i["system"], i.get("value"), f"Patient.identifier[{n}]")
+                     for n, i in known)
+    for _, identifier in identifiers:
+        value = identifier.get("value")
+        if isinstance(value, str):
+            try:
+                return (person_id(value),)
+            except InvalidValue:
+                continue
+    raise error("the patient has no CPR or replacement CPR", "Patient.identifier")
+
+
+def _is_person_system(system: Any) -> bool:
+    """Whether ``system`` is the CPR's, the X-eCPR's or a D-eCPR's (its own or a region's
+    arc below it, as dk-core's D-eCPR systems are)."""
+    return isinstance(system, str) and (system in (CPR, X_ECPR, D_ECPR)
+                                        or system.startswith(D_ECPR + "."))
+
+
+def _person(system: str, value: Any, path: str) -> PersonId:
     if not isinstance(value, str):
-        raise error("patient identifier without value", "Patient.identifier.value")
-    pid = person_id(value)
-    expected = {CPR: Cpr, X_ECPR: XeCpr}.get(system) if isinstance(system, str) else None
-    if expected is not None and not isinstance(pid, expected):
-        raise error(f"identifier does not fit its system {system}", "Patient.identifier")
-    if isinstance(system, str) and system.startswith(D_ECPR) and not isinstance(
-            pid, DeCpr | AlternativeId):
-        raise error("identifier does not fit its D-eCPR system", "Patient.identifier")
+        raise error("patient identifier without value", f"{path}.value")
+    try:
+        pid = person_id(value)
+    except InvalidValue as exc:
+        raise error(f"{exc.message}, under system {system}", path) from None
+    if system == CPR:
+        fits = isinstance(pid, Cpr)
+    elif system == X_ECPR:
+        fits = isinstance(pid, XeCpr)
+    else:
+        fits = isinstance(pid, DeCpr | AlternativeId)
+    if not fits:
+        raise error(f"identifier does not fit its system {system}", path)
     return pid
 
 

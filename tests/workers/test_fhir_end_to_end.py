@@ -8,6 +8,8 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from medcom_adapter.addressing.directory import Directory
 from medcom_adapter.envelopes import fhir_payload, vans
 from medcom_adapter.fhir import wire
@@ -302,3 +304,27 @@ def test_an_acknowledgement_never_says_none_of_a_coding_without_a_system() -> No
     said = " ".join(i.text or "" for i in ack.issues)
     assert ack.code is AckCode.FATAL_ERROR and "category" in said
     assert "None" not in said and "without a system" in said
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_a_patient_with_an_identifier_of_another_system_beside_its_cpr_is_delivered(
+        where: str) -> None:
+    # medcom-core-patient slices Patient.identifier by system, rules open: an identifier
+    # of any other system may stand anywhere beside the CPR
+    local = {"system": "http://example.org/journal-id", "value": "J-4711"}
+
+    def with_local_id(bundle: dict[str, Any]) -> None:
+        patient = next(e["resource"] for e in bundle["entry"]
+                       if e["resource"]["resourceType"] == "Patient")
+        patient["identifier"].insert(0 if where == "before" else 1, local)
+
+    h, _ = harness()
+    h.mailbox.provider.deposit("local.xml", message_from_gp(with_local_id))
+    h.pump()
+    (delivered,) = inbound(h, "CareCommunication")
+    assert delivered.status is Status.DELIVERED
+    assert len(h.hook.deliveries) == 1  # type: ignore[attr-defined]
+    (ack,) = our_acks(h)
+    assert ack.code is AckCode.OK and ack.acknowledged_id == delivered.message.message_id
+    patient = from_bundle(wire.load_json(delivered.message.data)).patient
+    assert str(patient.id) == km()["patient"]["id"] and patient.other_ids == ()
