@@ -334,9 +334,8 @@ class LaunchRefused(LocalError):
 
 
 class UploadRefused(LocalError):
-    """An uploaded file, or one a request names, is over the size limit, not the type
-    required, or (named in a request) outside the request's folder; ``location`` names
-    the field."""
+    """An uploaded file, or one a request names, is too large, not the type required, or
+    outside the request's folder."""
 
     code = "local.upload-refused"
 
