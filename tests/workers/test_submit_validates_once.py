@@ -4,14 +4,11 @@ on its tree, the bytes carrying the proof (a Built); bytes built otherwise are c
 from __future__ import annotations
 
 import dataclasses
-import io
 import json
 from collections import Counter
 from typing import Any
 
 import pytest
-from pypdf import PdfWriter
-from pypdf.generic import NameObject, StreamObject
 
 from medcom_adapter.addressing.directory import Directory
 from medcom_adapter.compose.referral import ReferralPackage, build_referral
@@ -23,6 +20,7 @@ from medcom_adapter.journal.memory import MemoryJournal
 from medcom_adapter.oioxml import schemas
 from medcom_adapter.workers import submit
 from tests.conftest import FIXTURES
+from tests.samples import pdf_with
 
 DIRECTORY = Directory.load(FIXTURES / "network" / "receivers.json")
 REQUESTS = FIXTURES / "requests"
@@ -30,19 +28,6 @@ REQUESTS = FIXTURES / "requests"
 
 def _request(name: str) -> Any:
     return json.loads((REQUESTS / name).read_text(encoding="utf-8"))
-
-
-def _pdf(filler: bytes) -> bytes:
-    """A real one-page PDF carrying ``filler`` in a stream (a file read from a request's
-    folder is opened as an upload is)."""
-    writer = PdfWriter()
-    writer.add_blank_page(595, 842)
-    stream = StreamObject()
-    stream.set_data(filler)
-    writer._root_object[NameObject("/Filler")] = writer._add_object(stream)
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
 
 
 def _count_validations(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
@@ -117,7 +102,7 @@ def test_what_is_queued_is_the_built_file_and_the_bytes_of_its_attachment(
 ) -> None:
     # the entries carry the model read back from the checked bytes, not the one built:
     # the same letter, and an attachment byte for byte the file that was sent
-    pdf = _pdf(bytes(range(256)) * 12_000)
+    pdf = pdf_with(bytes(range(256)) * 12_000)
     (tmp_path / "henvisningsskema-bup.pdf").write_bytes(pdf)
     request = _request("referral-bup.json")
     referral, binary = submit.prepare_referral(DIRECTORY, request, files=tmp_path).entries
@@ -143,7 +128,7 @@ def test_a_file_too_large_to_copy_into_a_built_is_checked_on_its_bytes(
 
     monkeypatch.setattr(emessage, "SEAL_LIMIT", 20_000)  # the referral fits, its XBIN not
     monkeypatch.setattr(submit, "check", counted)
-    pdf = _pdf(bytes(range(256)) * 160)
+    pdf = pdf_with(bytes(range(256)) * 160)
     (tmp_path / "henvisningsskema-bup.pdf").write_bytes(pdf)
     referral, binary = submit.prepare_referral(DIRECTORY, _request("referral-bup.json"),
                                                files=tmp_path).entries
