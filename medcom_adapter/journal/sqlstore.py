@@ -516,6 +516,8 @@ class SqlJournal:
                 # the API's idempotency keys of sends made before then go with them
                 self.db.run("DELETE FROM idempotency_keys WHERE created_at < ?",
                             (chain.timestamp(before),))
+        if purged and not dry_run:
+            self.db.erased()
         return PurgeReport(purged, kept, dry_run)
 
     def _erase(self, ids: Sequence[int]) -> None:
