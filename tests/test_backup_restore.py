@@ -4,7 +4,6 @@ unless it is sent somewhere else; a restore that does not verify leaves nothing 
 from __future__ import annotations
 
 import os
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
