@@ -4,10 +4,16 @@ unless it is sent somewhere else; a restore that does not verify leaves nothing 
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+
+from medcom_adapter.journal.crypto import new_key, write_keys
 from medcom_adapter.journal.factory import open_journal
 from medcom_adapter.journal.interface import Status
 from tests.conftest import ROOT
@@ -91,5 +97,102 @@ def test_a_backup_comes_back_with_the_key_kept_apart(tmp_path: Path) -> None:
                 env=env)
     assert done.returncode == 0, done.stderr
     assert _listing(env) == before
+    assert sorted(p.name for p in (tmp_path / "data").iterdir()) == [
+        "journal.key", "journal.sqlite3"]  # no staging file left beside them
     assert (tmp_path / "data" / "journal.key").read_bytes() == (
         tmp_path / "lost" / "journal.key").read_bytes()
+
+
+def _backup(tmp_path: Path, env: dict[str, str]) -> tuple[Path, Path]:
+    done = _run("backup", "--key-to", tmp_path / "safe", tmp_path / "backup", env=env)
+    assert done.returncode == 0, done.stderr
+    return tmp_path / "backup", tmp_path / "safe" / "journal.key"
+
+
+def _another_key(tmp_path: Path) -> Path:
+    path = tmp_path / "another.key"
+    write_keys(path, (new_key(),))
+    return path
+
+
+def test_a_backup_that_does_not_verify_leaves_nothing_behind(tmp_path: Path) -> None:
+    env = _env(tmp_path / "data")
+    _fill(env)
+    backup, key = _backup(tmp_path, env)
+    with sqlite3.connect(backup / "journal.sqlite3") as db:  # a row changed, checksums redone
+        db.execute("UPDATE messages SET receiver_sor = '9999999999999999' WHERE id = 1")
+    db.close()
+    sums = subprocess.run(["sha256sum", "journal.sqlite3"], cwd=backup, capture_output=True,
+                          text=True, check=True).stdout
+    (backup / "SHA256SUMS").write_text(sums)
+    (tmp_path / "data").rename(tmp_path / "lost")
+    done = _run("restore", "--key", key, backup, env=env)
+    assert done.returncode == 1, done.stderr
+    assert "nothing restored" in done.stderr
+    assert sorted(p.name for p in (tmp_path / "data").iterdir()) == []
+
+
+def test_a_backup_restored_with_another_key_leaves_nothing_behind(tmp_path: Path) -> None:
+    env = _env(tmp_path / "data")
+    _fill(env)
+    backup, _ = _backup(tmp_path, env)
+    (tmp_path / "data").rename(tmp_path / "lost")
+    done = _run("restore", "--key", _another_key(tmp_path), backup, env=env)
+    assert done.returncode == 1, done.stderr
+    assert sorted(p.name for p in (tmp_path / "data").iterdir()) == []
+
+
+def test_a_restore_without_any_key_is_refused(tmp_path: Path) -> None:
+    env = _env(tmp_path / "data")
+    _fill(env)
+    backup, _ = _backup(tmp_path, env)
+    (tmp_path / "data").rename(tmp_path / "lost")
+    done = _run("restore", backup, env=env)
+    assert done.returncode == 2 and "--key" in done.stderr
+    assert sorted(p.name for p in (tmp_path / "data").iterdir()) == []
+
+
+@pytest.fixture
+def schema_url() -> Iterator[tuple[str, str]]:
+    """A fresh schema on the test server and a URL whose connections use it."""
+    url = os.environ.get("MEDCOM_TEST_POSTGRES_URL")
+    if not url:
+        pytest.skip("no PostgreSQL server configured: set MEDCOM_TEST_POSTGRES_URL")
+    import psycopg
+
+    schema = f"restore_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute(f"CREATE SCHEMA {schema}")
+    joiner = "&" if "?" in url else "?"
+    yield schema, f"{url}{joiner}options=-csearch_path%3D{schema}"
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+
+
+def _schema_exists(schema: str) -> bool:
+    import psycopg
+
+    with psycopg.connect(os.environ["MEDCOM_TEST_POSTGRES_URL"]) as db:
+        return db.execute("SELECT 1 FROM information_schema.schemata WHERE schema_name = %s",
+                          (schema,)).fetchone() is not None
+
+
+def test_a_postgresql_dump_that_does_not_verify_is_dropped_again(
+        tmp_path: Path, schema_url: tuple[str, str]) -> None:
+    schema, url = schema_url
+    env = {**_env(tmp_path / "data"), "MEDCOM_JOURNAL_URL": url, "MEDCOM_BACKUP_SCHEMA": schema}
+    _fill(env)
+    before = _listing(env)
+    backup, key = _backup(tmp_path, env)
+    import psycopg
+
+    with psycopg.connect(os.environ["MEDCOM_TEST_POSTGRES_URL"], autocommit=True) as admin:
+        admin.execute(f"DROP SCHEMA {schema} CASCADE")
+    (tmp_path / "data").rename(tmp_path / "lost")
+    done = _run("restore", "--key", _another_key(tmp_path), backup, env=env)
+    assert done.returncode == 1, done.stderr
+    assert not _schema_exists(schema)
+    assert sorted(p.name for p in (tmp_path / "data").iterdir()) == []
+    done = _run("restore", "--key", key, backup, env=env)  # the right key: all of it back
+    assert done.returncode == 0, done.stderr
+    assert _listing(env) == before
