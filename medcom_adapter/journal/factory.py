@@ -93,8 +93,9 @@ def _database(url: str | None, env: Mapping[str, str]) -> Db:
 
 
 def _keyring(db: Db, env: Mapping[str, str]) -> Keyring:
-    """The configured keys. A key file is made only for a journal that holds nothing yet:
-    never beside rows sealed (or chained) under a key that went missing."""
+    """The configured keys. A key file is made only for a journal never opened under a key
+    (the first open keys its chains) and holding nothing: never beside anything sealed or
+    chained under a key that went missing."""
     try:
         return load_keyring(data_dir(env), env, create=False)
     except JournalKeyError:
@@ -102,19 +103,27 @@ def _keyring(db: Db, env: Mapping[str, str]) -> Keyring:
             raise
         if not _empty(db):
             raise JournalKeyError(
-                f"the journal holds messages or audit rows, but its key "
+                f"the journal was opened under a key before (its chains name it, and it may "
+                f"hold messages, henvisninger, API keys), but that key "
                 f"({key_file(data_dir(env), env)}) is missing: refusing to start rather "
                 f"than seal new rows under a new key. Restore the key file, or set "
                 f"{KEY_ENV} or {KEY_COMMAND_ENV} (see docs/security.md)") from None
         return load_keyring(data_dir(env), env, create=True)
 
 
+_HOLDS = (  # any of these: the journal was opened under a key
+    "SELECT 1 FROM journal_head WHERE chain_key IS NOT NULL",
+    "SELECT 1 FROM messages", "SELECT 1 FROM audit_log", "SELECT 1 FROM henvisninger",
+    "SELECT 1 FROM status_history",
+)
+
+
 def _empty(db: Db) -> bool:
-    for table in ("messages", "audit_log"):
+    for query in _HOLDS:
         try:
             with db.transaction(write=False):
-                if db.rows(f"SELECT 1 FROM {table} LIMIT 1"):
+                if db.rows(f"{query} LIMIT 1"):
                     return False
-        except Exception:
+        except Exception:  # no such table: a journal older than it, or none yet
             continue
     return True

@@ -1,26 +1,71 @@
 """Relink a journal's chains under the current key's chain key, in one commit.
 
-Done once when a journal from before schema 5 (unkeyed SHA-256 links) first opens; once
-when a journal from before schema 8 first opens, for its status history only (the other
+Done once when a journal from before schema 5 (unkeyed SHA-256 links) is upgraded; once
+when a journal from before schema 8 is upgraded, for its status history only (the other
 chains are keyed already and stay as they are, so what they show is not laundered); and by
 ``rotate_key`` after re-encrypting (the chain key follows the journal key, so the old key
 can go). ``rotate_key`` verifies the chains first: a broken chain is never relinked, which
 would launder the tampering it shows.
+
+The upgrade's relink runs in the very commit that applies migration 5 or 8 (see
+:func:`upgrade`), never because a head row names no chain key: anyone who can write the
+database could clear that column, and a relink would then bless whatever they changed.
+After the upgrade a head row without a chain key is tampering: the journal refuses to open,
+to link anything by it, and ``verify`` reports it. (Someone who undoes a migration's schema
+changes and its record makes the journal look older, and its upgrade then relinks the rows
+as they left them; a checkpoint kept elsewhere catches that, as it catches any rewrite of
+the history before it.)
 """
 
 from __future__ import annotations
 
+from medcom_adapter.errors import JournalCorrupt
 from medcom_adapter.journal import chain, henvisninger, rows
 from medcom_adapter.journal.crypto import Keyring
 from medcom_adapter.journal.db import Db
+from medcom_adapter.journal.migrations import migrate
 
 _BATCH = 1000
 
 
-def chain_key(keys: Keyring, key_id: str | None) -> bytes | None:
-    """The chain key named in a head row (None: the journal is not keyed yet)."""
+KEYED_CHAINS = 5  # the schema version from which every chain is keyed
+STATUS_CHAIN = 8  # the one from which the status history is chained too
+
+
+def upgrade(db: Db, keys: Keyring) -> None:
+    """Apply the missing migrations and, for a journal upgraded past keyed chains now, link
+    its chains under the key, all in one commit (a crash leaves the old journal whole);
+    then refuse a head row that names no chain key. Run when a journal opens."""
+    with db.transaction(write=True):
+        applied = migrate(db)
+        if KEYED_CHAINS in applied or STATUS_CHAIN in applied:  # the relink sees which
+            relink(db, keys, only_unkeyed=True)
+        unkeyed = unkeyed_heads(db)
+        if unkeyed:
+            raise JournalCorrupt(removed(unkeyed))
+
+
+def unkeyed_heads(db: Db) -> list[int]:
+    """The journal_head rows that name no chain key (after the upgrade: none)."""
+    return [id for (id,) in db.rows(
+        "SELECT id FROM journal_head WHERE chain_key IS NULL ORDER BY id")]
+
+
+def removed(rows: list[int]) -> str:
+    """What a head row without a chain key means, and what to do."""
+    which = (f"journal_head row{'s' if len(rows) > 1 else ''} {', '.join(map(str, rows))} "
+             f"name{'' if len(rows) > 1 else 's'}" if rows else "a journal_head row names")
+    return (f"{which} no chain key, though the journal's chains were keyed when it was made "
+            "or upgraded: the key's name was removed outside the journal (links made without "
+            "the key would then pass). Refusing to read or write by it: restore the journal "
+            "from a backup and run 'journal verify' against a checkpoint kept elsewhere "
+            "(docs/security.md)")
+
+
+def chain_key(keys: Keyring, key_id: str | None) -> bytes:
+    """The chain key named in a head row; JournalCorrupt when the row names none."""
     if key_id is None:
-        return None
+        raise JournalCorrupt(removed([]))
     if key_id not in keys.keys:
         from medcom_adapter.errors import JournalKeyError
 

@@ -54,8 +54,7 @@ from medcom_adapter.journal.interface import (
     VerifyReport,
     unfinished,
 )
-from medcom_adapter.journal.migrations import migrate
-from medcom_adapter.journal.relink import chain_key, relink
+from medcom_adapter.journal.relink import chain_key, relink, removed, unkeyed_heads, upgrade
 from medcom_adapter.journal.shared import SharedState, Unit
 from medcom_adapter.journal.shared_sql import SqlSharedState
 from medcom_adapter.journal.verify import check_key, verify_audit, verify_history, verify_rows
@@ -79,8 +78,7 @@ class SqlJournal:
         self._damaged: dict[int, JournalError] = {}  # found by a read, quarantined after it
         self._guess = HeadGuess()
         check_key(db, keys)  # before anything is written: a wrong key must change nothing
-        migrate(db)
-        relink(db, keys, only_unkeyed=True)  # a journal from before keyed chains, once
+        upgrade(db, keys)  # the schema; a journal from before keyed chains linked, once
         self.shared: SharedState = SqlSharedState(db, keys)
         self.eds = SqlEdsQueue(db, keys, clock)
         self._henvisninger = HenvisningStore(db, keys, clock)
@@ -553,6 +551,9 @@ class SqlJournal:
 
     def verify(self, against: Checkpoint | None = None) -> VerifyReport:
         with self.db.transaction(write=False):
+            unkeyed = unkeyed_heads(self.db)
+            if unkeyed:  # no chain to check the links against: nothing below holds
+                return VerifyReport(0, None, (removed(unkeyed),))
             (head, key_id, last), (audit_head, audit_key_id, audits) = (
                 self.db.rows("SELECT link, chain_key, last_id FROM journal_head WHERE id = 1")[0],
                 self.db.rows("SELECT link, chain_key, last_id FROM journal_head WHERE id = 2")[0])

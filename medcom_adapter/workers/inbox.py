@@ -478,7 +478,8 @@ class Inbox:
         The decision is recorded on what we sent first, then the answer is journaled, already
         settled: a process killed in between takes the answer in again, and ``reliable`` then
         ignores it as repeated. So an answer that changed a status is new, and only one that
-        changed nothing needs looking up. An answer that came in an ehmiSBDH asking for a
+        changed nothing needs looking up, alone (two copies taken at once on PostgreSQL
+        would both find nothing). An answer that came in an ehmiSBDH asking for a
         receipt keeps the envelope's receive table first, in the same block.
         """
         envelope = answer.transport_envelope
@@ -505,20 +506,22 @@ class Inbox:
         step = self._step(taken, tracking.chain_for(
             self.journal, envelope_id=answer.original_envelope_id,
             message_ids=answer.original_message_ids))
-        if step is None:
-            if self._seen(entry):
-                return "duplicates"
-            id = self.journal.append(entry, Status.RECEIVED)
-            self.journal.set_status(id, Status.REFUSED,
-                                    reason="answers no message this system sent")
-            return "refused"
-        if step.change is not None:
+        if step is not None and step.change is not None:  # new: it changed a status
             id, leaving, status, reason = step.change
             self.journal.set_status(id, status, leaving=leaving, reason=reason)
-        elif self._seen(entry):  # only an answer that changed nothing can be one we have
-            return "duplicates"
-        self.journal.append(step.entry, Status.DELIVERED)
-        return "receipts"
+            self.journal.append(step.entry, Status.DELIVERED)
+            return "receipts"
+        # nothing to compare-and-set: two copies taken at once must not both find nothing
+        with self.journal.atomic(alone=True):
+            if self._seen(entry):
+                return "duplicates"
+            if step is None:
+                id = self.journal.append(entry, Status.RECEIVED)
+                self.journal.set_status(id, Status.REFUSED,
+                                        reason="answers no message this system sent")
+                return "refused"
+            self.journal.append(step.entry, Status.DELIVERED)
+            return "receipts"
 
     def _step(self, taken: AnswerIn, chain: list[StoredMessage]) -> _Step | None:
         """What an answer changes, as ``reliable`` decides; None when it answers nothing we

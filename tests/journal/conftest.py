@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from medcom_adapter.journal.crypto import Key, Keyring
+from medcom_adapter.journal.db import Db
 from medcom_adapter.journal.interface import Journal
 from medcom_adapter.journal.memory import MemoryJournal
 from medcom_adapter.journal.sqlstore import SqlJournal
@@ -90,14 +91,14 @@ def open_store(engine: str, clock: Clock, keys: Keyring, tmp_path: Path,
         from medcom_adapter.journal.sqlite import SqliteDb
 
         def opener() -> Journal:
-            return SqlJournal(SqliteDb(tmp_path / "journal.sqlite3"), keys, clock=clock)
+            return _sql(SqliteDb(tmp_path / "journal.sqlite3"), keys, clock)
     else:
         from medcom_adapter.journal.postgres import PostgresDb
 
         url = request.getfixturevalue("postgres_url")
 
         def opener() -> Journal:
-            return SqlJournal(PostgresDb(url), keys, clock=clock)
+            return _sql(PostgresDb(url), keys, clock)
 
     def tracked() -> Journal:
         opened.append(opener())
@@ -106,6 +107,15 @@ def open_store(engine: str, clock: Clock, keys: Keyring, tmp_path: Path,
     yield tracked
     for journal in opened:
         journal.close()
+
+
+def _sql(db: Db, keys: Keyring, clock: Clock) -> SqlJournal:
+    """A SQL journal on ``db``; a refused open closes it (its connection, its threads)."""
+    try:
+        return SqlJournal(db, keys, clock=clock)
+    except BaseException:
+        db.close()
+        raise
 
 
 @pytest.fixture

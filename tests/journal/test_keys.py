@@ -81,3 +81,39 @@ def test_keys_from_a_vault_command(tmp_path: Path) -> None:
     failing = {**env, "MEDCOM_JOURNAL_KEY_COMMAND": f"{sys.executable} -c 'exit(3)'"}
     with pytest.raises(JournalKeyError, match=r"failed \(exit 3\)"):
         open_journal(None, env=failing)
+
+
+def test_a_missing_key_file_is_refused_for_a_journal_without_messages_too(
+        tmp_path: Path) -> None:
+    # henvisninger recorded by hand and an API key: no message, no audit row, still sealed
+    from datetime import date
+    from uuid import uuid4
+
+    from medcom_adapter.journal.shared import Unit
+    from medcom_adapter.model.classification import Henvisning
+    from medcom_adapter.model.henvisninger import HenvisningRecord
+    from medcom_adapter.model.identifiers import Cpr, SorId
+    from medcom_adapter.service.apikeys import ApiKeys
+
+    data = tmp_path / "data"
+    journal = open_journal(None, env={"MEDCOM_DATA_DIR": str(data)})
+    journal.record_henvisning(HenvisningRecord(
+        uuid4(), date(2026, 1, 5), next(iter(Henvisning)), Cpr("2512489996"),
+        SorId("953741000016009")), actor="system")
+    ApiKeys(journal.shared).add("sbsys", (Unit("953741000016009", None),))
+    journal.close()
+    (data / "journal.key").unlink()
+    before = _snapshot(data)
+    with pytest.raises(JournalKeyError, match=r"journal\.key\) is missing: refusing to start"):
+        open_journal(None, env={"MEDCOM_DATA_DIR": str(data)})
+    assert _snapshot(data) == before and not (data / "journal.key").exists()
+
+
+def test_a_journal_opened_once_keeps_its_key_even_when_it_holds_nothing(
+        tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    open_journal(None, env={"MEDCOM_DATA_DIR": str(data)}).close()
+    (data / "journal.key").unlink()
+    with pytest.raises(JournalKeyError, match="refusing to start"):
+        open_journal(None, env={"MEDCOM_DATA_DIR": str(data)})
+    assert not (data / "journal.key").exists()

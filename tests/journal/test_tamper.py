@@ -14,6 +14,7 @@ from datetime import timedelta
 
 import pytest
 
+from medcom_adapter.errors import JournalCorrupt
 from medcom_adapter.journal import chain, rows
 from medcom_adapter.journal.interface import Checkpoint, Query, Status
 from medcom_adapter.journal.relink import relink
@@ -311,11 +312,11 @@ def test_a_journal_from_before_the_status_chain_is_linked_once_on_opening(
     _statuses(sql_journal)
     messages = sql_journal.db.rows("SELECT id, link FROM messages ORDER BY id")
     audit = sql_journal.db.rows("SELECT id, link FROM audit_chain ORDER BY id")
-    # the rows as migration 8 leaves a journal that had them: unlinked, the head unkeyed
-    sql_journal.db.run("UPDATE status_history SET link = NULL")
-    sql_journal.db.run("UPDATE journal_head SET last_id = 0, link = ?, chain_key = NULL "
-                       "WHERE id = 3", (chain.GENESIS,))
-    assert not sql_journal.verify().intact
+    # the journal as it was before schema 8: no status links, no status head, no record
+    # of migration 8; opening it applies migration 8 and links the history in that commit
+    sql_journal.db.script("ALTER TABLE status_history DROP COLUMN link")
+    sql_journal.db.run("DELETE FROM journal_head WHERE id = 3")
+    sql_journal.db.run("DELETE FROM schema_version WHERE version = 8")
     reopened = open_store()  # type: ignore[operator]
     assert reopened.verify().intact
     assert sql_journal.db.rows("SELECT id, link FROM messages ORDER BY id") == messages
@@ -386,3 +387,44 @@ def test_a_purge_record_removed_after_dropping_the_trigger_is_seen(
         "message 1: its content was erased, but no purge in the audit log names it",
         "message 2: its content was erased, but no purge in the audit log names it")
     assert f"audit log rows after row {purge[0] - 1} are missing" in report.problems
+
+
+@pytest.mark.parametrize("head", [1, 2, 3])
+def test_removing_the_chain_keys_name_and_relinking_without_the_key_is_refused(
+        sql_journal: SqlJournal, open_store: object, head: int) -> None:
+    # the downgrade: a receiver rewritten, the links recomputed as plain SHA-256, and the
+    # head row's chain key cleared so the journal would look as if from before keyed chains
+    _fill(sql_journal)
+    sql_journal.db.run("UPDATE messages SET receiver_sor = '999999' WHERE id = 2")
+    _relink_unkeyed(sql_journal, after=1)
+    sql_journal.db.run("UPDATE journal_head SET chain_key = NULL WHERE id = ?", (head,))
+    report = sql_journal.verify()  # the journal open meanwhile: reported, not laundered
+    assert not report.intact
+    assert report.problems == (
+        f"journal_head row {head} names no chain key, though the journal's chains were "
+        "keyed when it was made or upgraded: the key's name was removed outside the "
+        "journal (links made without the key would then pass). Refusing to read or write "
+        "by it: restore the journal from a backup and run 'journal verify' against a "
+        "checkpoint kept elsewhere (docs/security.md)",)
+    with pytest.raises(JournalCorrupt, match=f"journal_head row {head} names no chain key"):
+        open_store()  # type: ignore[operator]  # any process opening it: serve, verify
+    assert sql_journal.db.rows("SELECT receiver_sor FROM messages WHERE id = 2") == [
+        ("999999",)]  # and nothing was relinked over the change
+    assert sql_journal.db.rows("SELECT COUNT(*) FROM journal_head WHERE chain_key IS NULL"
+                               ) == [(1,)]
+
+
+def test_a_migrations_record_deleted_does_not_relink_a_keyed_journal(
+        sql_journal: SqlJournal, open_store: object) -> None:
+    # pretending the journal predates keyed chains by its record alone: the migration runs
+    # again and fails on the schema it already made; nothing is relinked
+    _fill(sql_journal)
+    sql_journal.db.run("UPDATE messages SET receiver_sor = '999999' WHERE id = 2")
+    links = sql_journal.db.rows("SELECT id, link FROM messages ORDER BY id")
+    sql_journal.db.run("DELETE FROM schema_version WHERE version = 5")
+    with pytest.raises(Exception):  # noqa: B017 (the engine's own duplicate-column error)
+        open_store()  # type: ignore[operator]
+    assert sql_journal.db.rows("SELECT id, link FROM messages ORDER BY id") == links
+    sql_journal.db.run("INSERT INTO schema_version VALUES (5, 'keyed chains', 'now')")
+    report = open_store().verify()  # type: ignore[operator]
+    assert report.first_broken == 2
