@@ -2,8 +2,9 @@
 
 Out: the file is written under a temporary dot-name of this process, fsynced, recorded in
 ``.sent/`` (a marker named by the parcel key, holding only that temporary name, so no copy
-of the data stays behind) and renamed into the out folder; the provider only picks up names
-without a leading dot. The record appears whole or not at all (hard-linked into place,
+of the data stays behind) and renamed into the out folder, one publisher at a time (two
+parcels may be given one name; a rename replaces its target); the provider only picks up
+names without a leading dot. The record appears whole or not at all (hard-linked into place,
 which fails when it exists), so of several processes sending one parcel at once exactly
 one records it, and only the file its record names is ever renamed into the out folder. A
 crash at any point leaves either no record (nothing was published: send again) or a record
@@ -34,6 +35,7 @@ location numbers only, so no person data can reach a file name.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import re
@@ -154,11 +156,14 @@ class VansMailbox:
         temp = self.out_dir / (record.read_text(encoding="ascii") or f".{parcel.key}.tmp")
         if not temp.exists():
             return  # published
-        target = _free_name(self.out_dir, self.naming.name(parcel), parcel.key)
-        try:
-            os.rename(temp, target)
-        except FileNotFoundError:
-            return  # another process finished the same rename
+        # one publisher at a time: a rename replaces its target, so a name found free must
+        # stay free until our rename takes it (another parcel may be given the same name)
+        with _held(self._sent_dir / ".publishing"):
+            target = _free_name(self.out_dir, self.naming.name(parcel), parcel.key)
+            try:
+                os.rename(temp, target)
+            except FileNotFoundError:
+                return  # another process finished the same rename
         _sync_dir(self.out_dir)
 
     # -- receiving ---------------------------------------------------------------------
@@ -318,6 +323,18 @@ def _free_name(folder: Path, name: str, tag: str) -> Path:
         n += 1
         target = folder / f"{stem}~{tag}{n}{dot}{ext}"
     return target
+
+
+@contextlib.contextmanager
+def _held(lock: Path) -> Iterator[None]:
+    """Hold ``lock`` (a file) alone among processes and threads (each opens it anew); the
+    system releases it when its holder dies."""
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # and with it the lock
 
 
 def _write_durably(path: Path, data: bytes) -> None:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
 from medcom_adapter.errors import InvalidConfiguration, TransportFailure
+from medcom_adapter.transport import vans_mailbox
 from medcom_adapter.transport.interface import Parcel
 from medcom_adapter.transport.memory import MemoryTransport
 from medcom_adapter.transport.vans_mailbox import LAYOUTS, FileNaming, VansMailbox
@@ -56,6 +59,39 @@ def test_two_sends_with_one_file_name_both_travel(tmp_path: Path) -> None:
     box.send(parcel("1", b"<a/>"))
     box.send(parcel("2", b"<b/>"))
     assert sorted(d for _, d in box.provider.collect()) == [b"<a/>", b"<b/>"]
+
+
+def test_two_parcels_given_one_name_at_once_never_replace_each_other(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two processes publish parcels of one file name at once: the second finds the name
+    free while the first has not yet renamed its file there. Both files must travel."""
+    box = VansMailbox(tmp_path)
+    other = threading.Thread(target=box.send, args=(parcel("2", b"<b/>"),))
+    free_name, flock = vans_mailbox._free_name, fcntl.flock
+    waiting = threading.Event()  # the second publisher waits for the first
+
+    def found_then_let_the_other_run(folder: Path, name: str, tag: str) -> Path:
+        target = free_name(folder, name, tag)
+        if folder == box.out_dir and other.ident is None:
+            other.start()
+            while other.is_alive() and not waiting.is_set():
+                other.join(0.01)
+        return target
+
+    def flock_told(fd: int, operation: int) -> None:
+        if threading.current_thread() is other:
+            waiting.set()
+        flock(fd, operation)
+
+    monkeypatch.setattr(vans_mailbox, "_free_name", found_then_let_the_other_run)
+    monkeypatch.setattr(fcntl, "flock", flock_told)
+    box.send(parcel("1", b"<a/>"))
+    other.join()
+    published = {p.name: p.read_bytes() for p in box.out_dir.iterdir()}
+    assert sorted(published.values()) == [b"<a/>", b"<b/>"], published
+    for key in ("1", "2"):  # each record's file was published, none is left to publish
+        assert not (box.out_dir / (tmp_path / ".sent" / key).read_text("ascii")).exists()
 
 
 def test_received_files_stay_until_settled_then_go(tmp_path: Path) -> None:
