@@ -196,3 +196,37 @@ def test_a_postgresql_dump_that_does_not_verify_is_dropped_again(
     done = _run("restore", "--key", key, backup, env=env)  # the right key: all of it back
     assert done.returncode == 0, done.stderr
     assert _listing(env) == before
+
+
+CRASH = """
+import os
+from medcom_adapter.journal.factory import open_journal
+from medcom_adapter.journal.interface import Status
+from tests.journal.samples import referral
+journal = open_journal()
+for n in range(3, 30):
+    journal.append(referral(n), Status.QUEUED)
+os._exit(9)  # killed: its WAL stays beside the journal
+"""
+
+
+def test_a_restore_beside_a_lost_journals_wal_is_refused(tmp_path: Path) -> None:
+    env = _env(tmp_path / "data")
+    _fill(env)
+    before = _listing(env)
+    backup, key = _backup(tmp_path, env)
+    subprocess.run([sys.executable, "-c", CRASH], cwd=ROOT, env=env, check=False, timeout=120)
+    data = tmp_path / "data"
+    assert (data / "journal.sqlite3-wal").exists()
+    (tmp_path / "lost").mkdir()
+    for name in ("journal.sqlite3", "journal.key"):  # the damaged journal and key moved away
+        (data / name).rename(tmp_path / "lost" / name)
+    left = sorted(p.name for p in data.iterdir())
+    done = _run("restore", "--key", key, backup, env=env)
+    assert done.returncode == 2, done.stderr
+    assert "journal.sqlite3-wal" in done.stderr and "replay" in done.stderr
+    assert sorted(p.name for p in data.iterdir()) == left  # nothing restored beside it
+    for name in left:
+        (data / name).rename(tmp_path / "lost" / name)
+    assert _run("restore", "--key", key, backup, env=env).returncode == 0
+    assert _listing(env) == before  # the two messages of the backup, not the lost 29
