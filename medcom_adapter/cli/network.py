@@ -88,7 +88,10 @@ def _common(parser: argparse.ArgumentParser) -> None:
 def _hook_options(parser: argparse.ArgumentParser) -> None:
     hook = parser.add_mutually_exclusive_group()
     hook.add_argument("--hook", metavar="MODULE:FUNCTION", help="Python entry point")
-    hook.add_argument("--webhook", metavar="URL", help="POST each delivery as JSON")
+    hook.add_argument("--webhook", metavar="URL",
+                      help="POST each delivery as JSON, signed (X-MedCom-Signature) with "
+                      "$MEDCOM_WEBHOOK_SECRET_FILE or $MEDCOM_WEBHOOK_SECRET; https only "
+                      "(http to this machine only)")
     hook.add_argument("--deliver-to", type=Path, metavar="DIR", help="one file per delivery")
 
 
@@ -132,12 +135,12 @@ def _setup(args: argparse.Namespace, hook: Any = None) -> Any:
 
 
 def _hook(args: argparse.Namespace) -> Any:
-    from medcom_adapter.workers.hooks import FolderHook, Webhook, python_hook
+    from medcom_adapter.workers.hooks import FolderHook, Webhook, python_hook, webhook_secret
 
     if args.hook:
         return python_hook(args.hook)
     if args.webhook:
-        return Webhook(args.webhook)
+        return Webhook(args.webhook, secret=webhook_secret())
     if args.deliver_to:
         return FolderHook(args.deliver_to)
     raise InvalidConfiguration("say where deliveries go: --hook, --webhook or --deliver-to")

@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from medcom_adapter.journal.shared import KeyRecord, SharedState, Unit
+from medcom_adapter.workers.signing import check_webhook_url
 
 # journal: a launch may open the unit's whole journal (search by any child), not only the
 # launched child's messages.
@@ -61,8 +62,8 @@ class ApiKeys:
     def set_webhook(self, key_id: str, url: str | None) -> str | None:
         """Push received correspondence to ``url`` (None: stop); returns the new signing
         secret, shown once to give to the case system."""
-        if url is not None and not url.startswith(("https://", "http://")):
-            raise ValueError(f"webhook {url!r} is not an http(s) URL")
+        if url is not None:
+            check_webhook_url(url)  # https, or http to this machine only
         secret = WEBHOOK_SECRET_PREFIX + secrets.token_urlsafe(32) if url else None
         if not self._store.set_webhook(key_id, url, secret):
             raise KeyError(key_id)

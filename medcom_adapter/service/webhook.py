@@ -17,8 +17,6 @@ the inbox keeps the message and tries again next round; polling remains the fall
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import json
 import logging
 import time
@@ -32,8 +30,9 @@ from medcom_adapter.journal.interface import Journal, StoredMessage, belongs
 from medcom_adapter.service.apikeys import ApiKeys, signing_key
 from medcom_adapter.service.forms import KM_KINDS
 from medcom_adapter.workers.hooks import Delivery
+from medcom_adapter.workers.signing import HEADER, sign, verify
 
-HEADER = "X-MedCom-Signature"
+__all__ = ["HEADER", "CaseSystemWebhooks", "deliver", "payload", "sign", "verify"]
 log = logging.getLogger(__name__)
 
 
@@ -46,24 +45,6 @@ def payload(m: StoredMessage) -> bytes:
     }, ensure_ascii=False).encode("utf-8")
 
 
-def sign(body: bytes, secret: bytes, timestamp: int) -> str:
-    mac = hmac.new(secret, f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
-    return f"t={timestamp},v1={mac}"
-
-
-def verify(body: bytes, header: str, secret: bytes, *, now: float,
-           tolerance_seconds: float = 300) -> bool:
-    try:
-        fields = dict(part.split("=", 1) for part in header.split(","))
-        timestamp = int(fields["t"])
-    except (ValueError, KeyError):
-        return False
-    if abs(now - timestamp) > tolerance_seconds:
-        return False
-    presented = f"t={timestamp},v1={fields.get('v1', '')}"
-    return hmac.compare_digest(sign(body, secret, timestamp), presented)
-
-
 def deliver(client: httpx.Client, url: str, secret: bytes, m: StoredMessage, *,
             now: float, idempotency_key: str | None = None) -> bool:
     """POST the message to ``url``; True when the case system answered 2xx."""
@@ -73,7 +54,7 @@ def deliver(client: httpx.Client, url: str, secret: bytes, m: StoredMessage, *,
         headers["Idempotency-Key"] = idempotency_key
     try:
         response = client.post(url, content=body, headers=headers)
-    except httpx.HTTPError:
+    except (httpx.HTTPError, httpx.InvalidURL):  # a URL stored before it was checked
         return False
     return response.is_success
 

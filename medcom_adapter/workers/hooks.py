@@ -5,9 +5,11 @@ same delivery if the process dies between delivering and journaling that it deli
 it must treat ``delivery_id`` as an idempotency key (the built-in hooks do). Options:
 
 - a Python entry point, ``package.module:function`` (:func:`python_hook`);
-- a webhook (:class:`Webhook`): an HTTP POST of JSON with the message base64-encoded and the
-  delivery id in the ``Idempotency-Key`` header; anything but a 2xx is a failed delivery and
-  is tried again on the next poll;
+- a webhook (:class:`Webhook`): an HTTP POST of JSON with the message base64-encoded, the
+  delivery id in the ``Idempotency-Key`` header and signed as the service's webhooks are
+  (``X-MedCom-Signature``, :mod:`.signing`) with the secret in ``MEDCOM_WEBHOOK_SECRET`` or
+  the file ``MEDCOM_WEBHOOK_SECRET_FILE`` names; https only (http to this machine only);
+  anything but a 2xx is a failed delivery and is tried again on the next poll;
 - a folder (:class:`FolderHook`), one file per delivery, written atomically.
 """
 
@@ -15,13 +17,17 @@ from __future__ import annotations
 
 import base64
 import importlib
-from collections.abc import Callable
+import json
+import os
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 from medcom_adapter.errors import InvalidConfiguration, TransportFailure
 from medcom_adapter.private_files import write_private
+from medcom_adapter.workers.signing import HEADER, check_webhook_url, sign
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,21 +69,50 @@ def python_hook(spec: str) -> Callable[[Delivery], None]:
     return function  # type: ignore[no-any-return]
 
 
+SECRET_ENV = "MEDCOM_WEBHOOK_SECRET"
+SECRET_FILE_ENV = "MEDCOM_WEBHOOK_SECRET_FILE"
+
+
+def webhook_secret(environ: Mapping[str, str] = os.environ) -> bytes:
+    """The secret ``--webhook`` signs with: the file ``MEDCOM_WEBHOOK_SECRET_FILE`` names, or
+    ``MEDCOM_WEBHOOK_SECRET``; its UTF-8 bytes as written (surrounding white space dropped)."""
+    path = environ.get(SECRET_FILE_ENV)
+    try:
+        text = Path(path).read_text(encoding="utf-8") if path else environ.get(SECRET_ENV, "")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidConfiguration(f"{SECRET_FILE_ENV}: cannot read {path}: "
+                                   f"{type(exc).__name__}") from None
+    secret = text.strip().encode("utf-8")
+    if len(secret) < 16:
+        raise InvalidConfiguration(
+            f"a webhook signs each letter: set {SECRET_FILE_ENV} (a file holding the secret "
+            f"shared with the case system) or {SECRET_ENV}, at least 16 characters")
+    return secret
+
+
 class Webhook:
-    def __init__(self, url: str, *, timeout: float = 10.0, client: Any = None) -> None:
+    def __init__(self, url: str, *, secret: bytes, timeout: float = 10.0, client: Any = None,
+                 clock: Callable[[], float] = time.time) -> None:
         import httpx
 
-        if not url.startswith(("https://", "http://")):
-            raise InvalidConfiguration(f"webhook {url!r} is not an http(s) URL")
-        self.url = url
+        try:
+            self.url = check_webhook_url(url)
+        except ValueError as exc:
+            raise InvalidConfiguration(str(exc)) from None
+        if not secret:
+            raise InvalidConfiguration("a webhook needs the secret it signs with")
+        self._secret = secret
+        self._clock = clock
         self._client = client or httpx.Client(timeout=timeout)
 
     def __call__(self, delivery: Delivery) -> None:
         import httpx
 
+        body = json.dumps(delivery.as_json()).encode("utf-8")
+        headers = {"content-type": "application/json", "Idempotency-Key": delivery.delivery_id,
+                   HEADER: sign(body, self._secret, int(self._clock()))}
         try:
-            response = self._client.post(self.url, json=delivery.as_json(),
-                                         headers={"Idempotency-Key": delivery.delivery_id})
+            response = self._client.post(self.url, content=body, headers=headers)
         except httpx.HTTPError as exc:
             raise TransportFailure(f"webhook {self.url}: {exc}") from exc
         if not 200 <= response.status_code < 300:
