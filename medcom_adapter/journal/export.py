@@ -2,8 +2,9 @@
 
 The patient export is a zip: ``messages/`` the exact stored bytes, ``attachments/`` each
 attachment as a file, ``renderings/`` a readable text of each message, and
-``manifest.json`` listing every message with its status history, digest and files. File
-names carry journal ids, kinds and envelope ids, never a person id.
+``manifest.json`` listing every message with its status history, digest, files and each
+attachment's title. File names carry journal ids, kinds, envelope ids and positions, never
+a person id nor a title a peer wrote.
 """
 
 from __future__ import annotations
@@ -40,7 +41,9 @@ def patient_zip(messages: Sequence[StoredMessage], *, now: datetime | None = Non
             archive.writestr(files["rendering"], rendering(stored, reveal=True))
             for n, attachment in enumerate(m.attachments, start=1):
                 ext = _EXTENSIONS.get(attachment.content_type, "bin")
-                name = f"attachments/{stem}-{n}-{_safe(attachment.title or 'bilag')}.{ext}"
+                # named by position, never by its title: a peer's title may carry the
+                # child's CPR (a scanned form named after the child); the manifest has it
+                name = f"attachments/{stem}-{n}.{ext}"
                 archive.writestr(name, attachment.data)
                 entry["attachments"][n - 1]["file"] = name
             entry["files"] = files

@@ -47,6 +47,16 @@ def test_export_file_names_stay_inside_their_folders(name: str) -> None:
         assert "2509479989" not in entry
 
 
+@pytest.mark.parametrize("title", ["Henvisning 250947-9989", "250947 9989", "2509479989.pdf"])
+def test_an_attachment_title_carrying_a_cpr_never_names_an_exported_file(title: str) -> None:
+    archive = zipfile.ZipFile(io.BytesIO(patient_zip([stored(title, "E1")])))
+    assert [n for n in archive.namelist() if n.startswith("attachments/")] == [
+        "attachments/00000001-XDIS91-E1-1.pdf"]
+    assert "250947" not in "".join(archive.namelist())
+    manifest = archive.read("manifest.json").decode()
+    assert title in manifest  # the title stays, in the manifest the export's reader opens
+
+
 def test_mailbox_reads_no_links_out_of_its_folders(tmp_path: Path) -> None:
     root = tmp_path
     secret = root / "secret.txt"
