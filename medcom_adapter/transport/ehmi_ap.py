@@ -31,11 +31,17 @@ class AccessPointTransport:
         self._publisher = publisher  # the journal's identity: keys are unique across journals
 
     def send(self, parcel: Parcel) -> None:
-        check(call(self._client, "POST", self._base + "/outbound", what="the access point",
-                   content=parcel.data,
-                   headers={"Content-Type": "application/xml",
-                            "Idempotency-Key": f"{self._publisher}:{parcel.key}"}),
-              "hand-over to the access point")
+        """Hand ``parcel`` over; EhmiRefused when the access point refuses it for good (the
+        outbox fails it), EhmiUnavailable when it may take it later."""
+        response = call(self._client, "POST", self._base + "/outbound",
+                        what="the access point", content=parcel.data,
+                        headers={"Content-Type": "application/xml",
+                                 "Idempotency-Key": f"{self._publisher}:{parcel.key}"})
+        if response.status_code in (404, 405):  # the URL's fault, not the parcel's: it waits
+            raise EhmiUnavailable(f"hand-over to the access point: HTTP "
+                                  f"{response.status_code}, no hand-over at "
+                                  f"{self._base}/outbound (MEDCOM_EHMI_AP_URL)")
+        check(response, "hand-over to the access point")
 
     def receive(self) -> Iterator[Received]:
         listing = check(call(self._client, "GET", self._base + "/inbound", what="the access "

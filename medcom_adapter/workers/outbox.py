@@ -38,6 +38,7 @@ from medcom_adapter.conformance import built
 from medcom_adapter.detect import check
 from medcom_adapter.envelopes import sbdh, sbdh_receipt
 from medcom_adapter.errors import (
+    EhmiRefused,
     JournalCorrupt,
     JournalError,
     MedComError,
@@ -140,6 +141,10 @@ class Outbox:
                     continue
                 try:
                     channel.send(parcel)
+                except EhmiRefused as exc:  # refused for good: handing it over again won't help
+                    outcomes.append((id, Status.FAILED, f"{exc.code}: {exc}"))
+                    handed.append((channel, parcel, False, message))
+                    continue
                 except TransportFailure:
                     deferred += 1  # the lease runs out and a later run tries again
                     continue
