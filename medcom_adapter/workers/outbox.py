@@ -131,7 +131,9 @@ class Outbox:
                 channel = parcel = None
                 try:
                     channel = self.channels.for_message(message)
-                    parcel = channel.wrap(message, sent=self.clock(),
+                    # created when it was queued: handed over again after a crash or a
+                    # lost answer, it is the same bytes under the same publish key
+                    parcel = channel.wrap(message, sent=stored.stored_at,
                                           key=publish_key(self.journal.identity, id, message))
                     self._check(message, stored.digest)
                 except MedComError as exc:

@@ -1,7 +1,7 @@
-"""The access point refusing a hand-over for good (400, 422) fails the message with the
-refusal's code and status, and reports it given up to EDS, once; a refusal the access point
-may get over (5xx), or a URL that names no hand-over (404), leaves it queued for the next
-lease."""
+"""Handing a message over to the access point: a hand-over it refuses for good (400, 422)
+fails the message with the refusal's code and status, reported given up to EDS once; one it
+may take later (5xx), or a URL that names no hand-over (404), stays queued for the next
+lease; and a hand-over tried again is the same bytes under the same Idempotency-Key."""
 
 from __future__ import annotations
 
@@ -24,15 +24,16 @@ from tests.envelopes.messages import care_communication
 from tests.journal.conftest import Clock
 
 
-def _node(status: int) -> tuple[Node, list[httpx.Request]]:
-    """A node whose EHMI channel hands over to an access point answering ``status``."""
+def _node(*statuses: int, clock: Clock | None = None) -> tuple[Node, list[httpx.Request]]:
+    """A node whose EHMI channel hands over to an access point answering ``statuses`` in
+    turn (the last one from then on)."""
     handed: list[httpx.Request] = []
 
     def access_point(request: httpx.Request) -> httpx.Response:
         handed.append(request)
-        return httpx.Response(status)
+        return httpx.Response(statuses[min(len(handed), len(statuses)) - 1])
 
-    clock = Clock()
+    clock = clock or Clock()
     journal = MemoryJournal(clock=clock)
     transport = AccessPointTransport(httpx.Client(transport=httpx.MockTransport(access_point)),
                                      "https://ap", "5790000000012", publisher="j")
@@ -66,3 +67,16 @@ def test_a_hand_over_the_access_point_cannot_take_now_stays_queued(status: int) 
     assert node.outbox.run_once() == OutboxRun(deferred=1)
     assert node.journal.get(id).status is Status.QUEUED and len(handed) == 1
     assert node.journal.eds.claim("t", 10, lease_seconds=60) == []
+
+
+def test_a_hand_over_tried_again_is_the_same_bytes_under_the_same_key() -> None:
+    clock = Clock()
+    node, handed = _node(503, 201, clock=clock)
+    id = outbound_letter(node, care_communication())
+    assert node.outbox.run_once() == OutboxRun(deferred=1)
+    clock.advance(hours=1)  # the lease has run out: another run takes it over
+    assert node.outbox.run_once() == OutboxRun(sent=1)
+    assert node.journal.get(id).status is Status.SENT
+    first, again = handed
+    assert again.headers["Idempotency-Key"] == first.headers["Idempotency-Key"]
+    assert again.content == first.content
