@@ -122,6 +122,9 @@ class OwnCheck(StrEnum):
     SOR_CHECK_DIGIT = "medcom.sor-check-digit"  # a SOR id failing its Verhoeff check digit
     OBJECT_SIZE = "medcom.object-size"  # a declared binary size the object does not have
     SKS_CODE = "medcom.sks-code"  # an SKSdiagnosekode that is not shaped as one
+    # a Referrer's Identifier without its IdentifierCode, or the reverse: MedCom's schema
+    # has each optional on its own
+    REFERRER_IDENTIFIER = "medcom.referrer-identifier"
     # UNZ's message count and reference, UNP's repetition of its UNO: MedCom's converter
     # reads interchanges whose trailers disagree (it checks UNT only)
     EDIFACT_TRAILER = "medcom.edifact-trailer"

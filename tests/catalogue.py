@@ -497,6 +497,10 @@ def own_check_fixtures(valid: dict[str, Fixture]) -> list[Fixture]:
                           b"<Identifier>5790000123452</Identifier><IdentifierCode>"
                           b"kommunenummer<", "medcom.identifier-shape",
                           "Emessage/HospitalReferral/Sender/Identifier"),
+        _own_check_broken(ref, "XREF01-referrer-identifier-without-code",
+                          b"<IdentifierCode>sorkode</IdentifierCode><PersonName>",
+                          b"<PersonName>", "medcom.referrer-identifier",
+                          "Emessage/HospitalReferral/Sender/Referrer/Identifier"),
         _own_check_broken(xbin, "XBIN01-size-mismatch", b"<OriginalObjectSize>",
                           b"<OriginalObjectSize>9", "medcom.object-size",
                           "Emessage/BinaryLetter/BinaryObject/OriginalObjectSize"),

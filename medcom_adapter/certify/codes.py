@@ -52,6 +52,9 @@ _VALIDATION = {
                           "object itself is what is read.",
     "medcom.sks-code": "An SKSdiagnosekode is not shaped as an SKS diagnosis code (D, a "
                        "letter, two digits, e.g. DF419).",
+    "medcom.referrer-identifier": "The Referrer has an Identifier without its IdentifierCode, "
+                                  "or the reverse. MedCom's schema allows either alone, so it "
+                                  "is only a warning; a sender should give both or neither.",
     "medcom.edifact-trailer": "UNT's or UNZ's reference, UNZ's message count or UNP's "
                               "repetition of its UNO does not match; MedCom's converter reads "
                               "such an interchange, so it is only a warning.",

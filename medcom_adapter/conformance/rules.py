@@ -134,6 +134,8 @@ _STATIC: tuple[Rule, ...] = (
     Rule(OwnCheck.OBJECT_SIZE, _W, "OriginalObjectSize is the binary object's size", OWN),
     Rule(OwnCheck.SKS_CODE, _W, "a DiagnoseCode of type SKSdiagnosekode is shaped as an SKS "
          "diagnosis code (D, a letter, two digits, up to six digits or capitals)", OWN),
+    Rule(OwnCheck.REFERRER_IDENTIFIER, _W, "a Referrer's Identifier and IdentifierCode come "
+         "together (MedCom's schema has each optional on its own)", OWN),
     Rule(OwnCheck.EDIFACT_TRAILER, _W, "UNT and UNZ name the reference UNH and UNB opened, "
          "UNZ counts the messages, UNP repeats its UNO's byte count and object number "
          "(MedCom's converter checks only UNT's segment count)", OWN),

@@ -423,6 +423,7 @@ class MemoryJournal:
             return PurgeReport(purged, kept, dry_run)
 
     def rotate_key(self) -> int:
+        self.shared.reseal()  # the service's state rotates with the journal's rows
         return 0  # nothing here is encrypted
 
     def checkpoint(self) -> Checkpoint:

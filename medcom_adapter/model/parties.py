@@ -172,8 +172,12 @@ class Referrer:
     identifier_code: IdentifierCode | None = None
 
     def __post_init__(self) -> None:
+        # MedCom's schema has each of the two optional on its own; one without the other
+        # says less than it should, so we never build it, but read it (keeping the half)
         if (self.identifier is None) != (self.identifier_code is None):
-            raise InvalidValue("referrer identifier and identifier code go together")
+            missing = "identifier code" if self.identifier_code is None else "identifier"
+            own_check(OwnCheck.REFERRER_IDENTIFIER, InvalidValue(
+                f"referrer identifier and identifier code go together: the {missing} is missing"))
         if self.identifier is not None and self.identifier_code is not None:
             check_identifier(self.identifier, self.identifier_code)
 

@@ -336,7 +336,7 @@ class Reader:
         ean = self.value("EANIdentifier", LocationNumber)
         speciality = self.opt_value("MedicalSpecialityCode", MedicalSpeciality)
         # the model checks the identifier against its code (once): a failure is its fault
-        with blame(self.at("Identifier")), self._identifier_warnings():
+        with blame(self.at("Identifier")), self.identifier_warnings():
             return Organisation(
                 ean=ean,
                 identifier=self.text("Identifier"),
@@ -352,7 +352,7 @@ class Reader:
     def cc_receiver(self) -> CcReceiver:
         code = self.value("IdentifierCode", IdentifierCode)
         # as for an organisation
-        with blame(self.at("Identifier")), self._identifier_warnings():
+        with blame(self.at("Identifier")), self.identifier_warnings():
             return CcReceiver(
                 identifier=self.text("Identifier"),
                 identifier_code=code,
@@ -363,8 +363,9 @@ class Reader:
                 phone=self.opt("TelephoneSubscriberIdentifier"),
             )
 
-    def _identifier_warnings(self) -> _Located:
-        """Our identifier-shape warnings, placed at this party's Identifier element."""
+    def identifier_warnings(self) -> _Located:
+        """Our identifier checks' warnings, placed at this party's Identifier element (at the
+        party itself when it has none)."""
         return _Located(self.at("Identifier"))
 
     def patient(self) -> Patient:

@@ -182,12 +182,14 @@ def _read_episodes(letter: Reader) -> tuple[EpisodeOfCare, ...]:
 
 
 def _read_referrer(r: Reader) -> Referrer:
-    return Referrer(
-        name=r.text("PersonName"),
-        title=r.opt("PersonTitle"),
-        identifier=r.opt("Identifier"),
-        identifier_code=r.opt_value("IdentifierCode", IdentifierCode),
-    )
+    code = r.opt_value("IdentifierCode", IdentifierCode)
+    with blame(r.at("Identifier")), r.identifier_warnings():
+        return Referrer(
+            name=r.text("PersonName"),
+            title=r.opt("PersonTitle"),
+            identifier=r.opt("Identifier"),
+            identifier_code=code,
+        )
 
 
 def _read_relative(r: Reader) -> Relative:

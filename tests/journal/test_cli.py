@@ -287,6 +287,29 @@ def test_rotate_key_with_a_key_file(filled: dict[str, int], data: Path,
     assert len(out.splitlines()) == 2
 
 
+def test_rotate_key_keeps_an_api_keys_webhook_secret(
+        data: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The API keys are in the journal too: after rotate-key drops the old key from the
+    key file, a key with a webhook still loads, its secret intact."""
+    from datetime import UTC, datetime
+
+    from medcom_adapter.journal.shared import KeyRecord
+
+    journal = open_journal()
+    journal.shared.add_key(KeyRecord("k1", "sbsys", "digest", ("send",), (),
+                                     datetime(2026, 1, 5, tzinfo=UTC), None,
+                                     "https://case.example/hook", "hemmelighed"))
+    journal.close()
+    before = load_keyring(data).current.id
+    code, out = run(capsys, "rotate-key")
+    assert code == 0 and f"removed the old keys ({before})" in out
+    assert list(load_keyring(data).keys) != [before]
+    journal = open_journal()
+    found = journal.shared.key("k1")
+    journal.close()
+    assert found is not None and found.webhook_secret == "hemmelighed"
+
+
 def test_rotate_key_with_keys_in_the_environment(
     data: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
