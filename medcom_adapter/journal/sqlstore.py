@@ -54,7 +54,7 @@ from medcom_adapter.journal.interface import (
     VerifyReport,
     unfinished,
 )
-from medcom_adapter.journal.relink import chain_key, relink, removed, unkeyed_heads, upgrade
+from medcom_adapter.journal.relink import chain_key, head_problem, relink, upgrade
 from medcom_adapter.journal.shared import SharedState, Unit
 from medcom_adapter.journal.shared_sql import SqlSharedState
 from medcom_adapter.journal.verify import check_key, verify_audit, verify_history, verify_rows
@@ -571,9 +571,9 @@ class SqlJournal:
 
     def verify(self, against: Checkpoint | None = None) -> VerifyReport:
         with self.db.transaction(write=False):
-            unkeyed = unkeyed_heads(self.db)
-            if unkeyed:  # no chain to check the links against: nothing below holds
-                return VerifyReport(0, None, (removed(unkeyed),))
+            problem = head_problem(self.db)
+            if problem is not None:  # no head to check the chains against: nothing holds
+                return VerifyReport(0, None, (problem,))
             (head, key_id, last), (audit_head, audit_key_id, audits) = (
                 self.db.rows("SELECT link, chain_key, last_id FROM journal_head WHERE id = 1")[0],
                 self.db.rows("SELECT link, chain_key, last_id FROM journal_head WHERE id = 2")[0])
