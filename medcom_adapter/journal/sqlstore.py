@@ -529,9 +529,13 @@ class SqlJournal:
             self.db.run(f"DELETE FROM attachments WHERE message {where}", chunk)
             self.db.run(f"DELETE FROM {apart.TABLE} WHERE message {where}", chunk)
             self.db.run(f"DELETE FROM classifications WHERE message {where}", chunk)
-            self.db.run("UPDATE eds_reports SET event = NULL, key_id = NULL, status = 'failed', "
-                        "last_error = 'purged' WHERE status = 'queued' AND message IN "
-                        f"(SELECT message_id FROM messages WHERE id {where})", chunk)
+            reports = f"message IN (SELECT message_id FROM messages WHERE id {where})"
+            self.db.run("UPDATE eds_reports SET status = 'failed', last_error = 'purged' "
+                        f"WHERE status = 'queued' AND {reports}", chunk)
+            # in every status: one given up on may still hold its event (given up before
+            # give_up erased it)
+            self.db.run("UPDATE eds_reports SET event = NULL, key_id = NULL WHERE event IS "
+                        f"NOT NULL AND {reports}", chunk)
 
     def rotate_key(self) -> int:
         from medcom_adapter.journal.rotate import rotate

@@ -195,7 +195,7 @@ def test_export_zip_holds_originals_attachments_renderings_manifest(
         assert archive.read(entry["files"]["rendering"]).startswith(b"XREF01")
     assert entry["patient"] == CPR.value and entry["status"] == "acknowledged"
     assert all(CPR.value not in name for name in names)
-    run(capsys, "export", "--patient", BUILT_CPR.value, "--out", str(target))
+    run(capsys, "export", "--patient", BUILT_CPR.value, "--out", str(target), "--force")
     with zipfile.ZipFile(target) as archive:
         (entry,) = json.loads(archive.read("manifest.json"))["messages"]
         rendering = archive.read(entry["files"]["rendering"]).decode()

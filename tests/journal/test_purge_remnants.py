@@ -58,3 +58,34 @@ def test_a_purge_under_a_reader_leaves_the_log_to_the_checkpointer_without_waiti
     finally:
         reader.close()
         journal.close()
+
+
+EVENT = b'{"resourceType":"AuditEvent","entity":[{"what":"Patient/0201909309"}]}'
+
+
+def test_a_report_given_up_on_keeps_no_audit_event(sql_journal: SqlJournal) -> None:
+    """EDS refused it for good: nothing sends it again, so its event (which may name the
+    patient) is erased as a delivered one's is."""
+    sql_journal.eds.enqueue("k1", EVENT, subtype="x", context="c",
+                            message=referral(1).message_id)
+    (report,) = sql_journal.eds.claim("w", 1, lease_seconds=60)
+    assert sql_journal.eds.give_up(report.id, "w", "EDS refused it")
+    assert sql_journal.db.rows("SELECT status, event, key_id FROM eds_reports") == [
+        ("failed", None, None)]
+
+
+def test_a_purge_erases_the_audit_event_of_a_report_in_any_status(
+        sql_journal: SqlJournal) -> None:
+    """A report of a purged message keeps no event, whatever its status: one given up on
+    before give_up erased it too."""
+    id = sql_journal.append(referral(1), Status.QUEUED)
+    sql_journal.set_status(id, Status.FAILED)
+    for key in ("queued", "failed"):
+        sql_journal.eds.enqueue(key, EVENT, subtype="x", context="c",
+                                message=referral(1).message_id)
+    sql_journal.db.run("UPDATE eds_reports SET status = 'failed', last_error = 'refused' "
+                       "WHERE key = 'failed'")
+    assert sql_journal.purge(LATER).purged == (id,)
+    assert sql_journal.db.rows("SELECT key, status, event, key_id, last_error FROM "
+                               "eds_reports ORDER BY key") == [
+        ("failed", "failed", None, None, "refused"), ("queued", "failed", None, None, "purged")]
