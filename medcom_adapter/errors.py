@@ -37,8 +37,9 @@ a negative receipt; local errors are bugs or bad requests to fix before sending.
     │   │                                not deliberate, acknowledged)
     │   ├── LaunchRefused                a launch URL is forged, expired local.launch-refused
     │   │                                or already used (service)
-    │   └── UploadRefused                an upload is too large or not   local.upload-refused
-    │                                    the type it claims (service)
+    │   └── UploadRefused                an upload or a request's file   local.upload-refused
+    │                                    is too large, not the type it
+    │                                    claims, or outside its folder
     └── RemoteError                     a peer's message is at fault
         ├── MalformedMessage             not well-formed XML, bad        remote.malformed
         │                                encoding, truncated, empty
@@ -336,7 +337,8 @@ class LaunchRefused(LocalError):
 
 
 class UploadRefused(LocalError):
-    """An uploaded file is over the size limit or its content is not the type required."""
+    """An uploaded file, or one a request names, is too large, not the type required, or
+    outside the request's folder."""
 
     code = "local.upload-refused"
 

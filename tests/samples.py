@@ -181,3 +181,21 @@ def clinical_email() -> ClinicalEmail:
         texts=(FormattedText.plain("Kære læge\nVi har haft Bruno i forløb."), DANISH),
         references=(Reference("Skoleudtalelse", UrlRef("https://example.invalid/u")),),
     )
+
+
+def pdf_with(filler: bytes) -> bytes:
+    """A real one-page PDF carrying ``filler`` in a stream: a file read from a request's
+    folder is opened as an upload is, so it must be one."""
+    import io
+
+    from pypdf import PdfWriter
+    from pypdf.generic import NameObject, StreamObject
+
+    writer = PdfWriter()
+    writer.add_blank_page(595, 842)
+    stream = StreamObject()
+    stream.set_data(filler)
+    writer._root_object[NameObject("/Filler")] = writer._add_object(stream)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()

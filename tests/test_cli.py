@@ -95,8 +95,8 @@ def test_bad_request_names_the_key(tmp_path: Path, capsys: pytest.CaptureFixture
 
 
 def test_attach_option_adds_a_pdf(tmp_path: Path) -> None:
-    extra = tmp_path / "bilag.pdf"
-    extra.write_bytes(b"%PDF-1.4\n%%EOF\n")
+    extra = tmp_path / "bilag.pdf"  # a real PDF: --attach files are opened as uploads are
+    extra.write_bytes((FIXTURES / "requests" / "henvisningsskema-bup.pdf").read_bytes())
     out = tmp_path / "out"
     assert main(["build", "referral", "--request", str(REQUEST), "--out", str(out),
                  "--attach", str(extra)]) == 0

@@ -29,6 +29,7 @@ from medcom_adapter.journal.interface import (
     Status,
     StoredMessage,
 )
+from medcom_adapter.private_files import write_private
 
 RETENTION_ENV = "MEDCOM_JOURNAL_RETENTION_DAYS"
 
@@ -68,7 +69,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
     out = sub.add_parser("export", help="everything about one child, as a zip for filing")
     out.add_argument("--patient", required=True, metavar="CPR")
-    out.add_argument("--out", required=True, type=Path, metavar="FILE.zip")
+    out.add_argument("--out", required=True, type=Path, metavar="FILE.zip",
+                     help="made readable by its owner only; never named by the CPR")
+    out.add_argument("--force", action="store_true", help="replace FILE if it exists")
     out.set_defaults(run=_export)
 
     report = sub.add_parser("export-classifications",
@@ -76,7 +79,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     report.add_argument("--from", dest="since", required=True, type=date.fromisoformat)
     report.add_argument("--to", dest="until", required=True, type=date.fromisoformat)
     report.add_argument("--format", choices=("csv", "json"), default="csv")
-    report.add_argument("--out", type=Path, metavar="FILE", help="default: standard output")
+    report.add_argument("--out", type=Path, metavar="FILE",
+                        help="default: standard output; made readable by its owner only")
+    report.add_argument("--force", action="store_true", help="replace FILE if it exists")
     report.set_defaults(run=_export_classifications)
 
     from medcom_adapter.cli import henvisning
@@ -268,17 +273,36 @@ def _checkpoint(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     from medcom_adapter.model.parties import person_id
 
+    patient = person_id(args.patient)
+    digits = "".join(c for c in str(patient.value) if c.isdigit())
+    if digits and digits in "".join(c for c in args.out.name if c.isdigit()):
+        print("medcom-adapter: journal export --out: a file name must not carry the CPR "
+              "number; name it by the case instead", file=sys.stderr)
+        return EXIT_USAGE
+    if _taken(args):
+        return EXIT_USAGE
     journal = open_audited(args)
     try:
-        found = journal.export(person_id(args.patient), actor=args.actor)
+        found = journal.export(patient, actor=args.actor)
     finally:
         journal.close()
-    args.out.write_bytes(export.patient_zip(found))
+    write_private(args.out, export.patient_zip(found), replace=args.force)
     print(f"wrote {args.out}: {len(found)} messages")
     return EXIT_OK
 
 
+def _taken(args: argparse.Namespace) -> bool:
+    """Whether ``--out`` exists and ``--force`` was not given (said on stderr): checked
+    before the journal is read, so a refused export reads nothing."""
+    if args.out is None or args.force or not os.path.lexists(args.out):
+        return False
+    print(f"medcom-adapter: {args.out} exists; give --force to replace it", file=sys.stderr)
+    return True
+
+
 def _export_classifications(args: argparse.Namespace) -> int:
+    if _taken(args):
+        return EXIT_USAGE
     journal = open_audited(args)
     try:
         found = journal.henvisninger(since=args.since, until=args.until, actor=args.actor)
@@ -288,7 +312,7 @@ def _export_classifications(args: argparse.Namespace) -> int:
     if args.out is None:
         sys.stdout.write(write(found))
     else:
-        args.out.write_text(write(found), encoding="utf-8")
+        write_private(args.out, write(found).encode("utf-8"), replace=args.force)
     return EXIT_OK
 
 

@@ -107,6 +107,7 @@ def _build_referral(args: argparse.Namespace) -> int:
     from medcom_adapter.model.codes import ObjectCode, ObjectExtensionCode
     from medcom_adapter.model.ids import IdSource
     from medcom_adapter.model.request import referral_request
+    from medcom_adapter.workers.attachment_files import attachment_bytes
 
     try:
         raw = json.loads(args.request.read_text(encoding="utf-8"))
@@ -117,10 +118,12 @@ def _build_referral(args: argparse.Namespace) -> int:
     request = referral_request(raw, now=datetime.now(), letter_id=ids.letter_id())
     base = args.request.parent
     attachments = [
-        Attachment(a.description, (base / a.file).read_bytes(), a.extension, a.object_code)
-        for a in request.attachments
+        Attachment(a.description, attachment_bytes(base, a.file, field=f"attachments[{n}].file",
+                                                   extension=a.extension),
+                   a.extension, a.object_code)
+        for n, a in enumerate(request.attachments)
     ] + [
-        Attachment(path.stem, path.read_bytes(), ObjectExtensionCode.PDF, ObjectCode.IMAGE)
+        Attachment(path.stem, _attached_pdf(path), ObjectExtensionCode.PDF, ObjectCode.IMAGE)
         for path in args.attach
     ]
     package = build_referral(
@@ -137,18 +140,31 @@ def _build_referral(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _attached_pdf(path: Path) -> bytes:
+    """An ``--attach`` file: the operator named it, but it must still be a harmless PDF."""
+    from medcom_adapter.model.codes import ObjectExtensionCode
+    from medcom_adapter.workers.attachment_files import check_content
+
+    data = path.read_bytes()
+    check_content(data, ObjectExtensionCode.PDF, f"--attach {path.name}")
+    return data
+
+
 def _build_km(args: argparse.Namespace) -> int:
     from medcom_adapter.compose.km import build_km, compose_km, km_as_fhir
     from medcom_adapter.fhir.carecommunication import to_bundle
     from medcom_adapter.model.ids import IdSource
     from medcom_adapter.model.km_request import km_request
+    from medcom_adapter.workers.attachment_files import attachment_bytes
 
     raw = read_json(args.request)
     if raw is None:
         return EXIT_USAGE
     ids = IdSource()
     request = km_request(raw, now=datetime.now(), letter_id=ids.letter_id())
-    files = {a.file: (args.request.parent / a.file).read_bytes() for a in request.attachments}
+    files = {a.file: attachment_bytes(args.request.parent, a.file,
+                                      field=f"attachments[{n}].file", extension=a.extension)
+             for n, a in enumerate(request.attachments)}
     if args.format == "xdis91":
         package = build_km(request, files, ids=ids, encoding=args.encoding)
         out = [(f.file_name, f.data) for f in package.files]

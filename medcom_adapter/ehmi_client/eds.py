@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from medcom_adapter.ehmi_client.http import call, check
+from medcom_adapter.ehmi_client.http import call, check, json_of
 from medcom_adapter.ehmi_client.oauth import TokenSource
 from medcom_adapter.errors import EhmiAuthRefused, EhmiUnavailable
 
@@ -46,13 +46,14 @@ class EdsClient:
         subtype = mine["subtype"][0]["code"]
         observer = mine["source"]["observer"]["reference"]
         bundle = self.search([("entityIdentifier", envelope), ("subtype", subtype)], context)
-        try:
-            for entry in bundle.get("entry", []):
-                found = entry.get("resource", {})
-                if found.get("source", {}).get("observer", {}).get("reference") == observer:
-                    return str(found.get("id")) if found.get("id") else ""
-        except (ValueError, AttributeError) as exc:
-            raise EhmiUnavailable(f"EDS search: not a FHIR Bundle ({exc})") from None
+        entries = bundle.get("entry", [])
+        if not isinstance(entries, list):
+            raise EhmiUnavailable("EDS search: the Bundle's entry is not a list")
+        for entry in entries:
+            found = _field(entry, "resource")
+            if _field(_field(_field(found, "source"), "observer"), "reference") == observer:
+                id = _field(found, "id")
+                return str(id) if id else ""
         return None
 
     def search(self, params: list[tuple[str, str]], context: str) -> Json:
@@ -60,10 +61,7 @@ class EdsClient:
         subtype, date, outcome, cpr, ehmiMessageType, senderOrg, receiverOrg, ...)."""
         response = check(self._authorised("GET", "/AuditEvent", context, params=params),
                          "EDS search")
-        try:
-            bundle = response.json()
-        except ValueError as exc:
-            raise EhmiUnavailable(f"EDS search: not JSON ({exc})") from None
+        bundle = json_of(response, "EDS search")
         if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
             raise EhmiUnavailable("EDS search: the answer is not a FHIR Bundle")
         return bundle
@@ -90,7 +88,13 @@ def _id_of(location: str | None, response: httpx.Response) -> str | None:
         parts = location.rstrip("/").split("/")
         return parts[parts.index("AuditEvent") + 1] if "AuditEvent" in parts[:-1] else parts[-1]
     try:
-        found = response.json().get("id")
-    except (ValueError, AttributeError):
+        found = _field(response.json(), "id")
+    except (ValueError, RecursionError):
         return None
     return str(found) if found else None
+
+
+def _field(value: object, name: str) -> object:
+    """``value[name]`` of a JSON object; None for anything else (EDS's answer is checked
+    before it is trusted)."""
+    return value.get(name) if isinstance(value, dict) else None

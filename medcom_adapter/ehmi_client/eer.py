@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 
 from medcom_adapter.ehmi.eer import GLN_SYSTEM
-from medcom_adapter.ehmi_client.http import call, check
+from medcom_adapter.ehmi_client.http import call, check, json_of
 from medcom_adapter.ehmi_client.oauth import TokenSource
 from medcom_adapter.errors import EhmiAuthRefused, EhmiUnavailable
 
@@ -39,10 +39,7 @@ class EerClient:
             if second:
                 raise EhmiAuthRefused("EER refused a fresh access token (HTTP 401)")
         check(response, f"EER search for {gln}")
-        try:
-            bundle = response.json()
-        except ValueError:
-            raise EhmiUnavailable("EER answered with something that is not JSON") from None
+        bundle = json_of(response, "EER")
         if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
             raise EhmiUnavailable("EER answered with something that is not a FHIR Bundle")
         return bundle

@@ -18,6 +18,19 @@ def call(client: httpx.Client, method: str, url: str, *, what: str,
         raise EhmiUnavailable(f"{what}: no answer in time") from None
     except httpx.TransportError as exc:  # refused connection, TLS handshake, reset
         raise EhmiUnavailable(f"{what}: {type(exc).__name__}: {exc}") from None
+    except httpx.HTTPError as exc:  # a body we cannot decode (says gzip, is not), redirects
+        raise EhmiUnavailable(f"{what}: an answer we cannot read ({type(exc).__name__})"
+                              ) from None
+
+
+def json_of(response: httpx.Response, what: str) -> object:
+    """The JSON of ``response``; EhmiUnavailable when it is none we can read (not JSON,
+    nested deeper than Python parses)."""
+    try:
+        return response.json()
+    except (ValueError, RecursionError) as exc:
+        raise EhmiUnavailable(f"{what}: the answer is not JSON ({type(exc).__name__})"
+                              ) from None
 
 
 def check(response: httpx.Response, what: str) -> httpx.Response:

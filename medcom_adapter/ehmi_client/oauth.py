@@ -10,17 +10,19 @@ shortly before ``expires_in`` runs out; a service that answers 401 makes the cal
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import httpx
 
-from medcom_adapter.ehmi_client.http import call
+from medcom_adapter.ehmi_client.http import call, json_of
 from medcom_adapter.errors import EhmiAuthRefused, EhmiUnavailable
 from medcom_adapter.journal.clock import utc_now
 
 SKEW = timedelta(seconds=30)  # a token this close to its end is not used any more
+LONGEST = timedelta(days=1)  # the longest a token is kept, whatever expires_in says
 
 
 class TokenSource:
@@ -60,14 +62,17 @@ class TokenSource:
                                   f"{response.status_code}")
         body = _json(response)
         token, lifetime = body.get("access_token"), body.get("expires_in", 300)
-        if not isinstance(token, str) or not token or not isinstance(lifetime, int | float):
-            raise EhmiUnavailable("the EHMI token endpoint gave no usable access token")
-        return token, now + timedelta(seconds=float(lifetime))
+        if (not isinstance(token, str) or not token or isinstance(lifetime, bool)
+                or not isinstance(lifetime, int | float) or not 0 < lifetime < math.inf):
+            raise EhmiUnavailable("the EHMI token endpoint gave no usable access token "
+                                  "(no token, or no positive finite expires_in)")
+        # a lifetime beyond a day is kept for a day: a 401 asks for a new one in any case
+        return token, now + timedelta(seconds=min(float(lifetime), LONGEST.total_seconds()))
 
 
 def _json(response: httpx.Response) -> dict[str, object]:
     try:
-        body = response.json()
-    except ValueError:
+        body = json_of(response, "the EHMI token endpoint")
+    except EhmiUnavailable:
         return {}
     return body if isinstance(body, dict) else {}

@@ -60,6 +60,11 @@ class Db(Protocol):
         whose own exceptions come before they write."""
         ...
 
+    def erased(self) -> None:
+        """Committed rows' values were erased (a purge): whatever the engine keeps of their
+        old bytes beside the tables is to go as well, as far as it can without waiting."""
+        ...
+
     def close(self) -> None: ...
 
 

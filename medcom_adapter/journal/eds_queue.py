@@ -14,7 +14,8 @@ several processes, as the outbox's claims are:
   a worker whose lease was taken over changes nothing.
 
 The AuditEvent may name the patient: it is sealed with the journal's keyring, bound to its
-row, and erased once EDS holds it (the row keeps what ``journal show`` lists).
+row, and erased once EDS holds it or it is given up on (the row keeps what ``journal show``
+lists), and when its message is purged.
 """
 
 from __future__ import annotations
@@ -150,7 +151,9 @@ class SqlEdsQueue:
                             id, owner)
 
     def give_up(self, id: int, owner: str, error: str) -> bool:
-        return self._settle("status = ?, owner = NULL, lease_until = NULL, last_error = ?",
+        # nothing sends a report given up on again: its event goes as a delivered one's
+        return self._settle("status = ?, event = NULL, key_id = NULL, owner = NULL, "
+                            "lease_until = NULL, last_error = ?",
                             (ReportStatus.FAILED.value, error), id, owner)
 
     def _settle(self, assignments: str, params: tuple[object, ...], id: int,
@@ -265,6 +268,7 @@ class MemoryEdsQueue:
             if r is not None:
                 r.status, r.owner, r.lease_until, r.last_error = (
                     ReportStatus.FAILED, None, None, error)
+                r.report = replace(r.report, event=b"")
             return r is not None
 
     def of_message(self, message: str) -> Sequence[ReportState]:

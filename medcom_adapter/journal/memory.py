@@ -374,7 +374,7 @@ class MemoryJournal:
                     raise JournalError(f"no henvisning {supersedes} in the journal")
                 old = known[supersedes]
                 check_supersedes(supersedes, old.record.unit.value, str(old.record.course_id),
-                                 record)
+                                 record, same_child=old.record.patient == record.patient)
                 carrier = old.carrier
             id = str(uuid.uuid4())
             self._henvisninger.append(RecordedHenvisning(
@@ -423,6 +423,7 @@ class MemoryJournal:
             return PurgeReport(purged, kept, dry_run)
 
     def rotate_key(self) -> int:
+        self.shared.reseal()  # the service's state rotates with the journal's rows
         return 0  # nothing here is encrypted
 
     def checkpoint(self) -> Checkpoint:

@@ -126,6 +126,9 @@ class PostgresDb:
             self._connection = self._connect()
         return self._connection
 
+    def erased(self) -> None:
+        pass  # the old row versions are VACUUM's (autovacuum), not a connection's
+
     def close(self) -> None:
         self._connection.close()
 

@@ -39,11 +39,13 @@ def rotate_configured_key(url: str | None, env: Mapping[str, str] | None = None)
     journal = open_journal(url, env=env)
     try:
         changed = journal.rotate_key()
-        leftover = journal.rotate_key()
+        journal.rotate_key()  # rows written meanwhile under the old key
+        # every table's sealed rows, not only the messages, must be free of the old keys
+        in_use = journal.keys_in_use() if isinstance(journal, SqlJournal) else set()
     finally:
         journal.close()
     lines = [f"new key {key.id} in {path}; re-encrypted {changed} messages under it"]
-    if leftover == 0:
+    if in_use <= {key.id}:
         write_keys(path, (key,))
         lines.append(f"removed the old keys ({', '.join(old.keys)}) from {path}")
     else:

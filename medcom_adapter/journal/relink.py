@@ -10,11 +10,12 @@ would launder the tampering it shows.
 The upgrade's relink runs in the very commit that applies migration 5 or 8 (see
 :func:`upgrade`), never because a head row names no chain key: anyone who can write the
 database could clear that column, and a relink would then bless whatever they changed.
-After the upgrade a head row without a chain key is tampering: the journal refuses to open,
-to link anything by it, and ``verify`` reports it. (Someone who undoes a migration's schema
-changes and its record makes the journal look older, and its upgrade then relinks the rows
-as they left them; a checkpoint kept elsewhere catches that, as it catches any rewrite of
-the history before it.)
+After the upgrade a head row gone or without a chain key is tampering: the journal refuses
+to open, to link anything by it, and ``verify`` reports it. A migration's record deleted
+below the newest is refused too (``migrations``: they only apply in order). Someone who
+undoes every later migration's schema changes as well makes the journal look older, and
+its upgrade then relinks the rows as they left them; a checkpoint kept elsewhere catches
+that, as it catches any rewrite of the history before it.
 """
 
 from __future__ import annotations
@@ -35,37 +36,46 @@ STATUS_CHAIN = 8  # the one from which the status history is chained too
 def upgrade(db: Db, keys: Keyring) -> None:
     """Apply the missing migrations and, for a journal upgraded past keyed chains now, link
     its chains under the key, all in one commit (a crash leaves the old journal whole);
-    then refuse a head row that names no chain key. Run when a journal opens."""
+    then refuse head rows gone or naming no chain key. Run when a journal opens."""
     with db.transaction(write=True):
-        applied = migrate(db)
+        applied = migrate(db)  # refuses a record with a version missing below its newest
         if KEYED_CHAINS in applied or STATUS_CHAIN in applied:  # the relink sees which
             relink(db, keys, only_unkeyed=True)
-        unkeyed = unkeyed_heads(db)
-        if unkeyed:
-            raise JournalCorrupt(removed(unkeyed))
+        problem = head_problem(db)
+        if problem is not None:
+            raise JournalCorrupt(problem)
 
 
-def unkeyed_heads(db: Db) -> list[int]:
-    """The journal_head rows that name no chain key (after the upgrade: none)."""
-    return [id for (id,) in db.rows(
-        "SELECT id FROM journal_head WHERE chain_key IS NULL ORDER BY id")]
+_HEADS = (1, 2, 3)  # the message, audit and status chains' head rows
 
 
-def removed(rows: list[int]) -> str:
-    """What a head row without a chain key means, and what to do."""
-    which = (f"journal_head row{'s' if len(rows) > 1 else ''} {', '.join(map(str, rows))} "
-             f"name{'' if len(rows) > 1 else 's'}" if rows else "a journal_head row names")
-    return (f"{which} no chain key, though the journal's chains were keyed when it was made "
-            "or upgraded: the key's name was removed outside the journal (links made without "
-            "the key would then pass). Refusing to read or write by it: restore the journal "
-            "from a backup and run 'journal verify' against a checkpoint kept elsewhere "
-            "(docs/security.md)")
+def head_problem(db: Db) -> str | None:
+    """What is wrong with the chains' head rows (after the upgrade: nothing): one gone, or
+    one that names no chain key; and what to do."""
+    found: dict[int, str | None] = dict(db.rows("SELECT id, chain_key FROM journal_head"))
+    gone = [id for id in _HEADS if id not in found]
+    unkeyed = [id for id in _HEADS if id in found and found[id] is None]
+    if gone:
+        what = f"{_rows(gone)} {'are' if len(gone) > 1 else 'is'} gone"
+    elif unkeyed:
+        what = (f"{_rows(unkeyed)} name{'' if len(unkeyed) > 1 else 's'} no chain key, though "
+                "the journal's chains were keyed when it was made or upgraded")
+    else:
+        return None
+    return (f"{what}: changed outside the journal (links made without the key would then "
+            "pass). Refusing to read or write by it: restore the journal from a backup and "
+            "run 'journal verify' against a checkpoint kept elsewhere (docs/security.md)")
+
+
+def _rows(ids: list[int]) -> str:
+    return f"journal_head row{'s' if len(ids) > 1 else ''} {', '.join(map(str, ids))}"
 
 
 def chain_key(keys: Keyring, key_id: str | None) -> bytes:
     """The chain key named in a head row; JournalCorrupt when the row names none."""
     if key_id is None:
-        raise JournalCorrupt(removed([]))
+        raise JournalCorrupt("a journal_head row names no chain key: changed outside the "
+                             "journal; restore it from a backup (docs/security.md)")
     if key_id not in keys.keys:
         from medcom_adapter.errors import JournalKeyError
 

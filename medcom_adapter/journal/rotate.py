@@ -23,10 +23,27 @@ def rotate(db: Db, keys: Keyring) -> int:
                             "ORDER BY id LIMIT ?" + db.dialect.lock_rows,
                             (keys.current.id, _BATCH))
             if not batch:
+                _reasons(db, keys)
                 return changed
             for id, key_id, body, person in batch:
                 _message(db, keys, id, key_id, body, person)
             changed += len(batch)
+
+
+def _reasons(db: Db, keys: Keyring) -> None:
+    """Reasons a process still holding the old keyring wrote for messages already rotated."""
+    while True:
+        with db.transaction(write=True):
+            batch = db.rows("SELECT id, message, status, at, key_id, reason FROM status_history "
+                            "WHERE reason IS NOT NULL AND key_id <> ? ORDER BY id LIMIT ?"
+                            + db.dialect.lock_rows, (keys.current.id, _BATCH))
+            if not batch:
+                return
+            for row_id, id, status, at, old_key, sealed in batch:
+                place = history_where(id, status, at)
+                db.run("UPDATE status_history SET key_id = ?, reason = ? WHERE id = ?", (
+                    keys.current.id,
+                    keys.encrypt(keys.decrypt(old_key, bytes(sealed), place), place), row_id))
 
 
 def _message(db: Db, keys: Keyring, id: int, key_id: str, body: bytes | None,

@@ -153,6 +153,10 @@ class SharedState(Protocol):
         (``Journal.atomic``), so the answer is kept exactly when the send is."""
         ...
 
+    def reseal(self) -> int:
+        """Re-seal what is sealed under an older key with the current one (key rotation)."""
+        ...
+
     def linked(self, id: int, mark: str) -> tuple[int, ...]:
         """The ids linked to ``id`` under ``mark``, in order."""
         ...
@@ -306,3 +310,6 @@ class MemorySharedState:
             if earlier is None:
                 self._remembered[(scope, key)] = answer
             return earlier
+
+    def reseal(self) -> int:
+        return 0  # kept in this process's memory, never sealed

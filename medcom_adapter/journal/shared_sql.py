@@ -238,6 +238,38 @@ class SqlSharedState:
                                  "WHERE scope = ? AND key = ?", (scope, key))
         return Remembered(*found[0])
 
+    # -- key rotation -------------------------------------------------------------------
+
+    def reseal(self) -> int:
+        """Re-seal every sealed value under an older key with the current one (key
+        rotation), each bound to its row as when it was written; how many were."""
+        current = self.keyring.current.id
+        with self.db.transaction(write=True):
+            found = [("api_keys.webhook_secret", "api_keys", "id", "webhook_secret", where,
+                      key_id, sealed) for where, key_id, sealed in self.db.rows(
+                "SELECT id, key_id, webhook_secret FROM api_keys WHERE webhook_secret IS NOT "
+                "NULL AND key_id <> ?" + self.db.dialect.lock_rows, (current,))]
+            for table, key in (("launches", "reference"), ("sessions", "id")):
+                found += [(f"{table}.payload", table, key, "payload", where, key_id, sealed)
+                          for where, key_id, sealed in self.db.rows(
+                    f"SELECT {key}, key_id, payload FROM {table} WHERE key_id <> ?"
+                    + self.db.dialect.lock_rows, (current,))]
+            drafts = self.db.rows("SELECT session, id, key_id, payload FROM drafts WHERE "
+                                  "key_id <> ?" + self.db.dialect.lock_rows, (current,))
+            for session, id, key_id, sealed in drafts:
+                place = f"drafts.payload:{session}:{id}"
+                self.db.run("UPDATE drafts SET key_id = ?, payload = ? WHERE session = ? AND "
+                            "id = ?", (current, self._reseal(key_id, sealed, place), session,
+                                       id))
+            for prefix, table, key, column, where, key_id, sealed in found:
+                place = f"{prefix}:{where}"
+                self.db.run(f"UPDATE {table} SET key_id = ?, {column} = ? WHERE {key} = ?",
+                            (current, self._reseal(key_id, sealed, place), where))
+        return len(found) + len(drafts)
+
+    def _reseal(self, key_id: str, sealed: bytes, place: str) -> bytes:
+        return self.keyring.encrypt(self.keyring.decrypt(key_id, bytes(sealed), place), place)
+
     def _seal(self, table: str, where: str, payload: bytes) -> bytes:
         return self.keyring.encrypt(payload, f"{table}.payload:{where}")
 

@@ -38,6 +38,9 @@ DIALECT = Dialect(
 # filled instead of all staying in memory until the commit
 _SMALL_CACHE = "PRAGMA cache_size=-2048"
 _CACHE = "PRAGMA cache_size=-65536"
+_LOG_LIMIT = 64 * 1024 * 1024  # bytes of write-ahead log kept once it has been checkpointed
+_ERASED_WAIT = 2.0  # seconds a purge waits for the log to be emptied (then it is left to
+# the checkpointer, which tries again until no reader holds it up)
 
 
 class SqliteDb:
@@ -58,7 +61,10 @@ class SqliteDb:
                                                check_same_thread=False)
             # 64 MB of page cache: appends touch several indexes with random keys (digests,
             # person index), which at a million rows no longer fit SQLite's 2 MB default.
+            # secure_delete: a deleted value's bytes are overwritten with zeros, whatever
+            # the build's default; the log is cut back to its limit when it restarts
             for pragma in ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL",
+                           "PRAGMA secure_delete=ON", f"PRAGMA journal_size_limit={_LOG_LIMIT}",
                            "PRAGMA foreign_keys=ON", "PRAGMA busy_timeout=30000", _CACHE,
                            f"PRAGMA wal_autocheckpoint={FALLBACK_PAGES}"):
                 self._connection.execute(pragma)
@@ -242,6 +248,12 @@ class SqliteDb:
             self._depth -= 1
             if self._connection.in_transaction:
                 self._connection.execute(f"RELEASE {name}")
+
+    def erased(self) -> None:
+        """Values were erased: the log's copies of their pages go too (``secure_delete``
+        has zeroed them in the database file)."""
+        self.checkpoints.truncate()
+        self.checkpoints.truncated(_ERASED_WAIT)
 
     def close(self) -> None:
         self.checkpoints.close()  # first: the last connection closed removes the log

@@ -54,7 +54,7 @@ from medcom_adapter.journal.interface import (
     VerifyReport,
     unfinished,
 )
-from medcom_adapter.journal.relink import chain_key, relink, removed, unkeyed_heads, upgrade
+from medcom_adapter.journal.relink import chain_key, head_problem, relink, upgrade
 from medcom_adapter.journal.shared import SharedState, Unit
 from medcom_adapter.journal.shared_sql import SqlSharedState
 from medcom_adapter.journal.verify import check_key, verify_audit, verify_history, verify_rows
@@ -67,6 +67,11 @@ _SELECT = f"SELECT {', '.join(rows.MESSAGE_COLUMNS)} FROM messages"
 _SELECT_HEADS = "SELECT {} FROM messages".format(", ".join(
     "NULL AS body" if column == "body" else column for column in rows.MESSAGE_COLUMNS))
 _CHUNK = 500  # ids per IN list
+_SEALED_UNDER = (  # table, the column naming a key, which rows' key matters
+    ("messages", "key_id", ""), ("status_history", "key_id", " AND reason IS NOT NULL"),
+    ("henvisninger", "key_id", ""), ("eds_reports", "key_id", " AND event IS NOT NULL"),
+    ("api_keys", "key_id", " AND webhook_secret IS NOT NULL"), ("launches", "key_id", ""),
+    ("sessions", "key_id", ""), ("drafts", "key_id", ""), ("journal_head", "chain_key", ""))
 _ATTACHMENT_DIGESTS = rows.MESSAGE_COLUMNS.index("attachment_digests")  # "": none
 
 
@@ -511,6 +516,8 @@ class SqlJournal:
                 # the API's idempotency keys of sends made before then go with them
                 self.db.run("DELETE FROM idempotency_keys WHERE created_at < ?",
                             (chain.timestamp(before),))
+        if purged and not dry_run:
+            self.db.erased()
         return PurgeReport(purged, kept, dry_run)
 
     def _erase(self, ids: Sequence[int]) -> None:
@@ -522,9 +529,13 @@ class SqlJournal:
             self.db.run(f"DELETE FROM attachments WHERE message {where}", chunk)
             self.db.run(f"DELETE FROM {apart.TABLE} WHERE message {where}", chunk)
             self.db.run(f"DELETE FROM classifications WHERE message {where}", chunk)
-            self.db.run("UPDATE eds_reports SET event = NULL, key_id = NULL, status = 'failed', "
-                        "last_error = 'purged' WHERE status = 'queued' AND message IN "
-                        f"(SELECT message_id FROM messages WHERE id {where})", chunk)
+            reports = f"message IN (SELECT message_id FROM messages WHERE id {where})"
+            self.db.run("UPDATE eds_reports SET status = 'failed', last_error = 'purged' "
+                        f"WHERE status = 'queued' AND {reports}", chunk)
+            # in every status: one given up on may still hold its event (given up before
+            # give_up erased it)
+            self.db.run("UPDATE eds_reports SET event = NULL, key_id = NULL WHERE event IS "
+                        f"NOT NULL AND {reports}", chunk)
 
     def rotate_key(self) -> int:
         from medcom_adapter.journal.rotate import rotate
@@ -537,11 +548,20 @@ class SqlJournal:
         with self.db.transaction(write=True):
             self._henvisninger.rotate()
         self.eds.reseal()  # reports not yet given to EDS
+        self.shared.reseal()  # API keys' webhook secrets, launches, sessions, drafts
         with self.db.transaction(write=True):
             self._log("system", "rotate-key", (), f"{changed} messages now under "
                       f"{self.keys.current.id}")
         relink(self.db, self.keys, only_unkeyed=False)
         return changed
+
+    def keys_in_use(self) -> set[str]:
+        """Every key a sealed value or a chain of the journal is under: a key outside this
+        set can be dropped from the keyring, one in it never."""
+        with self.db.transaction(write=False):
+            return {k for (k,) in self.db.rows(" UNION ".join(
+                f"SELECT DISTINCT {column} FROM {table} WHERE {column} IS NOT NULL{extra}"
+                for table, column, extra in _SEALED_UNDER))}
 
     def checkpoint(self) -> Checkpoint:
         with self.db.transaction(write=False):
@@ -551,9 +571,9 @@ class SqlJournal:
 
     def verify(self, against: Checkpoint | None = None) -> VerifyReport:
         with self.db.transaction(write=False):
-            unkeyed = unkeyed_heads(self.db)
-            if unkeyed:  # no chain to check the links against: nothing below holds
-                return VerifyReport(0, None, (removed(unkeyed),))
+            problem = head_problem(self.db)
+            if problem is not None:  # no head to check the chains against: nothing holds
+                return VerifyReport(0, None, (problem,))
             (head, key_id, last), (audit_head, audit_key_id, audits) = (
                 self.db.rows("SELECT link, chain_key, last_id FROM journal_head WHERE id = 1")[0],
                 self.db.rows("SELECT link, chain_key, last_id FROM journal_head WHERE id = 2")[0])

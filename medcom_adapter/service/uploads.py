@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from medcom_adapter.errors import UploadRefused
-from medcom_adapter.service.pdf_check import check_pdf
+from medcom_adapter.workers.pdf_check import check_pdf
 
 # Magic numbers of the attachment types MedCom messages carry (FHIR allows these six).
 _SIGNATURES = (

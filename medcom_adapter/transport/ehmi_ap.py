@@ -15,13 +15,19 @@ Mutual TLS with the operator's client certificate, as to every EHMI service.
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import Iterator
+from urllib.parse import quote
 
 import httpx
 
-from medcom_adapter.ehmi_client.http import call, check
+from medcom_adapter.ehmi_client.http import call, check, json_of
 from medcom_adapter.errors import EhmiUnavailable
 from medcom_adapter.transport.interface import Parcel, Received
+
+_log = logging.getLogger(__name__)
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,199}")  # not "..": starts with no dot
 
 
 class AccessPointTransport:
@@ -31,33 +37,53 @@ class AccessPointTransport:
         self._publisher = publisher  # the journal's identity: keys are unique across journals
 
     def send(self, parcel: Parcel) -> None:
-        check(call(self._client, "POST", self._base + "/outbound", what="the access point",
-                   content=parcel.data,
-                   headers={"Content-Type": "application/xml",
-                            "Idempotency-Key": f"{self._publisher}:{parcel.key}"}),
-              "hand-over to the access point")
+        """Hand ``parcel`` over; EhmiRefused when the access point refuses it for good (the
+        outbox fails it), EhmiUnavailable when it may take it later."""
+        response = call(self._client, "POST", self._base + "/outbound",
+                        what="the access point", content=parcel.data,
+                        headers={"Content-Type": "application/xml",
+                                 "Idempotency-Key": f"{self._publisher}:{parcel.key}"})
+        if response.status_code in (404, 405):  # the URL's fault, not the parcel's: it waits
+            raise EhmiUnavailable(f"hand-over to the access point: HTTP "
+                                  f"{response.status_code}, no hand-over at "
+                                  f"{self._base}/outbound (MEDCOM_EHMI_AP_URL)")
+        check(response, "hand-over to the access point")
 
     def receive(self) -> Iterator[Received]:
         listing = check(call(self._client, "GET", self._base + "/inbound", what="the access "
                              "point", params={"receiver": self._gln}), "the access point")
-        try:
-            ids = [str(i) for i in listing.json()]
-        except (ValueError, TypeError):
-            raise EhmiUnavailable("the access point's inbox listing is not a JSON list") from None
-        for id in ids:
-            response = call(self._client, "GET", f"{self._base}/inbound/{id}",
-                            what="the access point")
+        for id in _ids(json_of(listing, "the access point's inbox listing")):
+            response = call(self._client, "GET", self._url(id), what="the access point")
             if response.status_code == 404:
                 continue  # settled by another reader meanwhile
             yield Received(check(response, "the access point").content, id, id)
 
     def settle(self, received: Received) -> None:
-        response = call(self._client, "DELETE", f"{self._base}/inbound/{received.handle}",
+        response = call(self._client, "DELETE", self._url(str(received.handle)),
                         what="the access point")
         if response.status_code != 404:
             check(response, "the access point")
 
     def pending(self, received: Received) -> bool:
-        response = call(self._client, "GET", f"{self._base}/inbound/{received.handle}",
+        response = call(self._client, "GET", self._url(str(received.handle)),
                         what="the access point")
         return response.status_code == 200
+
+    def _url(self, id: str) -> str:
+        return f"{self._base}/inbound/{quote(id, safe='')}"  # checked, and escaped anyway
+
+
+def _ids(listing: object) -> list[str]:
+    """The ids of an inbox listing: a JSON list (EhmiUnavailable otherwise) of strings or
+    integers, each a plain token, never a path or a query. An entry that is none is passed
+    over with a warning, so it never keeps the others from being taken."""
+    if not isinstance(listing, list):
+        raise EhmiUnavailable("the access point's inbox listing is not a JSON list")
+    ids = []
+    for n, id in enumerate(listing):
+        if isinstance(id, bool) or not isinstance(id, str | int) or not _ID.fullmatch(str(id)):
+            _log.warning("the access point's inbox listing: entry %d is not an id (letters, "
+                         "digits and . _ : - only); passed over", n)
+            continue
+        ids.append(str(id))
+    return ids

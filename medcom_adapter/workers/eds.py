@@ -7,12 +7,14 @@ that records the event, so the two commit together. ``deliver`` is one round: cl
 reports, and for each one whose earlier attempt has no known outcome (its worker died
 mid-call) ask EDS first whether it already holds it; count the attempt, register it,
 settle the row. Failures EDS may recover from wait with back-off; a report EDS refuses is
-marked failed with the reason (no patient data) for ``journal show``.
+marked failed with the reason (no patient data) for ``journal show``. Whatever goes wrong
+with one report is that report's: it waits its back-off and the round goes on with the rest.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,9 +23,16 @@ from medcom_adapter.ehmi import eds
 from medcom_adapter.ehmi.eds import Reporter, Subtype
 from medcom_adapter.ehmi_client.eds import EdsClient
 from medcom_adapter.envelopes.sbdh import Sbdh
-from medcom_adapter.errors import EhmiRefused, EhmiUnavailable, InvalidValue
+from medcom_adapter.errors import (
+    EhmiRefused,
+    EhmiUnavailable,
+    InvalidValue,
+    JournalError,
+    ResourceFault,
+)
 from medcom_adapter.journal.eds_queue import EdsQueue
 
+log = logging.getLogger(__name__)
 _SENDER_SIDE = frozenset({Subtype.CREATED, Subtype.CREATED_AND_SENT, Subtype.SENT})
 BACKOFF_FIRST, BACKOFF_MOST = 5.0, 900.0  # seconds: 5, 10, 20 ... at most 15 minutes
 
@@ -87,6 +96,15 @@ def deliver(queue: EdsQueue, client: EdsClient, *, owner: str, lease_seconds: fl
             continue
         except EhmiUnavailable as exc:
             retried += queue.retry(report.id, owner, f"[{exc.code}] {exc.message}",
+                                   backoff(report.attempts + 1))
+            continue
+        except (JournalError, ResourceFault):
+            raise  # the journal itself: no report of this round can be settled
+        except Exception as exc:  # one report's fault never stalls the rest
+            # its type only: the message may repeat the report's patient data
+            log.error("EDS report %s: unexpected %s; it waits and is tried again",
+                      report.id, type(exc).__name__)
+            retried += queue.retry(report.id, owner, f"[unexpected] {type(exc).__name__}",
                                    backoff(report.attempts + 1))
             continue
         if queue.delivered(report.id, owner, where):

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import base64
 import importlib
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 from medcom_adapter.errors import InvalidConfiguration, TransportFailure
+from medcom_adapter.private_files import write_private
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,21 +85,18 @@ class Webhook:
 
 
 class FolderHook:
-    """Writes each delivery to ``folder/<journal id>_<kind>.<ext>``; rewriting is harmless."""
+    """Writes each delivery to ``folder/<journal id>_<kind>.<ext>`` (no CPR in the name),
+    readable by its owner only; rewriting the same delivery is harmless."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        folder.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
 
     def __call__(self, delivery: Delivery) -> None:
         ext = "json" if delivery.data[:1] == b"{" else "xml"
         target = self.folder / f"{delivery.journal_id:08d}_{delivery.kind}.{ext}"
-        temp = self.folder / f".{target.name}.tmp"
-        with open(temp, "wb") as out:
-            out.write(delivery.data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temp, target)
+        # a temporary name of its own: two workers delivering the same letter never share one
+        write_private(target, delivery.data, replace=True)
 
 
 class CollectingHook:

@@ -38,6 +38,7 @@ from medcom_adapter.conformance import built
 from medcom_adapter.detect import check
 from medcom_adapter.envelopes import sbdh, sbdh_receipt
 from medcom_adapter.errors import (
+    EhmiRefused,
     JournalCorrupt,
     JournalError,
     MedComError,
@@ -130,7 +131,9 @@ class Outbox:
                 channel = parcel = None
                 try:
                     channel = self.channels.for_message(message)
-                    parcel = channel.wrap(message, sent=self.clock(),
+                    # created when it was queued: handed over again after a crash or a
+                    # lost answer, it is the same bytes under the same publish key
+                    parcel = channel.wrap(message, sent=stored.stored_at,
                                           key=publish_key(self.journal.identity, id, message))
                     self._check(message, stored.digest)
                 except MedComError as exc:
@@ -140,6 +143,10 @@ class Outbox:
                     continue
                 try:
                     channel.send(parcel)
+                except EhmiRefused as exc:  # refused for good: handing it over again won't help
+                    outcomes.append((id, Status.FAILED, f"{exc.code}: {exc}"))
+                    handed.append((channel, parcel, False, message))
+                    continue
                 except TransportFailure:
                     deferred += 1  # the lease runs out and a later run tries again
                     continue

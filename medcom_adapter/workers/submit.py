@@ -27,12 +27,14 @@ from medcom_adapter.kinds import Kind
 from medcom_adapter.model.classification import Classification, Henvisning
 from medcom_adapter.model.identifiers import SorId
 from medcom_adapter.model.ids import IdSource
+from medcom_adapter.model.json_reading import AttachmentRequest
 from medcom_adapter.model.km_request import km_request
 from medcom_adapter.model.letters import BinaryLetter
 from medcom_adapter.model.parties import PersonId
 from medcom_adapter.model.request import referral_request
 from medcom_adapter.oioxml.emessage import Document
 from medcom_adapter.oioxml.versions import Version
+from medcom_adapter.workers.attachment_files import attachment_bytes
 from medcom_adapter.workers.checked import Checked
 
 _MIME = {"pdf": "application/pdf"}
@@ -95,8 +97,8 @@ def prepare_referral(
     addressed, route = route_referral(directory, read.referral,
                                       referral_version=read.referral_version)
     attachments = tuple(
-        FileAttachment(a.description, _read(files, a.file), a.extension, a.object_code)
-        for a in read.attachments)
+        FileAttachment(a.description, _read(files, a, n), a.extension, a.object_code)
+        for n, a in enumerate(read.attachments))
     package = build_referral(addressed, attachments, referral_version=route.referral_version,
                              binary_version=route.binary_version,
                              acknowledgement=read.acknowledgement, ids=ids)
@@ -134,7 +136,7 @@ def prepare_km(
     ids = ids or IdSource()
     read = km_request(request, now=now(), letter_id=ids.letter_id())
     receiver = directory.by_ean(str(read.km.receiver.ean))
-    data = {a.file: _read(files, a.file) for a in read.attachments}
+    data = {a.file: _read(files, a, n) for n, a in enumerate(read.attachments)}
     package = build_km(read, data, ids=ids)
     del data  # the binaries hold the files' bytes now
     for file in package.files:
@@ -147,8 +149,9 @@ def prepare_km(
     return Prepared(tuple(entries), receiver.name)
 
 
-def _read(files: Files, name: str) -> bytes:
-    return files[name] if isinstance(files, Mapping) else (files / name).read_bytes()
+def _read(files: Files, attachment: AttachmentRequest, n: int) -> bytes:
+    return attachment_bytes(files, attachment.file, field=f"attachments[{n}].file",
+                            extension=attachment.extension)
 
 
 def _checked(built: list[OutboundFile]) -> list[OutboundFile]:

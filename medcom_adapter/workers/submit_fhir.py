@@ -13,7 +13,7 @@ by MedCom's thread rules (``fhir.threads.reply``).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 
@@ -36,6 +36,7 @@ from medcom_adapter.model.carecommunication import (
 from medcom_adapter.model.ids import IdSource
 from medcom_adapter.model.km_request import km_request
 from medcom_adapter.model.parties import PersonId
+from medcom_adapter.workers.attachment_files import attachment_bytes
 from medcom_adapter.workers.checked import Checked
 from medcom_adapter.workers.submit import Files, Prepared, Queued
 
@@ -62,8 +63,9 @@ def prepare_care_communication(
     ids = ids or IdSource()
     read = km_request(request, now=now(), letter_id=ids.letter_id())
     directory.by_ean(str(read.km.receiver.ean)).check(KIND, VERSION)
-    data = {a.file: files[a.file] if isinstance(files, Mapping) else (files / a.file).read_bytes()
-            for a in read.attachments}
+    data = {a.file: attachment_bytes(files, a.file, field=f"attachments[{n}].file",
+                                     extension=a.extension)
+            for n, a in enumerate(read.attachments)}
     message, binaries = compose_km(read, data, ids)
     cc = km_as_fhir(read, message, binaries)
     return _prepared(directory, cc, read.km.patient.id, read.km.episode_of_care)

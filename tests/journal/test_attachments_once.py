@@ -20,8 +20,9 @@ from medcom_adapter.journal import in_body
 from medcom_adapter.journal.interface import Attachment, NewMessage, Query, Status
 from medcom_adapter.journal.sqlstore import SqlJournal
 from tests.journal.samples import referral
+from tests.samples import pdf_with
 
-PDF = b"%PDF-1.4\n" + random.Random(7).randbytes(64 * 1024) + b"\n%%EOF\n"
+PDF = pdf_with(random.Random(7).randbytes(64 * 1024))  # a real PDF: requests read it too
 
 
 def xbin(pdf: bytes = PDF, *, encoded: bytes | None = None) -> NewMessage:

@@ -195,7 +195,7 @@ def test_export_zip_holds_originals_attachments_renderings_manifest(
         assert archive.read(entry["files"]["rendering"]).startswith(b"XREF01")
     assert entry["patient"] == CPR.value and entry["status"] == "acknowledged"
     assert all(CPR.value not in name for name in names)
-    run(capsys, "export", "--patient", BUILT_CPR.value, "--out", str(target))
+    run(capsys, "export", "--patient", BUILT_CPR.value, "--out", str(target), "--force")
     with zipfile.ZipFile(target) as archive:
         (entry,) = json.loads(archive.read("manifest.json"))["messages"]
         rendering = archive.read(entry["files"]["rendering"]).decode()
@@ -285,6 +285,29 @@ def test_rotate_key_with_a_key_file(filled: dict[str, int], data: Path,
     assert run(capsys, "verify")[0] == 0
     _, out = run(capsys, "list", "--patient", CPR.value)
     assert len(out.splitlines()) == 2
+
+
+def test_rotate_key_keeps_an_api_keys_webhook_secret(
+        data: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The API keys are in the journal too: after rotate-key drops the old key from the
+    key file, a key with a webhook still loads, its secret intact."""
+    from datetime import UTC, datetime
+
+    from medcom_adapter.journal.shared import KeyRecord
+
+    journal = open_journal()
+    journal.shared.add_key(KeyRecord("k1", "sbsys", "digest", ("send",), (),
+                                     datetime(2026, 1, 5, tzinfo=UTC), None,
+                                     "https://case.example/hook", "hemmelighed"))
+    journal.close()
+    before = load_keyring(data).current.id
+    code, out = run(capsys, "rotate-key")
+    assert code == 0 and f"removed the old keys ({before})" in out
+    assert list(load_keyring(data).keys) != [before]
+    journal = open_journal()
+    found = journal.shared.key("k1")
+    journal.close()
+    assert found is not None and found.webhook_secret == "hemmelighed"
 
 
 def test_rotate_key_with_keys_in_the_environment(

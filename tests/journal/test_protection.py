@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from medcom_adapter.errors import JournalKeyError
 from medcom_adapter.journal.crypto import Key, Keyring
 from medcom_adapter.journal.interface import Query, Status
+from medcom_adapter.journal.shared import KeyRecord
 from medcom_adapter.journal.sqlite import SqliteDb
 from medcom_adapter.journal.sqlstore import SqlJournal
 from tests.journal.conftest import POSTGRES_URL, Clock, Opener
@@ -190,6 +192,53 @@ def test_rotate_key_reencrypts_every_row_and_lookups_still_work(
     assert only_new.classifications(*[referral(1).classification.referred_on] * 2)  # type: ignore[union-attr]
     assert only_new.verify().intact
     assert only_new.audit_log()[0].action == "rotate-key"
+
+
+def test_rotate_key_reseals_the_services_shared_state(
+    sql_journal: SqlJournal, keys: Keyring, clock: Clock
+) -> None:
+    """API keys' webhook secrets, launches, sessions and drafts are sealed too: after a
+    rotation they open under the new key alone, and no row names the old key."""
+    now = datetime(2026, 1, 5, 12, tzinfo=UTC)
+    shared = sql_journal.shared
+    shared.add_key(KeyRecord("k1", "sbsys", "digest", ("send",), (), now, None,
+                             "https://case.example/hook", "hemmelighed"))
+    shared.put_launch("launch-ref", b"launch context", now + timedelta(minutes=5), now)
+    shared.start_session("session-id", b"session state", now, timedelta(hours=1),
+                         timedelta(hours=8))
+    shared.put_draft("session-id", "draft-1", b"udkast", now)
+    new = Keyring((*keys.keys.values(), Key("test-2", bytes(range(1, 33)))))
+    rotated = SqlJournal(sql_journal.db, new, clock=clock)
+    rotated.rotate_key()
+    assert rotated.keys_in_use() == {"test-2"}
+    only_new = SqlJournal(sql_journal.db, Keyring((new.current,)), clock=clock).shared
+    found = only_new.key("k1")
+    assert found is not None and found.webhook_secret == "hemmelighed"
+    assert only_new.take_launch("launch-ref") == (b"launch context",
+                                                  now + timedelta(minutes=5))
+    assert only_new.session("session-id", now, timedelta(hours=1),
+                            timedelta(hours=8)) == b"session state"
+    assert only_new.take_draft("session-id", "draft-1") == b"udkast"
+
+
+def test_keys_in_use_names_a_reason_sealed_under_an_old_key(
+    sql_journal: SqlJournal, keys: Keyring, clock: Clock
+) -> None:
+    """A status reason written under the old key by a process still sealing with it, for a
+    message already under the new key, is re-sealed too, never left behind."""
+    id = sql_journal.append(referral(1), Status.SENT)
+    new = Keyring((*keys.keys.values(), Key("test-2", bytes(range(1, 33)))))
+    rotated = SqlJournal(sql_journal.db, new, clock=clock)
+    rotated.rotate_key()
+    stale = SqlJournal(sql_journal.db, Keyring((new.current, *keys.keys.values())),
+                       clock=clock)  # both keys, the old one still current
+    stale.set_status(id, Status.REJECTED, reason="ikke_specificeret: afvist")
+    assert rotated.keys_in_use() == {"test-1", "test-2"}
+    rotated.rotate_key()
+    assert rotated.keys_in_use() == {"test-2"}
+    only_new = SqlJournal(sql_journal.db, Keyring((new.current,)), clock=clock)
+    assert only_new.get(id).history[-1].reason == "ikke_specificeret: afvist"
+    assert only_new.verify().intact
 
 
 def test_lookups_find_rows_under_old_and_new_keys(

@@ -312,17 +312,24 @@ def test_a_journal_from_before_the_status_chain_is_linked_once_on_opening(
     _statuses(sql_journal)
     messages = sql_journal.db.rows("SELECT id, link FROM messages ORDER BY id")
     audit = sql_journal.db.rows("SELECT id, link FROM audit_chain ORDER BY id")
-    # the journal as it was before schema 8: no status links, no status head, no record
-    # of migration 8; opening it applies migration 8 and links the history in that commit
-    sql_journal.db.script("ALTER TABLE status_history DROP COLUMN link")
-    sql_journal.db.run("DELETE FROM journal_head WHERE id = 3")
-    sql_journal.db.run("DELETE FROM schema_version WHERE version = 8")
+    _as_schema_7(sql_journal)  # opening it applies 8 to 14 and links the history at once
     reopened = open_store()  # type: ignore[operator]
     assert reopened.verify().intact
     assert sql_journal.db.rows("SELECT id, link FROM messages ORDER BY id") == messages
     assert sql_journal.db.rows("SELECT id, link FROM audit_chain ORDER BY id") == audit
     reopened.set_status(5, Status.ACKNOWLEDGED, leaving=Status.SENT)
     assert reopened.verify().intact
+
+
+def _as_schema_7(journal: SqlJournal) -> None:
+    """The journal as schema 7 left it: migrations 8 to 14 undone, their records gone."""
+    for statement in ("DROP TABLE message_bodies", "DROP TABLE idempotency_keys",
+                      "DROP TABLE eds_reports", "ALTER TABLE attachments DROP COLUMN in_body",
+                      "ALTER TABLE messages DROP COLUMN channel",
+                      "ALTER TABLE status_history DROP COLUMN link"):
+        journal.db.script(statement)
+    journal.db.run("DELETE FROM journal_head WHERE id = 3")
+    journal.db.run("DELETE FROM schema_version WHERE version >= 8")
 
 
 def test_an_old_checkpoint_line_still_reads() -> None:
@@ -402,10 +409,10 @@ def test_removing_the_chain_keys_name_and_relinking_without_the_key_is_refused(
     assert not report.intact
     assert report.problems == (
         f"journal_head row {head} names no chain key, though the journal's chains were "
-        "keyed when it was made or upgraded: the key's name was removed outside the "
-        "journal (links made without the key would then pass). Refusing to read or write "
-        "by it: restore the journal from a backup and run 'journal verify' against a "
-        "checkpoint kept elsewhere (docs/security.md)",)
+        "keyed when it was made or upgraded: changed outside the journal (links made "
+        "without the key would then pass). Refusing to read or write by it: restore the "
+        "journal from a backup and run 'journal verify' against a checkpoint kept "
+        "elsewhere (docs/security.md)",)
     with pytest.raises(JournalCorrupt, match=f"journal_head row {head} names no chain key"):
         open_store()  # type: ignore[operator]  # any process opening it: serve, verify
     assert sql_journal.db.rows("SELECT receiver_sor FROM messages WHERE id = 2") == [
@@ -414,17 +421,41 @@ def test_removing_the_chain_keys_name_and_relinking_without_the_key_is_refused(
                                ) == [(1,)]
 
 
-def test_a_migrations_record_deleted_does_not_relink_a_keyed_journal(
-        sql_journal: SqlJournal, open_store: object) -> None:
-    # pretending the journal predates keyed chains by its record alone: the migration runs
-    # again and fails on the schema it already made; nothing is relinked
+@pytest.mark.parametrize("head", [1, 2, 3])
+def test_a_head_row_deleted_is_reported_and_refused(
+        sql_journal: SqlJournal, open_store: object, head: int) -> None:
     _fill(sql_journal)
+    sql_journal.db.run("DELETE FROM journal_head WHERE id = ?", (head,))
+    report = sql_journal.verify()  # reported, not a traceback
+    assert not report.intact
+    assert report.problems[0].startswith(f"journal_head row {head} is gone: changed outside")
+    with pytest.raises(JournalCorrupt, match=f"journal_head row {head} is gone"):
+        open_store()  # type: ignore[operator]
+
+
+@pytest.mark.parametrize("version", [5, 8, 13])
+def test_a_migrations_record_deleted_refuses_the_journal_and_relinks_nothing(
+        sql_journal: SqlJournal, open_store: object, version: int) -> None:
+    # pretending the journal predates a migration by its record: with newer versions still
+    # recorded that gap can only be a deletion; the journal is refused, nothing relinked
+    _statuses(sql_journal)
     sql_journal.db.run("UPDATE messages SET receiver_sor = '999999' WHERE id = 2")
     links = sql_journal.db.rows("SELECT id, link FROM messages ORDER BY id")
-    sql_journal.db.run("DELETE FROM schema_version WHERE version = 5")
-    with pytest.raises(Exception):  # noqa: B017 (the engine's own duplicate-column error)
+    sql_journal.db.run("DELETE FROM schema_version WHERE version = ?", (version,))
+    with pytest.raises(JournalCorrupt, match=f"lacks version {version} below its newest"):
         open_store()  # type: ignore[operator]
     assert sql_journal.db.rows("SELECT id, link FROM messages ORDER BY id") == links
-    sql_journal.db.run("INSERT INTO schema_version VALUES (5, 'keyed chains', 'now')")
-    report = open_store().verify()  # type: ignore[operator]
-    assert report.first_broken == 2
+
+
+def test_the_status_history_undone_to_schema_7_after_a_rewrite_is_refused_without_its_gap(
+        sql_journal: SqlJournal, open_store: object) -> None:
+    # the status chain's own upgrade, forced by undoing migration 8 alone (its column, its
+    # head row, its record) after rewriting a status: the record's gap gives it away
+    _statuses(sql_journal)
+    sql_journal.db.run("UPDATE status_history SET status = 'acknowledged' "
+                       "WHERE message = 3 AND status = 'rejected'")
+    sql_journal.db.script("ALTER TABLE status_history DROP COLUMN link")
+    sql_journal.db.run("DELETE FROM journal_head WHERE id = 3")
+    sql_journal.db.run("DELETE FROM schema_version WHERE version = 8")
+    with pytest.raises(JournalCorrupt, match="lacks version 8 below its newest"):
+        open_store()  # type: ignore[operator]

@@ -17,7 +17,7 @@ from pypdf.generic import (
 
 from medcom_adapter.errors import UploadRefused
 from medcom_adapter.journal.interface import Query
-from medcom_adapter.service.pdf_check import check_pdf
+from medcom_adapter.workers.pdf_check import check_pdf
 from tests.service.conftest import CONTEXT, PDF, Harness, b64
 from tests.service.test_pages import pdf_file, referral_form
 

@@ -17,6 +17,7 @@ from medcom_adapter.workers.checked import Checked
 from medcom_adapter.workers.outbox import Outbox
 from medcom_adapter.workers.submit import queue_km, queue_referral
 from tests.conftest import FIXTURES
+from tests.samples import pdf_with
 
 DIRECTORY = Directory.load(FIXTURES / "network" / "receivers.json")
 
@@ -77,7 +78,7 @@ def test_each_byte_string_is_hashed_once_from_building_to_sending(
 ) -> None:
     """The XBIN's digest is taken as it is built and used by the journal's chain and the
     node's Checked; the attachment's once, by the chain; the outbox hashes neither."""
-    pdf = b"%PDF-1.4\n" + bytes(range(256)) * 200 + b"\n%%EOF\n"
+    pdf = pdf_with(bytes(range(256)) * 200)
     (tmp_path / "henvisningsskema-bup.pdf").write_bytes(pdf)
     request = json.loads((FIXTURES / "requests" / "referral-bup.json").read_text("utf-8"))
     real = hashlib.sha256

@@ -24,6 +24,7 @@ from medcom_adapter.workers.submit import queue_referral
 from tests.conftest import FIXTURES
 from tests.journal.conftest import keys, postgres_url  # noqa: F401 - fixtures
 from tests.journal.statements import StatementCounter
+from tests.samples import pdf_with
 
 REFERRALS = 5
 CEILING = {"sqlite": 19, "postgresql": 8}  # statements a referral (issue 19: <= 15 on PostgreSQL)
@@ -50,8 +51,7 @@ def test_a_referral_end_to_end_stays_within_its_statements(
     engine, journal = sql_journal
     directory = Directory.load(FIXTURES / "network" / "receivers.json")
     request = json.loads((FIXTURES / "requests" / "referral-bup.json").read_text("utf-8"))
-    (tmp_path / "henvisningsskema-bup.pdf").write_bytes(
-        b"%PDF-1.4\n" + bytes(range(256)) * 64 + b"\n%%EOF\n")
+    (tmp_path / "henvisningsskema-bup.pdf").write_bytes(pdf_with(bytes(range(256)) * 64))
     harness = Harness(journal, directory, unit_ean="5790000123452")
     queue_referral(journal, directory, request, files=tmp_path,
                    checked=harness.checked)  # warm-up: schemas, caches

@@ -20,6 +20,7 @@ from medcom_adapter.journal.memory import MemoryJournal
 from medcom_adapter.oioxml import schemas
 from medcom_adapter.workers import submit
 from tests.conftest import FIXTURES
+from tests.samples import pdf_with
 
 DIRECTORY = Directory.load(FIXTURES / "network" / "receivers.json")
 REQUESTS = FIXTURES / "requests"
@@ -101,7 +102,7 @@ def test_what_is_queued_is_the_built_file_and_the_bytes_of_its_attachment(
 ) -> None:
     # the entries carry the model read back from the checked bytes, not the one built:
     # the same letter, and an attachment byte for byte the file that was sent
-    pdf = b"%PDF-1.4\n" + bytes(range(256)) * 12_000 + b"\n%%EOF\n"
+    pdf = pdf_with(bytes(range(256)) * 12_000)
     (tmp_path / "henvisningsskema-bup.pdf").write_bytes(pdf)
     request = _request("referral-bup.json")
     referral, binary = submit.prepare_referral(DIRECTORY, request, files=tmp_path).entries
@@ -127,7 +128,7 @@ def test_a_file_too_large_to_copy_into_a_built_is_checked_on_its_bytes(
 
     monkeypatch.setattr(emessage, "SEAL_LIMIT", 20_000)  # the referral fits, its XBIN not
     monkeypatch.setattr(submit, "check", counted)
-    pdf = b"%PDF-1.4\n" + bytes(range(256)) * 160 + b"\n%%EOF\n"
+    pdf = pdf_with(bytes(range(256)) * 160)
     (tmp_path / "henvisningsskema-bup.pdf").write_bytes(pdf)
     referral, binary = submit.prepare_referral(DIRECTORY, _request("referral-bup.json"),
                                                files=tmp_path).entries

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from medcom_adapter.errors import JournalError
+from medcom_adapter.errors import JournalCorrupt, JournalError
 from medcom_adapter.journal.db import Db
 
 
@@ -52,10 +52,26 @@ def _all() -> tuple[Migration, ...]:
 MIGRATIONS = _all()
 
 
+def _whole_record(db: Db, migrations: tuple[Migration, ...]) -> None:
+    """Refuse a record missing a version below its newest: migrations apply in order, so
+    only a deletion makes that gap, and applying the missing one again could bless what
+    was changed meanwhile (its relink, for keyed chains)."""
+    recorded = {v for (v,) in db.rows("SELECT version FROM schema_version")}
+    missing = [m.version for m in migrations
+               if recorded and m.version < max(recorded) and m.version not in recorded]
+    if missing:
+        raise JournalCorrupt(
+            f"the journal's schema record lacks version{'s' if len(missing) > 1 else ''} "
+            f"{', '.join(map(str, missing))} below its newest ({max(recorded)}): removed "
+            "outside the journal, whose migrations only ever apply in order. Refusing to "
+            "open it: restore the journal from a backup (docs/security.md)")
+
+
 def migrate(db: Db, migrations: tuple[Migration, ...] = MIGRATIONS) -> list[int]:
     """Apply what is missing; the versions applied now."""
     db.script("CREATE TABLE IF NOT EXISTS schema_version "
               "(version INTEGER PRIMARY KEY, title TEXT NOT NULL, applied_at TEXT NOT NULL)")
+    _whole_record(db, migrations)
     applied = []
     for migration in migrations:
         with db.transaction(write=True):
