@@ -67,11 +67,17 @@ def message_type(code: str) -> MessageType | None:
 
 
 def capabilities(bundle: Json) -> list[Capability]:
-    """The endpoints of an EER search Bundle (or a single Endpoint)."""
-    resources = ([e.get("resource", {}) for e in bundle.get("entry", [])]
-                 if bundle.get("resourceType") == "Bundle" else [bundle])
-    return [_capability(r) for r in resources
-            if r.get("resourceType") == "Endpoint" and r.get("status", "active") == "active"]
+    """The endpoints of an EER search Bundle (or a single Endpoint); MalformedMessage when
+    the answer is not shaped as FHIR shapes them (lists that are not lists, objects that are
+    not objects, a period that is no date)."""
+    try:
+        resources = ([e.get("resource", {}) for e in bundle.get("entry", [])]
+                     if bundle.get("resourceType") == "Bundle" else [bundle])
+        return [_capability(r) for r in resources
+                if r.get("resourceType") == "Endpoint" and r.get("status", "active") == "active"]
+    except (TypeError, AttributeError, ValueError) as exc:  # read only: refused as a whole
+        raise MalformedMessage(f"EER answer is not a Bundle of Endpoints as FHIR shapes one "
+                               f"({type(exc).__name__})") from None
 
 
 def _capability(endpoint: Json) -> Capability:

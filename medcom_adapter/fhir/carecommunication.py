@@ -318,27 +318,38 @@ def _read_patient(patient: Json) -> CarePatient:
 
 
 def _patient_ids(patient: Json) -> tuple[PersonId, ...]:
-    """The patient's CPR and replacement CPRs, in the order sent.
+    """The patient's CPR and replacement CPRs: the CPR first (the child's own id, the one
+    the journal files the letter under), the replacement CPRs after it in the order sent.
 
     medcom-core-patient slices Patient.identifier by system (cpr, x-ecpr, d-ecpr), rules
     open: an identifier of any other system (a local journal number, say) may stand
     anywhere and is not the patient's person id, so it is left out. With none of the three
     systems the profile still holds (identifier 1..*); MedCom's mapping then asks for a CPR
-    or replacement CPR, so the first identifier whose value reads as one is taken.
+    or replacement CPR, so an identifier whose value reads as one is taken, if it is the
+    only one: of two, which is the child's cannot be told, and a letter filed under the
+    wrong child is worse than one refused.
     """
     first(patient.get("identifier"), "Patient.identifier")  # 1..*
     identifiers = [(n, i) for n, i in enumerate(patient["identifier"]) if isinstance(i, dict)]
     known = [(n, i) for n, i in identifiers if _is_person_system(i.get("system"))]
     if known:
+        known.sort(key=lambda found: found[1]["system"] != CPR)  # stable: the rest in order
         return tuple(_person(i["system"], i.get("value"), f"Patient.identifier[{n}]")
                      for n, i in known)
+    readable = []
     for _, identifier in identifiers:
         value = identifier.get("value")
         if isinstance(value, str):
             try:
-                return (person_id(value),)
+                readable.append(person_id(value))
             except InvalidValue:
                 continue
+    if len(readable) == 1:
+        return (readable[0],)
+    if readable:
+        raise error("the patient's identifiers name no CPR system and more than one reads as "
+                    "a person id: which one is the patient's cannot be told",
+                    "Patient.identifier")
     raise error("the patient has no CPR or replacement CPR", "Patient.identifier")
 
 

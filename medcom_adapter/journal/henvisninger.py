@@ -111,23 +111,35 @@ class HenvisningStore:
         if self.db.rows("SELECT id FROM henvisninger WHERE supersedes = ?", (supersedes,)):
             raise JournalError(f"henvisning {supersedes} is already corrected or withdrawn: "
                                "correct its newest version")
-        found = self.db.rows("SELECT message, withdrawn, unit, course_id FROM henvisninger "
-                             "WHERE id = ?", (supersedes,))
+        found = self.db.rows("SELECT message, withdrawn, unit, course_id, person_index, key_id "
+                             "FROM henvisninger WHERE id = ?", (supersedes,))
         if found:
-            message, withdrawn, unit, course = found[0]
+            message, withdrawn, unit, course, index, key_id = found[0]
             if withdrawn:
                 raise JournalError(f"henvisning {supersedes} is a withdrawal")
-            check_supersedes(supersedes, str(unit), str(course), record)
+            check_supersedes(supersedes, str(unit), str(course), record,
+                             same_child=self._same_child(record, index, key_id))
             return None if message is None else self._carrier(int(message))
         parts = supersedes.split("-")
         if len(parts) >= 3 and parts[0] == "message" and parts[1].isdigit():
             journal_id, code = int(parts[1]), "-".join(parts[2:])
-            classes = self.db.rows("SELECT classes, unit, course_id FROM classifications "
-                                   "WHERE message = ?", (journal_id,))
+            classes = self.db.rows(
+                "SELECT c.classes, c.unit, c.course_id, c.person_index, m.key_id FROM "
+                "classifications c JOIN messages m ON m.id = c.message WHERE c.message = ?",
+                (journal_id,))
             if classes and code in classes[0][0].split(","):
-                check_supersedes(supersedes, str(classes[0][1]), str(classes[0][2]), record)
+                _, unit, course, index, key_id = classes[0]
+                check_supersedes(supersedes, str(unit), str(course), record,
+                                 same_child=self._same_child(record, index, key_id))
                 return self._carrier(journal_id)
         raise JournalError(f"no henvisning {supersedes} in the journal")
+
+    def _same_child(self, record: HenvisningRecord, index: str | None,
+                    key_id: str | None) -> bool:
+        """Whether ``record``'s child is the one a stored person index names (keyed under
+        the row's key); a purged row's index is gone, and no child is the same as none."""
+        return index is not None and key_id is not None and hmac.compare_digest(
+            str(index), self.keys.index(str(record.patient), key_id=str(key_id)))
 
     def _carrier(self, journal_id: int) -> Carrier:
         kind, envelope = self.db.rows(

@@ -374,7 +374,7 @@ class MemoryJournal:
                     raise JournalError(f"no henvisning {supersedes} in the journal")
                 old = known[supersedes]
                 check_supersedes(supersedes, old.record.unit.value, str(old.record.course_id),
-                                 record)
+                                 record, same_child=old.record.patient == record.patient)
                 carrier = old.carrier
             id = str(uuid.uuid4())
             self._henvisninger.append(RecordedHenvisning(

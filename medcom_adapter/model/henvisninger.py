@@ -74,14 +74,19 @@ def from_classification(c: Classification, carrier: Carrier,
 
 
 def check_supersedes(supersedes: str, unit: str, course_id: str,
-                     record: HenvisningRecord) -> None:
-    """Refuse ``record`` superseding a record of ``unit`` and ``course_id`` elsewhere: a
-    correction stays in its unit and course, or it would hide another unit's henvisning
-    from that unit's export (withdraw it there and record it anew instead)."""
+                     record: HenvisningRecord, *, same_child: bool) -> None:
+    """Refuse ``record`` superseding a record of ``unit`` and ``course_id`` elsewhere, or of
+    another child (``same_child`` False): a correction stays in its unit, course and child,
+    or it would hide another unit's henvisning from that unit's export, or move one child's
+    henvisning to another (withdraw it there and record it anew instead)."""
     if unit != record.unit.value or course_id != str(record.course_id):
         raise SupersedeRefused(
             f"henvisning {supersedes} is of unit {unit}, course {course_id}: a record of "
             f"unit {record.unit.value}, course {record.course_id} cannot supersede it")
+    if not same_child:  # named without either person id: errors never carry one
+        raise SupersedeRefused(
+            f"henvisning {supersedes} is of another child: a correction keeps its child "
+            "(withdraw it and record the henvisning anew for the right child)")
 
 
 def current(records: list[RecordedHenvisning]) -> list[RecordedHenvisning]:

@@ -42,12 +42,14 @@ def test_an_identifier_of_another_system_is_valid_and_not_the_person_id() -> Non
         assert patient.id == Cpr("2509479989") and patient.other_ids == ()
 
 
-def test_cpr_and_replacement_cprs_are_kept_in_order_around_other_systems() -> None:
+def test_the_cpr_is_the_person_id_and_replacement_cprs_follow_in_order() -> None:
+    # the CPR is the id the letter is filed under, wherever it stands among them
     bundle = bundle_with({"system": X_ECPR, "value": "0703921VJ5"}, LOCAL,
-                         {"system": CPR, "value": "2509479989"},
-                         {"system": D_ECPR + ".177", "value": "0101705AB1"})
+                         {"system": D_ECPR + ".177", "value": "0101705AB1"},
+                         {"system": CPR, "value": "2509479989"})
     patient = from_bundle(bundle).patient
-    assert patient.ids == (XeCpr("0703921VJ5"), Cpr("2509479989"), DeCpr("0101705AB1"))
+    assert patient.id == Cpr("2509479989")
+    assert patient.ids == (Cpr("2509479989"), XeCpr("0703921VJ5"), DeCpr("0101705AB1"))
 
 
 def test_we_build_only_the_person_ids() -> None:
@@ -61,6 +63,13 @@ def test_without_a_cpr_system_a_value_that_reads_as_one_is_the_person_id() -> No
     # as before: a sender that leaves out the system still names the patient
     patient = from_bundle(bundle_with(LOCAL, {"value": "2509479989"})).patient
     assert patient.id == Cpr("2509479989")
+
+
+def test_without_a_cpr_system_two_values_that_read_as_person_ids_are_refused() -> None:
+    # a local ten-digit number beside the CPR, neither with a system: which is the child's
+    # cannot be told, and filing the letter under another child is worse than refusing it
+    with pytest.raises(InconsistentMessage, match="more than one reads as a person id"):
+        from_bundle(bundle_with({"value": "0201909309"}, {"value": "2509479989"}))
 
 
 @pytest.mark.parametrize(("identifiers", "where"), [

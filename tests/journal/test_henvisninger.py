@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 from uuid import UUID
 
@@ -110,6 +111,22 @@ def test_a_correction_from_another_unit_or_course_is_refused(journal: Journal) -
     found = journal.henvisninger(actor="cli:a", since=date(2024, 1, 1), until=date(2024, 12, 31))
     assert sorted(r.id for r in found) == sorted([borne.id, recorded])
     assert journal.henvisninger(actor="cli:a", versions=True) == found
+
+
+def test_a_correction_naming_another_child_is_refused(journal: Journal) -> None:
+    """In the same unit and course, a correction that names another child would move this
+    child's henvisning to that child; refused, and the error names neither child."""
+    journal.append(referral(1), Status.QUEUED)
+    (borne,) = journal.henvisninger(actor="cli:a")
+    recorded = journal.record_henvisning(civil(), actor="cli:a")
+    other_child = dataclasses.replace(civil(12), patient=OTHER_CPR)
+    for victim in (borne.id, recorded):
+        with pytest.raises(SupersedeRefused, match="of another child") as refused:
+            journal.record_henvisning(other_child, actor="cli:b", supersedes=victim)
+        assert OTHER_CPR.value[:6] not in refused.value.message
+        assert CPR.value[:6] not in refused.value.message
+    corrected = journal.record_henvisning(civil(12), actor="cli:a", supersedes=recorded)
+    assert corrected in {r.id for r in journal.henvisninger(actor="cli:a")}  # same child: fine
 
 
 def test_reading_henvisninger_is_audited_without_person_ids(journal: Journal) -> None:
