@@ -54,6 +54,7 @@ from medcom_adapter.sandbox.harness import Harness
 from medcom_adapter.workers.submit import queue_referral
 from tests.conftest import FIXTURES
 from tests.journal.statements import StatementCounter
+from tests.samples import pdf_with
 
 PDF_SIZE = 200 * 1024
 REFERRALS = 100
@@ -86,7 +87,7 @@ def main() -> None:
 def _run(folder: Path) -> None:
     requests = folder / "requests"
     requests.mkdir()
-    pdf = b"%PDF-1.4\n" + random.Random(1).randbytes(PDF_SIZE - 16) + b"\n%%EOF\n"
+    pdf = pdf_with(random.Random(1).randbytes(PDF_SIZE - 1024))  # a real PDF: it is opened
     (requests / "henvisningsskema-bup.pdf").write_bytes(pdf)
     request = json.loads((FIXTURES / "requests" / "referral-bup.json").read_text("utf-8"))
     directory = Directory.load(FIXTURES / "network" / "receivers.json")

@@ -74,6 +74,7 @@ def _through(size: int, folder: Path, url: str) -> dict[str, int]:
     from medcom_adapter.sandbox.harness import Harness
     from medcom_adapter.workers.submit import prepare_referral, queue_referral
     from tests.conftest import FIXTURES
+    from tests.samples import pdf_with
 
     os.environ.setdefault("MEDCOM_DATA_DIR", str(folder))
     request = json.loads((FIXTURES / "requests" / "referral-bup.json").read_text("utf-8"))
@@ -83,11 +84,11 @@ def _through(size: int, folder: Path, url: str) -> dict[str, int]:
     files = folder / "files"
     files.mkdir()
     form = files / "henvisningsskema-bup.pdf"
-    form.write_bytes(b"%PDF-1.4\n%%EOF\n")
+    form.write_bytes(pdf_with(b""))
     queue_referral(journal, directory, request, files=files,
                    checked=harness.checked)  # warm-up
     harness.pump()
-    form.write_bytes(b"%PDF-1.4\n" + random.Random(1).randbytes(size - 16) + b"\n%%EOF\n")
+    form.write_bytes(pdf_with(random.Random(1).randbytes(size - 1024)))  # a real PDF
     resting = reset_peak()
     prepared = prepare_referral(directory, request, files=files)
     built = rss("VmHWM")

@@ -102,12 +102,14 @@ def main() -> None:
     if not base:
         print("== workers on postgresql: skipped (set MEDCOM_BENCH_POSTGRES_URL=postgresql://...)")
         return
+    from tests.samples import pdf_with
+
     folder = Path(tempfile.mkdtemp(prefix="medcom-bench-workers-"))
     os.environ.setdefault("MEDCOM_DATA_DIR", str(folder / "data"))  # the journal's key
     try:
         (folder / "files").mkdir()
         (folder / "files" / "henvisningsskema-bup.pdf").write_bytes(
-            b"%PDF-1.4\n" + random.Random(1).randbytes(PDF_SIZE - 16) + b"\n%%EOF\n")
+            pdf_with(random.Random(1).randbytes(PDF_SIZE - 1024)))  # a real PDF: it is opened
         print(f"== workers on postgresql  ({os.cpu_count()} cpu, {REFERRALS} referrals "
               f"= {2 * REFERRALS} messages queued, then sent by N processes at once)")
         one = None
