@@ -32,7 +32,6 @@ import importlib
 import json
 import os
 import platform
-import random
 import shutil
 import sqlite3
 import tempfile
@@ -45,6 +44,7 @@ from statistics import median
 from typing import Any, cast
 
 from benchmarks.as_served import Served, in_turn, report
+from benchmarks.pdfs import form
 from benchmarks.schemas import own_schema
 from medcom_adapter.addressing.directory import Directory
 from medcom_adapter.journal.checkpointer import FALLBACK_PAGES
@@ -54,7 +54,6 @@ from medcom_adapter.sandbox.harness import Harness
 from medcom_adapter.workers.submit import queue_referral
 from tests.conftest import FIXTURES
 from tests.journal.statements import StatementCounter
-from tests.samples import pdf_with
 
 PDF_SIZE = 200 * 1024
 REFERRALS = 100
@@ -87,7 +86,7 @@ def main() -> None:
 def _run(folder: Path) -> None:
     requests = folder / "requests"
     requests.mkdir()
-    pdf = pdf_with(random.Random(1).randbytes(PDF_SIZE - 1024))  # a real PDF: it is opened
+    pdf = form(PDF_SIZE)
     (requests / "henvisningsskema-bup.pdf").write_bytes(pdf)
     request = json.loads((FIXTURES / "requests" / "referral-bup.json").read_text("utf-8"))
     directory = Directory.load(FIXTURES / "network" / "receivers.json")

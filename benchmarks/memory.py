@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-import random
 import shutil
 import subprocess
 import sys
@@ -25,6 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from benchmarks import pdfs
 from benchmarks.schemas import own_schema
 
 SIZES = (200 * 1024, 2 * 1024 * 1024, 20 * 1024 * 1024)
@@ -74,7 +74,6 @@ def _through(size: int, folder: Path, url: str) -> dict[str, int]:
     from medcom_adapter.sandbox.harness import Harness
     from medcom_adapter.workers.submit import prepare_referral, queue_referral
     from tests.conftest import FIXTURES
-    from tests.samples import pdf_with
 
     os.environ.setdefault("MEDCOM_DATA_DIR", str(folder))
     request = json.loads((FIXTURES / "requests" / "referral-bup.json").read_text("utf-8"))
@@ -84,11 +83,11 @@ def _through(size: int, folder: Path, url: str) -> dict[str, int]:
     files = folder / "files"
     files.mkdir()
     form = files / "henvisningsskema-bup.pdf"
-    form.write_bytes(pdf_with(b""))
+    form.write_bytes(pdfs.form(0))
     queue_referral(journal, directory, request, files=files,
                    checked=harness.checked)  # warm-up
     harness.pump()
-    form.write_bytes(pdf_with(random.Random(1).randbytes(size - 1024)))  # a real PDF
+    form.write_bytes(pdfs.form(size))
     resting = reset_peak()
     prepared = prepare_referral(directory, request, files=files)
     built = rss("VmHWM")

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import shutil
 import subprocess
 import sys
@@ -24,6 +23,7 @@ import time
 from pathlib import Path
 from typing import Any, cast
 
+from benchmarks.pdfs import form
 from benchmarks.schemas import own_schema
 
 REFERRALS = 40
@@ -102,14 +102,12 @@ def main() -> None:
     if not base:
         print("== workers on postgresql: skipped (set MEDCOM_BENCH_POSTGRES_URL=postgresql://...)")
         return
-    from tests.samples import pdf_with
-
     folder = Path(tempfile.mkdtemp(prefix="medcom-bench-workers-"))
     os.environ.setdefault("MEDCOM_DATA_DIR", str(folder / "data"))  # the journal's key
     try:
         (folder / "files").mkdir()
         (folder / "files" / "henvisningsskema-bup.pdf").write_bytes(
-            pdf_with(random.Random(1).randbytes(PDF_SIZE - 1024)))  # a real PDF: it is opened
+            form(PDF_SIZE))
         print(f"== workers on postgresql  ({os.cpu_count()} cpu, {REFERRALS} referrals "
               f"= {2 * REFERRALS} messages queued, then sent by N processes at once)")
         one = None

@@ -30,6 +30,12 @@ _ACTIVE_KEYS = {"/JS": "javascript", "/JavaScript": "javascript", "/XFA": "javas
 _ACTIVE_ACTIONS = {"/JavaScript": "javascript", "/Launch": "action", "/ImportData": "action",
                    "/GoToE": "embedded", "/Rendition": "embedded", "/Sound": "embedded",
                    "/Movie": "embedded"}
+# Keys whose values are content, never actions: page content streams, images and forms
+# drawn on a page, embedded fonts, thumbnails, metadata. The walk does not descend there, so
+# it never reads those streams (a scanned form's images are most of its bytes); a viewer
+# acts only on the dictionaries walked (catalog, pages, annotations, actions, names).
+_INERT_KEYS = frozenset({"/Parent", "/Contents", "/XObject", "/FontFile", "/FontFile2",
+                         "/FontFile3", "/Thumb", "/Metadata"})
 _ACTIVE_SUBTYPES = {"/FileAttachment": "embedded", "/RichMedia": "embedded",
                     "/Screen": "embedded", "/Movie": "embedded", "/Sound": "embedded"}
 
@@ -55,8 +61,12 @@ def check_pdf(data: bytes, what: str) -> None:
 
     logging.getLogger("pypdf").setLevel(logging.ERROR)  # its warnings may quote the file
     try:
-        reader = PdfReader(io.BytesIO(data), strict=False)
-        found = _active(reader.trailer)
+        # a BytesIO shares the caller's bytes until someone asks for its buffer, which pypdf
+        # does to size it (a copy of the whole file); through a reader it only seeks. Closed
+        # after: the reader's objects refer to each other, so it lives until a collection,
+        # and an open stream would keep the file's bytes alive with it
+        with io.BufferedReader(io.BytesIO(data)) as stream:
+            found = _active(PdfReader(stream, strict=False).trailer)
     except (PdfReadError, ValueError, KeyError, TypeError, RecursionError, OSError):
         raise UploadRefused(f"{what}: {_DANISH['unreadable']}") from None
     if found is not None:
@@ -91,7 +101,7 @@ def _active(root: Any) -> str | None:
             subtype = item.get("/Subtype")
             if subtype in _ACTIVE_SUBTYPES:
                 return _ACTIVE_SUBTYPES[subtype]
-            stack.extend(v for k, v in item.items() if k != "/Parent")
+            stack.extend(v for k, v in item.items() if k not in _INERT_KEYS)
         elif isinstance(item, ArrayObject):
             stack.extend(item)
     return None
