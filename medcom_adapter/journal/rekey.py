@@ -76,8 +76,6 @@ def _rotate_to_given_key(url: str | None, env: Mapping[str, str], source: str) -
 
 
 def _older_keys_in_use(journal: SqlJournal, current: str) -> bool:
-    """Whether the journal's chains or any message are under a key before ``current``."""
-    with journal.db.transaction(write=False):
-        heads = journal.db.rows("SELECT chain_key FROM journal_head")
-        old = journal.db.rows("SELECT 1 FROM messages WHERE key_id <> ? LIMIT 1", (current,))
-    return bool(old) or any(k != current for (k,) in heads)
+    """Whether anything sealed or chained in the journal is under a key other than
+    ``current`` (every table, as when an old key is dropped)."""
+    return bool(journal.keys_in_use() - {current})

@@ -368,6 +368,41 @@ def test_rotate_key_never_writes_a_key_file_for_keys_it_does_not_keep(
     assert run(capsys, "verify")[0] == 0
 
 
+def test_rotate_key_from_the_environment_rotates_what_any_table_keeps_under_an_old_key(
+    data: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a rotation, a henvisning recorded by a process still holding the old key as
+    its current one: the chains and messages are under the new key, the henvisning is not,
+    so rotate-key rotates it instead of saying nothing is left to rotate."""
+    from datetime import date
+    from uuid import uuid4
+
+    from medcom_adapter.journal.crypto import new_key
+    from medcom_adapter.model.classification import Henvisning
+    from medcom_adapter.model.henvisninger import HenvisningRecord
+    from medcom_adapter.model.identifiers import SorId
+
+    first, second = new_key(), new_key()
+    monkeypatch.setenv("MEDCOM_JOURNAL_KEY", first.line())
+    journal = open_journal()
+    journal.append(referral(1), Status.SENT)
+    journal.close()
+    monkeypatch.setenv("MEDCOM_JOURNAL_KEY", f"{first.line()};{second.line()}")
+    assert run(capsys, "rotate-key")[0] == 0
+    monkeypatch.setenv("MEDCOM_JOURNAL_KEY", f"{second.line()};{first.line()}")  # old current
+    journal = open_journal()
+    journal.record_henvisning(HenvisningRecord(
+        uuid4(), date(2026, 1, 5), Henvisning.CIVIL_SOCIETY, CPR, SorId("953741000016009")),
+        actor="system")
+    journal.close()
+    monkeypatch.setenv("MEDCOM_JOURNAL_KEY", f"{first.line()};{second.line()}")
+    code, out = run(capsys, "rotate-key")
+    assert code == 0, out
+    journal = open_journal()
+    assert isinstance(journal, SqlJournal) and journal.keys_in_use() == {second.id}
+    journal.close()
+
+
 def _key_ids(journal: Journal) -> set[str]:
     assert isinstance(journal, SqlJournal)
     try:
