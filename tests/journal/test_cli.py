@@ -316,11 +316,7 @@ def test_rotate_key_with_keys_in_the_environment(
     from medcom_adapter.journal.crypto import new_key
 
     first, second = new_key(), new_key()
-    monkeypatch.setenv("MEDCOM_JOURNAL_KEY", first.line())
-    journal = open_journal()
-    journal.append(referral(1), Status.SENT)
-    journal.close()
-    monkeypatch.setenv("MEDCOM_JOURNAL_KEY", f"{first.line()};{second.line()}")
+    _one_message_then_a_new_key(monkeypatch, first, second)
     code, out = run(capsys, "rotate-key")
     assert code == 0 and f"re-encrypted 1 messages under key {second.id}" in out
     monkeypatch.setenv("MEDCOM_JOURNAL_KEY", second.line())
@@ -383,11 +379,7 @@ def test_rotate_key_from_the_environment_rotates_what_any_table_keeps_under_an_o
     from medcom_adapter.model.identifiers import SorId
 
     first, second = new_key(), new_key()
-    monkeypatch.setenv("MEDCOM_JOURNAL_KEY", first.line())
-    journal = open_journal()
-    journal.append(referral(1), Status.SENT)
-    journal.close()
-    monkeypatch.setenv("MEDCOM_JOURNAL_KEY", f"{first.line()};{second.line()}")
+    _one_message_then_a_new_key(monkeypatch, first, second)
     assert run(capsys, "rotate-key")[0] == 0
     monkeypatch.setenv("MEDCOM_JOURNAL_KEY", f"{second.line()};{first.line()}")  # old current
     journal = open_journal()
@@ -401,6 +393,17 @@ def test_rotate_key_from_the_environment_rotates_what_any_table_keeps_under_an_o
     journal = open_journal()
     assert isinstance(journal, SqlJournal) and journal.keys_in_use() == {second.id}
     journal.close()
+
+
+def _one_message_then_a_new_key(monkeypatch: pytest.MonkeyPatch, first: Key,
+                                second: Key) -> None:
+    """A journal holding one message under ``first`` (from the environment), then the
+    environment giving ``second`` after it, as current."""
+    monkeypatch.setenv("MEDCOM_JOURNAL_KEY", first.line())
+    journal = open_journal()
+    journal.append(referral(1), Status.SENT)
+    journal.close()
+    monkeypatch.setenv("MEDCOM_JOURNAL_KEY", f"{first.line()};{second.line()}")
 
 
 def _key_ids(journal: Journal) -> set[str]:
